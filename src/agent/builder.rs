@@ -1,0 +1,347 @@
+//! [`AgentBuilder`]: the agent's settings in code, validated by [`AgentBuilder::build`].
+//!
+//! Setters that take text (CIDRs, header names, rules JSON) never panic: the first bad value is
+//! kept and returned by `build()` as an [`Error`] naming the setting and the value, the same way
+//! [`Config::from_env`] names the variable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
+use parking_lot::Mutex;
+
+use super::{stats, Agent, AgentInner, FailureLog};
+use crate::action::{ActionStore, ResponseRenderer, Templates};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{parse_cidrs, Config};
+use crate::context::UserKeys;
+use crate::error::{Error, Result};
+use crate::ip::{ClientIpResolver, CriticalIps};
+use crate::rules::{ActiveRules, FileStamp, RulesDocument, RulesSource, RulesWatcher, WafMode};
+
+/// What a [`UserResolver`] sees of a request: everything but the body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RequestHead<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The URI.
+    pub uri: &'a Uri,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The extensions, where an authentication layer may have put the user.
+    pub extensions: &'a Extensions,
+}
+
+/// A function that tells who the user of a request is, run by the layer before the handler; a
+/// user it names is checked against the user lists and actions as `identify` would.
+pub type UserResolver = Arc<dyn Fn(&RequestHead<'_>) -> Option<UserKeys> + Send + Sync>;
+
+/// Builds an [`Agent`]. Start from [`Agent::builder`] (defaults) or [`AgentBuilder::from_env`].
+///
+/// ```
+/// use std::time::Duration;
+/// let agent = sqreen::Agent::builder()
+///     .trusted_proxies(["10.0.0.0/8"])
+///     .ip_header("CF-Connecting-IP")
+///     .rules_json(r#"{"ip_denylist": ["203.0.113.0/24"]}"#)
+///     .build()
+///     .unwrap();
+/// assert!(agent.config().ip_header.is_some());
+/// ```
+pub struct AgentBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    rules: Option<RulesDocument>,
+    templates: Option<Templates>,
+    redirect_status: StatusCode,
+    user_resolver: Option<UserResolver>,
+    rules_poll_interval: Duration,
+    error: Option<Error>,
+}
+
+impl Default for AgentBuilder {
+    fn default() -> Self {
+        AgentBuilder::from_config(Config::default())
+    }
+}
+
+impl std::fmt::Debug for AgentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentBuilder")
+            .field("config", &self.config)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentBuilder {
+    /// A builder starting from the `SQREEN_*` environment variables.
+    pub fn from_env() -> Result<Self> {
+        Ok(AgentBuilder::from_config(Config::from_env()?))
+    }
+
+    /// A builder starting from `config`.
+    pub fn from_config(config: Config) -> Self {
+        AgentBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            rules: None,
+            templates: None,
+            redirect_status: StatusCode::SEE_OTHER,
+            user_resolver: None,
+            rules_poll_interval: Duration::from_secs(1),
+            error: None,
+        }
+    }
+
+    /// Changes any setting of the [`Config`].
+    pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// `SQREEN_DISABLE`: pass everything through untouched.
+    pub fn disabled(self, disabled: bool) -> Self {
+        self.configure(|c| c.disabled = disabled)
+    }
+
+    /// `SQREEN_TRUSTED_PROXIES`: the peers whose forwarded headers are believed (CIDRs or
+    /// addresses). An empty list trusts no proxy.
+    pub fn trusted_proxies<I, S>(mut self, nets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined = join(nets);
+        match parse_cidrs(&joined) {
+            Ok(set) => self.config.trusted_proxies = set,
+            Err(reason) => self.fail(Error::config("trusted_proxies", joined, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_CRITICAL_IPS`: extra critical networks, e.g. your load balancers.
+    pub fn critical_ips<I, S>(mut self, nets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined = join(nets);
+        match parse_cidrs(&joined) {
+            Ok(set) => self.config.critical_ips = set,
+            Err(reason) => self.fail(Error::config("critical_ips", joined, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_IP_HEADER`: the one header that names the client.
+    pub fn ip_header(mut self, name: &str) -> Self {
+        match http::HeaderName::from_bytes(name.trim().as_bytes()) {
+            Ok(h) => self.config.ip_header = Some(h),
+            Err(_) => self.fail(Error::config(
+                "ip_header",
+                name,
+                "not a valid HTTP header name",
+            )),
+        }
+        self
+    }
+
+    /// `SQREEN_WAF_MODE`.
+    pub fn waf_mode(self, mode: WafMode) -> Self {
+        self.configure(|c| c.waf_mode = mode)
+    }
+
+    /// `SQREEN_FAIL_CLOSED`: answer 503 when the agent fails internally.
+    pub fn fail_closed(self, fail_closed: bool) -> Self {
+        self.configure(|c| c.fail_closed = fail_closed)
+    }
+
+    /// `SQREEN_RULES_PATH`: the rules file, loaded at build and reloaded when it changes.
+    pub fn rules_path(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.configure(|c| c.rules_path = Some(path))
+    }
+
+    /// Rules given in code (used instead of the rules file at start-up).
+    pub fn rules(mut self, document: RulesDocument) -> Self {
+        self.rules = Some(document);
+        self
+    }
+
+    /// Rules given in code as JSON (the rules document format).
+    pub fn rules_json(mut self, json: &str) -> Self {
+        match RulesDocument::parse(json) {
+            Ok(doc) => self.rules = Some(doc),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Block page templates, HTML and JSON, with `{rid}` placeholders (instead of the files of
+    /// `SQREEN_BLOCK_HTML_PATH` / `SQREEN_BLOCK_JSON_PATH`).
+    pub fn block_templates(mut self, html: &str, json: &str) -> Self {
+        self.templates = Some(Templates::new(html, json));
+        self
+    }
+
+    /// The status of redirects: 303 (default), 301, 302 or 307.
+    pub fn redirect_status(mut self, status: StatusCode) -> Self {
+        if matches!(status.as_u16(), 301 | 302 | 303 | 307) {
+            self.redirect_status = status;
+        } else {
+            self.fail(Error::config(
+                "redirect_status",
+                status.as_str(),
+                "expected 301, 302, 303 or 307",
+            ));
+        }
+        self
+    }
+
+    /// The clock (a [`crate::ManualClock`] in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// A function run before the handler that tells who the user is (e.g. from a session or an
+    /// authentication layer's extension). Its users are checked like [`crate::identify`]'s.
+    pub fn user_resolver(
+        mut self,
+        f: impl Fn(&RequestHead<'_>) -> Option<UserKeys> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_resolver = Some(Arc::new(f));
+        self
+    }
+
+    /// How often the rules file is checked for changes (default 1 s, at most
+    /// `SQREEN_RULES_REFRESH_SECS`). A check reads only the file's metadata.
+    pub fn rules_poll_interval(mut self, every: Duration) -> Self {
+        self.rules_poll_interval = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Validates everything and starts the agent (and its rules watcher, if a rules file is set).
+    pub fn build(self) -> Result<Agent> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let config = self.config;
+        let templates = match self.templates {
+            Some(t) => t,
+            None => Templates::from_files(
+                config.block_html_path.as_deref(),
+                config.block_json_path.as_deref(),
+            )?,
+        };
+        let now = self.clock.now_ms();
+        let (rules, stamp) = match (self.rules, &config.rules_path) {
+            (Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code, now), None),
+            (None, Some(path)) => {
+                let stamp = FileStamp::of(path);
+                let doc = RulesDocument::load(path)?;
+                let source = RulesSource::File(path.clone());
+                (ActiveRules::compile(doc, source, now), stamp)
+            }
+            (None, None) => (ActiveRules::empty(), None),
+        };
+        let watch = match (&rules.source, config.disabled) {
+            (RulesSource::File(path), false) => Some(path.clone()),
+            _ => None,
+        };
+        let poll = self.rules_poll_interval.min(config.rules_refresh);
+        let inner = Arc::new(AgentInner {
+            resolver: ClientIpResolver::new(
+                config.trusted_proxies.clone(),
+                config.ip_header.clone(),
+            ),
+            critical: CriticalIps::new(config.critical_ips.clone()),
+            rules: ArcSwap::from_pointee(rules),
+            actions: ActionStore::new(),
+            renderer: ResponseRenderer::new(templates, self.redirect_status),
+            counters: stats::Counters::default(),
+            failures: FailureLog::default(),
+            user_resolver: self.user_resolver,
+            watcher: Mutex::new(None),
+            clock: self.clock,
+            config,
+        });
+        stats::Counters::bump(&inner.counters.rules_loaded);
+        if let Some(path) = watch {
+            let watcher = RulesWatcher::start(Arc::downgrade(&inner), path.clone(), poll, stamp)
+                .map_err(|e| Error::io(path.display().to_string(), e))?;
+            *inner.watcher.lock() = Some(watcher);
+        }
+        if inner.config.disabled {
+            tracing::info!(target: "sqreen", "agent disabled (SQREEN_DISABLE): requests pass through untouched");
+        }
+        Ok(Agent { inner })
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.error.get_or_insert(e);
+    }
+}
+
+fn join<I, S>(items: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    items
+        .into_iter()
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_setter_values_surface_at_build() {
+        let err = Agent::builder()
+            .trusted_proxies(["10.0.0.0/8", "nope"])
+            .build()
+            .unwrap_err();
+        assert_eq!(err.variable(), Some("trusted_proxies"));
+        let err = Agent::builder().ip_header("bad header").build().unwrap_err();
+        assert_eq!(err.variable(), Some("ip_header"));
+        let err = Agent::builder()
+            .rules_json(r#"{"ip_denylist": ["x"]}"#)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.place(), Some("ip_denylist[0]"));
+        let err = Agent::builder()
+            .redirect_status(StatusCode::OK)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.variable(), Some("redirect_status"));
+    }
+
+    #[test]
+    fn missing_rules_file_is_an_error_naming_it() {
+        let err = Agent::builder()
+            .rules_path("/nonexistent/sqreen-rules.json")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/sqreen-rules.json"), "{err}");
+    }
+
+    #[test]
+    fn waf_mode_from_rules_wins_over_config_and_falls_back() {
+        let agent = Agent::builder()
+            .waf_mode(WafMode::Monitor)
+            .rules_json(r#"{"waf": {"mode": "block"}}"#)
+            .build()
+            .unwrap();
+        assert_eq!(agent.waf_mode(), WafMode::Block);
+        agent.set_rules(RulesDocument::parse("{}").unwrap());
+        assert_eq!(agent.waf_mode(), WafMode::Monitor);
+    }
+}

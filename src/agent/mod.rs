@@ -1,0 +1,292 @@
+//! [`Agent`]: owns the agent's state and offers the runtime API.
+//!
+//! An `Agent` is an `Arc` around [`AgentInner`]: cloning it is cheap, and every clone (the layer,
+//! the services axum makes per connection, background threads through weak references) shares one
+//! state. The state is built once by [`AgentBuilder`]; what changes at run time (rules, actions) is
+//! published through atomic snapshot swaps so the request path never waits. Several agents may
+//! live in one process; [`global`] holds the one the free functions fall back to.
+
+mod builder;
+mod failure;
+pub(crate) mod global;
+mod inspect;
+mod stats;
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+use parking_lot::Mutex;
+
+pub use builder::{AgentBuilder, RequestHead, UserResolver};
+pub(crate) use failure::{guard, FailureKind, FailureLog};
+pub(crate) use inspect::Inspection;
+pub use stats::Stats;
+
+use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
+use crate::clock::{Clock, Millis};
+use crate::config::Config;
+use crate::context::UserKeys;
+use crate::error::{Error, Result};
+use crate::ip::{ClientIpResolver, CriticalIps};
+use crate::layer::SqreenLayer;
+use crate::rules::{ActiveRules, RulesDocument, RulesSource, RulesWatcher, WafMode};
+
+/// The security agent. Create it with [`Agent::from_env`] or [`Agent::builder`], then add
+/// [`Agent::layer`] to the app.
+///
+/// ```
+/// let agent = sqreen::Agent::builder().build().unwrap();
+/// agent.block_ip("203.0.113.0/24".parse::<ipnet::IpNet>().unwrap(), None);
+/// let layer = agent.layer(); // `Router::new()...layer(layer)`
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Agent {
+    pub(crate) inner: Arc<AgentInner>,
+}
+
+/// The shared state behind an [`Agent`].
+pub(crate) struct AgentInner {
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) resolver: ClientIpResolver,
+    pub(crate) critical: CriticalIps,
+    pub(crate) rules: ArcSwap<ActiveRules>,
+    pub(crate) actions: ActionStore,
+    pub(crate) renderer: ResponseRenderer,
+    pub(crate) counters: stats::Counters,
+    pub(crate) failures: FailureLog,
+    pub(crate) user_resolver: Option<UserResolver>,
+    pub(crate) watcher: Mutex<Option<RulesWatcher>>,
+}
+
+impl std::fmt::Debug for AgentInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rules = self.rules.load();
+        f.debug_struct("Agent")
+            .field("disabled", &self.config.disabled)
+            .field("rules_version", &rules.version)
+            .field("rules_source", &rules.source)
+            .field("actions", &self.actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// An agent configured from the `SQREEN_*` environment variables (and the rules file they
+    /// name). A malformed value is an error naming the variable and the value.
+    pub fn from_env() -> Result<Agent> {
+        AgentBuilder::from_config(Config::from_env()?).build()
+    }
+
+    /// A builder with the default settings (not the environment's; see
+    /// [`AgentBuilder::from_env`]).
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder::default()
+    }
+
+    /// The tower layer that protects a service with this agent.
+    pub fn layer(&self) -> SqreenLayer {
+        SqreenLayer::new(self.clone())
+    }
+
+    /// The settings the agent was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Blocks an IP network (a single address is fine: `ip.into()`), for `duration` or for good.
+    /// Returns the action's id. Replaces any earlier action on the same network.
+    pub fn block_ip(&self, net: impl Into<IpNet>, duration: Option<Duration>) -> u64 {
+        self.act(Actor::Ip(net.into()), ActionKind::Block, duration)
+    }
+
+    /// Redirects an IP network to `url` (an `http(s)://` URL or a path starting with `/`; anything
+    /// else makes the action a block), for `duration` or for good. Returns the action's id.
+    pub fn redirect_ip(&self, net: impl Into<IpNet>, url: &str, duration: Option<Duration>) -> u64 {
+        self.act(
+            Actor::Ip(net.into()),
+            ActionKind::redirect_or_block(url),
+            duration,
+        )
+    }
+
+    /// Lifts the actions on exactly this network (not on wider or narrower ones, nor the rules
+    /// document's deny list). True if there was one.
+    pub fn unblock_ip(&self, net: impl Into<IpNet>) -> bool {
+        let now = self.inner.now();
+        self.inner
+            .actions
+            .remove_actor(&Actor::Ip(net.into().trunc()), now)
+            > 0
+    }
+
+    /// Blocks a user, by canonical id or by the value of one of its keys (see [`UserKeys`]).
+    pub fn block_user(&self, user: &str, duration: Option<Duration>) -> u64 {
+        self.act(Actor::User(user.trim().to_owned()), ActionKind::Block, duration)
+    }
+
+    /// Redirects a user to `url`, like [`redirect_ip`](Self::redirect_ip).
+    pub fn redirect_user(&self, user: &str, url: &str, duration: Option<Duration>) -> u64 {
+        self.act(
+            Actor::User(user.trim().to_owned()),
+            ActionKind::redirect_or_block(url),
+            duration,
+        )
+    }
+
+    /// Lifts the actions on this user. True if there was one.
+    pub fn unblock_user(&self, user: &str) -> bool {
+        let now = self.inner.now();
+        self.inner
+            .actions
+            .remove_actor(&Actor::User(user.trim().to_owned()), now)
+            > 0
+    }
+
+    /// Lifts the action with this id. True if it was active.
+    pub fn remove_action(&self, id: u64) -> bool {
+        self.inner.actions.remove(id, self.inner.now())
+    }
+
+    /// The runtime actions in force (not the rules document's deny lists), ordered by id.
+    pub fn actions(&self) -> Vec<Arc<Action>> {
+        self.inner.actions.list(self.inner.now())
+    }
+
+    /// The store of runtime actions, to observe or replay its changes.
+    pub fn action_store(&self) -> &ActionStore {
+        &self.inner.actions
+    }
+
+    /// Reloads the rules file named by `SQREEN_RULES_PATH` now. On error the rules in force stay.
+    pub fn reload_rules(&self) -> Result<()> {
+        match &self.inner.config.rules_path {
+            Some(path) => self.inner.reload_rules_file(path),
+            None => Err(Error::config(
+                "SQREEN_RULES_PATH",
+                "",
+                "no rules file is configured",
+            )),
+        }
+    }
+
+    /// Puts `document` in force now, in place of the current rules.
+    pub fn set_rules(&self, document: RulesDocument) {
+        self.inner.install_rules(document, RulesSource::Code);
+    }
+
+    /// The `version` of the rules document in force, if it has one.
+    pub fn rules_version(&self) -> Option<String> {
+        self.inner.rules.load().version.clone()
+    }
+
+    /// The WAF mode in force: the rules document's `waf.mode` if it states one, else the
+    /// environment's (`SQREEN_WAF_MODE`).
+    pub fn waf_mode(&self) -> WafMode {
+        self.inner
+            .rules
+            .load()
+            .waf
+            .mode
+            .unwrap_or(self.inner.config.waf_mode)
+    }
+
+    /// The playbooks of the rules in force.
+    pub fn playbooks(&self) -> Vec<crate::playbook::Playbook> {
+        self.inner.rules.load().playbooks.clone()
+    }
+
+    /// True when `ip` is critical (see [`crate::ip::CriticalIps`]) for this agent.
+    pub fn is_critical_ip(&self, ip: IpAddr) -> bool {
+        self.inner.critical.is_critical(ip)
+    }
+
+    /// A snapshot of the agent's counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot(self.inner.failures.count())
+    }
+
+    /// Stops the agent's background threads. Requests keep being served with the rules in force.
+    pub fn shutdown(&self) {
+        if let Some(mut watcher) = self.inner.watcher.lock().take() {
+            watcher.stop();
+        }
+    }
+
+    fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> u64 {
+        let now = self.inner.now();
+        let actor = match actor {
+            Actor::Ip(net) => Actor::Ip(net.trunc()),
+            user => user,
+        };
+        let action = Action {
+            id: self.inner.actions.next_id(),
+            actor,
+            kind,
+            until: duration.map(|d| now.saturating_add(d.as_millis() as u64)),
+            source: ActionSource::Api,
+        };
+        tracing::info!(target: "sqreen", actor = %action.actor, kind = ?action.kind, until = ?action.until, "action added");
+        self.inner.actions.put(action, now).id
+    }
+}
+
+impl AgentInner {
+    pub(crate) fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    /// Loads, validates and installs the rules file; on error logs it and keeps the rules in force.
+    pub(crate) fn reload_rules_file(&self, path: &Path) -> Result<()> {
+        match RulesDocument::load(path) {
+            Ok(doc) => {
+                self.install_rules(doc, RulesSource::File(path.to_owned()));
+                Ok(())
+            }
+            Err(e) => {
+                stats::Counters::bump(&self.counters.rules_rejected);
+                let version = self.rules.load().version.clone();
+                tracing::warn!(target: "sqreen", error = %e, in_force = ?version, "rules file rejected; the previous rules stay in force");
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn install_rules(&self, doc: RulesDocument, source: RulesSource) {
+        let active = ActiveRules::compile(doc, source, self.now());
+        tracing::info!(
+            target: "sqreen",
+            version = ?active.version,
+            source = %active.source,
+            ip_denylist = active.ip_deny.len(),
+            ip_passlist = active.ip_pass.len(),
+            user_denylist = active.user_deny.len(),
+            playbooks = active.playbooks.len(),
+            "rules in force"
+        );
+        self.rules.store(Arc::new(active));
+        stats::Counters::bump(&self.counters.rules_loaded);
+    }
+
+    /// The active runtime action on this user, trying its canonical id and each key value.
+    pub(crate) fn user_action(&self, user: &UserKeys, now: Millis) -> Option<Arc<Action>> {
+        if !self.actions.has_user_actions() {
+            return None;
+        }
+        user.match_candidates()
+            .find_map(|c| self.actions.lookup_user(&c, now))
+    }
+}
+
+impl Drop for AgentInner {
+    fn drop(&mut self) {
+        if let Some(mut watcher) = self.watcher.get_mut().take() {
+            watcher.stop();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! [`Stats`]: counters of what the agent did, for logs, health checks and metrics.
+//!
+//! Counters are relaxed atomics bumped only when something happens (a block, a reload), never on
+//! every request, so they add no shared-cache-line traffic to the common path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of the agent's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Requests answered 403 because of the IP (deny list or action).
+    pub blocked_ip: u64,
+    /// Requests answered 403 because of the user (deny list or action).
+    pub blocked_user: u64,
+    /// Requests redirected by an action.
+    pub redirected: u64,
+    /// Requests whose client IP was on the pass list.
+    pub passlisted: u64,
+    /// Internal failures (the request was let through, or answered 503 when failing closed).
+    pub internal_failures: u64,
+    /// Rules documents loaded (the first one included).
+    pub rules_loaded: u64,
+    /// Rules documents rejected as invalid (the previous rules stayed).
+    pub rules_rejected: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) blocked_ip: AtomicU64,
+    pub(crate) blocked_user: AtomicU64,
+    pub(crate) redirected: AtomicU64,
+    pub(crate) passlisted: AtomicU64,
+    pub(crate) rules_loaded: AtomicU64,
+    pub(crate) rules_rejected: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, internal_failures: u64) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Stats {
+            blocked_ip: get(&self.blocked_ip),
+            blocked_user: get(&self.blocked_user),
+            redirected: get(&self.redirected),
+            passlisted: get(&self.passlisted),
+            internal_failures,
+            rules_loaded: get(&self.rules_loaded),
+            rules_rejected: get(&self.rules_rejected),
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! [`Config`]: every setting of the agent, read from `SQREEN_*` environment variables or set in code.
+//!
+//! Parsing is strict: a malformed value is an [`Error`] that names the variable and the value,
+//! never a silent default. An unknown `SQREEN_*` variable is most likely a typo, so it is logged
+//! as a warning. Settings that a rules document states (e.g. `waf.mode`) win over these at run time;
+//! this module only knows the start-up values. It performs no I/O beyond reading the environment.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use http::HeaderName;
+use regex::Regex;
+
+use crate::error::{Error, Result};
+use crate::ip::{parse_net, ClientIpResolver, IpSet};
+use crate::rules::WafMode;
+
+/// Default for `SQREEN_STRIP_SENSITIVE_KEY_REGEX`: keys whose values never leave the process.
+pub const DEFAULT_SENSITIVE_KEY_REGEX: &str =
+    r"(?i)(passw(or)?d|passphrase|secret|authorization|api[-_ ]?key|access[-_ ]?token|token|cookie|session)";
+/// Default for `SQREEN_STRIP_SENSITIVE_VALUE_REGEX`: payment card numbers.
+pub const DEFAULT_SENSITIVE_VALUE_REGEX: &str = r"^(?:\d[ -]?){12,18}\d$";
+
+/// Every `SQREEN_*` variable the agent reads, in the README's order.
+pub const ENV_VARS: &[&str] = &[
+    "SQREEN_DISABLE",
+    "SQREEN_APP_NAME",
+    "SQREEN_RULES_PATH",
+    "SQREEN_RULES_URL",
+    "SQREEN_RULES_REFRESH_SECS",
+    "SQREEN_IP_HEADER",
+    "SQREEN_TRUSTED_PROXIES",
+    "SQREEN_CRITICAL_IPS",
+    "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
+    "SQREEN_WAF_MODE",
+    "SQREEN_WAF_BUDGET_US",
+    "SQREEN_MAX_BODY_BYTES",
+    "SQREEN_MAX_ACTORS",
+    "SQREEN_EVENTS_PATH",
+    "SQREEN_EVENT_QUEUE",
+    "SQREEN_WEBHOOK_URL",
+    "SQREEN_WEBHOOK_SECRET",
+    "SQREEN_WEBHOOK_EVENTS",
+    "SQREEN_SLACK_WEBHOOK_URL",
+    "SQREEN_BLOCK_HTML_PATH",
+    "SQREEN_BLOCK_JSON_PATH",
+    "SQREEN_FAIL_CLOSED",
+    "SQREEN_STRIP_SENSITIVE_KEY_REGEX",
+    "SQREEN_STRIP_SENSITIVE_VALUE_REGEX",
+    "SQREEN_ADMIN_TOKEN",
+    "SQREEN_ADMIN_PATH",
+    "SQREEN_LOG",
+];
+
+/// Variables that belong to the crate's examples, not to the agent (not warned about).
+const EXAMPLE_VARS: &[&str] = &["SQREEN_DEMO_ADDR"];
+
+/// Which events go to the webhook (`SQREEN_WEBHOOK_EVENTS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WebhookEvents {
+    /// Attacks, scanner hits, playbook responses, digests.
+    #[default]
+    Security,
+    /// Every event.
+    All,
+}
+
+/// How much the agent logs (`SQREEN_LOG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+    /// Nothing.
+    Off,
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// Also start-up and rules changes (the default).
+    #[default]
+    Info,
+    /// Also every decision.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+/// The agent's settings. Build one with [`Config::from_env`] or start from [`Config::default`];
+/// [`crate::AgentBuilder`] offers the same settings as methods.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// `SQREEN_DISABLE`: the layer passes everything through untouched.
+    pub disabled: bool,
+    /// `SQREEN_APP_NAME`: put on events and notifications.
+    pub app_name: String,
+    /// `SQREEN_RULES_PATH`: the local rules document.
+    pub rules_path: Option<PathBuf>,
+    /// `SQREEN_RULES_URL`: a remote rules source.
+    pub rules_url: Option<String>,
+    /// `SQREEN_RULES_REFRESH_SECS`: how often rules sources are checked at most.
+    pub rules_refresh: Duration,
+    /// `SQREEN_IP_HEADER`: the one header that names the client.
+    pub ip_header: Option<HeaderName>,
+    /// `SQREEN_TRUSTED_PROXIES`: peers whose forwarded headers are believed.
+    pub trusted_proxies: IpSet,
+    /// `SQREEN_CRITICAL_IPS`: extra critical networks (load balancers).
+    pub critical_ips: IpSet,
+    /// `SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS`: let playbooks act on critical IPs.
+    pub playbooks_block_critical_ips: bool,
+    /// `SQREEN_WAF_MODE`.
+    pub waf_mode: WafMode,
+    /// `SQREEN_WAF_BUDGET_US`: time budget of one WAF evaluation.
+    pub waf_budget: Duration,
+    /// `SQREEN_MAX_BODY_BYTES`: largest body the WAF reads.
+    pub max_body_bytes: usize,
+    /// `SQREEN_MAX_ACTORS`: counter windows kept.
+    pub max_actors: usize,
+    /// `SQREEN_EVENTS_PATH`: JSON-lines event log.
+    pub events_path: Option<PathBuf>,
+    /// `SQREEN_EVENT_QUEUE`: events held for the background sinks before dropping.
+    pub event_queue: usize,
+    /// `SQREEN_WEBHOOK_URL`.
+    pub webhook_url: Option<String>,
+    /// `SQREEN_WEBHOOK_SECRET`: signs webhook bodies.
+    pub webhook_secret: Option<String>,
+    /// `SQREEN_WEBHOOK_EVENTS`.
+    pub webhook_events: WebhookEvents,
+    /// `SQREEN_SLACK_WEBHOOK_URL`.
+    pub slack_webhook_url: Option<String>,
+    /// `SQREEN_BLOCK_HTML_PATH`: block page template.
+    pub block_html_path: Option<PathBuf>,
+    /// `SQREEN_BLOCK_JSON_PATH`: block JSON template.
+    pub block_json_path: Option<PathBuf>,
+    /// `SQREEN_FAIL_CLOSED`: an internal failure answers 503 instead of passing.
+    pub fail_closed: bool,
+    /// `SQREEN_STRIP_SENSITIVE_KEY_REGEX`.
+    pub strip_sensitive_key_regex: Regex,
+    /// `SQREEN_STRIP_SENSITIVE_VALUE_REGEX`.
+    pub strip_sensitive_value_regex: Regex,
+    /// `SQREEN_ADMIN_TOKEN`: enables the admin API.
+    pub admin_token: Option<String>,
+    /// `SQREEN_ADMIN_PATH`.
+    pub admin_path: String,
+    /// `SQREEN_LOG`.
+    pub log_level: LogLevel,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            disabled: false,
+            app_name: "app".to_owned(),
+            rules_path: None,
+            rules_url: None,
+            rules_refresh: Duration::from_secs(30),
+            ip_header: None,
+            trusted_proxies: ClientIpResolver::default_trusted_proxies(),
+            critical_ips: IpSet::new(),
+            playbooks_block_critical_ips: false,
+            waf_mode: WafMode::Monitor,
+            waf_budget: Duration::from_micros(1000),
+            max_body_bytes: 65_536,
+            max_actors: 1_000_000,
+            events_path: None,
+            event_queue: 10_000,
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_events: WebhookEvents::Security,
+            slack_webhook_url: None,
+            block_html_path: None,
+            block_json_path: None,
+            fail_closed: false,
+            strip_sensitive_key_regex: Regex::new(DEFAULT_SENSITIVE_KEY_REGEX)
+                .expect("built-in regex"),
+            strip_sensitive_value_regex: Regex::new(DEFAULT_SENSITIVE_VALUE_REGEX)
+                .expect("built-in regex"),
+            admin_token: None,
+            admin_path: "/_sqreen".to_owned(),
+            log_level: LogLevel::Info,
+        }
+    }
+}
+
+impl Config {
+    /// Reads every `SQREEN_*` variable of the process environment.
+    pub fn from_env() -> Result<Config> {
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("SQREEN_")
+                && !ENV_VARS.contains(&name.as_ref())
+                && !EXAMPLE_VARS.contains(&name.as_ref())
+            {
+                tracing::warn!(target: "sqreen", variable = %name, "unknown SQREEN_* variable ignored (a typo?)");
+            }
+        }
+        Config::from_lookup(|name| match std::env::var(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(v)) => Err(Error::config(
+                name,
+                v.to_string_lossy(),
+                "the value is not valid UTF-8",
+            )),
+        })
+    }
+
+    /// Reads the settings from `lookup` (a variable name to its value, `None` when unset), e.g. a
+    /// map in tests. Unset variables keep their defaults.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Result<Option<String>>,
+    ) -> Result<Config> {
+        let mut c = Config::default();
+        let env = Env { lookup: &lookup };
+        env.parse("SQREEN_DISABLE", &mut c.disabled, parse_bool)?;
+        env.parse("SQREEN_APP_NAME", &mut c.app_name, non_empty)?;
+        env.parse_opt("SQREEN_RULES_PATH", &mut c.rules_path, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse_opt("SQREEN_RULES_URL", &mut c.rules_url, parse_url)?;
+        env.parse("SQREEN_RULES_REFRESH_SECS", &mut c.rules_refresh, |v| {
+            positive(v).map(Duration::from_secs)
+        })?;
+        env.parse_opt("SQREEN_IP_HEADER", &mut c.ip_header, |v| {
+            HeaderName::from_str(v.trim()).map_err(|_| "not a valid HTTP header name".to_owned())
+        })?;
+        env.parse("SQREEN_TRUSTED_PROXIES", &mut c.trusted_proxies, parse_cidrs)?;
+        env.parse("SQREEN_CRITICAL_IPS", &mut c.critical_ips, parse_cidrs)?;
+        env.parse(
+            "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
+            &mut c.playbooks_block_critical_ips,
+            parse_bool,
+        )?;
+        env.parse("SQREEN_WAF_MODE", &mut c.waf_mode, |v| {
+            WafMode::from_str(v.trim())
+                .map_err(|_| "expected one of off, monitor, block".to_owned())
+        })?;
+        env.parse("SQREEN_WAF_BUDGET_US", &mut c.waf_budget, |v| {
+            positive(v).map(Duration::from_micros)
+        })?;
+        env.parse("SQREEN_MAX_BODY_BYTES", &mut c.max_body_bytes, |v| {
+            unsigned(v).map(|n| n as usize)
+        })?;
+        env.parse("SQREEN_MAX_ACTORS", &mut c.max_actors, |v| {
+            positive(v).map(|n| n as usize)
+        })?;
+        env.parse_opt("SQREEN_EVENTS_PATH", &mut c.events_path, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse("SQREEN_EVENT_QUEUE", &mut c.event_queue, |v| {
+            positive(v).map(|n| n as usize)
+        })?;
+        env.parse_opt("SQREEN_WEBHOOK_URL", &mut c.webhook_url, parse_url)?;
+        env.parse_opt("SQREEN_WEBHOOK_SECRET", &mut c.webhook_secret, non_empty)?;
+        env.parse("SQREEN_WEBHOOK_EVENTS", &mut c.webhook_events, |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "security" => Ok(WebhookEvents::Security),
+                "all" => Ok(WebhookEvents::All),
+                _ => Err("expected security or all".to_owned()),
+            }
+        })?;
+        env.parse_opt("SQREEN_SLACK_WEBHOOK_URL", &mut c.slack_webhook_url, parse_url)?;
+        env.parse_opt("SQREEN_BLOCK_HTML_PATH", &mut c.block_html_path, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse_opt("SQREEN_BLOCK_JSON_PATH", &mut c.block_json_path, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse("SQREEN_FAIL_CLOSED", &mut c.fail_closed, parse_bool)?;
+        env.parse(
+            "SQREEN_STRIP_SENSITIVE_KEY_REGEX",
+            &mut c.strip_sensitive_key_regex,
+            parse_regex,
+        )?;
+        env.parse(
+            "SQREEN_STRIP_SENSITIVE_VALUE_REGEX",
+            &mut c.strip_sensitive_value_regex,
+            parse_regex,
+        )?;
+        env.parse_opt("SQREEN_ADMIN_TOKEN", &mut c.admin_token, |v| {
+            if v.len() < 16 {
+                Err("the admin token must be at least 16 characters".to_owned())
+            } else {
+                Ok(v.to_owned())
+            }
+        })?;
+        env.parse("SQREEN_ADMIN_PATH", &mut c.admin_path, |v| {
+            let v = v.trim().trim_end_matches('/');
+            if v.starts_with('/') && v.len() > 1 && !v.contains(char::is_whitespace) {
+                Ok(v.to_owned())
+            } else {
+                Err("expected a path such as /_sqreen".to_owned())
+            }
+        })?;
+        env.parse("SQREEN_LOG", &mut c.log_level, |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "off" => Ok(LogLevel::Off),
+                "error" => Ok(LogLevel::Error),
+                "warn" | "warning" => Ok(LogLevel::Warn),
+                "info" => Ok(LogLevel::Info),
+                "debug" => Ok(LogLevel::Debug),
+                "trace" => Ok(LogLevel::Trace),
+                _ => Err("expected one of off, error, warn, info, debug, trace".to_owned()),
+            }
+        })?;
+        Ok(c)
+    }
+}
+
+/// Reads variables through the lookup function and turns parse failures into named errors.
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Result<Option<String>>,
+}
+
+impl Env<'_> {
+    fn parse<T>(
+        &self,
+        name: &str,
+        slot: &mut T,
+        parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+    ) -> Result<()> {
+        if let Some(value) = (self.lookup)(name)? {
+            *slot = parse(&value).map_err(|reason| Error::config(name, &value, reason))?;
+        }
+        Ok(())
+    }
+
+    fn parse_opt<T>(
+        &self,
+        name: &str,
+        slot: &mut Option<T>,
+        parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+    ) -> Result<()> {
+        if let Some(value) = (self.lookup)(name)? {
+            *slot = Some(parse(&value).map_err(|reason| Error::config(name, &value, reason))?);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+fn non_empty(v: &str) -> std::result::Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+fn unsigned(v: &str) -> std::result::Result<u64, String> {
+    v.trim()
+        .parse::<u64>()
+        .map_err(|_| "expected a non-negative integer".to_owned())
+}
+
+fn positive(v: &str) -> std::result::Result<u64, String> {
+    match unsigned(v) {
+        Ok(0) | Err(_) => Err("expected a positive integer".to_owned()),
+        Ok(n) => Ok(n),
+    }
+}
+
+fn parse_url(v: &str) -> std::result::Result<String, String> {
+    let v = v.trim();
+    let lower = v.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !v.contains(char::is_whitespace) => Ok(v.to_owned()),
+        _ => Err("expected an http:// or https:// URL".to_owned()),
+    }
+}
+
+/// A comma-separated list of CIDRs or addresses; an empty value is an empty set.
+pub(crate) fn parse_cidrs(v: &str) -> std::result::Result<IpSet, String> {
+    let mut set = IpSet::new();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        set.insert(parse_net(item)?, ());
+    }
+    Ok(set)
+}
+
+fn parse_regex(v: &str) -> std::result::Result<Regex, String> {
+    Regex::new(v).map_err(|e| format!("not a valid regular expression: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| Ok(map.get(k).cloned()))
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let c = config(&[]).unwrap();
+        assert!(!c.disabled);
+        assert_eq!(c.waf_mode, WafMode::Monitor);
+        assert_eq!(c.waf_budget, Duration::from_micros(1000));
+        assert_eq!(c.max_body_bytes, 65_536);
+        assert_eq!(c.max_actors, 1_000_000);
+        assert_eq!(c.event_queue, 10_000);
+        assert_eq!(c.rules_refresh, Duration::from_secs(30));
+        assert_eq!(c.admin_path, "/_sqreen");
+        assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(c.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!c.trusted_proxies.contains("8.8.8.8".parse().unwrap()));
+        assert!(c.strip_sensitive_key_regex.is_match("user_Password"));
+        assert!(c.strip_sensitive_key_regex.is_match("X-Api-Key"));
+        assert!(!c.strip_sensitive_key_regex.is_match("username"));
+        assert!(c.strip_sensitive_value_regex.is_match("4111 1111 1111 1111"));
+        assert!(!c.strip_sensitive_value_regex.is_match("12345"));
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = config(&[
+            ("SQREEN_DISABLE", "TRUE"),
+            ("SQREEN_TRUSTED_PROXIES", "203.0.113.0/24, 2001:db8::/32"),
+            ("SQREEN_IP_HEADER", "CF-Connecting-IP"),
+            ("SQREEN_WAF_MODE", "block"),
+            ("SQREEN_MAX_ACTORS", "100000"),
+            ("SQREEN_RULES_PATH", "/etc/rules.json"),
+            ("SQREEN_WEBHOOK_EVENTS", "all"),
+            ("SQREEN_LOG", "debug"),
+            ("SQREEN_ADMIN_PATH", "/admin/"),
+        ])
+        .unwrap();
+        assert!(c.disabled);
+        assert!(c.trusted_proxies.contains("203.0.113.9".parse().unwrap()));
+        assert!(!c.trusted_proxies.contains("10.0.0.1".parse().unwrap()));
+        assert_eq!(c.ip_header.unwrap().as_str(), "cf-connecting-ip");
+        assert_eq!(c.waf_mode, WafMode::Block);
+        assert_eq!(c.max_actors, 100_000);
+        assert_eq!(c.rules_path.unwrap(), PathBuf::from("/etc/rules.json"));
+        assert_eq!(c.webhook_events, WebhookEvents::All);
+        assert_eq!(c.log_level, LogLevel::Debug);
+        assert_eq!(c.admin_path, "/admin");
+    }
+
+    #[test]
+    fn empty_trusted_proxies_trusts_nobody() {
+        let c = config(&[("SQREEN_TRUSTED_PROXIES", "")]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn malformed_values_name_variable_and_value() {
+        let cases = [
+            ("SQREEN_DISABLE", "maybe"),
+            ("SQREEN_MAX_ACTORS", "lots"),
+            ("SQREEN_MAX_ACTORS", "0"),
+            ("SQREEN_MAX_BODY_BYTES", "-1"),
+            ("SQREEN_EVENT_QUEUE", "1e4"),
+            ("SQREEN_WAF_BUDGET_US", "0"),
+            ("SQREEN_RULES_REFRESH_SECS", "soon"),
+            ("SQREEN_TRUSTED_PROXIES", "10.0.0.0/8, nonsense"),
+            ("SQREEN_CRITICAL_IPS", "300.1.1.1"),
+            ("SQREEN_IP_HEADER", "bad header"),
+            ("SQREEN_WAF_MODE", "panic"),
+            ("SQREEN_WEBHOOK_URL", "ftp://x"),
+            ("SQREEN_SLACK_WEBHOOK_URL", "hooks.slack.example"),
+            ("SQREEN_RULES_URL", "https://"),
+            ("SQREEN_WEBHOOK_EVENTS", "some"),
+            ("SQREEN_STRIP_SENSITIVE_KEY_REGEX", "(unclosed"),
+            ("SQREEN_ADMIN_TOKEN", "short"),
+            ("SQREEN_ADMIN_PATH", "nope"),
+            ("SQREEN_LOG", "loud"),
+            ("SQREEN_APP_NAME", "  "),
+            ("SQREEN_RULES_PATH", ""),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).expect_err(var);
+            assert_eq!(err.variable(), Some(var));
+            let msg = err.to_string();
+            assert!(msg.contains(var) && msg.contains(&format!("{value:?}")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn lookup_errors_propagate() {
+        let err = Config::from_lookup(|k| {
+            if k == "SQREEN_LOG" {
+                Err(Error::config(k, "\u{fffd}", "the value is not valid UTF-8"))
+            } else {
+                Ok(None)
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.variable(), Some("SQREEN_LOG"));
+    }
+}

@@ -1,0 +1,304 @@
+//! The per-request context: request id, peer, client IP, user, and the action decided for it.
+//!
+//! The layer builds one [`RequestContext`] per request, puts it in the request extensions (a
+//! handler can extract it) and in a task-local for the handler's duration, which is how the free
+//! functions ([`crate::identify`], ...) find the agent serving the request. The context is an `Arc`
+//! inside: cloning it is a reference-count increment. It owns no I/O and never blocks; its two
+//! mutable cells (user, pending action) are per-request locks that nothing else contends for.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::action::ActionKind;
+use crate::agent::AgentInner;
+
+tokio::task_local! {
+    static CURRENT: RequestContext;
+}
+
+/// A request id: 128 random bits, shown as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rid(u128);
+
+impl Rid {
+    /// A fresh random id.
+    pub(crate) fn random() -> Self {
+        Rid(rand::random())
+    }
+
+    /// The id as a number.
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+}
+
+impl fmt::Display for Rid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for Rid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rid({self})")
+    }
+}
+
+/// The keys that identify a user, e.g. `{"email": "alice@example.com"}`.
+///
+/// Keys are kept sorted, so the same keys given in any order make the same user. The user's
+/// canonical id ([`UserKeys::id`]) is the value of the only key when there is one, else
+/// `key=value` pairs joined by `&` in key order. A user list entry matches a user when it equals
+/// the canonical id or the value of any key.
+///
+/// ```
+/// use sqreen::UserKeys;
+/// let alice = UserKeys::new().with("email", "alice@example.com");
+/// assert_eq!(alice.id(), "alice@example.com");
+/// let bob = UserKeys::new().with("org", "acme").with("id", "42");
+/// assert_eq!(bob.id(), "id=42&org=acme");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct UserKeys {
+    keys: BTreeMap<String, String>,
+}
+
+impl UserKeys {
+    /// No keys yet.
+    pub fn new() -> Self {
+        UserKeys::default()
+    }
+
+    /// Adds (or replaces) a key. Keys and values are trimmed; an empty key or value is ignored.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let (key, value) = (key.into(), value.into());
+        let (key, value) = (key.trim(), value.trim());
+        if !key.is_empty() && !value.is_empty() {
+            self.keys.insert(key.to_owned(), value.to_owned());
+        }
+        self
+    }
+
+    /// True when no key was given.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.keys.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The value of one key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.keys.get(key).map(String::as_str)
+    }
+
+    /// The canonical id of the user (see the type's docs).
+    pub fn id(&self) -> String {
+        if self.keys.len() == 1 {
+            if let Some(v) = self.keys.values().next() {
+                return v.clone();
+            }
+        }
+        let mut id = String::new();
+        for (i, (k, v)) in self.keys.iter().enumerate() {
+            if i > 0 {
+                id.push('&');
+            }
+            id.push_str(k);
+            id.push('=');
+            id.push_str(v);
+        }
+        id
+    }
+
+    /// The strings a user list entry is compared with: the canonical id, then every value.
+    pub(crate) fn match_candidates(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let id = (self.keys.len() != 1).then(|| std::borrow::Cow::Owned(self.id()));
+        id.into_iter()
+            .chain(self.keys.values().map(|v| std::borrow::Cow::Borrowed(v.as_str())))
+    }
+}
+
+/// What the agent knows about the request being served.
+///
+/// Extract it in a handler with `Extension<RequestContext>` or, with the `axum` feature, as
+/// `RequestContext` directly; or call [`RequestContext::current`] anywhere in the handler's task.
+#[derive(Clone)]
+pub struct RequestContext {
+    inner: Arc<ContextInner>,
+}
+
+pub(crate) struct ContextInner {
+    pub(crate) rid: Rid,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) method: http::Method,
+    pub(crate) uri: http::Uri,
+    /// The client IP is on the pass list: no check applies to this request.
+    pub(crate) passlisted: bool,
+    pub(crate) agent: Arc<AgentInner>,
+    pub(crate) user: Mutex<Option<UserKeys>>,
+    /// The request's `Accept` header, to negotiate a block page decided after the handler.
+    pub(crate) accept: Option<http::HeaderValue>,
+    /// A response decided during the handler (by `identify`), replacing the handler's.
+    pub(crate) pending: Mutex<Option<PendingResponse>>,
+}
+
+/// What replaces the handler's response.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PendingResponse {
+    /// A security action (block or redirect).
+    Action(ActionKind),
+    /// 503: the agent failed and is configured to fail closed.
+    Unavailable,
+}
+
+impl RequestContext {
+    pub(crate) fn new(inner: ContextInner) -> Self {
+        RequestContext {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &ContextInner {
+        &self.inner
+    }
+
+    /// The context of the request served by the current task, if any.
+    pub fn current() -> Option<RequestContext> {
+        CURRENT.try_with(|ctx| ctx.clone()).ok()
+    }
+
+    /// Runs `f` with the current context without cloning it.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
+        CURRENT.try_with(f).ok()
+    }
+
+    /// Runs `f` with this context as the current one.
+    pub(crate) fn sync_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        CURRENT.sync_scope(self, f)
+    }
+
+    /// Runs `fut` with this context as the task's current one.
+    pub(crate) fn scope<F: std::future::Future>(
+        self,
+        fut: F,
+    ) -> tokio::task::futures::TaskLocalFuture<RequestContext, F> {
+        CURRENT.scope(self, fut)
+    }
+
+    /// The request id, also shown on block pages as the security response id.
+    pub fn rid(&self) -> Rid {
+        self.inner.rid
+    }
+
+    /// The address of the connection's peer, when the server provided it.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.inner.peer
+    }
+
+    /// The client's address after trusted-proxy resolution (see the crate docs), if known.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.inner.client_ip
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &http::Method {
+        &self.inner.method
+    }
+
+    /// The request path.
+    pub fn path(&self) -> &str {
+        self.inner.uri.path()
+    }
+
+    /// The request URI as received.
+    pub fn uri(&self) -> &http::Uri {
+        &self.inner.uri
+    }
+
+    /// The user identified for this request, if any.
+    pub fn user(&self) -> Option<UserKeys> {
+        self.inner.user.lock().clone()
+    }
+
+    /// True when the client IP is critical (private, loopback, ..., or configured).
+    pub fn is_critical_ip(&self) -> bool {
+        self.inner
+            .client_ip
+            .is_some_and(|ip| self.inner.agent.critical.is_critical(ip))
+    }
+
+    /// True when the client IP is on the pass list (no check applies).
+    pub fn is_passlisted(&self) -> bool {
+        self.inner.passlisted
+    }
+}
+
+impl fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("rid", &self.inner.rid)
+            .field("peer", &self.inner.peer)
+            .field("client_ip", &self.inner.client_ip)
+            .field("method", &self.inner.method)
+            .field("path", &self.inner.uri.path())
+            .field("passlisted", &self.inner.passlisted)
+            .field("user", &*self.inner.user.lock())
+            .finish()
+    }
+}
+
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestContext {
+    type Rejection = (http::StatusCode, &'static str);
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<RequestContext>().cloned().ok_or((
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "sqreen: no RequestContext: is the sqreen layer installed (and enabled) on this route?",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rid_is_32_hex_digits() {
+        let rid = Rid(0xabc);
+        assert_eq!(rid.to_string(), "00000000000000000000000000000abc");
+        assert_ne!(Rid::random(), Rid::random());
+    }
+
+    #[test]
+    fn user_keys_are_canonical_whatever_the_order() {
+        let a = UserKeys::new().with("id", "42").with("org", "acme");
+        let b = UserKeys::new().with("org", "acme").with("id", "42");
+        assert_eq!(a, b);
+        assert_eq!(a.id(), "id=42&org=acme");
+        let c: Vec<_> = a.match_candidates().collect();
+        assert_eq!(c, vec!["id=42&org=acme", "42", "acme"]);
+    }
+
+    #[test]
+    fn empty_keys_and_values_are_ignored() {
+        let u = UserKeys::new().with(" ", "x").with("email", "  ");
+        assert!(u.is_empty());
+        assert_eq!(u.id(), "");
+        let v = UserKeys::new().with(" email ", " a@b.c ");
+        assert_eq!(v.get("email"), Some("a@b.c"));
+        let c: Vec<_> = v.match_candidates().collect();
+        assert_eq!(c, vec!["a@b.c"]);
+    }
+}

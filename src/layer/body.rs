@@ -1,0 +1,64 @@
+//! [`SqreenBody`]: the inner service's body, or the agent's own (block page, redirect).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// The response body of [`super::SqreenService`].
+    #[project = BodyProj]
+    pub enum SqreenBody<B> {
+        /// The inner service's body, untouched.
+        Inner { #[pin] body: B },
+        /// A body written by the agent.
+        Full { data: Option<Bytes> },
+    }
+}
+
+impl<B> SqreenBody<B> {
+    /// The inner service's body.
+    pub fn inner(body: B) -> Self {
+        SqreenBody::Inner { body }
+    }
+
+    /// A complete body written by the agent.
+    pub fn full(data: Bytes) -> Self {
+        SqreenBody::Full {
+            data: (!data.is_empty()).then_some(data),
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for SqreenBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project() {
+            BodyProj::Inner { body } => body.poll_frame(cx),
+            BodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            SqreenBody::Inner { body } => body.is_end_stream(),
+            SqreenBody::Full { data } => data.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            SqreenBody::Inner { body } => body.size_hint(),
+            SqreenBody::Full { data } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
+            }
+        }
+    }
+}

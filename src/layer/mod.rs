@@ -1,0 +1,28 @@
+//! The tower middleware: [`SqreenLayer`], [`SqreenService`], its response future and body.
+//!
+//! For each request the service builds the [`crate::RequestContext`], checks the pass and deny
+//! lists and actions, and either answers at once (block page, redirect) or calls the inner
+//! service with the context in the request extensions and in a task-local. After the handler, a
+//! response decided during it (`identify` on a blocked user) replaces the handler's. Rejections
+//! are ordinary responses: the service's error type is the inner service's.
+//!
+//! A panic in the agent's own code is caught: the request goes through (fail-open) or gets a 503
+//! when `SQREEN_FAIL_CLOSED=true`, and the failure is logged once per kind.
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! let agent = sqreen::Agent::builder().build().unwrap();
+//! let app: Router = Router::new().route("/", get(|| async { "hello" })).layer(agent.layer());
+//! # let _ = app;
+//! ```
+
+mod body;
+mod future;
+#[allow(clippy::module_inception)]
+mod layer;
+mod service;
+
+pub use body::SqreenBody;
+pub use future::ResponseFuture;
+pub use layer::SqreenLayer;
+pub use service::SqreenService;

@@ -1,0 +1,55 @@
+//! # sqreen — an in-app security microagent for Rust web services
+//!
+//! One tower layer gives an axum or hyper app, in-process and with no external service:
+//! the client IP (trusted-proxy aware) and user of every request, IP and user deny and pass lists,
+//! blocks (403, HTML or JSON) and redirects, permanent or timed, and a rules file hot-reloaded
+//! without a redeploy.
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use std::net::SocketAddr;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let agent = sqreen::Agent::from_env()?; // SQREEN_* variables + rules file
+//! let app = Router::new()
+//!     .route("/", get(|| async { "hello" }))
+//!     .layer(agent.layer());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! In a handler, [`identify`] names the user; a user on the deny list, or blocked with
+//! [`Agent::block_user`], gets the block page instead of the handler's response.
+//!
+//! The client IP is read from forwarded headers only when the connection comes from a trusted
+//! proxy, right to left, so a client cannot choose its own address; see [`ip::ClientIpResolver`].
+//! The README lists every `SQREEN_*` variable and the rules document format.
+#![forbid(unsafe_code)]
+#![deny(unreachable_pub)]
+#![warn(missing_docs)]
+
+pub mod action;
+mod agent;
+mod clock;
+mod config;
+mod context;
+pub mod duration;
+mod error;
+pub mod ip;
+mod layer;
+pub mod playbook;
+pub mod rules;
+mod sdk;
+
+pub use agent::global::{global, init, init_from_env, layer};
+pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver};
+pub use clock::{Clock, ManualClock, Millis, SystemClock};
+pub use config::{
+    Config, LogLevel, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX,
+    ENV_VARS,
+};
+pub use context::{RequestContext, Rid, UserKeys};
+pub use error::{Error, Result};
+pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenService};
+pub use sdk::{identify, Verdict};

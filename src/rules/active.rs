@@ -1,0 +1,133 @@
+//! [`ActiveRules`]: a rules document compiled for lookups on the request path.
+//!
+//! Compiled once per (re)load, then published whole through an `ArcSwap` by the agent, so a
+//! request sees one consistent version of every list and never waits on a reload.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use crate::clock::Millis;
+use crate::context::UserKeys;
+use crate::ip::IpSet;
+use crate::playbook::Playbook;
+
+use super::{RulesDocument, WafSettings};
+
+/// Where the rules in force came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RulesSource {
+    /// No rules document: empty lists, environment settings.
+    None,
+    /// Given in code to the builder.
+    Code,
+    /// A local file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for RulesSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RulesSource::None => f.write_str("none"),
+            RulesSource::Code => f.write_str("code"),
+            RulesSource::File(p) => write!(f, "file {}", p.display()),
+        }
+    }
+}
+
+/// The rules in force.
+#[derive(Debug)]
+pub(crate) struct ActiveRules {
+    pub(crate) version: Option<String>,
+    pub(crate) source: RulesSource,
+    pub(crate) loaded_at: Millis,
+    pub(crate) ip_pass: IpSet,
+    pub(crate) ip_deny: IpSet,
+    pub(crate) user_pass: HashSet<String>,
+    pub(crate) user_deny: HashSet<String>,
+    redirect_exact: HashSet<String>,
+    redirect_prefixes: Vec<String>,
+    pub(crate) waf: WafSettings,
+    pub(crate) playbooks: Vec<Playbook>,
+}
+
+impl ActiveRules {
+    pub(crate) fn empty() -> Self {
+        ActiveRules::compile(RulesDocument::default(), RulesSource::None, 0)
+    }
+
+    pub(crate) fn compile(doc: RulesDocument, source: RulesSource, now: Millis) -> Self {
+        let mut redirect_exact = HashSet::new();
+        let mut redirect_prefixes = Vec::new();
+        for path in doc.redirect_passlist {
+            match path.strip_suffix('*') {
+                Some(prefix) => redirect_prefixes.push(prefix.to_owned()),
+                None => {
+                    redirect_exact.insert(path);
+                }
+            }
+        }
+        ActiveRules {
+            version: doc.version,
+            source,
+            loaded_at: now,
+            ip_pass: doc.ip_passlist.into_iter().map(|n| (n, ())).collect(),
+            ip_deny: doc.ip_denylist.into_iter().map(|n| (n, ())).collect(),
+            user_pass: doc.user_passlist.into_iter().collect(),
+            user_deny: doc.user_denylist.into_iter().collect(),
+            redirect_exact,
+            redirect_prefixes,
+            waf: doc.waf,
+            playbooks: doc.playbooks,
+        }
+    }
+
+    /// True when a request to `path` must never be redirected: the path is on the redirect pass
+    /// list (exactly, or under an entry ending in `*`).
+    pub(crate) fn redirect_passlisted(&self, path: &str) -> bool {
+        self.redirect_exact.contains(path)
+            || self.redirect_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+    }
+
+    pub(crate) fn user_passlisted(&self, user: &UserKeys) -> bool {
+        !self.user_pass.is_empty()
+            && user
+                .match_candidates()
+                .any(|c| self.user_pass.contains(c.as_ref()))
+    }
+
+    pub(crate) fn user_denied(&self, user: &UserKeys) -> bool {
+        !self.user_deny.is_empty()
+            && user
+                .match_candidates()
+                .any(|c| self.user_deny.contains(c.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiles_lists() {
+        let doc = RulesDocument::parse(
+            r#"{"version":"v1","ip_denylist":["203.0.113.0/24"],"ip_passlist":["203.0.113.7"],
+                "user_denylist":["mallory@example.com"],"user_passlist":["admin"],
+                "redirect_passlist":["/blocked","/static/*"]}"#,
+        )
+        .unwrap();
+        let r = ActiveRules::compile(doc, RulesSource::Code, 5);
+        assert_eq!(r.version.as_deref(), Some("v1"));
+        assert!(r.ip_deny.contains("203.0.113.9".parse().unwrap()));
+        assert!(r.ip_pass.contains("203.0.113.7".parse().unwrap()));
+        let mallory = UserKeys::new()
+            .with("email", "mallory@example.com")
+            .with("id", "7");
+        assert!(r.user_denied(&mallory));
+        assert!(!r.user_passlisted(&mallory));
+        assert!(r.user_passlisted(&UserKeys::new().with("username", "admin")));
+        assert!(r.redirect_passlisted("/blocked"));
+        assert!(!r.redirect_passlisted("/blocked/x"));
+        assert!(r.redirect_passlisted("/static/app.css"));
+        assert!(!r.redirect_passlisted("/"));
+    }
+}
