@@ -1,1 +1,100 @@
-fn main(){}
+//! Added time per request of the layer around an in-process tower service (no network).
+//!
+//! `bare` is the service alone; the others wrap it with the layer: rules with an empty deny list,
+//! with 10 CIDRs and with 100,000 CIDRs (the same prefix lengths in both, so only the count
+//! differs), and with the layer disabled. Each request comes from a trusted proxy with an
+//! `X-Forwarded-For` header, as behind a load balancer. Run: `cargo bench --bench layer`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use http::{Request, Response};
+use http_body_util::Full;
+use sqreen::Agent;
+use tower::{Layer, Service, ServiceExt};
+
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn request(i: u32) -> Request<Full<Bytes>> {
+    let client = Ipv4Addr::from(0xC000_0200 | (i & 0xff)); // 192.0.2.x, never denied
+    let mut req = Request::builder()
+        .uri("/search?q=shoes")
+        .header("host", "shop.example")
+        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0")
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("x-forwarded-for", client.to_string())
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 443));
+    req
+}
+
+/// `n` CIDRs in 100.64.0.0/10-free public space, cycling through /16, /24 and /32.
+fn deny_rules(n: u32) -> String {
+    let nets: Vec<String> = (0..n)
+        .map(|i| {
+            let base = 0x2D00_0000u32 + i * 256; // from 45.0.0.0 upwards
+            let a = Ipv4Addr::from(base);
+            match i % 3 {
+                0 => format!("\"{a}/24\""),
+                1 => format!("\"{}/32\"", Ipv4Addr::from(base + 7)),
+                _ => format!("\"{}/16\"", Ipv4Addr::from(base & 0xFFFF_0000)),
+            }
+        })
+        .collect();
+    format!("{{\"ip_denylist\": [{}]}}", nets.join(","))
+}
+
+async fn bare(_req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(b"hello"))))
+}
+
+fn bench_layer(c: &mut Criterion) {
+    let mut group = c.benchmark_group("layer");
+    let mut i = 0u32;
+    let mut svc = tower::service_fn(bare);
+    group.bench_function("bare", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let res = block_on(svc.ready().and_then(|s| s.call(request(i))));
+            black_box(res.unwrap().status())
+        })
+    });
+    let configs = [
+        ("disabled", Agent::builder().disabled(true).build().unwrap()),
+        ("deny_0", Agent::builder().rules_json(&deny_rules(0)).build().unwrap()),
+        ("deny_10", Agent::builder().rules_json(&deny_rules(10)).build().unwrap()),
+        (
+            "deny_100000",
+            Agent::builder().rules_json(&deny_rules(100_000)).build().unwrap(),
+        ),
+    ];
+    for (name, agent) in configs {
+        let mut svc = agent.layer().layer(tower::service_fn(bare));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                let res = block_on(svc.ready().and_then(|s| s.call(request(i))));
+                black_box(res.unwrap().status())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_layer);
+criterion_main!(benches);
