@@ -33,7 +33,10 @@ fn request(i: u32) -> Request<Full<Bytes>> {
     let mut req = Request::builder()
         .uri("/search?q=shoes")
         .header("host", "shop.example")
-        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
+        )
         .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
         .header("x-forwarded-for", client.to_string())
         .body(Full::new(Bytes::new()))
@@ -70,17 +73,29 @@ fn bench_layer(c: &mut Criterion) {
     group.bench_function("bare", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
-            let res = block_on(svc.ready().and_then(|s| s.call(request(i))));
+            let res = block_on(async { svc.ready().await?.call(request(i)).await });
             black_box(res.unwrap().status())
         })
     });
     let configs = [
         ("disabled", Agent::builder().disabled(true).build().unwrap()),
-        ("deny_0", Agent::builder().rules_json(&deny_rules(0)).build().unwrap()),
-        ("deny_10", Agent::builder().rules_json(&deny_rules(10)).build().unwrap()),
+        (
+            "deny_0",
+            Agent::builder().rules_json(&deny_rules(0)).build().unwrap(),
+        ),
+        (
+            "deny_10",
+            Agent::builder()
+                .rules_json(&deny_rules(10))
+                .build()
+                .unwrap(),
+        ),
         (
             "deny_100000",
-            Agent::builder().rules_json(&deny_rules(100_000)).build().unwrap(),
+            Agent::builder()
+                .rules_json(&deny_rules(100_000))
+                .build()
+                .unwrap(),
         ),
     ];
     for (name, agent) in configs {
@@ -88,7 +103,7 @@ fn bench_layer(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 i = i.wrapping_add(1);
-                let res = block_on(svc.ready().and_then(|s| s.call(request(i))));
+                let res = block_on(async { svc.ready().await?.call(request(i)).await });
                 black_box(res.unwrap().status())
             })
         });

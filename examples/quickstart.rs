@@ -20,7 +20,10 @@ use serde::Deserialize;
 use sqreen::{identify, UserKeys, Verdict};
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart-rules.json");
+const RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/quickstart-rules.json"
+);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,9 +45,9 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = match std::env::var("SQREEN_DEMO_ADDR") {
-        Ok(v) => v
-            .parse()
-            .map_err(|_| format!("invalid SQREEN_DEMO_ADDR={v:?}: expected an address such as {DEFAULT_ADDR}"))?,
+        Ok(v) => v.parse().map_err(|_| {
+            format!("invalid SQREEN_DEMO_ADDR={v:?}: expected an address such as {DEFAULT_ADDR}")
+        })?,
         Err(_) => DEFAULT_ADDR.parse()?,
     };
     let mut builder = sqreen::AgentBuilder::from_env()?;

@@ -17,8 +17,7 @@ use crate::ip::{parse_net, ClientIpResolver, IpSet};
 use crate::rules::WafMode;
 
 /// Default for `SQREEN_STRIP_SENSITIVE_KEY_REGEX`: keys whose values never leave the process.
-pub const DEFAULT_SENSITIVE_KEY_REGEX: &str =
-    r"(?i)(passw(or)?d|passphrase|secret|authorization|api[-_ ]?key|access[-_ ]?token|token|cookie|session)";
+pub const DEFAULT_SENSITIVE_KEY_REGEX: &str = r"(?i)(passw(or)?d|passphrase|secret|authorization|api[-_ ]?key|access[-_ ]?token|token|cookie|session)";
 /// Default for `SQREEN_STRIP_SENSITIVE_VALUE_REGEX`: payment card numbers.
 pub const DEFAULT_SENSITIVE_VALUE_REGEX: &str = r"^(?:\d[ -]?){12,18}\d$";
 
@@ -206,9 +205,7 @@ impl Config {
 
     /// Reads the settings from `lookup` (a variable name to its value, `None` when unset), e.g. a
     /// map in tests. Unset variables keep their defaults.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Result<Option<String>>,
-    ) -> Result<Config> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Result<Option<String>>) -> Result<Config> {
         let mut c = Config::default();
         let env = Env { lookup: &lookup };
         env.parse("SQREEN_DISABLE", &mut c.disabled, parse_bool)?;
@@ -223,7 +220,11 @@ impl Config {
         env.parse_opt("SQREEN_IP_HEADER", &mut c.ip_header, |v| {
             HeaderName::from_str(v.trim()).map_err(|_| "not a valid HTTP header name".to_owned())
         })?;
-        env.parse("SQREEN_TRUSTED_PROXIES", &mut c.trusted_proxies, parse_cidrs)?;
+        env.parse(
+            "SQREEN_TRUSTED_PROXIES",
+            &mut c.trusted_proxies,
+            parse_cidrs,
+        )?;
         env.parse("SQREEN_CRITICAL_IPS", &mut c.critical_ips, parse_cidrs)?;
         env.parse(
             "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
@@ -251,14 +252,20 @@ impl Config {
         })?;
         env.parse_opt("SQREEN_WEBHOOK_URL", &mut c.webhook_url, parse_url)?;
         env.parse_opt("SQREEN_WEBHOOK_SECRET", &mut c.webhook_secret, non_empty)?;
-        env.parse("SQREEN_WEBHOOK_EVENTS", &mut c.webhook_events, |v| {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "security" => Ok(WebhookEvents::Security),
-                "all" => Ok(WebhookEvents::All),
-                _ => Err("expected security or all".to_owned()),
-            }
+        env.parse("SQREEN_WEBHOOK_EVENTS", &mut c.webhook_events, |v| match v
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "security" => Ok(WebhookEvents::Security),
+            "all" => Ok(WebhookEvents::All),
+            _ => Err("expected security or all".to_owned()),
         })?;
-        env.parse_opt("SQREEN_SLACK_WEBHOOK_URL", &mut c.slack_webhook_url, parse_url)?;
+        env.parse_opt(
+            "SQREEN_SLACK_WEBHOOK_URL",
+            &mut c.slack_webhook_url,
+            parse_url,
+        )?;
         env.parse_opt("SQREEN_BLOCK_HTML_PATH", &mut c.block_html_path, |v| {
             non_empty(v).map(PathBuf::from)
         })?;
@@ -422,7 +429,9 @@ mod tests {
         assert!(c.strip_sensitive_key_regex.is_match("user_Password"));
         assert!(c.strip_sensitive_key_regex.is_match("X-Api-Key"));
         assert!(!c.strip_sensitive_key_regex.is_match("username"));
-        assert!(c.strip_sensitive_value_regex.is_match("4111 1111 1111 1111"));
+        assert!(c
+            .strip_sensitive_value_regex
+            .is_match("4111 1111 1111 1111"));
         assert!(!c.strip_sensitive_value_regex.is_match("12345"));
     }
 
@@ -487,7 +496,10 @@ mod tests {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.variable(), Some(var));
             let msg = err.to_string();
-            assert!(msg.contains(var) && msg.contains(&format!("{value:?}")), "{msg}");
+            assert!(
+                msg.contains(var) && msg.contains(&format!("{value:?}")),
+                "{msg}"
+            );
         }
     }
 

@@ -120,8 +120,11 @@ impl UserKeys {
     /// The strings a user list entry is compared with: the canonical id, then every value.
     pub(crate) fn match_candidates(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
         let id = (self.keys.len() != 1).then(|| std::borrow::Cow::Owned(self.id()));
-        id.into_iter()
-            .chain(self.keys.values().map(|v| std::borrow::Cow::Borrowed(v.as_str())))
+        id.into_iter().chain(
+            self.keys
+                .values()
+                .map(|v| std::borrow::Cow::Borrowed(v.as_str())),
+        )
     }
 }
 

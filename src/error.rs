@@ -23,7 +23,10 @@ enum ErrorKind {
     /// A rules document is invalid; `place` is a path such as `playbooks[0].trigger.threshold`.
     Rules { place: String, reason: String },
     /// A file could not be read.
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -129,6 +132,8 @@ mod tests {
     fn rules_error_names_place() {
         let e = Error::rules("playbooks[0].trigger.threshold", "must be at least 1");
         assert_eq!(e.place(), Some("playbooks[0].trigger.threshold"));
-        assert!(e.to_string().ends_with("playbooks[0].trigger.threshold: must be at least 1"));
+        assert!(e
+            .to_string()
+            .ends_with("playbooks[0].trigger.threshold: must be at least 1"));
     }
 }

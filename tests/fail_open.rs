@@ -41,10 +41,9 @@ async fn a_panic_in_the_agent_fails_open() {
 
 #[tokio::test]
 async fn fail_closed_answers_503() {
-    let config = sqreen::Config::from_lookup(|k| {
-        Ok((k == "SQREEN_FAIL_CLOSED").then(|| "true".to_owned()))
-    })
-    .unwrap();
+    let config =
+        sqreen::Config::from_lookup(|k| Ok((k == "SQREEN_FAIL_CLOSED").then(|| "true".to_owned())))
+            .unwrap();
     assert!(config.fail_closed);
     let agent = panicking_agent(config.fail_closed);
     let base = serve(&agent).await;

@@ -52,7 +52,10 @@ async fn cidr_denied_client_behind_trusted_proxy_gets_403_json_and_html() {
     assert!(!page.contains("{rid}"));
 
     // a client outside the network is served
-    assert_eq!(get_with(&base, &[("x-forwarded-for", "192.0.2.1")]).await.0, 200);
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "192.0.2.1")]).await.0,
+        200
+    );
     assert_eq!(agent.stats().blocked_ip, 2);
 }
 
@@ -90,7 +93,12 @@ async fn spoofed_forwarded_header_from_untrusted_peer_is_ignored() {
         .build()
         .unwrap();
     let base = serve(&agent).await;
-    for header in ["x-forwarded-for", "x-real-ip", "true-client-ip", "cf-connecting-ip"] {
+    for header in [
+        "x-forwarded-for",
+        "x-real-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+    ] {
         let (status, _) = get_with(&base, &[(header, "203.0.113.7")]).await;
         assert_eq!(status, 403, "{header} must not be believed");
     }
@@ -100,10 +108,8 @@ async fn spoofed_forwarded_header_from_untrusted_peer_is_ignored() {
 
 #[tokio::test]
 async fn empty_trusted_proxies_trusts_nobody() {
-    let config = Config::from_lookup(|k| {
-        Ok((k == "SQREEN_TRUSTED_PROXIES").then(String::new))
-    })
-    .unwrap();
+    let config =
+        Config::from_lookup(|k| Ok((k == "SQREEN_TRUSTED_PROXIES").then(String::new))).unwrap();
     let agent = sqreen::AgentBuilder::from_config(config)
         .rules_json(DENY_RULES)
         .build()
@@ -257,7 +263,11 @@ async fn broken_rules_file_keeps_previous_rules_and_a_fixed_one_takes_effect() {
         "the broken document was seen and rejected"
     );
     assert_eq!(agent.rules_version().as_deref(), Some("v1"));
-    assert_eq!(get_with(&base, &a).await.0, 403, "previous rules still enforced");
+    assert_eq!(
+        get_with(&base, &a).await.0,
+        403,
+        "previous rules still enforced"
+    );
     assert_eq!(get_with(&base, &b).await.0, 200);
 
     std::fs::write(&path, r#"{"version": "v3", "ip_denylist": ["192.0.2.2"]}"#).unwrap();
@@ -277,8 +287,8 @@ async fn broken_rules_file_keeps_previous_rules_and_a_fixed_one_takes_effect() {
 
 #[tokio::test]
 async fn disabled_agent_passes_everything_through_untouched() {
-    let config = Config::from_lookup(|k| Ok((k == "SQREEN_DISABLE").then(|| "true".to_owned())))
-        .unwrap();
+    let config =
+        Config::from_lookup(|k| Ok((k == "SQREEN_DISABLE").then(|| "true".to_owned()))).unwrap();
     let agent = sqreen::AgentBuilder::from_config(config)
         .rules_json(DENY_RULES)
         .build()

@@ -15,5 +15,3 @@ mod store;
 pub use model::{Action, ActionKind, ActionSource, Actor};
 pub use response::{ResponseRenderer, Templates};
 pub use store::{ActionChange, ActionStore};
-
-pub(crate) use negotiate::prefers_html;

@@ -70,7 +70,9 @@ pub(crate) fn is_valid_location(url: &str) -> bool {
     if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    match strip_prefix_ignore_case(url, "https://").or_else(|| strip_prefix_ignore_case(url, "http://")) {
+    match strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"))
+    {
         Some(rest) => !rest.is_empty() && !rest.starts_with('/'),
         None => url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\"),
     }
@@ -78,7 +80,8 @@ pub(crate) fn is_valid_location(url: &str) -> bool {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Who decided an action.
@@ -122,7 +125,12 @@ mod tests {
 
     #[test]
     fn locations() {
-        for good in ["/blocked", "/a/b?c=d", "https://x.example/reset", "http://x.example"] {
+        for good in [
+            "/blocked",
+            "/a/b?c=d",
+            "https://x.example/reset",
+            "http://x.example",
+        ] {
             assert!(is_valid_location(good), "{good}");
         }
         for bad in [

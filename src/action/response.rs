@@ -168,7 +168,11 @@ impl ResponseRenderer {
     pub fn redirect(&self, url: &str, rid: Rid, accept: Option<&HeaderValue>) -> Response<Bytes> {
         match HeaderValue::from_str(url) {
             Ok(location) if super::model::is_valid_location(url) => {
-                let mut res = respond(self.redirect_status, "text/plain; charset=utf-8", Bytes::new());
+                let mut res = respond(
+                    self.redirect_status,
+                    "text/plain; charset=utf-8",
+                    Bytes::new(),
+                );
                 res.headers_mut().insert(LOCATION, location);
                 res
             }
@@ -251,7 +255,10 @@ mod tests {
         assert_eq!(res.headers()[LOCATION], "/blocked");
         assert_eq!(r.redirect("javascript:alert(1)", rid(), None).status(), 403);
         let r307 = ResponseRenderer::new(Templates::default(), StatusCode::TEMPORARY_REDIRECT);
-        assert_eq!(r307.redirect("https://x.example/", rid(), None).status(), 307);
+        assert_eq!(
+            r307.redirect("https://x.example/", rid(), None).status(),
+            307
+        );
         let bad = ResponseRenderer::new(Templates::default(), StatusCode::OK);
         assert_eq!(bad.redirect("/x", rid(), None).status(), 303);
     }

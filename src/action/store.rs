@@ -86,11 +86,13 @@ impl ActionStore {
         if snap.ips.is_empty() {
             return None;
         }
-        snap.ips
+        let found = snap
+            .ips
             .matches(ip)
             .map(|(_, a)| a)
             .find(|a| a.is_active(now))
-            .cloned()
+            .cloned();
+        found
     }
 
     /// The active action on the user with canonical id or key value `id`, if any.
@@ -268,7 +270,10 @@ mod tests {
     fn writes_drop_expired_entries_and_list_is_ordered() {
         let s = ActionStore::new();
         s.put(block(&s, Actor::User("a".into()), Some(5)), 0);
-        s.put(block(&s, Actor::Ip("192.0.2.1/32".parse().unwrap()), None), 0);
+        s.put(
+            block(&s, Actor::Ip("192.0.2.1/32".parse().unwrap()), None),
+            0,
+        );
         s.put(block(&s, Actor::User("b".into()), None), 10);
         let ids: Vec<_> = s.list(10).iter().map(|a| a.id).collect();
         assert_eq!(ids, vec![2, 3]);
@@ -296,7 +301,10 @@ mod tests {
         let replica = ActionStore::new();
         replica.apply(&changes[0], 0);
         assert!(replica.lookup_user("x", 0).is_some());
-        assert!(replica.next_id() > a.id, "ids do not collide after a replay");
+        assert!(
+            replica.next_id() > a.id,
+            "ids do not collide after a replay"
+        );
         replica.apply(&changes[1], 0);
         assert!(replica.lookup_user("x", 0).is_none());
     }

@@ -238,14 +238,13 @@ impl AgentBuilder {
                 config.block_json_path.as_deref(),
             )?,
         };
-        let now = self.clock.now_ms();
         let (rules, stamp) = match (self.rules, &config.rules_path) {
-            (Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code, now), None),
+            (Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code), None),
             (None, Some(path)) => {
                 let stamp = FileStamp::of(path);
                 let doc = RulesDocument::load(path)?;
                 let source = RulesSource::File(path.clone());
-                (ActiveRules::compile(doc, source, now), stamp)
+                (ActiveRules::compile(doc, source), stamp)
             }
             (None, None) => (ActiveRules::empty(), None),
         };
@@ -310,7 +309,10 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err.variable(), Some("trusted_proxies"));
-        let err = Agent::builder().ip_header("bad header").build().unwrap_err();
+        let err = Agent::builder()
+            .ip_header("bad header")
+            .build()
+            .unwrap_err();
         assert_eq!(err.variable(), Some("ip_header"));
         let err = Agent::builder()
             .rules_json(r#"{"ip_denylist": ["x"]}"#)
@@ -330,7 +332,10 @@ mod tests {
             .rules_path("/nonexistent/sqreen-rules.json")
             .build()
             .unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/sqreen-rules.json"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/sqreen-rules.json"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -127,7 +127,11 @@ impl Agent {
 
     /// Blocks a user, by canonical id or by the value of one of its keys (see [`UserKeys`]).
     pub fn block_user(&self, user: &str, duration: Option<Duration>) -> u64 {
-        self.act(Actor::User(user.trim().to_owned()), ActionKind::Block, duration)
+        self.act(
+            Actor::User(user.trim().to_owned()),
+            ActionKind::Block,
+            duration,
+        )
     }
 
     /// Redirects a user to `url`, like [`redirect_ip`](Self::redirect_ip).
@@ -258,7 +262,7 @@ impl AgentInner {
     }
 
     pub(crate) fn install_rules(&self, doc: RulesDocument, source: RulesSource) {
-        let active = ActiveRules::compile(doc, source, self.now());
+        let active = ActiveRules::compile(doc, source);
         tracing::info!(
             target: "sqreen",
             version = ?active.version,

@@ -8,12 +8,18 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 pin_project! {
-    /// The response body of [`super::SqreenService`].
-    #[project = BodyProj]
-    pub enum SqreenBody<B> {
-        /// The inner service's body, untouched.
+    /// The response body of [`super::SqreenService`]: the inner service's body untouched, or a
+    /// complete body written by the agent.
+    pub struct SqreenBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
         Inner { #[pin] body: B },
-        /// A body written by the agent.
         Full { data: Option<Bytes> },
     }
 }
@@ -21,13 +27,17 @@ pin_project! {
 impl<B> SqreenBody<B> {
     /// The inner service's body.
     pub fn inner(body: B) -> Self {
-        SqreenBody::Inner { body }
+        SqreenBody {
+            kind: Kind::Inner { body },
+        }
     }
 
     /// A complete body written by the agent.
     pub fn full(data: Bytes) -> Self {
-        SqreenBody::Full {
-            data: (!data.is_empty()).then_some(data),
+        SqreenBody {
+            kind: Kind::Full {
+                data: (!data.is_empty()).then_some(data),
+            },
         }
     }
 }
@@ -40,23 +50,23 @@ impl<B: Body<Data = Bytes>> Body for SqreenBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match self.project() {
-            BodyProj::Inner { body } => body.poll_frame(cx),
-            BodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+        match self.project().kind.project() {
+            KindProj::Inner { body } => body.poll_frame(cx),
+            KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        match self {
-            SqreenBody::Inner { body } => body.is_end_stream(),
-            SqreenBody::Full { data } => data.is_none(),
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Full { data } => data.is_none(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self {
-            SqreenBody::Inner { body } => body.size_hint(),
-            SqreenBody::Full { data } => {
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Full { data } => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
         }

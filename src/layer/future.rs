@@ -64,7 +64,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Ready { response } => Poll::Ready(Ok(full(
-                response.take().expect("ResponseFuture polled after completion"),
+                response
+                    .take()
+                    .expect("ResponseFuture polled after completion"),
             ))),
             StateProj::PassThrough { fut } => {
                 let response = ready!(fut.poll(cx))?;

@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use crate::clock::Millis;
 use crate::context::UserKeys;
 use crate::ip::IpSet;
 use crate::playbook::Playbook;
@@ -39,7 +38,6 @@ impl std::fmt::Display for RulesSource {
 pub(crate) struct ActiveRules {
     pub(crate) version: Option<String>,
     pub(crate) source: RulesSource,
-    pub(crate) loaded_at: Millis,
     pub(crate) ip_pass: IpSet,
     pub(crate) ip_deny: IpSet,
     pub(crate) user_pass: HashSet<String>,
@@ -52,10 +50,10 @@ pub(crate) struct ActiveRules {
 
 impl ActiveRules {
     pub(crate) fn empty() -> Self {
-        ActiveRules::compile(RulesDocument::default(), RulesSource::None, 0)
+        ActiveRules::compile(RulesDocument::default(), RulesSource::None)
     }
 
-    pub(crate) fn compile(doc: RulesDocument, source: RulesSource, now: Millis) -> Self {
+    pub(crate) fn compile(doc: RulesDocument, source: RulesSource) -> Self {
         let mut redirect_exact = HashSet::new();
         let mut redirect_prefixes = Vec::new();
         for path in doc.redirect_passlist {
@@ -69,7 +67,6 @@ impl ActiveRules {
         ActiveRules {
             version: doc.version,
             source,
-            loaded_at: now,
             ip_pass: doc.ip_passlist.into_iter().map(|n| (n, ())).collect(),
             ip_deny: doc.ip_denylist.into_iter().map(|n| (n, ())).collect(),
             user_pass: doc.user_passlist.into_iter().collect(),
@@ -85,7 +82,10 @@ impl ActiveRules {
     /// list (exactly, or under an entry ending in `*`).
     pub(crate) fn redirect_passlisted(&self, path: &str) -> bool {
         self.redirect_exact.contains(path)
-            || self.redirect_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+            || self
+                .redirect_prefixes
+                .iter()
+                .any(|p| path.starts_with(p.as_str()))
     }
 
     pub(crate) fn user_passlisted(&self, user: &UserKeys) -> bool {
@@ -115,7 +115,7 @@ mod tests {
                 "redirect_passlist":["/blocked","/static/*"]}"#,
         )
         .unwrap();
-        let r = ActiveRules::compile(doc, RulesSource::Code, 5);
+        let r = ActiveRules::compile(doc, RulesSource::Code);
         assert_eq!(r.version.as_deref(), Some("v1"));
         assert!(r.ip_deny.contains("203.0.113.9".parse().unwrap()));
         assert!(r.ip_pass.contains("203.0.113.7".parse().unwrap()));

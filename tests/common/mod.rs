@@ -26,7 +26,8 @@ async fn whoami(ctx: Option<axum::Extension<RequestContext>>) -> String {
             assert_eq!(current.rid(), ctx.rid());
             format!(
                 "{} {}",
-                ctx.client_ip().map_or("unknown".to_owned(), |ip| ip.to_string()),
+                ctx.client_ip()
+                    .map_or("unknown".to_owned(), |ip| ip.to_string()),
                 ctx.rid()
             )
         }

@@ -1,0 +1,511 @@
+//! The rules document: parsing JSON text into a validated [`RulesDocument`], all or nothing.
+//!
+//! This file owns the document's shape (its raw serde structs, with unknown fields denied and
+//! only JSON objects accepted where an object is expected), the size limit, and the mapping of
+//! every failure to a rules [`Error`] that names its place (`playbooks[0].trigger.threshold`).
+//! It must never return a partly valid document, never panic on any input, and never decide what
+//! a missing setting means beyond "not stated": merging with the environment is the caller's job.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::duration::{parse_duration, quote, Lifetime};
+use crate::playbook::model::{self as m, ActorKind, Frequency, Severity};
+use crate::playbook::{EventPattern, Notification, Playbook, ResponseAction, Trigger};
+use crate::{Error, Result};
+
+/// The largest document accepted, in bytes (64 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+/// The longest `version` string, in characters.
+pub const MAX_VERSION_LEN: usize = 256;
+
+/// A validated rules document. Every list may be empty; `Default` is the empty document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RulesDocument {
+    /// A free label reported in logs and health (no control characters, at most 256 characters).
+    pub version: Option<String>,
+    /// The playbooks, in document order; ids are unique.
+    pub playbooks: Vec<Playbook>,
+    /// Networks whose requests are refused.
+    pub ip_denylist: Vec<IpNet>,
+    /// Networks whose requests skip every check.
+    pub ip_passlist: Vec<IpNet>,
+    /// Users whose requests are refused (trimmed, never empty).
+    pub user_denylist: Vec<String>,
+    /// Users whose requests skip every check (trimmed, never empty).
+    pub user_passlist: Vec<String>,
+    /// Paths (each starting with `/`, no whitespace) that are never redirected, e.g. the page a
+    /// redirect points to; an entry ending in `*` covers every path starting with the rest.
+    pub redirect_passlist: Vec<String>,
+    /// The in-app WAF settings the document states.
+    pub waf: WafSettings,
+}
+
+/// The WAF settings a rules document states.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WafSettings {
+    /// The mode, or `None` when the document does not state one (the environment's value wins).
+    pub mode: Option<WafMode>,
+    /// WAF rule ids that must not run (trimmed, never empty).
+    pub disabled_rules: Vec<String>,
+}
+
+/// What the in-app WAF does with a request that matches one of its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WafMode {
+    /// The WAF does not run.
+    Off,
+    /// Matches are reported but requests go through.
+    Monitor,
+    /// Matching requests are refused.
+    Block,
+}
+
+impl WafMode {
+    /// The canonical spelling: `"off"`, `"monitor"` or `"block"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WafMode::Off => "off",
+            WafMode::Monitor => "monitor",
+            WafMode::Block => "block",
+        }
+    }
+}
+
+impl fmt::Display for WafMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error from parsing a [`WafMode`]; its message names the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseWafModeError {
+    input: String,
+}
+
+impl fmt::Display for ParseWafModeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected one of off, monitor, block (got {})",
+            quote(&self.input)
+        )
+    }
+}
+
+impl std::error::Error for ParseWafModeError {}
+
+impl FromStr for WafMode {
+    type Err = ParseWafModeError;
+
+    /// Parses `off`, `monitor` or `block`, in any case, ignoring surrounding whitespace.
+    fn from_str(s: &str) -> Result<Self, ParseWafModeError> {
+        let t = s.trim();
+        [WafMode::Off, WafMode::Monitor, WafMode::Block]
+            .into_iter()
+            .find(|mode| t.eq_ignore_ascii_case(mode.as_str()))
+            .ok_or_else(|| ParseWafModeError {
+                input: s.to_string(),
+            })
+    }
+}
+
+impl RulesDocument {
+    /// Parses and validates a rules document; any error rejects it whole and names the place.
+    pub fn parse(text: &str) -> Result<RulesDocument> {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_big(text.len() as u64));
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw: Obj<RawDocument> = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| Error::rules(place_of(&e), describe(e.inner())))?;
+        de.end().map_err(|e| Error::rules("", describe(&e)))?;
+        raw.0.validate()
+    }
+
+    /// Reads a rules document from a file and parses it (see [`RulesDocument::parse`]).
+    pub fn load(path: &Path) -> Result<RulesDocument> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(shown.clone(), e))?;
+        let mut text = String::new();
+        file.take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io(shown, e))?;
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_big(text.len() as u64));
+        }
+        RulesDocument::parse(&text)
+    }
+}
+
+fn too_big(len: u64) -> Error {
+    Error::rules(
+        "",
+        format!(
+            "the document is larger than 64 MiB ({MAX_DOCUMENT_BYTES} bytes; got {len} or more)"
+        ),
+    )
+}
+
+/// The place of a serde error: its path, except that an unknown field is reported at the object
+/// holding it (`playbooks[1].trigger: unknown field `treshold``). The root is the empty place.
+fn place_of(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = e.path().iter().collect();
+    let unknown_field = e.inner().to_string().starts_with("unknown field");
+    let shown = match segments.split_last() {
+        Some((_, parents)) if unknown_field => parents,
+        _ => &segments[..],
+    };
+    let mut place = String::new();
+    for segment in shown {
+        match segment {
+            Segment::Seq { index } => place.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !place.is_empty() {
+                    place.push('.');
+                }
+                place.push_str(key);
+            }
+            // A key not read yet (e.g. the document ends inside an object): name its parent.
+            Segment::Unknown => {}
+        }
+    }
+    place
+}
+
+/// A serde_json error as a reason; syntax errors say so (the message carries line and column).
+fn describe(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => format!("invalid JSON: {e}"),
+        Category::Data | Category::Io => e.to_string(),
+    }
+}
+
+/// A `T` that must be written as a JSON object (serde would otherwise also accept an array).
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjVisitor(PhantomData))
+            .map(Obj)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    playbooks: Vec<Obj<RawPlaybook>>,
+    #[serde(default)]
+    ip_denylist: Vec<String>,
+    #[serde(default)]
+    ip_passlist: Vec<String>,
+    #[serde(default)]
+    user_denylist: Vec<String>,
+    #[serde(default)]
+    user_passlist: Vec<String>,
+    #[serde(default)]
+    redirect_passlist: Vec<String>,
+    #[serde(default)]
+    waf: Option<Obj<RawWaf>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaybook {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    trigger: Obj<RawTrigger>,
+    response: Obj<RawResponse>,
+    #[serde(default)]
+    notification: Option<Obj<RawNotification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    event: String,
+    threshold: i64,
+    period: String,
+    actor: ActorKind,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponse {
+    action: RawAction,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    duration: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum RawAction {
+    None,
+    Block,
+    Redirect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotification {
+    #[serde(default)]
+    severity: Severity,
+    #[serde(default)]
+    frequency: Frequency,
+    #[serde(default)]
+    webhook: bool,
+    #[serde(default)]
+    slack: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaf {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+}
+
+/// Turns a reason into an error at `place`.
+fn at(place: String) -> impl FnOnce(String) -> Error {
+    move |reason| Error::rules(place, reason)
+}
+
+impl RawDocument {
+    fn validate(self) -> Result<RulesDocument> {
+        if let Some(v) = &self.version {
+            if v.chars().any(char::is_control) {
+                return Err(Error::rules(
+                    "version",
+                    "must not contain control characters",
+                ));
+            }
+            if v.chars().count() > MAX_VERSION_LEN {
+                return Err(Error::rules(
+                    "version",
+                    format!("is longer than {MAX_VERSION_LEN} characters"),
+                ));
+            }
+        }
+        let mut playbooks = Vec::with_capacity(self.playbooks.len());
+        let mut first_index: HashMap<String, usize> = HashMap::new();
+        for (i, raw) in self.playbooks.into_iter().enumerate() {
+            let place = format!("playbooks[{i}]");
+            let playbook = raw.0.validate(&place)?;
+            if let Some(first) = first_index.get(&playbook.id) {
+                return Err(Error::rules(
+                    format!("{place}.id"),
+                    format!(
+                        "duplicate id {} (first used by playbooks[{first}])",
+                        quote(&playbook.id)
+                    ),
+                ));
+            }
+            first_index.insert(playbook.id.clone(), i);
+            playbooks.push(playbook);
+        }
+        let waf = self.waf.map(|w| w.0).unwrap_or(RawWaf {
+            mode: None,
+            disabled_rules: Vec::new(),
+        });
+        let mode = match waf.mode {
+            Some(m) => Some(
+                m.parse::<WafMode>()
+                    .map_err(|e| Error::rules("waf.mode", e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(RulesDocument {
+            version: self.version,
+            playbooks,
+            ip_denylist: nets("ip_denylist", &self.ip_denylist)?,
+            ip_passlist: nets("ip_passlist", &self.ip_passlist)?,
+            user_denylist: names("user_denylist", self.user_denylist)?,
+            user_passlist: names("user_passlist", self.user_passlist)?,
+            redirect_passlist: paths("redirect_passlist", self.redirect_passlist)?,
+            waf: WafSettings {
+                mode,
+                disabled_rules: names("waf.disabled_rules", waf.disabled_rules)?,
+            },
+        })
+    }
+}
+
+/// Parses a list of networks (entries may have surrounding whitespace).
+fn nets(list: &str, entries: &[String]) -> Result<Vec<IpNet>> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            crate::ip::parse_net(s.trim())
+                .map(|n| n.trunc())
+                .map_err(at(format!("{list}[{i}]")))
+        })
+        .collect()
+}
+
+/// Trims every entry of a list of identifiers; a blank entry is an error.
+fn names(list: &str, entries: Vec<String>) -> Result<Vec<String>> {
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s.trim() {
+            "" => Err(Error::rules(format!("{list}[{i}]"), "must not be empty")),
+            t if t.len() == s.len() => Ok(s),
+            t => Ok(t.to_string()),
+        })
+        .collect()
+}
+
+/// Checks a list of paths: each starts with `/`, with no whitespace or control characters.
+fn paths(list: &str, entries: Vec<String>) -> Result<Vec<String>> {
+    for (i, s) in entries.iter().enumerate() {
+        let place = || format!("{list}[{i}]");
+        if !s.starts_with('/') {
+            return Err(Error::rules(place(), "must start with \"/\""));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::rules(
+                place(),
+                format!(
+                    "path {} must not contain whitespace or control characters",
+                    quote(s)
+                ),
+            ));
+        }
+    }
+    Ok(entries)
+}
+
+impl RawPlaybook {
+    fn validate(self, place: &str) -> Result<Playbook> {
+        let field = |name: &str| format!("{place}.{name}");
+        m::validate_id(&self.id).map_err(at(field("id")))?;
+        let name = match self.name {
+            Some(name) => {
+                m::validate_name(&name).map_err(at(field("name")))?;
+                name
+            }
+            None => self.id.clone(),
+        };
+        let trigger = self.trigger.0.validate(&field("trigger"))?;
+        let response = self.response.0.validate(&field("response"))?;
+        let notification = self.notification.map_or_else(Notification::default, |n| {
+            let n = n.0;
+            Notification {
+                severity: n.severity,
+                frequency: n.frequency,
+                webhook: n.webhook,
+                slack: n.slack,
+            }
+        });
+        Ok(Playbook {
+            id: self.id,
+            name,
+            enabled: self.enabled.unwrap_or(true),
+            trigger,
+            response,
+            notification,
+        })
+    }
+}
+
+impl RawTrigger {
+    fn validate(self, place: &str) -> Result<Trigger> {
+        let field = |name: &str| format!("{place}.{name}");
+        let event = EventPattern::parse(&self.event).map_err(at(field("event")))?;
+        let threshold = m::validate_threshold(self.threshold).map_err(at(field("threshold")))?;
+        let period = parse_duration(&self.period).map_err(at(field("period")))?;
+        m::validate_period(period).map_err(at(field("period")))?;
+        Ok(Trigger {
+            event,
+            threshold,
+            period,
+            actor: self.actor,
+        })
+    }
+}
+
+impl RawResponse {
+    fn validate(self, place: &str) -> Result<ResponseAction> {
+        let field = |name: &str| format!("{place}.{name}");
+        let action = match self.action {
+            RawAction::None => "none",
+            RawAction::Block => "block",
+            RawAction::Redirect => "redirect",
+        };
+        if self.action != RawAction::Redirect && self.url.is_some() {
+            return Err(Error::rules(
+                field("url"),
+                format!("only allowed when action is \"redirect\" (here it is \"{action}\")"),
+            ));
+        }
+        let lifetime = |duration: Option<String>| -> Result<Lifetime> {
+            let Some(duration) = duration else {
+                return Err(Error::rules(
+                    field("duration"),
+                    format!(
+                        "required when action is \"{action}\" (e.g. \"24h\", or \"permanent\")"
+                    ),
+                ));
+            };
+            let lifetime = Lifetime::parse(&duration).map_err(at(field("duration")))?;
+            m::validate_lifetime(lifetime).map_err(at(field("duration")))?;
+            Ok(lifetime)
+        };
+        match (self.action, self.url) {
+            (RawAction::None, _) if self.duration.is_some() => Err(Error::rules(
+                field("duration"),
+                "not allowed when action is \"none\"",
+            )),
+            (RawAction::None, _) => Ok(ResponseAction::None),
+            (RawAction::Block, _) => Ok(ResponseAction::Block {
+                lifetime: lifetime(self.duration)?,
+            }),
+            (RawAction::Redirect, None) => Err(Error::rules(
+                field("url"),
+                "required when action is \"redirect\"",
+            )),
+            (RawAction::Redirect, Some(url)) => {
+                m::validate_redirect_url(&url).map_err(at(field("url")))?;
+                Ok(ResponseAction::Redirect {
+                    url,
+                    lifetime: lifetime(self.duration)?,
+                })
+            }
+        }
+    }
+}
