@@ -21,7 +21,12 @@ enum ErrorKind {
         reason: String,
     },
     /// A rules document is invalid; `place` is a path such as `playbooks[0].trigger.threshold`.
-    Rules { place: String, reason: String },
+    Rules {
+        place: String,
+        reason: String,
+        /// The file the document came from, when it came from one.
+        file: Option<String>,
+    },
     /// A file could not be read.
     Io {
         path: String,
@@ -51,8 +56,17 @@ impl Error {
             kind: ErrorKind::Rules {
                 place: place.into(),
                 reason: reason.into(),
+                file: None,
             },
         }
+    }
+
+    /// Names the file a rules document came from in the message.
+    pub(crate) fn in_file(mut self, path: &std::path::Path) -> Self {
+        if let ErrorKind::Rules { file, .. } = &mut self.kind {
+            *file = Some(path.display().to_string());
+        }
+        self
     }
 
     /// A file that could not be read.
@@ -91,11 +105,20 @@ impl fmt::Display for Error {
                 value,
                 reason,
             } => write!(f, "invalid {variable}={value:?}: {reason}"),
-            ErrorKind::Rules { place, reason } if place.is_empty() => {
-                write!(f, "invalid rules document: {reason}")
-            }
-            ErrorKind::Rules { place, reason } => {
-                write!(f, "invalid rules document: {place}: {reason}")
+            ErrorKind::Rules {
+                place,
+                reason,
+                file,
+            } => {
+                f.write_str("invalid rules document")?;
+                if let Some(file) = file {
+                    write!(f, " {file}")?;
+                }
+                if place.is_empty() {
+                    write!(f, ": {reason}")
+                } else {
+                    write!(f, ": {place}: {reason}")
+                }
             }
             ErrorKind::Io { path, source } => write!(f, "cannot read {path}: {source}"),
         }

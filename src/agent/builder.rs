@@ -242,7 +242,14 @@ impl AgentBuilder {
             (Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code), None),
             (None, Some(path)) => {
                 let stamp = FileStamp::of(path);
-                let doc = RulesDocument::load(path)?;
+                let doc = RulesDocument::load(path).map_err(|e| match e.place() {
+                    Some(_) => e,
+                    None => Error::config(
+                        "SQREEN_RULES_PATH",
+                        path.display().to_string(),
+                        e.to_string(),
+                    ),
+                })?;
                 let source = RulesSource::File(path.clone());
                 (ActiveRules::compile(doc, source), stamp)
             }
@@ -275,6 +282,18 @@ impl AgentBuilder {
                 .map_err(|e| Error::io(path.display().to_string(), e))?;
             *inner.watcher.lock() = Some(watcher);
         }
+        let rules = inner.rules.load();
+        tracing::info!(
+            target: "sqreen",
+            version = ?rules.version,
+            source = %rules.source,
+            ip_denylist = rules.ip_deny.len(),
+            ip_passlist = rules.ip_pass.len(),
+            user_denylist = rules.user_deny.len(),
+            playbooks = rules.playbooks.len(),
+            "agent started"
+        );
+        drop(rules);
         if inner.config.disabled {
             tracing::info!(target: "sqreen", "agent disabled (SQREEN_DISABLE): requests pass through untouched");
         }

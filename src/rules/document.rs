@@ -143,9 +143,9 @@ impl RulesDocument {
             .read_to_string(&mut text)
             .map_err(|e| Error::io(shown, e))?;
         if text.len() > MAX_DOCUMENT_BYTES {
-            return Err(too_big(text.len() as u64));
+            return Err(too_big(text.len() as u64).in_file(path));
         }
-        RulesDocument::parse(&text)
+        RulesDocument::parse(&text).map_err(|e| e.in_file(path))
     }
 }
 
