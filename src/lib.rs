@@ -53,3 +53,8 @@ pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};
 pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenService};
 pub use sdk::{identify, Verdict};
+
+/// The README's code blocks, compiled as doc-tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
