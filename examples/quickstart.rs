@@ -17,7 +17,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use sqreen::{identify, UserKeys, Verdict};
+use serde_json::json;
+use sqreen::{auth_track, identify, track, UserKeys, Verdict};
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const RULES: &str = concat!(
@@ -131,11 +132,14 @@ struct LoginForm {
 }
 
 async fn login(Form(form): Form<LoginForm>) -> Response {
-    // The playbooks issue adds `sqreen::auth_track` here; the user is identified either way.
-    if identify(UserKeys::new().with("username", &form.user)).is_blocked() {
+    let user = UserKeys::new().with("username", &form.user);
+    let success = form.password == "secret";
+    // Counts login failures per IP and per user (the login-brute-force playbook redirects an IP
+    // to /blocked after 5 failures in 10 minutes); a success also identifies the user.
+    if auth_track(success, user).is_blocked() {
         return StatusCode::FORBIDDEN.into_response(); // replaced by the agent's response
     }
-    if form.password == "secret" {
+    if success {
         (StatusCode::OK, format!("welcome, {}\n", form.user)).into_response()
     } else {
         (StatusCode::UNAUTHORIZED, "wrong user or password\n").into_response()
@@ -146,9 +150,13 @@ async fn invite(headers: HeaderMap) -> Response {
     let Some(user) = headers.get("x-user").and_then(|v| v.to_str().ok()) else {
         return (StatusCode::BAD_REQUEST, "send the X-User header\n").into_response();
     };
-    match identify(UserKeys::new().with("email", user)) {
+    if identify(UserKeys::new().with("email", user)).is_blocked() {
+        // a deny-listed or blocked user: the layer answers with the block page
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    // The invite-flood playbook blocks a user's third invite within 5 minutes, on this response.
+    match track("user.invited", json!({ "plan": "free" })) {
         Verdict::Proceed => (StatusCode::OK, format!("{user} invited a friend\n")).into_response(),
-        // The layer replaces this response with the block page or the redirect.
         _ => StatusCode::FORBIDDEN.into_response(),
     }
 }
@@ -185,7 +193,8 @@ fn print_help(addr: SocketAddr) {
          curl -i -H 'Accept: text/html' -H 'X-Forwarded-For: 203.0.113.9' http://{addr}/   # 403 HTML page\n  \
          curl -i -H 'X-Forwarded-For: 198.51.100.7' http://{addr}/          # 200: pass-listed\n  \
          curl -i -X POST -H 'X-User: mallory@example.com' http://{addr}/invite   # 403: deny-listed user\n  \
-         curl -i -X POST -H 'X-User: alice@example.com' http://{addr}/invite     # 200\n  \
+         curl -i -X POST -H 'X-User: alice@example.com' http://{addr}/invite     # 200, 200, then 403: invite flood\n  \
+         for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{{http_code}} ' -H 'X-Forwarded-For: 192.0.2.10' -d 'user=bob&password=x' http://{addr}/login; done   # 401 x4, then 303 to /blocked\n  \
          curl -i 'http://{addr}/search?q=hello'",
         std::env::var("SQREEN_RULES_PATH").unwrap_or_else(|_| RULES.to_owned())
     );

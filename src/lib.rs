@@ -34,14 +34,18 @@ mod agent;
 mod clock;
 mod config;
 mod context;
+pub mod counter;
 pub mod duration;
 mod error;
+pub mod event;
 pub mod ip;
 mod layer;
+pub mod notify;
 pub mod playbook;
 pub mod rules;
 mod sdk;
 
+pub use action::Actor;
 pub use agent::global::{global, init, init_from_env, layer};
 pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
@@ -52,7 +56,9 @@ pub use config::{
 pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};
 pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenService};
-pub use sdk::{identify, Verdict};
+pub use sdk::{
+    auth_track, identify, signup_track, track, track_for, SdkError, Verdict, MAX_PROPERTIES,
+};
 
 /// The README's code blocks, compiled as doc-tests so they cannot rot.
 #[cfg(doctest)]

@@ -17,8 +17,13 @@ use crate::action::{ActionStore, ResponseRenderer, Templates};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{parse_cidrs, Config};
 use crate::context::UserKeys;
+use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
+use crate::event::{EventSink, LogSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
+use crate::notify::{LogNotifier, Notifier};
+use crate::playbook::engine::PlaybookEngine;
+use crate::playbook::{Playbook, PlaybookBuilder};
 use crate::rules::{ActiveRules, FileStamp, RulesDocument, RulesSource, RulesWatcher, WafMode};
 
 /// What a [`UserResolver`] sees of a request: everything but the body.
@@ -59,6 +64,10 @@ pub struct AgentBuilder {
     redirect_status: StatusCode,
     user_resolver: Option<UserResolver>,
     rules_poll_interval: Duration,
+    playbooks: Vec<Playbook>,
+    events: Arc<dyn EventSink>,
+    notifier: Arc<dyn Notifier>,
+    counters: Option<Arc<dyn CounterStore>>,
     error: Option<Error>,
 }
 
@@ -93,6 +102,10 @@ impl AgentBuilder {
             redirect_status: StatusCode::SEE_OTHER,
             user_resolver: None,
             rules_poll_interval: Duration::from_secs(1),
+            playbooks: Vec::new(),
+            events: Arc::new(LogSink),
+            notifier: Arc::new(LogNotifier),
+            counters: None,
             error: None,
         }
     }
@@ -225,6 +238,39 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds a playbook written in code (see [`Playbook::on`]). A rules-document playbook with the
+    /// same id replaces it while the document is in force.
+    pub fn playbook(mut self, playbook: PlaybookBuilder) -> Self {
+        match playbook.build() {
+            Ok(p) if self.playbooks.iter().any(|q| q.id == p.id) => self.fail(Error::rules(
+                format!("playbook {:?}: id", p.id),
+                "duplicate id",
+            )),
+            Ok(p) => self.playbooks.push(p),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Where events go (default: debug log lines). Called on the request path: must not block.
+    pub fn event_sink(mut self, sink: impl EventSink) -> Self {
+        self.events = Arc::new(sink);
+        self
+    }
+
+    /// Where playbook notifications go (default: a log line each). Called on the request path:
+    /// must not block.
+    pub fn notifier(mut self, notifier: impl Notifier) -> Self {
+        self.notifier = Arc::new(notifier);
+        self
+    }
+
+    /// The store of playbook counters (default: in-process, bounded by `SQREEN_MAX_ACTORS`).
+    pub fn counter_store(mut self, store: Arc<dyn CounterStore>) -> Self {
+        self.counters = Some(store);
+        self
+    }
+
     /// Validates everything and starts the agent (and its rules watcher, if a rules file is set).
     pub fn build(self) -> Result<Agent> {
         if let Some(e) = self.error {
@@ -260,6 +306,14 @@ impl AgentBuilder {
             _ => None,
         };
         let poll = self.rules_poll_interval.min(config.rules_refresh);
+        let counters = self.counters.unwrap_or_else(|| {
+            Arc::new(LocalCounterStore::new(
+                config.max_actors,
+                self.clock.now_ms(),
+            ))
+        });
+        let playbooks = PlaybookEngine::new(counters);
+        playbooks.install(&super::merge_playbooks(&self.playbooks, &rules.playbooks));
         let inner = Arc::new(AgentInner {
             resolver: ClientIpResolver::new(
                 config.trusted_proxies.clone(),
@@ -273,6 +327,10 @@ impl AgentBuilder {
             failures: FailureLog::default(),
             user_resolver: self.user_resolver,
             watcher: Mutex::new(None),
+            playbooks,
+            code_playbooks: self.playbooks,
+            events: self.events,
+            notifier: self.notifier,
             clock: self.clock,
             config,
         });
@@ -290,7 +348,7 @@ impl AgentBuilder {
             ip_denylist = rules.ip_deny.len(),
             ip_passlist = rules.ip_pass.len(),
             user_denylist = rules.user_deny.len(),
-            playbooks = rules.playbooks.len(),
+            playbooks = inner.playbooks_in_force().len(),
             "agent started"
         );
         drop(rules);

@@ -30,7 +30,7 @@ pub(crate) enum Inspection {
 
 /// Why a request is answered by the agent.
 #[derive(Clone, Copy)]
-enum Reason {
+pub(crate) enum Reason {
     Ip,
     User,
 }
@@ -148,7 +148,7 @@ impl AgentInner {
 
     /// True when a redirect must not be answered on `path`: it is the redirect's own target or on
     /// the redirect pass list.
-    fn exempt(&self, rules: &ActiveRules, kind: &ActionKind, path: &str) -> bool {
+    pub(crate) fn exempt(&self, rules: &ActiveRules, kind: &ActionKind, path: &str) -> bool {
         match kind {
             ActionKind::Block => false,
             ActionKind::Redirect { url } => {
@@ -157,7 +157,7 @@ impl AgentInner {
         }
     }
 
-    fn count(&self, kind: &ActionKind, reason: Reason) {
+    pub(crate) fn count(&self, kind: &ActionKind, reason: Reason) {
         let counter = match (kind, reason) {
             (ActionKind::Redirect { .. }, _) => &self.counters.redirected,
             (ActionKind::Block, Reason::Ip) => &self.counters.blocked_ip,

@@ -11,6 +11,7 @@ mod failure;
 pub(crate) mod global;
 mod inspect;
 mod stats;
+mod track;
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -23,16 +24,22 @@ use parking_lot::Mutex;
 
 pub use builder::{AgentBuilder, RequestHead, UserResolver};
 pub(crate) use failure::{guard, FailureKind, FailureLog};
+pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::Stats;
+pub(crate) use track::Subject;
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::context::UserKeys;
 use crate::error::{Error, Result};
+use crate::event::EventSink;
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::layer::SqreenLayer;
+use crate::notify::Notifier;
+use crate::playbook::engine::PlaybookEngine;
+use crate::playbook::Playbook;
 use crate::rules::{ActiveRules, RulesDocument, RulesSource, RulesWatcher, WafMode};
 
 /// The security agent. Create it with [`Agent::from_env`] or [`Agent::builder`], then add
@@ -62,6 +69,11 @@ pub(crate) struct AgentInner {
     pub(crate) failures: FailureLog,
     pub(crate) user_resolver: Option<UserResolver>,
     pub(crate) watcher: Mutex<Option<RulesWatcher>>,
+    pub(crate) playbooks: PlaybookEngine,
+    /// Playbooks given in code; the rules document's playbooks replace those with the same id.
+    pub(crate) code_playbooks: Vec<Playbook>,
+    pub(crate) events: Arc<dyn EventSink>,
+    pub(crate) notifier: Arc<dyn Notifier>,
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -200,9 +212,10 @@ impl Agent {
             .unwrap_or(self.inner.config.waf_mode)
     }
 
-    /// The playbooks of the rules in force.
-    pub fn playbooks(&self) -> Vec<crate::playbook::Playbook> {
-        self.inner.rules.load().playbooks.clone()
+    /// The playbooks in force: those given in code, then the rules document's (which replace
+    /// code playbooks with the same id).
+    pub fn playbooks(&self) -> Vec<Playbook> {
+        self.inner.playbooks_in_force()
     }
 
     /// True when `ip` is critical (see [`crate::ip::CriticalIps`]) for this agent.
@@ -212,7 +225,12 @@ impl Agent {
 
     /// A snapshot of the agent's counters.
     pub fn stats(&self) -> Stats {
-        self.inner.counters.snapshot(self.inner.failures.count())
+        let counters = self.inner.playbooks.counters();
+        self.inner.counters.snapshot(
+            self.inner.failures.count(),
+            counters.len() as u64,
+            counters.evictions(),
+        )
     }
 
     /// Stops the agent's background threads. Requests keep being served with the rules in force.
@@ -263,6 +281,8 @@ impl AgentInner {
 
     pub(crate) fn install_rules(&self, doc: RulesDocument, source: RulesSource) {
         let active = ActiveRules::compile(doc, source);
+        self.playbooks
+            .install(&merge_playbooks(&self.code_playbooks, &active.playbooks));
         tracing::info!(
             target: "sqreen",
             version = ?active.version,
@@ -277,6 +297,10 @@ impl AgentInner {
         stats::Counters::bump(&self.counters.rules_loaded);
     }
 
+    pub(crate) fn playbooks_in_force(&self) -> Vec<Playbook> {
+        merge_playbooks(&self.code_playbooks, &self.rules.load().playbooks)
+    }
+
     /// The active runtime action on this user, trying its canonical id and each key value.
     pub(crate) fn user_action(&self, user: &UserKeys, now: Millis) -> Option<Arc<Action>> {
         if !self.actions.has_user_actions() {
@@ -285,6 +309,15 @@ impl AgentInner {
         user.match_candidates()
             .find_map(|c| self.actions.lookup_user(&c, now))
     }
+}
+
+/// Code playbooks, then the document's; a document playbook replaces a code one with its id.
+pub(crate) fn merge_playbooks(code: &[Playbook], document: &[Playbook]) -> Vec<Playbook> {
+    code.iter()
+        .filter(|c| !document.iter().any(|d| d.id == c.id))
+        .chain(document)
+        .cloned()
+        .collect()
 }
 
 impl Drop for AgentInner {

@@ -23,6 +23,12 @@ pub struct Stats {
     pub rules_loaded: u64,
     /// Rules documents rejected as invalid (the previous rules stayed).
     pub rules_rejected: u64,
+    /// Playbook firings.
+    pub playbooks_fired: u64,
+    /// Counter windows held now (one per playbook and actor).
+    pub windows: u64,
+    /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS`.
+    pub actors_evicted: u64,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +39,7 @@ pub(crate) struct Counters {
     pub(crate) passlisted: AtomicU64,
     pub(crate) rules_loaded: AtomicU64,
     pub(crate) rules_rejected: AtomicU64,
+    pub(crate) playbooks_fired: AtomicU64,
 }
 
 impl Counters {
@@ -40,7 +47,12 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, internal_failures: u64) -> Stats {
+    pub(crate) fn snapshot(
+        &self,
+        internal_failures: u64,
+        windows: u64,
+        actors_evicted: u64,
+    ) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
             blocked_ip: get(&self.blocked_ip),
@@ -50,6 +62,9 @@ impl Counters {
             internal_failures,
             rules_loaded: get(&self.rules_loaded),
             rules_rejected: get(&self.rules_rejected),
+            playbooks_fired: get(&self.playbooks_fired),
+            windows,
+            actors_evicted,
         }
     }
 }

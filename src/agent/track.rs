@@ -1,0 +1,218 @@
+//! Recording what actors do (`track` and the built-in auth events) and carrying out the
+//! playbooks that fire.
+//!
+//! A recorded event goes to the event sink, then to the playbook engine for its actors: the
+//! request's client IP and user, or the actor given to `track_for`. Activity from a critical IP,
+//! a pass-listed IP or a pass-listed user is recorded but never counted toward a playbook. A
+//! firing puts its action in the action store at once (so the layer answers the actor's next
+//! requests before the handler), replaces the current response when the actor is the request's
+//! own, records `app.sqreen.playbook.triggered` and hands the notification to the notifier.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+
+use serde_json::{Map, Value};
+
+use super::inspect::Reason;
+use super::AgentInner;
+use crate::action::{Action, ActionKind, ActionSource, Actor};
+use crate::context::{PendingResponse, RequestContext, UserKeys};
+use crate::duration::{format_duration, Lifetime};
+use crate::event::{names, Event};
+use crate::notify::PlaybookNotification;
+use crate::playbook::engine::{Actors, Firing, FiringActor};
+use crate::playbook::ResponseAction;
+use crate::sdk::Verdict;
+
+/// Who an event is about.
+pub(crate) struct Subject<'a> {
+    pub(crate) ctx: Option<&'a RequestContext>,
+    pub(crate) ip: Option<IpAddr>,
+    /// The user the event is counted for (the request's, or the one an auth event names).
+    pub(crate) user: Option<&'a UserKeys>,
+}
+
+impl AgentInner {
+    /// Records `name` about `subject` and runs the playbooks it feeds.
+    pub(crate) fn record_event(
+        &self,
+        name: &str,
+        properties: Map<String, Value>,
+        subject: Subject<'_>,
+    ) -> Verdict {
+        let now = self.now();
+        let user_id = subject.user.map(UserKeys::id);
+        if self.events.wants_events() {
+            self.events.record(&Event {
+                name: name.to_owned(),
+                timestamp: now,
+                rid: subject.ctx.map(RequestContext::rid),
+                client_ip: subject.ip,
+                user: user_id.clone(),
+                properties,
+            });
+        }
+        if self.playbooks.is_empty() || self.spared(&subject) {
+            return Verdict::Proceed;
+        }
+        let actors = Actors {
+            ip: subject.ip,
+            user: user_id.as_deref(),
+        };
+        let mut verdict = Verdict::Proceed;
+        for firing in self.playbooks.observe(name, actors, now) {
+            let Some(kind) = self.fire(&firing, now) else {
+                continue;
+            };
+            if let Some(ctx) = subject.ctx {
+                if is_request_actor(ctx, &firing.actor) {
+                    let reason = match firing.actor {
+                        FiringActor::Ip(_) => Reason::Ip,
+                        FiringActor::User(_) => Reason::User,
+                    };
+                    if let Some(v) = self.enforce_now(ctx, kind, reason) {
+                        verdict = v;
+                    }
+                }
+            } else {
+                verdict = Verdict::from(&kind);
+            }
+        }
+        verdict
+    }
+
+    /// True when the subject's activity must not count toward playbooks: a critical IP (unless
+    /// configured otherwise), or a pass-listed IP or user.
+    fn spared(&self, subject: &Subject<'_>) -> bool {
+        if subject.ctx.is_some_and(RequestContext::is_passlisted) {
+            return true;
+        }
+        if let Some(ip) = subject.ip {
+            if !self.config.playbooks_block_critical_ips && self.critical.is_critical(ip) {
+                return true;
+            }
+            if subject.ctx.is_none() && self.rules.load().ip_pass.contains(ip) {
+                return true;
+            }
+        }
+        subject
+            .user
+            .is_some_and(|u| self.rules.load().user_passlisted(u))
+    }
+
+    /// Carries out a firing; returns the action applied to the actor, if any.
+    fn fire(&self, firing: &Firing, now: crate::Millis) -> Option<ActionKind> {
+        let playbook = &firing.playbook;
+        let (kind, lifetime) = match &playbook.response {
+            ResponseAction::None => (None, None),
+            ResponseAction::Block { lifetime } => (Some(ActionKind::Block), Some(*lifetime)),
+            ResponseAction::Redirect { url, lifetime } => {
+                (Some(ActionKind::redirect_or_block(url)), Some(*lifetime))
+            }
+        };
+        let actor = match &firing.actor {
+            FiringActor::Ip(ip) => Actor::ip(*ip),
+            FiringActor::User(id) => Actor::User(id.clone()),
+        };
+        if let Some(kind) = &kind {
+            let until = match lifetime {
+                Some(Lifetime::For(d)) => Some(now.saturating_add(d.as_millis() as u64)),
+                _ => None,
+            };
+            self.actions.put(
+                Action {
+                    id: self.actions.next_id(),
+                    actor: actor.clone(),
+                    kind: kind.clone(),
+                    until,
+                    source: ActionSource::Playbook(playbook.id.clone()),
+                },
+                now,
+            );
+        }
+        self.counters
+            .playbooks_fired
+            .fetch_add(1, Ordering::Relaxed);
+        let action = describe(&playbook.response);
+        let (ip, user) = match &firing.actor {
+            FiringActor::Ip(ip) => (Some(*ip), None),
+            FiringActor::User(id) => (None, Some(id.clone())),
+        };
+        let mut properties = Map::new();
+        properties.insert("playbook".into(), playbook.id.clone().into());
+        properties.insert("playbook_name".into(), playbook.name.clone().into());
+        properties.insert("actor".into(), actor.to_string().into());
+        properties.insert("event".into(), playbook.trigger.event.to_string().into());
+        properties.insert("count".into(), firing.count.into());
+        properties.insert("threshold".into(), playbook.trigger.threshold.into());
+        properties.insert(
+            "period".into(),
+            format_duration(playbook.trigger.period).into(),
+        );
+        properties.insert("action".into(), action.clone().into());
+        self.events.record(&Event {
+            name: names::PLAYBOOK_TRIGGERED.to_owned(),
+            timestamp: now,
+            rid: None,
+            client_ip: ip,
+            user,
+            properties,
+        });
+        self.notifier.notify(&PlaybookNotification {
+            playbook_id: playbook.id.clone(),
+            playbook_name: playbook.name.clone(),
+            severity: playbook.notification.severity,
+            frequency: playbook.notification.frequency,
+            webhook: playbook.notification.webhook,
+            slack: playbook.notification.slack,
+            actor: actor.to_string(),
+            event: playbook.trigger.event.to_string(),
+            count: firing.count,
+            threshold: playbook.trigger.threshold,
+            period: playbook.trigger.period,
+            action,
+            at: now,
+        });
+        kind
+    }
+
+    /// Replaces the current response with `kind` (unless the request is the redirect's own
+    /// target or on the redirect pass list); returns the verdict for the handler.
+    fn enforce_now(
+        &self,
+        ctx: &RequestContext,
+        kind: ActionKind,
+        reason: Reason,
+    ) -> Option<Verdict> {
+        let rules = self.rules.load();
+        if self.exempt(&rules, &kind, ctx.path()) {
+            return None;
+        }
+        self.count(&kind, reason);
+        let verdict = Verdict::from(&kind);
+        *ctx.inner().pending.lock() = Some(PendingResponse::Action(kind));
+        Some(verdict)
+    }
+}
+
+/// True when the firing's actor is the request's client IP or user.
+fn is_request_actor(ctx: &RequestContext, actor: &FiringActor) -> bool {
+    match actor {
+        FiringActor::Ip(ip) => ctx.client_ip() == Some(*ip),
+        FiringActor::User(id) => ctx.user().is_some_and(|u| u.id() == *id),
+    }
+}
+
+fn describe(response: &ResponseAction) -> String {
+    match response {
+        ResponseAction::None => "none".to_owned(),
+        ResponseAction::Block { lifetime } => match lifetime {
+            Lifetime::Permanent => "block permanently".to_owned(),
+            Lifetime::For(_) => format!("block for {lifetime}"),
+        },
+        ResponseAction::Redirect { url, lifetime } => match lifetime {
+            Lifetime::Permanent => format!("redirect to {url} permanently"),
+            Lifetime::For(_) => format!("redirect to {url} for {lifetime}"),
+        },
+    }
+}

@@ -1,0 +1,309 @@
+//! The store: its memory bound and eviction order, removal by slot, user ids, and inputs at the
+//! edges (thresholds, periods, clocks going backwards).
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
+
+use super::{key, secs, spec, T0};
+use crate::counter::{ActorId, CounterKey, CounterStore, LocalCounterStore, Quiet, Record};
+
+fn fired(r: Record) -> bool {
+    r.fired
+}
+
+#[test]
+fn two_million_actors_never_exceed_the_bound() {
+    let store = LocalCounterStore::new(100_000, T0);
+    let s = spec(5, secs(3_600), Quiet::For(secs(600)));
+    for i in 0..2_000_000u32 {
+        // time moves 1 ms per actor: 200 s in all, so last-seen times differ
+        store.record(key(1, i), &s, T0 + u64::from(i));
+        if i % 50_000 == 0 {
+            assert!(store.len() <= 100_000, "{} windows", store.len());
+        }
+    }
+    assert!(store.len() <= 100_000, "{} windows", store.len());
+    assert!(store.len() >= 80_000, "{} windows", store.len()); // evicts an eighth at a time
+    assert!(
+        store.evictions() >= 1_900_000,
+        "{} evictions",
+        store.evictions()
+    );
+    assert_eq!(store.len() as u64 + store.evictions(), 2_000_000);
+    // the most recent actors are all still there
+    assert!((1_990_000..2_000_000).all(|i| store.contains(&key(1, i))));
+}
+
+#[test]
+fn expired_windows_go_first_then_the_least_recently_seen() {
+    // one shard of 16: making room frees 2 (an eighth)
+    let store = LocalCounterStore::with_shards(16, 1, T0);
+    let short = spec(5, secs(1), Quiet::None);
+    let long = spec(5, secs(3_600), Quiet::None);
+    let quiet = spec(1, secs(1), Quiet::For(secs(3_600)));
+    let forever = spec(1, secs(1), Quiet::Forever);
+    // 0..3: short windows seen at 10 s (expired at 20 s) -- seen *later* than 3..13
+    for i in 0..3 {
+        store.record(key(0, i), &short, T0 + 10_000);
+    }
+    // 3..13: long windows seen at 0..9 s, in order
+    for i in 3..13 {
+        store.record(key(0, i), &long, T0 + u64::from(i - 3) * 1_000);
+    }
+    // 13: fired with a quiet hour; 14: fired forever; 15: long, seen at 11 s
+    assert!(store.record(key(0, 13), &quiet, T0).fired);
+    assert!(store.record(key(0, 14), &forever, T0).fired);
+    store.record(key(0, 15), &long, T0 + 11_000);
+    assert_eq!(store.len(), 16);
+
+    // At 20 s: the three expired go, which is room enough (13 <= 14): nothing live goes.
+    store.record(key(0, 100), &long, T0 + 20_000);
+    assert!((0..3).all(|i| !store.contains(&key(0, i))));
+    assert!((3..16).all(|i| store.contains(&key(0, i))));
+    assert_eq!((store.len(), store.evictions()), (14, 3));
+
+    // Fill up again; nothing is expired now, so the two least recently seen live ones go:
+    // 13 and 14 (seen at 0 s, tied with 3; ties go in any order) or 3 -- any two of those three.
+    store.record(key(0, 101), &long, T0 + 21_000);
+    store.record(key(0, 102), &long, T0 + 22_000);
+    store.record(key(0, 103), &long, T0 + 23_000);
+    assert_eq!((store.len(), store.evictions()), (15, 5));
+    let gone: Vec<u32> = [3, 13, 14]
+        .into_iter()
+        .filter(|&i| !store.contains(&key(0, i)))
+        .collect();
+    assert_eq!(gone.len(), 2, "{gone:?}");
+    assert!((4..13)
+        .chain([15, 100, 101, 102, 103])
+        .all(|i| store.contains(&key(0, i))));
+
+    // At 4,000 s every long window and the quiet one have expired; the forever one never does.
+    store.record(key(0, 104), &long, T0 + 4_000_000);
+    assert_eq!(store.len(), 16);
+    store.record(key(0, 105), &long, T0 + 4_000_000);
+    let forever_left = !gone.contains(&14);
+    assert_eq!(store.contains(&key(0, 14)), forever_left);
+    assert_eq!(store.len(), 2 + usize::from(forever_left));
+}
+
+#[test]
+fn retain_slots_removes_exactly_the_dropped_slots() {
+    let store = LocalCounterStore::new(10_000, T0);
+    let s = spec(2, secs(60), Quiet::None);
+    for slot in 0..6 {
+        for i in 0..100 {
+            store.record(key(slot, i), &s, T0);
+        }
+    }
+    assert_eq!(store.len(), 600);
+    store.retain_slots(&|slot| slot % 2 == 1);
+    assert_eq!(store.len(), 300);
+    for slot in 0..6 {
+        assert!((0..100).all(|i| store.contains(&key(slot, i)) == (slot % 2 == 1)));
+    }
+    assert_eq!(store.evictions(), 0);
+}
+
+#[test]
+fn small_bounds_use_fewer_shards_and_still_hold() {
+    for max in [0, 1, 2, 3, 5, 63, 64, 65, 100] {
+        let store = LocalCounterStore::new(max, T0);
+        let s = spec(2, secs(60), Quiet::None);
+        for i in 0..1_000 {
+            store.record(key(0, i), &s, T0 + u64::from(i));
+            assert!(
+                store.len() <= max.max(1),
+                "max {max}: {} windows",
+                store.len()
+            );
+        }
+        assert!(store.len() >= 1);
+        assert_eq!(store.max_windows(), max.max(1));
+    }
+}
+
+#[test]
+fn thresholds_at_the_edges() {
+    let store = LocalCounterStore::new(100, T0);
+    let hour = secs(3_600);
+    let firings = |slot: u32, threshold: u32, events: u32| -> usize {
+        let s = spec(threshold, hour, Quiet::Forever);
+        (0..events)
+            .filter(|_| store.record(key(slot, 1), &s, T0).fired)
+            .count()
+    };
+    let first_firing = |slot: u32, threshold: u32, events: u32| -> Option<u32> {
+        let s = spec(threshold, hour, Quiet::Forever);
+        (1..=events).find(|_| store.record(key(slot, 1), &s, T0).fired)
+    };
+    assert_eq!(first_firing(0, 0, 5), Some(1)); // 0 is taken as 1
+    assert_eq!(first_firing(1, 1, 5), Some(1));
+    assert_eq!(first_firing(2, 2, 5), Some(2));
+    assert_eq!(first_firing(3, 64, 100), Some(64));
+    assert_eq!(first_firing(4, 65, 100), Some(65));
+    assert_eq!(first_firing(5, 1_000_000, 1_000_000), Some(1_000_000));
+    assert_eq!(first_firing(6, u32::MAX, 10), None);
+    assert_eq!(firings(7, 3, 100), 1); // forever: once
+}
+
+#[test]
+fn a_threshold_of_two_needs_both_events_within_the_period() {
+    let store = LocalCounterStore::new(100, T0);
+    let s = spec(2, secs(1), Quiet::None);
+    assert!(!fired(store.record(key(0, 1), &s, T0)));
+    assert!(!fired(store.record(key(0, 1), &s, T0 + 1_000))); // 10 ticks apart: out
+    assert!(fired(store.record(key(0, 1), &s, T0 + 1_950))); // 9 ticks apart: in
+    assert!(!fired(store.record(key(0, 1), &s, T0 + 1_950))); // only 1 fresh event
+    assert!(fired(store.record(key(0, 1), &s, T0 + 1_960))); // 2 fresh events
+}
+
+#[test]
+fn zero_and_huge_periods() {
+    let store = LocalCounterStore::new(100, T0);
+    let zero = spec(2, Duration::ZERO, Quiet::None);
+    assert!(!fired(store.record(key(0, 1), &zero, T0)));
+    assert!(fired(store.record(key(0, 1), &zero, T0 + 99))); // same 100 ms step
+    assert!(!fired(store.record(key(0, 1), &zero, T0 + 100)));
+    assert!(!fired(store.record(key(0, 1), &zero, T0 + 200)));
+    for (slot, threshold) in [(1, 2), (2, 100)] {
+        let huge = spec(threshold, Duration::MAX, Quiet::For(Duration::MAX));
+        let fired_at: Vec<u64> = (0..threshold as u64 + 5)
+            .filter(|i| store.record(key(slot, 1), &huge, T0 + i * 86_400_000).fired)
+            .collect();
+        assert_eq!(fired_at, vec![threshold as u64 - 1]);
+    }
+}
+
+#[test]
+fn clocks_going_backwards_and_wild_times_never_panic() {
+    let store = LocalCounterStore::new(50, T0);
+    let nows = [
+        T0,
+        T0 - 1,
+        0,
+        T0 + 5_000,
+        T0 + 1_000,
+        u64::MAX,
+        1,
+        T0 + 1_000,
+        u64::MAX - 1,
+    ];
+    let specs = [
+        spec(1, secs(1), Quiet::None),
+        spec(3, Duration::ZERO, Quiet::For(Duration::MAX)),
+        spec(64, Duration::MAX, Quiet::Forever),
+        spec(65, secs(60), Quiet::None),
+        spec(
+            u32::MAX,
+            Duration::from_nanos(1),
+            Quiet::For(Duration::from_nanos(1)),
+        ),
+    ];
+    for round in 0..20u32 {
+        for (i, s) in specs.iter().enumerate() {
+            for &now in &nows {
+                store.record(
+                    key(i as u32, round % 3),
+                    s,
+                    now.wrapping_add(u64::from(round)),
+                );
+            }
+        }
+    }
+    // An event stamped before the window's latest still counts (as if at `now`).
+    let s = spec(3, secs(10), Quiet::None);
+    assert!(!fired(store.record(key(9, 1), &s, T0 + 60_000)));
+    assert!(!fired(store.record(key(9, 1), &s, T0 + 30_000)));
+    assert!(fired(store.record(key(9, 1), &s, T0 + 30_000)));
+    assert!(store.len() <= 50);
+}
+
+#[test]
+fn a_changed_spec_replaces_the_window() {
+    let store = LocalCounterStore::new(100, T0);
+    let k = key(0, 1);
+    let three = spec(3, secs(60), Quiet::None);
+    store.record(k, &three, T0);
+    assert_eq!(store.record(k, &three, T0).count, 2);
+    // another threshold: a fresh ring
+    let five = spec(5, secs(60), Quiet::None);
+    assert_eq!(store.record(k, &five, T0).count, 1);
+    assert_eq!(store.record(k, &five, T0).count, 2);
+    // bucket mode, then another bucket width
+    let many = spec(100, secs(60), Quiet::None);
+    assert_eq!(store.record(k, &many, T0).count, 1);
+    assert_eq!(
+        store.record(k, &spec(200, secs(60), Quiet::None), T0).count,
+        2
+    ); // same width
+    assert_eq!(
+        store
+            .record(k, &spec(100, secs(600), Quiet::None), T0)
+            .count,
+        1
+    );
+    assert_eq!(store.len(), 1);
+    assert_eq!(store.evictions(), 0);
+}
+
+#[test]
+fn firing_freshness_survives_billions_of_events() {
+    // The firing position is kept in 32 bits and renormalised every 2^29 events; jump the count
+    // over 5 * 2^29 positions (more than 2^31), stopping at each renormalisation point.
+    let store = LocalCounterStore::new(10, T0);
+    let k = key(0, 1);
+    let s = spec(2, secs(60), Quiet::For(secs(10)));
+    assert!(!fired(store.record(k, &s, T0)));
+    assert!(fired(store.record(k, &s, T0)));
+    for m in 1..=5u64 {
+        store.with_window(&k, |w| w.set_count((m << 29) - 1));
+        assert!(!fired(store.record(k, &s, T0 + 1_000))); // quiet
+    }
+    store.with_window(&k, |w| w.set_count((5 << 29) + 7));
+    // quiet time over, both events of the ring within the period and recorded after the firing
+    // (without renormalisation the 32-bit comparison would say they were not)
+    assert!(fired(store.record(k, &s, T0 + 20_000)));
+}
+
+#[test]
+fn user_ids_are_stable_per_store_and_keyed_per_store() {
+    let a = LocalCounterStore::new(10, T0);
+    let b = LocalCounterStore::new(10, T0);
+    assert_eq!(a.user_id("alice"), a.user_id("alice"));
+    assert_ne!(a.user_id("alice"), a.user_id("alice "));
+    assert_ne!(a.user_id("alice"), b.user_id("alice"));
+    assert_ne!(a.user_id("").bits()[0], a.user_id("").bits()[1]);
+}
+
+#[test]
+fn ip_actor_ids_fold_ipv4_mapped_addresses() {
+    let v4: IpAddr = "192.0.2.1".parse().unwrap();
+    let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+    assert_eq!(ActorId::ip(v4), ActorId::ip(mapped));
+    let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+    assert_eq!(ActorId::ip(v6).bits(), [0x2001_0db8_0000_0000, 1]);
+    let k = CounterKey {
+        slot: 1,
+        actor: ActorId::ip(v6),
+    };
+    assert_ne!(k, CounterKey { slot: 2, ..k });
+}
+
+#[test]
+fn windows_are_small() {
+    let store = LocalCounterStore::new(10, T0);
+    let bytes = |threshold: u32| {
+        let k = key(threshold, 1);
+        store.record(k, &spec(threshold, secs(60), Quiet::None), T0);
+        store.with_window(&k, |w| w.heap_bytes()).unwrap_or(0)
+    };
+    assert_eq!(bytes(1), 32);
+    assert_eq!(bytes(2), 32);
+    assert_eq!(bytes(10), 64);
+    assert_eq!(bytes(64), 280);
+    assert_eq!(bytes(65), 288);
+    assert_eq!(
+        std::mem::size_of::<(CounterKey, super::super::window::Window)>(),
+        40
+    );
+}

@@ -1,0 +1,34 @@
+//! The built-in event names, in the reserved `app.sqreen.` namespace (custom `track` names may
+//! not use it).
+
+/// The reserved prefix of built-in events.
+pub const RESERVED_PREFIX: &str = "app.sqreen.";
+/// A successful login (`auth_track(true, ..)`).
+pub const LOGIN_SUCCESS: &str = "app.sqreen.auth.login_success";
+/// A failed login (`auth_track(false, ..)`).
+pub const LOGIN_FAILURE: &str = "app.sqreen.auth.login_failure";
+/// A signup (`signup_track(..)`).
+pub const SIGNUP: &str = "app.sqreen.auth.signup";
+/// A playbook fired.
+pub const PLAYBOOK_TRIGGERED: &str = "app.sqreen.playbook.triggered";
+/// A request refused because of its IP (deny list or action).
+pub const IP_DENIED: &str = "app.sqreen.ip.denied";
+/// A request refused because of its user (deny list or action).
+pub const USER_DENIED: &str = "app.sqreen.user.denied";
+
+/// True for names in the reserved namespace.
+pub fn is_reserved(name: &str) -> bool {
+    name.len() >= RESERVED_PREFIX.len()
+        && name[..RESERVED_PREFIX.len()].eq_ignore_ascii_case(RESERVED_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reserved_names() {
+        assert!(super::is_reserved("app.sqreen.auth.login_failure"));
+        assert!(super::is_reserved("APP.Sqreen.x"));
+        assert!(!super::is_reserved("app.sqreenx"));
+        assert!(!super::is_reserved("user.invited"));
+    }
+}
