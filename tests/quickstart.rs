@@ -60,7 +60,10 @@ fn start() -> (Child, String) {
 #[tokio::test]
 async fn quickstart_serves_the_readme_examples_and_stops_cleanly() {
     let (mut child, base) = start();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let get = |path: &str, headers: &[(&str, &str)]| {
         let mut req = client.get(format!("{base}{path}"));
         for (k, v) in headers {
@@ -110,6 +113,32 @@ async fn quickstart_serves_the_readme_examples_and_stops_cleanly() {
         .unwrap();
     assert_eq!(res.text().await.unwrap(), r#"{"a":[1,2]}"#);
     assert_eq!(get("/blocked", &[]).await.unwrap().status(), 200);
+
+    // the playbooks of quickstart-rules.json: a user's third invite within 5 minutes is blocked...
+    let invite = || {
+        client
+            .post(format!("{base}/invite"))
+            .header("x-user", "dave@example.com")
+            .header("x-forwarded-for", "192.0.2.11")
+            .send()
+    };
+    assert_eq!(invite().await.unwrap().status(), 200);
+    assert_eq!(invite().await.unwrap().status(), 200);
+    assert_eq!(invite().await.unwrap().status(), 403);
+    // ...and the fifth failed login from one IP within 10 minutes is redirected to /blocked
+    for i in 1..=5 {
+        let res = client
+            .post(format!("{base}/login"))
+            .header("x-forwarded-for", "192.0.2.10")
+            .form(&[("user", "bob"), ("password", "x")])
+            .send()
+            .await
+            .unwrap();
+        let expected = if i < 5 { 401 } else { 303 };
+        assert_eq!(res.status(), expected, "login attempt {i}");
+    }
+    let res = get("/", &[("x-forwarded-for", "192.0.2.10")]).await.unwrap();
+    assert_eq!(res.status(), 303);
 
     let pid = child.id().to_string();
     assert!(Command::new("kill")
