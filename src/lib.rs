@@ -38,6 +38,7 @@ pub mod counter;
 pub mod duration;
 mod error;
 pub mod event;
+mod fasthash;
 pub mod ip;
 mod layer;
 pub mod notify;

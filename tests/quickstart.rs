@@ -137,7 +137,9 @@ async fn quickstart_serves_the_readme_examples_and_stops_cleanly() {
         let expected = if i < 5 { 401 } else { 303 };
         assert_eq!(res.status(), expected, "login attempt {i}");
     }
-    let res = get("/", &[("x-forwarded-for", "192.0.2.10")]).await.unwrap();
+    let res = get("/", &[("x-forwarded-for", "192.0.2.10")])
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
 
     let pid = child.id().to_string();

@@ -340,18 +340,7 @@ impl AgentBuilder {
                 .map_err(|e| Error::io(path.display().to_string(), e))?;
             *inner.watcher.lock() = Some(watcher);
         }
-        let rules = inner.rules.load();
-        tracing::info!(
-            target: "sqreen",
-            version = ?rules.version,
-            source = %rules.source,
-            ip_denylist = rules.ip_deny.len(),
-            ip_passlist = rules.ip_pass.len(),
-            user_denylist = rules.user_deny.len(),
-            playbooks = inner.playbooks_in_force().len(),
-            "agent started"
-        );
-        drop(rules);
+        inner.log_rules("agent started");
         if inner.config.disabled {
             tracing::info!(target: "sqreen", "agent disabled (SQREEN_DISABLE): requests pass through untouched");
         }

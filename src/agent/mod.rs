@@ -283,18 +283,24 @@ impl AgentInner {
         let active = ActiveRules::compile(doc, source);
         self.playbooks
             .install(&merge_playbooks(&self.code_playbooks, &active.playbooks));
+        self.rules.store(Arc::new(active));
+        self.log_rules("rules in force");
+        stats::Counters::bump(&self.counters.rules_loaded);
+    }
+
+    /// Logs what the rules in force hold.
+    pub(crate) fn log_rules(&self, message: &str) {
+        let rules = self.rules.load();
         tracing::info!(
             target: "sqreen",
-            version = ?active.version,
-            source = %active.source,
-            ip_denylist = active.ip_deny.len(),
-            ip_passlist = active.ip_pass.len(),
-            user_denylist = active.user_deny.len(),
-            playbooks = active.playbooks.len(),
-            "rules in force"
+            version = ?rules.version,
+            source = %rules.source,
+            ip_denylist = rules.ip_deny.len(),
+            ip_passlist = rules.ip_pass.len(),
+            user_denylist = rules.user_deny.len(),
+            playbooks = self.playbooks_in_force().len(),
+            "{message}"
         );
-        self.rules.store(Arc::new(active));
-        stats::Counters::bump(&self.counters.rules_loaded);
     }
 
     pub(crate) fn playbooks_in_force(&self) -> Vec<Playbook> {

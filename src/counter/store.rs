@@ -11,17 +11,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
-use super::hash::{KeyHashBuilder, UserHasher};
+use super::hash::UserHasher;
 use super::time::{age, Epoch, Params};
 use super::types::{ActorId, CounterKey, Record, WindowSpec};
 use super::window::Window;
 use super::CounterStore;
+use crate::fasthash::FoldState;
 use crate::Millis;
 
 /// Shards of a store with at least this many windows.
 const MAX_SHARDS: usize = 64;
 
-type Map = HashMap<CounterKey, Window, KeyHashBuilder>;
+type Map = HashMap<CounterKey, Window, FoldState>;
 
 /// One shard: its windows and its share of the store's bound. Aligned to keep the locks of
 /// neighbouring shards off each other's cache lines.
@@ -41,7 +42,7 @@ struct Shard {
 /// fullest shards make room an eighth at a time.
 pub struct LocalCounterStore {
     shards: Box<[Shard]>,
-    hasher: KeyHashBuilder,
+    hasher: FoldState,
     users: UserHasher,
     epoch: Epoch,
     max_windows: usize,
@@ -60,10 +61,10 @@ impl LocalCounterStore {
         let max_windows = max_windows.max(1);
         let wanted = shards.min(max_windows).max(1);
         let n = 1usize << (usize::BITS - 1 - wanted.leading_zeros()); // largest power of two <= wanted
-        let hasher = KeyHashBuilder::random();
+        let hasher = FoldState::random();
         let shards = (0..n)
             .map(|i| Shard {
-                map: RwLock::new(HashMap::with_hasher(hasher.clone())),
+                map: RwLock::new(HashMap::with_hasher(hasher)),
                 cap: max_windows / n + usize::from(i < max_windows % n),
             })
             .collect();

@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::Hash;
+
+use crate::fasthash::FoldState;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::BitAnd;
 
@@ -40,7 +42,7 @@ pub struct PrefixMap<V> {
     v4: Family<u32, V>,
     v6: Family<u128, V>,
     len: usize,
-    hasher: SeededState,
+    hasher: FoldState,
 }
 
 impl<V> PrefixMap<V> {
@@ -50,9 +52,7 @@ impl<V> PrefixMap<V> {
             v4: Family::default(),
             v6: Family::default(),
             len: 0,
-            hasher: SeededState {
-                seed: rand::random(),
-            },
+            hasher: FoldState::random(),
         }
     }
 
@@ -339,7 +339,7 @@ impl AddrBits for u128 {
 struct Table<K, V> {
     len: u8,
     mask: K,
-    map: HashMap<K, V, SeededState>,
+    map: HashMap<K, V, FoldState>,
 }
 
 /// The tables of one address family, longest prefix first; empty tables are dropped.
@@ -361,7 +361,7 @@ impl<K: AddrBits, V> Family<K, V> {
             .binary_search_by(|table| table.len.cmp(&len).reverse())
     }
 
-    fn insert(&mut self, key: K, len: u8, value: V, hasher: SeededState) -> Option<V> {
+    fn insert(&mut self, key: K, len: u8, value: V, hasher: FoldState) -> Option<V> {
         let index = match self.position(len) {
             Ok(index) => index,
             Err(index) => {
@@ -410,61 +410,5 @@ impl<K: AddrBits, V> Family<K, V> {
                 .iter()
                 .filter_map(move |(key, value)| Some((key.net(table.len)?, value)))
         })
-    }
-}
-
-/// Builds [`FoldHasher`]s from a per-map random seed.
-#[derive(Clone, Copy, Debug)]
-struct SeededState {
-    seed: u64,
-}
-
-impl BuildHasher for SeededState {
-    type Hasher = FoldHasher;
-
-    fn build_hasher(&self) -> FoldHasher {
-        FoldHasher { hash: self.seed }
-    }
-}
-
-/// A small, fast hasher for integer keys: each word is mixed in with a folded 64×64→128-bit
-/// multiply (the high half xored into the low half), which spreads every input bit over both the
-/// low bits (bucket index) and the high bits (control byte) that the std hash table uses.
-struct FoldHasher {
-    hash: u64,
-}
-
-const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
-const FINAL_MULTIPLIER: u64 = 0xD6E8_FEB8_6659_FD93;
-
-fn fold_mul(a: u64, b: u64) -> u64 {
-    let product = u128::from(a).wrapping_mul(u128::from(b));
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
-impl Hasher for FoldHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.hash = fold_mul(self.hash ^ n, MULTIPLIER);
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.write_u64(n as u64);
-        self.write_u64((n >> 64) as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        fold_mul(self.hash, FINAL_MULTIPLIER)
     }
 }
