@@ -16,39 +16,20 @@
 //!
 //! Run: `cargo bench --bench counter`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::System;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use sqreen::counter::{ActorId, CounterKey, CounterStore, LocalCounterStore, Quiet, WindowSpec};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
-/// The system allocator, counting the bytes currently allocated.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to `System` unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
+/// Counts live heap bytes (the `stats_alloc` crate wraps the system allocator, so this crate
+/// needs no `unsafe` of its own, benches included).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -170,13 +151,15 @@ fn insert_million(max: usize, n: u32) -> (Duration, u64) {
 
 /// Live heap bytes per window after inserting 100,000 windows of `threshold`.
 fn bytes_per_window(threshold: u32) -> f64 {
-    let before = LIVE.load(Ordering::Relaxed);
+    let region = Region::new(GLOBAL);
     let store = LocalCounterStore::new(1_000_000, T0);
     let s = spec(threshold);
     for i in 0..100_000 {
         store.record(key(1, i), &s, T0);
     }
-    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    let change = region.change();
+    let bytes = change.bytes_allocated as isize - change.bytes_deallocated as isize
+        + change.bytes_reallocated;
     assert_eq!(store.len(), 100_000);
     bytes as f64 / 100_000.0
 }

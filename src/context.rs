@@ -100,9 +100,14 @@ impl UserKeys {
 
     /// The canonical id of the user (see the type's docs).
     pub fn id(&self) -> String {
+        self.id_cow().into_owned()
+    }
+
+    /// The canonical id, borrowed when the user has a single key.
+    pub(crate) fn id_cow(&self) -> std::borrow::Cow<'_, str> {
         if self.keys.len() == 1 {
             if let Some(v) = self.keys.values().next() {
-                return v.clone();
+                return std::borrow::Cow::Borrowed(v);
             }
         }
         let mut id = String::new();
@@ -114,7 +119,7 @@ impl UserKeys {
             id.push('=');
             id.push_str(v);
         }
-        id
+        std::borrow::Cow::Owned(id)
     }
 
     /// The strings a user list entry is compared with: the canonical id, then every value.
@@ -146,7 +151,7 @@ pub(crate) struct ContextInner {
     /// The client IP is on the pass list: no check applies to this request.
     pub(crate) passlisted: bool,
     pub(crate) agent: Arc<AgentInner>,
-    pub(crate) user: Mutex<Option<UserKeys>>,
+    pub(crate) user: Mutex<Option<Arc<UserKeys>>>,
     /// The request's `Accept` header, to negotiate a block page decided after the handler.
     pub(crate) accept: Option<http::HeaderValue>,
     /// A response decided during the handler (by `identify`), replacing the handler's.
@@ -228,6 +233,11 @@ impl RequestContext {
 
     /// The user identified for this request, if any.
     pub fn user(&self) -> Option<UserKeys> {
+        self.inner.user.lock().as_deref().cloned()
+    }
+
+    /// The user identified for this request, shared (no copy of its keys).
+    pub(crate) fn user_shared(&self) -> Option<Arc<UserKeys>> {
         self.inner.user.lock().clone()
     }
 

@@ -49,7 +49,7 @@ mod sdk;
 pub use action::Actor;
 pub use agent::global::{global, init, init_from_env, layer};
 pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver};
-pub use clock::{Clock, ManualClock, Millis, SystemClock};
+pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{
     Config, LogLevel, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX,
     ENV_VARS,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Map, Value};
 
 use crate::action::{ActionKind, Actor};
-use crate::agent::{global, guard, Agent, AgentInner, FailureKind, Subject};
+use crate::agent::{global, guard, Agent, AgentInner, FailureKind, Subject, UserRef};
 use crate::context::{PendingResponse, RequestContext, UserKeys};
 use crate::event::names;
 use crate::playbook::validate_event_name;
@@ -267,14 +267,14 @@ impl AgentInner {
             Ok(p) => p,
             Err(refused) => return refused,
         };
-        let user = ctx.user();
+        let user = ctx.user_shared();
         self.record_event(
             name,
             properties,
             Subject {
                 ctx: Some(ctx),
                 ip: ctx.client_ip(),
-                user: user.as_ref(),
+                user: user.as_deref().map(UserRef::Keys),
             },
         )
     }
@@ -309,7 +309,7 @@ impl AgentInner {
             Subject {
                 ctx: Some(ctx),
                 ip: ctx.client_ip(),
-                user: user.filter(|u| !u.is_empty()),
+                user: user.filter(|u| !u.is_empty()).map(UserRef::Keys),
             },
         )
     }
@@ -347,13 +347,9 @@ impl Agent {
                 Ok(p) => p,
                 Err(refused) => return refused,
             };
-            let user = match actor {
-                Actor::User(id) => Some(UserKeys::new().with("id", id)),
-                Actor::Ip(_) => None,
-            };
-            let ip = match actor {
-                Actor::Ip(net) => Some(net.addr()),
-                Actor::User(_) => None,
+            let (ip, user) = match actor {
+                Actor::Ip(net) => (Some(net.addr()), None),
+                Actor::User(id) => (None, Some(UserRef::Id(id.trim()))),
             };
             inner.record_event(
                 name,
@@ -361,7 +357,7 @@ impl Agent {
                 Subject {
                     ctx: None,
                     ip,
-                    user: user.as_ref(),
+                    user: user.filter(|u| !u.is_empty()),
                 },
             )
         })

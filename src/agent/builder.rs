@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 
 use super::{stats, Agent, AgentInner, FailureLog};
 use crate::action::{ActionStore, ResponseRenderer, Templates};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, CoarseClock};
 use crate::config::{parse_cidrs, Config};
 use crate::context::UserKeys;
 use crate::counter::{CounterStore, LocalCounterStore};
@@ -96,7 +96,7 @@ impl AgentBuilder {
     pub fn from_config(config: Config) -> Self {
         AgentBuilder {
             config,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(CoarseClock),
             rules: None,
             templates: None,
             redirect_status: StatusCode::SEE_OTHER,

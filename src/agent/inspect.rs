@@ -92,7 +92,7 @@ impl AgentInner {
             uri: req.uri().clone(),
             passlisted,
             agent: self.clone(),
-            user: Mutex::new(user),
+            user: Mutex::new(user.map(Arc::new)),
             accept,
             pending: Mutex::new(None),
         });
@@ -110,7 +110,7 @@ impl AgentInner {
         } else {
             self.user_decision(&rules, &user)
         };
-        *inner.user.lock() = Some(user);
+        *inner.user.lock() = Some(Arc::new(user));
         match decision {
             Some(kind) if !self.exempt(&rules, &kind, inner.uri.path()) => {
                 self.count(&kind, Reason::User);

@@ -27,7 +27,7 @@ pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::Stats;
-pub(crate) use track::Subject;
+pub(crate) use track::{Subject, UserRef};
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
 use crate::clock::{Clock, Millis};

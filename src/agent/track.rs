@@ -29,7 +29,37 @@ pub(crate) struct Subject<'a> {
     pub(crate) ctx: Option<&'a RequestContext>,
     pub(crate) ip: Option<IpAddr>,
     /// The user the event is counted for (the request's, or the one an auth event names).
-    pub(crate) user: Option<&'a UserKeys>,
+    pub(crate) user: Option<UserRef<'a>>,
+}
+
+/// A user as the SDK knows it: by keys (in a request) or by canonical id (`track_for`).
+#[derive(Clone, Copy)]
+pub(crate) enum UserRef<'a> {
+    Keys(&'a UserKeys),
+    Id(&'a str),
+}
+
+impl UserRef<'_> {
+    fn id(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            UserRef::Keys(keys) => keys.id_cow(),
+            UserRef::Id(id) => std::borrow::Cow::Borrowed(id),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            UserRef::Keys(keys) => keys.is_empty(),
+            UserRef::Id(id) => id.is_empty(),
+        }
+    }
+
+    fn passlisted(&self, rules: &crate::rules::ActiveRules) -> bool {
+        match self {
+            UserRef::Keys(keys) => rules.user_passlisted(keys),
+            UserRef::Id(id) => rules.user_pass.contains(*id),
+        }
+    }
 }
 
 impl AgentInner {
@@ -41,14 +71,14 @@ impl AgentInner {
         subject: Subject<'_>,
     ) -> Verdict {
         let now = self.now();
-        let user_id = subject.user.map(UserKeys::id);
+        let user_id = subject.user.as_ref().map(UserRef::id);
         if self.events.wants_events() {
             self.events.record(&Event {
                 name: name.to_owned(),
                 timestamp: now,
                 rid: subject.ctx.map(RequestContext::rid),
                 client_ip: subject.ip,
-                user: user_id.clone(),
+                user: user_id.as_deref().map(str::to_owned),
                 properties,
             });
         }
@@ -91,13 +121,13 @@ impl AgentInner {
             if !self.config.playbooks_block_critical_ips && self.critical.is_critical(ip) {
                 return true;
             }
-            if subject.ctx.is_none() && self.rules.load().ip_pass.contains(ip) {
-                return true;
-            }
         }
-        subject
-            .user
-            .is_some_and(|u| self.rules.load().user_passlisted(u))
+        let rules = self.rules.load();
+        let ip_passlisted = subject.ctx.is_none()
+            && !rules.ip_pass.is_empty()
+            && subject.ip.is_some_and(|ip| rules.ip_pass.contains(ip));
+        ip_passlisted
+            || (!rules.user_pass.is_empty() && subject.user.is_some_and(|u| u.passlisted(&rules)))
     }
 
     /// Carries out a firing; returns the action applied to the actor, if any.
@@ -199,7 +229,7 @@ impl AgentInner {
 fn is_request_actor(ctx: &RequestContext, actor: &FiringActor) -> bool {
     match actor {
         FiringActor::Ip(ip) => ctx.client_ip() == Some(*ip),
-        FiringActor::User(id) => ctx.user().is_some_and(|u| u.id() == *id),
+        FiringActor::User(id) => ctx.user_shared().is_some_and(|u| u.id_cow() == id.as_str()),
     }
 }
 

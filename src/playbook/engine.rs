@@ -18,6 +18,7 @@ use super::model::{ActorKind, EventPattern, Playbook, ResponseAction, Trigger};
 use crate::clock::Millis;
 use crate::counter::{ActorId, CounterKey, CounterStore, Quiet, WindowSpec};
 use crate::duration::Lifetime;
+use crate::fasthash::FoldState;
 
 /// A playbook ready to count.
 #[derive(Debug)]
@@ -27,11 +28,21 @@ struct Compiled {
     spec: WindowSpec,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Index {
-    exact: HashMap<String, Vec<usize>>,
+    exact: HashMap<String, Vec<usize>, FoldState>,
     prefixed: Vec<usize>,
     all: Vec<Compiled>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            exact: HashMap::with_hasher(FoldState::random()),
+            prefixed: Vec::new(),
+            all: Vec::new(),
+        }
+    }
 }
 
 /// Hands out counter slots, keeping the slot of a playbook whose id and trigger are unchanged.
@@ -156,16 +167,13 @@ impl PlaybookEngine {
             .filter(|&&i| index.all[i].playbook.trigger.event.matches(event));
         for &i in exact.iter().chain(prefixed) {
             let compiled = &index.all[i];
-            let (actor_id, actor) = match compiled.playbook.trigger.actor {
+            let actor_id = match compiled.playbook.trigger.actor {
                 ActorKind::Ip => match actors.ip {
-                    Some(ip) => (ActorId::ip(ip), FiringActor::Ip(ip)),
+                    Some(ip) => ActorId::ip(ip),
                     None => continue,
                 },
                 ActorKind::User => match actors.user {
-                    Some(user) => (
-                        self.counters.user_id(user),
-                        FiringActor::User(user.to_owned()),
-                    ),
+                    Some(user) => self.counters.user_id(user),
                     None => continue,
                 },
             };
@@ -175,6 +183,11 @@ impl PlaybookEngine {
             };
             let record = self.counters.record(key, &compiled.spec, now);
             if record.fired {
+                let actor = match (compiled.playbook.trigger.actor, actors.ip, actors.user) {
+                    (ActorKind::Ip, Some(ip), _) => FiringActor::Ip(ip),
+                    (_, _, Some(user)) => FiringActor::User(user.to_owned()),
+                    _ => continue,
+                };
                 firings.push(Firing {
                     playbook: compiled.playbook.clone(),
                     actor,
