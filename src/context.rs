@@ -154,8 +154,36 @@ pub(crate) struct ContextInner {
     pub(crate) user: Mutex<Option<Arc<UserKeys>>>,
     /// The request's `Accept` header, to negotiate a block page decided after the handler.
     pub(crate) accept: Option<http::HeaderValue>,
+    /// The headers events report (shared copies: no bytes are copied).
+    pub(crate) headers: EventHeaders,
     /// A response decided during the handler (by `identify`), replacing the handler's.
     pub(crate) pending: Mutex<Option<PendingResponse>>,
+}
+
+/// The request headers that events report, kept from the request for the handler's duration.
+/// Each is a reference-counted copy of the received value.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EventHeaders {
+    pub(crate) host: Option<http::HeaderValue>,
+    pub(crate) user_agent: Option<http::HeaderValue>,
+    pub(crate) referer: Option<http::HeaderValue>,
+    pub(crate) x_forwarded_for: Option<http::HeaderValue>,
+    pub(crate) x_real_ip: Option<http::HeaderValue>,
+    pub(crate) forwarded: Option<http::HeaderValue>,
+}
+
+impl EventHeaders {
+    pub(crate) fn from(headers: &http::HeaderMap) -> Self {
+        use http::header::{FORWARDED, HOST, REFERER, USER_AGENT};
+        EventHeaders {
+            host: headers.get(HOST).cloned(),
+            user_agent: headers.get(USER_AGENT).cloned(),
+            referer: headers.get(REFERER).cloned(),
+            x_forwarded_for: headers.get("x-forwarded-for").cloned(),
+            x_real_ip: headers.get("x-real-ip").cloned(),
+            forwarded: headers.get(FORWARDED).cloned(),
+        }
+    }
 }
 
 /// What replaces the handler's response.

@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 
 use super::{stats::Counters, AgentInner, RequestHead};
 use crate::action::ActionKind;
-use crate::context::{ContextInner, PendingResponse, RequestContext, Rid, UserKeys};
+use crate::context::{ContextInner, EventHeaders, PendingResponse, RequestContext, Rid, UserKeys};
 use crate::rules::ActiveRules;
 use crate::sdk::Verdict;
 
@@ -94,6 +94,7 @@ impl AgentInner {
             agent: self.clone(),
             user: Mutex::new(user.map(Arc::new)),
             accept,
+            headers: EventHeaders::from(req.headers()),
             pending: Mutex::new(None),
         });
         req.extensions_mut().insert(ctx.clone());
