@@ -69,7 +69,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    agent.shutdown();
+    let left = agent.shutdown(std::time::Duration::from_secs(5));
+    if left > 0 {
+        eprintln!("quickstart: {left} events or notifications could not be delivered in time");
+    }
     println!("stopped");
     Ok(())
 }

@@ -19,6 +19,8 @@ use crate::config::{parse_cidrs, Config};
 use crate::context::UserKeys;
 use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
+use crate::event::pipeline::Pipeline;
+use crate::event::redact::Redactor;
 use crate::event::{EventSink, LogSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::notify::{LogNotifier, Notifier};
@@ -313,6 +315,11 @@ impl AgentBuilder {
             ))
         });
         let playbooks = PlaybookEngine::new(counters);
+        let pipeline = if config.disabled {
+            None
+        } else {
+            Pipeline::start(&config, self.clock.clone())?
+        };
         playbooks.install(&super::merge_playbooks(&self.playbooks, &rules.playbooks));
         let inner = Arc::new(AgentInner {
             resolver: ClientIpResolver::new(
@@ -331,6 +338,11 @@ impl AgentBuilder {
             code_playbooks: self.playbooks,
             events: self.events,
             notifier: self.notifier,
+            redactor: Redactor::new(
+                config.strip_sensitive_key_regex.clone(),
+                config.strip_sensitive_value_regex.clone(),
+            ),
+            pipeline,
             clock: self.clock,
             config,
         });

@@ -34,10 +34,13 @@ use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::context::UserKeys;
 use crate::error::{Error, Result};
-use crate::event::EventSink;
+use crate::event::pipeline::Pipeline;
+use crate::event::redact::Redactor;
+use crate::event::{Event, EventSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::layer::SqreenLayer;
 use crate::notify::Notifier;
+use crate::notify::PlaybookNotification;
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::Playbook;
 use crate::rules::{ActiveRules, RulesDocument, RulesSource, RulesWatcher, WafMode};
@@ -74,6 +77,8 @@ pub(crate) struct AgentInner {
     pub(crate) code_playbooks: Vec<Playbook>,
     pub(crate) events: Arc<dyn EventSink>,
     pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) redactor: Redactor,
+    pub(crate) pipeline: Option<Pipeline>,
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -226,18 +231,29 @@ impl Agent {
     /// A snapshot of the agent's counters.
     pub fn stats(&self) -> Stats {
         let counters = self.inner.playbooks.counters();
-        self.inner.counters.snapshot(
+        let mut stats = self.inner.counters.snapshot(
             self.inner.failures.count(),
             counters.len() as u64,
             counters.evictions(),
-        )
+        );
+        if let Some(pipeline) = &self.inner.pipeline {
+            stats.events = pipeline.stats();
+        }
+        stats
     }
 
-    /// Stops the agent's background threads. Requests keep being served with the rules in force.
-    pub fn shutdown(&self) {
+    /// Stops the agent's background threads: delivers the queued events and notifications
+    /// within `deadline` and returns how many were left undelivered (0 when all went out).
+    /// Requests keep being served with the rules in force; events recorded afterwards are
+    /// dropped (and counted).
+    pub fn shutdown(&self, deadline: Duration) -> usize {
         if let Some(mut watcher) = self.inner.watcher.lock().take() {
             watcher.stop();
         }
+        self.inner
+            .pipeline
+            .as_ref()
+            .map_or(0, |p| p.shutdown(deadline))
     }
 
     fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> u64 {
@@ -261,6 +277,29 @@ impl Agent {
 impl AgentInner {
     pub(crate) fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// True when recording an event is worth building it.
+    pub(crate) fn wants_events(&self) -> bool {
+        self.pipeline.is_some() || self.events.wants_events()
+    }
+
+    /// Hands an event to the user's sink and to the pipeline; never blocks.
+    pub(crate) fn emit(&self, event: Event) {
+        if self.events.wants_events() {
+            self.events.record(&event);
+        }
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.send_event(event);
+        }
+    }
+
+    /// Hands a playbook notification to the notifier and to the pipeline; never blocks.
+    pub(crate) fn notify(&self, notification: PlaybookNotification) {
+        self.notifier.notify(&notification);
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.send_notification(notification);
+        }
     }
 
     /// Loads, validates and installs the rules file; on error logs it and keeps the rules in force.
@@ -326,10 +365,16 @@ pub(crate) fn merge_playbooks(code: &[Playbook], document: &[Playbook]) -> Vec<P
         .collect()
 }
 
+/// How long dropping the last handle of an agent waits for its events to go out.
+pub(crate) const DROP_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
+
 impl Drop for AgentInner {
     fn drop(&mut self) {
         if let Some(mut watcher) = self.watcher.get_mut().take() {
             watcher.stop();
+        }
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.shutdown(DROP_FLUSH_DEADLINE);
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Stats {
     pub windows: u64,
     /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS`.
     pub actors_evicted: u64,
+    /// The event pipeline's counters (all zero when no file, webhook or Slack is configured).
+    pub events: crate::event::PipelineStats,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +67,7 @@ impl Counters {
             playbooks_fired: get(&self.playbooks_fired),
             windows,
             actors_evicted,
+            events: Default::default(),
         }
     }
 }

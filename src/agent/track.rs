@@ -18,7 +18,7 @@ use super::AgentInner;
 use crate::action::{Action, ActionKind, ActionSource, Actor};
 use crate::context::{PendingResponse, RequestContext, UserKeys};
 use crate::duration::{format_duration, Lifetime};
-use crate::event::{names, Event};
+use crate::event::names;
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::{Actors, Firing, FiringActor};
 use crate::playbook::ResponseAction;
@@ -72,15 +72,10 @@ impl AgentInner {
     ) -> Verdict {
         let now = self.now();
         let user_id = subject.user.as_ref().map(UserRef::id);
-        if self.events.wants_events() {
-            self.events.record(&Event {
-                name: name.to_owned(),
-                timestamp: now,
-                rid: subject.ctx.map(RequestContext::rid),
-                client_ip: subject.ip,
-                user: user_id.as_deref().map(str::to_owned),
-                properties,
-            });
+        if self.wants_events() {
+            let event =
+                self.build_event(name, properties, subject.ctx, subject.ip, subject.user, now);
+            self.emit(event);
         }
         if self.playbooks.is_empty() || self.spared(&subject) {
             return Verdict::Proceed;
@@ -180,15 +175,13 @@ impl AgentInner {
             format_duration(playbook.trigger.period).into(),
         );
         properties.insert("action".into(), action.clone().into());
-        self.events.record(&Event {
-            name: names::PLAYBOOK_TRIGGERED.to_owned(),
-            timestamp: now,
-            rid: None,
-            client_ip: ip,
-            user,
-            properties,
-        });
-        self.notifier.notify(&PlaybookNotification {
+        if self.wants_events() {
+            let user = user.as_deref().map(UserRef::Id);
+            let event =
+                self.build_event(names::PLAYBOOK_TRIGGERED, properties, None, ip, user, now);
+            self.emit(event);
+        }
+        self.notify(PlaybookNotification {
             playbook_id: playbook.id.clone(),
             playbook_name: playbook.name.clone(),
             severity: playbook.notification.severity,

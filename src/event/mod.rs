@@ -1,19 +1,27 @@
-//! Security events: what happened, to whom, when; and the sink they are handed to.
+//! Security events: what happened, to whom, when, in which request; and where they go.
 //!
 //! Every `track` call, built-in event (logins, signups) and playbook firing becomes an [`Event`]
-//! handed to the agent's [`EventSink`]. The sink must not block: it runs on the request path.
-//! The default sink logs events at debug level; the delivery pipeline (JSON-lines file,
-//! webhooks, Slack) plugs in here. Built-in event names live in [`names`].
+//! shaped like a Sqreen event (DESIGN section 8): name, RFC 3339 timestamp, a bounded request
+//! summary, properties, client IP, user and IP metadata. Events are redacted as they are built
+//! ([`redact`]), on the request path, so no sink ever sees a secret. They then go to the agent's
+//! [`EventSink`] (a user hook; by default debug log lines) and, when a file, webhook or Slack is
+//! configured, to the background pipeline ([`pipeline`]). Nothing here blocks the request.
 
+mod build;
 pub mod names;
+pub(crate) mod pipeline;
+pub mod redact;
+pub mod time;
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::clock::Millis;
-use crate::context::Rid;
+use crate::ip::IpMetadata;
+
+pub use pipeline::PipelineStats;
 
 /// One security event.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -21,26 +29,97 @@ use crate::context::Rid;
 pub struct Event {
     /// The event's name, e.g. `user.invited` or `app.sqreen.auth.login_failure`.
     pub name: String,
-    /// When it happened (milliseconds since the Unix epoch, from the agent's clock).
+    /// When it happened (milliseconds since the Unix epoch; RFC 3339 in JSON).
+    #[serde(serialize_with = "serialize_time")]
     pub timestamp: Millis,
     /// The request it happened in, if any.
-    pub rid: Option<Rid>,
+    pub request: Option<RequestSummary>,
+    /// What the caller said about it (a JSON object of at most 16 keys), redacted.
+    pub properties: Map<String, Value>,
     /// The client IP, if known.
     pub client_ip: Option<IpAddr>,
-    /// The user's canonical id, if known.
-    pub user: Option<String>,
-    /// What the caller said about it (a JSON object of at most 16 keys).
-    pub properties: Map<String, Value>,
+    /// The user's keys (`{"email": ...}`; `{"id": ...}` for `track_for`), redacted.
+    pub user: Option<Map<String, Value>>,
+    /// What the client IP is.
+    pub ip_meta: Option<IpMeta>,
 }
 
-impl Serialize for Rid {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+/// The request an event happened in, bounded in size and redacted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RequestSummary {
+    /// The request id (also the block page's security response id).
+    pub rid: String,
+    /// The method.
+    pub verb: String,
+    /// `http` or `https` as the request says (`http` when it does not).
+    pub scheme: String,
+    /// The `Host` header (or the URI's authority).
+    pub host: Option<String>,
+    /// The port of the host, when given.
+    pub port: Option<u16>,
+    /// The path.
+    pub path: String,
+    /// The `Referer` header.
+    pub referer: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// The peer's address.
+    pub remote_ip: Option<IpAddr>,
+    /// The peer's port.
+    pub remote_port: Option<u16>,
+    /// Forwarding headers, CGI-style names (`HTTP_X_FORWARDED_FOR`), as the sample event has.
+    pub headers: Map<String, Value>,
+    /// The request's parameters.
+    pub parameters: Parameters,
+}
+
+/// A request's parameters: query string, form and JSON bodies, anything else.
+#[derive(Clone, Debug, PartialEq, Serialize, Default)]
+#[non_exhaustive]
+pub struct Parameters {
+    /// Query string parameters (a repeated name gives an array), at most 64.
+    pub query: Map<String, Value>,
+    /// Form body parameters (filled once the layer reads bodies, with the WAF).
+    pub form: Map<String, Value>,
+    /// JSON body (filled once the layer reads bodies, with the WAF).
+    pub json: Map<String, Value>,
+    /// Anything else.
+    pub other: Map<String, Value>,
+}
+
+/// What the client IP is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct IpMeta {
+    /// The address.
+    pub address: IpAddr,
+    /// Critical for this agent (private, load balancer, ...): never acted on by playbooks.
+    pub critical: bool,
+    /// Address classes.
+    pub metadata: IpMetadata,
+}
+
+fn serialize_time<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&time::rfc3339(*ms))
+}
+
+impl Serialize for crate::context::Rid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
 }
 
-/// Where events go. Called on the request path: implementations must return at once (queue the
-/// event; never do I/O or wait on a lock held across I/O).
+impl Event {
+    /// True for the events the webhook gets by default (`SQREEN_WEBHOOK_EVENTS=security`):
+    /// attacks and scanner hits.
+    pub fn is_security(&self) -> bool {
+        self.name.starts_with("app.sqreen.attack.") || self.name == names::HTTP_SCANNER
+    }
+}
+
+/// Where events go besides the pipeline. Called on the request path: implementations must
+/// return at once (queue the event; never do I/O or wait on a lock held across I/O).
 pub trait EventSink: Send + Sync + 'static {
     /// Takes one event.
     fn record(&self, event: &Event);
@@ -51,7 +130,7 @@ pub trait EventSink: Send + Sync + 'static {
     }
 }
 
-/// The default sink: events are logged at debug level (target `sqreen::event`) and go nowhere else.
+/// The default sink: events are logged at debug level (target `sqreen::event`), redacted.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogSink;
 

@@ -9,6 +9,8 @@ pub const LOGIN_SUCCESS: &str = "app.sqreen.auth.login_success";
 pub const LOGIN_FAILURE: &str = "app.sqreen.auth.login_failure";
 /// A signup (`signup_track(..)`).
 pub const SIGNUP: &str = "app.sqreen.auth.signup";
+/// A known scanner's path or user agent.
+pub const HTTP_SCANNER: &str = "app.sqreen.http.scanner";
 /// A playbook fired.
 pub const PLAYBOOK_TRIGGERED: &str = "app.sqreen.playbook.triggered";
 /// A request refused because of its IP (deny list or action).

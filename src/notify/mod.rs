@@ -2,7 +2,12 @@
 //!
 //! The agent hands a [`PlaybookNotification`] to its notifier each time a playbook fires. Like
 //! event sinks, a notifier runs on the request path and must return at once. The default
-//! [`LogNotifier`] writes a log line; webhook, Slack and digest delivery plug in here.
+//! [`LogNotifier`] writes a log line. Delivery to people and machines happens on the event
+//! pipeline's background thread, through [`webhook`] (signed, retried) and [`slack`].
+
+pub(crate) mod delivery;
+pub mod slack;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -10,6 +15,8 @@ use serde::Serialize;
 
 use crate::clock::Millis;
 use crate::playbook::{Frequency, Severity};
+
+pub use delivery::{validate_url, Outcome, RetryPolicy, RetryReason};
 
 /// What people are told when a playbook fires.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: a real axum server on 127.0.0.1:0 and a real client.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
