@@ -113,7 +113,9 @@ async fn a_failing_receiver_gets_the_message_once_after_retries() {
     assert_eq!(counts, vec![json!(0), json!(1), json!(2), json!(3)]);
     let accepted = receiver.accepted_messages();
     assert_eq!(accepted.len(), 1, "arrives once");
-    assert_eq!(agent.stats().events.webhook_retries, 3);
+    let stats = agent.stats().events;
+    assert_eq!(stats.webhook_retries, 3);
+    assert_eq!(stats.webhook_failures.get(&503), Some(&3), "{stats:?}");
     // each attempt was signed for its own body
     for r in &all {
         let sig = r.headers["x-sqreen-integrity"].to_str().unwrap();

@@ -31,7 +31,7 @@ use super::Event;
 use crate::clock::{Clock, Millis};
 use crate::config::{Config, WebhookEvents};
 use crate::error::{Error, Result};
-use crate::notify::delivery::{Outcome, RetryPolicy};
+use crate::notify::delivery::{Outcome, RetryPolicy, RetryReason};
 use crate::notify::slack::{digest_message, DigestEntry, SlackSink};
 use crate::notify::webhook::{Message, MessageType, WebhookSink, MAX_MESSAGES_PER_REQUEST};
 use crate::notify::PlaybookNotification;
@@ -62,7 +62,8 @@ pub struct PipelineStats {
     pub webhook_sent: u64,
     /// Webhook retries (one per message per extra attempt).
     pub webhook_retries: u64,
-    /// Webhook messages given up on, by HTTP status (0: connection failure at shutdown).
+    /// Failed webhook requests by HTTP status, retried or not (0: connection failure or
+    /// timeout; also messages abandoned at shutdown or impossible to send).
     pub webhook_failures: std::collections::BTreeMap<u16, u64>,
     /// Slack messages delivered.
     pub slack_sent: u64,
@@ -131,19 +132,31 @@ impl Pipeline {
             None => None,
         };
         let policy = RetryPolicy::default();
-        let webhook = config
-            .webhook_url
-            .as_deref()
-            .map(|url| WebhookSink::new(url, config.webhook_secret.as_deref(), policy.clone()));
-        let slack = config
-            .slack_webhook_url
-            .as_deref()
-            .map(|url| SlackSink::new(url, policy.clone()));
         let shared = Arc::new(Shared {
             counters: Counters::default(),
             stop: AtomicBool::new(false),
             deadline: Mutex::new(None),
         });
+        let observed = shared.clone();
+        let webhook = config.webhook_url.as_deref().map(|url| {
+            WebhookSink::new(url, config.webhook_secret.as_deref(), policy.clone())
+                .with_retry_observer(move |reason| {
+                    let status = match reason {
+                        RetryReason::Status(status) => *status,
+                        _ => 0,
+                    };
+                    *observed
+                        .counters
+                        .webhook_failures
+                        .lock()
+                        .entry(status)
+                        .or_insert(0) += 1;
+                })
+        });
+        let slack = config
+            .slack_webhook_url
+            .as_deref()
+            .map(|url| SlackSink::new(url, policy.clone()));
         let (tx, rx) = mpsc::sync_channel(config.event_queue);
         let (out_tx, out_rx) = mpsc::sync_channel(config.event_queue);
         let dispatcher = Dispatcher {
