@@ -5,8 +5,7 @@
 //! newest item, counts it, and logs at most once a minute. Nothing on the request path waits.
 //!
 //! - `sqreen-events` drains the queue in batches: every event goes to the JSON-lines file
-//!   (`SQREEN_EVENTS_PATH`, appended, flushed after each batch, so at least every 100 ms while
-//!   events flow); webhook-worthy events and `immediately` notifications are handed on to the
+//!   (`SQREEN_EVENTS_PATH`, appended, flushed after each batch, so within about 20 ms); webhook-worthy events and `immediately` notifications are handed on to the
 //!   delivery thread; `daily` / `weekly` notifications are gathered into digests, one per
 //!   playbook and period, sent when the agent's clock enters the next period.
 //! - `sqreen-delivery` sends webhook messages in batches of up to 1,000 (signed, retried with
@@ -19,7 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -42,8 +41,8 @@ const DAY_MS: u64 = 86_400_000;
 const DIGEST_ACTORS: usize = 1_000;
 /// Actors a digest reports.
 const DIGEST_TOP: usize = 10;
-/// How often the threads look at the clock and the stop flag when idle.
-const TICK: Duration = Duration::from_millis(50);
+/// How long the threads sleep when their queue is empty (events wait at most this long).
+const TICK: Duration = Duration::from_millis(20);
 
 /// What the pipeline did, for `agent.stats()`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -338,29 +337,36 @@ struct Dispatcher {
 
 impl Dispatcher {
     /// Runs until the queue is closed and drained; returns the items it could not hand on.
+    ///
+    /// It polls the queue (a sleep of [`TICK`] when it is empty) rather than blocking on it, so
+    /// that a send on the request path never has to wake this thread: no system call there.
     fn run(mut self) -> usize {
         loop {
-            match self.rx.recv_timeout(TICK) {
-                Ok(item) => {
-                    self.handle(item);
-                    while let Ok(item) = self.rx.try_recv() {
+            let mut got = false;
+            let mut closed = false;
+            loop {
+                match self.rx.try_recv() {
+                    Ok(item) => {
                         self.handle(item);
+                        got = true;
                     }
-                    self.flush();
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.shared.stop.load(Ordering::SeqCst) {
-                        // Stopped, and nothing arrived for a tick: drain what is left, then end.
-                        while let Ok(item) = self.rx.try_recv() {
-                            self.handle(item);
-                        }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        closed = true;
                         break;
                     }
                 }
-                Err(RecvTimeoutError::Disconnected) => break,
             }
-            let now = self.clock.now_ms();
-            self.send_due_digests(Some(now));
+            if got {
+                self.flush();
+            }
+            self.send_due_digests(Some(self.clock.now_ms()));
+            if closed || (!got && self.shared.stop.load(Ordering::SeqCst)) {
+                break;
+            }
+            if !got {
+                std::thread::sleep(TICK);
+            }
         }
         self.flush();
         // At shutdown, the digests gathered so far go out now rather than never.
@@ -516,10 +522,14 @@ impl Delivery {
     fn run(self) -> usize {
         let mut left = 0;
         loop {
-            let first = match self.rx.recv_timeout(TICK) {
+            // Polled like the dispatcher's queue, so handing on never wakes this thread.
+            let first = match self.rx.try_recv() {
                 Ok(item) => item,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    std::thread::sleep(TICK);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
             };
             let mut batch = Vec::new();
             let mut slack = Vec::new();
