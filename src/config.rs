@@ -53,7 +53,7 @@ pub const ENV_VARS: &[&str] = &[
 ];
 
 /// Variables that belong to the crate's examples, not to the agent (not warned about).
-const EXAMPLE_VARS: &[&str] = &["SQREEN_DEMO_ADDR"];
+const EXAMPLE_VARS: &[&str] = &["SQREEN_DEMO_ADDR", "SQREEN_DEMO_RECEIVER_ADDR"];
 
 /// Which events go to the webhook (`SQREEN_WEBHOOK_EVENTS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
