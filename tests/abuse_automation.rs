@@ -66,6 +66,7 @@ async fn abusive_ips_are_pushed_back_into_the_deny_list() {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     assert!(
         lines
             .iter()
