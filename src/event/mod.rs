@@ -11,6 +11,7 @@ mod build;
 pub mod names;
 pub(crate) mod pipeline;
 pub mod redact;
+mod summary;
 pub mod time;
 
 use std::net::IpAddr;
@@ -44,49 +45,7 @@ pub struct Event {
     pub ip_meta: Option<IpMeta>,
 }
 
-/// The request an event happened in, bounded in size and redacted.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct RequestSummary {
-    /// The request id (also the block page's security response id).
-    pub rid: String,
-    /// The method.
-    pub verb: String,
-    /// `http` or `https` as the request says (`http` when it does not).
-    pub scheme: String,
-    /// The `Host` header (or the URI's authority).
-    pub host: Option<String>,
-    /// The port of the host, when given.
-    pub port: Option<u16>,
-    /// The path.
-    pub path: String,
-    /// The `Referer` header.
-    pub referer: Option<String>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
-    /// The peer's address.
-    pub remote_ip: Option<IpAddr>,
-    /// The peer's port.
-    pub remote_port: Option<u16>,
-    /// Forwarding headers, CGI-style names (`HTTP_X_FORWARDED_FOR`), as the sample event has.
-    pub headers: Map<String, Value>,
-    /// The request's parameters.
-    pub parameters: Parameters,
-}
-
-/// A request's parameters: query string, form and JSON bodies, anything else.
-#[derive(Clone, Debug, PartialEq, Serialize, Default)]
-#[non_exhaustive]
-pub struct Parameters {
-    /// Query string parameters (a repeated name gives an array), at most 64.
-    pub query: Map<String, Value>,
-    /// Form body parameters (filled once the layer reads bodies, with the WAF).
-    pub form: Map<String, Value>,
-    /// JSON body (filled once the layer reads bodies, with the WAF).
-    pub json: Map<String, Value>,
-    /// Anything else.
-    pub other: Map<String, Value>,
-}
+pub use summary::RequestSummary;
 
 /// What the client IP is.
 #[derive(Clone, Debug, PartialEq, Serialize)]

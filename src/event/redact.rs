@@ -36,6 +36,11 @@ impl Redactor {
         self.keys.is_match(key)
     }
 
+    /// True when `value` (under `key`, if any) must not be shown.
+    pub fn is_sensitive(&self, key: Option<&str>, value: &str) -> bool {
+        key.is_some_and(|k| self.sensitive_key(k)) || self.values.is_match(value)
+    }
+
     /// The string as it may be shown: redacted, or cut to [`MAX_STRING`] characters.
     pub fn string(&self, key: Option<&str>, value: &str) -> String {
         if key.is_some_and(|k| self.sensitive_key(k)) || self.values.is_match(value) {
