@@ -326,3 +326,28 @@ async fn shutdown_flushes_what_is_queued() {
     assert_eq!(receiver.accepted_messages().len(), 500);
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 500);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fired_playbook_reaches_slack_readably() {
+    let (slack, url) = Receiver::start(vec![]).await;
+    let agent = Agent::builder()
+        .configure(move |c| c.slack_webhook_url = Some(url))
+        .playbook(csrf_playbook(Frequency::Immediately).notify(Notification {
+            slack: true,
+            ..Notification::default()
+        }))
+        .build()
+        .unwrap();
+    let ip = Actor::ip("192.0.2.80".parse().unwrap());
+    agent.track_for(&ip, "csrf_request", Value::Null);
+    agent.track_for(&ip, "csrf_request", Value::Null);
+    assert!(eventually(Duration::from_secs(5), || !slack.accepted().is_empty()).await);
+    let request = &slack.accepted()[0];
+    assert!(request.headers.get("x-sqreen-integrity").is_none());
+    let text = request.json().to_string();
+    for expected in ["CSRF abuse", "192.0.2.80", "10m", "block"] {
+        assert!(text.contains(expected), "{expected} missing from {text}");
+    }
+    assert!(!text.contains("http"), "link-free: {text}");
+    assert_eq!(agent.stats().events.slack_sent, 1);
+}
