@@ -351,3 +351,52 @@ async fn a_fired_playbook_reaches_slack_readably() {
     assert!(!text.contains("http"), "link-free: {text}");
     assert_eq!(agent.stats().events.slack_sent, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_are_recorded_as_denied_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let path = file.clone();
+    let agent = Agent::builder()
+        .configure(move |c| c.events_path = Some(path))
+        .rules_json(
+            r#"{"ip_denylist": ["203.0.113.0/24"], "user_denylist": ["mallory@example.com"]}"#,
+        )
+        .build()
+        .unwrap();
+    let router = app().route(
+        "/me",
+        get(|| async {
+            sqreen::identify(sqreen::UserKeys::new().with("email", "mallory@example.com"));
+            "hi"
+        }),
+    );
+    let base = serve_router(router.layer(agent.layer())).await;
+    let blocked = client()
+        .get(&base)
+        .header("x-forwarded-for", "203.0.113.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 403);
+    let me = client()
+        .get(format!("{base}/me"))
+        .header("x-forwarded-for", "192.0.2.90")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 403);
+    assert_eq!(agent.shutdown(Duration::from_secs(5)), 0);
+    let events: Vec<Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["name"], "app.sqreen.ip.denied");
+    assert_eq!(events[0]["client_ip"], "203.0.113.5");
+    assert_eq!(events[0]["properties"]["action"], "block");
+    assert_eq!(events[0]["request"]["path"], "/");
+    assert_eq!(events[1]["name"], "app.sqreen.user.denied");
+    assert_eq!(events[1]["user"]["email"], "mallory@example.com");
+}

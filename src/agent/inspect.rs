@@ -14,9 +14,10 @@ use http::header::ACCEPT;
 use http::{Request, Response};
 use parking_lot::Mutex;
 
-use super::{stats::Counters, AgentInner, RequestHead};
+use super::{stats::Counters, AgentInner, RequestHead, UserRef};
 use crate::action::ActionKind;
 use crate::context::{ContextInner, EventHeaders, PendingResponse, RequestContext, Rid, UserKeys};
+use crate::event::names;
 use crate::rules::ActiveRules;
 use crate::sdk::Verdict;
 
@@ -78,12 +79,6 @@ impl AgentInner {
 
         let rid = Rid::random();
         let accept = req.headers().get(ACCEPT).cloned();
-        if let Some((kind, reason)) = decision {
-            if !self.exempt(&rules, &kind, req.uri().path()) {
-                self.count(&kind, reason);
-                return Inspection::Respond(self.renderer.render(&kind, rid, accept.as_ref()));
-            }
-        }
         let ctx = RequestContext::new(ContextInner {
             rid,
             peer,
@@ -97,8 +92,46 @@ impl AgentInner {
             headers: EventHeaders::from(req.headers()),
             pending: Mutex::new(None),
         });
+        if let Some((kind, reason)) = decision {
+            if !self.exempt(&rules, &kind, req.uri().path()) {
+                self.denied(&ctx, &kind, reason);
+                let accept = ctx.inner().accept.as_ref();
+                return Inspection::Respond(self.renderer.render(&kind, rid, accept));
+            }
+        }
         req.extensions_mut().insert(ctx.clone());
         Inspection::Forward(ctx)
+    }
+
+    /// Counts a refused request and records `app.sqreen.ip.denied` or `app.sqreen.user.denied`.
+    pub(crate) fn denied(&self, ctx: &RequestContext, kind: &ActionKind, reason: Reason) {
+        self.count(kind, reason);
+        if !self.wants_events() {
+            return;
+        }
+        let mut properties = serde_json::Map::new();
+        let action = match kind {
+            ActionKind::Block => "block",
+            ActionKind::Redirect { .. } => "redirect",
+        };
+        properties.insert("action".into(), action.into());
+        if let ActionKind::Redirect { url } = kind {
+            properties.insert("url".into(), url.clone().into());
+        }
+        let (name, user) = match reason {
+            Reason::Ip => (names::IP_DENIED, None),
+            Reason::User => (names::USER_DENIED, ctx.user_shared()),
+        };
+        let user = user.as_deref().map(UserRef::Keys);
+        let event = self.build_event(
+            name,
+            properties,
+            Some(ctx),
+            ctx.client_ip(),
+            user,
+            self.now(),
+        );
+        self.emit(event);
     }
 
     /// `identify` during the handler: records the user and decides whether the response must be
@@ -114,7 +147,7 @@ impl AgentInner {
         *inner.user.lock() = Some(Arc::new(user));
         match decision {
             Some(kind) if !self.exempt(&rules, &kind, inner.uri.path()) => {
-                self.count(&kind, Reason::User);
+                self.denied(ctx, &kind, Reason::User);
                 let verdict = Verdict::from(&kind);
                 *inner.pending.lock() = Some(PendingResponse::Action(kind));
                 verdict

@@ -211,7 +211,7 @@ impl AgentInner {
         if self.exempt(&rules, &kind, ctx.path()) {
             return None;
         }
-        self.count(&kind, reason);
+        self.denied(ctx, &kind, reason);
         let verdict = Verdict::from(&kind);
         *ctx.inner().pending.lock() = Some(PendingResponse::Action(kind));
         Some(verdict)
