@@ -89,7 +89,12 @@ impl AgentInner {
             agent: self.clone(),
             user: Mutex::new(user.map(Arc::new)),
             accept,
-            headers: EventHeaders::from(req.headers()),
+            // only events read these: skip the lookups when no event is ever built
+            headers: if self.wants_events() {
+                EventHeaders::from(req.headers())
+            } else {
+                EventHeaders::default()
+            },
             pending: Mutex::new(None),
         });
         if let Some((kind, reason)) = decision {
