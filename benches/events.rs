@@ -25,8 +25,11 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
 use serde_json::json;
-use sqreen::{Actor, Agent, WebhookEvents};
+use sqreen::{Actor, Agent, SqreenRequestBody, WebhookEvents};
 use tower::{Layer, Service, ServiceExt};
+
+/// The request body the layered service receives.
+type Layered = SqreenRequestBody<Full<Bytes>>;
 
 fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
@@ -59,12 +62,12 @@ fn request() -> Request<Full<Bytes>> {
 
 /// The same handler without the `track` call: it builds (and drops) the same properties, which
 /// are the application's work, so the difference is the agent's alone.
-async fn plain(_req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn plain<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     black_box(json!({ "results": 12, "password": "hunter2", "plan": "free" }));
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
 }
 
-async fn tracking(_req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn tracking<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     sqreen::track(
         "search.done",
         json!({ "results": 12, "password": "hunter2", "plan": "free" }),
@@ -94,8 +97,8 @@ fn bench_record(c: &mut Criterion) {
         ("record/built_and_redacted", &hooked),
         ("record/with_file_pipeline", &piped),
     ] {
-        let mut without = agent.layer().layer(tower::service_fn(plain));
-        let mut with = agent.layer().layer(tower::service_fn(tracking));
+        let mut without = agent.layer().layer(tower::service_fn(plain::<Layered>));
+        let mut with = agent.layer().layer(tower::service_fn(tracking::<Layered>));
         c.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let (mut t0, mut t1) = (Duration::ZERO, Duration::ZERO);

@@ -19,8 +19,11 @@ use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
-use sqreen::Agent;
+use sqreen::{Agent, SqreenRequestBody};
 use tower::{Layer, Service, ServiceExt};
+
+/// The request body the layered service receives.
+type Layered = SqreenRequestBody<Full<Bytes>>;
 
 fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
@@ -78,14 +81,14 @@ fn deny_rules(n: u32) -> String {
     format!("{{\"ip_denylist\": [{}]}}", nets.join(","))
 }
 
-async fn bare(_req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"hello"))))
 }
 
 fn bench_layer(c: &mut Criterion) {
     let mut group = c.benchmark_group("layer");
     let mut i = 0u32;
-    let mut svc = tower::service_fn(bare);
+    let mut svc = tower::service_fn(bare::<Full<Bytes>>);
     group.bench_function("bare", |b| {
         b.iter_batched(
             || {
@@ -121,7 +124,7 @@ fn bench_layer(c: &mut Criterion) {
         ),
     ];
     for (name, agent) in configs {
-        let mut svc = agent.layer().layer(tower::service_fn(bare));
+        let mut svc = agent.layer().layer(tower::service_fn(bare::<Layered>));
         group.bench_function(name, |b| {
             b.iter_batched(
                 || {
@@ -159,8 +162,8 @@ fn bench_added(c: &mut Criterion) {
             });
         }
         let agent = builder.build().unwrap();
-        let mut layered = agent.layer().layer(tower::service_fn(bare));
-        let mut plain = tower::service_fn(bare);
+        let mut layered = agent.layer().layer(tower::service_fn(bare::<Layered>));
+        let mut plain = tower::service_fn(bare::<Full<Bytes>>);
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let (mut t_plain, mut t_layered) = (Duration::ZERO, Duration::ZERO);

@@ -158,6 +158,17 @@ pub(crate) struct ContextInner {
     pub(crate) headers: EventHeaders,
     /// A response decided during the handler (by `identify`), replacing the handler's.
     pub(crate) pending: Mutex<Option<PendingResponse>>,
+    /// The parameters of a form or JSON body the layer read, set once before the handler.
+    pub(crate) body: std::sync::OnceLock<BodyParams>,
+}
+
+/// The parameters of a request body the layer read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct BodyParams {
+    /// Form parameters (a repeated name gives an array).
+    pub(crate) form: serde_json::Map<String, serde_json::Value>,
+    /// A JSON body.
+    pub(crate) json: Option<serde_json::Value>,
 }
 
 /// The request headers that events report, kept from the request for the handler's duration.

@@ -56,7 +56,7 @@ pub use config::{
 };
 pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};
-pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenService};
+pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenRequestBody, SqreenService};
 pub use sdk::{
     auth_track, identify, signup_track, track, track_for, SdkError, Verdict, MAX_PROPERTIES,
 };

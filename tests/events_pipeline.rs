@@ -85,7 +85,12 @@ async fn a_fired_playbook_arrives_signed_as_a_security_response() {
     assert_eq!(message["retry_count"], 0);
     assert_eq!(message["message"]["playbook_id"], "csrf");
     assert_eq!(message["message"]["actor"], "ip 192.0.2.50");
-    assert_eq!(agent.stats().events.webhook_sent, 1);
+    // counted once the delivery thread has read the answer
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().events.webhook_sent
+            == 1)
+        .await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,6 +118,11 @@ async fn a_failing_receiver_gets_the_message_once_after_retries() {
     assert_eq!(counts, vec![json!(0), json!(1), json!(2), json!(3)]);
     let accepted = receiver.accepted_messages();
     assert_eq!(accepted.len(), 1, "arrives once");
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().events.webhook_sent
+            == 1)
+        .await
+    );
     let stats = agent.stats().events;
     assert_eq!(stats.webhook_retries, 3);
     assert_eq!(stats.webhook_failures.get(&503), Some(&3), "{stats:?}");
@@ -349,7 +359,11 @@ async fn a_fired_playbook_reaches_slack_readably() {
         assert!(text.contains(expected), "{expected} missing from {text}");
     }
     assert!(!text.contains("http"), "link-free: {text}");
-    assert_eq!(agent.stats().events.slack_sent, 1);
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().events.slack_sent
+            == 1)
+        .await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,4 +413,76 @@ async fn refused_requests_are_recorded_as_denied_events() {
     assert_eq!(events[0]["request"]["path"], "/");
     assert_eq!(events[1]["name"], "app.sqreen.user.denied");
     assert_eq!(events[1]["user"]["email"], "mallory@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_and_json_body_parameters_are_reported_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let path = file.clone();
+    let agent = Agent::builder()
+        .configure(move |c| c.events_path = Some(path))
+        .build()
+        .unwrap();
+    let router = app()
+        .route(
+            "/login",
+            post(|body: String| async move {
+                let user = body
+                    .split('&')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("user=");
+                sqreen::auth_track(false, sqreen::UserKeys::new().with("username", user));
+                "no"
+            }),
+        )
+        .route(
+            "/api",
+            post(|| async {
+                sqreen::track("api.called", Value::Null);
+                "ok"
+            }),
+        );
+    let base = serve_router(router.layer(agent.layer())).await;
+    client()
+        .post(format!("{base}/login"))
+        .header("x-forwarded-for", "192.0.2.91")
+        .form(&[("user", "alice"), ("password", "hunter2-secret")])
+        .send()
+        .await
+        .unwrap();
+    client()
+        .post(format!("{base}/api"))
+        .header("x-forwarded-for", "192.0.2.91")
+        .json(&json!({"q": "shoes", "api_key": "k-secret", "card": "4111 1111 1111 1111"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agent.shutdown(Duration::from_secs(5)), 0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for secret in ["hunter2-secret", "k-secret", "4111 1111 1111 1111"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let login = &events[0];
+    assert_eq!(login["name"], "app.sqreen.auth.login_failure");
+    assert_eq!(login["request"]["parameters"]["form"]["user"], "alice");
+    assert_eq!(
+        login["request"]["parameters"]["form"]["password"],
+        "<Redacted by sqreen>"
+    );
+    let api = &events[1];
+    assert_eq!(api["request"]["parameters"]["json"]["q"], "shoes");
+    assert_eq!(
+        api["request"]["parameters"]["json"]["api_key"],
+        "<Redacted by sqreen>"
+    );
+    assert_eq!(
+        api["request"]["parameters"]["json"]["card"],
+        "<Redacted by sqreen>"
+    );
 }

@@ -326,3 +326,75 @@ async fn handler_sees_the_context_in_extensions_and_task_local() {
     assert_eq!(rid.len(), 32);
     assert!(rid.chars().all(|c| c.is_ascii_hexdigit()));
 }
+
+#[tokio::test]
+async fn form_and_json_bodies_reach_the_handler_byte_for_byte_within_and_over_the_limit() {
+    let config =
+        Config::from_lookup(|k| Ok((k == "SQREEN_MAX_BODY_BYTES").then(|| "64".to_owned())))
+            .unwrap();
+    let agent = sqreen::AgentBuilder::from_config(config).build().unwrap();
+    let base = serve(&agent).await;
+    let long_json = format!("{{\"text\": \"{}\"}}", "é".repeat(5_000));
+    let long_form = format!("a=1&b={}&c=3", "x%20y".repeat(3_000));
+    let cases = [
+        (
+            "application/json",
+            r#"{"q": "shoes", "n": [1, 2, 3]}"#.to_owned(),
+        ),
+        ("application/json; charset=utf-8", long_json),
+        (
+            "application/x-www-form-urlencoded",
+            "user=alice&password=hunter2".to_owned(),
+        ),
+        ("application/x-www-form-urlencoded", long_form),
+        ("text/plain", "not read by the layer".to_owned()),
+        ("application/json", "{ not json at all".to_owned()),
+    ];
+    for (content_type, body) in cases {
+        let res = client()
+            .post(format!("{base}/echo"))
+            .header("content-type", content_type)
+            .header("x-forwarded-for", "192.0.2.99")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{content_type}");
+        let echoed = res.bytes().await.unwrap();
+        assert_eq!(echoed.len(), body.len(), "{content_type}");
+        assert!(
+            echoed == body.as_bytes(),
+            "{content_type}: the body changed"
+        );
+    }
+    // chunked (no content-length): streamed in pieces, handed on whole
+    let chunks: Vec<Result<&'static str, std::io::Error>> =
+        vec![Ok("{\"a\": "), Ok("\"b\", "), Ok("\"c\": 1}")];
+    let res = client()
+        .post(format!("{base}/echo"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_stream(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), r#"{"a": "b", "c": 1}"#);
+}
+
+fn futures_stream(
+    items: Vec<Result<&'static str, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<&'static str, std::io::Error>> + Send + Sync + 'static
+{
+    Iter(items.into_iter())
+}
+
+struct Iter(std::vec::IntoIter<Result<&'static str, std::io::Error>>);
+
+impl futures_core::Stream for Iter {
+    type Item = Result<&'static str, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.next())
+    }
+}

@@ -9,10 +9,14 @@ use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sqreen::{Agent, RequestContext};
+use sqreen::{Agent, RequestContext, SqreenRequestBody};
 use tower::ServiceBuilder;
 
-async fn handler(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// A plain hyper handler behind the layer: its body is the layer's `SqreenRequestBody`, which
+/// gives back exactly what the client sent.
+async fn handler(
+    req: Request<SqreenRequestBody<hyper::body::Incoming>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let ip = req
         .extensions()
         .get::<RequestContext>()

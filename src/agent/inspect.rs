@@ -96,6 +96,7 @@ impl AgentInner {
                 EventHeaders::default()
             },
             pending: Mutex::new(None),
+            body: std::sync::OnceLock::new(),
         });
         if let Some((kind, reason)) = decision {
             if !self.exempt(&rules, &kind, req.uri().path()) {

@@ -62,6 +62,7 @@ impl AgentInner {
             &inner.uri,
             &inner.headers,
             inner.peer,
+            inner.body.get(),
             &self.redactor,
         )
     }

@@ -12,7 +12,7 @@ use http::{HeaderValue, Method, Uri};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::redact::{Redactor, MAX_STRING, REDACTED};
-use crate::context::{EventHeaders, Rid};
+use crate::context::{BodyParams, EventHeaders, Rid};
 
 /// At most this many query parameters are reported.
 pub(crate) const MAX_QUERY_PARAMS: usize = 64;
@@ -53,8 +53,8 @@ fn cut(s: &str) -> String {
 /// The request an event happened in, redacted and bounded. Its JSON: `rid`, `verb`, `scheme`,
 /// `host`, `port`, `path`, `referer`, `user_agent`, `remote_ip`, `remote_port`, `headers`
 /// (forwarding headers, CGI-style names such as `HTTP_X_FORWARDED_FOR`), `parameters`
-/// {`query` (a repeated name gives an array; at most 64), `form`, `json`, `other` (the body
-/// parameters arrive with the WAF's body reading)}.
+/// {`query` (a repeated name gives an array; at most 64), `form` and `json` (a form or JSON body
+/// the layer read, up to `SQREEN_MAX_BODY_BYTES`), `other`}.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestSummary {
     rid: Rid,
@@ -70,6 +70,10 @@ pub struct RequestSummary {
     x_real_ip: Option<Shown>,
     forwarded: Option<Shown>,
     peer: Option<SocketAddr>,
+    /// Form body parameters, redacted (empty without a form body).
+    form: serde_json::Map<String, serde_json::Value>,
+    /// The JSON body, redacted (null without one).
+    json: serde_json::Value,
 }
 
 impl RequestSummary {
@@ -79,8 +83,13 @@ impl RequestSummary {
         uri: &Uri,
         headers: &EventHeaders,
         peer: Option<SocketAddr>,
+        body: Option<&BodyParams>,
         redactor: &Redactor,
     ) -> Self {
+        let mut form = body.map(|b| b.form.clone()).unwrap_or_default();
+        redactor.map(&mut form);
+        let mut json = body.and_then(|b| b.json.clone()).unwrap_or_default();
+        redactor.value(None, &mut json);
         let mut query_redacted = 0u64;
         if let Some(query) = uri.query() {
             let params = form_urlencoded::parse(query.as_bytes()).take(MAX_QUERY_PARAMS);
@@ -103,6 +112,8 @@ impl RequestSummary {
             x_real_ip: Shown::of(&headers.x_real_ip, "x_real_ip", redactor),
             forwarded: Shown::of(&headers.forwarded, "forwarded", redactor),
             peer,
+            form,
+            json,
         }
     }
 
@@ -195,8 +206,12 @@ impl Serialize for Params<'_> {
         let empty = serde_json::Map::new();
         let mut map = s.serialize_map(Some(4))?;
         map.serialize_entry("query", &self.0.query_json())?;
-        map.serialize_entry("form", &empty)?;
-        map.serialize_entry("json", &empty)?;
+        map.serialize_entry("form", &self.0.form)?;
+        if self.0.json.is_null() {
+            map.serialize_entry("json", &empty)?;
+        } else {
+            map.serialize_entry("json", &self.0.json)?;
+        }
         map.serialize_entry("other", &empty)?;
         map.end()
     }
@@ -278,6 +293,7 @@ mod tests {
             &uri,
             &EventHeaders::from(&headers),
             Some("10.0.0.1:5555".parse().unwrap()),
+            None,
             &redactor,
         );
         let json = serde_json::to_value(&summary).unwrap();

@@ -1,39 +1,68 @@
-//! [`ResponseFuture`]: an immediate answer, or the inner service's future run with the request
-//! context as its task-local and its response replaced when the handler's SDK calls decided so.
+//! [`ResponseFuture`]: an immediate answer; or the inner service's future, run with the request
+//! context as its task-local, after reading a form or JSON body when there is one, and with its
+//! response replaced when the handler's SDK calls decided so.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
-use http::Response;
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Request, Response};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
+use tower_service::Service;
 
+use super::body_params::BodyKind;
 use super::service::full;
-use super::SqreenBody;
+use super::{SqreenBody, SqreenRequestBody};
 use crate::agent::{guard, FailureKind};
 use crate::context::{PendingResponse, RequestContext};
 
+type Inner<S, B> = <S as Service<Request<SqreenRequestBody<B>>>>::Future;
+
 pin_project! {
     /// The future of [`super::SqreenService`].
-    #[project = FutureProj]
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<SqreenRequestBody<B>>>,
+        B: Body,
+    {
         #[pin]
-        state: State<F>,
+        state: State<S, B>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<F> {
+    enum State<S, B>
+    where
+        S: Service<Request<SqreenRequestBody<B>>>,
+        B: Body,
+    {
         Ready { response: Option<Response<Bytes>> },
-        PassThrough { #[pin] fut: F },
-        Scoped { #[pin] fut: TaskLocalFuture<RequestContext, F>, ctx: RequestContext },
+        PassThrough { #[pin] fut: Inner<S, B> },
+        Reading { read: Option<Reading<S, B>> },
+        Scoped { #[pin] fut: TaskLocalFuture<RequestContext, Inner<S, B>>, ctx: RequestContext },
     }
 }
 
-impl<F> ResponseFuture<F> {
+/// A form or JSON body being read before the inner service is called.
+pub(crate) struct Reading<S, B: Body> {
+    pub(crate) service: S,
+    pub(crate) request: Request<B>,
+    pub(crate) ctx: RequestContext,
+    pub(crate) kind: BodyKind,
+    pub(crate) limit: usize,
+    pub(crate) buf: BytesMut,
+    pub(crate) trailers: Option<HeaderMap>,
+}
+
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<SqreenRequestBody<B>>>,
+    B: Body,
+{
     pub(crate) fn ready(response: Response<Bytes>) -> Self {
         ResponseFuture {
             state: State::Ready {
@@ -42,39 +71,133 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn pass_through(fut: F) -> Self {
+    pub(crate) fn pass_through(fut: Inner<S, B>) -> Self {
         ResponseFuture {
             state: State::PassThrough { fut },
         }
     }
 
-    pub(crate) fn scoped(fut: TaskLocalFuture<RequestContext, F>, ctx: RequestContext) -> Self {
+    pub(crate) fn scoped(service: &mut S, request: Request<B>, ctx: RequestContext) -> Self {
+        let request = request.map(SqreenRequestBody::original);
+        let fut = ctx.clone().sync_scope(|| service.call(request));
         ResponseFuture {
-            state: State::Scoped { fut, ctx },
+            state: State::Scoped {
+                fut: ctx.clone().scope(fut),
+                ctx,
+            },
+        }
+    }
+
+    pub(crate) fn reading(read: Reading<S, B>) -> Self {
+        ResponseFuture {
+            state: State::Reading { read: Some(read) },
         }
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F>
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
-    F: Future<Output = Result<Response<B>, E>>,
+    S: Service<Request<SqreenRequestBody<B>>, Response = Response<ResBody>>,
+    B: Body<Data = Bytes> + Unpin,
 {
-    type Output = Result<Response<SqreenBody<B>>, E>;
+    type Output = Result<Response<SqreenBody<ResBody>>, S::Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Ready { response } => Poll::Ready(Ok(full(
-                response
-                    .take()
-                    .expect("ResponseFuture polled after completion"),
-            ))),
-            StateProj::PassThrough { fut } => {
-                let response = ready!(fut.poll(cx))?;
-                Poll::Ready(Ok(response.map(SqreenBody::inner)))
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project().state.project() {
+                StateProj::Ready { response } => {
+                    let response = response
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    return Poll::Ready(Ok(full(response)));
+                }
+                StateProj::PassThrough { fut } => {
+                    let response = ready!(fut.poll(cx))?;
+                    return Poll::Ready(Ok(response.map(SqreenBody::inner)));
+                }
+                StateProj::Scoped { fut, ctx } => {
+                    let response = ready!(fut.poll(cx))?;
+                    return Poll::Ready(Ok(apply_pending(ctx, response)));
+                }
+                StateProj::Reading { read } => {
+                    let Some(reading) = read.as_mut() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let outcome = ready!(reading.poll_read(cx));
+                    let Some(mut reading) = read.take() else {
+                        continue;
+                    };
+                    let ctx = reading.ctx.clone();
+                    let (parts, body) = reading.request.into_parts();
+                    let prefix = reading.buf.freeze();
+                    let complete = outcome.is_complete();
+                    if complete || prefix.len() >= reading.limit {
+                        let agent = &ctx.inner().agent;
+                        if guard(|| {
+                            super::body_params::record(&ctx, reading.kind, &prefix, complete)
+                        })
+                        .is_none()
+                        {
+                            agent.failures.record(FailureKind::Inspect, false);
+                        }
+                    }
+                    let (rest, error) = match outcome {
+                        ReadOutcome::Ended => (None, None),
+                        ReadOutcome::Limit => (Some(body), None),
+                        ReadOutcome::Failed(e) => (None, Some(e)),
+                    };
+                    let body = SqreenRequestBody::replay(prefix, rest, reading.trailers, error);
+                    let request = Request::from_parts(parts, body);
+                    let service = &mut reading.service;
+                    let fut = ctx.clone().sync_scope(|| service.call(request));
+                    self.as_mut().project().state.set(State::Scoped {
+                        fut: ctx.clone().scope(fut),
+                        ctx,
+                    });
+                }
             }
-            StateProj::Scoped { fut, ctx } => {
-                let response = ready!(fut.poll(cx))?;
-                Poll::Ready(Ok(apply_pending(ctx, response)))
+        }
+    }
+}
+
+/// How reading a body ended.
+enum ReadOutcome<E> {
+    /// The whole body was read.
+    Ended,
+    /// The limit was reached; the rest stays in the body.
+    Limit,
+    /// The body failed; the error is handed to the inner service after the bytes read.
+    Failed(E),
+}
+
+impl<E> ReadOutcome<E> {
+    fn is_complete(&self) -> bool {
+        matches!(self, ReadOutcome::Ended)
+    }
+}
+
+impl<S, B> Reading<S, B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    /// Reads frames until the body ends, fails, or `limit` bytes were read.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<ReadOutcome<B::Error>> {
+        loop {
+            if self.buf.len() >= self.limit {
+                return Poll::Ready(ReadOutcome::Limit);
+            }
+            match ready!(Pin::new(self.request.body_mut()).poll_frame(cx)) {
+                None => return Poll::Ready(ReadOutcome::Ended),
+                Some(Err(e)) => return Poll::Ready(ReadOutcome::Failed(e)),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => self.buf.extend_from_slice(&data),
+                    Err(frame) => {
+                        if let Ok(trailers) = frame.into_trailers() {
+                            self.trailers = Some(trailers);
+                        }
+                        return Poll::Ready(ReadOutcome::Ended);
+                    }
+                },
             }
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! For each request the service builds the [`crate::RequestContext`], checks the pass and deny
 //! lists and actions, and either answers at once (block page, redirect) or calls the inner
-//! service with the context in the request extensions and in a task-local. After the handler, a
+//! service with the context in the request extensions and in a task-local. A form or JSON body
+//! is read first, up to `SQREEN_MAX_BODY_BYTES`, and handed on byte for byte
+//! ([`SqreenRequestBody`]). After the handler, a
 //! response decided during it (`identify` on a blocked user) replaces the handler's. Rejections
 //! are ordinary responses: the service's error type is the inner service's.
 //!
@@ -17,12 +19,15 @@
 //! ```
 
 mod body;
+mod body_params;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
+mod request_body;
 mod service;
 
 pub use body::SqreenBody;
 pub use future::ResponseFuture;
 pub use layer::SqreenLayer;
+pub use request_body::SqreenRequestBody;
 pub use service::SqreenService;

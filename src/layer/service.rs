@@ -2,11 +2,13 @@
 
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::{ResponseFuture, SqreenBody};
+use super::body_params::BodyKind;
+use super::future::Reading;
+use super::{ResponseFuture, SqreenBody, SqreenRequestBody};
 use crate::agent::{guard, Agent, FailureKind, Inspection};
 use crate::context::{RequestContext, Rid};
 
@@ -32,12 +34,13 @@ impl<S> SqreenService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SqreenService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<SqreenRequestBody<ReqBody>>, Response = Response<ResBody>> + Clone,
+    ReqBody: http_body::Body<Data = Bytes> + Unpin,
     ResBody: http_body::Body<Data = Bytes>,
 {
     type Response = Response<SqreenBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -45,13 +48,31 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let Some(agent) = &self.agent else {
-            return ResponseFuture::pass_through(self.inner.call(req));
+            return ResponseFuture::pass_through(
+                self.inner.call(req.map(SqreenRequestBody::original)),
+            );
         };
         let inner = &agent.inner;
         match guard(|| inner.inspect(&mut req)) {
             Some(Inspection::Forward(ctx)) => {
-                let fut = ctx.clone().sync_scope(|| self.inner.call(req));
-                ResponseFuture::scoped(ctx.clone().scope(fut), ctx)
+                let limit = inner.config.max_body_bytes;
+                match BodyKind::of(req.headers()) {
+                    Some(kind) if limit > 0 && !req.body().is_end_stream() => {
+                        // the readied service goes with the request; a clone takes its place
+                        let clone = self.inner.clone();
+                        let service = std::mem::replace(&mut self.inner, clone);
+                        ResponseFuture::reading(Reading {
+                            service,
+                            request: req,
+                            ctx,
+                            kind,
+                            limit,
+                            buf: BytesMut::new(),
+                            trailers: None,
+                        })
+                    }
+                    _ => ResponseFuture::scoped(&mut self.inner, req, ctx),
+                }
             }
             Some(Inspection::Respond(response)) => ResponseFuture::ready(response),
             None => {
@@ -62,7 +83,9 @@ where
                 } else {
                     // The request goes through, without a context (SDK calls are then no-ops).
                     req.extensions_mut().remove::<RequestContext>();
-                    ResponseFuture::pass_through(self.inner.call(req))
+                    ResponseFuture::pass_through(
+                        self.inner.call(req.map(SqreenRequestBody::original)),
+                    )
                 }
             }
         }

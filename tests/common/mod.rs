@@ -18,6 +18,7 @@ pub fn app() -> Router {
         .route("/whoami", get(whoami))
         .route("/invite", post(invite))
         .route("/blocked", get(|| async { "blocked page" }))
+        .route("/echo", post(|body: axum::body::Bytes| async move { body }))
 }
 
 async fn whoami(ctx: Option<axum::Extension<RequestContext>>) -> String {
