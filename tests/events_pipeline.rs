@@ -154,8 +154,9 @@ async fn a_hanging_receiver_does_not_slow_requests_and_a_full_queue_drops_and_co
     }
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100];
+    // a request that waited on the receiver would take the 10 s delivery timeout
     assert!(
-        p99 < Duration::from_millis(100),
+        p99 < Duration::from_millis(250),
         "p99 {p99:?} while the receiver hangs"
     );
     let stats = agent.stats().events;
