@@ -5,6 +5,8 @@
 //!   the same layered service with and without the call (both build the properties), in
 //!   alternating chunks of 256 requests, the difference reported. It includes building the event (request summary, query parsing,
 //!   IP metadata), redaction, and the non-blocking send to the pipeline (a JSON-lines file).
+//! - `serialize/*`: what the pipeline's thread does per event before writing or sending it:
+//!   serializing it, which applies the redaction of the request's parameters and headers.
 //! - printed first: background throughput, events per second from `track_for` to a local
 //!   webhook receiver on 127.0.0.1 (`SQREEN_WEBHOOK_EVENTS=all`), 100,000 events.
 //!
@@ -126,6 +128,23 @@ fn bench_record(c: &mut Criterion) {
         });
     }
     piped.shutdown(Duration::from_secs(30));
+
+    // What the pipeline's thread does per event: serialize it, which applies the redaction of
+    // the request's parameters and headers (the summary is opaque until then).
+    let kept = Arc::new(std::sync::Mutex::new(None));
+    let keep = kept.clone();
+    let agent = Agent::builder()
+        .event_sink(move |e: &sqreen::event::Event| {
+            *keep.lock().unwrap() = Some(e.clone());
+        })
+        .build()
+        .unwrap();
+    let mut svc = agent.layer().layer(tower::service_fn(tracking::<Layered>));
+    block_on(async { svc.ready().await?.call(request()).await }).unwrap();
+    let event = kept.lock().unwrap().take().expect("an event was recorded");
+    c.bench_function("serialize/event_with_10_query_params", |b| {
+        b.iter(|| black_box(serde_json::to_vec(&event).unwrap()))
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 

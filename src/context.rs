@@ -159,7 +159,7 @@ pub(crate) struct ContextInner {
     /// A response decided during the handler (by `identify`), replacing the handler's.
     pub(crate) pending: Mutex<Option<PendingResponse>>,
     /// The parameters of a form or JSON body the layer read, set once before the handler.
-    pub(crate) body: std::sync::OnceLock<BodyParams>,
+    pub(crate) body: std::sync::OnceLock<Arc<BodyParams>>,
 }
 
 /// The parameters of a request body the layer read.

@@ -338,10 +338,10 @@ impl AgentBuilder {
             code_playbooks: self.playbooks,
             events: self.events,
             notifier: self.notifier,
-            redactor: Redactor::new(
+            redactor: Arc::new(Redactor::new(
                 config.strip_sensitive_key_regex.clone(),
                 config.strip_sensitive_value_regex.clone(),
-            ),
+            )),
             pipeline,
             clock: self.clock,
             config,

@@ -77,7 +77,7 @@ pub(crate) struct AgentInner {
     pub(crate) code_playbooks: Vec<Playbook>,
     pub(crate) events: Arc<dyn EventSink>,
     pub(crate) notifier: Arc<dyn Notifier>,
-    pub(crate) redactor: Redactor,
+    pub(crate) redactor: Arc<Redactor>,
     pub(crate) pipeline: Option<Pipeline>,
 }
 

@@ -62,8 +62,8 @@ impl AgentInner {
             &inner.uri,
             &inner.headers,
             inner.peer,
-            inner.body.get(),
-            &self.redactor,
+            inner.body.get().cloned(),
+            self.redactor.clone(),
         )
     }
 }

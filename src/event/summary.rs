@@ -1,12 +1,14 @@
 //! [`RequestSummary`]: the request part of an event, built without copying the request.
 //!
 //! Building an event happens on the request path, where every allocation counts, so the summary
-//! keeps what the request already holds (the URI and header values are reference-counted) and
-//! records the redaction decisions (a bit per query parameter, a flag per header) instead of
-//! redacted copies. Serialization writes the redacted, bounded JSON from those. No sink ever sees
-//! an unredacted value: the only way to read a summary is to serialize it.
+//! keeps what the request already holds (the URI, header values and body parameters are
+//! reference-counted) and the agent's redaction rules. It is opaque: the only ways to read it are
+//! serializing it, which applies the rules as it writes the bounded JSON (on the pipeline's
+//! thread, off the request path), and the redacted accessors. No sink can see an unredacted
+//! value.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::{HeaderValue, Method, Uri};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -17,30 +19,15 @@ use crate::context::{BodyParams, EventHeaders, Rid};
 /// At most this many query parameters are reported.
 pub(crate) const MAX_QUERY_PARAMS: usize = 64;
 
-/// A header value as an event reports it: shared with the request, or redacted.
-#[derive(Clone, Debug, PartialEq)]
-enum Shown {
-    Value(HeaderValue),
-    Redacted,
-}
-
-impl Shown {
-    fn of(value: &Option<HeaderValue>, key: &str, redactor: &Redactor) -> Option<Shown> {
-        let value = value.as_ref()?;
-        let text = String::from_utf8_lossy(value.as_bytes());
-        Some(if redactor.is_sensitive(Some(key), &text) {
-            Shown::Redacted
-        } else {
-            Shown::Value(value.clone())
-        })
-    }
-
-    fn text(&self) -> String {
-        match self {
-            Shown::Value(v) => cut(&String::from_utf8_lossy(v.as_bytes())),
-            Shown::Redacted => REDACTED.to_owned(),
-        }
-    }
+/// A header value as an event reports it: redacted by key or value, cut to [`MAX_STRING`].
+fn shown(value: &Option<HeaderValue>, key: &str, redactor: &Redactor) -> Option<String> {
+    let value = value.as_ref()?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    Some(if redactor.is_sensitive(Some(key), &text) {
+        REDACTED.to_owned()
+    } else {
+        cut(&text)
+    })
 }
 
 fn cut(s: &str) -> String {
@@ -55,25 +42,21 @@ fn cut(s: &str) -> String {
 /// (forwarding headers, CGI-style names such as `HTTP_X_FORWARDED_FOR`), `parameters`
 /// {`query` (a repeated name gives an array; at most 64), `form` and `json` (a form or JSON body
 /// the layer read, up to `SQREEN_MAX_BODY_BYTES`), `other`}.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct RequestSummary {
     rid: Rid,
     verb: Method,
     uri: Uri,
-    path_redacted: bool,
-    /// Bit i set: the i-th query parameter is redacted.
-    query_redacted: u64,
-    host: Option<Shown>,
-    referer: Option<Shown>,
-    user_agent: Option<Shown>,
-    x_forwarded_for: Option<Shown>,
-    x_real_ip: Option<Shown>,
-    forwarded: Option<Shown>,
+    headers: EventHeaders,
     peer: Option<SocketAddr>,
-    /// Form body parameters, redacted (empty without a form body).
-    form: serde_json::Map<String, serde_json::Value>,
-    /// The JSON body, redacted (null without one).
-    json: serde_json::Value,
+    body: Option<Arc<BodyParams>>,
+    redactor: Arc<Redactor>,
+}
+
+impl PartialEq for RequestSummary {
+    fn eq(&self, other: &Self) -> bool {
+        self.rid == other.rid
+    }
 }
 
 impl RequestSummary {
@@ -83,37 +66,17 @@ impl RequestSummary {
         uri: &Uri,
         headers: &EventHeaders,
         peer: Option<SocketAddr>,
-        body: Option<&BodyParams>,
-        redactor: &Redactor,
+        body: Option<Arc<BodyParams>>,
+        redactor: Arc<Redactor>,
     ) -> Self {
-        let mut form = body.map(|b| b.form.clone()).unwrap_or_default();
-        redactor.map(&mut form);
-        let mut json = body.and_then(|b| b.json.clone()).unwrap_or_default();
-        redactor.value(None, &mut json);
-        let mut query_redacted = 0u64;
-        if let Some(query) = uri.query() {
-            let params = form_urlencoded::parse(query.as_bytes()).take(MAX_QUERY_PARAMS);
-            for (i, (key, value)) in params.enumerate() {
-                if redactor.is_sensitive(Some(&key), &value) {
-                    query_redacted |= 1 << i;
-                }
-            }
-        }
         RequestSummary {
             rid,
             verb: verb.clone(),
             uri: uri.clone(),
-            path_redacted: redactor.is_sensitive(None, uri.path()),
-            query_redacted,
-            host: Shown::of(&headers.host, "host", redactor),
-            referer: Shown::of(&headers.referer, "referer", redactor),
-            user_agent: Shown::of(&headers.user_agent, "user_agent", redactor),
-            x_forwarded_for: Shown::of(&headers.x_forwarded_for, "x_forwarded_for", redactor),
-            x_real_ip: Shown::of(&headers.x_real_ip, "x_real_ip", redactor),
-            forwarded: Shown::of(&headers.forwarded, "forwarded", redactor),
+            headers: headers.clone(),
             peer,
-            form,
-            json,
+            body,
+            redactor,
         }
     }
 
@@ -129,7 +92,7 @@ impl RequestSummary {
 
     /// The path, or the redaction marker.
     pub fn path(&self) -> &str {
-        if self.path_redacted {
+        if self.redactor.is_sensitive(None, self.uri.path()) {
             REDACTED
         } else {
             self.uri.path()
@@ -137,10 +100,7 @@ impl RequestSummary {
     }
 
     fn host_and_port(&self) -> (Option<String>, Option<u16>) {
-        let host = self
-            .host
-            .as_ref()
-            .map(Shown::text)
+        let host = shown(&self.headers.host, "host", &self.redactor)
             .or_else(|| self.uri.authority().map(|a| a.to_string()));
         match host {
             Some(h) => {
@@ -158,12 +118,8 @@ impl RequestSummary {
             return out;
         };
         let params = form_urlencoded::parse(query.as_bytes()).take(MAX_QUERY_PARAMS);
-        for (i, (key, value)) in params.enumerate() {
-            let value = if self.query_redacted & (1 << i) != 0 {
-                Value::String(REDACTED.to_owned())
-            } else {
-                Value::String(cut(&value))
-            };
+        for (key, value) in params {
+            let value = Value::String(self.redactor.string(Some(&key), &value));
             match out.get_mut(key.as_ref()) {
                 Some(Value::Array(items)) => items.push(value),
                 Some(first) => {
@@ -187,12 +143,12 @@ impl Serialize for Headers<'_> {
         let r = self.0;
         let mut map = s.serialize_map(None)?;
         for (name, value) in [
-            ("HTTP_X_FORWARDED_FOR", &r.x_forwarded_for),
-            ("HTTP_X_REAL_IP", &r.x_real_ip),
-            ("HTTP_FORWARDED", &r.forwarded),
+            ("HTTP_X_FORWARDED_FOR", &r.headers.x_forwarded_for),
+            ("HTTP_X_REAL_IP", &r.headers.x_real_ip),
+            ("HTTP_FORWARDED", &r.headers.forwarded),
         ] {
-            if let Some(v) = value {
-                map.serialize_entry(name, &v.text())?;
+            if let Some(v) = shown(value, name, &r.redactor) {
+                map.serialize_entry(name, &v)?;
             }
         }
         map.end()
@@ -203,14 +159,19 @@ struct Params<'a>(&'a RequestSummary);
 
 impl Serialize for Params<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
         let empty = serde_json::Map::new();
+        let mut form = r.body.as_ref().map(|b| b.form.clone()).unwrap_or_default();
+        r.redactor.map(&mut form);
         let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("query", &self.0.query_json())?;
-        map.serialize_entry("form", &self.0.form)?;
-        if self.0.json.is_null() {
-            map.serialize_entry("json", &empty)?;
-        } else {
-            map.serialize_entry("json", &self.0.json)?;
+        map.serialize_entry("query", &r.query_json())?;
+        map.serialize_entry("form", &form)?;
+        match r.body.as_ref().and_then(|b| b.json.clone()) {
+            Some(mut json) => {
+                r.redactor.value(None, &mut json);
+                map.serialize_entry("json", &json)?;
+            }
+            None => map.serialize_entry("json", &empty)?,
         }
         map.serialize_entry("other", &empty)?;
         map.end()
@@ -227,8 +188,15 @@ impl Serialize for RequestSummary {
         map.serialize_entry("host", &host)?;
         map.serialize_entry("port", &port)?;
         map.serialize_entry("path", &cut(self.path()))?;
-        map.serialize_entry("referer", &self.referer.as_ref().map(Shown::text))?;
-        map.serialize_entry("user_agent", &self.user_agent.as_ref().map(Shown::text))?;
+        let redactor = &self.redactor;
+        map.serialize_entry(
+            "referer",
+            &shown(&self.headers.referer, "referer", redactor),
+        )?;
+        map.serialize_entry(
+            "user_agent",
+            &shown(&self.headers.user_agent, "user_agent", redactor),
+        )?;
         map.serialize_entry("remote_ip", &self.peer.map(|p| p.ip()))?;
         map.serialize_entry("remote_port", &self.peer.map(|p| p.port()))?;
         map.serialize_entry("headers", &Headers(self))?;
@@ -294,7 +262,7 @@ mod tests {
             &EventHeaders::from(&headers),
             Some("10.0.0.1:5555".parse().unwrap()),
             None,
-            &redactor,
+            Arc::new(redactor),
         );
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(json["host"], "shop.example");

@@ -72,7 +72,7 @@ pub(crate) fn record(ctx: &RequestContext, kind: BodyKind, bytes: &[u8], complet
             }
         }
     };
-    let _ = ctx.inner().body.set(params);
+    let _ = ctx.inner().body.set(std::sync::Arc::new(params));
 }
 
 #[cfg(test)]
