@@ -13,13 +13,10 @@
 //! Run: `cargo bench --bench events`.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,21 +24,12 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
 use serde_json::json;
-use sqreen::{Actor, Agent, SqreenRequestBody, WebhookEvents};
+use sqreen::{Actor, Agent, WebhookEvents};
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{added_time, block_on, Layered};
 use tower::{Layer, Service, ServiceExt};
-
-/// The request body the layered service receives.
-type Layered = SqreenRequestBody<Full<Bytes>>;
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
 
 const QUERY: &str = "/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme\
 &token=abc123secret&session=xyz&lang=en&ref=home";
@@ -78,7 +66,6 @@ async fn tracking<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallib
 }
 
 fn bench_record(c: &mut Criterion) {
-    const CHUNK: u64 = 256;
     let dir = std::env::temp_dir().join(format!("sqreen-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.jsonl");
@@ -102,29 +89,7 @@ fn bench_record(c: &mut Criterion) {
         let mut without = agent.layer().layer(tower::service_fn(plain::<Layered>));
         let mut with = agent.layer().layer(tower::service_fn(tracking::<Layered>));
         c.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let (mut t0, mut t1) = (Duration::ZERO, Duration::ZERO);
-                let mut done = 0;
-                while done < iters {
-                    let n = CHUNK.min(iters - done);
-                    let reqs: Vec<_> = (0..n).map(|_| request()).collect();
-                    let start = Instant::now();
-                    for req in reqs {
-                        black_box(
-                            block_on(async { without.ready().await?.call(req).await }).unwrap(),
-                        );
-                    }
-                    t0 += start.elapsed();
-                    let reqs: Vec<_> = (0..n).map(|_| request()).collect();
-                    let start = Instant::now();
-                    for req in reqs {
-                        black_box(block_on(async { with.ready().await?.call(req).await }).unwrap());
-                    }
-                    t1 += start.elapsed();
-                    done += n;
-                }
-                t1.saturating_sub(t0)
-            })
+            b.iter_custom(|iters| added_time(iters, |_| request(), &mut without, &mut with))
         });
     }
     piped.shutdown(Duration::from_secs(30));

@@ -9,31 +9,18 @@
 //! Run: `cargo bench --bench layer`.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
-use sqreen::{Agent, SqreenRequestBody};
-use tower::{Layer, Service, ServiceExt};
+use sqreen::Agent;
 
-/// The request body the layered service receives.
-type Layered = SqreenRequestBody<Full<Bytes>>;
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{added_time, call, Layered};
+use tower::Layer;
 
 /// Bytes shared the way hyper shares them: slices of one reference-counted read buffer, so
 /// cloning a header value or the URI is a reference-count increment, not a copy.
@@ -85,20 +72,19 @@ async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> 
     Ok(Response::new(Full::new(Bytes::from_static(b"hello"))))
 }
 
+fn next(i: &mut u32) -> u32 {
+    *i = i.wrapping_add(1);
+    *i
+}
+
 fn bench_layer(c: &mut Criterion) {
     let mut group = c.benchmark_group("layer");
     let mut i = 0u32;
     let mut svc = tower::service_fn(bare::<Full<Bytes>>);
     group.bench_function("bare", |b| {
         b.iter_batched(
-            || {
-                i = i.wrapping_add(1);
-                request(i)
-            },
-            |req| {
-                let res = block_on(async { svc.ready().await?.call(req).await });
-                black_box(res.unwrap())
-            },
+            || request(next(&mut i)),
+            |req| call(&mut svc, req),
             BatchSize::SmallInput,
         )
     });
@@ -127,14 +113,8 @@ fn bench_layer(c: &mut Criterion) {
         let mut svc = agent.layer().layer(tower::service_fn(bare::<Layered>));
         group.bench_function(name, |b| {
             b.iter_batched(
-                || {
-                    i = i.wrapping_add(1);
-                    request(i)
-                },
-                |req| {
-                    let res = block_on(async { svc.ready().await?.call(req).await });
-                    black_box(res.unwrap())
-                },
+                || request(next(&mut i)),
+                |req| call(&mut svc, req),
                 BatchSize::SmallInput,
             )
         });
@@ -145,7 +125,6 @@ fn bench_layer(c: &mut Criterion) {
 /// The added time itself: bare and layered requests timed in alternating chunks of 256 inside
 /// each sample, and the difference reported, so machine drift between samples cancels out.
 fn bench_added(c: &mut Criterion) {
-    const CHUNK: u64 = 256;
     let mut group = c.benchmark_group("added");
     let configs = [
         ("deny_0", deny_rules(0), false),
@@ -166,27 +145,7 @@ fn bench_added(c: &mut Criterion) {
         let mut plain = tower::service_fn(bare::<Full<Bytes>>);
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                let (mut t_plain, mut t_layered) = (Duration::ZERO, Duration::ZERO);
-                let mut done = 0;
-                while done < iters {
-                    let n = CHUNK.min(iters - done);
-                    let reqs: Vec<_> = (0..n).map(|i| request(i as u32)).collect();
-                    let start = Instant::now();
-                    for req in reqs {
-                        let res = block_on(async { plain.ready().await?.call(req).await });
-                        black_box(res.unwrap());
-                    }
-                    t_plain += start.elapsed();
-                    let reqs: Vec<_> = (0..n).map(|i| request(i as u32)).collect();
-                    let start = Instant::now();
-                    for req in reqs {
-                        let res = block_on(async { layered.ready().await?.call(req).await });
-                        black_box(res.unwrap());
-                    }
-                    t_layered += start.elapsed();
-                    done += n;
-                }
-                t_layered.saturating_sub(t_plain)
+                added_time(iters, |i| request(i as u32), &mut plain, &mut layered)
             })
         });
     }
