@@ -16,6 +16,16 @@ const DENY_RULES: &str = r#"{
     "redirect_passlist": ["/blocked"]
 }"#;
 
+/// `POST /invite` as `user`.
+async fn invite(base: &str, user: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/invite"))
+        .header("x-user", user)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn agent() -> Agent {
     Agent::builder().rules_json(DENY_RULES).build().unwrap()
 }
@@ -149,42 +159,22 @@ async fn ipv6_clients_are_resolved_and_denied() {
 async fn deny_listed_user_is_blocked_through_identify() {
     let agent = agent();
     let base = serve(&agent).await;
-    let res = client()
-        .post(format!("{base}/invite"))
-        .header("x-user", "mallory@example.com")
-        .send()
-        .await
-        .unwrap();
+    let res = invite(&base, "mallory@example.com").await;
     assert_eq!(res.status(), 403, "the handler's 200 was replaced");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["title"], "You've been blocked");
 
-    let res = client()
-        .post(format!("{base}/invite"))
-        .header("x-user", "alice@example.com")
-        .send()
-        .await
-        .unwrap();
+    let res = invite(&base, "alice@example.com").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "alice@example.com invited");
 
     // a runtime redirect on a user: the handler sees the verdict, the client the redirect
     agent.redirect_user("bob@example.com", "/blocked", None);
-    let res = client()
-        .post(format!("{base}/invite"))
-        .header("x-user", "bob@example.com")
-        .send()
-        .await
-        .unwrap();
+    let res = invite(&base, "bob@example.com").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/blocked");
     assert!(agent.unblock_user("bob@example.com"));
-    let res = client()
-        .post(format!("{base}/invite"))
-        .header("x-user", "bob@example.com")
-        .send()
-        .await
-        .unwrap();
+    let res = invite(&base, "bob@example.com").await;
     assert_eq!(res.status(), 200);
     assert_eq!(agent.stats().blocked_user, 1);
     assert_eq!(agent.stats().redirected, 1);
@@ -303,12 +293,7 @@ async fn disabled_agent_passes_everything_through_untouched() {
     )
     .await;
     assert_eq!(who, "no context");
-    let res = client()
-        .post(format!("{base}/invite"))
-        .header("x-user", "mallory@example.com")
-        .send()
-        .await
-        .unwrap();
+    let res = invite(&base, "mallory@example.com").await;
     assert_eq!(res.status(), 200);
 }
 
