@@ -5,7 +5,7 @@
 //! summary, properties, client IP, user and IP metadata. Events are redacted as they are built
 //! ([`redact`]), on the request path, so no sink ever sees a secret. They then go to the agent's
 //! [`EventSink`] (a user hook; by default debug log lines) and, when a file, webhook or Slack is
-//! configured, to the background pipeline ([`pipeline`]). Nothing here blocks the request.
+//! configured, to the background pipeline (`pipeline`). Nothing here blocks the request.
 
 mod build;
 pub mod names;
