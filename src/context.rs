@@ -158,8 +158,8 @@ pub(crate) struct ContextInner {
     pub(crate) headers: EventHeaders,
     /// A response decided during the handler (by `identify`), replacing the handler's.
     pub(crate) pending: Mutex<Option<PendingResponse>>,
-    /// The parameters of a form or JSON body the layer read, set once before the handler.
-    pub(crate) body: std::sync::OnceLock<Arc<BodyParams>>,
+    /// The form or JSON body the layer read, set once before the handler.
+    pub(crate) body: std::sync::OnceLock<crate::layer::ReadBody>,
 }
 
 /// The parameters of a request body the layer read.

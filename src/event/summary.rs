@@ -14,7 +14,8 @@ use http::{HeaderValue, Method, Uri};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::redact::{Redactor, MAX_STRING, REDACTED};
-use crate::context::{BodyParams, EventHeaders, Rid};
+use crate::context::{EventHeaders, Rid};
+use crate::layer::ReadBody;
 
 /// At most this many query parameters are reported.
 pub(crate) const MAX_QUERY_PARAMS: usize = 64;
@@ -49,7 +50,7 @@ pub struct RequestSummary {
     uri: Uri,
     headers: EventHeaders,
     peer: Option<SocketAddr>,
-    body: Option<Arc<BodyParams>>,
+    body: Option<ReadBody>,
     redactor: Arc<Redactor>,
 }
 
@@ -66,7 +67,7 @@ impl RequestSummary {
         uri: &Uri,
         headers: &EventHeaders,
         peer: Option<SocketAddr>,
-        body: Option<Arc<BodyParams>>,
+        body: Option<ReadBody>,
         redactor: Arc<Redactor>,
     ) -> Self {
         RequestSummary {
@@ -161,12 +162,13 @@ impl Serialize for Params<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let empty = serde_json::Map::new();
-        let mut form = r.body.as_ref().map(|b| b.form.clone()).unwrap_or_default();
+        let params = r.body.as_ref().map(ReadBody::params).unwrap_or_default();
+        let mut form = params.form;
         r.redactor.map(&mut form);
         let mut map = s.serialize_map(Some(4))?;
         map.serialize_entry("query", &r.query_json())?;
         map.serialize_entry("form", &form)?;
-        match r.body.as_ref().and_then(|b| b.json.clone()) {
+        match params.json {
             Some(mut json) => {
                 r.redactor.value(None, &mut json);
                 map.serialize_entry("json", &json)?;

@@ -1,11 +1,14 @@
 //! Which request bodies the layer reads (forms and JSON, up to `SQREEN_MAX_BODY_BYTES`), and
-//! what it keeps of them: the parameters, parsed and bounded, for events (and the WAF).
+//! what it keeps of them: the bytes read (shared with the body handed on, no copy), parsed into
+//! bounded parameters only when an event is serialized, off the request path.
 
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::context::{BodyParams, RequestContext};
+use bytes::Bytes;
+
+use crate::context::BodyParams;
 
 /// At most this many form parameters are kept.
 const MAX_FORM_PARAMS: usize = 256;
@@ -32,47 +35,60 @@ impl BodyKind {
     }
 }
 
-/// Parses what was read of the body (`complete`: all of it) into the context's parameters.
-/// A truncated JSON body cannot be parsed and is skipped; a truncated form keeps the parameters
-/// read whole. Never fails: unparseable bodies leave the parameters empty.
-pub(crate) fn record(ctx: &RequestContext, kind: BodyKind, bytes: &[u8], complete: bool) {
-    let params = match kind {
-        BodyKind::Json if complete => match serde_json::from_slice::<Value>(bytes) {
-            Ok(json) => BodyParams {
-                json: Some(json),
+/// The part of a request body the layer read.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ReadBody {
+    pub(crate) kind: BodyKind,
+    /// The bytes read (a shared view of what the inner service receives).
+    pub(crate) bytes: Bytes,
+    /// True when this is the whole body.
+    pub(crate) complete: bool,
+}
+
+impl ReadBody {
+    /// The body's parameters. A truncated JSON body cannot be parsed and gives none; a
+    /// truncated form keeps the parameters read whole. Never fails: an unparseable body gives
+    /// no parameters.
+    pub(crate) fn params(&self) -> BodyParams {
+        match self.kind {
+            BodyKind::Json if self.complete => BodyParams {
+                json: serde_json::from_slice::<Value>(&self.bytes).ok(),
                 ..BodyParams::default()
             },
-            Err(_) => return,
-        },
-        BodyKind::Json => return,
-        BodyKind::Form => {
-            let bytes = if complete {
-                bytes
-            } else {
-                // drop the last, possibly cut, parameter
-                &bytes[..bytes.iter().rposition(|b| *b == b'&').unwrap_or(0)]
-            };
-            let mut form = Map::new();
-            for (key, value) in form_urlencoded::parse(bytes).take(MAX_FORM_PARAMS) {
-                let value = Value::String(value.into_owned());
-                match form.get_mut(key.as_ref()) {
-                    Some(Value::Array(items)) => items.push(value),
-                    Some(first) => {
-                        let first = first.take();
-                        form.insert(key.into_owned(), Value::Array(vec![first, value]));
-                    }
-                    None => {
-                        form.insert(key.into_owned(), value);
-                    }
+            BodyKind::Json => BodyParams::default(),
+            BodyKind::Form => {
+                let bytes: &[u8] = if self.complete {
+                    &self.bytes
+                } else {
+                    // drop the last, possibly cut, parameter
+                    &self.bytes[..self.bytes.iter().rposition(|b| *b == b'&').unwrap_or(0)]
+                };
+                BodyParams {
+                    form: form_params(bytes),
+                    ..BodyParams::default()
                 }
             }
-            BodyParams {
-                form,
-                ..BodyParams::default()
+        }
+    }
+}
+
+/// Form parameters as a JSON object (a repeated name gives an array), at most 256.
+fn form_params(bytes: &[u8]) -> Map<String, Value> {
+    let mut form = Map::new();
+    for (key, value) in form_urlencoded::parse(bytes).take(MAX_FORM_PARAMS) {
+        let value = Value::String(value.into_owned());
+        match form.get_mut(key.as_ref()) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(first) => {
+                let first = first.take();
+                form.insert(key.into_owned(), Value::Array(vec![first, value]));
+            }
+            None => {
+                form.insert(key.into_owned(), value);
             }
         }
-    };
-    let _ = ctx.inner().body.set(std::sync::Arc::new(params));
+    }
+    form
 }
 
 #[cfg(test)]
@@ -99,5 +115,25 @@ mod tests {
         assert_eq!(kind("multipart/form-data; boundary=x"), None);
         assert_eq!(kind("text/plain"), None);
         assert_eq!(BodyKind::of(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn params_of_whole_and_cut_bodies() {
+        let read = |kind, text: &'static str, complete| ReadBody {
+            kind,
+            bytes: Bytes::from_static(text.as_bytes()),
+            complete,
+        };
+        let form = read(BodyKind::Form, "a=1&b=2&a=3&c=cu", false).params();
+        assert_eq!(form.form["a"], serde_json::json!(["1", "3"]));
+        assert_eq!(form.form["b"], "2");
+        assert!(!form.form.contains_key("c"), "the cut parameter is dropped");
+        let json = read(BodyKind::Json, r#"{"q": 1}"#, true).params();
+        assert_eq!(json.json, Some(serde_json::json!({"q": 1})));
+        assert_eq!(
+            read(BodyKind::Json, r#"{"q": 1"#, false).params(),
+            BodyParams::default()
+        );
+        assert_eq!(read(BodyKind::Json, "not json", true).params().json, None);
     }
 }

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 use tower_service::Service;
 
-use super::body_params::BodyKind;
+use super::body_params::{BodyKind, ReadBody};
 use super::service::full;
 use super::{SqreenBody, SqreenRequestBody};
 use crate::agent::{guard, FailureKind};
@@ -130,17 +130,11 @@ where
                     let ctx = reading.ctx.clone();
                     let (parts, body) = reading.request.into_parts();
                     let prefix = reading.buf.freeze();
-                    let complete = outcome.is_complete();
-                    if complete || prefix.len() >= reading.limit {
-                        let agent = &ctx.inner().agent;
-                        if guard(|| {
-                            super::body_params::record(&ctx, reading.kind, &prefix, complete)
-                        })
-                        .is_none()
-                        {
-                            agent.failures.record(FailureKind::Inspect, false);
-                        }
-                    }
+                    let _ = ctx.inner().body.set(ReadBody {
+                        kind: reading.kind,
+                        bytes: prefix.clone(),
+                        complete: outcome.is_complete(),
+                    });
                     let (rest, error) = match outcome {
                         ReadOutcome::Ended => (None, None),
                         ReadOutcome::Limit => (Some(body), None),

@@ -30,4 +30,6 @@ pub use body::SqreenBody;
 pub use future::ResponseFuture;
 pub use layer::SqreenLayer;
 pub use request_body::SqreenRequestBody;
+
+pub(crate) use body_params::ReadBody;
 pub use service::SqreenService;
