@@ -45,10 +45,11 @@ pub mod notify;
 pub mod playbook;
 pub mod rules;
 mod sdk;
+pub mod waf;
 
 pub use action::Actor;
 pub use agent::global::{global, init, init_from_env, layer};
-pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver};
+pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver, WafStats};
 pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{
     Config, LogLevel, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX,

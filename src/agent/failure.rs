@@ -15,10 +15,17 @@ pub(crate) enum FailureKind {
     Respond,
     /// An SDK call from a handler (`identify`).
     Sdk,
+    /// The in-app WAF's inspection of a request.
+    Waf,
 }
 
 impl FailureKind {
-    const ALL: [FailureKind; 3] = [FailureKind::Inspect, FailureKind::Respond, FailureKind::Sdk];
+    const ALL: [FailureKind; 4] = [
+        FailureKind::Inspect,
+        FailureKind::Respond,
+        FailureKind::Sdk,
+        FailureKind::Waf,
+    ];
 
     fn index(self) -> usize {
         self as usize
@@ -29,6 +36,7 @@ impl FailureKind {
             FailureKind::Inspect => "checking a request",
             FailureKind::Respond => "applying a security response",
             FailureKind::Sdk => "an SDK call",
+            FailureKind::Waf => "the WAF's inspection of a request",
         }
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod global;
 mod inspect;
 mod stats;
 mod track;
+mod waf;
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -26,8 +27,9 @@ pub use builder::{AgentBuilder, RequestHead, UserResolver};
 pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
-pub use stats::Stats;
+pub use stats::{Stats, WafStats};
 pub(crate) use track::{Subject, UserRef};
+pub(crate) use waf::WafStep;
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
 use crate::clock::{Clock, Millis};

@@ -29,12 +29,40 @@ pub struct Stats {
     pub windows: u64,
     /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS`.
     pub actors_evicted: u64,
+    /// The in-app WAF's counters.
+    pub waf: WafStats,
     /// The event pipeline's counters (all zero when no file, webhook or Slack is configured).
     pub events: crate::event::PipelineStats,
 }
 
+/// What the in-app WAF did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WafStats {
+    /// Matches of SQL injection rules (requests; at most one per category per request).
+    pub sqli: u64,
+    /// Matches of XSS rules.
+    pub xss: u64,
+    /// Matches of path traversal and file inclusion rules.
+    pub lfi: u64,
+    /// Matches of command injection rules.
+    pub rce: u64,
+    /// Matches of SSRF rules.
+    pub ssrf: u64,
+    /// Known scanners (user agent, or probe path answered 404).
+    pub scanner: u64,
+    /// Requests answered 403 by the WAF in block mode.
+    pub blocked: u64,
+    /// Requests whose inspection stopped because the time budget was spent (they went through).
+    pub budget_overruns: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    /// WAF matches by [`crate::waf::AttackCategory`] (in declaration order).
+    pub(crate) waf_hits: [AtomicU64; 6],
+    pub(crate) waf_blocked: AtomicU64,
+    pub(crate) waf_overruns: AtomicU64,
     pub(crate) blocked_ip: AtomicU64,
     pub(crate) blocked_user: AtomicU64,
     pub(crate) redirected: AtomicU64,
@@ -67,6 +95,16 @@ impl Counters {
             playbooks_fired: get(&self.playbooks_fired),
             windows,
             actors_evicted,
+            waf: WafStats {
+                sqli: get(&self.waf_hits[0]),
+                xss: get(&self.waf_hits[1]),
+                lfi: get(&self.waf_hits[2]),
+                rce: get(&self.waf_hits[3]),
+                ssrf: get(&self.waf_hits[4]),
+                scanner: get(&self.waf_hits[5]),
+                blocked: get(&self.waf_blocked),
+                budget_overruns: get(&self.waf_overruns),
+            },
             events: Default::default(),
         }
     }

@@ -9,6 +9,18 @@ pub const LOGIN_SUCCESS: &str = "app.sqreen.auth.login_success";
 pub const LOGIN_FAILURE: &str = "app.sqreen.auth.login_failure";
 /// A signup (`signup_track(..)`).
 pub const SIGNUP: &str = "app.sqreen.auth.signup";
+/// A SQL injection recognised by the WAF.
+pub const ATTACK_SQLI: &str = "app.sqreen.attack.sqli";
+/// Cross-site scripting recognised by the WAF.
+pub const ATTACK_XSS: &str = "app.sqreen.attack.xss";
+/// Path traversal or file inclusion recognised by the WAF.
+pub const ATTACK_LFI: &str = "app.sqreen.attack.lfi";
+/// Command injection or code execution recognised by the WAF.
+pub const ATTACK_RCE: &str = "app.sqreen.attack.rce";
+/// Server-side request forgery recognised by the WAF.
+pub const ATTACK_SSRF: &str = "app.sqreen.attack.ssrf";
+/// A request answered 404 (`app.sqreen.http.not_found`).
+pub const HTTP_NOT_FOUND: &str = "app.sqreen.http.not_found";
 /// A known scanner's path or user agent.
 pub const HTTP_SCANNER: &str = "app.sqreen.http.scanner";
 /// A playbook fired.

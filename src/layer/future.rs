@@ -56,6 +56,8 @@ pub(crate) struct Reading<S, B: Body> {
     pub(crate) limit: usize,
     pub(crate) buf: BytesMut,
     pub(crate) trailers: Option<HeaderMap>,
+    /// The WAF's time spent on the head, when the body is to be inspected too.
+    pub(crate) waf: Option<std::time::Duration>,
 }
 
 impl<S, B> ResponseFuture<S, B>
@@ -117,7 +119,13 @@ where
                 }
                 StateProj::Scoped { fut, ctx } => {
                     let response = ready!(fut.poll(cx))?;
-                    return Poll::Ready(Ok(apply_pending(ctx, response)));
+                    let status = response.status();
+                    let response = apply_pending(ctx, response);
+                    let agent = &ctx.inner().agent;
+                    if guard(|| agent.after_response(ctx, status)).is_none() {
+                        agent.failures.record(FailureKind::Waf, false);
+                    }
+                    return Poll::Ready(Ok(response));
                 }
                 StateProj::Reading { read } => {
                     let Some(reading) = read.as_mut() else {
@@ -130,11 +138,20 @@ where
                     let ctx = reading.ctx.clone();
                     let (parts, body) = reading.request.into_parts();
                     let prefix = reading.buf.freeze();
-                    let _ = ctx.inner().body.set(ReadBody {
+                    let read_body = ReadBody {
                         kind: reading.kind,
                         bytes: prefix.clone(),
                         complete: outcome.is_complete(),
-                    });
+                    };
+                    if let Some(spent) = reading.waf {
+                        if let Some(response) = waf_body(&ctx, &read_body, spent) {
+                            self.as_mut().project().state.set(State::Ready {
+                                response: Some(response),
+                            });
+                            continue;
+                        }
+                    }
+                    let _ = ctx.inner().body.set(read_body);
                     let (rest, error) = match outcome {
                         ReadOutcome::Ended => (None, None),
                         ReadOutcome::Limit => (Some(body), None),
@@ -193,6 +210,25 @@ where
                     }
                 },
             }
+        }
+    }
+}
+
+/// Runs the WAF on a body just read; `Some` is the response to answer with instead of calling
+/// the handler (a block, a playbook's action, or a 503 when failing closed after an internal
+/// failure).
+fn waf_body(
+    ctx: &RequestContext,
+    body: &ReadBody,
+    spent: std::time::Duration,
+) -> Option<Response<Bytes>> {
+    let agent = &ctx.inner().agent;
+    match guard(|| agent.waf_body(ctx, body, spent)) {
+        Some(response) => response,
+        None => {
+            let closed = agent.config.fail_closed;
+            agent.failures.record(FailureKind::Waf, closed);
+            closed.then(|| agent.renderer.unavailable(ctx.rid()))
         }
     }
 }

@@ -31,5 +31,5 @@ pub use future::ResponseFuture;
 pub use layer::SqreenLayer;
 pub use request_body::SqreenRequestBody;
 
-pub(crate) use body_params::ReadBody;
+pub(crate) use body_params::{BodyKind, ReadBody};
 pub use service::SqreenService;

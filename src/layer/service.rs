@@ -9,7 +9,7 @@ use tower_service::Service;
 use super::body_params::BodyKind;
 use super::future::Reading;
 use super::{ResponseFuture, SqreenBody, SqreenRequestBody};
-use crate::agent::{guard, Agent, FailureKind, Inspection};
+use crate::agent::{guard, Agent, FailureKind, Inspection, WafStep};
 use crate::context::{RequestContext, Rid};
 
 /// The service made by [`super::SqreenLayer`]. Cheap to clone: the agent is shared.
@@ -55,6 +55,19 @@ where
         let inner = &agent.inner;
         match guard(|| inner.inspect(&mut req)) {
             Some(Inspection::Forward(ctx)) => {
+                let waf = match guard(|| inner.waf_head(&ctx, &req)) {
+                    Some(WafStep::Respond(response)) => return ResponseFuture::ready(response),
+                    Some(WafStep::Continue { spent }) => Some(spent),
+                    Some(WafStep::Skip) => None,
+                    None => {
+                        let closed = inner.config.fail_closed;
+                        inner.failures.record(FailureKind::Waf, closed);
+                        if closed {
+                            return ResponseFuture::ready(inner.renderer.unavailable(ctx.rid()));
+                        }
+                        None
+                    }
+                };
                 let limit = inner.config.max_body_bytes;
                 match BodyKind::of(req.headers()) {
                     Some(kind) if limit > 0 && !req.body().is_end_stream() => {
@@ -69,6 +82,7 @@ where
                             limit,
                             buf: BytesMut::new(),
                             trailers: None,
+                            waf,
                         })
                     }
                     _ => ResponseFuture::scoped(&mut self.inner, req, ctx),

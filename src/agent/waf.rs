@@ -1,0 +1,218 @@
+//! Running the in-app WAF for the layer: the request head before the body is read, the body
+//! once read, and the 404 check after the response. Hits become built-in events (counted by
+//! playbooks like any other); in block mode the first hit answers 403 before the handler.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use serde_json::{Map, Value};
+
+use super::{stats::Counters, AgentInner, Subject, UserRef};
+use crate::action::ActionKind;
+use crate::context::{PendingResponse, RequestContext};
+use crate::event::{names, redact::REDACTED};
+use crate::layer::ReadBody;
+use crate::rules::WafMode;
+use crate::waf::{inputs, AttackCategory, Finding, Hit, Scan, Stop, MAX_FRAGMENT};
+
+/// What the layer does after the WAF looked at a request's head.
+pub(crate) enum WafStep {
+    /// Go on; inspect the body (if one is read) with what is left of the budget.
+    Continue { spent: Duration },
+    /// Go on without inspecting the body (WAF off, pass-listed client, budget spent).
+    Skip,
+    /// Answer now.
+    Respond(Response<Bytes>),
+}
+
+impl AgentInner {
+    /// The WAF mode in force: the rules document's, else the environment's.
+    pub(crate) fn current_waf_mode(&self) -> WafMode {
+        self.rules.load().waf.mode.unwrap_or(self.config.waf_mode)
+    }
+
+    /// Inspects the path, query, headers and cookies.
+    pub(crate) fn waf_head<B>(&self, ctx: &RequestContext, req: &Request<B>) -> WafStep {
+        let rules = self.rules.load();
+        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        if mode == WafMode::Off || ctx.is_passlisted() {
+            return WafStep::Skip;
+        }
+        let mut scan = Scan::new(
+            &rules.waf.disabled_rules,
+            mode == WafMode::Block,
+            self.config.waf_budget,
+            Duration::ZERO,
+        );
+        let stop = inputs::scan_head(&mut scan, req.uri(), req.headers()).err();
+        match self.waf_report(ctx, &scan, mode) {
+            Some(response) => WafStep::Respond(response),
+            None if stop == Some(Stop::Budget) => WafStep::Skip,
+            None => WafStep::Continue {
+                spent: scan.spent(),
+            },
+        }
+    }
+
+    /// Inspects a body the layer read, with what is left of the budget; `Some` answers now.
+    pub(crate) fn waf_body(
+        &self,
+        ctx: &RequestContext,
+        body: &ReadBody,
+        spent: Duration,
+    ) -> Option<Response<Bytes>> {
+        let rules = self.rules.load();
+        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        if mode == WafMode::Off {
+            return None;
+        }
+        let mut scan = Scan::new(
+            &rules.waf.disabled_rules,
+            mode == WafMode::Block,
+            self.config.waf_budget,
+            spent,
+        );
+        let _ = inputs::scan_body(&mut scan, body);
+        self.waf_report(ctx, &scan, mode)
+    }
+
+    /// Counts and records a scan's hits; the response to answer with, if any: the block page in
+    /// block mode, or the action a playbook fired on this request's actor.
+    fn waf_report(
+        &self,
+        ctx: &RequestContext,
+        scan: &Scan<'_>,
+        mode: WafMode,
+    ) -> Option<Response<Bytes>> {
+        if scan.overrun {
+            Counters::bump(&self.counters.waf_overruns);
+            tracing::debug!(
+                target: "sqreen::waf",
+                rid = %ctx.rid(),
+                budget_us = self.config.waf_budget.as_micros() as u64,
+                "WAF time budget spent; the rest of the request is not inspected"
+            );
+        }
+        if scan.hits.is_empty() {
+            return None;
+        }
+        let block = mode == WafMode::Block;
+        for hit in &scan.hits {
+            self.record_hit(ctx, hit, block);
+        }
+        let inner = ctx.inner();
+        if block {
+            Counters::bump(&self.counters.waf_blocked);
+            inner.pending.lock().take();
+            return Some(self.renderer.render(
+                &ActionKind::Block,
+                inner.rid,
+                inner.accept.as_ref(),
+            ));
+        }
+        // monitor mode: a playbook fired on this request's actor answers before the handler
+        let pending = inner.pending.lock().take()?;
+        Some(match pending {
+            PendingResponse::Action(kind) => {
+                self.renderer
+                    .render(&kind, inner.rid, inner.accept.as_ref())
+            }
+            PendingResponse::Unavailable => self.renderer.unavailable(inner.rid),
+        })
+    }
+
+    /// Records one hit as its built-in event (counted by playbooks like any other event).
+    fn record_hit(&self, ctx: &RequestContext, hit: &Hit, blocked: bool) {
+        self.counters.waf_hits[hit.category as usize].fetch_add(1, Ordering::Relaxed);
+        let mut properties = Map::new();
+        properties.insert("rule".into(), hit.rule.into());
+        properties.insert("category".into(), hit.category.as_str().into());
+        properties.insert("input".into(), hit.input.clone().into());
+        properties.insert("fragment".into(), self.shown_fragment(hit).into());
+        properties.insert("blocked".into(), Value::Bool(blocked));
+        let user = ctx.user_shared();
+        self.record_event(
+            hit.category.event_name(),
+            properties,
+            Subject {
+                ctx: Some(ctx),
+                ip: ctx.client_ip(),
+                user: user.as_deref().map(UserRef::Keys),
+            },
+        );
+    }
+
+    /// The fragment as events show it: redacted when the input's key or the fragment itself is
+    /// sensitive (a password field, a card number).
+    fn shown_fragment(&self, hit: &Hit) -> String {
+        let key = input_key(&hit.input);
+        if self.redactor.is_sensitive(Some(key), &hit.fragment) {
+            REDACTED.to_owned()
+        } else {
+            hit.fragment.clone()
+        }
+    }
+
+    /// After the handler: a 404 records `app.sqreen.http.not_found`, and a 404 on a known probe
+    /// path records `app.sqreen.http.scanner` (unless the WAF is off).
+    pub(crate) fn after_response(&self, ctx: &RequestContext, status: StatusCode) {
+        if status != StatusCode::NOT_FOUND || ctx.is_passlisted() {
+            return;
+        }
+        let user = ctx.user_shared();
+        let subject = || Subject {
+            ctx: Some(ctx),
+            ip: ctx.client_ip(),
+            user: user.as_deref().map(UserRef::Keys),
+        };
+        self.record_event(names::HTTP_NOT_FOUND, Map::new(), subject());
+        if self.current_waf_mode() == WafMode::Off {
+            return;
+        }
+        let path = inputs::decode(ctx.path().as_bytes(), false);
+        let Some(Finding { rule, span }) = crate::waf::scanner::detect_probe_path(&path) else {
+            return;
+        };
+        if self
+            .rules
+            .load()
+            .waf
+            .disabled_rules
+            .iter()
+            .any(|r| r == rule)
+        {
+            return;
+        }
+        let hit = Hit {
+            category: AttackCategory::Scanner,
+            rule,
+            input: "path".to_owned(),
+            fragment: path
+                .get(span)
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_FRAGMENT)
+                .collect(),
+        };
+        self.record_hit(ctx, &hit, false);
+    }
+}
+
+/// The last key of an input name: `body.user.password` → `password`, `query.q` → `q`.
+fn input_key(input: &str) -> &str {
+    let last = input.rsplit('.').next().unwrap_or(input);
+    last.split('[').next().unwrap_or(last)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn input_keys() {
+        assert_eq!(super::input_key("body.user.password"), "password");
+        assert_eq!(super::input_key("body.items[3]"), "items");
+        assert_eq!(super::input_key("query.q"), "q");
+        assert_eq!(super::input_key("path"), "path");
+    }
+}

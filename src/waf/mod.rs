@@ -1,0 +1,385 @@
+//! The in-app WAF (DESIGN section 7): recognises attacks in request inputs and reports them as
+//! built-in events (`app.sqreen.attack.<category>`, `app.sqreen.http.scanner`) that playbooks
+//! count like any other; in `block` mode a match is answered 403 before the handler runs.
+//!
+//! Shape:
+//! - [`inputs`] walks what a request carries — the path, every query parameter (name and value),
+//!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
+//!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
+//!   `+` as a space in forms and queries). JSON is walked to every key and string value; below
+//!   [`inputs::MAX_JSON_DEPTH`] levels, or when a body does not parse, the raw body is inspected
+//!   as one value, so nothing hides below the bound.
+//! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
+//!   [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
+//!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
+//!   fragment's byte range. Each module's docs say why it is shaped as it is.
+//! - [`Scan`] runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
+//!   the clock is read every few inputs and between 8 KiB chunks of a long value, so the budget
+//!   holds for any input size; past it the request goes through and the overrun is counted.
+//!   Every detector is linear in its input (no backtracking regex, bounded passes).
+//!
+//! Which detectors run where: all of them on query and body parameters (names and values); all
+//! but SSRF on the path, cookies and headers (a `Referer` or `Origin` naming `localhost` is
+//! ordinary); the scanner user-agent list on `User-Agent`; the scanner probe-path list on the
+//! path, after the response, and only when it is a 404.
+
+use std::fmt;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+pub(crate) mod inputs;
+pub mod lfi;
+pub mod rce;
+pub mod scanner;
+pub mod sqli;
+pub mod ssrf;
+pub mod xss;
+
+/// What a detector reports: the rule that matched and where, in the value it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule id (stable; usable in the rules document's `waf.disabled_rules`).
+    pub rule: &'static str,
+    /// Byte range of the matched fragment in the value (on char boundaries).
+    pub span: Range<usize>,
+}
+
+/// The attack families the WAF reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttackCategory {
+    /// SQL injection.
+    Sqli,
+    /// Cross-site scripting.
+    Xss,
+    /// Path traversal, local and remote file inclusion.
+    Lfi,
+    /// Command injection and code execution (shell, PowerShell, Shellshock, Log4Shell).
+    Rce,
+    /// Server-side request forgery.
+    Ssrf,
+    /// A known security scanner (user agent, or probe path answered 404).
+    Scanner,
+}
+
+impl AttackCategory {
+    /// Every category, in the order detectors run.
+    pub const ALL: [AttackCategory; 6] = [
+        AttackCategory::Sqli,
+        AttackCategory::Xss,
+        AttackCategory::Rce,
+        AttackCategory::Lfi,
+        AttackCategory::Ssrf,
+        AttackCategory::Scanner,
+    ];
+
+    /// Lowercase name: `sqli`, `xss`, `lfi`, `rce`, `ssrf`, `scanner`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttackCategory::Sqli => "sqli",
+            AttackCategory::Xss => "xss",
+            AttackCategory::Lfi => "lfi",
+            AttackCategory::Rce => "rce",
+            AttackCategory::Ssrf => "ssrf",
+            AttackCategory::Scanner => "scanner",
+        }
+    }
+
+    /// The built-in event a match records.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            AttackCategory::Sqli => crate::event::names::ATTACK_SQLI,
+            AttackCategory::Xss => crate::event::names::ATTACK_XSS,
+            AttackCategory::Lfi => crate::event::names::ATTACK_LFI,
+            AttackCategory::Rce => crate::event::names::ATTACK_RCE,
+            AttackCategory::Ssrf => crate::event::names::ATTACK_SSRF,
+            AttackCategory::Scanner => crate::event::names::HTTP_SCANNER,
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The rule ids of this category.
+    pub fn rules(self) -> &'static [&'static str] {
+        match self {
+            AttackCategory::Sqli => sqli::RULES,
+            AttackCategory::Xss => xss::RULES,
+            AttackCategory::Lfi => lfi::RULES,
+            AttackCategory::Rce => rce::RULES,
+            AttackCategory::Ssrf => ssrf::RULES,
+            AttackCategory::Scanner => scanner::RULES,
+        }
+    }
+}
+
+impl fmt::Display for AttackCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// True when `rule` is the id of one of the WAF's rules.
+pub fn is_rule(rule: &str) -> bool {
+    AttackCategory::ALL
+        .iter()
+        .any(|c| c.rules().contains(&rule))
+}
+
+/// Runs one value detector on a decoded value (the scanner category looks at it as a user
+/// agent). For tests, benchmarks and tools: the layer runs them through its own scan.
+pub fn detect(category: AttackCategory, value: &str) -> Option<Finding> {
+    match category {
+        AttackCategory::Sqli => sqli::detect(value),
+        AttackCategory::Xss => xss::detect(value),
+        AttackCategory::Lfi => lfi::detect(value),
+        AttackCategory::Rce => rce::detect(value),
+        AttackCategory::Ssrf => ssrf::detect(value),
+        AttackCategory::Scanner => scanner::detect_user_agent(value),
+    }
+}
+
+/// Where a value came from; decides which detectors run on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Path,
+    Query,
+    Header,
+    Cookie,
+    Body,
+}
+
+impl Source {
+    /// The categories whose detectors run on values from here.
+    fn categories(self) -> &'static [AttackCategory] {
+        use AttackCategory::*;
+        match self {
+            Source::Query | Source::Body => &[Sqli, Xss, Rce, Lfi, Ssrf],
+            Source::Path | Source::Header | Source::Cookie => &[Sqli, Xss, Rce, Lfi],
+        }
+    }
+}
+
+/// One match, as reported in events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) category: AttackCategory,
+    pub(crate) rule: &'static str,
+    /// The input's name: `path`, `query.q`, `header.user-agent`, `cookie.session`,
+    /// `body.user.name`, `body` (a raw body).
+    pub(crate) input: String,
+    /// The matched fragment, cut to [`MAX_FRAGMENT`] characters (not yet redacted).
+    pub(crate) fragment: String,
+}
+
+/// Longest fragment kept in a hit, in characters.
+pub(crate) const MAX_FRAGMENT: usize = 64;
+/// Values longer than this are scanned in chunks of this size (overlapping by [`OVERLAP`]),
+/// with the clock read between chunks.
+const CHUNK: usize = 8 * 1024;
+const OVERLAP: usize = 256;
+/// The clock is read after this many values, or this many bytes, since the last reading.
+const CHECK_EVERY_VALUES: u32 = 16;
+const CHECK_EVERY_BYTES: usize = 4 * 1024;
+
+/// A scan of one request's inputs: the hits so far, the budget, what to skip.
+pub(crate) struct Scan<'r> {
+    disabled: &'r [String],
+    stop_at_first: bool,
+    budget: Duration,
+    started: Instant,
+    spent_before: Duration,
+    values_since_check: u32,
+    bytes_since_check: usize,
+    found: u8,
+    pub(crate) hits: Vec<Hit>,
+    pub(crate) overrun: bool,
+}
+
+/// Why a scan stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A hit, and the scan was told to stop at the first one (block mode).
+    Hit,
+    /// The budget is spent.
+    Budget,
+}
+
+impl<'r> Scan<'r> {
+    /// A scan that may still spend `budget - spent_before`.
+    pub(crate) fn new(
+        disabled: &'r [String],
+        stop_at_first: bool,
+        budget: Duration,
+        spent_before: Duration,
+    ) -> Self {
+        Scan {
+            disabled,
+            stop_at_first,
+            budget,
+            started: Instant::now(),
+            spent_before,
+            values_since_check: 0,
+            bytes_since_check: 0,
+            found: 0,
+            hits: Vec::new(),
+            overrun: spent_before >= budget,
+        }
+    }
+
+    /// Time spent by this request's scans so far.
+    pub(crate) fn spent(&self) -> Duration {
+        self.spent_before + self.started.elapsed()
+    }
+
+    fn check_budget(&mut self) -> Result<(), Stop> {
+        self.values_since_check = 0;
+        self.bytes_since_check = 0;
+        if self.spent() >= self.budget {
+            self.overrun = true;
+            return Err(Stop::Budget);
+        }
+        Ok(())
+    }
+
+    /// Counts a value toward the next clock reading; reads it when due.
+    fn tick(&mut self, bytes: usize) -> Result<(), Stop> {
+        if self.overrun {
+            return Err(Stop::Budget);
+        }
+        self.values_since_check += 1;
+        self.bytes_since_check += bytes;
+        if self.values_since_check >= CHECK_EVERY_VALUES
+            || self.bytes_since_check >= CHECK_EVERY_BYTES
+        {
+            self.check_budget()?;
+        }
+        Ok(())
+    }
+
+    fn disabled(&self, rule: &str) -> bool {
+        !self.disabled.is_empty() && self.disabled.iter().any(|r| r == rule)
+    }
+
+    /// Records a finding of `category` in `value` (named by `name`).
+    fn record(
+        &mut self,
+        category: AttackCategory,
+        finding: Finding,
+        value: &str,
+        offset: usize,
+        name: &dyn fmt::Display,
+    ) -> Result<(), Stop> {
+        self.found |= category.bit();
+        let start = offset + finding.span.start;
+        let end = offset + finding.span.end;
+        self.hits.push(Hit {
+            category,
+            rule: finding.rule,
+            input: name.to_string(),
+            fragment: fragment(value, start..end),
+        });
+        if self.stop_at_first {
+            Err(Stop::Hit)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs the detectors `source` calls for on one decoded value.
+    pub(crate) fn value(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        value: &str,
+    ) -> Result<(), Stop> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        self.tick(value.len())?;
+        if value.len() <= CHUNK {
+            return self.detect_all(source, name, value, value, 0);
+        }
+        let mut start = 0;
+        while start < value.len() {
+            let mut end = (start + CHUNK).min(value.len());
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.detect_all(source, name, value, &value[start..end], start)?;
+            if end == value.len() {
+                break;
+            }
+            self.check_budget()?;
+            let mut next = end.saturating_sub(OVERLAP).max(start + 1);
+            while !value.is_char_boundary(next) {
+                next += 1;
+            }
+            start = next;
+        }
+        Ok(())
+    }
+
+    fn detect_all(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        whole: &str,
+        part: &str,
+        offset: usize,
+    ) -> Result<(), Stop> {
+        for &category in source.categories() {
+            if self.found & category.bit() != 0 {
+                continue;
+            }
+            if let Some(finding) = detect(category, part) {
+                if !self.disabled(finding.rule) {
+                    self.record(category, finding, whole, offset, name)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks at a `User-Agent` value with the scanner list.
+    pub(crate) fn user_agent(&mut self, value: &str) -> Result<(), Stop> {
+        if self.found & AttackCategory::Scanner.bit() != 0 {
+            return Ok(());
+        }
+        match scanner::detect_user_agent(value) {
+            Some(finding) if !self.disabled(finding.rule) => self.record(
+                AttackCategory::Scanner,
+                finding,
+                value,
+                0,
+                &"header.user-agent",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The matched part of `value`, cut to [`MAX_FRAGMENT`] characters.
+fn fragment(value: &str, span: Range<usize>) -> String {
+    let start = span.start.min(value.len());
+    let end = span.end.clamp(start, value.len());
+    let text = value
+        .get(start..end)
+        .unwrap_or_else(|| &value[floor_boundary(value, start)..floor_boundary(value, end)]);
+    let mut out: String = text.chars().take(MAX_FRAGMENT).collect();
+    if text.chars().nth(MAX_FRAGMENT).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;
