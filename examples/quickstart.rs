@@ -198,7 +198,10 @@ fn print_help(addr: SocketAddr) {
          curl -i -X POST -H 'X-User: mallory@example.com' http://{addr}/invite   # 403: deny-listed user\n  \
          curl -i -X POST -H 'X-User: alice@example.com' http://{addr}/invite     # 200, 200, then 403: invite flood\n  \
          for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{{http_code}} ' -H 'X-Forwarded-For: 192.0.2.10' -d 'user=bob&password=x' http://{addr}/login; done   # 401 x4, then 303 to /blocked\n  \
-         curl -i 'http://{addr}/search?q=hello'",
+         curl -i 'http://{addr}/search?q=hello'                            # 200\n  \
+         curl -i \"http://{addr}/search?q=1'%20OR%20'1'='1\"                 # 403: SQL injection (WAF in block mode)\n  \
+         curl -i \"http://{addr}/search?q=O'Brien\"                           # 200: a name, not an attack\n  \
+         curl -i -H 'Content-Type: application/json' -d '{{\"comment\":\"<script>alert(1)</script>\"}}' http://{addr}/api/echo   # 403: XSS in a JSON body",
         std::env::var("SQREEN_RULES_PATH").unwrap_or_else(|_| RULES.to_owned())
     );
 }

@@ -84,6 +84,20 @@ async fn quickstart_serves_the_readme_examples_and_stops_cleanly() {
     assert_eq!(res.status(), 200);
     let res = get("/search?q=%3Cb%3E", &[]).await.unwrap();
     assert!(res.text().await.unwrap().contains("&lt;b&gt;"));
+    // the WAF runs in block mode: an injection is refused before the handler, a name is not
+    let res = get("/search?q=1'%20OR%20'1'='1", &[]).await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = get("/search?q=O'Brien", &[]).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("O&#39;Brien"));
+    let res = client
+        .post(format!("{base}/api/echo"))
+        .header("content-type", "application/json")
+        .body(r#"{"comment":"<script>alert(1)</script>"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
     let res = client
         .post(format!("{base}/invite"))
         .header("x-user", "mallory@example.com")

@@ -64,6 +64,15 @@ impl ActiveRules {
                 }
             }
         }
+        for rule in &doc.waf.disabled_rules {
+            if !crate::waf::is_rule(rule) {
+                tracing::warn!(
+                    target: "sqreen::rules",
+                    rule = %rule,
+                    "waf.disabled_rules names a rule the WAF does not have; it is ignored"
+                );
+            }
+        }
         ActiveRules {
             version: doc.version,
             source,

@@ -1,0 +1,191 @@
+//! The in-app WAF's cost.
+//!
+//! - `waf/typical`: what the WAF adds to a typical request — 10 query parameters, a 2 KiB JSON
+//!   body, the headers a browser sends (cookies included) — measured as the layer with the WAF
+//!   in monitor mode minus the same layer with the WAF off, in alternating chunks in one run (the
+//!   body is read by the layer in both, so only the inspection differs).
+//! - `waf/body_64k`: the worst case the budget allows for: a 64 KiB JSON body of near-attacks
+//!   for every detector, budget raised so the whole body is inspected.
+//! - `detector/<category>/<input>`: one detector on one decoded value.
+//! - `corpus/sqli_*`: the SQLi detector over libinjection's SQLi values and over the benign
+//!   values (inputs per second, to set beside libinjection's published figures).
+//!
+//! Run: `cargo bench --bench waf`.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use http::{Request, Response};
+use http_body_util::Full;
+use sqreen::rules::WafMode;
+use sqreen::waf::AttackCategory;
+use sqreen::Agent;
+use tower::Layer;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{added_time, Layered};
+
+async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
+}
+
+/// A 2 KiB JSON document shaped like an order: nested objects, an array, prose.
+fn json_body() -> String {
+    let items: Vec<serde_json::Value> = (0..8)
+        .map(|i| {
+            serde_json::json!({
+                "sku": format!("SKU-{i:05}"),
+                "name": "Wireless noise-cancelling headphones, black",
+                "quantity": i + 1,
+                "price": 129.99,
+                "gift": i % 2 == 0,
+            })
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "customer": { "name": "Jane O'Connor", "email": "jane.oconnor@example.com",
+                      "phone": "+1 (555) 010-2030" },
+        "shipping": { "street": "1200 Market Street, Apt. 4B", "city": "San Francisco",
+                      "zip": "94103", "country": "US" },
+        "items": items,
+        "note": "Please leave the parcel at the front desk if nobody answers. Thanks!",
+        "coupon": "WINTER-2026",
+    });
+    let mut text = doc.to_string();
+    let pad = 2048usize.saturating_sub(text.len());
+    doc["comment"] = "x".repeat(pad.saturating_sub(14)).into();
+    text = doc.to_string();
+    text
+}
+
+fn typical(body: &Bytes) -> Request<Full<Bytes>> {
+    let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
+               &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
+    let mut req = Request::post(uri)
+        .header("host", "shop.example")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/131.0.0.0 Safari/537.36",
+        )
+        .header(
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        )
+        .header("accept-language", "en-US,en;q=0.9,fr;q=0.8")
+        .header("accept-encoding", "gzip, deflate, br, zstd")
+        .header("content-type", "application/json")
+        .header("referer", "https://shop.example/cart?step=2")
+        .header(
+            "cookie",
+            "session=6f1c2b7e9a4d4e0b8c3f2a1d5e6b7c8d; theme=dark; consent=analytics%3Dno",
+        )
+        .header("x-forwarded-for", "192.0.2.44")
+        .body(Full::new(body.clone()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 443));
+    req
+}
+
+fn agent(mode: WafMode, budget: Duration) -> Agent {
+    Agent::builder()
+        .waf_mode(mode)
+        .configure(|c| {
+            c.waf_budget = budget;
+            c.max_body_bytes = 1 << 20;
+        })
+        .build()
+        .unwrap()
+}
+
+fn bench_waf(c: &mut Criterion) {
+    let mut group = c.benchmark_group("waf");
+    let body = Bytes::from(json_body());
+    assert!(body.len() >= 2000, "{}", body.len());
+    let off = agent(WafMode::Off, Duration::from_millis(1));
+    let on = agent(WafMode::Monitor, Duration::from_millis(1));
+    let mut without = off.layer().layer(tower::service_fn(bare::<Layered>));
+    let mut with = on.layer().layer(tower::service_fn(bare::<Layered>));
+    group.bench_function("typical", |b| {
+        b.iter_custom(|iters| added_time(iters, |_| typical(&body), &mut without, &mut with))
+    });
+    assert_eq!(on.stats().waf, Default::default(), "a typical request is benign");
+
+    let unit = "' or <a on=../;|${ ";
+    let big = unit.repeat((64 << 10) / unit.len());
+    let big = Bytes::from(serde_json::json!({ "q": big }).to_string());
+    let worst = agent(WafMode::Monitor, Duration::from_secs(10));
+    let mut with = worst.layer().layer(tower::service_fn(bare::<Layered>));
+    group.sample_size(20);
+    group.bench_function("body_64k", |b| {
+        b.iter_custom(|iters| added_time(iters, |_| typical(&big), &mut without, &mut with))
+    });
+    group.finish();
+}
+
+fn bench_detectors(c: &mut Criterion) {
+    let inputs = [
+        ("word", "headphones"),
+        ("email", "jane.oconnor@example.com"),
+        ("sentence", "Please leave the parcel at the front desk if nobody answers."),
+        (
+            "user_agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/131.0.0.0 Safari/537.36",
+        ),
+        ("sqli", "1' OR '1'='1' -- "),
+        ("xss", "<img src=x onerror=alert(1)>"),
+    ];
+    let mut group = c.benchmark_group("detector");
+    for category in [
+        AttackCategory::Sqli,
+        AttackCategory::Xss,
+        AttackCategory::Rce,
+        AttackCategory::Lfi,
+        AttackCategory::Ssrf,
+    ] {
+        for (name, input) in inputs {
+            group.bench_function(format!("{category}/{name}"), |b| {
+                b.iter(|| sqreen::waf::detect(category, black_box(input)))
+            });
+        }
+    }
+    group.finish();
+}
+
+fn values(pick: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/values.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| pick(v))
+        .map(|v| v["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn bench_corpus(c: &mut Criterion) {
+    let attacks = values(|v| v["source"] == "libinjection" && v["category"] == "sqli");
+    let benign = values(|v| v["expect"] == "benign");
+    let mut group = c.benchmark_group("corpus");
+    group.sample_size(10);
+    for (name, set) in [("sqli_attacks", &attacks), ("sqli_benign", &benign)] {
+        group.throughput(Throughput::Elements(set.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                set.iter()
+                    .filter(|v| sqreen::waf::detect(AttackCategory::Sqli, v).is_some())
+                    .count()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_waf, bench_detectors, bench_corpus);
+criterion_main!(benches);
