@@ -114,7 +114,11 @@ fn bench_waf(c: &mut Criterion) {
     group.bench_function("typical", |b| {
         b.iter_custom(|iters| added_time(iters, |_| typical(&body), &mut without, &mut with))
     });
-    assert_eq!(on.stats().waf, Default::default(), "a typical request is benign");
+    assert_eq!(
+        on.stats().waf,
+        Default::default(),
+        "a typical request is benign"
+    );
 
     let unit = "' or <a on=../;|${ ";
     let big = unit.repeat((64 << 10) / unit.len());
@@ -132,7 +136,10 @@ fn bench_detectors(c: &mut Criterion) {
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),
-        ("sentence", "Please leave the parcel at the front desk if nobody answers."),
+        (
+            "sentence",
+            "Please leave the parcel at the front desk if nobody answers.",
+        ),
         (
             "user_agent",
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \

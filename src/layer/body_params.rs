@@ -18,6 +18,9 @@ const MAX_FORM_PARAMS: usize = 256;
 pub(crate) enum BodyKind {
     Form,
     Json,
+    /// XML (`application/xml`, `text/xml`, `*+xml`): read for the WAF only; events report no
+    /// parameters for it.
+    Xml,
 }
 
 impl BodyKind {
@@ -29,6 +32,9 @@ impl BodyKind {
             Some(BodyKind::Form)
         } else if essence == "application/json" || essence.ends_with("+json") {
             Some(BodyKind::Json)
+        } else if essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+        {
+            Some(BodyKind::Xml)
         } else {
             None
         }
@@ -55,7 +61,7 @@ impl ReadBody {
                 json: serde_json::from_slice::<Value>(&self.bytes).ok(),
                 ..BodyParams::default()
             },
-            BodyKind::Json => BodyParams::default(),
+            BodyKind::Json | BodyKind::Xml => BodyParams::default(),
             BodyKind::Form => {
                 let bytes: &[u8] = if self.complete {
                     &self.bytes
@@ -112,6 +118,9 @@ mod tests {
             kind("application/x-www-form-urlencoded"),
             Some(BodyKind::Form)
         );
+        assert_eq!(kind("application/xml"), Some(BodyKind::Xml));
+        assert_eq!(kind("text/xml; charset=utf-8"), Some(BodyKind::Xml));
+        assert_eq!(kind("application/soap+xml"), Some(BodyKind::Xml));
         assert_eq!(kind("multipart/form-data; boundary=x"), None);
         assert_eq!(kind("text/plain"), None);
         assert_eq!(BodyKind::of(&HeaderMap::new()), None);

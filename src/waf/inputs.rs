@@ -25,10 +25,12 @@ pub(crate) const MAX_JSON_DEPTH: usize = 64;
 const MAX_NAME_KEY: usize = 64;
 
 /// An input's name, formatted only when a hit needs it.
-enum Name<'a> {
+pub(crate) enum Name<'a> {
     Path,
     Prefixed(&'static str, &'a str),
     Raw(&'a str),
+    /// An XML attribute: element path and attribute name (`body.order.item@sku`).
+    Attr(&'a str, &'a str),
 }
 
 impl fmt::Display for Name<'_> {
@@ -37,6 +39,7 @@ impl fmt::Display for Name<'_> {
             Name::Path => f.write_str("path"),
             Name::Prefixed(prefix, key) => write!(f, "{prefix}.{}", cut(key, MAX_NAME_KEY)),
             Name::Raw(name) => f.write_str(name),
+            Name::Attr(path, attr) => write!(f, "{path}@{attr}"),
         }
     }
 }
@@ -194,11 +197,13 @@ fn scan_cookies(scan: &mut Scan<'_>, raw: &[u8]) -> Result<(), Stop> {
     Ok(())
 }
 
-/// Scans a body the layer read: a form's pairs, or a JSON document's keys and strings. A body
-/// that does not parse (or nests deeper than [`MAX_JSON_DEPTH`]) is also inspected whole, as
-/// one value named `body`; a truncated body is inspected up to where it was cut.
+/// Scans a body the layer read: a form's pairs, a JSON document's keys and strings, or an XML
+/// document's text and attribute values. A JSON body that does not parse (or nests deeper than
+/// [`MAX_JSON_DEPTH`]) is also inspected whole, as one value named `body`; a truncated body is
+/// inspected up to where it was cut.
 pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop> {
     match body.kind {
+        BodyKind::Xml => super::xml::scan_xml(scan, &String::from_utf8_lossy(&body.bytes)),
         BodyKind::Form => scan_pairs(scan, Source::Body, "body", &body.bytes),
         BodyKind::Json => {
             let mut walk = Walk {

@@ -6,7 +6,8 @@
 //! - [`inputs`] walks what a request carries — the path, every query parameter (name and value),
 //!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
 //!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
-//!   `+` as a space in forms and queries). JSON is walked to every key and string value; below
+//!   `+` as a space in forms and queries). XML bodies ([`xml`]) give their attribute values and
+//!   text nodes. JSON is walked to every key and string value; below
 //!   [`inputs::MAX_JSON_DEPTH`] levels, or when a body does not parse, the raw body is inspected
 //!   as one value, so nothing hides below the bound.
 //! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
@@ -33,6 +34,7 @@ pub mod rce;
 pub mod scanner;
 pub mod sqli;
 pub mod ssrf;
+pub(crate) mod xml;
 pub mod xss;
 
 /// What a detector reports: the rule that matched and where, in the value it was given.

@@ -1,1 +1,144 @@
+use std::time::{Duration, Instant};
 
+use super::*;
+
+const XSS: &str = "<script>alert(1)</script>";
+const SQLI: &str = "1' OR '1'='1";
+
+fn scan(disabled: &[String], stop_at_first: bool) -> Scan<'_> {
+    Scan::new(
+        disabled,
+        stop_at_first,
+        Duration::from_secs(10),
+        Duration::ZERO,
+    )
+}
+
+#[test]
+fn a_value_is_checked_by_the_detectors_of_its_source() {
+    let mut s = scan(&[], false);
+    s.value(Source::Query, &"query.q", XSS).unwrap();
+    assert_eq!(s.hits.len(), 1);
+    assert_eq!(s.hits[0].category, AttackCategory::Xss);
+    assert_eq!(s.hits[0].input, "query.q");
+    assert!(XSS.contains(&s.hits[0].fragment), "{}", s.hits[0].fragment);
+    // SSRF does not run on headers: a Referer naming localhost is ordinary
+    let mut s = scan(&[], false);
+    s.value(
+        Source::Header,
+        &"header.referer",
+        "http://localhost:3000/cart",
+    )
+    .unwrap();
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+    let mut s = scan(&[], false);
+    s.value(
+        Source::Query,
+        &"query.url",
+        "http://169.254.169.254/latest/meta-data/",
+    )
+    .unwrap();
+    assert_eq!(s.hits[0].category, AttackCategory::Ssrf);
+}
+
+#[test]
+fn one_hit_per_category_and_block_mode_stops_at_the_first() {
+    let mut s = scan(&[], false);
+    for _ in 0..3 {
+        s.value(Source::Query, &"query.q", XSS).unwrap();
+    }
+    s.value(Source::Query, &"query.s", SQLI).unwrap();
+    let cats: Vec<_> = s.hits.iter().map(|h| h.category).collect();
+    assert_eq!(cats, [AttackCategory::Xss, AttackCategory::Sqli]);
+
+    let mut s = scan(&[], true);
+    assert_eq!(s.value(Source::Query, &"query.q", XSS), Err(Stop::Hit));
+    assert_eq!(s.hits.len(), 1);
+}
+
+#[test]
+fn a_disabled_rule_does_not_report() {
+    let mut s = scan(&[], false);
+    s.value(Source::Query, &"query.q", XSS).unwrap();
+    let rule = s.hits[0].rule.to_owned();
+    assert!(is_rule(&rule));
+    let disabled = vec![rule];
+    let mut s = scan(&disabled, false);
+    s.value(Source::Query, &"query.q", XSS).unwrap();
+    assert!(s.hits.iter().all(|h| h.rule != disabled[0]), "{:?}", s.hits);
+}
+
+#[test]
+fn long_values_are_scanned_in_chunks_with_offsets_kept() {
+    for at in [10, CHUNK - 10, CHUNK + 100, 5 * CHUNK + 3, 100_000] {
+        let mut value = "é".repeat(at / 2); // two bytes a char: chunk edges fall inside chars
+        value.push_str(XSS);
+        value.push_str(&"a".repeat(20_000));
+        let mut s = scan(&[], false);
+        s.value(Source::Body, &"body", &value).unwrap();
+        assert_eq!(s.hits.len(), 1, "attack at {at}");
+        assert!(
+            XSS.contains(&s.hits[0].fragment),
+            "at {at}: {}",
+            s.hits[0].fragment
+        );
+    }
+}
+
+#[test]
+fn a_spent_budget_stops_the_scan_and_is_reported() {
+    let mut s = Scan::new(&[], false, Duration::ZERO, Duration::ZERO);
+    assert!(s.overrun, "nothing left to spend");
+    assert_eq!(s.value(Source::Query, &"query.q", XSS), Err(Stop::Budget));
+    assert!(s.hits.is_empty());
+    // the head's time counts against the body's scan
+    let s = Scan::new(
+        &[],
+        false,
+        Duration::from_millis(1),
+        Duration::from_millis(2),
+    );
+    assert!(s.overrun);
+}
+
+#[test]
+fn a_pathological_megabyte_stops_within_the_budget() {
+    let unit = "' or <a on=../;|${ ";
+    let big = unit.repeat((1 << 20) / unit.len());
+    let budget = Duration::from_micros(1000);
+    let started = Instant::now();
+    let mut s = Scan::new(&[], false, budget, Duration::ZERO);
+    let out = s.value(Source::Body, &"body.q", &big);
+    let took = started.elapsed();
+    // either the whole megabyte fit in the budget or the scan stopped and said so
+    assert!(out.is_ok() || s.overrun, "{out:?}");
+    // one chunk past the budget at most: generous slack for unoptimised builds and noisy CI
+    assert!(
+        took < budget + Duration::from_millis(50),
+        "took {took:?} for a budget of {budget:?}"
+    );
+}
+
+#[test]
+fn fragments_are_cut_on_char_boundaries() {
+    let long = "ü".repeat(100);
+    let f = fragment(&long, 0..long.len());
+    assert_eq!(f.chars().count(), MAX_FRAGMENT + 1);
+    assert!(f.ends_with('…'));
+    // a span off the boundaries (never from our detectors, but never a panic)
+    let f = fragment("aü", 0..2);
+    assert_eq!(f, "a");
+    assert_eq!(fragment("abc", 5..9), "");
+}
+
+#[test]
+fn every_category_has_rules_and_names_its_event() {
+    for c in AttackCategory::ALL {
+        assert!(!c.rules().is_empty(), "{c}");
+        for rule in c.rules() {
+            assert!(rule.starts_with(c.as_str()), "{rule} in {c}");
+        }
+        assert!(c.event_name().starts_with("app.sqreen."));
+    }
+    assert!(!is_rule("sqli-no-such-rule"));
+}
