@@ -21,8 +21,10 @@
 //!
 //! Which detectors run where: all of them on query and body parameters (names and values); all
 //! but SSRF on the path, cookies and headers (a `Referer` or `Origin` naming `localhost` is
-//! ordinary); the scanner user-agent list on `User-Agent`; the scanner probe-path list on the
-//! path, after the response, and only when it is a 404.
+//! ordinary), and on headers not the remote-inclusion rules either; the path gets the LFI
+//! detector's path rules too ([`lfi::detect_path`]: restricted files, hidden segments); the
+//! scanner user-agent list runs on `User-Agent`; the scanner probe-path list on the path,
+//! after the response, and only when it is a 404.
 
 use std::fmt;
 use std::ops::Range;
@@ -160,6 +162,15 @@ impl Source {
             Source::Query | Source::Body => &[Sqli, Xss, Rce, Lfi, Ssrf],
             Source::Path | Source::Header | Source::Cookie => &[Sqli, Xss, Rce, Lfi],
         }
+    }
+}
+
+impl Source {
+    /// False for rules that do not apply to values from here: remote-inclusion rules (a URL
+    /// with an IP host, a URL ending in `?`) on headers, where `Referer` and `Origin` carry
+    /// such URLs in ordinary traffic.
+    fn allows(self, rule: &str) -> bool {
+        !(self == Source::Header && rule.starts_with("lfi-rfi"))
     }
 }
 
@@ -335,8 +346,12 @@ impl<'r> Scan<'r> {
             if self.found & category.bit() != 0 {
                 continue;
             }
-            if let Some(finding) = detect(category, part) {
-                if !self.disabled(finding.rule) {
+            let finding = match (source, category) {
+                (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
+                _ => detect(category, part),
+            };
+            if let Some(finding) = finding {
+                if !self.disabled(finding.rule) && source.allows(finding.rule) {
                     self.record(category, finding, whole, offset, name)?;
                 }
             }
