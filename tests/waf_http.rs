@@ -105,7 +105,7 @@ async fn monitor_mode_records_every_category_and_lets_the_request_through() {
     let (agent, base, seen) = setup(|b| b.waf_mode(WafMode::Monitor)).await;
     let body = json!({
         "user": { "name": "<script>alert(document.cookie)</script>" },
-        "file": "../../../../etc/passwd",
+        "attachment": "../../../../etc/passwd",
         "cmd": "x; cat /etc/passwd",
         "hook": "http://169.254.169.254/latest/meta-data/",
         "q": SQLI,
@@ -127,7 +127,7 @@ async fn monitor_mode_records_every_category_and_lets_the_request_through() {
     assert_eq!(
         got,
         [
-            ("app.sqreen.attack.lfi", "body.file"),
+            ("app.sqreen.attack.lfi", "body.attachment"),
             ("app.sqreen.attack.rce", "body.cmd"),
             ("app.sqreen.attack.sqli", "body.q"),
             ("app.sqreen.attack.ssrf", "body.hook"),
@@ -300,7 +300,7 @@ async fn a_pathological_megabyte_finishes_within_the_budget_and_goes_through() {
 #[tokio::test]
 async fn a_probe_path_answered_404_is_a_scanner_hit_and_a_page_is_not() {
     let (agent, base, seen) = setup(|b| b.waf_mode(WafMode::Monitor)).await;
-    assert_eq!(get_with(&format!("{base}/.env"), &[]).await.0, 404);
+    assert_eq!(get_with(&format!("{base}/wp-login.php"), &[]).await.0, 404);
     assert_eq!(
         get_with(&format!("{base}/no-such-article"), &[]).await.0,
         404
