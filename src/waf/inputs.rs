@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, COOKIE, HOST, PROXY_AUTHORIZATION, USER_AGENT};
+use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
 use serde::de::{
     Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
@@ -128,9 +128,39 @@ fn decode_more(value: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Headers never inspected: credentials (never looked at, never shown), framing, the host.
+/// Headers never inspected: credentials (never looked at, never shown), and headers of fixed
+/// syntax that only the HTTP machinery reads — framing, the host, content negotiation, caching,
+/// fetch metadata — so that the time goes to the values applications read as data.
 fn skipped(name: &http::HeaderName) -> bool {
-    name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name == CONTENT_LENGTH || name == HOST
+    use http::header::*;
+    const FIXED: [HeaderName; 13] = [
+        AUTHORIZATION,
+        PROXY_AUTHORIZATION,
+        CONTENT_LENGTH,
+        HOST,
+        ACCEPT,
+        ACCEPT_ENCODING,
+        ACCEPT_LANGUAGE,
+        ACCEPT_CHARSET,
+        CONNECTION,
+        CACHE_CONTROL,
+        PRAGMA,
+        TE,
+        UPGRADE_INSECURE_REQUESTS,
+    ];
+    let name_str = name.as_str();
+    FIXED.contains(name)
+        || name_str.starts_with("sec-fetch-")
+        || name_str.starts_with("sec-ch-ua")
+        || matches!(
+            name_str,
+            "keep-alive"
+                | "proxy-connection"
+                | "if-none-match"
+                | "if-modified-since"
+                | "priority"
+                | "dnt"
+        )
 }
 
 /// Scans the path, the query, the headers and the cookies.

@@ -307,7 +307,7 @@ impl<'r> Scan<'r> {
         name: &dyn fmt::Display,
         value: &str,
     ) -> Result<(), Stop> {
-        if value.is_empty() {
+        if value.is_empty() || plain(value) {
             return Ok(());
         }
         self.tick(value.len())?;
@@ -375,6 +375,18 @@ impl<'r> Scan<'r> {
             _ => Ok(()),
         }
     }
+}
+
+/// True for short values made only of ASCII letters, digits and `-`: words, numbers, slugs,
+/// ids, codes, language tags — most query and JSON names and many values. No rule needs to see
+/// them (a lone command word is not an attack on its own), so the detectors are not run on
+/// them. `_` and `.` are not in the set: `xp_cmdshell`, `information_schema` and
+/// `document.cookie` are tokens rules look for.
+fn plain(value: &str) -> bool {
+    value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The matched part of `value`, cut to [`MAX_FRAGMENT`] characters.
