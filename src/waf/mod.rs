@@ -15,8 +15,8 @@
 //!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
 //!   fragment's byte range. Each module's docs say why it is shaped as it is.
 //! - [`Scan`] runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
-//!   the clock is read every few inputs and between 8 KiB chunks of a long value, so the budget
-//!   holds for any input size; past it the request goes through and the overrun is counted.
+//!   the clock is read every few inputs, and after each detector on a long value, which is
+//!   scanned in 2 KiB chunks, so the budget holds for any input size; past it the request goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).
 //!
 //! Which detectors run where: all of them on query and body parameters (names and values); all
@@ -190,8 +190,11 @@ pub(crate) struct Hit {
 pub(crate) const MAX_FRAGMENT: usize = 64;
 /// Values longer than this are scanned in chunks of this size (overlapping by [`OVERLAP`]),
 /// with the clock read between chunks.
-const CHUNK: usize = 8 * 1024;
-const OVERLAP: usize = 256;
+const CHUNK: usize = 2 * 1024;
+const OVERLAP: usize = 128;
+/// Past this length the clock is read after each detector, so one detector on one chunk is
+/// the most the budget can be overrun by.
+const LONG: usize = 256;
 /// The clock is read after this many values, or this many bytes, since the last reading.
 const CHECK_EVERY_VALUES: u32 = 16;
 const CHECK_EVERY_BYTES: usize = 4 * 1024;
@@ -354,6 +357,9 @@ impl<'r> Scan<'r> {
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
                     self.record(category, finding, whole, offset, name)?;
                 }
+            }
+            if part.len() > LONG {
+                self.check_budget()?;
             }
         }
         Ok(())

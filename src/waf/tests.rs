@@ -142,3 +142,39 @@ fn every_category_has_rules_and_names_its_event() {
     }
     assert!(!is_rule("sqli-no-such-rule"));
 }
+
+#[test]
+fn short_plain_tokens_are_not_inspected_but_identifiers_with_underscores_are() {
+    assert!(
+        detect(AttackCategory::Rce, "whoami").is_some(),
+        "the detector alone fires"
+    );
+    let mut s = scan(&[], false);
+    s.value(Source::Query, &"query.q", "whoami").unwrap();
+    assert!(s.hits.is_empty(), "a lone word is not inspected");
+    assert!(plain("SKU-00042") && plain("en-US") && !plain("xp_cmdshell"));
+    assert!(!plain("document.cookie") && !plain(&"a".repeat(65)));
+}
+
+#[test]
+fn fixed_syntax_headers_are_not_inspected() {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "accept",
+        http::HeaderValue::from_static("<script>alert(1)</script>"),
+    );
+    headers.insert(
+        "sec-ch-ua",
+        http::HeaderValue::from_static("<script>alert(1)</script>"),
+    );
+    let uri: http::Uri = "/".parse().unwrap();
+    let mut s = scan(&[], false);
+    inputs::scan_head(&mut s, &uri, &headers).unwrap();
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+    headers.insert(
+        "x-comment",
+        http::HeaderValue::from_static("<script>alert(1)</script>"),
+    );
+    inputs::scan_head(&mut s, &uri, &headers).unwrap();
+    assert_eq!(s.hits[0].input, "header.x-comment");
+}
