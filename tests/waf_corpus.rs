@@ -24,23 +24,24 @@ use tower::ServiceExt;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
-/// The floors: detection rates (percent) that must hold, and the most benign values flagged.
+/// The floors: the rates (percent) reached so far, which must hold; raise them when the
+/// detectors improve. The corpus is fixed and the budget generous, so the figures are exact.
 mod floors {
-    /// libinjection attack values detected (any carrier counts per carrier; this is the query).
-    pub const LIBINJECTION_SQLI: f64 = 0.0;
-    pub const LIBINJECTION_XSS: f64 = 0.0;
+    /// libinjection attack values detected as their own category (carried in a query).
+    pub const LIBINJECTION_SQLI: f64 = 98.08;
+    pub const LIBINJECTION_XSS: f64 = 98.52;
     /// CRS `attack` requests detected as their own category, paranoia levels 1 and 2.
     pub const CRS: &[(&str, f64)] = &[
-        ("sqli", 0.0),
-        ("xss", 0.0),
-        ("lfi", 0.0),
-        ("rfi", 0.0),
-        ("rce", 0.0),
-        ("ssrf", 0.0),
-        ("scanner", 0.0),
+        ("sqli", 76.34),
+        ("xss", 91.30),
+        ("lfi", 93.93),
+        ("rfi", 58.33),
+        ("rce", 95.51),
+        ("ssrf", 98.50),
+        ("scanner", 100.0),
     ];
     /// Benign values (3,108) flagged by any detector in any carrier, at most.
-    pub const BENIGN_FLAGGED: usize = 3108;
+    pub const BENIGN_FLAGGED: usize = 0;
 }
 
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
