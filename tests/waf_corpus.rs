@@ -33,7 +33,7 @@ mod floors {
     /// CRS `attack` requests detected as their own category, paranoia levels 1 and 2.
     pub const CRS: &[(&str, f64)] = &[
         ("sqli", 76.34),
-        ("xss", 91.30),
+        ("xss", 95.16),
         ("lfi", 93.93),
         ("rfi", 58.33),
         ("rce", 95.51),
