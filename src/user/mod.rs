@@ -265,11 +265,12 @@ mod tests {
     use http::{Extensions, HeaderMap, Method, Uri};
 
     fn policy(monitoring: UserMonitoring, mode: UserIdMode) -> UserPolicy {
-        let mut config = Config::default();
-        config.user_monitoring = monitoring;
-        config.user_id_mode = mode;
-        config.user_id_salt = Some("0123456789abcdef-salt".to_owned());
-        UserPolicy::new(&config)
+        UserPolicy::new(&Config {
+            user_monitoring: monitoring,
+            user_id_mode: mode,
+            user_id_salt: Some("0123456789abcdef-salt".to_owned()),
+            ..Config::default()
+        })
     }
 
     fn head_user(
