@@ -29,7 +29,7 @@ pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::{Stats, WafStats};
 pub(crate) use track::{Subject, UserRef};
-pub(crate) use waf::WafStep;
+pub(crate) use waf::{request_host, WafStep};
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
 use crate::clock::{Clock, Millis};

@@ -152,7 +152,8 @@ where
                         complete: outcome.is_complete(),
                     };
                     if let Some(spent) = reading.waf {
-                        if let Some(response) = waf_body(&ctx, &read_body, spent) {
+                        let host = crate::agent::request_host(&parts.uri, &parts.headers);
+                        if let Some(response) = waf_body(&ctx, &read_body, host, spent) {
                             self.as_mut().project().state.set(State::Ready {
                                 response: Some(response),
                             });
@@ -228,10 +229,11 @@ where
 fn waf_body(
     ctx: &RequestContext,
     body: &ReadBody,
+    host: &str,
     spent: std::time::Duration,
 ) -> Option<Response<Bytes>> {
     let agent = &ctx.inner().agent;
-    match guard(|| agent.waf_body(ctx, body, spent)) {
+    match guard(|| agent.waf_body(ctx, body, host, spent)) {
         Some(response) => response,
         None => {
             let closed = agent.config.fail_closed;
