@@ -248,7 +248,10 @@ async fn admin_requests_never_reach_the_app_and_skip_lists_waf_and_playbooks() {
     assert_eq!(get_with(&format!("{base}/"), &attacker).await.0, 200);
     // the same attack on the app is seen, and fires the playbook
     let (status, _) = get_with(&format!("{base}/search?q={}", urlencode(SQLI)), &attacker).await;
-    assert_eq!(status, 403, "the playbook fires on the attack's own response");
+    assert_eq!(
+        status, 403,
+        "the playbook fires on the attack's own response"
+    );
     assert_eq!(agent.stats().waf.sqli, 1);
     assert_eq!(agent.stats().playbooks_fired, 1);
     assert_eq!(get_with(&format!("{base}/"), &attacker).await.0, 403);
