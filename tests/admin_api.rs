@@ -682,9 +682,7 @@ mod prometheus {
 
     /// Parses `name{labels}` at the start of `line`; returns the key and the rest.
     fn series(line: &str) -> Result<(String, String, &str), String> {
-        let end = line
-            .find(|c: char| c == '{' || c == ' ')
-            .ok_or("no value")?;
+        let end = line.find(['{', ' ']).ok_or("no value")?;
         let name = &line[..end];
         if !valid_name(name, true) {
             return Err(format!("invalid metric name {name:?}"));
