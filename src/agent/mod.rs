@@ -32,6 +32,7 @@ pub(crate) use track::{Subject, UserRef};
 pub(crate) use waf::{request_host, WafStep};
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
+use crate::admin::AdminApi;
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::context::UserKeys;
@@ -83,6 +84,8 @@ pub(crate) struct AgentInner {
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) pipeline: Option<Pipeline>,
+    /// The admin API, when `SQREEN_ADMIN_TOKEN` is set.
+    pub(crate) admin: Option<AdminApi>,
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -259,6 +262,9 @@ impl Agent {
         );
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
+        }
+        if let Some(admin) = &self.inner.admin {
+            stats.admin_unauthorized = admin.unauthorized();
         }
         stats
     }
