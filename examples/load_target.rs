@@ -1,7 +1,7 @@
 //! The service `benches/load/run.sh` puts under load: three routes, with or without the layer.
 //!
 //! `LOAD_MODE` picks the configuration: `none` (no layer), `disabled` (the layer with
-//! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists and playbooks), `block100k`
+//! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists, playbooks, WAF in monitor mode), `block100k`
 //! (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`). It listens on
 //! `SQREEN_DEMO_ADDR` (default 127.0.0.1:8090) and prints `listening on http://ADDR`.
 //! Routes: `GET /` · `GET /search?...` (counts its parameters) · `POST /api/echo` (JSON echo).
@@ -19,7 +19,12 @@ fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>
     let agent = match mode {
         "none" => return Ok(None),
         "disabled" => builder.disabled(true).build()?,
-        "rules" => builder.rules_json(RULES).build()?,
+        "rules" => {
+            // the quickstart's lists and playbooks, with the WAF in monitor mode
+            let mut doc: Value = serde_json::from_str(RULES)?;
+            doc["waf"]["mode"] = Value::String("monitor".into());
+            builder.rules_json(&doc.to_string()).build()?
+        }
         "block100k" => {
             let mut doc: Value = serde_json::from_str(RULES)?;
             let nets: Vec<Value> = (0..100_000u32)
