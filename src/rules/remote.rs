@@ -4,8 +4,8 @@
 //! Every `SQREEN_RULES_REFRESH_SECS` the poller `GET`s the URL with `If-None-Match` set to the
 //! `ETag` of the document in force, so an unchanged document costs a `304` and no parsing. A
 //! `200` is checked (signature when a secret is set, then the document itself) and, if good, put
-//! in force through [`AgentInner::install_rules`], the path a file reload takes, then written to
-//! the disk cache ([`super::cache`]). Nothing else ever changes the rules: an invalid document,
+//! in force through `AgentInner::install_rules`, the path a file reload takes, then written to
+//! the disk cache (`rules::cache`). Nothing else ever changes the rules: an invalid document,
 //! an unsigned or badly signed one, a timeout, a connection error or a bad status leaves the
 //! rules in force as they are, is counted in [`crate::RemoteRulesStats`], and is logged once per
 //! kind until the URL answers well again (a document that is refused is logged once per distinct
@@ -22,7 +22,7 @@
 //! The thread holds only a weak reference to the agent, and upgrades it only between a response
 //! and the next wait, so the agent can be dropped at any time. Stopping it never waits for a
 //! request in flight (that ends at the policy's `timeout`); a document that arrives after
-//! [`RulesPoller::stop`] is not installed. Redirects are not followed: point the URL at the final
+//! `RulesPoller::stop` is not installed. Redirects are not followed: point the URL at the final
 //! location. Nothing here runs on the request path.
 //!
 //! A server signs a document like this (the header is [`SIGNATURE_HEADER`]):
