@@ -3,6 +3,7 @@
 //! `tests/remote_rules.rs`.
 
 use super::*;
+use crate::rules::poller::failure_wait;
 
 #[test]
 fn signature_header_forms() {
