@@ -15,6 +15,7 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::ip::{parse_net, ClientIpResolver, IpSet};
 use crate::rules::WafMode;
+use crate::user::{UserIdMode, UserMonitoring};
 
 /// Default for `SQREEN_STRIP_SENSITIVE_KEY_REGEX`: keys whose values never leave the process.
 pub const DEFAULT_SENSITIVE_KEY_REGEX: &str = r"(?i)(passw(or)?d|passphrase|secret|authorization|api[-_ ]?key|access[-_ ]?token|token|cookie|session)";
@@ -51,6 +52,12 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_STRIP_SENSITIVE_VALUE_REGEX",
     "SQREEN_ADMIN_TOKEN",
     "SQREEN_ADMIN_PATH",
+    "SQREEN_USER_MONITORING",
+    "SQREEN_JWT_USER_CLAIM",
+    "SQREEN_LOGIN_PATH",
+    "SQREEN_LOGIN_USER_FIELD",
+    "SQREEN_USER_ID_MODE",
+    "SQREEN_USER_ID_SALT",
     "SQREEN_LOG",
 ];
 
@@ -148,6 +155,18 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `SQREEN_ADMIN_PATH`.
     pub admin_path: String,
+    /// `SQREEN_USER_MONITORING`: how the agent learns the user of a request.
+    pub user_monitoring: UserMonitoring,
+    /// `SQREEN_JWT_USER_CLAIM`: the JWT claim naming the user in automatic monitoring.
+    pub jwt_user_claim: String,
+    /// `SQREEN_LOGIN_PATH`: the route (`POST`) whose logins are tracked automatically.
+    pub login_path: Option<String>,
+    /// `SQREEN_LOGIN_USER_FIELD`: the form or JSON field naming the user on the login route.
+    pub login_user_field: String,
+    /// `SQREEN_USER_ID_MODE`: users keyed by raw id or salted hash.
+    pub user_id_mode: UserIdMode,
+    /// `SQREEN_USER_ID_SALT`: the salt of anonymized user ids (random at start when unset).
+    pub user_id_salt: Option<String>,
     /// `SQREEN_LOG`.
     pub log_level: LogLevel,
 }
@@ -185,6 +204,12 @@ impl Default for Config {
                 .expect("built-in regex"),
             admin_token: None,
             admin_path: "/_sqreen".to_owned(),
+            user_monitoring: UserMonitoring::Advanced,
+            jwt_user_claim: "sub".to_owned(),
+            login_path: None,
+            login_user_field: "username".to_owned(),
+            user_id_mode: UserIdMode::Raw,
+            user_id_salt: None,
             log_level: LogLevel::Info,
         }
     }
@@ -312,6 +337,29 @@ impl Config {
                 Err("expected a path such as /_sqreen".to_owned())
             }
         })?;
+        env.parse(
+            "SQREEN_USER_MONITORING",
+            &mut c.user_monitoring,
+            UserMonitoring::from_str,
+        )?;
+        env.parse("SQREEN_JWT_USER_CLAIM", &mut c.jwt_user_claim, field_name)?;
+        env.parse_opt("SQREEN_LOGIN_PATH", &mut c.login_path, login_path)?;
+        env.parse(
+            "SQREEN_LOGIN_USER_FIELD",
+            &mut c.login_user_field,
+            field_name,
+        )?;
+        env.parse(
+            "SQREEN_USER_ID_MODE",
+            &mut c.user_id_mode,
+            UserIdMode::from_str,
+        )?;
+        if let Some(salt) = lookup("SQREEN_USER_ID_SALT")? {
+            // the salt is a secret: the error does not repeat it
+            let salt = user_id_salt(&salt)
+                .map_err(|reason| Error::config("SQREEN_USER_ID_SALT", "<hidden>", reason))?;
+            c.user_id_salt = Some(salt);
+        }
         env.parse("SQREEN_LOG", &mut c.log_level, |v| {
             match v.trim().to_ascii_lowercase().as_str() {
                 "off" => Ok(LogLevel::Off),
@@ -409,6 +457,36 @@ pub(crate) fn parse_cidrs(v: &str) -> std::result::Result<IpSet, String> {
     Ok(set)
 }
 
+/// A JWT claim or body field name: non-empty, trimmed.
+pub(crate) fn field_name(v: &str) -> std::result::Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().any(char::is_control) {
+        Err("expected a field name".to_owned())
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// A request path such as `/login`.
+pub(crate) fn login_path(v: &str) -> std::result::Result<String, String> {
+    let v = v.trim();
+    if v.starts_with('/') && !v.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+        Ok(v.to_owned())
+    } else {
+        Err("expected a path such as /login".to_owned())
+    }
+}
+
+/// A salt for anonymized user ids: at least 16 characters, so hashes cannot be reversed by
+/// hashing a list of likely ids with a guessable salt.
+pub(crate) fn user_id_salt(v: &str) -> std::result::Result<String, String> {
+    if v.chars().count() < 16 {
+        Err("the salt must be at least 16 characters".to_owned())
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
 fn parse_regex(v: &str) -> std::result::Result<Regex, String> {
     Regex::new(v).map_err(|e| format!("not a valid regular expression: {e}"))
 }
@@ -497,6 +575,41 @@ mod tests {
     }
 
     #[test]
+    fn user_monitoring_settings() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.user_monitoring, UserMonitoring::Advanced);
+        assert_eq!(c.jwt_user_claim, "sub");
+        assert_eq!(c.login_path, None);
+        assert_eq!(c.login_user_field, "username");
+        assert_eq!(c.user_id_mode, UserIdMode::Raw);
+        assert_eq!(c.user_id_salt, None);
+        let c = config(&[
+            ("SQREEN_USER_MONITORING", "automatic"),
+            ("SQREEN_JWT_USER_CLAIM", "email"),
+            ("SQREEN_LOGIN_PATH", "/api/login"),
+            ("SQREEN_LOGIN_USER_FIELD", "login"),
+            ("SQREEN_USER_ID_MODE", "anonymized"),
+            ("SQREEN_USER_ID_SALT", "0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(c.user_monitoring, UserMonitoring::Automatic);
+        assert_eq!(c.jwt_user_claim, "email");
+        assert_eq!(c.login_path.as_deref(), Some("/api/login"));
+        assert_eq!(c.login_user_field, "login");
+        assert_eq!(c.user_id_mode, UserIdMode::Anonymized);
+        assert_eq!(c.user_id_salt.as_deref(), Some("0123456789abcdef"));
+        let err = config(&[("SQREEN_USER_ID_SALT", "short-salt")]).unwrap_err();
+        assert_eq!(err.variable(), Some("SQREEN_USER_ID_SALT"));
+        assert!(!err.to_string().contains("short-salt"), "{err}");
+        assert_eq!(
+            config(&[("SQREEN_USER_MONITORING", "off")])
+                .unwrap()
+                .user_monitoring,
+            UserMonitoring::Off
+        );
+    }
+
+    #[test]
     fn empty_trusted_proxies_trusts_nobody() {
         let c = config(&[("SQREEN_TRUSTED_PROXIES", "")]).unwrap();
         assert!(c.trusted_proxies.is_empty());
@@ -528,6 +641,11 @@ mod tests {
             ("SQREEN_RULES_PATH", ""),
             ("SQREEN_RULES_CACHE_PATH", " "),
             ("SQREEN_RULES_SECRET", ""),
+            ("SQREEN_USER_MONITORING", "always"),
+            ("SQREEN_JWT_USER_CLAIM", " "),
+            ("SQREEN_LOGIN_PATH", "login"),
+            ("SQREEN_LOGIN_USER_FIELD", ""),
+            ("SQREEN_USER_ID_MODE", "hashed"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);

@@ -160,6 +160,8 @@ pub(crate) struct ContextInner {
     pub(crate) pending: Mutex<Option<PendingResponse>>,
     /// The form or JSON body the layer read, set once before the handler.
     pub(crate) body: std::sync::OnceLock<crate::layer::ReadBody>,
+    /// `auth_track` was called for this request (automatic login tracking then records nothing).
+    pub(crate) auth_tracked: std::sync::atomic::AtomicBool,
 }
 
 /// The parameters of a request body the layer read.
@@ -270,7 +272,9 @@ impl RequestContext {
         &self.inner.uri
     }
 
-    /// The user identified for this request, if any.
+    /// The user identified for this request, if any: as `identify`, the builder's resolver or
+    /// automatic user monitoring named it, or its salted hash (`{"id": "<hex>"}`) when
+    /// `SQREEN_USER_ID_MODE=anonymized`.
     pub fn user(&self) -> Option<UserKeys> {
         self.inner.user.lock().as_deref().cloned()
     }

@@ -45,6 +45,7 @@ pub mod notify;
 pub mod playbook;
 pub mod rules;
 mod sdk;
+mod user;
 pub mod waf;
 
 pub use action::Actor;
@@ -63,6 +64,7 @@ pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenRequestBody, Sqre
 pub use sdk::{
     auth_track, identify, signup_track, track, track_for, SdkError, Verdict, MAX_PROPERTIES,
 };
+pub use user::{AuthenticatedUser, UserIdMode, UserMonitoring};
 
 /// The README's code blocks, compiled as doc-tests so they cannot rot.
 #[cfg(doctest)]

@@ -17,6 +17,7 @@ use crate::agent::{global, guard, Agent, AgentInner, FailureKind, Subject, UserR
 use crate::context::{PendingResponse, RequestContext, UserKeys};
 use crate::event::names;
 use crate::playbook::validate_event_name;
+use crate::user::UserMonitoring;
 
 /// The most keys `track`'s properties may have.
 pub const MAX_PROPERTIES: usize = 16;
@@ -193,6 +194,8 @@ fn sdk_failure(agent: &AgentInner, ctx: Option<&RequestContext>) -> Verdict {
 ///
 /// A user on the deny list, or under an active block or redirect, gets that response instead of
 /// the handler's, and the returned [`Verdict`] says so. Pass-listed users and IPs always proceed.
+/// With `SQREEN_USER_ID_MODE=anonymized` the agent keeps the user as its salted hash; with
+/// `SQREEN_USER_MONITORING=off` the call is ignored (it proceeds, and warns once).
 ///
 /// ```no_run
 /// # async fn handler() {
@@ -224,17 +227,19 @@ pub fn track(name: &str, properties: Value) -> Verdict {
 
 /// Records a login attempt of `user`: `app.sqreen.auth.login_success` (the user is then
 /// identified, as with [`identify`]) or `app.sqreen.auth.login_failure` (counted for the
-/// attempted user and the client IP, without identifying anyone).
+/// attempted user and the client IP, without identifying anyone). With
+/// `SQREEN_USER_MONITORING=off` the event is recorded for the client IP only. The layer makes
+/// this call itself for `SQREEN_LOGIN_PATH` (automatic login tracking) unless the handler did.
 pub fn auth_track(success: bool, user: UserKeys) -> Verdict {
     in_request("auth_track", |ctx, agent| {
-        agent.auth_track_request(ctx, success, &user)
+        agent.auth_track_request(ctx, success, user)
     })
 }
 
 /// Records that `user` signed up (`app.sqreen.auth.signup`), counted for the user and the IP.
 pub fn signup_track(user: UserKeys) -> Verdict {
     in_request("signup_track", |ctx, agent| {
-        agent.record_builtin(ctx, names::SIGNUP, Some(&user))
+        agent.signup_track_request(ctx, user)
     })
 }
 
@@ -279,22 +284,36 @@ impl AgentInner {
         )
     }
 
+    /// `auth_track`, and automatic login tracking: the user is admitted (anonymized, or dropped
+    /// when user monitoring is off) once, then identified on success and counted.
     pub(crate) fn auth_track_request(
         &self,
         ctx: &RequestContext,
         success: bool,
-        user: &UserKeys,
+        user: UserKeys,
     ) -> Verdict {
+        ctx.inner()
+            .auth_tracked
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let user = self.users.admit(user);
         if success {
-            let verdict = self.identify(ctx, user.clone());
-            let tracked = self.record_builtin(ctx, names::LOGIN_SUCCESS, Some(user));
+            let verdict = match &user {
+                Some(user) => self.identify_admitted(ctx, user.clone()),
+                None => Verdict::Proceed,
+            };
+            let tracked = self.record_builtin(ctx, names::LOGIN_SUCCESS, user.as_ref());
             if verdict.is_blocked() {
                 return verdict;
             }
             tracked
         } else {
-            self.record_builtin(ctx, names::LOGIN_FAILURE, Some(user))
+            self.record_builtin(ctx, names::LOGIN_FAILURE, user.as_ref())
         }
+    }
+
+    pub(crate) fn signup_track_request(&self, ctx: &RequestContext, user: UserKeys) -> Verdict {
+        let user = self.users.admit(user);
+        self.record_builtin(ctx, names::SIGNUP, user.as_ref())
     }
 
     pub(crate) fn record_builtin(
@@ -327,14 +346,14 @@ impl Agent {
     /// [`auth_track`] for this agent.
     pub fn auth_track(&self, success: bool, user: UserKeys) -> Verdict {
         self.in_own_request("auth_track", |ctx, agent| {
-            agent.auth_track_request(ctx, success, &user)
+            agent.auth_track_request(ctx, success, user)
         })
     }
 
     /// [`signup_track`] for this agent.
     pub fn signup_track(&self, user: UserKeys) -> Verdict {
         self.in_own_request("signup_track", |ctx, agent| {
-            agent.record_builtin(ctx, names::SIGNUP, Some(&user))
+            agent.signup_track_request(ctx, user)
         })
     }
 
@@ -349,7 +368,8 @@ impl Agent {
             };
             let (ip, user) = match actor {
                 Actor::Ip(net) => (Some(net.addr()), None),
-                Actor::User(id) => (None, Some(UserRef::Id(id.trim()))),
+                Actor::User(_) if inner.users.monitoring() == UserMonitoring::Off => (None, None),
+                Actor::User(id) => (None, Some(inner.users.user_id(id.trim()))),
             };
             inner.record_event(
                 name,
@@ -357,7 +377,7 @@ impl Agent {
                 Subject {
                     ctx: None,
                     ip,
-                    user: user.filter(|u| !u.is_empty()),
+                    user: user.as_deref().map(UserRef::Id).filter(|u| !u.is_empty()),
                 },
             )
         })

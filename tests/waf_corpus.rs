@@ -28,17 +28,23 @@ const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 /// detectors improve. The corpus is fixed and the budget generous, so the figures are exact.
 mod floors {
     /// libinjection attack values detected as their own category (carried in a query).
-    pub const LIBINJECTION_SQLI: f64 = 98.08;
+    pub const LIBINJECTION_SQLI: f64 = 98.10;
     pub const LIBINJECTION_XSS: f64 = 98.52;
-    /// CRS `attack` requests detected as their own category, paranoia levels 1 and 2.
-    pub const CRS: &[(&str, f64)] = &[
-        ("sqli", 76.34),
-        ("xss", 91.30),
-        ("lfi", 93.93),
-        ("rfi", 58.33),
-        ("rce", 95.51),
-        ("ssrf", 98.50),
-        ("scanner", 100.0),
+    /// CRS `attack` requests detected as their own category, by paranoia level (1 and 2).
+    pub const CRS: &[(&str, u64, f64)] = &[
+        ("sqli", 1, 95.00),
+        ("sqli", 2, 65.92),
+        ("xss", 1, 96.77),
+        ("xss", 2, 80.95),
+        ("lfi", 1, 92.85),
+        ("lfi", 2, 100.0),
+        ("rfi", 1, 92.85),
+        ("rfi", 2, 36.36),
+        ("rce", 1, 96.64),
+        ("rce", 2, 93.67),
+        ("ssrf", 1, 96.00),
+        ("ssrf", 2, 100.0),
+        ("scanner", 1, 100.0),
     ];
     /// Benign values (3,108) flagged by any detector in any carrier, at most.
     pub const BENIGN_FLAGGED: usize = 0;
@@ -202,7 +208,7 @@ fn inspected_body(rec: &Value) -> bool {
 async fn crs_regression_requests() {
     let h = Harness::new(false);
     let mut rows: BTreeMap<String, Count> = BTreeMap::new();
-    let mut by_category: BTreeMap<&str, Count> = BTreeMap::new();
+    let mut by_category: BTreeMap<(&str, u64), Count> = BTreeMap::new();
     let mut not_inspected = 0;
     let mut missed = Vec::new();
     for rec in lines("crs-requests.jsonl") {
@@ -216,7 +222,7 @@ async fn crs_regression_requests() {
         rows.entry(key).or_default().add(any, own);
         if expect == "attack" && pl <= 2 {
             by_category
-                .entry(own_event_key(&category))
+                .entry((own_event_key(&category), pl))
                 .or_default()
                 .add(any, own);
             if !own {
@@ -240,16 +246,16 @@ async fn crs_regression_requests() {
     if std::env::var_os("SQREEN_CORPUS_VERBOSE").is_some() {
         println!("missed: {}", missed.join(" "));
     }
-    for (category, floor) in floors::CRS {
-        let c = by_category[category];
+    for &(category, pl, floor) in floors::CRS {
+        let c = by_category[&(category, pl)];
         let pct = Count::pct(c.own, c.total);
         println!(
-            "CRS {category} PL1+PL2 attack: {}/{} = {pct:.2}%",
+            "CRS {category} PL{pl} attack: {}/{} = {pct:.2}%",
             c.own, c.total
         );
         assert!(
-            pct >= *floor,
-            "CRS {category}: {pct:.2}% detected as {category}, below the floor {floor}%"
+            pct >= floor,
+            "CRS {category} PL{pl}: {pct:.2}% detected as {category}, below the floor {floor}%"
         );
     }
 }
@@ -385,8 +391,9 @@ async fn single_values_in_three_carriers() {
         let pct = Count::pct(c.own, c.total);
         assert!(pct >= floor, "{key}: {pct:.2}% below the floor {floor}%");
     }
+    let (flagged, ceiling) = (benign_flagged.len(), floors::BENIGN_FLAGGED);
     assert!(
-        benign_flagged.len() <= floors::BENIGN_FLAGGED,
+        flagged.saturating_sub(ceiling) == 0,
         "{} benign values flagged, more than {}",
         benign_flagged.len(),
         floors::BENIGN_FLAGGED

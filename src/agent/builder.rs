@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use super::{stats, Agent, AgentInner, FailureLog};
 use crate::action::{ActionStore, ResponseRenderer, Templates};
 use crate::clock::{Clock, CoarseClock};
-use crate::config::{parse_cidrs, Config};
+use crate::config::{self, parse_cidrs, Config};
 use crate::context::UserKeys;
 use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
@@ -31,6 +31,7 @@ use crate::rules::{
     ActiveRules, FileStamp, RemoteSource, RulesDocument, RulesPoller, RulesSource, RulesWatcher,
     WafMode,
 };
+use crate::user::{UserIdMode, UserMonitoring, UserPolicy};
 
 /// What a [`UserResolver`] sees of a request: everything but the body.
 #[derive(Debug)]
@@ -239,6 +240,51 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_USER_MONITORING`: `Automatic` also takes the user from an
+    /// [`crate::AuthenticatedUser`] extension, HTTP Basic credentials and bearer JWTs; `Off`
+    /// handles no user at all (see the README's "Automatic user monitoring").
+    pub fn user_monitoring(self, mode: UserMonitoring) -> Self {
+        self.configure(|c| c.user_monitoring = mode)
+    }
+
+    /// `SQREEN_JWT_USER_CLAIM`: the JWT claim that names the user (default `sub`).
+    pub fn jwt_user_claim(mut self, claim: &str) -> Self {
+        match config::field_name(claim) {
+            Ok(claim) => self.config.jwt_user_claim = claim,
+            Err(reason) => self.fail(Error::config("jwt_user_claim", claim, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_LOGIN_PATH` and `SQREEN_LOGIN_USER_FIELD`: track logins on `POST path`
+    /// automatically, the user named by the form or JSON field `user_field`.
+    pub fn login_tracking(mut self, path: &str, user_field: &str) -> Self {
+        match config::login_path(path) {
+            Ok(path) => self.config.login_path = Some(path),
+            Err(reason) => self.fail(Error::config("login_tracking", path, reason)),
+        }
+        match config::field_name(user_field) {
+            Ok(field) => self.config.login_user_field = field,
+            Err(reason) => self.fail(Error::config("login_tracking", user_field, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_USER_ID_MODE`: key users by raw id or by salted hash.
+    pub fn user_id_mode(self, mode: UserIdMode) -> Self {
+        self.configure(|c| c.user_id_mode = mode)
+    }
+
+    /// `SQREEN_USER_ID_SALT`: the salt of anonymized user ids, at least 16 characters (without
+    /// it, a random salt is drawn at start and hashes change at every restart).
+    pub fn user_id_salt(mut self, salt: &str) -> Self {
+        match config::user_id_salt(salt) {
+            Ok(salt) => self.config.user_id_salt = Some(salt),
+            Err(reason) => self.fail(Error::config("user_id_salt", "<hidden>", reason)),
+        }
+        self
+    }
+
     /// How often the rules file is checked for changes (default 1 s, at most
     /// `SQREEN_RULES_REFRESH_SECS`). A check reads only the file's metadata.
     pub fn rules_poll_interval(mut self, every: Duration) -> Self {
@@ -341,6 +387,7 @@ impl AgentBuilder {
                 config.block_json_path.as_deref(),
             )?,
         };
+        let users = UserPolicy::new(&config);
         let remote = RemoteSource::from_config(&config, self.rules_url_policy)?;
         let cold = remote
             .as_ref()
@@ -350,7 +397,7 @@ impl AgentBuilder {
             Some((entry, doc, source)) => (Some((doc, source)), Some(entry)),
             None => (None, None),
         };
-        let (rules, stamp) = match (cached, self.rules, &config.rules_path) {
+        let (mut rules, stamp) = match (cached, self.rules, &config.rules_path) {
             (Some((doc, source)), _, _) => (ActiveRules::compile(doc, source), None),
             (None, Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code), None),
             (None, None, Some(path)) => {
@@ -368,6 +415,7 @@ impl AgentBuilder {
             }
             (None, None, None) => (ActiveRules::empty(), None),
         };
+        users.prepare_rules(&mut rules);
         let watch = match (&rules.source, config.disabled) {
             (RulesSource::File(path), false) => Some(path.clone()),
             _ => None,
@@ -398,16 +446,17 @@ impl AgentBuilder {
             counters: stats::Counters::default(),
             failures: FailureLog::default(),
             user_resolver: self.user_resolver,
+            redactor: Arc::new(Redactor::new(
+                redacted_keys(&config, &users),
+                config.strip_sensitive_value_regex.clone(),
+            )),
+            users,
             watcher: Mutex::new(None),
             poller: Mutex::new(None),
             playbooks,
             code_playbooks: self.playbooks,
             events: self.events,
             notifier: self.notifier,
-            redactor: Arc::new(Redactor::new(
-                config.strip_sensitive_key_regex.clone(),
-                config.strip_sensitive_value_regex.clone(),
-            )),
             pipeline,
             clock: self.clock,
             config,
@@ -436,6 +485,19 @@ impl AgentBuilder {
     fn fail(&mut self, e: Error) {
         self.error.get_or_insert(e);
     }
+}
+
+/// The redacted keys: `SQREEN_STRIP_SENSITIVE_KEY_REGEX`, and with anonymized user ids the login
+/// route's user field too, so the raw id does not show in the login events' parameters.
+fn redacted_keys(config: &Config, users: &UserPolicy) -> regex::Regex {
+    let keys = &config.strip_sensitive_key_regex;
+    if !users.is_anonymized() || config.login_path.is_none() {
+        return keys.clone();
+    }
+    let field = regex::escape(&config.login_user_field);
+    // both parts are valid patterns; should the union still fail, keep the configured one
+    regex::Regex::new(&format!("(?:{})|(?i:^{field}$)", keys.as_str()))
+        .unwrap_or_else(|_| keys.clone())
 }
 
 fn join<I, S>(items: I) -> String

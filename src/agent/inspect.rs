@@ -1,8 +1,9 @@
 //! The request check run by the layer before the handler, and by `identify` during it.
 //!
 //! Order (DESIGN section 2): resolve the client IP; the IP pass list skips every check; the IP
-//! deny list and IP actions answer at once; then the user, if the builder's resolver names one
-//! (a passlisted user is never answered, a denied or acted-on user is). A redirect is never
+//! deny list and IP actions answer at once; then the user, if the builder's resolver (or, in
+//! automatic user monitoring, the request's credentials: see [`crate::user`]) names one (a
+//! passlisted user is never answered, a denied or acted-on user is). A redirect is never
 //! answered on its own target or on a `redirect_passlist` path, so redirects cannot loop.
 //! Everything here is synchronous, lock-free on shared state, and does no I/O.
 
@@ -55,14 +56,13 @@ impl AgentInner {
         let client_ip = self.resolver.resolve(peer.map(|p| p.ip()), req.headers());
         let rules = self.rules.load();
         let passlisted = client_ip.is_some_and(|ip| rules.ip_pass.contains(ip));
-        let user = self.user_resolver.as_ref().and_then(|resolve| {
-            resolve(&RequestHead {
-                method: req.method(),
-                uri: req.uri(),
-                headers: req.headers(),
-                extensions: req.extensions(),
-            })
-        });
+        let head = RequestHead {
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+            extensions: req.extensions(),
+        };
+        let user = self.users.request_user(&head, self.user_resolver.as_ref());
 
         let mut decision = None;
         if passlisted {
@@ -97,6 +97,7 @@ impl AgentInner {
             },
             pending: Mutex::new(None),
             body: std::sync::OnceLock::new(),
+            auth_tracked: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some((kind, reason)) = decision {
             if !self.exempt(&rules, &kind, req.uri().path()) {
@@ -140,9 +141,17 @@ impl AgentInner {
         self.emit(event);
     }
 
-    /// `identify` during the handler: records the user and decides whether the response must be
-    /// replaced.
+    /// `identify` during the handler: admits the user (see [`crate::user`]), records it and
+    /// decides whether the response must be replaced. Ignored when user monitoring is off.
     pub(crate) fn identify(&self, ctx: &RequestContext, user: UserKeys) -> Verdict {
+        match self.users.admit(user) {
+            Some(user) => self.identify_admitted(ctx, user),
+            None => Verdict::Proceed,
+        }
+    }
+
+    /// `identify` with a user already admitted.
+    pub(crate) fn identify_admitted(&self, ctx: &RequestContext, user: UserKeys) -> Verdict {
         let inner = ctx.inner();
         let rules = self.rules.load();
         let decision = if inner.passlisted {

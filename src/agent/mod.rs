@@ -73,6 +73,8 @@ pub(crate) struct AgentInner {
     pub(crate) counters: stats::Counters,
     pub(crate) failures: FailureLog,
     pub(crate) user_resolver: Option<UserResolver>,
+    /// User monitoring mode, user id anonymization, automatic login tracking.
+    pub(crate) users: crate::user::UserPolicy,
     pub(crate) watcher: Mutex<Option<RulesWatcher>>,
     /// The rules URL's poller (`SQREEN_RULES_URL`), when one runs.
     pub(crate) poller: Mutex<Option<RulesPoller>>,
@@ -147,6 +149,8 @@ impl Agent {
     }
 
     /// Blocks a user, by canonical id or by the value of one of its keys (see [`UserKeys`]).
+    /// With `SQREEN_USER_ID_MODE=anonymized`, give the raw id (it is hashed) or the hash events
+    /// show (64 lowercase hex digits, taken as is).
     pub fn block_user(&self, user: &str, duration: Option<Duration>) -> u64 {
         self.act(
             Actor::User(user.trim().to_owned()),
@@ -164,13 +168,28 @@ impl Agent {
         )
     }
 
-    /// Lifts the actions on this user. True if there was one.
+    /// Lifts the actions on this user (raw id or hash, as for [`block_user`](Self::block_user)).
+    /// True if there was one.
     pub fn unblock_user(&self, user: &str) -> bool {
         let now = self.inner.now();
-        self.inner
-            .actions
-            .remove_actor(&Actor::User(user.trim().to_owned()), now)
-            > 0
+        let id = self.inner.users.operator_id(user.trim()).into_owned();
+        self.inner.actions.remove_actor(&Actor::User(id), now) > 0
+    }
+
+    /// The id under which the agent counts, stores, matches and shows the user whose canonical
+    /// id (see [`UserKeys::id`]) is `id`: `id` itself, or with `SQREEN_USER_ID_MODE=anonymized`
+    /// its salted SHA-256 in lowercase hex, as events and playbook actions show it.
+    ///
+    /// ```
+    /// let agent = sqreen::Agent::builder()
+    ///     .user_id_mode(sqreen::UserIdMode::Anonymized)
+    ///     .user_id_salt("a salt of 16 characters or more")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(agent.user_id("alice@example.com").len(), 64);
+    /// ```
+    pub fn user_id(&self, id: &str) -> String {
+        self.inner.users.user_id(id).into_owned()
     }
 
     /// Lifts the action with this id. True if it was active.
@@ -274,7 +293,7 @@ impl Agent {
         let now = self.inner.now();
         let actor = match actor {
             Actor::Ip(net) => Actor::Ip(net.trunc()),
-            user => user,
+            Actor::User(id) => Actor::User(self.inner.users.operator_id(&id).into_owned()),
         };
         let action = Action {
             id: self.inner.actions.next_id(),
@@ -333,7 +352,8 @@ impl AgentInner {
     }
 
     pub(crate) fn install_rules(&self, doc: RulesDocument, source: RulesSource) {
-        let active = ActiveRules::compile(doc, source);
+        let mut active = ActiveRules::compile(doc, source);
+        self.users.prepare_rules(&mut active);
         self.playbooks
             .install(&merge_playbooks(&self.code_playbooks, &active.playbooks));
         self.rules.store(Arc::new(active));

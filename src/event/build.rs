@@ -36,7 +36,10 @@ impl AgentInner {
                     m
                 }
             };
-            self.redactor.map(&mut keys);
+            // an anonymized id is a salted hash: nothing in it to redact
+            if !self.users.is_anonymized() {
+                self.redactor.map(&mut keys);
+            }
             keys
         });
         Event {

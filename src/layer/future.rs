@@ -1,6 +1,7 @@
 //! [`ResponseFuture`]: an immediate answer; or the inner service's future, run with the request
 //! context as its task-local, after reading a form or JSON body when there is one, and with its
-//! response replaced when the handler's SDK calls decided so.
+//! response replaced when the handler's SDK calls (or automatic login tracking, right after the
+//! handler) decided so.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -120,8 +121,15 @@ where
                 StateProj::Scoped { fut, ctx } => {
                     let response = ready!(fut.poll(cx))?;
                     let status = response.status();
-                    let response = apply_pending(ctx, response);
                     let agent = &ctx.inner().agent;
+                    // before the pending response is applied: a playbook firing on this login
+                    // attempt answers this very request
+                    if agent.users.login().is_some()
+                        && guard(|| agent.track_login(ctx, status)).is_none()
+                    {
+                        agent.failures.record(FailureKind::Sdk, false);
+                    }
+                    let response = apply_pending(ctx, response);
                     if guard(|| agent.after_response(ctx, status)).is_none() {
                         agent.failures.record(FailureKind::Waf, false);
                     }

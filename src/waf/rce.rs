@@ -57,16 +57,20 @@
 //!   so does inline code with a full command line (`` `ls -la` ``): a backtick after a
 //!   space is a medium context (English-word commands need technical arguments), a
 //!   glued backtick (``x`id` ``) is strong. Code fences (```` ``` ````) are blanked.
-//! * Cost: benign values without any shell byte (`;|&$<>{~!\^=` and newline) only pay a
-//!   table scan and one first-word lookup; every pattern-heavy rule sits behind a byte or
-//!   substring gate, and the per-input loops (globs, braces, fork bombs) have budgets.
+//! * Cost: one pass computes a bit mask of the shell bytes present ([`byte_classes`]).
+//!   Values without any trigger byte (`;|&$<>{~!\^=` and newline) stop after a three-byte
+//!   prefix test of their first word against the command table (~15 ns). Otherwise every
+//!   rule sits behind a test of that mask (bytes absent from the input are absent from the
+//!   normalised text too), normalisation keeps an implicit identity offset map while it
+//!   can, the PowerShell regex is gated by checks around `-`/`(`/`$`, the scanner jumps
+//!   between separators with `memchr`, and the per-input loops (globs, braces, fork
+//!   bombs) have budgets. Every gate is a necessary condition of the rule it guards, so
+//!   the gates change speed, never results.
 use super::Finding;
-use aho_corasick::AhoCorasick;
 use once_cell::sync::Lazy;
 use regex::bytes::Regex as BRegex;
 use regex::Regex;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// Every rule id this detector can report.
 ///
@@ -183,55 +187,183 @@ qwinsta W quser W nltest W dsquery W klist W runas W sdelete W psexec W iex W iw
 iwmi W icm W saps W sal W
 ";
 
-/// FNV-1a: command words are short, SipHash would dominate the lookup cost.
-#[derive(Default, Clone, Copy)]
-struct Fnv(u64);
+/// Family prefixes (`ansible-x`, `ssh-x`...): any longer word starting so is a command.
+const FAMILIES: [&[u8]; 6] = [b"ansible-", b"chef-", b"aa-", b"rmt-", b"ssh-", b"pip3."];
 
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
+/// The command list as an open-addressing hash table (built once) with a first-two-bytes
+/// filter, so that most non-command words are rejected with one bit test.
+struct CmdTable {
+    /// `(name, flags)` in list order.
+    keys: Vec<(&'static [u8], u16)>,
+    /// Slot -> index + 1 into `keys` (0 = empty); power-of-two length.
+    slots: Vec<u16>,
+    /// Bit `b0 << 8 | b1` is set when some name or family prefix starts with `b0 b1`
+    /// (`k .` for a one-byte name `k`, reachable as `k.exe`).
+    pairs: Vec<u64>,
+    /// Hashed set of the first three bytes of every word [`lookup`] can accept: names,
+    /// family prefixes, `xy` + digit or `.` for two-byte names (`ls.exe`, `id3`), `k.e` /
+    /// `k.c` for one-byte names.
+    trigrams: Vec<u64>,
+    /// Some name is one byte long.
+    short: bool,
+}
+
+const TABLE_BITS: u32 = 11;
+
+const TRIGRAM_BITS: u32 = 15;
+
+/// Little-endian value of up to 8 bytes (register arithmetic, no stack copy).
+#[inline]
+fn load_le(w: &[u8]) -> u64 {
+    if let Some(a) = w.first_chunk::<8>() {
+        return u64::from_le_bytes(*a);
     }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
+    let mut x = 0u64;
+    for (i, &c) in w.iter().enumerate() {
+        x |= u64::from(c) << (8 * i);
+    }
+    x
+}
+
+/// Cheap hash of a short word: first and last 8 bytes and the length.
+#[inline]
+fn word_hash(w: &[u8]) -> usize {
+    let head = load_le(w);
+    let tail = load_le(&w[w.len().saturating_sub(8)..]);
+    let h = (head ^ tail.rotate_left(29) ^ w.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - TABLE_BITS)) as usize
+}
+
+/// Bit index of a three-byte prefix in [`CmdTable::trigrams`].
+#[inline]
+fn trigram_bit(a: u8, b: u8, c: u8) -> usize {
+    let x = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+    (x.wrapping_mul(0x9e37_79b1) >> (32 - TRIGRAM_BITS)) as usize
+}
+
+impl CmdTable {
+    fn build() -> CmdTable {
+        let mut t = CmdTable {
+            keys: Vec::new(),
+            slots: vec![0; 1 << TABLE_BITS],
+            pairs: vec![0; 1024],
+            trigrams: vec![0; 1 << (TRIGRAM_BITS - 6)],
+            short: false,
         };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut it = COMMANDS.split_whitespace();
+        while let (Some(name), Some(fl)) = (it.next(), it.next()) {
+            let mut f = 0u16;
+            for c in fl.chars() {
+                f |= match c {
+                    'e' => EN,
+                    'a' => ANY0,
+                    'l' => ALONE0,
+                    'n' => NET,
+                    'w' => WRAP,
+                    'W' => WIN,
+                    'i' => INTERP,
+                    'k' => NUMFLAG,
+                    't' => TIMEARG,
+                    's' => NUMARG,
+                    'x' => VERYEN | EN,
+                    _ => 0,
+                };
+            }
+            t.insert(name.as_bytes(), f);
         }
-        self.0 = h;
+        for p in FAMILIES {
+            t.add_pair(p[0], p[1]);
+            t.add_trigram(p[0], p[1], p[2]);
+        }
+        t
+    }
+
+    fn add_pair(&mut self, a: u8, b: u8) {
+        let k = usize::from(a) << 8 | usize::from(b);
+        self.pairs[k >> 6] |= 1 << (k & 63);
+    }
+
+    fn add_trigram(&mut self, a: u8, b: u8, c: u8) {
+        let k = trigram_bit(a, b, c);
+        self.trigrams[k >> 6] |= 1 << (k & 63);
+    }
+
+    fn insert(&mut self, name: &'static [u8], f: u16) {
+        let mask = self.slots.len() - 1;
+        let mut s = word_hash(name);
+        loop {
+            match self.slots[s] {
+                0 => {
+                    self.keys.push((name, f));
+                    self.slots[s] = self.keys.len() as u16;
+                    break;
+                }
+                k if self.keys[usize::from(k) - 1].0 == name => {
+                    self.keys[usize::from(k) - 1].1 = f;
+                    break;
+                }
+                _ => s = (s + 1) & mask,
+            }
+        }
+        match *name {
+            [a] => {
+                self.short = true;
+                self.add_pair(a, b'.');
+                self.add_trigram(a, b'.', b'e');
+                self.add_trigram(a, b'.', b'c');
+            }
+            [a, b] => {
+                self.add_pair(a, b);
+                for c in b"0123456789." {
+                    self.add_trigram(a, b, *c);
+                }
+            }
+            [a, b, c, ..] => {
+                self.add_pair(a, b);
+                self.add_trigram(a, b, c);
+            }
+            [] => {}
+        }
+    }
+
+    /// Whether [`lookup`] can accept the (bracket-stripped) word `w`; `w` may also be
+    /// just the first three bytes of a longer word.
+    #[inline]
+    fn may_match(&self, w: &[u8]) -> bool {
+        match *w {
+            [a, b, c, ..] => {
+                let k = trigram_bit(a, b, c);
+                self.trigrams[k >> 6] & (1 << (k & 63)) != 0
+            }
+            [a, b] => {
+                let k = usize::from(a) << 8 | usize::from(b);
+                self.pairs[k >> 6] & (1 << (k & 63)) != 0
+            }
+            [_] => self.short,
+            [] => false,
+        }
+    }
+
+    /// Exact lookup.
+    fn get(&self, w: &[u8]) -> Option<u16> {
+        let mask = self.slots.len() - 1;
+        let mut s = word_hash(w);
+        loop {
+            match self.slots[s] {
+                0 => return None,
+                k => {
+                    let (name, f) = self.keys[usize::from(k) - 1];
+                    if name == w {
+                        return Some(f);
+                    }
+                }
+            }
+            s = (s + 1) & mask;
+        }
     }
 }
 
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
-
-static COMMAND_TABLE: Lazy<HashMap<&'static [u8], u16, FnvBuild>> = Lazy::new(|| {
-    let mut map = HashMap::with_hasher(FnvBuild::default());
-    let mut it = COMMANDS.split_whitespace();
-    while let (Some(name), Some(fl)) = (it.next(), it.next()) {
-        let mut f = 0u16;
-        for c in fl.chars() {
-            f |= match c {
-                'e' => EN,
-                'a' => ANY0,
-                'l' => ALONE0,
-                'n' => NET,
-                'w' => WRAP,
-                'W' => WIN,
-                'i' => INTERP,
-                'k' => NUMFLAG,
-                't' => TIMEARG,
-                's' => NUMARG,
-                'x' => VERYEN | EN,
-                _ => 0,
-            };
-        }
-        map.insert(name.as_bytes(), f);
-    }
-    map
-});
+static COMMAND_TABLE: Lazy<CmdTable> = Lazy::new(CmdTable::build);
 
 /// Looks a (normalised, lower-case) word up; handles `.exe`, single-char bracket classes
 /// (`adduse[r]`), version suffixes (`python3.10`, `gcc7.4`) and tool families.
@@ -239,40 +371,42 @@ fn lookup(word: &[u8]) -> Option<u16> {
     if word.is_empty() || word.len() > 40 {
         return None;
     }
-    let mut buf = [0u8; 40];
-    let mut len = 0;
-    let mut i = 0;
-    // strip single-character bracket expressions: `[r]` -> `r`
-    while i < word.len() {
-        if word[i] == b'[' && i + 2 < word.len() && word[i + 2] == b']' {
-            buf[len] = word[i + 1];
+    let buf: [u8; 40];
+    let mut w = word;
+    if word.contains(&b'[') {
+        let mut tmp = [0u8; 40];
+        let mut len = 0;
+        let mut i = 0;
+        // strip single-character bracket expressions: `[r]` -> `r`
+        while i < word.len() {
+            if word[i] == b'[' && i + 2 < word.len() && word[i + 2] == b']' {
+                tmp[len] = word[i + 1];
+                len += 1;
+                i += 3;
+                continue;
+            }
+            tmp[len] = word[i];
             len += 1;
-            i += 3;
-            continue;
+            i += 1;
         }
-        buf[len] = word[i];
-        len += 1;
-        i += 1;
+        buf = tmp;
+        w = &buf[..len];
     }
-    let mut w = &buf[..len];
-    if let Some(f) = COMMAND_TABLE.get(w) {
-        return Some(*f);
+    let table = &*COMMAND_TABLE;
+    if !table.may_match(w) {
+        return None;
+    }
+    if let Some(f) = table.get(w) {
+        return Some(f);
     }
     if w.len() > 4 && (w.ends_with(b".exe") || w.ends_with(b".com")) {
         w = &w[..w.len() - 4];
-        if let Some(f) = COMMAND_TABLE.get(w) {
-            return Some(*f);
+        if let Some(f) = table.get(w) {
+            return Some(f);
         }
     }
     // tool families
-    for p in [
-        &b"ansible-"[..],
-        b"chef-",
-        b"aa-",
-        b"rmt-",
-        b"ssh-",
-        b"pip3.",
-    ] {
+    for p in FAMILIES {
         if w.len() > p.len() && w.starts_with(p) {
             return Some(ANY0 | ALONE0);
         }
@@ -283,9 +417,9 @@ fn lookup(word: &[u8]) -> Option<u16> {
         end -= 1;
     }
     if end >= 2 && end < w.len() {
-        if let Some(f) = COMMAND_TABLE.get(&w[..end]) {
+        if let Some(f) = table.get(&w[..end]) {
             // a versioned name is no longer an English word
-            return Some(*f & !EN);
+            return Some(f & !EN);
         }
     }
     None
@@ -296,16 +430,51 @@ fn lookup(word: &[u8]) -> Option<u16> {
 // ---------------------------------------------------------------------------------------
 
 /// Normalised view of the input with a map from each output byte to an input offset.
+///
+/// While every output byte `k` came from input offset `k` (`ident`), the map is implicit
+/// and `m` stays empty; the first byte that breaks this fills `m` in.
 #[derive(Default)]
 struct Norm {
     n: Vec<u8>,
     m: Vec<u32>,
+    ident: bool,
 }
 
 impl Norm {
     fn push(&mut self, b: u8, at: usize) {
+        if self.ident {
+            if at == self.n.len() {
+                self.n.push(b);
+                return;
+            }
+            self.break_ident();
+        }
         self.n.push(b);
         self.m.push(at as u32);
+    }
+
+    fn break_ident(&mut self) {
+        self.ident = false;
+        self.m.extend(0..self.n.len() as u32);
+    }
+
+    /// Input offset of output byte `k` (`k < n.len()`).
+    fn at(&self, k: usize) -> usize {
+        if self.ident {
+            k
+        } else {
+            self.m[k] as usize
+        }
+    }
+
+    /// Maps the output range `[s, e)` back to the input (non-empty, clamped).
+    fn map(&self, s: usize, e: usize) -> (usize, usize) {
+        let len = self.n.len();
+        if len == 0 || s >= len {
+            return (0, 0);
+        }
+        let e = e.clamp(s + 1, len);
+        (self.at(s), self.at(e - 1) + 1)
     }
 }
 
@@ -405,24 +574,36 @@ static SPECIAL: [bool; 256] = {
 };
 
 /// One bounded pass that undoes shell quoting/escaping tricks (see module docs).
-fn normalize(b: &[u8], vars: &Vars, out: &mut Norm) {
+fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
     out.n.clear();
     out.m.clear();
+    out.ident = true;
     let len = b.len();
+    out.n.reserve(len);
+    if classes & NOT_IDENT == 0 {
+        // only case, blanks and `+` to handle: one byte out per byte in
+        normalize_plain(b, &mut out.n);
+        return;
+    }
     let mut i = 0;
     // whether the previous emitted bytes came from a variable expansion
     let mut after_var = false;
-    out.n.reserve(len);
-    out.m.reserve(len);
     while i < len {
-        // fast path: copy a run of ordinary bytes
+        // fast path: copy a run of ordinary bytes (lower-cased)
         let mut j = i;
         while j < len && !SPECIAL[b[j] as usize] {
             j += 1;
         }
         if j > i {
-            out.n.extend(b[i..j].iter().map(|c| c.to_ascii_lowercase()));
-            out.m.extend((i as u32)..(j as u32));
+            if out.ident && i != out.n.len() {
+                out.break_ident();
+            }
+            let at = out.n.len();
+            out.n.extend_from_slice(&b[i..j]);
+            out.n[at..].make_ascii_lowercase();
+            if !out.ident {
+                out.m.extend((i as u32)..(j as u32));
+            }
             after_var = false;
             i = j;
             continue;
@@ -557,6 +738,31 @@ fn normalize(b: &[u8], vars: &Vars, out: &mut Norm) {
     }
 }
 
+/// [`normalize`] for values without quotes, escapes, `$`, `&`, `<`, `>` or backticks:
+/// lower-cases, turns tabs/VT/FF into spaces and `+` into a space where the full pass
+/// would (next byte `/ - $ .` or previous output byte a blank or separator).
+fn normalize_plain(b: &[u8], n: &mut Vec<u8>) {
+    n.resize(b.len(), 0);
+    for (o, &c) in n.iter_mut().zip(b) {
+        let l = c.to_ascii_lowercase();
+        *o = if matches!(c, b'\t' | 0x0b | 0x0c) {
+            b' '
+        } else {
+            l
+        };
+    }
+    if memchr::memchr(b'+', b).is_none() {
+        return;
+    }
+    for i in memchr::memchr_iter(b'+', b) {
+        let next = b.get(i + 1).copied().unwrap_or(b' ');
+        let prev = if i > 0 { n[i - 1] } else { b' ' };
+        if matches!(next, b'/' | b'-' | b'$' | b'.') || matches!(prev, b' ' | b';' | b'|' | b'&') {
+            n[i] = b' ';
+        }
+    }
+}
+
 /// Length of an HTML character reference (`&#59;`, `&#x3b;`, `&lt;`) at the start of `b`.
 fn entity_len(b: &[u8]) -> usize {
     let mut j = 1;
@@ -602,8 +808,103 @@ fn is_space(c: u8) -> bool {
     c == b' '
 }
 
+/// Bytes of a command word: ASCII alphanumerics and `-_.+[]`.
+static WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'[' | b']');
+        c += 1;
+    }
+    t
+};
+
+/// Bytes where [`Scanner::run`] resumes when no command position is open: separators,
+/// substitutions, redirections, and `=` (a `key=value` token).
+static OUTSIDE_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b";\n\r|&`$<>=";
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Bytes that may end a token: blanks ([`is_space`]), separators ([`is_sep`]) and `$`
+/// (when it opens `$(`).
+static TOKEN_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b" ;|&\n\r`()<>{}$";
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 struct Scanner<'a> {
     n: &'a [u8],
+    /// The [`OUTSIDE_STOP`] bytes that can occur in `n` (from the raw byte classes).
+    stops: Stops,
+}
+
+/// How [`Scanner::run`] finds the next [`OUTSIDE_STOP`] byte.
+#[derive(Clone, Copy)]
+enum Stops {
+    None,
+    One(u8),
+    Two(u8, u8),
+    Three(u8, u8, u8),
+    Table,
+}
+
+impl Stops {
+    /// `n` holds only bytes of the input (lower-cased), blanks and `sh`, so the stop bytes
+    /// it can contain are those the input's byte classes show.
+    fn from_classes(classes: u32) -> Stops {
+        let mut found = [0u8; 3];
+        let mut k = 0;
+        for (bit, c) in [
+            (B_SEMI, b';'),
+            (B_LF, b'\n'),
+            (B_CR, b'\r'),
+            (B_PIPE, b'|'),
+            (B_AMP, b'&'),
+            (B_TICK, b'`'),
+            (B_DOLLAR, b'$'),
+            (B_LT, b'<'),
+            (B_GT, b'>'),
+            (B_EQ, b'='),
+        ] {
+            if classes & bit != 0 {
+                if k == 3 {
+                    return Stops::Table;
+                }
+                found[k] = c;
+                k += 1;
+            }
+        }
+        match k {
+            0 => Stops::None,
+            1 => Stops::One(found[0]),
+            2 => Stops::Two(found[0], found[1]),
+            _ => Stops::Three(found[0], found[1], found[2]),
+        }
+    }
+
+    fn find(self, h: &[u8]) -> Option<usize> {
+        match self {
+            Stops::None => None,
+            Stops::One(a) => memchr::memchr(a, h),
+            Stops::Two(a, b) => memchr::memchr2(a, b, h),
+            Stops::Three(a, b, c) => memchr::memchr3(a, b, c, h),
+            Stops::Table => h.iter().position(|&c| OUTSIDE_STOP[c as usize]),
+        }
+    }
 }
 
 /// What the argument scan found after a command word.
@@ -836,7 +1137,7 @@ impl<'a> Scanner<'a> {
     fn token_end(&self, mut i: usize) -> usize {
         while i < self.n.len() {
             let c = self.n[i];
-            if is_space(c) || is_sep(c) || (c == b'$' && self.n.get(i + 1) == Some(&b'(')) {
+            if TOKEN_STOP[c as usize] && (c != b'$' || self.n.get(i + 1) == Some(&b'(')) {
                 break;
             }
             i += 1;
@@ -1017,8 +1318,9 @@ impl<'a> Scanner<'a> {
             }
             return (None, None);
         }
+        let (first_eq, first_slash, plain) = scan_word(t);
         // assignment prefix: `a=curl` -> value is a weak command position; then the next word
-        if let Some(eq) = t.iter().position(|&c| c == b'=') {
+        if let Some(eq) = first_eq {
             if eq > 0 && t[..eq].iter().all(|&c| is_name(c)) && eq + 1 < t.len() && depth < 4 {
                 let (h, _) = self.eval(s + eq + 1, e, Ctx::Weak, false, depth + 1);
                 if h.is_some() {
@@ -1035,7 +1337,7 @@ impl<'a> Scanner<'a> {
             return (None, None);
         }
         // Windows `cmd/c`, `bcdboot/r`: switch glued to the command
-        if let Some(sl) = t.iter().position(|&c| c == b'/') {
+        if let Some(sl) = first_slash {
             let (w, sw) = (&t[..sl], &t[sl + 1..]);
             if sl > 0
                 && !sw.is_empty()
@@ -1047,10 +1349,8 @@ impl<'a> Scanner<'a> {
             }
             return (None, None);
         }
-        if !word
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_.+[]".contains(c))
-        {
+        // (`word` is `t` here: the drive-path case returned above)
+        if !plain {
             return (None, None);
         }
         let Some(flags) = lookup(word) else {
@@ -1154,6 +1454,15 @@ impl<'a> Scanner<'a> {
         let mut chain_nonen = false;
         let mut chain_tight = true;
         while i < n.len() {
+            if ctx.is_none() {
+                // Outside command position only bytes that open one and `key=value`
+                // tokens matter; everything else would be stepped over one token at a
+                // time (`glued` is reset by whatever opens the next position).
+                match self.stops.find(&n[i..]) {
+                    Some(p) => i += p,
+                    None => break,
+                }
+            }
             let c = n[i];
             if is_space(c) {
                 glued = false;
@@ -1254,9 +1563,7 @@ impl<'a> Scanner<'a> {
                     }
                     // assignment prefix keeps command position for the next word
                     let t = &n[i..e];
-                    let is_assign = t
-                        .iter()
-                        .position(|&c| c == b'=')
+                    let is_assign = find_byte(t, b'=')
                         .is_some_and(|eq| eq > 0 && t[..eq].iter().all(|&c| is_name(c)));
                     if !is_assign {
                         ctx = None;
@@ -1280,6 +1587,42 @@ impl<'a> Scanner<'a> {
         }
         None
     }
+}
+
+/// First `c` in `t`: an inline loop for short tokens, `memchr` (SIMD) for long ones.
+#[inline]
+fn find_byte(t: &[u8], c: u8) -> Option<usize> {
+    if t.len() < 16 {
+        t.iter().position(|&x| x == c)
+    } else {
+        memchr::memchr(c, t)
+    }
+}
+
+/// For [`Scanner::eval`]: the first `=`; when there is none, the first `/`; when there is
+/// neither, whether every byte is a [`WORD_BYTE`] (otherwise the later fields are unused).
+fn scan_word(t: &[u8]) -> (Option<usize>, Option<usize>, bool) {
+    if t.len() < 16 {
+        let mut slash = None;
+        let mut plain = true;
+        for (k, &c) in t.iter().enumerate() {
+            if c == b'=' {
+                return (Some(k), None, false);
+            }
+            if c == b'/' && slash.is_none() {
+                slash = Some(k);
+            }
+            plain &= WORD_BYTE[c as usize];
+        }
+        return (None, slash, plain);
+    }
+    if let Some(eq) = memchr::memchr(b'=', t) {
+        return (Some(eq), None, false);
+    }
+    if let Some(sl) = memchr::memchr(b'/', t) {
+        return (None, Some(sl), false);
+    }
+    (None, None, t.iter().all(|&c| WORD_BYTE[c as usize]))
 }
 
 /// Command + first-argument pairs that only make sense as a command line.
@@ -1347,26 +1690,6 @@ static F_ALIAS: Lazy<memchr::memmem::Finder<'static>> =
     Lazy::new(|| memchr::memmem::Finder::new(b"alias"));
 static F_DEV: Lazy<memchr::memmem::Finder<'static>> =
     Lazy::new(|| memchr::memmem::Finder::new(b"/dev/"));
-
-/// Cheap gate for the PowerShell regex (normalised text is lower-case).
-static PS_GATE: Lazy<AhoCorasick> = Lazy::new(|| {
-    AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build([
-            "invoke-",
-            "new-object",
-            "start-",
-            "mppreference",
-            "executionpolicy",
-            "get-wmi",
-            "frombase64",
-            "download",
-            "-encodedcommand",
-            "iex",
-            "powershell",
-        ])
-        .expect("valid patterns")
-});
 
 static RE_MAIL: Lazy<Regex> = Lazy::new(|| {
     Regex::new(concat!(
@@ -1578,6 +1901,11 @@ fn glob_rule(n: &[u8]) -> Option<(usize, usize)> {
     let mut i = 0;
     let mut budget = 8; // glob tokens examined per input
     while i < n.len() {
+        // only a `/` can start a token: jump to the next one
+        match memchr::memchr(b'/', &n[i..]) {
+            Some(p) => i += p,
+            None => break,
+        }
         if n[i] == b'/'
             && (i == 0
                 || !n[i - 1].is_ascii_alphanumeric()
@@ -1632,12 +1960,12 @@ fn glob_token(t: &[u8]) -> bool {
             break;
         }
     }
-    for f in GLOB_FILES {
-        if glob_match(t, f.as_bytes())
-            || (t.ends_with(b"/") && glob_match(&t[..t.len() - 1], f.as_bytes()))
-        {
-            // a bare `/*` or `/?` matches too much to mean anything
-            if t.iter().filter(|c| c.is_ascii_alphabetic()).count() >= 1 || t.len() >= 6 {
+    // a bare `/*` or `/?` matches too much to mean anything
+    if t.iter().any(|c| c.is_ascii_alphabetic()) || t.len() >= 6 {
+        for f in GLOB_FILES {
+            if glob_match(t, f.as_bytes())
+                || (t.ends_with(b"/") && glob_match(&t[..t.len() - 1], f.as_bytes()))
+            {
                 return true;
             }
         }
@@ -1657,8 +1985,9 @@ fn glob_token(t: &[u8]) -> bool {
         let (dir, base) = (&t[..l], &t[l + 1..]);
         if l > 0 && !base.is_empty() && BIN_DIRS.iter().any(|d| glob_match(dir, d.as_bytes())) {
             return COMMAND_TABLE
-                .keys()
-                .any(|k| k.len() >= 2 && glob_match(base, k));
+                .keys
+                .iter()
+                .any(|k| k.0.len() >= 2 && glob_match(base, k.0));
         }
     }
     false
@@ -1671,11 +2000,7 @@ fn brace_rule(n: &[u8]) -> Option<(usize, usize)> {
     while let Some(p) = memchr::memchr(b'{', &n[from..]) {
         let o = from + p;
         from = o + 1;
-        let Some(q) = n[o + 1..]
-            .iter()
-            .take(256)
-            .position(|&c| c == b'}' || c == b'{')
-        else {
+        let Some(q) = memchr::memchr2(b'}', b'{', &n[o + 1..n.len().min(o + 257)]) else {
             continue;
         };
         if n[o + 1 + q] == b'{' {
@@ -1793,22 +2118,91 @@ fn fork_bomb(n: &[u8]) -> Option<(usize, usize)> {
 // Entry point
 // ---------------------------------------------------------------------------------------
 
+/// Byte classes seen in the raw input: one bit per byte the rules care about, so that a
+/// single pass answers every "does the value contain X" question.
+const B_SEMI: u32 = 1;
+const B_PIPE: u32 = 1 << 1;
+const B_AMP: u32 = 1 << 2;
+const B_LF: u32 = 1 << 3;
+const B_CR: u32 = 1 << 4;
+const B_DOLLAR: u32 = 1 << 5;
+const B_TICK: u32 = 1 << 6;
+const B_LT: u32 = 1 << 7;
+const B_GT: u32 = 1 << 8;
+const B_LBRACE: u32 = 1 << 9;
+const B_TILDE: u32 = 1 << 10;
+const B_BANG: u32 = 1 << 11;
+const B_BSLASH: u32 = 1 << 12;
+const B_CARET: u32 = 1 << 13;
+const B_EQ: u32 = 1 << 14;
+const B_LPAREN: u32 = 1 << 15;
+const B_GLOB: u32 = 1 << 16;
+const B_QUOTE: u32 = 1 << 17;
 /// Bytes that make the full analysis worthwhile.
-static TRIGGER: [bool; 256] = {
-    let mut t = [false; 256];
-    let bytes = b";|&\n\r$`<>{~!\\^=";
+const TRIGGER: u32 = (1 << 15) - 1;
+/// Bytes after which [`normalize`] may no longer map output offsets 1:1 to input offsets.
+const NOT_IDENT: u32 = B_QUOTE | B_BSLASH | B_CARET | B_TICK | B_AMP | B_LT | B_GT | B_DOLLAR;
+
+static CLASS: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let pairs: [(u8, u32); 22] = [
+        (b';', B_SEMI),
+        (b'|', B_PIPE),
+        (b'&', B_AMP),
+        (b'\n', B_LF),
+        (b'\r', B_CR),
+        (b'$', B_DOLLAR),
+        (b'`', B_TICK),
+        (b'<', B_LT),
+        (b'>', B_GT),
+        (b'{', B_LBRACE),
+        (b'~', B_TILDE),
+        (b'!', B_BANG),
+        (b'\\', B_BSLASH),
+        (b'^', B_CARET),
+        (b'=', B_EQ),
+        (b'(', B_LPAREN),
+        (b'?', B_GLOB),
+        (b'*', B_GLOB),
+        (b'[', B_GLOB),
+        (b'\'', B_QUOTE),
+        (b'"', B_QUOTE),
+        (b'\t', 0),
+    ];
     let mut i = 0;
-    while i < bytes.len() {
-        t[bytes[i] as usize] = true;
+    while i < pairs.len() {
+        t[pairs[i].0 as usize] = pairs[i].1;
         i += 1;
     }
     t
 };
 
+/// OR of [`CLASS`] over `b` (four accumulators for instruction-level parallelism).
+fn byte_classes(b: &[u8]) -> u32 {
+    let mut acc = [0u32; 4];
+    let mut chunks = b.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] |= CLASS[c[0] as usize];
+        acc[1] |= CLASS[c[1] as usize];
+        acc[2] |= CLASS[c[2] as usize];
+        acc[3] |= CLASS[c[3] as usize];
+    }
+    let mut m = acc[0] | acc[1] | acc[2] | acc[3];
+    for &c in chunks.remainder() {
+        m |= CLASS[c as usize];
+    }
+    m
+}
+
+/// Bytes collected into the first word by [`worth_looking`].
+fn first_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'[' | b']' | b'/' | b':')
+}
+
 /// Cheap pre-check: any trigger byte, or a first word that is a known command / path /
 /// batch keyword.
-fn worth_looking(b: &[u8]) -> bool {
-    if b.iter().any(|&c| TRIGGER[c as usize]) {
+fn worth_looking(b: &[u8], classes: u32) -> bool {
+    if classes & TRIGGER != 0 {
         return true;
     }
     let mut i = 0;
@@ -1818,6 +2212,33 @@ fn worth_looking(b: &[u8]) -> bool {
     if i < b.len() && (b[i] == b'/' || b[i] == b'~') {
         return true;
     }
+    // Quick reject on the first (up to) three word bytes when they are plain (no quote,
+    // bracket or colon, which the word rules below rewrite or look at): the word is then
+    // interesting only if it starts like a keyword below or a command name.
+    let mut head = [0u8; 3];
+    let mut hl = 0;
+    let mut plain = true;
+    while hl < 3 {
+        match b.get(i + hl) {
+            Some(b'\'' | b'"' | b'[' | b':') => {
+                plain = false;
+                break;
+            }
+            Some(&c) if first_word_byte(c) => {
+                head[hl] = c.to_ascii_lowercase();
+                hl += 1;
+            }
+            _ => break,
+        }
+    }
+    if plain {
+        let head = &head[..hl];
+        if !matches!(head, b"if" | b"if/" | b"for" | b"ali" | b"inv" | b"bin")
+            && !COMMAND_TABLE.may_match(head)
+        {
+            return false;
+        }
+    }
     let mut w = [0u8; 24];
     let mut len = 0;
     while i < b.len() && len < w.len() {
@@ -1826,8 +2247,7 @@ fn worth_looking(b: &[u8]) -> bool {
             i += 1;
             continue;
         }
-        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'[' | b']' | b'/' | b':')
-        {
+        if first_word_byte(c) {
             w[len] = c.to_ascii_lowercase();
             len += 1;
             i += 1;
@@ -1865,24 +2285,36 @@ pub fn detect(input: &str) -> Option<Finding> {
     }
     let input = &input[..cut];
     let b = input.as_bytes();
-    if b.len() < 2 || !worth_looking(b) {
+    if b.len() < 2 {
         return None;
     }
+    let classes = byte_classes(b);
+    if !worth_looking(b, classes) {
+        return None;
+    }
+    analyse(input, classes)
+}
+
+/// Full analysis of a value that passed [`worth_looking`]; `classes` is its
+/// [`byte_classes`] mask.
+#[inline(never)]
+fn analyse(input: &str, classes: u32) -> Option<Finding> {
+    let b = input.as_bytes();
     let found = |rule: &'static str, s: usize, e: usize| -> Option<Finding> {
         Some(Finding {
             rule,
             span: char_span(input, s, e),
         })
     };
-    let has = |c: u8| memchr::memchr(c, b).is_some();
+    let has = |bit: u32| classes & bit != 0;
 
     // structural rules on the raw text
-    if F_PARENS.find(b).is_some() {
+    if has(B_LPAREN) && F_PARENS.find(b).is_some() {
         if let Some(m) = RE_SHELLSHOCK.find(input) {
             return found(R_SHELLSHOCK, m.start(), m.end());
         }
     }
-    if has(b'$') {
+    if has(B_DOLLAR) {
         if let Some((s, e)) = log4shell(b) {
             return found(R_LOG4J, s, e);
         }
@@ -1895,22 +2327,22 @@ pub fn detect(input: &str) -> Option<Finding> {
         if let Some((s, e)) = braced_command(b) {
             return found(R_EXP, s, e);
         }
-    } else if has(b'!') {
+    } else if has(B_BANG) {
         if let Some(m) = RE_EXPANSION.find(input) {
             return found(R_EXP, m.start(), m.end());
         }
     }
-    if has(b'~') {
+    if has(B_TILDE) {
         if let Some(m) = RE_TILDE.find(input) {
             return found(R_EXP, m.start(), m.end());
         }
     }
-    if has(b'\n') {
+    if has(B_LF) {
         if let Some(m) = RE_MAIL.find(input) {
             return found(R_MAIL, m.start(), m.end());
         }
     }
-    if has(b';') && (F_SEMIDOT.find(b).is_some() || sqlite_gate(b)) {
+    if has(B_SEMI) && (F_SEMIDOT.find(b).is_some() || sqlite_gate(b)) {
         if let Some(m) = RE_SQLITE.find(input) {
             return found(R_SQLITE, m.start(), m.end());
         }
@@ -1922,7 +2354,7 @@ pub fn detect(input: &str) -> Option<Finding> {
     }
 
     // normalised view
-    let vars = if has(b'=') && has(b'$') {
+    let vars = if has(B_EQ) && has(B_DOLLAR) {
         collect_vars(b)
     } else {
         Vars::default()
@@ -1934,28 +2366,23 @@ pub fn detect(input: &str) -> Option<Finding> {
             Some(n) => n,
             None => &mut local,
         };
-        normalize(b, &vars, norm);
+        normalize(b, classes, &vars, norm);
         let n = &norm.n;
-        let m = &norm.m;
-        let map = |s: usize, e: usize| -> (usize, usize) {
-            if m.is_empty() || s >= m.len() {
-                return (0, 0);
-            }
-            let e = e.clamp(s + 1, m.len());
-            (m[s] as usize, m[e - 1] as usize + 1)
-        };
+        let map = |s: usize, e: usize| norm.map(s, e);
+        // Gates on `n` are preceded by raw-byte tests: `n` only holds bytes of the input
+        // (lower-cased), spaces and `sh`, so a symbol absent from the input is absent here.
         if F_ALIAS.find(n).is_some() {
             if let Some(mm) = RE_ALIAS.find(&input.to_ascii_lowercase()) {
                 return found(R_UNIX, mm.start(), mm.end());
             }
         }
-        if PS_GATE.is_match(n.as_slice()) {
+        if ps_gate(n) {
             if let Some(mm) = RE_POWERSHELL.find(n) {
                 let (s, e) = map(mm.start(), mm.end());
                 return found(R_PS, s, e);
             }
         }
-        if memchr::memchr(b'|', n).is_some() {
+        if has(B_PIPE) && memchr::memchr(b'|', n).is_some() {
             if let Some(mm) = RE_PIPE_SHELL.find(n) {
                 let (s, e) = map(mm.start(), mm.end());
                 return found(R_UNIX, s, e);
@@ -1967,7 +2394,7 @@ pub fn detect(input: &str) -> Option<Finding> {
                 return found(R_UNIX, s, e);
             }
         }
-        if memchr::memchr(b'{', n).is_some() {
+        if has(B_LBRACE) && memchr::memchr(b'{', n).is_some() {
             if let Some((s, e)) = fork_bomb(n) {
                 let (s, e) = map(s, e);
                 return found(R_FORK, s, e);
@@ -1977,23 +2404,66 @@ pub fn detect(input: &str) -> Option<Finding> {
                 return found(R_EXP, s, e);
             }
         }
-        if memchr::memchr3(b'?', b'*', b'[', n).is_some() {
+        if has(B_GLOB) && memchr::memchr3(b'?', b'*', b'[', n).is_some() {
             if let Some((s, e)) = glob_rule(n) {
                 let (s, e) = map(s, e);
                 return found(R_GLOB, s, e);
             }
         }
-        let sc = Scanner { n };
+        let sc = Scanner {
+            n,
+            stops: Stops::from_classes(classes),
+        };
         if let Some(h) = sc.run() {
             let (s, e) = map(h.start, h.end);
             return found(h.rule, s, e);
         }
         // a command word right after a leading backslash (`\ls` bypasses aliases)
-        if let Some(h) = backslash_command(b) {
-            return found(R_UNIX, h.0, h.1);
+        if has(B_BSLASH) {
+            if let Some(h) = backslash_command(b) {
+                return found(R_UNIX, h.0, h.1);
+            }
         }
         None
     })
+}
+
+/// Necessary condition for [`RE_POWERSHELL`] to match the (lower-case) normalised text,
+/// checked around each `-`, `(` and `$` instead of with a keyword automaton: every
+/// alternative of the regex has a `-` right after `invoke|new|start|set|add|get` or right
+/// before `encodedcommand`, or `(`/`$` after `string|file|data|iex` and blanks, or
+/// `powershell` and a later `-`.
+fn ps_gate(n: &[u8]) -> bool {
+    let mut dash = false;
+    for p in memchr::memchr3_iter(b'-', b'(', b'$', n) {
+        if n[p] == b'-' {
+            let before = &n[..p];
+            if [&b"invoke"[..], b"new", b"start", b"set", b"add", b"get"]
+                .iter()
+                .any(|k| before.ends_with(k))
+                || n[p + 1..].starts_with(b"encodedcommand")
+            {
+                return true;
+            }
+            dash = true;
+        } else {
+            // `\s*` before `(`: ASCII blanks or any non-ASCII byte (Unicode spaces)
+            let mut k = p;
+            while k > 0 && (matches!(n[k - 1], b'\t'..=b'\r' | b' ') || n[k - 1] >= 0x80) {
+                k -= 1;
+            }
+            let before = &n[..k];
+            if before.ends_with(b"iex")
+                || (n[p] == b'('
+                    && (before.ends_with(b"string")
+                        || before.ends_with(b"file")
+                        || before.ends_with(b"data")))
+            {
+                return true;
+            }
+        }
+    }
+    dash && find_sub(n, b"powershell").is_some()
 }
 
 /// A `;` followed (after blanks, quotes or literal `\n`) by `.`: SQLite dot command shape.
@@ -2013,30 +2483,25 @@ fn sqlite_gate(b: &[u8]) -> bool {
     })
 }
 
-/// `if` / `for` as the first word of the value or after a separator.
+/// `if` / `for` as the first word of the value or after a separator (blanks and `@`
+/// skipped). Found from each `f`/`F`: the keyword must end or start there.
 fn batch_gate(b: &[u8]) -> bool {
-    let starts = std::iter::once(0).chain(
-        b.iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c, b';' | b'&' | b'|' | b'(' | b'\n'))
-            .map(|(i, _)| i + 1),
-    );
-    for s in starts {
-        let mut j = s;
-        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'@') {
-            j += 1;
-        }
-        let w = &b[j..b.len().min(j + 4)];
-        let is = |kw: &[u8]| {
-            w.len() >= kw.len()
-                && w[..kw.len()].eq_ignore_ascii_case(kw)
-                && w.get(kw.len()).is_none_or(|c| !c.is_ascii_alphanumeric())
-        };
-        if is(b"if") || is(b"for") {
-            return true;
-        }
-    }
-    false
+    let is_kw_start = |j: usize, kw: &[u8]| {
+        b.len() >= j + kw.len()
+            && b[j..j + kw.len()].eq_ignore_ascii_case(kw)
+            && b.get(j + kw.len())
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+            && {
+                // command position: value start or a separator before the blanks
+                let mut k = j;
+                while k > 0 && matches!(b[k - 1], b' ' | b'\t' | b'@') {
+                    k -= 1;
+                }
+                k == 0 || matches!(b[k - 1], b';' | b'&' | b'|' | b'(' | b'\n')
+            }
+    };
+    memchr::memchr2_iter(b'f', b'F', b)
+        .any(|p| (p > 0 && is_kw_start(p - 1, b"if")) || is_kw_start(p, b"for"))
 }
 
 /// `\ls`, `;\cat`: a backslash-escaped known command in command position.
@@ -2219,6 +2684,52 @@ mod tests {
             "~/docs",
         ] {
             assert_eq!(hit(b), None, "false positive on {b:?}: {:?}", detect(b));
+        }
+    }
+
+    #[test]
+    fn prefilters_are_sound() {
+        // every form `lookup` accepts passes the prefix filters
+        let t = &*COMMAND_TABLE;
+        for &(k, _) in &t.keys {
+            let mut forms = vec![k.to_vec(), [k, b".exe"].concat()];
+            if !k.ends_with(b".") && !k.last().is_some_and(u8::is_ascii_digit) {
+                forms.push([k, b"3.1"].concat());
+            }
+            if k.len() > 1 {
+                forms.push([b"[", &k[..1], b"]", &k[1..]].concat());
+            }
+            for f in forms {
+                assert!(lookup(&f).is_some(), "{:?}", String::from_utf8_lossy(&f));
+                // (a first word ends at the first byte outside `first_word_byte`)
+                if f.iter().all(|&c| first_word_byte(c)) {
+                    let v = [f.as_slice(), b" -la /etc"].concat();
+                    assert!(worth_looking(&v, byte_classes(&v)), "{:?}", v);
+                }
+            }
+        }
+        for p in FAMILIES {
+            assert!(lookup(&[p, b"x"].concat()).is_some());
+        }
+        // the PowerShell gate holds wherever the regex matches
+        for s in [
+            "invoke-expression",
+            "new-object net.webclient",
+            "start-process x",
+            "set-mppreference",
+            "add-mppreference",
+            "set-executionpolicy",
+            "get-wmiobject",
+            "frombase64string (",
+            "downloadfile\u{a0}(",
+            "downloaddata(",
+            "x-encodedcommand",
+            "iex $x",
+            "iex(",
+            "powershell.exe -nop",
+        ] {
+            assert!(RE_POWERSHELL.is_match(s.as_bytes()), "{s}");
+            assert!(ps_gate(s.as_bytes()), "{s}");
         }
     }
 

@@ -15,10 +15,11 @@
 //!    stripped, as a US-ASCII reader would: `\xbc` is `<`), `\uHHHH`, `\u{H}`, CSS `\HH..`
 //!    escapes that decode to printable ASCII, IIS `%uHHHH`, left-over `%XX` (cookie names are not
 //!    URL-decoded), UTF-7 `+ADw-`/`+AD4-`/`+ACI-`/`+ACc-`, fullwidth brackets and quotes folded to
-//!    ASCII, NUL dropped. Decoding runs twice at most (for `&amp;lt;`), never more. A byte-offset
-//!    map keeps spans pointing into the original input. Without decoding the scanner runs on the
-//!    input bytes; every comparison is ASCII case-insensitive. Tabs, newlines and other control
-//!    bytes are kept (they separate attributes) but skipped inside URL scheme names.
+//!    ASCII, NUL dropped. Decoding runs twice at most (for `&amp;lt;`, `%2bADw-`), never more.
+//!    A byte-offset map keeps spans pointing into the original input. Without decoding the
+//!    scanner runs on the input bytes; every comparison is ASCII case-insensitive. Tabs, newlines
+//!    and other control bytes are kept (they separate attributes) but skipped inside URL scheme
+//!    names.
 //! 3. **One linear scan** with a tokenizer state (text, tag name, attribute name, before value,
 //!    quoted/unquoted value), so "inside a tag" and "this is an attribute name" are known when a
 //!    handler, a URL scheme or a CSS construct shows up. A `<` inside an attribute value starts a
@@ -32,16 +33,25 @@
 //!   applet, svg (also `svg:`/`xsl:` prefixes), math, style, link, meta, base, form, isindex,
 //!   import, xml, vmlframe, bgsound, (i)layer, noscript, comment, portal, handler, listener, `xss`;
 //!   `<?import`, `<?xml-stylesheet`, SSI `<!--#`. Plain `<a`, `<img`, `<div`, `<body`, ... only
-//!   fire with a dangerous attribute.
+//!   fire with a dangerous attribute. Evasion shapes of ordinary tags also fire: a common element
+//!   of 4+ letters spelled with spaces (`<d i a l o g`), a dangerous tag glued to a loading
+//!   attribute (`<importimplementation=`, `<scriptsrc=`, `<svgonload=`), and a tag opened and
+//!   closed by lone 8-bit escapes read as US-ASCII (`\xbctest\xbe`; escaped UTF-8 text such as
+//!   `\xd0\xbc` does not count).
 //! - `xss-event-handler`: inside any tag, an attribute named `on` + 3 or more letters followed by
 //!   `=` (`<img/src=x onerror=`, `<xss onfoo=`); outside a tag, a *known* DOM event name (about 200,
 //!   `onload`, `onmouseover`, `ontoggle`, ...) after a separator, or after `?`/`&`/`.` with a
-//!   script-looking value (`(` or a backtick), e.g. a User-Agent `(compatible; onload=alert(1))`.
+//!   script-looking value (`(` or a backtick), e.g. a User-Agent `(compatible; onload=alert(1))`;
+//!   any `on` + 3 letters glued to `=` when only whitespace precedes it in a one-line value (the
+//!   breakout out of an unquoted attribute value, `  onabcdefgh=`).
 //! - `xss-dangerous-attribute`: `formaction`, `srcdoc`, `attributename` (SVG animation of `href`),
 //!   IE data binding (`datasrc`, `dataformatas`) inside a tag.
 //! - `xss-attribute-breakout`: a quote (optionally then space or `/`) followed by a handler or
-//!   `formaction=` (`" onmouseover=`, `'formaction=`); a quote, an operator and `fetch(`/`import(`
-//!   (`';fetch('//x')//`); a value starting with a comment closer `-->`.
+//!   `formaction=` (`" onmouseover=`, `'formaction=`); a quote, a space or `/` and *any*
+//!   `on` + 3 letters `=` (`" onabcdefgh=`); a quote, an operator and `fetch(`/`import(`
+//!   (`';fetch('//x')//`); a quote, the `in` operator and an assignment to a member, a sink
+//!   (`location`, `name`, `onerror`, `valueOf`, ...) or an identifier written with `\u` escapes
+//!   (`"in \u0076alueOf=`, `' in a.b=`); a value starting with a comment closer `-->`.
 //! - `xss-js-url`: `javascript:`, `vbscript:`, `livescript:` (spaces, tabs, newlines, control bytes
 //!   and entities allowed inside the scheme), `data:` with an HTML/script media type anywhere, and
 //!   inside a tag `data:` with any non-image/audio/video/font type or a bare `data:,`. Outside a tag
@@ -69,10 +79,14 @@
 //! - CSS parsing quirks (`font-family:foo}color=red`, `[a]color:red`) that only restyle the page
 //!   are not flagged; CSS comments splitting `expression` are not removed.
 //! - Unknown tags without dangerous attributes (`<test>`, `<a href="x">`, `<input pattern=..>`,
-//!   `<dialog>`) are not flagged: they are common in benign HTML-ish text.
+//!   `<dialog>`, `<a href="x"` cut short) are not flagged: they are common in benign HTML-ish text.
 //! - Handler-like words outside tags fire only for known event names (`online=`, `onion=`,
-//!   `one=1`, `onset=` do not), so a made-up `onabcdefgh=` outside a tag is missed; glued to a
-//!   word (`...51onabcd=6y` in a signature, base64) never fires.
+//!   `one=1`, `onset=` do not), unless they break out of a value (after a quote and a space, or
+//!   after leading whitespace in a one-line value with `=` glued). Residual risk: a one-line
+//!   value that is an indented code line such as `    onvalue=1,` fires. Glued to a word
+//!   (`...51onabcd=6y` in a signature, base64) never fires.
+//! - `'  infoo.bar=` (IE-filter shape with `in` glued to the name) is not flagged: it is not
+//!   valid script and `"input.file=x"`-style config strings look the same.
 //! - A bare `-->` fires only at the start of a value (arrows in prose are common).
 //! - In developer-oriented free text, mentions like `<form>`, `<meta>`, `window.location`,
 //!   `document.body` or `javascript:void(0)` will fire: they are rare in other traffic.
@@ -139,11 +153,11 @@ pub fn detect(input: &str) -> Option<Finding> {
     };
     if decode {
         let norm = Norm::new(raw);
-        let (rule, s, e) = Scan::new(&norm.buf, Some(&norm.map)).run()?;
+        let (rule, s, e) = Scan::new(&norm.buf, Some(&norm.map), raw).run()?;
         let (s, e) = norm.orig_span(s, e, raw.len());
         Some(finding(input, rule, s, e))
     } else {
-        let (rule, s, e) = Scan::new(raw, None).run()?;
+        let (rule, s, e) = Scan::new(raw, None, raw).run()?;
         Some(finding(input, rule, s, e))
     }
 }
@@ -308,7 +322,12 @@ fn decode_into(src: &[u8], srcmap: Option<&[u32]>, out: &mut Norm) -> bool {
                 }
                 // Left-over percent-encoding (e.g. cookie names are not URL-decoded).
                 if let Some(v) = hex_n(src, i + 1, 2) {
-                    if v == u32::from(b'&') || v == u32::from(b'%') {
+                    // `%26lt;`, `%2525`, `%2bADw-`: a second round finishes the job.
+                    if v == u32::from(b'&')
+                        || v == u32::from(b'%')
+                        || (v == u32::from(b'+')
+                            && (eq_ci(src, i + 3, b"ad") || eq_ci(src, i + 3, b"ac")))
+                    {
                         again = true;
                     }
                     if v < 0x80 {
@@ -1012,6 +1031,8 @@ struct Scan<'a> {
     b: &'a [u8],
     /// Original offsets (only when decoded), used to tell obfuscated schemes.
     map: Option<&'a [u32]>,
+    /// The original input (what `map` points into).
+    raw: &'a [u8],
     st: St,
     /// Start of the current tag name / attribute name.
     mark: usize,
@@ -1020,10 +1041,11 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    fn new(b: &'a [u8], map: Option<&'a [u32]>) -> Scan<'a> {
+    fn new(b: &'a [u8], map: Option<&'a [u32]>, raw: &'a [u8]) -> Scan<'a> {
         Scan {
             b,
             map,
+            raw,
             st: St::Text,
             mark: 0,
             braces: None,
@@ -1176,6 +1198,11 @@ impl<'a> Scan<'a> {
 
     fn at_lt(&mut self, i: usize) -> Hit {
         let b = self.b;
+        if self.map.is_some() {
+            if let Some(h) = self.high_bit_tag(i) {
+                return Some(h);
+            }
+        }
         let c1 = lc_at(b, i + 1);
         if c1.is_ascii_alphabetic() && b.get(i + 2).is_some_and(|&c| is_ws(c)) {
             let mut j = i + 1;
@@ -1262,6 +1289,60 @@ impl<'a> Scan<'a> {
                 return Some((R_TAG, start, end));
             }
         }
+        // `<importimplementation=`, `<scriptsrc=`, `<svgonload=`: a dangerous tag glued to a
+        // script-loading attribute (evades "tag name then space" filters).
+        if b.get(skip_ws(b, end)) == Some(&b'=') && end - s > 4 {
+            for t in DANGEROUS_TAGS.iter().chain(&["script"]) {
+                let ts = s + t.len();
+                if ts < end && eq_ci(b, s, t.as_bytes()) && glued_attr(b, ts, end) {
+                    return Some((R_TAG, start, end + 1));
+                }
+            }
+        }
+        None
+    }
+
+    /// `b[i]` is a `<` or `>` written as a lone `\xbc` / `\xbe`: an 8-bit escape that only
+    /// becomes markup for a reader dropping the high bit (US-ASCII). No encoder writes markup
+    /// that way. Escaped UTF-8 text (`\xd0\xbc` is Cyrillic `м`) is not that: the byte must not
+    /// follow another 8-bit escape.
+    fn high_bit_escape(&self, i: usize) -> bool {
+        let Some(map) = self.map else {
+            return false;
+        };
+        let Some(&o) = map.get(i) else {
+            return false;
+        };
+        let o = o as usize;
+        let high = |at: usize| {
+            self.raw
+                .get(at..at + 2)
+                .is_some_and(|x| x.eq_ignore_ascii_case(b"\\x"))
+                && hex_n(self.raw, at + 2, 2).is_some_and(|v| v >= 0x80)
+        };
+        high(o) && (o < 4 || !high(o - 4))
+    }
+
+    /// `\xbctest\xbe`: a tag opened and closed by 8-bit escapes, with a literal name.
+    fn high_bit_tag(&self, lt: usize) -> Hit {
+        let b = self.b;
+        let map = self.map?;
+        let e = ident_fwd(b, lt + 1);
+        if e == lt + 1 || !b[lt + 1].is_ascii_alphabetic() || !self.high_bit_escape(lt) {
+            return None;
+        }
+        // The name is written literally (not a run of `\xHH` bytes).
+        if (lt..e - 1).any(|k| {
+            let step = if k == lt { 4 } else { 1 };
+            map.get(k + 1) != Some(&map[k].wrapping_add(step))
+        }) {
+            return None;
+        }
+        let lim = (e + 128).min(b.len());
+        let gt = e + b[e..lim].iter().position(|&c| c == b'>' || c == b'<')?;
+        if b[gt] == b'>' && self.high_bit_escape(gt) {
+            return Some((R_TAG, lt, gt + 1));
+        }
         None
     }
 
@@ -1294,6 +1375,10 @@ impl<'a> Scan<'a> {
                     return Some((R_BREAKOUT, before - 1, i + 1));
                 }
             }
+            // Cheap gate: the assigned name follows a space (`in x=`) or a dot (`in a.b=`).
+            if s > 0 && s < end && (is_ws(b[s - 1]) || b[s - 1] == b'.') {
+                return self.in_assignment(i, end);
+            }
             return None;
         }
         if !b[s + 2..end].iter().all(|c| c.is_ascii_alphabetic()) {
@@ -1320,6 +1405,63 @@ impl<'a> Scan<'a> {
             || prev < 0x20;
         if (known && (sep || js)) || (js && (quoted || is_ws(prev))) {
             return Some((rule, s, i + 1));
+        }
+        // Any `on...=` name that breaks out of an attribute value: after a quote and a space
+        // (`" onfoo=`), or after leading whitespace only (an unquoted value ` onfoo=`).
+        let mut gap = s;
+        for _ in 0..2 {
+            gap = back_ws_comments(b, gap);
+            if gap > 0 && b[gap - 1] == b'/' {
+                gap -= 1;
+            }
+        }
+        if gap < s && gap > 0 && is_quote(b[gap - 1]) {
+            return Some((R_BREAKOUT, gap - 1, i + 1));
+        }
+        // The unquoted case only for one-line values with `=` glued to the name: indented code
+        // (`    onceregistry = {}`) is common in pasted snippets, an HTML attribute is not spaced.
+        if gap < s && gap == 0 && end == i && !self.in_tag() && memchr::memchr(b'\n', b).is_none() {
+            return Some((R_HANDLER, s, i + 1));
+        }
+        None
+    }
+
+    /// `"in location=`, `' in a.b=`, `"in \u0076aluef=`: a quoted string closed, then the `in`
+    /// operator and an assignment to a member, a sink or an escaped identifier (IE-filter
+    /// shape of a JS string breakout). `end` ends the name before the `=` at `i`.
+    #[inline(never)]
+    fn in_assignment(&self, i: usize, end: usize) -> Hit {
+        let b = self.b;
+        if matches!(b.get(i + 1), Some(b'=') | Some(b'>')) || end == 0 {
+            return None;
+        }
+        // The assigned path `a.b.c` (bounded).
+        let mut ps = end;
+        let mut dot = false;
+        while ps > 0 && end - ps < 64 && (is_ident(b[ps - 1]) || b[ps - 1] == b'.') {
+            ps -= 1;
+            dot |= b[ps] == b'.' && ps + 1 < end && ps > 0 && is_ident(b[ps - 1]);
+        }
+        if ps == end || !is_ident(b[ps]) || b[end - 1] == b'.' {
+            return None;
+        }
+        // `in` as a word, after the quote and optional spaces.
+        let w = back_ws_comments(b, ps);
+        if w == ps || w < 3 || !eq_ci(b, w - 2, b"in") {
+            return None;
+        }
+        let q = back_ws_comments(b, w - 2);
+        if q == 0 || !is_quote(b[q - 1]) {
+            return None;
+        }
+        let sink = in_list(
+            b,
+            ps,
+            end,
+            &["location", "name", "onerror", "valueof", "tostring", "href"],
+        );
+        if dot || sink || self.decoded(ps, end) {
+            return Some((R_BREAKOUT, q - 1, i + 1));
         }
         None
     }
@@ -1822,7 +1964,26 @@ fn plural_marker(b: &[u8], at: usize) -> bool {
         && b[at + 1..e].iter().all(|c| c.is_ascii_alphabetic())
 }
 
-/// `<f o r m`: single letters separated by whitespace spelling a dangerous tag.
+/// `implementation`, `src`, `href` or `on` + 3 letters at `b[s..e]` (glued after a tag name).
+fn glued_attr(b: &[u8], s: usize, e: usize) -> bool {
+    in_list(
+        b,
+        s,
+        e,
+        &["implementation", "src", "href", "srcdoc", "formaction"],
+    ) || (e - s >= 5 && eq_ci(b, s, b"on") && b[s + 2..e].iter().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Ordinary HTML elements of 4+ letters: spelled out with spaces (`<d i a l o g`) they are
+/// only an evasion attempt, while benign text rarely spaces letters right after a `<`.
+const SPACED_ELEMENTS: &[&str] = &[
+    "audio", "body", "button", "canvas", "details", "dialog", "html", "image", "input", "keygen",
+    "marquee", "option", "picture", "select", "source", "table", "template", "textarea", "title",
+    "track", "video",
+];
+
+/// `<f o r m`, `<d i a l o g`: single letters separated by whitespace spelling a dangerous tag
+/// or a common element of 4+ letters.
 fn spaced_letters(b: &[u8], lt: usize, j: &mut usize) -> Hit {
     let mut word = [0u8; 16];
     let mut len = 0;
@@ -1857,7 +2018,9 @@ fn spaced_letters(b: &[u8], lt: usize, j: &mut usize) -> Hit {
     if w == b"script" {
         return Some((R_SCRIPT, lt, k));
     }
-    if DANGEROUS_TAGS.iter().any(|t| t.as_bytes() == w) {
+    if DANGEROUS_TAGS.iter().any(|t| t.as_bytes() == w)
+        || (len >= 4 && SPACED_ELEMENTS.iter().any(|t| t.as_bytes() == w))
+    {
         return Some((R_TAG, lt, k));
     }
     None
@@ -1938,6 +2101,25 @@ mod tests {
             ("<!ENTITY x SYSTEM \"file:///etc/passwd\">", R_XML),
             ("<div style=\"-moz-binding:url(x)\">", R_STYLE),
             ("\"><svg/onload=confirm(1)>", R_TAG),
+            // unknown handler names breaking out of an attribute value
+            ("  onabcdefgh= ", R_HANDLER),
+            ("\tonfoobar=x", R_HANDLER),
+            ("x\" onfoobar=1", R_BREAKOUT),
+            ("x' /onfoobar=1", R_BREAKOUT),
+            // `in` + assignment after a closed string
+            ("\"in \\u0076\\u0061l\\u0075e\\u004F\\u0066=", R_BREAKOUT),
+            ("' in location=1", R_BREAKOUT),
+            ("\" in foo.bar=1", R_BREAKOUT),
+            // second decoding round for UTF-7 behind a percent-encoded `+`
+            ("%2bADw-script%2bAD4-", R_SCRIPT),
+            // 8-bit escapes read as US-ASCII
+            ("\\xbctest\\xbetest(\\xa2XSS\\xa2)\\xbc/test\\xbe", R_TAG),
+            // spaced-out element names, dangerous tags glued to loading attributes
+            ("$<d i a l o g", R_TAG),
+            ("< i n p u t", R_TAG),
+            ("<importimplementation=", R_TAG),
+            ("<scriptsrc=//x.y>", R_TAG),
+            ("<svgonload=x>", R_TAG),
         ];
         for (s, r) in cases {
             assert_eq!(hit(s), Some(r), "{s:?}");
@@ -1986,6 +2168,37 @@ mod tests {
             "550e8400-e29b-41d4-a716-446655440000",
             "SGVsbG8gd29ybGQ=",
             "dXNlcj1vbmxvYWQ=onload",
+            // near misses of the breakout / escape / spaced-tag rules
+            "onboarding=done",
+            "x onfoobar=1",
+            "\"onboarding=done\"",
+            "{\"flags\": \"onboarding=done\"}",
+            "a=1; onboarding=2",
+            "5257a869e7ecebeda32affa62cdca3fa51onabcd=6yJV_adQssw5c",
+            "\"input.file=foo.txt\"",
+            "\"in stock\" item.count=5",
+            "'  infoo.bar=",
+            "\"-Djava.io.tmpdir=/tmp\"",
+            "I'm in: a.b = c",
+            "\\xd0\\xbc\\xd0\\xbe\\xd1\\x81test\\xd0\\xbe",
+            "b'\\xbc\\x41\\x42\\xbe'",
+            "\\xbc\\xbe",
+            "<< N E W >>",
+            "< W E L C O M E >",
+            "x<a b c",
+            "<importance=high>",
+            "<metadata=x>",
+            "<input pattern=\"^a regex$\">",
+            "<a href=\"test\"",
+            "If you're willing to import (and wait)",
+            "import { sayHi } from \"./greeting.js\";",
+            "Contact: <john.doe@example.com>",
+            "Use `a < b` and `c > d` in **markdown**",
+            "// if (x.y == 2) { return a.b; }",
+            "e^(i*pi) + 1 = 0, f(x) = x^2 < 3",
+            "{\"in\": \"x\", \"a.b\": 1}",
+            "\"\\u00e9t\\u00e9\" = summer",
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
         ];
         for s in cases {
             assert_eq!(detect(s), None, "{s:?}");
