@@ -322,21 +322,8 @@ impl Config {
             &mut c.strip_sensitive_value_regex,
             parse_regex,
         )?;
-        env.parse_opt("SQREEN_ADMIN_TOKEN", &mut c.admin_token, |v| {
-            if v.len() < 16 {
-                Err("the admin token must be at least 16 characters".to_owned())
-            } else {
-                Ok(v.to_owned())
-            }
-        })?;
-        env.parse("SQREEN_ADMIN_PATH", &mut c.admin_path, |v| {
-            let v = v.trim().trim_end_matches('/');
-            if v.starts_with('/') && v.len() > 1 && !v.contains(char::is_whitespace) {
-                Ok(v.to_owned())
-            } else {
-                Err("expected a path such as /_sqreen".to_owned())
-            }
-        })?;
+        env.parse_opt("SQREEN_ADMIN_TOKEN", &mut c.admin_token, parse_admin_token)?;
+        env.parse("SQREEN_ADMIN_PATH", &mut c.admin_path, parse_admin_path)?;
         env.parse(
             "SQREEN_USER_MONITORING",
             &mut c.user_monitoring,
@@ -489,6 +476,25 @@ pub(crate) fn user_id_salt(v: &str) -> std::result::Result<String, String> {
 
 fn parse_regex(v: &str) -> std::result::Result<Regex, String> {
     Regex::new(v).map_err(|e| format!("not a valid regular expression: {e}"))
+}
+
+/// `SQREEN_ADMIN_TOKEN`: at least 16 characters.
+pub(crate) fn parse_admin_token(v: &str) -> std::result::Result<String, String> {
+    if v.len() < 16 {
+        Err("the admin token must be at least 16 characters".to_owned())
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// `SQREEN_ADMIN_PATH`: an absolute path without whitespace, trailing slashes removed.
+pub(crate) fn parse_admin_path(v: &str) -> std::result::Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    if v.starts_with('/') && v.len() > 1 && !v.contains(char::is_whitespace) {
+        Ok(v.to_owned())
+    } else {
+        Err("expected a path such as /_sqreen".to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+mod admin;
 mod agent;
 mod clock;
 mod config;

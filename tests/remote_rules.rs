@@ -625,3 +625,43 @@ async fn failures_are_logged_once_per_kind_until_the_url_answers_well() {
     assert!(eventually(WAIT, failures(now + 3)).await);
     assert_eq!(logs.count(&url, "rules URL failed"), 2);
 }
+
+#[tokio::test]
+async fn health_and_metrics_report_the_rules_url() {
+    const TOKEN: &str = "0123456789abcdef-token";
+    let server = RulesServer::start(&doc("v1", "192.0.2.1"));
+    let agent = builder(&server.url).admin_token(TOKEN).build().unwrap();
+    let base = serve(&agent).await;
+    assert!(version_becomes(&agent, "v1").await);
+    server.set("{ not json", None, None);
+    assert!(eventually(WAIT, || agent.stats().rules_remote.invalid >= 1).await);
+    let auth = format!("Bearer {TOKEN}");
+
+    let (status, health) = get_with(
+        &format!("{base}/_sqreen/health"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["rules_source"], format!("url {}", server.url));
+    assert_eq!(health["rules_version"], "v1");
+
+    let (status, metrics) = get_with(
+        &format!("{base}/_sqreen/metrics"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sample = |line: &str| -> Option<u64> {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+    };
+    assert_eq!(
+        sample(r#"sqreen_rules_remote_polls_total{result="updated"}"#),
+        Some(1)
+    );
+    assert!(sample(r#"sqreen_rules_remote_polls_total{result="invalid"}"#).unwrap() >= 1);
+    assert_eq!(sample("sqreen_rules_remote_cache_errors_total"), Some(0));
+}

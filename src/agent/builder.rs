@@ -14,8 +14,9 @@ use parking_lot::Mutex;
 
 use super::{stats, Agent, AgentInner, FailureLog};
 use crate::action::{ActionStore, ResponseRenderer, Templates};
+use crate::admin::AdminApi;
 use crate::clock::{Clock, CoarseClock};
-use crate::config::{self, parse_cidrs, Config};
+use crate::config::{self, parse_admin_path, parse_admin_token, parse_cidrs, Config};
 use crate::context::UserKeys;
 use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
@@ -365,6 +366,26 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_ADMIN_TOKEN`: serves the admin API (health, metrics, events, actions, the Events
+    /// Explorer) to requests that carry `Authorization: Bearer <token>`. At least 16 characters.
+    pub fn admin_token(mut self, token: &str) -> Self {
+        match parse_admin_token(token) {
+            Ok(token) => self.config.admin_token = Some(token),
+            // the value is a secret: the error does not repeat it
+            Err(reason) => self.fail(Error::config("admin_token", "(hidden)", reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_ADMIN_PATH`: where the admin API is served (default `/_sqreen`).
+    pub fn admin_path(mut self, path: &str) -> Self {
+        match parse_admin_path(path) {
+            Ok(path) => self.config.admin_path = path,
+            Err(reason) => self.fail(Error::config("admin_path", path, reason)),
+        }
+        self
+    }
+
     /// The store of playbook counters (default: in-process, bounded by `SQREEN_MAX_ACTORS`).
     pub fn counter_store(mut self, store: Arc<dyn CounterStore>) -> Self {
         self.counters = Some(store);
@@ -428,10 +449,16 @@ impl AgentBuilder {
             ))
         });
         let playbooks = PlaybookEngine::new(counters);
+        let admin = if config.disabled {
+            None
+        } else {
+            AdminApi::new(&config, self.clock.now_ms())
+        };
         let pipeline = if config.disabled {
             None
         } else {
-            Pipeline::start(&config, self.clock.clone())?
+            let ring = admin.as_ref().map(|a| a.ring().clone());
+            Pipeline::start(&config, self.clock.clone(), ring)?
         };
         playbooks.install(&super::merge_playbooks(&self.playbooks, &rules.playbooks));
         let inner = Arc::new(AgentInner {
@@ -458,6 +485,7 @@ impl AgentBuilder {
             events: self.events,
             notifier: self.notifier,
             pipeline,
+            admin,
             clock: self.clock,
             config,
         });

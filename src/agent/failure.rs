@@ -17,14 +17,17 @@ pub(crate) enum FailureKind {
     Sdk,
     /// The in-app WAF's inspection of a request.
     Waf,
+    /// Serving an admin API request.
+    Admin,
 }
 
 impl FailureKind {
-    const ALL: [FailureKind; 4] = [
+    const ALL: [FailureKind; 5] = [
         FailureKind::Inspect,
         FailureKind::Respond,
         FailureKind::Sdk,
         FailureKind::Waf,
+        FailureKind::Admin,
     ];
 
     fn index(self) -> usize {
@@ -37,6 +40,7 @@ impl FailureKind {
             FailureKind::Respond => "applying a security response",
             FailureKind::Sdk => "an SDK call",
             FailureKind::Waf => "the WAF's inspection of a request",
+            FailureKind::Admin => "serving an admin API request",
         }
     }
 }

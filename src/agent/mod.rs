@@ -29,9 +29,10 @@ pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::{RemoteRulesStats, Stats, WafStats};
 pub(crate) use track::{Subject, UserRef};
-pub(crate) use waf::WafStep;
+pub(crate) use waf::{request_host, WafStep};
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
+use crate::admin::AdminApi;
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::context::UserKeys;
@@ -85,6 +86,8 @@ pub(crate) struct AgentInner {
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) pipeline: Option<Pipeline>,
+    /// The admin API, when `SQREEN_ADMIN_TOKEN` is set.
+    pub(crate) admin: Option<AdminApi>,
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -267,6 +270,9 @@ impl Agent {
         );
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
+        }
+        if let Some(admin) = &self.inner.admin {
+            stats.admin_unauthorized = admin.unauthorized();
         }
         stats
     }

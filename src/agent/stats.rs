@@ -29,6 +29,8 @@ pub struct Stats {
     pub windows: u64,
     /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS`.
     pub actors_evicted: u64,
+    /// Admin API requests refused (401) for a missing or wrong token.
+    pub admin_unauthorized: u64,
     /// The in-app WAF's counters.
     pub waf: WafStats,
     /// The rules URL's counters (all zero without `SQREEN_RULES_URL`).
@@ -150,6 +152,7 @@ impl Counters {
             playbooks_fired: get(&self.playbooks_fired),
             windows,
             actors_evicted,
+            admin_unauthorized: 0,
             waf: WafStats {
                 sqli: get(&self.waf_hits[0]),
                 xss: get(&self.waf_hits[1]),

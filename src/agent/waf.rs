@@ -40,12 +40,14 @@ impl AgentInner {
         if mode == WafMode::Off || ctx.is_passlisted() {
             return WafStep::Skip;
         }
+        let host = request_host(req.uri(), req.headers());
         let mut scan = Scan::new(
             &rules.waf.disabled_rules,
             mode == WafMode::Block,
             self.config.waf_budget,
             Duration::ZERO,
-        );
+        )
+        .with_host(host);
         let stop = inputs::scan_head(&mut scan, req.uri(), req.headers()).err();
         match self.waf_report(ctx, &scan, mode) {
             Some(response) => WafStep::Respond(response),
@@ -61,6 +63,7 @@ impl AgentInner {
         &self,
         ctx: &RequestContext,
         body: &ReadBody,
+        host: &str,
         spent: Duration,
     ) -> Option<Response<Bytes>> {
         let rules = self.rules.load();
@@ -73,7 +76,8 @@ impl AgentInner {
             mode == WafMode::Block,
             self.config.waf_budget,
             spent,
-        );
+        )
+        .with_host(host);
         let _ = inputs::scan_body(&mut scan, body);
         self.waf_report(ctx, &scan, mode)
     }
@@ -198,6 +202,15 @@ impl AgentInner {
         };
         self.record_hit(ctx, &hit, false);
     }
+}
+
+/// The request's host: the `Host` header, else the URI's authority (HTTP/2), else empty.
+pub(crate) fn request_host<'a>(uri: &'a http::Uri, headers: &'a http::HeaderMap) -> &'a str {
+    headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("")
 }
 
 /// The last key of an input name: `body.user.password` → `password`, `query.q` → `q`.

@@ -5,12 +5,14 @@
 //! summary, properties, client IP, user and IP metadata. Events are redacted as they are built
 //! ([`redact`]), on the request path, so no sink ever sees a secret. They then go to the agent's
 //! [`EventSink`] (a user hook; by default debug log lines) and, when a file, webhook or Slack is
-//! configured, to the background pipeline (`pipeline`). Nothing here blocks the request.
+//! configured, or the admin API (which keeps the recent ones in a `ring`), to the background
+//! pipeline (`pipeline`). Nothing here blocks the request.
 
 mod build;
 pub mod names;
 pub(crate) mod pipeline;
 pub mod redact;
+pub(crate) mod ring;
 mod summary;
 pub mod time;
 
@@ -22,7 +24,7 @@ use serde_json::{Map, Value};
 use crate::clock::Millis;
 use crate::ip::IpMetadata;
 
-pub use pipeline::PipelineStats;
+pub use pipeline::{DeliveryError, PipelineStats};
 
 /// One security event.
 #[derive(Clone, Debug, PartialEq, Serialize)]

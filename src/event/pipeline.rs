@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use super::ring::EventRing;
 use super::Event;
 use crate::clock::{Clock, Millis};
 use crate::config::{Config, WebhookEvents};
@@ -70,6 +71,23 @@ pub struct PipelineStats {
     pub digests: u64,
     /// File write errors.
     pub file_errors: u64,
+    /// Events and notifications in the queue now, not yet taken by the background thread.
+    pub queue_depth: u64,
+    /// The last failed webhook or Slack delivery attempt, if any.
+    pub last_delivery_error: Option<DeliveryError>,
+}
+
+/// A failed webhook or Slack delivery attempt (retried or not), as health checks report it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DeliveryError {
+    /// When it happened (milliseconds since the Unix epoch; RFC 3339 in JSON).
+    #[serde(serialize_with = "super::serialize_time")]
+    pub at: Millis,
+    /// `webhook` or `slack`.
+    pub sink: &'static str,
+    /// What went wrong (a status, a connection error, a timeout), without the receiver's URL.
+    pub error: String,
 }
 
 #[derive(Default)]
@@ -85,6 +103,9 @@ struct Counters {
     digests: AtomicU64,
     file_errors: AtomicU64,
     last_drop_log: AtomicU64,
+    /// Items taken from the queue by the dispatcher (queue depth = queued - taken).
+    taken: AtomicU64,
+    last_delivery_error: Mutex<Option<DeliveryError>>,
 }
 
 enum Item {
@@ -99,6 +120,7 @@ enum Outbound {
 
 struct Shared {
     counters: Counters,
+    clock: Arc<dyn Clock>,
     stop: AtomicBool,
     /// Past this instant, the delivery thread gives up (set by shutdown).
     deadline: Mutex<Option<Instant>>,
@@ -118,11 +140,17 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the pipeline when the configuration names a file, a webhook or Slack.
-    pub(crate) fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Option<Pipeline>> {
+    /// Starts the pipeline when the configuration names a file, a webhook or Slack, or when
+    /// the admin API holds recent events in `ring`.
+    pub(crate) fn start(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        ring: Option<Arc<EventRing>>,
+    ) -> Result<Option<Pipeline>> {
         if config.events_path.is_none()
             && config.webhook_url.is_none()
             && config.slack_webhook_url.is_none()
+            && ring.is_none()
         {
             return Ok(None);
         }
@@ -133,6 +161,7 @@ impl Pipeline {
         let policy = RetryPolicy::default();
         let shared = Arc::new(Shared {
             counters: Counters::default(),
+            clock: clock.clone(),
             stop: AtomicBool::new(false),
             deadline: Mutex::new(None),
         });
@@ -150,6 +179,7 @@ impl Pipeline {
                         .lock()
                         .entry(status)
                         .or_insert(0) += 1;
+                    observed.delivery_error("webhook", reason.to_string());
                 })
         });
         let slack = config
@@ -162,6 +192,7 @@ impl Pipeline {
             rx,
             out: out_tx,
             file,
+            ring,
             webhook_all: config.webhook_events == WebhookEvents::All,
             has_webhook: webhook.is_some(),
             has_slack: slack.is_some(),
@@ -233,6 +264,8 @@ impl Pipeline {
             slack_sent: get(&c.slack_sent),
             digests: get(&c.digests),
             file_errors: get(&c.file_errors),
+            queue_depth: get(&c.queued).saturating_sub(get(&c.taken)),
+            last_delivery_error: c.last_delivery_error.lock().clone(),
         }
     }
 
@@ -262,6 +295,17 @@ impl Pipeline {
             tracing::warn!(target: "sqreen", left, "shutdown: some events and notifications could not be delivered before the deadline");
         }
         left
+    }
+}
+
+impl Shared {
+    /// Remembers a failed delivery attempt for health checks.
+    fn delivery_error(&self, sink: &'static str, error: String) {
+        *self.counters.last_delivery_error.lock() = Some(DeliveryError {
+            at: self.clock.now_ms(),
+            sink,
+            error,
+        });
     }
 }
 
@@ -327,6 +371,8 @@ struct Dispatcher {
     rx: Receiver<Item>,
     out: SyncSender<Outbound>,
     file: Option<BufWriter<File>>,
+    /// The admin API's recent events.
+    ring: Option<Arc<EventRing>>,
     webhook_all: bool,
     has_webhook: bool,
     has_slack: bool,
@@ -347,6 +393,7 @@ impl Dispatcher {
             loop {
                 match self.rx.try_recv() {
                     Ok(item) => {
+                        self.shared.counters.taken.fetch_add(1, Ordering::Relaxed);
                         self.handle(item);
                         got = true;
                     }
@@ -378,6 +425,9 @@ impl Dispatcher {
         match item {
             Item::Event(event) => {
                 self.write(&event);
+                if let Some(ring) = &self.ring {
+                    ring.push(&event);
+                }
                 if self.has_webhook && (self.webhook_all || event.is_security()) {
                     let message = serde_json::to_value(&*event).unwrap_or_default();
                     let now = event.timestamp;
@@ -576,10 +626,13 @@ impl Delivery {
                 Outcome::Rejected { status } => {
                     *counters.webhook_failures.lock().entry(status).or_insert(0) +=
                         batch.len() as u64;
+                    self.shared
+                        .delivery_error("webhook", format!("status {status} (not retried)"));
                     tracing::warn!(target: "sqreen::notify", status, messages = batch.len(), "webhook rejected a batch (not retried)");
                 }
                 Outcome::Failed { reason } => {
                     *counters.webhook_failures.lock().entry(0).or_insert(0) += batch.len() as u64;
+                    self.shared.delivery_error("webhook", reason.clone());
                     tracing::warn!(target: "sqreen::notify", %reason, messages = batch.len(), "webhook delivery impossible (not retried)");
                 }
                 Outcome::Abandoned { .. } => {
@@ -595,9 +648,12 @@ impl Delivery {
                         counters.slack_sent.fetch_add(1, Ordering::Relaxed);
                     }
                     Outcome::Rejected { status } => {
+                        self.shared
+                            .delivery_error("slack", format!("status {status} (not retried)"));
                         tracing::warn!(target: "sqreen::notify", status, "Slack rejected a message (not retried)");
                     }
                     Outcome::Failed { reason } => {
+                        self.shared.delivery_error("slack", reason.clone());
                         tracing::warn!(target: "sqreen::notify", %reason, "Slack delivery impossible (not retried)");
                     }
                     Outcome::Abandoned { .. } => left += 1,

@@ -17,7 +17,8 @@ use tower_service::Service;
 use super::body_params::{BodyKind, ReadBody};
 use super::service::full;
 use super::{SqreenBody, SqreenRequestBody};
-use crate::agent::{guard, FailureKind};
+use crate::admin::BodyError;
+use crate::agent::{guard, Agent, FailureKind};
 use crate::context::{PendingResponse, RequestContext};
 
 type Inner<S, B> = <S as Service<Request<SqreenRequestBody<B>>>>::Future;
@@ -45,7 +46,15 @@ pin_project! {
         PassThrough { #[pin] fut: Inner<S, B> },
         Reading { read: Option<Reading<S, B>> },
         Scoped { #[pin] fut: TaskLocalFuture<RequestContext, Inner<S, B>>, ctx: RequestContext },
+        AdminBody { read: Option<AdminBody<B>> },
     }
+}
+
+/// The body of an admin call (`POST actions`) being read; the admin API answers once it is.
+pub(crate) struct AdminBody<B> {
+    agent: Agent,
+    body: B,
+    buf: BytesMut,
 }
 
 /// A form or JSON body being read before the inner service is called.
@@ -87,6 +96,18 @@ where
             state: State::Scoped {
                 fut: ctx.clone().scope(fut),
                 ctx,
+            },
+        }
+    }
+
+    pub(crate) fn admin_body(agent: Agent, request: Request<B>) -> Self {
+        ResponseFuture {
+            state: State::AdminBody {
+                read: Some(AdminBody {
+                    agent,
+                    body: request.into_body(),
+                    buf: BytesMut::new(),
+                }),
             },
         }
     }
@@ -135,6 +156,23 @@ where
                     }
                     return Poll::Ready(Ok(response));
                 }
+                StateProj::AdminBody { read } => {
+                    let Some(admin_body) = read.as_mut() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let outcome = ready!(admin_body.poll_read(cx));
+                    let response = read.take().and_then(|done| {
+                        let admin = done.agent.inner.admin.as_ref()?;
+                        let answer = guard(|| admin.with_body(&done.agent, outcome));
+                        if answer.is_none() {
+                            done.agent.inner.failures.record(FailureKind::Admin, false);
+                        }
+                        answer
+                    });
+                    self.as_mut().project().state.set(State::Ready {
+                        response: Some(response.unwrap_or_else(crate::admin::internal_error)),
+                    });
+                }
                 StateProj::Reading { read } => {
                     let Some(reading) = read.as_mut() else {
                         panic!("ResponseFuture polled after completion");
@@ -152,7 +190,8 @@ where
                         complete: outcome.is_complete(),
                     };
                     if let Some(spent) = reading.waf {
-                        if let Some(response) = waf_body(&ctx, &read_body, spent) {
+                        let host = crate::agent::request_host(&parts.uri, &parts.headers);
+                        if let Some(response) = waf_body(&ctx, &read_body, host, spent) {
                             self.as_mut().project().state.set(State::Ready {
                                 response: Some(response),
                             });
@@ -222,16 +261,40 @@ where
     }
 }
 
+impl<B> AdminBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    /// Reads the whole body, up to [`crate::admin::MAX_BODY`] bytes.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, BodyError>> {
+        loop {
+            match ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                None => return Poll::Ready(Ok(std::mem::take(&mut self.buf).freeze())),
+                Some(Err(_)) => return Poll::Ready(Err(BodyError::Unreadable)),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        if self.buf.len() + data.len() > crate::admin::MAX_BODY {
+                            return Poll::Ready(Err(BodyError::TooLarge));
+                        }
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Runs the WAF on a body just read; `Some` is the response to answer with instead of calling
 /// the handler (a block, a playbook's action, or a 503 when failing closed after an internal
 /// failure).
 fn waf_body(
     ctx: &RequestContext,
     body: &ReadBody,
+    host: &str,
     spent: std::time::Duration,
 ) -> Option<Response<Bytes>> {
     let agent = &ctx.inner().agent;
-    match guard(|| agent.waf_body(ctx, body, spent)) {
+    match guard(|| agent.waf_body(ctx, body, host, spent)) {
         Some(response) => response,
         None => {
             let closed = agent.config.fail_closed;

@@ -9,6 +9,7 @@ use tower_service::Service;
 use super::body_params::BodyKind;
 use super::future::Reading;
 use super::{ResponseFuture, SqreenBody, SqreenRequestBody};
+use crate::admin::{AdminRequest, AdminStep};
 use crate::agent::{guard, Agent, FailureKind, Inspection, WafStep};
 use crate::context::{RequestContext, Rid};
 
@@ -53,6 +54,23 @@ where
             );
         };
         let inner = &agent.inner;
+        // The admin API comes first: its requests skip the lists, the WAF and the playbooks,
+        // and never reach the inner service.
+        if let Some(admin) = inner.admin.as_ref().filter(|a| a.serves(req.uri().path())) {
+            let head = AdminRequest {
+                method: req.method(),
+                uri: req.uri(),
+                headers: req.headers(),
+            };
+            return match guard(|| admin.head(agent, &head)) {
+                Some(AdminStep::Respond(response)) => ResponseFuture::ready(response),
+                Some(AdminStep::ReadBody) => ResponseFuture::admin_body(agent.clone(), req),
+                None => {
+                    inner.failures.record(FailureKind::Admin, false);
+                    ResponseFuture::ready(crate::admin::internal_error())
+                }
+            };
+        }
         match guard(|| inner.inspect(&mut req)) {
             Some(Inspection::Forward(ctx)) => {
                 let waf = match guard(|| inner.waf_head(&ctx, &req)) {

@@ -43,6 +43,10 @@
 //!   `data://`, `compress.zlib://`, `ssh2.*://`, `file:` followed by a path or host, `jar:<scheme>:`,
 //!   `netdoc:/`, `local_file:/` (Python urllib). `data:` URIs without `//` (images) do not fire.
 //! * **NUL truncation** (`lfi-null-byte`): a NUL right after a path or a `name.ext` token.
+//! * **Leftover escapes**: when nothing matched and the value still holds `%XX` escapes of
+//!   ASCII bytes (XML and JSON strings are not percent-decoded by the layer; or a fourth
+//!   encoding round), one more round is decoded and everything above runs once more on the
+//!   result (`<x>ftp%3A%2F%2F1.1.1.1</x>`, `0x5c0x2e.%00/`); spans map back to the value.
 //! * **RFI** (CRS 931100/931110/931120): `lfi-rfi-ip-host`, a value that is an
 //!   `http(s)`/`ftp(s)`/`file` URL whose host is a public IP literal (internal addresses are
 //!   left to the ssrf detector); `lfi-rfi-trailing-qmark`, such a URL ending in `?` with no
@@ -50,15 +54,25 @@
 //!   `lfi-rfi-global-param`, a value that *is* a register_globals include variable
 //!   (`mosConfig_absolute_path`, `_CONF[path]`, `_SERVER[DOCUMENT_ROOT]`, …): parameter names
 //!   are inputs too, and nobody legitimately sends these names.
+//! * **Off-site include** ([`detect_offsite`], `lfi-rfi-offsite`; needs the request's Host, so
+//!   the WAF calls it on query and body values): a safe subset of CRS 931130, see below.
 //!
-//! Cost: one pass of byte checks (SIMD `memchr` for long inputs) decides which families can
-//! apply; traversal only examines `..` occurrences in plain ASCII; all file rules share one
-//! Aho-Corasick DFA whose patterns all start with `/`, so its prefilter jumps between
-//! separators. No regex, no allocation unless the value needs separator normalisation.
+//! Cost: one table-driven pass (SIMD `memchr` scans past 512 bytes) records which byte
+//! families occur, and each family's rules run only if its bytes do. Traversal first needs a
+//! `..`; the wrappers a `:` after a wrapper name's last letter (so `https:` costs nothing); the
+//! SQL dump names a `q`; the file rules share one Aho-Corasick DFA whose patterns all start
+//! with `/`, and it runs only when some `/` (or the value start) is followed by four bytes that
+//! begin a pattern — a 64 Ki-bit hashed set of those four-byte prefixes, exact for "no" — so
+//! `/api/orders/42`, `…/cart?step=2` and the `/5.0`, `/537.36` of a browser User-Agent skip
+//! it. No regex, no allocation unless the value needs separator normalisation or leftover
+//! decoding.
 //!
 //! Known gaps and accepted noise: CRS 931130/931131 (PL2, "off-domain reference": any URL whose
-//! host is not the request's Host) is not implemented: the detector never sees the Host, and
-//! flagging every URL in a parameter would flag ordinary links. Payloads encoded only as
+//! host is not the request's Host) is only covered by the [`detect_offsite`] subset: flagging
+//! every off-site URL would flag share links, OAuth `redirect_uri`s, `next=` redirects to
+//! identity providers and webhook URLs; of the 12 CRS 931130/931131 attack cases the other
+//! rules miss, none is in the subset (bare hosts, other ports, look-alike hosts, `@` in the
+//! path, a URL in the request path, bare `ftp://host`). Payloads encoded only as
 //! U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told from broken text.
 //! Relative OS paths without traversal (`etc/passwd` alone) only fire for the best-known
 //! targets. Shell redirections (`>/tmp/x`) are the rce detector's business. Code snippets with
@@ -78,6 +92,7 @@ pub const RULES: &[&str] = &[
     "lfi-rfi-ip-host",
     "lfi-rfi-trailing-qmark",
     "lfi-rfi-global-param",
+    "lfi-rfi-offsite",
     "lfi-restricted-path",
     "lfi-hidden-path",
 ];
@@ -88,71 +103,215 @@ pub fn detect(input: &str) -> Option<Finding> {
     detect_impl(input, false)
 }
 
-/// Which byte families are present (one branchy pass for short inputs, SIMD scans for long).
-struct Flags {
-    sep: bool,
-    dot: bool,
-    colon: bool,
-    nul: bool,
-    high: bool,
-    esc: bool,
-    q: bool,
+/// Which byte families are present: a set of `C_*` bits (one table-driven pass for short
+/// inputs, SIMD scans for long ones). `C_SEP`: `/` or `\`; `C_BSL`: `\`; `C_HIGH`: non-ASCII;
+/// `C_ESC`: `%`, `0x` or `0X`; `C_PCT`: `%`; `C_WS`: ASCII whitespace.
+#[derive(Clone, Copy)]
+struct Flags(u16);
+
+impl Flags {
+    #[inline]
+    fn has(self, bits: u16) -> bool {
+        self.0 & bits != 0
+    }
+}
+
+const C_SEP: u16 = 1;
+const C_DOT: u16 = 2;
+const C_COLON: u16 = 4;
+const C_NUL: u16 = 8;
+const C_HIGH: u16 = 16;
+const C_PCT: u16 = 32;
+const C_Q: u16 = 64;
+const C_X: u16 = 128;
+const C_BSL: u16 = 256;
+const C_WS: u16 = 512;
+const C_ESC: u16 = 1024;
+/// `q` or `Q` (every SQL dump name has one)
+const C_QL: u16 = 2048;
+/// `0`
+const C_ZERO: u16 = 4096;
+
+/// Byte class bits for [`flags`].
+static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0x80;
+    while i < 256 {
+        t[i] = C_HIGH;
+        i += 1;
+    }
+    t[b'/' as usize] = C_SEP;
+    t[b'0' as usize] = C_ZERO;
+    t[b'\\' as usize] = C_SEP | C_BSL;
+    t[b'.' as usize] = C_DOT;
+    t[b':' as usize] = C_COLON;
+    t[0] = C_NUL;
+    t[b'%' as usize] = C_PCT;
+    t[b'?' as usize] = C_Q;
+    t[b'x' as usize] = C_X;
+    t[b'X' as usize] = C_X;
+    t[b'q' as usize] = C_QL;
+    t[b'Q' as usize] = C_QL;
+    t[b' ' as usize] = C_WS;
+    t[b'\t' as usize] = C_WS;
+    t[b'\n' as usize] = C_WS;
+    t[b'\r' as usize] = C_WS;
+    t[0x0c] = C_WS;
+    t
+};
+
+/// Inputs up to this length are searched with `memchr`'s portable word-at-a-time routine:
+/// the SIMD routine's dispatch and setup cost more than they save there.
+const SHORT: usize = 64;
+
+/// Offsets of byte `c` in `b`: a portable word-at-a-time search for short inputs (no
+/// dispatch or SIMD setup), SIMD `memchr` for long ones.
+enum Positions<'a> {
+    Short(memchr::arch::all::memchr::One, &'a [u8], usize),
+    Long(memchr::Memchr<'a>),
+}
+
+impl Iterator for Positions<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Positions::Short(one, b, at) => {
+                let p = *at + one.find(b.get(*at..)?)?;
+                *at = p + 1;
+                Some(p)
+            }
+            Positions::Long(m) => m.next(),
+        }
+    }
+}
+
+#[inline]
+fn positions(c: u8, b: &[u8]) -> Positions<'_> {
+    if b.len() <= SHORT {
+        Positions::Short(memchr::arch::all::memchr::One::new(c), b, 0)
+    } else {
+        Positions::Long(memchr::memchr_iter(c, b))
+    }
 }
 
 fn flags(b: &[u8]) -> Flags {
-    if b.len() > 64 {
-        return Flags {
-            sep: memchr::memchr2(b'/', b'\\', b).is_some(),
-            dot: memchr::memchr(b'.', b).is_some(),
-            colon: memchr::memchr(b':', b).is_some(),
-            nul: memchr::memchr(0, b).is_some(),
-            high: !b.is_ascii(),
-            esc: memchr::memchr(b'%', b).is_some()
-                || memchr::memchr2_iter(b'x', b'X', b).any(|i| i > 0 && b[i - 1] == b'0'),
-            q: memchr::memchr(b'?', b).is_some(),
-        };
-    }
-    let mut f = Flags {
-        sep: false,
-        dot: false,
-        colon: false,
-        nul: false,
-        high: false,
-        esc: false,
-        q: false,
-    };
-    let mut prev = 0u8;
-    for &c in b {
-        match c {
-            b'/' | b'\\' => f.sep = true,
-            b'.' => f.dot = true,
-            b':' => f.colon = true,
-            0 => f.nul = true,
-            b'%' => f.esc = true,
-            b'?' => f.q = true,
-            b'x' | b'X' if prev == b'0' => f.esc = true,
-            0x80..=0xff => f.high = true,
-            _ => {}
+    let zero_x = || {
+        if b.len() <= SHORT {
+            b.windows(2).any(|w| w[0] == b'0' && w[1] | 0x20 == b'x')
+        } else {
+            memchr::memchr2_iter(b'x', b'X', b).any(|i| i > 0 && b[i - 1] == b'0')
         }
-        prev = c;
+    };
+    let mut acc = 0u16;
+    if b.len() > 512 {
+        for (c, bit) in [
+            (b'/', C_SEP),
+            (b'\\', C_SEP | C_BSL),
+            (b'.', C_DOT),
+            (b':', C_COLON),
+            (0, C_NUL),
+            (b'%', C_PCT),
+            (b'?', C_Q),
+        ] {
+            if memchr::memchr(c, b).is_some() {
+                acc |= bit;
+            }
+        }
+        if !b.is_ascii() {
+            acc |= C_HIGH;
+        }
+        if b.iter().any(u8::is_ascii_whitespace) {
+            acc |= C_WS;
+        }
+        if zero_x() {
+            acc |= C_X;
+        }
+        if memchr::memchr2(b'q', b'Q', b).is_some() {
+            acc |= C_QL;
+        }
+    } else {
+        // two accumulators: independent dependency chains
+        let (mut a0, mut a1) = (0u16, 0u16);
+        let mut pairs = b.chunks_exact(2);
+        for c in &mut pairs {
+            a0 |= CLASS[c[0] as usize];
+            a1 |= CLASS[c[1] as usize];
+        }
+        for &c in pairs.remainder() {
+            a0 |= CLASS[c as usize];
+        }
+        acc = a0 | a1;
+        if acc & C_X != 0 && (acc & C_ZERO == 0 || !zero_x()) {
+            acc &= !C_X;
+        }
     }
-    f
+    if acc & (C_PCT | C_X) != 0 {
+        acc |= C_ESC;
+    }
+    Flags(acc)
 }
 
 fn detect_impl(input: &str, path: bool) -> Option<Finding> {
+    let fl = flags(input.as_bytes());
+    if let Some(f) = scan(input, path, fl) {
+        return Some(f);
+    }
+    if !fl.has(C_PCT) {
+        return None;
+    }
+    // Leftover `%XX` escapes (values the layer does not percent-decode: XML and JSON strings,
+    // or a fourth encoding round): one more round of ASCII escapes, scanned once more.
+    let (d, offs) = decode_leftover(input)?;
+    let f = scan(&d, path, flags(d.as_bytes()))?;
+    Some(Finding {
+        rule: f.rule,
+        span: offs[f.span.start] as usize..offs[f.span.end] as usize,
+    })
+}
+
+/// `input` with every `%XX` escape of an ASCII byte decoded (one round), and for each byte of
+/// the result its offset in `input` (plus the end). `None` when there is no such escape.
+/// Only ASCII bytes change, so the result stays valid UTF-8 and the offsets char boundaries.
+fn decode_leftover(input: &str) -> Option<(String, Vec<u32>)> {
     let b = input.as_bytes();
-    let Flags {
-        sep,
-        dot,
-        colon,
-        nul,
-        high,
-        esc,
-        q,
-    } = flags(b);
-    if dot && !sep {
+    let ascii_esc = |i: usize| -> Option<u8> {
+        let h = hexval(*b.get(i + 1)?)?;
+        let l = hexval(*b.get(i + 2)?)?;
+        (h < 8).then_some((h * 16 + l) as u8)
+    };
+    let first = positions(b'%', b).find(|&i| ascii_esc(i).is_some())?;
+    let mut out = Vec::with_capacity(b.len());
+    let mut offs = Vec::with_capacity(b.len() + 1);
+    out.extend_from_slice(&b[..first]);
+    offs.extend(0..first as u32);
+    let mut i = first;
+    while i < b.len() {
+        match (b[i] == b'%').then(|| ascii_esc(i)).flatten() {
+            Some(c) => {
+                out.push(c);
+                offs.push(i as u32);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                offs.push(i as u32);
+                i += 1;
+            }
+        }
+    }
+    offs.push(b.len() as u32);
+    String::from_utf8(out).ok().map(|s| (s, offs))
+}
+
+fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+    let b = input.as_bytes();
+    let [sep, dot, colon, nul, high, esc, q, ws] =
+        [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_ESC, C_Q, C_WS].map(|c| fl.has(c));
+    if dot && !sep && !ws && fl.has(C_QL) {
         // a SQL dump file name ("backup.sql.gz") needs no separator
-        if let Some(span) = sql_backup(input) {
+        if let Some(span) = sql_backup_no_ws(input) {
             return Some(Finding {
                 rule: "lfi-sensitive-file",
                 span,
@@ -169,7 +328,7 @@ fn detect_impl(input: &str, path: bool) -> Option<Finding> {
             return Some(f);
         }
     } else if dot && sep {
-        if let Some(f) = traversal_ascii(b) {
+        if let Some(f) = traversal_ascii(input) {
             return Some(f);
         }
     }
@@ -179,7 +338,7 @@ fn detect_impl(input: &str, path: bool) -> Option<Finding> {
         }
     }
     if sep || (high && USLASH_FINDERS.iter().any(|f| f.find(b).is_some())) {
-        if let Some(f) = files(input, path) {
+        if let Some(f) = files(input, path, fl) {
             return Some(f);
         }
     }
@@ -376,12 +535,17 @@ fn traversal_unit(t: &Toks<'_>, first: usize, end: usize) -> Result<Finding, usi
 }
 
 /// Traversal on plain ASCII without escapes or NULs: only `..` occurrences are examined.
-fn traversal_ascii(b: &[u8]) -> Option<Finding> {
+fn traversal_ascii(input: &str) -> Option<Finding> {
     // ASCII only (the caller checked), so every offset is a char boundary
-    let input = std::str::from_utf8(b).ok()?;
+    let b = input.as_bytes();
+    if b.len() <= SHORT {
+        positions(b'.', b).find(|&p| b.get(p + 1) == Some(&b'.'))?;
+    } else {
+        DOTDOT_FINDER.find(b)?;
+    }
     let t = Toks { input, ascii: true };
     let mut done = 0;
-    for p in memchr::memchr_iter(b'.', b) {
+    for p in positions(b'.', b) {
         if p < done || b.get(p + 1) != Some(&b'.') || (p > 0 && b[p - 1] == b'.') {
             continue;
         }
@@ -655,6 +819,52 @@ struct FileAc {
     start: AhoCorasick,
     start_kinds: Vec<Kind>,
     backup: AhoCorasick,
+    /// Hashed sets of pattern prefixes, the bytes after the leading `/` of every `main`
+    /// pattern: `prefix[0]` the four bytes of patterns with exactly four, `prefix[1]` the
+    /// first five of longer ones. A `/` whose next bytes are in neither cannot start a match.
+    /// One bit per hash, 64 Ki bits each.
+    prefix: [Vec<u64>; 2],
+    /// Some pattern has fewer than four bytes after its `/` (then the gate is off).
+    prefix_short: bool,
+}
+
+/// Bit index of the first four (`n == 4`) or five bytes of `w` in a [`FileAc::prefix`] set.
+/// Bytes are folded with `| 0x20`, which maps both cases of a letter together (and a few
+/// punctuation pairs, which only makes the sets larger).
+#[inline]
+fn prefix_index(w: &[u8], n: usize) -> usize {
+    let mut k = [0u8; 8];
+    k[..n].copy_from_slice(&w[..n]);
+    let x = u64::from_le_bytes(k) | (0x2020_2020_2020_2020 >> (8 * (8 - n)));
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+impl FileAc {
+    /// Could a `main` pattern start with the bytes `w` (those after a `/`)?
+    #[inline]
+    fn prefix_hit(&self, w: &[u8]) -> bool {
+        let bit = |set: &[u64], h: usize| set[h >> 6] & (1 << (h & 63)) != 0;
+        (w.len() >= 4 && bit(&self.prefix[0], prefix_index(w, 4)))
+            || (w.len() >= 5 && bit(&self.prefix[1], prefix_index(w, 5)))
+    }
+
+    /// Could a file pattern match in `vb` (searched as it is, or as its normalised view when
+    /// that differs only by "/./")? Every `/` is checked (a "./" after it, or bytes after it
+    /// that begin a pattern, say yes; fewer than four bytes cannot hold a pattern), and the
+    /// value start (the anchored `start` patterns are `main` patterns without their `/`). A
+    /// hash collision may say yes; no is exact.
+    fn may_match(&self, vb: &[u8]) -> bool {
+        if self.prefix_short {
+            return true;
+        }
+        if vb.first() != Some(&b'/') && self.prefix_hit(vb) {
+            return true;
+        }
+        positions(b'/', vb).any(|p| {
+            let w = &vb[p + 1..];
+            w.starts_with(b"./") || self.prefix_hit(w)
+        })
+    }
 }
 
 static FILES: Lazy<FileAc> = Lazy::new(|| {
@@ -708,7 +918,24 @@ static FILES: Lazy<FileAc> = Lazy::new(|| {
             .expect("static file patterns")
     };
     let build = |pats: &[String], kind: MatchKind, sk: StartKind| build_pf(pats, kind, sk, true);
+    let mut prefix = [vec![0u64; 1024], vec![0u64; 1024]];
+    let mut prefix_short = false;
+    for p in &main {
+        let w = &p.as_bytes()[1..];
+        let (set, n) = match w.len() {
+            0..=3 => {
+                prefix_short = true;
+                continue;
+            }
+            4 => (0, 4),
+            _ => (1, 5),
+        };
+        let h = prefix_index(w, n);
+        prefix[set][h >> 6] |= 1 << (h & 63);
+    }
     FileAc {
+        prefix,
+        prefix_short,
         main_long: build_pf(&main, MatchKind::Standard, StartKind::Unanchored, false),
         main: build(&main, MatchKind::Standard, StartKind::Unanchored),
         main_kinds,
@@ -720,18 +947,28 @@ static FILES: Lazy<FileAc> = Lazy::new(|| {
 
 /// A SQL dump file name (`backup.sql.gz`, CRS `.sql.*` entries) in a value without blanks.
 fn sql_backup(v: &str) -> Option<std::ops::Range<usize>> {
-    let vb = v.as_bytes();
-    if vb.iter().any(u8::is_ascii_whitespace) {
+    if v.as_bytes().iter().any(u8::is_ascii_whitespace) {
         return None;
     }
+    sql_backup_no_ws(v)
+}
+
+/// [`sql_backup`] on a value known to have no blanks.
+fn sql_backup_no_ws(v: &str) -> Option<std::ops::Range<usize>> {
+    let vb = v.as_bytes();
     let fa = &*FILES;
-    for p in SQL_FINDER
-        .find_iter(vb)
-        .chain(SQL_FINDER_UC.find_iter(vb))
-        .take(64)
-    {
-        if p == 0 {
+    let mut tries = 0;
+    for p in positions(b'.', vb) {
+        if p == 0
+            || !vb
+                .get(p + 1..p + 5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"sql."))
+        {
             continue;
+        }
+        tries += 1;
+        if tries > 64 {
+            break;
         }
         let input = aho_corasick::Input::new(v)
             .span(p..vb.len())
@@ -743,10 +980,8 @@ fn sql_backup(v: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
-static SQL_FINDER: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b".sql."));
-static SQL_FINDER_UC: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b".SQL."));
+static DOTDOT_FINDER: Lazy<memchr::memmem::Finder<'static>> =
+    Lazy::new(|| memchr::memmem::Finder::new(b".."));
 static UDOT_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 3]> = Lazy::new(|| {
     ["\u{FF0E}", "\u{2024}", "\u{FE52}"].map(|d| memchr::memmem::Finder::new(d.as_bytes()))
 });
@@ -871,7 +1106,13 @@ fn sensitive(v: &str, vb: &[u8], path: bool) -> Option<(&'static str, std::ops::
             _ => "lfi-os-file",
         })
     };
+    // short values: skip both automata unless some '/' (or the start) is followed by three
+    // bytes that begin a pattern; long values go straight to the automaton
+    let gate = vb.len() > 1024 || fa.may_match(vb);
     let found = (|| {
+        if !gate {
+            return sql_backup(v).map(|r| ("lfi-sensitive-file", r.start, r.end));
+        }
         if vb.first() != Some(&b'/') {
             let input = aho_corasick::Input::new(v).anchored(aho_corasick::Anchored::Yes);
             if let Some(m) = fa.start.find(input) {
@@ -906,7 +1147,28 @@ fn sensitive(v: &str, vb: &[u8], path: bool) -> Option<(&'static str, std::ops::
     Some((rule, s..e))
 }
 
-fn files(input: &str, path: bool) -> Option<Finding> {
+fn files(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+    if !fl.has(C_BSL | C_NUL | C_HIGH) && input.len() <= 1024 && !FILES.may_match(input.as_bytes())
+    {
+        // the normalised view is the value itself (no "\\", NUL, unicode slash or "/./"),
+        // and no pattern can start in it: only the SQL dump names and hidden segments remain
+        if let Some(span) = (!fl.has(C_WS) && fl.has(C_QL))
+            .then(|| sql_backup_no_ws(input))
+            .flatten()
+        {
+            return Some(Finding {
+                rule: "lfi-sensitive-file",
+                span,
+            });
+        }
+        if path {
+            return hidden_segment(input).map(|span| Finding {
+                rule: "lfi-hidden-path",
+                span,
+            });
+        }
+        return None;
+    }
     let (view, offs) = path_view(input);
     let v = view.as_ref();
     let vb = v.as_bytes();
@@ -975,7 +1237,26 @@ fn wrapper(input: &str) -> Option<Finding> {
         Slash,
     }
     fn lookup(word: &[u8]) -> Option<W> {
-        if word.len() < 3 || word.len() > 14 {
+        // every wrapper name starts with one of these letters (not 'h': http/https are the
+        // common case and exit here)
+        if word.len() < 3
+            || word.len() > 14
+            || !matches!(
+                word[0] | 0x20,
+                b'p' | b'z'
+                    | b'e'
+                    | b'g'
+                    | b'd'
+                    | b'r'
+                    | b'o'
+                    | b'c'
+                    | b's'
+                    | b'f'
+                    | b'j'
+                    | b'n'
+                    | b'l'
+            )
+        {
             return None;
         }
         let mut buf = [0u8; 14];
@@ -993,10 +1274,21 @@ fn wrapper(input: &str) -> Option<Finding> {
         }
     }
     let b = input.as_bytes();
-    for p in memchr::memchr_iter(b':', b) {
-        let mut s = p;
-        while s > 0 && p - s < 16 && (b[s - 1].is_ascii_alphanumeric() || b"._".contains(&b[s - 1]))
+    for p in positions(b':', b) {
+        // the last letter of every wrapper name (`https:` exits here)
+        if p == 0
+            || !matches!(
+                b[p - 1] | 0x20,
+                b'p' | b'r' | b't' | b'b' | b'a' | b'g' | b'2' | b'l' | b'c' | b'e'
+            )
         {
+            continue;
+        }
+        let mut s = p;
+        while s > 0 && p - s < 16 && {
+            let c = b[s - 1];
+            c.is_ascii_alphanumeric() || c == b'.' || c == b'_'
+        } {
             s -= 1;
         }
         if s == p || (s > 0 && b[s - 1].is_ascii_alphanumeric()) {
@@ -1045,7 +1337,7 @@ fn wrapper(input: &str) -> Option<Finding> {
 
 fn null_byte(input: &str) -> Option<Finding> {
     let b = input.as_bytes();
-    for p in memchr::memchr_iter(0, b).take(16) {
+    for p in positions(0, b).take(16) {
         // the token before the NUL, back to a blank or another NUL (at most 256 bytes)
         let lo = p.saturating_sub(256);
         let mut s = p;
@@ -1092,22 +1384,23 @@ fn v4_internal(a: std::net::Ipv4Addr) -> bool {
 }
 
 fn rfi(input: &str) -> Option<Finding> {
-    let lead = input.len() - input.trim_start().len();
+    let lead = match input.as_bytes().first() {
+        Some(c) if c.is_ascii_alphabetic() => 0,
+        _ => input.len() - input.trim_start().len(),
+    };
     let t = &input.as_bytes()[lead..];
     // scheme: file, ftp, ftps, http, https
-    let pre = |p: &[u8]| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p);
-    let n = if pre(b"https") || pre(b"ftps") {
-        if pre(b"https") {
-            5
-        } else {
+    let mut w = [0u8; 5];
+    for (d, s) in w.iter_mut().zip(t) {
+        *d = s.to_ascii_lowercase();
+    }
+    let n = match &w {
+        b"https" => 5,
+        [b'f', b't', b'p', b's', _] | [b'h', b't', b't', b'p', _] | [b'f', b'i', b'l', b'e', _] => {
             4
         }
-    } else if pre(b"http") || pre(b"file") {
-        4
-    } else if pre(b"ftp") {
-        3
-    } else {
-        return None;
+        [b'f', b't', b'p', _, _] => 3,
+        _ => return None,
     };
     let rest = &t[n..];
     // trailing-question-mark include trick: "<scheme>?" or "<scheme>:[//]…?" with one '?' run
@@ -1131,15 +1424,28 @@ fn rfi(input: &str) -> Option<Finding> {
         return None;
     }
     let a = n + 3;
-    // authority up to '/', '?', '#' or a blank; host after the last '@'
-    let auth_len = t[a..]
-        .iter()
-        .take(300)
-        .position(|&c| matches!(c, b'/' | b'?' | b'#') || c.is_ascii_whitespace())
-        .unwrap_or(t.len() - a);
+    // authority up to '/', '?', '#' or a blank (at most 300 bytes looked at); host after the
+    // last '@'. One loop, which also notes whether a ':' occurs (an IPv6 host needs one).
+    let mut auth_len = t.len() - a;
+    let mut at = 0;
+    let mut any_colon = false;
+    for (i, &c) in t[a..].iter().take(300).enumerate() {
+        match c {
+            b'/' | b'?' | b'#' | b' ' | b'\t' | b'\n' | b'\r' | 0x0c => {
+                auth_len = i;
+                break;
+            }
+            b'@' => at = i + 1,
+            b':' => any_colon = true,
+            _ => {}
+        }
+    }
     let auth = &input[lead + a..lead + a + auth_len];
-    let host_off = auth.rfind('@').map_or(0, |i| i + 1);
-    let host = &auth[host_off..];
+    let host = &auth[at.min(auth.len())..];
+    // an IP literal ends in a digit (IPv4, with or without port) or holds a ':' (IPv6)
+    if !(any_colon || host.as_bytes().last().is_some_and(u8::is_ascii_digit)) {
+        return None;
+    }
     let public_ip = if let Some(inner) = host.strip_prefix('[') {
         let inner = inner.split(']').next().unwrap_or(inner);
         let inner = inner.split('%').next().unwrap_or(inner);
@@ -1160,6 +1466,152 @@ fn rfi(input: &str) -> Option<Finding> {
         rule: "lfi-rfi-ip-host",
         span: lead..lead + a + auth_len,
     })
+}
+
+/// Off-site remote inclusion (a safe subset of CRS 931130, rule `lfi-rfi-offsite`), for query
+/// and body values: `host` is the request's `Host` header (a port is ignored; empty when the
+/// request has none, and then every host counts as off-site). Fires on a value that *is* an
+/// `http(s)`/`ftp(s)` URL whose host is neither `host` nor a subdomain or parent domain of it,
+/// and either
+/// * whose last path segment names a file the remote server would hand over as source text
+///   (`.txt`, `.inc`, `.sh`, `.pl`, `.py`, `.pm`, `.cgi`, `.phtml`, `.php` followed by a `?`,
+///   `#` or NUL suffix…; see `OFFSITE_EXT`): what an include of a remote file needs, and not what
+///   share links, OAuth `redirect_uri`s or webhook URLs look like; or
+/// * whose user-info is `host` itself (`https://shop.example@evil.example/`): a link disguised
+///   as ours, which no legitimate URL is.
+///
+/// Deliberately not flagged (CRS PL2 does): any other off-site URL (`next=https://accounts.
+/// google.com/…`, share links, webhooks ending in `.php`), a different port, look-alike hosts
+/// (`example.com.s3.amazonaws.com` is a real bucket), `@` inside the path (Mastodon
+/// `/@user@instance`), bare `ftp://host` (backup settings forms).
+pub fn detect_offsite(input: &str, host: &str) -> Option<Finding> {
+    let b = input.as_bytes();
+    if b.len() < 10 || memchr::memchr(b':', &b[..b.len().min(40)]).is_none() {
+        return None;
+    }
+    let lead = input.len() - input.trim_start().len();
+    let t = &input[lead..];
+    let tb = t.as_bytes();
+    let pre = |p: &[u8]| tb.len() >= p.len() && tb[..p.len()].eq_ignore_ascii_case(p);
+    if !(pre(b"https://") || pre(b"http://") || pre(b"ftp://") || pre(b"ftps://")) {
+        return None;
+    }
+    let a = tb.iter().position(|&c| c == b':')? + 3;
+    let auth_len = tb[a..]
+        .iter()
+        .take(300)
+        .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\' | 0) || c.is_ascii_whitespace())
+        .unwrap_or(tb.len() - a);
+    let auth = &t[a..a + auth_len];
+    let (userinfo, hostport) = match auth.rfind('@') {
+        Some(i) => (Some(&auth[..i]), &auth[i + 1..]),
+        None => (None, auth),
+    };
+    let url_host = host_name(hostport);
+    let req_host = host_name(host);
+    if url_host.is_empty() || same_site(url_host, req_host) {
+        return None;
+    }
+    let span_to = |e: usize| Finding {
+        rule: "lfi-rfi-offsite",
+        span: lead..lead + e,
+    };
+    // user-info naming our host: "https://shop.example@evil.example/"
+    if let Some(ui) = userinfo {
+        let name = ui.split(':').next().unwrap_or(ui);
+        if !req_host.is_empty() && host_name(name).eq_ignore_ascii_case(req_host) {
+            return Some(span_to(a + auth_len));
+        }
+    }
+    // last path segment and what follows it
+    let rest = &tb[a + auth_len..];
+    if rest.first() != Some(&b'/') {
+        return None;
+    }
+    let path_len = rest
+        .iter()
+        .position(|&c| matches!(c, b'?' | b'#' | 0) || c.is_ascii_whitespace())
+        .unwrap_or(rest.len());
+    let path = &rest[..path_len];
+    let seg = &path[path.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1)..];
+    let dot = seg.iter().rposition(|&c| c == b'.')?;
+    let ext = &seg[dot + 1..];
+    if dot == 0 || ext.is_empty() || ext.len() > 6 {
+        return None;
+    }
+    let mut buf = [0u8; 6];
+    buf[..ext.len()].copy_from_slice(ext);
+    buf.make_ascii_lowercase();
+    let ext = &buf[..ext.len()];
+    let suffix = &rest[path_len..];
+    let tail_ok = |strict: bool| {
+        let s = suffix.trim_ascii_end();
+        if s.iter().any(u8::is_ascii_whitespace) {
+            // the value is more than one URL (text around a link)
+            false
+        } else if strict {
+            // a server-side script: only with a truncation suffix ("?", "#", NUL) and nothing
+            // after it, so the include's appended extension is cut off
+            matches!(s, [b'?' | b'#' | 0, ..] if s[1..].iter().all(|&c| matches!(c, b'?' | b'#' | 0)))
+        } else {
+            true
+        }
+    };
+    let hit = match OFFSITE_EXT.iter().find(|(e, _)| e.as_bytes() == ext) {
+        Some(&(_, strict)) => tail_ok(strict),
+        None => false,
+    };
+    hit.then(|| span_to(a + auth_len + path_len))
+}
+
+/// Extensions for [`detect_offsite`]: `(ext, strict)`. Non-strict: files served as source
+/// text, which is what a remote include fetches (`shell.txt`, `c99.inc`); a query may follow
+/// (`shell.txt?cmd=id`). Strict: server-side scripts, flagged only with a truncation suffix and
+/// nothing else after the path (`crash.php?`, `x.php%00`) — a bare `https://other/ipn.php` is a
+/// payment or webhook URL.
+const OFFSITE_EXT: &[(&str, bool)] = &[
+    ("txt", false),
+    ("inc", false),
+    ("sh", false),
+    ("pl", false),
+    ("pm", false),
+    ("py", false),
+    ("cgi", true),
+    ("php", true),
+    ("php3", true),
+    ("php4", true),
+    ("php5", true),
+    ("phtml", true),
+    ("jsp", true),
+    ("asp", true),
+    ("aspx", true),
+];
+
+/// Host name of a `host[:port]` / `[v6]:port` authority, without port, brackets or final dot.
+fn host_name(hp: &str) -> &str {
+    let h = if let Some(inner) = hp.strip_prefix('[') {
+        inner.split(']').next().unwrap_or(inner)
+    } else {
+        match hp.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+            _ => hp,
+        }
+    };
+    h.trim_end_matches('.')
+}
+
+/// Same site: equal, or one a subdomain of the other (ASCII case-insensitive). An empty
+/// request host matches nothing.
+fn same_site(url: &str, req: &str) -> bool {
+    if req.is_empty() {
+        return false;
+    }
+    let sub = |a: &str, b: &str| {
+        a.len() > b.len()
+            && a.as_bytes()[a.len() - b.len() - 1] == b'.'
+            && a.as_bytes()[a.len() - b.len()..].eq_ignore_ascii_case(b.as_bytes())
+    };
+    url.eq_ignore_ascii_case(req) || sub(url, req) || sub(req, url)
 }
 
 /// A value that is a register_globals include variable name (CRS 931110's parameter list).
@@ -1431,6 +1883,201 @@ mod tests {
     }
 
     #[test]
+    fn leftover_escapes() {
+        for (s, r, frag) in [
+            (
+                "ftp%3A%2F%2F1.1.1.1",
+                "lfi-rfi-ip-host",
+                "ftp%3A%2F%2F1.1.1.1",
+            ),
+            ("0x5c0x2e.%00/", "lfi-traversal", "0x2e.%00/"),
+            ("%2Fetc%2Fpasswd", "lfi-os-file", "%2Fetc%2Fpasswd"),
+            ("php%3A%2F%2Finput", "lfi-wrapper", "php%3A%2F%2F"),
+            (
+                "x=%2e%2e%2f%2e%2e%2fboot.ini",
+                "lfi-traversal",
+                "%2e%2e%2f%2e%2e%2f",
+            ),
+        ] {
+            let f = detect(s).unwrap_or_else(|| panic!("{s:?}"));
+            assert_eq!((f.rule, &s[f.span]), (r, frag), "{s:?}");
+        }
+        for s in [
+            "100%25 cotton",
+            "50% off",
+            "a%2Fb",
+            "https%3A%2F%2Fshop.example%2Fcart",
+            "%2Fhome%2Fuser%2Fdocs",
+            "%E2%82%AC 5",
+            "%",
+            "%%41",
+        ] {
+            assert_eq!(rule(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn offsite() {
+        fn off<'a>(s: &'a str, h: &str) -> Option<&'a str> {
+            detect_offsite(s, h).map(|f| &s[f.span])
+        }
+        for (s, h) in [
+            ("http://evil.example/shell.txt", "shop.example"),
+            ("http://evil.example/shell.txt?cmd=id", "shop.example"),
+            ("HTTPS://EVIL.EXAMPLE/C99.TXT", "shop.example"),
+            ("ftp://evil.example/x/r57.inc", "shop.example"),
+            ("http://evil.example/x.sh", ""),
+            ("http://evil.example/x.php#", "shop.example:8080"),
+            ("http://evil.example/x.php\0", "shop.example"),
+            ("https://evil.example/include.py", "shop.example"),
+            ("https://shop.example@evil.example/", "shop.example"),
+            ("https://shop.example:x@evil.example/login", "shop.example"),
+            ("http://sub.evil.example/a.txt", "evil.example.shop.example"),
+        ] {
+            let s = &s.replace("\\0", "\0");
+            let f = detect_offsite(s, h).unwrap_or_else(|| panic!("{s:?} {h:?}"));
+            assert_eq!(f.rule, "lfi-rfi-offsite");
+            assert!(s.get(f.span).is_some());
+        }
+        assert_eq!(
+            off("http://evil.example/shell.txt?x=1", "a.example"),
+            Some("http://evil.example/shell.txt")
+        );
+        for (s, h) in [
+            // same host, subdomain, parent domain, other port
+            ("https://shop.example/robots.txt", "shop.example"),
+            ("https://SHOP.example./robots.txt", "shop.example:443"),
+            ("https://cdn.shop.example/notes.txt", "shop.example"),
+            ("https://shop.example/notes.txt", "www.shop.example"),
+            ("https://shop.example:8443/notes.txt", "shop.example"),
+            // ordinary off-site links
+            (
+                "https://accounts.google.com/o/oauth2/auth?client_id=1",
+                "shop.example",
+            ),
+            ("https://client.example/oauth/callback.php", "auth.example"),
+            ("https://merchant.example/ipn.php", "pay.example"),
+            ("https://forum.example/viewtopic.php?t=1", "shop.example"),
+            ("https://example.org", "shop.example"),
+            ("https://example.org/", "shop.example"),
+            ("https://example.org/about", "shop.example"),
+            ("https://example.org/a.pdf", "shop.example"),
+            ("https://example.org/script.js", "shop.example"),
+            (
+                "https://example.org/@alice@mastodon.example",
+                "shop.example",
+            ),
+            (
+                "https://example.org/readme.txt is worth reading",
+                "shop.example",
+            ),
+            ("see https://example.org/readme.txt", "shop.example"),
+            ("ftp://ftp.example.org/pub/", "shop.example"),
+            ("https://user@example.org/x.txt.bak", "shop.example"),
+            ("https://bob@example.org/", "shop.example"),
+            ("https://example.com.s3.amazonaws.com/a.png", "example.com"),
+            ("mailto:bob@example.org", "shop.example"),
+            ("https:///x.txt", "shop.example"),
+            ("O'Brien", "shop.example"),
+            ("", ""),
+        ] {
+            assert_eq!(off(s, h), None, "{s:?} {h:?}");
+        }
+    }
+
+    #[test]
+    fn file_gate_is_exact_for_no() {
+        // whenever the four-byte gate says no, neither automaton can match
+        let fa = &*FILES;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let parts: &[&str] = &[
+            "/", "etc", "/etc/", "passwd", "proc", "self", ".env", "WEB-INF", "web", "win",
+            "Windows", "system32", "a", "1", ".", "-", "_", "boot", ".ssh", "id_rsa", "usr", "var",
+            "log", "@fs", "@id", "ROOT", "sys", "config", "conf", "user", "secrets",
+        ];
+        for _ in 0..100_000 {
+            let mut v = String::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for _ in 0..(seed >> 60) + 1 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                v.push_str(parts[(seed >> 40) as usize % parts.len()]);
+            }
+            if fa.may_match(v.as_bytes()) {
+                continue;
+            }
+            assert!(fa.main.find(v.as_str()).is_none(), "{v:?}");
+            let input = aho_corasick::Input::new(&v).anchored(aho_corasick::Anchored::Yes);
+            assert!(
+                v.starts_with('/') || fa.start.find(input).is_none(),
+                "{v:?}"
+            );
+        }
+        // and the common benign shapes take the no
+        for v in [
+            "/api/orders/42",
+            "/api/v1/users/42",
+            "https://shop.example/cart?step=2",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        ] {
+            assert!(!fa.may_match(v.as_bytes()), "{v}");
+        }
+        // case-insensitive, at every position kind
+        for v in [
+            "/ETC/passwd",
+            "x=/Etc/Shadow",
+            "etc/passwd",
+            "a/WEB-INF/web.xml",
+            "/x/./etc/passwd",
+        ] {
+            assert!(fa.may_match(v.as_bytes()), "{v}");
+            assert!(detect(v).is_some(), "{v}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_keep_detections() {
+        for (s, r) in [
+            ("https://8.8.8.8/x.php", "lfi-rfi-ip-host"),
+            ("http://1.2.3.4:8080/", "lfi-rfi-ip-host"),
+            ("http://u@[2001:db8:1::1]/", "lfi-rfi-ip-host"),
+            ("https://x.example/?", "lfi-rfi-trailing-qmark"),
+            ("x.php://filter", "lfi-wrapper"),
+            ("COMPRESS.ZLIB://x", "lfi-wrapper"),
+            ("ssh2.exec://h/id", "lfi-wrapper"),
+            ("jar:http://evil.co/b.zip!a", "lfi-wrapper"),
+            ("file:x/y", "lfi-wrapper"),
+            ("db.SQL.gz", "lfi-sensitive-file"),
+            ("dump.Sql.tar.gz", "lfi-sensitive-file"),
+            ("/x/backup.sql.bz2", "lfi-sensitive-file"),
+            ("0x2e0x2e/0x2e0x2e/x", "lfi-traversal"),
+        ] {
+            assert_eq!(rule(s), Some(r), "{s:?}");
+        }
+        // long values take the SIMD paths
+        let pad = "a ".repeat(400);
+        for (s, r) in [
+            (format!("{pad}/etc/passwd"), "lfi-os-file"),
+            (format!("{pad} ../../x"), "lfi-traversal"),
+            (format!("{pad} php://input"), "lfi-wrapper"),
+            (format!("{pad} 0x2e0x2e0x2f0x2e0x2e0x2f"), "lfi-traversal"),
+        ] {
+            assert_eq!(rule(&s), Some(r), "{s:?}");
+        }
+        for s in [
+            "https://x.example/a.b/c",
+            "http://shop.example:8080/x",
+            "ftp://a.b/c",
+            &format!("{pad} a0x2e0x2e0x2f0x2e0x2e0x2f"),
+        ] {
+            assert_eq!(rule(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
     fn no_panic_on_weird_input() {
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let alphabet: &[&str] = &[
@@ -1447,6 +2094,11 @@ mod tests {
             }
             if let Some(f) = detect(&s) {
                 assert!(s.get(f.span).is_some());
+            }
+            for h in ["", "a.example", "é:1", "[::1]:8"] {
+                if let Some(f) = detect_offsite(&format!("http://{s}"), h) {
+                    assert!(f.span.end <= s.len() + 7);
+                }
             }
             let bytes: Vec<u8> = s.bytes().rev().collect();
             let t = String::from_utf8_lossy(&bytes);

@@ -202,6 +202,8 @@ const CHECK_EVERY_BYTES: usize = 4 * 1024;
 /// A scan of one request's inputs: the hits so far, the budget, what to skip.
 pub(crate) struct Scan<'r> {
     disabled: &'r [String],
+    /// The request's `Host` (empty when absent), for the off-site inclusion rule.
+    host: &'r str,
     stop_at_first: bool,
     budget: Duration,
     started: Instant,
@@ -232,6 +234,7 @@ impl<'r> Scan<'r> {
     ) -> Self {
         Scan {
             disabled,
+            host: "",
             stop_at_first,
             budget,
             started: Instant::now(),
@@ -242,6 +245,12 @@ impl<'r> Scan<'r> {
             hits: Vec::new(),
             overrun: spent_before >= budget,
         }
+    }
+
+    /// The request's `Host` header value, for [`lfi::detect_offsite`].
+    pub(crate) fn with_host(mut self, host: &'r str) -> Self {
+        self.host = host;
+        self
     }
 
     /// Time spent by this request's scans so far.
@@ -351,6 +360,9 @@ impl<'r> Scan<'r> {
             }
             let finding = match (source, category) {
                 (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
+                (Source::Query | Source::Body, AttackCategory::Lfi) => {
+                    lfi::detect(part).or_else(|| lfi::detect_offsite(part, self.host))
+                }
                 _ => detect(category, part),
             };
             if let Some(finding) = finding {

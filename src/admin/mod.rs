@@ -1,0 +1,279 @@
+//! The admin API (DESIGN section 11): health, Prometheus metrics, recent events, runtime actions
+//! and the Events Explorer page, served by the layer itself under `SQREEN_ADMIN_PATH`.
+//!
+//! It exists only when `SQREEN_ADMIN_TOKEN` is set (and the agent is not disabled). The layer
+//! hands a request whose path is the admin path, or below it, to [`AdminApi`] **before anything
+//! else**: such a request is never checked against the pass and deny lists or the actions (an
+//! operator who blocked their own network can still lift the block), never inspected by the WAF,
+//! never counted by playbooks, never recorded as an event, and never reaches the application's
+//! routes, whatever its token. The bearer token is the only guard: it is compared in constant time
+//! (an HMAC of both sides under a random key), and every refusal (401) is counted in
+//! [`crate::Stats::admin_unauthorized`] and logged at most once a minute.
+//!
+//! Answers are computed synchronously from in-memory state, with no I/O: the only thing awaited
+//! is the body of `POST actions` (at most [`MAX_BODY`] bytes), read after the token was checked.
+//! Everything is JSON (`{"error": ..., "field": ...}` on failure), except `metrics` (Prometheus
+//! text) and `explorer` (one self-contained HTML page).
+//!
+//! `health` is answered here; [`metrics`] renders `agent.stats()` as Prometheus text;
+//! [`events`] queries the ring of recent events kept by the pipeline
+//! ([`crate::event::ring::EventRing`]); [`actions`] validates and applies action requests;
+//! [`explorer`] serves the page; [`auth`] checks tokens.
+
+mod actions;
+mod auth;
+mod events;
+mod explorer;
+mod metrics;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, Method, Response, StatusCode, Uri};
+use serde_json::{json, Value};
+
+use crate::agent::Agent;
+use crate::clock::Millis;
+use crate::config::Config;
+use crate::event::ring::{EventRing, DEFAULT_CAPACITY, DEFAULT_MAX_BYTES};
+use crate::event::time::rfc3339;
+
+pub(crate) use auth::TokenCheck;
+
+/// The largest request body the admin API reads (`POST actions`).
+pub(crate) const MAX_BODY: usize = 64 * 1024;
+
+/// The admin API of one agent.
+pub(crate) struct AdminApi {
+    path: String,
+    token: TokenCheck,
+    ring: Arc<EventRing>,
+    started: Millis,
+    unauthorized: AtomicU64,
+    last_refusal_log: AtomicU64,
+}
+
+impl std::fmt::Debug for AdminApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminApi")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the layer does with an admin request.
+pub(crate) enum AdminStep {
+    /// Answer with this.
+    Respond(Response<Bytes>),
+    /// Read the body (at most [`MAX_BODY`] bytes), then call [`AdminApi::with_body`].
+    ReadBody,
+}
+
+/// An admin request, as the handlers see it.
+pub(crate) struct AdminRequest<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl AdminApi {
+    /// The admin API `config` asks for, if any (`admin_token` set), started at `now`.
+    pub(crate) fn new(config: &Config, now: Millis) -> Option<AdminApi> {
+        let token = config.admin_token.as_deref()?;
+        Some(AdminApi {
+            path: config.admin_path.trim_end_matches('/').to_owned(),
+            token: TokenCheck::new(token),
+            ring: Arc::new(EventRing::new(DEFAULT_CAPACITY, DEFAULT_MAX_BYTES)),
+            started: now,
+            unauthorized: AtomicU64::new(0),
+            last_refusal_log: AtomicU64::new(u64::MAX),
+        })
+    }
+
+    /// The recent events, fed by the pipeline.
+    pub(crate) fn ring(&self) -> &Arc<EventRing> {
+        &self.ring
+    }
+
+    /// Requests refused for a missing or wrong token so far.
+    pub(crate) fn unauthorized(&self) -> u64 {
+        self.unauthorized.load(Ordering::Relaxed)
+    }
+
+    /// True when `path` is the admin path or below it (`/_sqreen`, `/_sqreen/...`), so the
+    /// request is the admin API's, never the application's.
+    pub(crate) fn serves(&self, path: &str) -> bool {
+        path.strip_prefix(self.path.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    /// Checks the token and answers, unless the call needs its body read first.
+    pub(crate) fn head(&self, agent: &Agent, req: &AdminRequest<'_>) -> AdminStep {
+        let sub = req
+            .uri
+            .path()
+            .strip_prefix(self.path.as_str())
+            .unwrap_or_default()
+            .trim_start_matches('/');
+        let explorer = sub == "explorer";
+        if let Err(reason) = self.token.check(req.headers, req.uri, explorer) {
+            return AdminStep::Respond(self.refuse(agent, reason));
+        }
+        let method = req.method;
+        let response = match sub {
+            "health" => only(method, &Method::GET, || self.health(agent)),
+            "metrics" => only(method, &Method::GET, || metrics::render(agent, self)),
+            "events" => only(method, &Method::GET, || events::query(agent, self, req.uri)),
+            "explorer" => only(method, &Method::GET, explorer::page),
+            "actions" if method == Method::POST => return AdminStep::ReadBody,
+            "actions" => only(method, &Method::GET, || actions::list(agent)),
+            _ => match sub.strip_prefix("actions/") {
+                Some(id) => only(method, &Method::DELETE, || actions::delete(agent, id)),
+                None => error(
+                    StatusCode::NOT_FOUND,
+                    None,
+                    format!(
+                        "no admin endpoint {}: try health, metrics, events, actions or explorer",
+                        req.uri.path()
+                    ),
+                ),
+            },
+        };
+        AdminStep::Respond(response)
+    }
+
+    /// Answers a call whose body was read (`POST actions`); `body` is `None` when it could not
+    /// be read whole within [`MAX_BODY`] bytes.
+    pub(crate) fn with_body(
+        &self,
+        agent: &Agent,
+        body: Result<Bytes, BodyError>,
+    ) -> Response<Bytes> {
+        match body {
+            Ok(body) => actions::create(agent, &self.path, &body),
+            Err(BodyError::TooLarge) => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some("body"),
+                format!("body: larger than {MAX_BODY} bytes"),
+            ),
+            Err(BodyError::Unreadable) => error(
+                StatusCode::BAD_REQUEST,
+                Some("body"),
+                "body: could not be read".to_owned(),
+            ),
+        }
+    }
+
+    /// A 401, counted, and logged at most once a minute (a flood of guesses cannot flood logs).
+    fn refuse(&self, agent: &Agent, reason: &'static str) -> Response<Bytes> {
+        let refused = self.unauthorized.fetch_add(1, Ordering::Relaxed) + 1;
+        let minute = agent.inner.now() / 60_000;
+        if self.last_refusal_log.swap(minute, Ordering::Relaxed) != minute {
+            tracing::warn!(target: "sqreen", refused_so_far = refused, reason, "admin API: request refused (401); logged at most once a minute");
+        }
+        let mut response = error(StatusCode::UNAUTHORIZED, None, reason.to_owned());
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"sqreen admin\""),
+        );
+        response
+    }
+
+    fn health(&self, agent: &Agent) -> Response<Bytes> {
+        let inner = &agent.inner;
+        let rules = inner.rules.load();
+        let now = inner.now();
+        let events = inner
+            .pipeline
+            .as_ref()
+            .map(|p| p.stats())
+            .unwrap_or_default();
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "status": "ok",
+                "rules_version": rules.version,
+                "rules_source": rules.source.to_string(),
+                "waf_mode": agent.waf_mode().as_str(),
+                "uptime_s": now.saturating_sub(self.started) / 1000,
+                "started_at": rfc3339(self.started),
+                "queue_depth": events.queue_depth,
+                "last_delivery_error": events.last_delivery_error,
+                "actions": agent.actions().len(),
+                "events_held": self.ring.len(),
+                "internal_failures": inner.failures.count(),
+            }),
+        )
+    }
+}
+
+/// Why an admin body could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+/// Answers with `f` when the method is `allowed`, else 405.
+fn only(method: &Method, allowed: &Method, f: impl FnOnce() -> Response<Bytes>) -> Response<Bytes> {
+    if method == allowed {
+        return f();
+    }
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("method {method} not allowed here: use {allowed}"),
+    );
+    if let Ok(value) = HeaderValue::from_str(allowed.as_str()) {
+        response.headers_mut().insert(ALLOW, value);
+    }
+    response
+}
+
+/// A JSON answer.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    respond(
+        status,
+        "application/json",
+        Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+    )
+}
+
+/// An answer with the headers every admin answer carries (never cached, never sniffed).
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response<Bytes> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A JSON error `{"error": message, "field": field}`; `message` starts with the field's name
+/// when there is one.
+pub(crate) fn error(status: StatusCode, field: Option<&str>, message: String) -> Response<Bytes> {
+    let mut body = json!({ "error": message });
+    if let Some(field) = field {
+        body["field"] = Value::String(field.to_owned());
+    }
+    json_response(status, &body)
+}
+
+/// The answer when the admin code itself failed (a bug): a 500, never the application's route.
+pub(crate) fn internal_error() -> Response<Bytes> {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        None,
+        "internal error in the admin API (logged)".to_owned(),
+    )
+}
