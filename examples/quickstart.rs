@@ -5,8 +5,8 @@
 //! ```
 //!
 //! It listens on `SQREEN_DEMO_ADDR` (default 127.0.0.1:8080), uses
-//! `examples/quickstart-rules.json` unless `SQREEN_RULES_PATH` is set, honours every `SQREEN_*`
-//! variable, and prints how to try it. Ctrl-C (or SIGTERM) stops it cleanly.
+//! `examples/quickstart-rules.json` unless `SQREEN_RULES_PATH` or `SQREEN_RULES_URL` is set,
+//! honours every `SQREEN_*` variable, and prints how to try it. Ctrl-C (or SIGTERM) stops it cleanly.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -52,7 +52,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => DEFAULT_ADDR.parse()?,
     };
     let mut builder = sqreen::AgentBuilder::from_env()?;
-    if std::env::var_os("SQREEN_RULES_PATH").is_none() {
+    if std::env::var_os("SQREEN_RULES_PATH").is_none()
+        && std::env::var_os("SQREEN_RULES_URL").is_none()
+    {
         builder = builder.rules_path(RULES);
     }
     let agent = builder.build()?;
@@ -202,7 +204,9 @@ fn print_help(addr: SocketAddr) {
          curl -i \"http://{addr}/search?q=1'%20OR%20'1'='1\"                 # 403: SQL injection (WAF in block mode)\n  \
          curl -i \"http://{addr}/search?q=O'Brien\"                           # 200: a name, not an attack\n  \
          curl -i -H 'Content-Type: application/json' -d '{{\"comment\":\"<script>alert(1)</script>\"}}' http://{addr}/api/echo   # 403: XSS in a JSON body",
-        std::env::var("SQREEN_RULES_PATH").unwrap_or_else(|_| RULES.to_owned())
+        std::env::var("SQREEN_RULES_PATH")
+            .or_else(|_| std::env::var("SQREEN_RULES_URL"))
+            .unwrap_or_else(|_| RULES.to_owned())
     );
 }
 

@@ -29,6 +29,8 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_RULES_PATH",
     "SQREEN_RULES_URL",
     "SQREEN_RULES_REFRESH_SECS",
+    "SQREEN_RULES_CACHE_PATH",
+    "SQREEN_RULES_SECRET",
     "SQREEN_IP_HEADER",
     "SQREEN_TRUSTED_PROXIES",
     "SQREEN_CRITICAL_IPS",
@@ -105,6 +107,12 @@ pub struct Config {
     pub rules_url: Option<String>,
     /// `SQREEN_RULES_REFRESH_SECS`: how often rules sources are checked at most.
     pub rules_refresh: Duration,
+    /// `SQREEN_RULES_CACHE_PATH`: where the last good document of the rules URL is kept for a
+    /// cold start.
+    pub rules_cache_path: Option<PathBuf>,
+    /// `SQREEN_RULES_SECRET`: documents from the rules URL must carry an HMAC-SHA256 of their
+    /// body keyed with it.
+    pub rules_secret: Option<String>,
     /// `SQREEN_IP_HEADER`: the one header that names the client.
     pub ip_header: Option<HeaderName>,
     /// `SQREEN_TRUSTED_PROXIES`: peers whose forwarded headers are believed.
@@ -171,6 +179,8 @@ impl Default for Config {
             rules_path: None,
             rules_url: None,
             rules_refresh: Duration::from_secs(30),
+            rules_cache_path: None,
+            rules_secret: None,
             ip_header: None,
             trusted_proxies: ClientIpResolver::default_trusted_proxies(),
             critical_ips: IpSet::new(),
@@ -242,6 +252,10 @@ impl Config {
         env.parse("SQREEN_RULES_REFRESH_SECS", &mut c.rules_refresh, |v| {
             positive(v).map(Duration::from_secs)
         })?;
+        env.parse_opt("SQREEN_RULES_CACHE_PATH", &mut c.rules_cache_path, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse_opt("SQREEN_RULES_SECRET", &mut c.rules_secret, non_empty)?;
         env.parse_opt("SQREEN_IP_HEADER", &mut c.ip_header, |v| {
             HeaderName::from_str(v.trim()).map_err(|_| "not a valid HTTP header name".to_owned())
         })?;
@@ -409,7 +423,7 @@ fn positive(v: &str) -> std::result::Result<u64, String> {
     }
 }
 
-fn parse_url(v: &str) -> std::result::Result<String, String> {
+pub(crate) fn parse_url(v: &str) -> std::result::Result<String, String> {
     let v = v.trim();
     let lower = v.to_ascii_lowercase();
     let rest = lower
@@ -546,6 +560,27 @@ mod tests {
     }
 
     #[test]
+    fn remote_rules_settings_are_read() {
+        let c = config(&[
+            ("SQREEN_RULES_URL", "https://rules.example.com/sqreen.json"),
+            ("SQREEN_RULES_REFRESH_SECS", "5"),
+            ("SQREEN_RULES_CACHE_PATH", "/var/cache/sqreen/rules.json"),
+            ("SQREEN_RULES_SECRET", "s3cret"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.rules_url.as_deref(),
+            Some("https://rules.example.com/sqreen.json")
+        );
+        assert_eq!(c.rules_refresh, Duration::from_secs(5));
+        assert_eq!(
+            c.rules_cache_path,
+            Some(PathBuf::from("/var/cache/sqreen/rules.json"))
+        );
+        assert_eq!(c.rules_secret.as_deref(), Some("s3cret"));
+    }
+
+    #[test]
     fn user_monitoring_settings() {
         let c = config(&[]).unwrap();
         assert_eq!(c.user_monitoring, UserMonitoring::Advanced);
@@ -610,6 +645,8 @@ mod tests {
             ("SQREEN_LOG", "loud"),
             ("SQREEN_APP_NAME", "  "),
             ("SQREEN_RULES_PATH", ""),
+            ("SQREEN_RULES_CACHE_PATH", " "),
+            ("SQREEN_RULES_SECRET", ""),
             ("SQREEN_USER_MONITORING", "always"),
             ("SQREEN_JWT_USER_CLAIM", " "),
             ("SQREEN_LOGIN_PATH", "login"),

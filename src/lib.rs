@@ -51,7 +51,9 @@ pub mod waf;
 
 pub use action::Actor;
 pub use agent::global::{global, init, init_from_env, layer};
-pub use agent::{Agent, AgentBuilder, RequestHead, Stats, UserResolver, WafStats};
+pub use agent::{
+    Agent, AgentBuilder, RemoteRulesStats, RequestHead, Stats, UserResolver, WafStats,
+};
 pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{
     Config, LogLevel, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX,

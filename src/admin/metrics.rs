@@ -262,6 +262,27 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         "Rules documents rejected as invalid (the previous rules stayed).",
         stats.rules_rejected,
     );
+    let remote = &stats.rules_remote;
+    x.family(
+        "sqreen_rules_remote_polls_total",
+        "counter",
+        "Requests to the rules URL (SQREEN_RULES_URL), by result; only `updated` changes the rules.",
+    );
+    for (result, n) in [
+        ("updated", remote.updates),
+        ("not_modified", remote.not_modified),
+        ("failed", remote.failures),
+        ("invalid", remote.invalid),
+        ("bad_signature", remote.bad_signature),
+    ] {
+        x.sample("sqreen_rules_remote_polls_total", &[("result", result)], n);
+    }
+    x.single(
+        "sqreen_rules_remote_cache_errors_total",
+        "counter",
+        "Rules cache failures: not written to SQREEN_RULES_CACHE_PATH, or refused at start-up.",
+        remote.cache_errors,
+    );
     x.single(
         "sqreen_internal_failures_total",
         "counter",

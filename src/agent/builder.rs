@@ -24,10 +24,14 @@ use crate::event::pipeline::Pipeline;
 use crate::event::redact::Redactor;
 use crate::event::{EventSink, LogSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
+use crate::notify::RetryPolicy;
 use crate::notify::{LogNotifier, Notifier};
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::{Playbook, PlaybookBuilder};
-use crate::rules::{ActiveRules, FileStamp, RulesDocument, RulesSource, RulesWatcher, WafMode};
+use crate::rules::{
+    ActiveRules, FileStamp, RemoteSource, RulesDocument, RulesPoller, RulesSource, RulesWatcher,
+    WafMode,
+};
 use crate::user::{UserIdMode, UserMonitoring, UserPolicy};
 
 /// What a [`UserResolver`] sees of a request: everything but the body.
@@ -68,6 +72,7 @@ pub struct AgentBuilder {
     redirect_status: StatusCode,
     user_resolver: Option<UserResolver>,
     rules_poll_interval: Duration,
+    rules_url_policy: RetryPolicy,
     playbooks: Vec<Playbook>,
     events: Arc<dyn EventSink>,
     notifier: Arc<dyn Notifier>,
@@ -106,6 +111,7 @@ impl AgentBuilder {
             redirect_status: StatusCode::SEE_OTHER,
             user_resolver: None,
             rules_poll_interval: Duration::from_secs(1),
+            rules_url_policy: crate::rules::remote::default_policy(),
             playbooks: Vec::new(),
             events: Arc::new(LogSink),
             notifier: Arc::new(LogNotifier),
@@ -287,6 +293,52 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_RULES_URL`: fetch the rules document from this `http(s)://` URL, every
+    /// [`rules_refresh`](Self::rules_refresh), instead of a rules file (setting both is an error
+    /// at build). See the README's "Remote rules".
+    pub fn rules_url(mut self, url: &str) -> Self {
+        match crate::config::parse_url(url) {
+            Ok(url) => self.config.rules_url = Some(url),
+            Err(reason) => self.fail(Error::config("rules_url", url, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_RULES_CACHE_PATH`: where the rules URL's last good document is kept (written
+    /// atomically), to be used at a start while the URL is down. Its directory must exist.
+    pub fn rules_cache_path(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.configure(|c| c.rules_cache_path = Some(path))
+    }
+
+    /// `SQREEN_RULES_SECRET`: documents from the rules URL (and its disk cache) are refused
+    /// unless they carry a valid [`crate::rules::remote::SIGNATURE_HEADER`].
+    pub fn rules_secret(mut self, secret: &str) -> Self {
+        if secret.trim().is_empty() {
+            self.fail(Error::config("rules_secret", "", "must not be empty"));
+        } else {
+            self.config.rules_secret = Some(secret.to_owned());
+        }
+        self
+    }
+
+    /// `SQREEN_RULES_REFRESH_SECS` (default 30 s): how often the rules URL is polled, and the
+    /// longest wait between two checks of the rules file. Shorter than a second in tests, if you
+    /// like (at least 10 ms).
+    pub fn rules_refresh(self, every: Duration) -> Self {
+        let every = every.max(Duration::from_millis(10));
+        self.configure(|c| c.rules_refresh = every)
+    }
+
+    /// Timeouts and failure backoff of the rules URL. Default: connect 2 s, whole request 10 s;
+    /// after the n-th failure in a row (connection error, timeout, status other than 200 and 304)
+    /// the next poll waits between half and all of `first_backoff × 2^(n−1)` (1 s at first),
+    /// capped at `max_backoff` (5 minutes).
+    pub fn rules_url_policy(mut self, policy: RetryPolicy) -> Self {
+        self.rules_url_policy = policy;
+        self
+    }
+
     /// Adds a playbook written in code (see [`Playbook::on`]). A rules-document playbook with the
     /// same id replaces it while the document is in force.
     pub fn playbook(mut self, playbook: PlaybookBuilder) -> Self {
@@ -340,7 +392,10 @@ impl AgentBuilder {
         self
     }
 
-    /// Validates everything and starts the agent (and its rules watcher, if a rules file is set).
+    /// Validates everything and starts the agent (and its rules watcher, if a rules file is set,
+    /// or its rules URL poller). With a rules URL, the rules at start are the disk cache's
+    /// document if there is a good one, else those given in code, else none; the URL's document
+    /// replaces them as soon as it answers (build does not wait for it).
     pub fn build(self) -> Result<Agent> {
         if let Some(e) = self.error {
             return Err(e);
@@ -354,9 +409,19 @@ impl AgentBuilder {
             )?,
         };
         let users = UserPolicy::new(&config);
-        let (mut rules, stamp) = match (self.rules, &config.rules_path) {
-            (Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code), None),
-            (None, Some(path)) => {
+        let remote = RemoteSource::from_config(&config, self.rules_url_policy)?;
+        let cold = remote
+            .as_ref()
+            .map(RemoteSource::cold_start)
+            .unwrap_or_default();
+        let (cached, cached_entry) = match cold.cached {
+            Some((entry, doc, source)) => (Some((doc, source)), Some(entry)),
+            None => (None, None),
+        };
+        let (mut rules, stamp) = match (cached, self.rules, &config.rules_path) {
+            (Some((doc, source)), _, _) => (ActiveRules::compile(doc, source), None),
+            (None, Some(doc), _) => (ActiveRules::compile(doc, RulesSource::Code), None),
+            (None, None, Some(path)) => {
                 let stamp = FileStamp::of(path);
                 let doc = RulesDocument::load(path).map_err(|e| match e.place() {
                     Some(_) => e,
@@ -369,7 +434,7 @@ impl AgentBuilder {
                 let source = RulesSource::File(path.clone());
                 (ActiveRules::compile(doc, source), stamp)
             }
-            (None, None) => (ActiveRules::empty(), None),
+            (None, None, None) => (ActiveRules::empty(), None),
         };
         users.prepare_rules(&mut rules);
         let watch = match (&rules.source, config.disabled) {
@@ -414,6 +479,7 @@ impl AgentBuilder {
             )),
             users,
             watcher: Mutex::new(None),
+            poller: Mutex::new(None),
             playbooks,
             code_playbooks: self.playbooks,
             events: self.events,
@@ -428,6 +494,14 @@ impl AgentBuilder {
             let watcher = RulesWatcher::start(Arc::downgrade(&inner), path.clone(), poll, stamp)
                 .map_err(|e| Error::io(path.display().to_string(), e))?;
             *inner.watcher.lock() = Some(watcher);
+        }
+        if cold.refused {
+            stats::Counters::bump(&inner.counters.rules_remote.cache_errors);
+        }
+        if let (Some(remote), false) = (remote, inner.config.disabled) {
+            let poller = RulesPoller::start(Arc::downgrade(&inner), remote, cached_entry)
+                .map_err(|e| Error::io("the sqreen-rules-url thread", e))?;
+            *inner.poller.lock() = Some(poller);
         }
         inner.log_rules("agent started");
         if inner.config.disabled {

@@ -27,7 +27,7 @@ pub use builder::{AgentBuilder, RequestHead, UserResolver};
 pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
-pub use stats::{Stats, WafStats};
+pub use stats::{RemoteRulesStats, Stats, WafStats};
 pub(crate) use track::{Subject, UserRef};
 pub(crate) use waf::{request_host, WafStep};
 
@@ -46,7 +46,7 @@ use crate::notify::Notifier;
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::Playbook;
-use crate::rules::{ActiveRules, RulesDocument, RulesSource, RulesWatcher, WafMode};
+use crate::rules::{ActiveRules, RulesDocument, RulesPoller, RulesSource, RulesWatcher, WafMode};
 
 /// The security agent. Create it with [`Agent::from_env`] or [`Agent::builder`], then add
 /// [`Agent::layer`] to the app.
@@ -77,6 +77,8 @@ pub(crate) struct AgentInner {
     /// User monitoring mode, user id anonymization, automatic login tracking.
     pub(crate) users: crate::user::UserPolicy,
     pub(crate) watcher: Mutex<Option<RulesWatcher>>,
+    /// The rules URL's poller (`SQREEN_RULES_URL`), when one runs.
+    pub(crate) poller: Mutex<Option<RulesPoller>>,
     pub(crate) playbooks: PlaybookEngine,
     /// Playbooks given in code; the rules document's playbooks replace those with the same id.
     pub(crate) code_playbooks: Vec<Playbook>,
@@ -220,7 +222,8 @@ impl Agent {
         }
     }
 
-    /// Puts `document` in force now, in place of the current rules.
+    /// Puts `document` in force now, in place of the current rules. With a rules URL, it stays
+    /// in force until the URL serves a document different from the one in force.
     pub fn set_rules(&self, document: RulesDocument) {
         self.inner.install_rules(document, RulesSource::Code);
     }
@@ -228,6 +231,11 @@ impl Agent {
     /// The `version` of the rules document in force, if it has one.
     pub fn rules_version(&self) -> Option<String> {
         self.inner.rules.load().version.clone()
+    }
+
+    /// Where the rules in force came from (the file, the rules URL, its disk cache, code...).
+    pub fn rules_source(&self) -> RulesSource {
+        self.inner.rules.load().source.clone()
     }
 
     /// The WAF mode in force: the rules document's `waf.mode` if it states one, else the
@@ -272,10 +280,14 @@ impl Agent {
     /// Stops the agent's background threads: delivers the queued events and notifications
     /// within `deadline` and returns how many were left undelivered (0 when all went out).
     /// Requests keep being served with the rules in force; events recorded afterwards are
-    /// dropped (and counted).
+    /// dropped (and counted). The rules file and URL are no longer polled (a request to the URL
+    /// in flight is not waited for, and what it brings is not put in force).
     pub fn shutdown(&self, deadline: Duration) -> usize {
         if let Some(mut watcher) = self.inner.watcher.lock().take() {
             watcher.stop();
+        }
+        if let Some(poller) = self.inner.poller.lock().take() {
+            poller.stop();
         }
         self.inner
             .pipeline
@@ -400,6 +412,9 @@ impl Drop for AgentInner {
     fn drop(&mut self) {
         if let Some(mut watcher) = self.watcher.get_mut().take() {
             watcher.stop();
+        }
+        if let Some(poller) = self.poller.get_mut().take() {
+            poller.stop();
         }
         if let Some(pipeline) = &self.pipeline {
             pipeline.shutdown(DROP_FLUSH_DEADLINE);

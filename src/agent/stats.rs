@@ -33,6 +33,8 @@ pub struct Stats {
     pub admin_unauthorized: u64,
     /// The in-app WAF's counters.
     pub waf: WafStats,
+    /// The rules URL's counters (all zero without `SQREEN_RULES_URL`).
+    pub rules_remote: RemoteRulesStats,
     /// The event pipeline's counters (all zero when no file, webhook or Slack is configured).
     pub events: crate::event::PipelineStats,
 }
@@ -59,6 +61,58 @@ pub struct WafStats {
     pub budget_overruns: u64,
 }
 
+/// What the rules URL poller did (`SQREEN_RULES_URL`). Every poll counts in `polls` and in
+/// exactly one of `updates`, `not_modified`, `failures`, `invalid` and `bad_signature`; only
+/// `updates` changes the rules in force.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RemoteRulesStats {
+    /// Requests made to the rules URL.
+    pub polls: u64,
+    /// New documents put in force.
+    pub updates: u64,
+    /// Answers that left the rules as they were: `304 Not Modified`, or the same document again.
+    pub not_modified: u64,
+    /// Polls that got no document: connection errors, timeouts, and statuses other than 200
+    /// and 304 (these are retried with backoff).
+    pub failures: u64,
+    /// Documents refused as invalid (they do not parse, or break a rule of the format).
+    pub invalid: u64,
+    /// Documents refused because `SQREEN_RULES_SECRET` is set and their signature header is
+    /// missing or wrong.
+    pub bad_signature: u64,
+    /// Disk cache failures: the last good document could not be written to
+    /// `SQREEN_RULES_CACHE_PATH`, or the cached copy was refused at start-up.
+    pub cache_errors: u64,
+}
+
+/// The atomics behind [`RemoteRulesStats`], bumped by the poller's thread only.
+#[derive(Debug, Default)]
+pub(crate) struct RemoteCounters {
+    pub(crate) polls: AtomicU64,
+    pub(crate) updates: AtomicU64,
+    pub(crate) not_modified: AtomicU64,
+    pub(crate) failures: AtomicU64,
+    pub(crate) invalid: AtomicU64,
+    pub(crate) bad_signature: AtomicU64,
+    pub(crate) cache_errors: AtomicU64,
+}
+
+impl RemoteCounters {
+    fn snapshot(&self) -> RemoteRulesStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        RemoteRulesStats {
+            polls: get(&self.polls),
+            updates: get(&self.updates),
+            not_modified: get(&self.not_modified),
+            failures: get(&self.failures),
+            invalid: get(&self.invalid),
+            bad_signature: get(&self.bad_signature),
+            cache_errors: get(&self.cache_errors),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// WAF matches by [`crate::waf::AttackCategory`] (in declaration order).
@@ -72,6 +126,7 @@ pub(crate) struct Counters {
     pub(crate) rules_loaded: AtomicU64,
     pub(crate) rules_rejected: AtomicU64,
     pub(crate) playbooks_fired: AtomicU64,
+    pub(crate) rules_remote: RemoteCounters,
 }
 
 impl Counters {
@@ -108,6 +163,7 @@ impl Counters {
                 blocked: get(&self.waf_blocked),
                 budget_overruns: get(&self.waf_overruns),
             },
+            rules_remote: self.rules_remote.snapshot(),
             events: Default::default(),
         }
     }

@@ -21,6 +21,11 @@ pub enum RulesSource {
     Code,
     /// A local file.
     File(PathBuf),
+    /// The rules URL (`SQREEN_RULES_URL`), shown without its query, which may hold a secret.
+    Url(String),
+    /// The last good document of the rules URL, read from the disk cache
+    /// (`SQREEN_RULES_CACHE_PATH`) at start-up, until the URL answers.
+    UrlCache(PathBuf),
 }
 
 impl std::fmt::Display for RulesSource {
@@ -29,6 +34,8 @@ impl std::fmt::Display for RulesSource {
             RulesSource::None => f.write_str("none"),
             RulesSource::Code => f.write_str("code"),
             RulesSource::File(p) => write!(f, "file {}", p.display()),
+            RulesSource::Url(u) => write!(f, "url {u}"),
+            RulesSource::UrlCache(p) => write!(f, "cache {}", p.display()),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! settings while the service runs.
 //!
 //! This module owns the document format and its validation (in [`document`]), the tests that
-//! pin both down, the rules in force compiled for lookups (`active`) and the file watcher
-//! (`watcher`). Parsing never swaps rules into the running agent or merges them with the
+//! pin both down, the rules in force compiled for lookups (`active`), the file watcher
+//! (`watcher`), and the rules URL: its settings and signature ([`remote`]), its poller
+//! (`poller`) and its disk cache (`cache`). Parsing never swaps rules into the running agent or merges them with the
 //! environment: a [`WafSettings::mode`] of `None` means "not stated here", and the caller then
 //! keeps the environment's value. It must never yield a partly valid document (an
 //! invalid one is rejected whole, so the previous rules stay in force) and never panic on input.
@@ -32,12 +33,17 @@
 //! are trimmed; IP entries may carry surrounding whitespace. Duplicates in lists are kept.
 
 mod active;
+mod cache;
 pub mod document;
+mod poller;
+pub mod remote;
 mod watcher;
 
 pub(crate) use active::ActiveRules;
 pub use active::RulesSource;
 pub use document::{ParseWafModeError, RulesDocument, WafMode, WafSettings, MAX_DOCUMENT_BYTES};
+pub(crate) use poller::RulesPoller;
+pub(crate) use remote::RemoteSource;
 pub(crate) use watcher::{FileStamp, RulesWatcher};
 
 #[cfg(test)]
