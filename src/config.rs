@@ -5,6 +5,7 @@
 //! as a warning. Settings that a rules document states (e.g. `waf.mode`) win over these at run time;
 //! this module only knows the start-up values. It performs no I/O beyond reading the environment.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -94,7 +95,7 @@ pub enum LogLevel {
 
 /// The agent's settings. Build one with [`Config::from_env`] or start from [`Config::default`];
 /// [`crate::AgentBuilder`] offers the same settings as methods.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// `SQREEN_DISABLE`: the layer passes everything through untouched.
@@ -169,6 +170,68 @@ pub struct Config {
     pub user_id_salt: Option<String>,
     /// `SQREEN_LOG`.
     pub log_level: LogLevel,
+}
+
+/// Secrets (the admin token, the webhook and rules secrets, the user id salt) are shown as
+/// `<redacted>`, so a configuration can be logged.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("disabled", &self.disabled)
+            .field("app_name", &self.app_name)
+            .field("rules_path", &self.rules_path)
+            .field("rules_url", &self.rules_url)
+            .field("rules_refresh", &self.rules_refresh)
+            .field("rules_cache_path", &self.rules_cache_path)
+            .field(
+                "rules_secret",
+                &self.rules_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("ip_header", &self.ip_header)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("critical_ips", &self.critical_ips)
+            .field(
+                "playbooks_block_critical_ips",
+                &self.playbooks_block_critical_ips,
+            )
+            .field("waf_mode", &self.waf_mode)
+            .field("waf_budget", &self.waf_budget)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_actors", &self.max_actors)
+            .field("events_path", &self.events_path)
+            .field("event_queue", &self.event_queue)
+            .field("webhook_url", &self.webhook_url)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("webhook_events", &self.webhook_events)
+            .field("slack_webhook_url", &self.slack_webhook_url)
+            .field("block_html_path", &self.block_html_path)
+            .field("block_json_path", &self.block_json_path)
+            .field("fail_closed", &self.fail_closed)
+            .field("strip_sensitive_key_regex", &self.strip_sensitive_key_regex)
+            .field(
+                "strip_sensitive_value_regex",
+                &self.strip_sensitive_value_regex,
+            )
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin_path", &self.admin_path)
+            .field("user_monitoring", &self.user_monitoring)
+            .field("jwt_user_claim", &self.jwt_user_claim)
+            .field("login_path", &self.login_path)
+            .field("login_user_field", &self.login_user_field)
+            .field("user_id_mode", &self.user_id_mode)
+            .field(
+                "user_id_salt",
+                &self.user_id_salt.as_ref().map(|_| "<redacted>"),
+            )
+            .field("log_level", &self.log_level)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -675,5 +738,19 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.variable(), Some("SQREEN_LOG"));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let mut c = Config::default();
+        c.admin_token = Some("admin-token-0123456789".to_owned());
+        c.webhook_secret = Some("webhook-secret-42".to_owned());
+        c.rules_secret = Some("rules-secret-42".to_owned());
+        c.user_id_salt = Some("salt-0123456789abcdef".to_owned());
+        let shown = format!("{c:?}");
+        for secret in ["admin-token", "webhook-secret", "rules-secret", "salt-0123"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("<redacted>") && shown.contains("waf_mode"));
     }
 }
