@@ -742,11 +742,13 @@ mod tests {
 
     #[test]
     fn debug_output_hides_secrets() {
-        let mut c = Config::default();
-        c.admin_token = Some("admin-token-0123456789".to_owned());
-        c.webhook_secret = Some("webhook-secret-42".to_owned());
-        c.rules_secret = Some("rules-secret-42".to_owned());
-        c.user_id_salt = Some("salt-0123456789abcdef".to_owned());
+        let c = Config {
+            admin_token: Some("admin-token-0123456789".to_owned()),
+            webhook_secret: Some("webhook-secret-42".to_owned()),
+            rules_secret: Some("rules-secret-42".to_owned()),
+            user_id_salt: Some("salt-0123456789abcdef".to_owned()),
+            ..Config::default()
+        };
         let shown = format!("{c:?}");
         for secret in ["admin-token", "webhook-secret", "rules-secret", "salt-0123"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
