@@ -201,7 +201,8 @@ fn flags(b: &[u8]) -> Flags {
         if b.len() <= SHORT {
             b.windows(2).any(|w| w[0] == b'0' && w[1] | 0x20 == b'x')
         } else {
-            memchr::memchr2_iter(b'x', b'X', b).any(|i| i > 0 && b[i - 1] == b'0')
+            // substring search, not a memchr per `x`: a long run of `x` must stay cheap
+            memchr::memmem::find(b, b"0x").is_some() || memchr::memmem::find(b, b"0X").is_some()
         }
     };
     let mut acc = 0u16;
