@@ -97,8 +97,10 @@
 //! * Positional rules read only a few (at most ~12) folded tokens after the injection point,
 //!   like libinjection's 5-token fingerprint, so an injection preceded by a long benign
 //!   prefix is only found by the "anywhere" rules.
-//! * Speed: a one-pass byte pre-filter (see `worth_scanning`) rejects values with no quote,
+//! * Speed: a one-pass byte pre-filter (see `prefilter`) rejects values with no quote,
 //!   comment marker, SQL anchor word or known `function(` before any tokenizing.
+//!   Values whose only anchors are AND/OR/XOR/ORDER/GROUP (prose) are tokenized only up to
+//!   the positional window (16 final folded tokens), in the plain context.
 
 use super::Finding;
 use once_cell::sync::Lazy;
@@ -239,7 +241,7 @@ pub fn detect(input: &str) -> Option<Finding> {
     if let Some((rule, s, e)) = nosql_operator(b) {
         return Some(finding(input, rule, s, e));
     }
-    let scanned = if worth_scanning(b) { scan(input) } else { None };
+    let scanned = scan_by_class(input);
     scanned.or_else(|| {
         // values the framework does not URL-decode (XML attributes and text nodes) can
         // still carry a form-encoded payload the application decodes later: read such a
@@ -251,12 +253,12 @@ pub fn detect(input: &str) -> Option<Finding> {
 
 /// Tokenizes and analyses a value that passed the pre-filter (as-is, then its last path
 /// segment when it is a path).
-fn scan(input: &str) -> Option<Finding> {
+fn scan(input: &str, limit: usize) -> Option<Finding> {
     let b = input.as_bytes();
     BUF.with(|cell| {
         let mut guard = cell.borrow_mut();
         let toks: &mut Vec<Tok> = &mut guard;
-        let mut found = run(b, toks).map(|(rule, s, e)| finding(input, rule, s, e));
+        let mut found = run(b, toks, limit).map(|(rule, s, e)| finding(input, rule, s, e));
         if found.is_none() && b[0] == b'/' {
             // a path: the injection point is the start of the last segment before any
             // quote/space/paren (`/post/1234 OR 1=1`, `/get/OR '[1,2]' ? '1'`)
@@ -267,7 +269,7 @@ fn scan(input: &str) -> Option<Finding> {
             if let Some(p) = b[..stop].iter().rposition(|&c| c == b'/') {
                 let seg = p + 1;
                 if seg < b.len() {
-                    found = run(&b[seg..], toks)
+                    found = run(&b[seg..], toks, limit)
                         .map(|(rule, s, e)| finding(input, rule, s + seg, e + seg));
                 }
             }
@@ -288,10 +290,16 @@ fn detect_decoded(input: &str) -> Option<Finding> {
     if let Some((rule, s, e)) = nosql_operator(b) {
         return Some(finding(input, rule, s, e));
     }
-    if worth_scanning(b) {
-        scan(input)
-    } else {
-        None
+    scan_by_class(input)
+}
+
+/// Runs the pre-filter and the scan it calls for: none, the full scan, or (only weak
+/// positional triggers) the windowed scan.
+fn scan_by_class(input: &str) -> Option<Finding> {
+    match prefilter(input.as_bytes()) {
+        SCAN_NONE => None,
+        SCAN_WINDOW => scan(input, WINDOW),
+        _ => scan(input, usize::MAX),
     }
 }
 
@@ -376,15 +384,22 @@ fn nosql_operator(b: &[u8]) -> Option<Hit> {
     None
 }
 
-/// Tokenizes and analyses `b` in its contexts; the first hit wins.
-fn run(b: &[u8], toks: &mut Vec<Tok>) -> Option<Hit> {
+/// Tokenizes and analyses `b` in its contexts; the first hit wins. With `limit` below
+/// `usize::MAX` (the pre-filter found only weak, positional triggers: no quote, comment,
+/// statement keyword, ...), only the first folded tokens of the plain context are read.
+fn run(b: &[u8], toks: &mut Vec<Tok>, limit: usize) -> Option<Hit> {
+    if limit != usize::MAX {
+        toks.clear();
+        tokenize(b, 0, false, toks, limit);
+        return analyze_window(toks, b);
+    }
     for q in [0u8, b'\'', b'"'] {
         let first_q = if q == 0 { None } else { memchr::memchr(q, b) };
         if q != 0 && first_q.is_none() {
             continue;
         }
         toks.clear();
-        if tokenize(b, q, false, toks) {
+        if tokenize(b, q, false, toks, usize::MAX) {
             if let Some(h) = analyze(toks, b) {
                 return Some(h);
             }
@@ -393,7 +408,7 @@ fn run(b: &[u8], toks: &mut Vec<Tok>) -> Option<Hit> {
         // where the application's own escaping doubles it, `\'` still ends the string
         if first_q.is_some_and(|p| p > 0 && b[p - 1] == b'\\') {
             toks.clear();
-            if tokenize(b, q, true, toks) {
+            if tokenize(b, q, true, toks, usize::MAX) {
                 if let Some(h) = analyze(toks, b) {
                     return Some(h);
                 }
@@ -402,34 +417,128 @@ fn run(b: &[u8], toks: &mut Vec<Tok>) -> Option<Hit> {
     }
     if memchr::memchr(b'`', b).is_some() {
         toks.clear();
-        if tokenize(b, b'`', false, toks) {
+        if tokenize(b, b'`', false, toks, usize::MAX) {
             return backtick_rules(&View(toks, b));
         }
     }
     None
 }
 
+/// Pre-filter verdicts: nothing to scan, only weak triggers (windowed scan), full scan.
+const SCAN_NONE: u8 = 0;
+const SCAN_WINDOW: u8 = 1;
+const SCAN_FULL: u8 = 2;
+
 /// Cheap pre-filter, one pass over the bytes. Every rule needs at least one *trigger*:
 /// a quote or backtick; a comment opener (`--`, `#`, `/*`); `@@`, `::`, `&&`, `||`; a
 /// comparison between literals (`1=1`); `) as`; MySQL's `1.e(`; an *anchor* word (logic
 /// operator, UNION-like, statement keyword, ORDER/GROUP, OUTFILE, catalog name, attack
 /// function name); or a known function name followed by `(`. Values with none of these
-/// (words, numbers, e-mails, most user agents and URLs) skip the tokenizer entirely.
-fn worth_scanning(b: &[u8]) -> bool {
+/// (words, numbers, e-mails, most user agents and URLs) skip the tokenizer entirely
+/// ([`SCAN_NONE`]).
+///
+/// The logic words AND/OR/XOR and ORDER/GROUP are *weak* triggers: they only matter to the
+/// positional rules, right after the injection point. A value whose triggers are all weak
+/// ([`SCAN_WINDOW`], e.g. English prose with "and") is tokenized only as far as the positional
+/// rules read (see [`WINDOW`]). A few byte shapes that are no trigger but could make the
+/// tokenizer see more than this pass does (`case`, a stray `*/`, `)` + NBSP, a number glued
+/// to letters, `unionselect` inside a word) force the full scan when weak triggers exist.
+///
+/// Words are only hashed when their first three bytes can begin a table word (a bitmap),
+/// or right after a number (comparison words).
+fn prefilter(b: &[u8]) -> u8 {
     let n = b.len();
+    let gate: &[u64; GATE_WORDS] = if memchr::memchr(b'(', b).is_some() {
+        &PRE_GATE.1
+    } else {
+        &PRE_GATE.0
+    };
     let mut i = 0;
     // a number was the last token (for `42 like 42`)
     let mut after_num = false;
+    let mut weak = false;
+    let mut hint = false;
     while i < n {
         let c = b[i];
+        if PRE_BYTE[c as usize] == PB_PLAIN {
+            // a run of bytes with no branch of their own (spaces, `,`, `;`, `?`, ...)
+            let j = b[i..]
+                .iter()
+                .position(|&d| PRE_BYTE[d as usize] != PB_PLAIN)
+                .map_or(n, |k| i + k);
+            if after_num && b[i..j].iter().any(|&d| !is_ws(d)) {
+                after_num = false;
+            }
+            i = j;
+            continue;
+        }
+        if BYTE_CLASS[c as usize] & C_WSTART != 0 {
+            let c1 = b.get(i + 1).map_or(0, |&d| GATE_CODE[d as usize]);
+            let c2 = if c1 == 0 {
+                0
+            } else {
+                b.get(i + 2).map_or(0, |&d| GATE_CODE[d as usize])
+            };
+            let key =
+                usize::from(GATE_CODE[c as usize]) << 10 | usize::from(c1) << 5 | usize::from(c2);
+            let gated = gate[key >> 6] & (1u64 << (key & 63)) != 0;
+            let mut j = i;
+            if gated || after_num {
+                let mut h: u64 = 0;
+                while j < n && is_word_char(b[j]) {
+                    h = h.rotate_left(7) ^ u64::from(b[j] | 0x20);
+                    j += 1;
+                }
+                let len = j - i;
+                if (2..=MAX_WORD).contains(&len) {
+                    let kind = prefilter_kind(h);
+                    if kind & PRE_ANCHOR != 0 || (after_num && kind & PRE_CMP != 0) {
+                        return SCAN_FULL;
+                    }
+                    weak |= kind & PRE_WEAK != 0;
+                    if kind & PRE_CASE != 0 {
+                        if word_at(b, skip_ws_comments(b, j), b"when") {
+                            return SCAN_FULL;
+                        }
+                        hint = true;
+                    }
+                    if kind & PRE_FUNC != 0 {
+                        let mut k = skip_ws_comments(b, j);
+                        if k == j && b.get(k) == Some(&b'\\') {
+                            k += 1;
+                        }
+                        if k < n && b[k] == b'(' {
+                            return SCAN_FULL;
+                        }
+                    }
+                }
+            } else {
+                j = b[i..]
+                    .iter()
+                    .position(|&d| !is_word_char(d))
+                    .map_or(n, |k| i + k);
+            }
+            if j - i >= GLUED.len() {
+                if has_glued_union(&b[i..j]) {
+                    return SCAN_FULL;
+                }
+                hint |= b[i..j]
+                    .windows(GLUED.len())
+                    .any(|x| x.eq_ignore_ascii_case(GLUED));
+            }
+            after_num = false;
+            i = j;
+            continue;
+        }
         match c {
-            b'\'' | b'"' | b'`' | b'#' => return true,
-            b'-' if b.get(i + 1) == Some(&b'-') => return true,
-            b'/' if b.get(i + 1) == Some(&b'*') => return true,
-            b'@' if b.get(i + 1) == Some(&b'@') => return true,
-            b':' if b.get(i + 1) == Some(&b':') => return true,
-            b'&' if b.get(i + 1) == Some(&b'&') => return true,
-            b'|' if b.get(i + 1) == Some(&b'|') => return true,
+            b'\'' | b'"' | b'`' | b'#' => return SCAN_FULL,
+            b'-' if b.get(i + 1) == Some(&b'-') => return SCAN_FULL,
+            b'/' if b.get(i + 1) == Some(&b'*') => return SCAN_FULL,
+            b'@' if b.get(i + 1) == Some(&b'@') => return SCAN_FULL,
+            b':' if b.get(i + 1) == Some(&b':') => return SCAN_FULL,
+            b'&' if b.get(i + 1) == Some(&b'&') => return SCAN_FULL,
+            b'|' if b.get(i + 1) == Some(&b'|') => return SCAN_FULL,
+            b'*' if b.get(i + 1) == Some(&b'/') => hint = true,
             b'=' | b'<' | b'>' | b'!' => {
                 let p = b[..i].iter().rev().find(|&&d| !is_ws(d)).copied();
                 let q = b[i + 1..]
@@ -439,15 +548,16 @@ fn worth_scanning(b: &[u8]) -> bool {
                 if p.is_some_and(|d| d.is_ascii_digit() || d == b')')
                     && q.is_some_and(|d| d.is_ascii_digit() || d == b'(' || d == b'-')
                 {
-                    return true;
+                    return SCAN_FULL;
                 }
             }
             b')' => {
                 // `) as x`, `) like (`, `) when 1 then`
                 let j = skip_ws_comments(b, i + 1);
                 if word_at(b, j, b"as") || word_at(b, j, b"like") || word_at(b, j, b"when") {
-                    return true;
+                    return SCAN_FULL;
                 }
+                hint |= b.get(j) == Some(&0xc2);
             }
             b'0'..=b'9' | b'.' => {
                 // skip a number; `1.e(` / `1.e.x` is a MySQL parser trick
@@ -461,42 +571,11 @@ fn worth_scanning(b: &[u8]) -> bool {
                     && b[j] | 0x20 == b'e'
                     && matches!(b[j + 1], b'(' | b'.')
                 {
-                    return true;
+                    return SCAN_FULL;
                 }
+                // (`1e5`, `0x1f`: the tokenizer's number may end inside the next word)
+                hint |= j < n && is_word_start(b[j]);
                 after_num = true;
-                i = j;
-                continue;
-            }
-            _ if is_word_start(c) => {
-                let mut j = i;
-                let mut h: u64 = 0;
-                while j < n && is_word_char(b[j]) {
-                    h = h.rotate_left(7) ^ u64::from(b[j] | 0x20);
-                    j += 1;
-                }
-                let len = j - i;
-                if len >= GLUED.len() && has_glued_union(&b[i..j]) {
-                    return true;
-                }
-                if (2..=MAX_WORD).contains(&len) {
-                    let kind = prefilter_kind(h);
-                    if kind & PRE_ANCHOR != 0 || (after_num && kind & PRE_CMP != 0) {
-                        return true;
-                    }
-                    if kind & PRE_CASE != 0 && word_at(b, skip_ws_comments(b, j), b"when") {
-                        return true;
-                    }
-                    if kind & PRE_FUNC != 0 {
-                        let mut k = skip_ws_comments(b, j);
-                        if k == j && b.get(k) == Some(&b'\\') {
-                            k += 1;
-                        }
-                        if k < n && b[k] == b'(' {
-                            return true;
-                        }
-                    }
-                }
-                after_num = false;
                 i = j;
                 continue;
             }
@@ -507,13 +586,115 @@ fn worth_scanning(b: &[u8]) -> bool {
         }
         i += 1;
     }
-    false
+    match (weak, hint) {
+        (false, _) => SCAN_NONE,
+        (true, false) => SCAN_WINDOW,
+        (true, true) => SCAN_FULL,
+    }
 }
+
+/// Pre-filter byte classes: bytes with no branch of their own in [`prefilter`].
+const PB_PLAIN: u8 = 0;
+static PRE_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let special = matches!(
+            c,
+            b'\''
+                | b'"'
+                | b'`'
+                | b'#'
+                | b'-'
+                | b'/'
+                | b'@'
+                | b':'
+                | b'&'
+                | b'|'
+                | b'*'
+                | b'='
+                | b'<'
+                | b'>'
+                | b'!'
+                | b')'
+                | b'0'..=b'9' | b'.'
+        );
+        if special || BYTE_CLASS[i] & C_WSTART != 0 {
+            t[i] = 1;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// 5-bit codes of word bytes for the three-byte word gate (0: not a word byte).
+static GATE_CODE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() {
+            (c | 0x20) - b'a' + 1
+        } else if c == b'_' {
+            27
+        } else if c.is_ascii_digit() {
+            28
+        } else if c == b'$' {
+            29
+        } else if c >= 0x80 {
+            30
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+const GATE_WORDS: usize = (1 << 15) / 64;
+
+/// Bitmaps of the first three word bytes of every pre-filter table word: (without
+/// function names, with them — function names only count before a `(`).
+static PRE_GATE: Lazy<([u64; GATE_WORDS], [u64; GATE_WORDS])> = Lazy::new(|| {
+    let mut plain = [0u64; GATE_WORDS];
+    let mut with_funcs = [0u64; GATE_WORDS];
+    let mut add = |w: &str, func: bool| {
+        let w = w.as_bytes();
+        let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
+        let key = usize::from(code(0)) << 10 | usize::from(code(1)) << 5 | usize::from(code(2));
+        with_funcs[key >> 6] |= 1 << (key & 63);
+        if !func {
+            plain[key >> 6] |= 1 << (key & 63);
+        }
+    };
+    for &(w, ty, a) in KEYWORDS {
+        let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
+            || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
+            || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
+        if anchor {
+            add(w, false);
+        }
+    }
+    for &(w, tier) in FUNCS {
+        add(w, tier != FN_STRONG);
+    }
+    add("case", false);
+    for &w in CATALOG {
+        for part in w.split('.') {
+            if part.len() >= 2 {
+                add(part, false);
+            }
+        }
+    }
+    (plain, with_funcs)
+});
 
 const PRE_ANCHOR: u8 = 1;
 const PRE_FUNC: u8 = 2;
 const PRE_CMP: u8 = 4;
 const PRE_CASE: u8 = 8;
+/// AND/OR/XOR, ORDER/GROUP: triggers only within the positional window
+const PRE_WEAK: u8 = 16;
 
 const GLUED: &[u8] = b"unionselect";
 
@@ -560,7 +741,10 @@ static PRE: Lazy<Vec<(u64, u8)>> = Lazy::new(|| {
         let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
             || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
             || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
-        if anchor {
+        let weak = ty == T_LOGIC || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP));
+        if weak {
+            add(w, PRE_WEAK);
+        } else if anchor {
             add(w, PRE_ANCHOR);
         }
         if ty == T_CMP {
@@ -699,7 +883,10 @@ fn skip_ws_comments(b: &[u8], mut i: usize) -> usize {
 
 /// Tokenizes `b` (as if preceded by quote `q` when `q != 0`) into `out`, folding as it goes.
 /// Returns false when the context is meaningless (quote context whose string never closes).
-fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>) -> bool {
+///
+/// With `limit` below `usize::MAX` it stops once more than `limit` leading tokens are
+/// final: no later token can fold into them (see [`settled`]).
+fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: usize) -> bool {
     let n = b.len();
     let mut i = 0;
     if q != 0 {
@@ -958,8 +1145,42 @@ fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>) -> bool {
                 t.g = true;
             }
         }
+        if out.len() > limit && settled(out) {
+            break;
+        }
     }
     true
+}
+
+/// Are all tokens but the last final? Folding (see [`push`]) only ever pops trailing
+/// operators, merges into the last token or the operand before a trailing operator, or
+/// removes a `(` right before a trailing operand: none can reach past a last token that
+/// is neither an operator nor `(` and does not follow a `(`.
+fn settled(out: &[Tok]) -> bool {
+    let n = out.len();
+    n >= 2 && !matches!(out[n - 1].t, T_OP | T_LP) && out[n - 2].t != T_LP
+}
+
+/// Folded tokens the windowed scan must see final: the positional rules and
+/// [`from_clause`] read at most token 12 (a nested `name=` value, `,`, `(`, an operand and
+/// `)` before the logic operator, then 6 tokens after it).
+const WINDOW: usize = 16;
+
+/// [`analyze`] for a value with only weak triggers (plain context, window of tokens):
+/// with no quote, comment, statement/UNION keyword, function call, `@@`, `::` or catalog
+/// name, the "anywhere" rules, [`paren_comment`] and [`chained_cmp`] cannot fire, and the
+/// rest read only the first [`WINDOW`] tokens.
+fn analyze_window(toks: &[Tok], b: &[u8]) -> Option<Hit> {
+    let v = View(toks, b);
+    let nested = toks.len() > 2
+        && toks[0].t == T_WORD
+        && toks[1].t == T_CMP
+        && toks[1].e - toks[1].s == 1
+        && toks[1].f == b'=';
+    positional(&v, 0)
+        .or_else(|| if nested { positional(&v, 2) } else { None })
+        .or_else(|| equal_literals(&v))
+        .or_else(|| from_clause(&v))
 }
 
 fn tok(t: u8, a: u8, s: usize, e: usize) -> Tok {
@@ -2756,7 +2977,7 @@ mod tests {
         let mut toks = Vec::new();
         for q in [0u8, b'\'', b'"'] {
             toks.clear();
-            if tokenize(b, q, false, &mut toks) {
+            if tokenize(b, q, false, &mut toks, usize::MAX) {
                 let fp: Vec<String> = toks
                     .iter()
                     .map(|t| format!("{}{}:{:?}", t.t as char, t.a, &s[t.s..t.e]))
