@@ -59,13 +59,16 @@
 //!
 //! Cost: one table-driven pass (SIMD `memchr` scans past 512 bytes) records which byte
 //! families occur, and each family's rules run only if its bytes do. Traversal first needs a
-//! `..`; the wrappers a `:` after a wrapper name's last letter (so `https:` costs nothing); the
-//! SQL dump names a `q`; the file rules share one Aho-Corasick DFA whose patterns all start
-//! with `/`, and it runs only when some `/` (or the value start) is followed by four bytes that
-//! begin a pattern — a 64 Ki-bit hashed set of those four-byte prefixes, exact for "no" — so
-//! `/api/orders/42`, `…/cart?step=2` and the `/5.0`, `/537.36` of a browser User-Agent skip
-//! it. No regex, no allocation unless the value needs separator normalisation or leftover
-//! decoding.
+//! `..` and textual escapes a `0x`: on short inputs one SWAR pass (eight bytes per step)
+//! answers both; the wrappers need a `:` after a wrapper name's last letter (so `https:` costs
+//! nothing); the SQL dump names a `q`; the register_globals names a `_` or `[`; the file rules
+//! share one Aho-Corasick DFA whose patterns all start with `/`, and it runs only when some
+//! `/` (or the value start) is followed by bytes that begin a pattern — a direct 64 Ki-bit set
+//! of folded two-byte prefixes, then 64 Ki-bit hashed sets of four- and five-byte prefixes,
+//! exact for "no" — so `/api/orders/42`, `…/cart?step=2` and the `/5.0`, `/537.36` of a
+//! browser User-Agent skip it. Byte positions in inputs up to 256 bytes come from SWAR words
+//! (no SIMD dispatch per call or per hit), in longer ones from SIMD `memchr`. No regex, no
+//! allocation unless the value needs separator normalisation or leftover decoding.
 //!
 //! Known gaps and accepted noise: CRS 931130/931131 (PL2, "off-domain reference": any URL whose
 //! host is not the request's Host) is only covered by the [`detect_offsite`] subset: flagging
@@ -105,7 +108,8 @@ pub fn detect(input: &str) -> Option<Finding> {
 
 /// Which byte families are present: a set of `C_*` bits (one table-driven pass for short
 /// inputs, SIMD scans for long ones). `C_SEP`: `/` or `\`; `C_BSL`: `\`; `C_HIGH`: non-ASCII;
-/// `C_ESC`: `%`, `0x` or `0X`; `C_PCT`: `%`; `C_WS`: ASCII whitespace.
+/// `C_X`: `0x` or `0X` (inputs over [`FLAGS_SHORT`]), or an `x`/`X` and a `0` (shorter ones);
+/// `C_PCT`: `%`; `C_WS`: ASCII whitespace.
 #[derive(Clone, Copy)]
 struct Flags(u16);
 
@@ -126,11 +130,12 @@ const C_Q: u16 = 64;
 const C_X: u16 = 128;
 const C_BSL: u16 = 256;
 const C_WS: u16 = 512;
-const C_ESC: u16 = 1024;
 /// `q` or `Q` (every SQL dump name has one)
 const C_QL: u16 = 2048;
 /// `0`
 const C_ZERO: u16 = 4096;
+/// `_` or `[` (every register_globals name has one)
+const C_GLOBAL: u16 = 8192;
 
 /// Byte class bits for [`flags`].
 static CLASS: [u16; 256] = {
@@ -142,6 +147,8 @@ static CLASS: [u16; 256] = {
     }
     t[b'/' as usize] = C_SEP;
     t[b'0' as usize] = C_ZERO;
+    t[b'_' as usize] = C_GLOBAL;
+    t[b'[' as usize] = C_GLOBAL;
     t[b'\\' as usize] = C_SEP | C_BSL;
     t[b'.' as usize] = C_DOT;
     t[b':' as usize] = C_COLON;
@@ -160,15 +167,54 @@ static CLASS: [u16; 256] = {
     t
 };
 
-/// Inputs up to this length are searched with `memchr`'s portable word-at-a-time routine:
-/// the SIMD routine's dispatch and setup cost more than they save there.
-const SHORT: usize = 64;
+/// Inputs up to this length are searched eight bytes at a time (SWAR: a few integer
+/// operations per word give the exact matching bytes, then one `trailing_zeros` per hit): no
+/// per-call dispatch or SIMD setup, and no call per hit. Longer ones use SIMD `memchr`.
+const SHORT: usize = 256;
 
-/// Offsets of byte `c` in `b`: a portable word-at-a-time search for short inputs (no
-/// dispatch or SIMD setup), SIMD `memchr` for long ones.
+/// Offsets of byte `c` in `b`, ascending: SWAR words for short inputs, SIMD `memchr` for
+/// long ones.
 enum Positions<'a> {
-    Short(memchr::arch::all::memchr::One, &'a [u8], usize),
+    Short(WordPos<'a>),
     Long(memchr::Memchr<'a>),
+}
+
+/// [`Positions`] for short inputs: the hits of one 8-byte word at a time, as the high bits of
+/// the matching bytes.
+struct WordPos<'a> {
+    b: &'a [u8],
+    c: u8,
+    /// Offset of the word `hits` describes.
+    base: usize,
+    hits: u64,
+}
+
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HI1: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte of `b[at..at + 8]` that equals `c` (bytes past the end never match).
+#[inline]
+fn word_hits(b: &[u8], at: usize, c: u8) -> u64 {
+    let mut k = [0u8; 8];
+    match b.get(at..at + 8) {
+        Some(w) => {
+            k.copy_from_slice(w);
+            eq_bytes(u64::from_le_bytes(k), c, 0)
+        }
+        None if b.len() >= 8 => {
+            // the last eight bytes, shifted so that `b[at]` is the low byte
+            k.copy_from_slice(&b[b.len() - 8..]);
+            let skip = 8 * (at + 8 - b.len()) as u32;
+            eq_bytes(u64::from_le_bytes(k) >> skip, c, 0) & (HI1 >> skip)
+        }
+        None => {
+            let rest = b.get(at..).unwrap_or_default();
+            for (d, &s) in k.iter_mut().zip(rest) {
+                *d = s;
+            }
+            eq_bytes(u64::from_le_bytes(k), c, 0) & (HI1 >> (8 * (8 - rest.len()) as u32))
+        }
+    }
 }
 
 impl Iterator for Positions<'_> {
@@ -177,11 +223,18 @@ impl Iterator for Positions<'_> {
     #[inline]
     fn next(&mut self) -> Option<usize> {
         match self {
-            Positions::Short(one, b, at) => {
-                let p = *at + one.find(b.get(*at..)?)?;
-                *at = p + 1;
-                Some(p)
-            }
+            Positions::Short(p) => loop {
+                if p.hits != 0 {
+                    let i = (p.hits.trailing_zeros() / 8) as usize;
+                    p.hits &= p.hits - 1;
+                    return Some(p.base + i);
+                }
+                p.base += 8;
+                if p.base >= p.b.len() {
+                    return None;
+                }
+                p.hits = word_hits(p.b, p.base, p.c);
+            },
             Positions::Long(m) => m.next(),
         }
     }
@@ -190,23 +243,69 @@ impl Iterator for Positions<'_> {
 #[inline]
 fn positions(c: u8, b: &[u8]) -> Positions<'_> {
     if b.len() <= SHORT {
-        Positions::Short(memchr::arch::all::memchr::One::new(c), b, 0)
+        Positions::Short(WordPos {
+            b,
+            c,
+            base: 0,
+            hits: word_hits(b, 0, c),
+        })
     } else {
         Positions::Long(memchr::memchr_iter(c, b))
     }
 }
 
-fn flags(b: &[u8]) -> Flags {
-    let zero_x = || {
-        if b.len() <= SHORT {
-            b.windows(2).any(|w| w[0] == b'0' && w[1] | 0x20 == b'x')
-        } else {
-            // substring search, not a memchr per `x`: a long run of `x` must stay cheap
-            memchr::memmem::find(b, b"0x").is_some() || memchr::memmem::find(b, b"0X").is_some()
-        }
+/// Up to this length a first-occurrence search walks [`positions`]; longer inputs use a
+/// prebuilt SIMD `memmem` finder, whose setup is paid back past this size.
+const FIND_SHORT: usize = 32;
+
+/// Up to this length [`flags`] makes one table-driven pass; longer inputs get SIMD scans.
+const FLAGS_SHORT: usize = 512;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// High bit of each byte of `w` that equals `c` once or-ed with `fold` (exact: no carry
+/// crosses bytes; `c` has every `fold` bit).
+#[inline]
+fn eq_bytes(w: u64, c: u8, fold: u8) -> u64 {
+    let x = (w | (u64::from(fold) * ONES)) ^ (u64::from(c) * ONES);
+    !(((x & LO7) + LO7) | x) & HI1
+}
+
+/// Does `b` hold `..`, and does it hold `0x` or `0X`? One SWAR pass (8 bytes per step, the
+/// second byte of each pair read from a load one byte further on).
+fn pairs(b: &[u8]) -> (bool, bool) {
+    let load = |i: usize| {
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(k)
     };
+    let (mut dd, mut zx) = (0u64, 0u64);
+    let mut i = 0;
+    while i + 9 <= b.len() {
+        let (w, w1) = (load(i), load(i + 1));
+        dd |= eq_bytes(w, b'.', 0) & eq_bytes(w1, b'.', 0);
+        zx |= eq_bytes(w, b'0', 0) & eq_bytes(w1, b'x', 0x20);
+        i += 8;
+    }
+    if i + 1 < b.len() {
+        if b.len() >= 9 {
+            // the last nine bytes (overlapping pairs already seen does no harm)
+            let (w, w1) = (load(b.len() - 9), load(b.len() - 8));
+            dd |= eq_bytes(w, b'.', 0) & eq_bytes(w1, b'.', 0);
+            zx |= eq_bytes(w, b'0', 0) & eq_bytes(w1, b'x', 0x20);
+        } else {
+            for w in b.windows(2) {
+                dd |= u64::from(w == b"..");
+                zx |= u64::from(w[0] == b'0' && w[1] | 0x20 == b'x');
+            }
+        }
+    }
+    (dd != 0, zx != 0)
+}
+
+fn flags(b: &[u8]) -> Flags {
     let mut acc = 0u16;
-    if b.len() > 512 {
+    if b.len() > FLAGS_SHORT {
         for (c, bit) in [
             (b'/', C_SEP),
             (b'\\', C_SEP | C_BSL),
@@ -226,11 +325,15 @@ fn flags(b: &[u8]) -> Flags {
         if b.iter().any(u8::is_ascii_whitespace) {
             acc |= C_WS;
         }
-        if zero_x() {
+        // substring search, not a memchr per `x`: a long run of `x` must stay cheap
+        if ZERO_X_FINDERS.iter().any(|f| f.find(b).is_some()) {
             acc |= C_X;
         }
         if memchr::memchr2(b'q', b'Q', b).is_some() {
             acc |= C_QL;
+        }
+        if memchr::memchr2(b'_', b'[', b).is_some() {
+            acc |= C_GLOBAL;
         }
     } else {
         // two accumulators: independent dependency chains
@@ -244,12 +347,10 @@ fn flags(b: &[u8]) -> Flags {
             a0 |= CLASS[c as usize];
         }
         acc = a0 | a1;
-        if acc & C_X != 0 && (acc & C_ZERO == 0 || !zero_x()) {
+        // only a candidate here (an `x` and a `0` occur): `scan` checks for `0x` when needed
+        if acc & C_ZERO == 0 {
             acc &= !C_X;
         }
-    }
-    if acc & (C_PCT | C_X) != 0 {
-        acc |= C_ESC;
     }
     Flags(acc)
 }
@@ -308,8 +409,20 @@ fn decode_leftover(input: &str) -> Option<(String, Vec<u32>)> {
 
 fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     let b = input.as_bytes();
-    let [sep, dot, colon, nul, high, esc, q, ws] =
-        [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_ESC, C_Q, C_WS].map(|c| fl.has(c));
+    let [sep, dot, colon, nul, high, pct, q, ws] =
+        [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_PCT, C_Q, C_WS].map(|c| fl.has(c));
+    // escapes: `%`, or `0x`/`0X` (for short inputs `flags` only knows that an `x` and a `0`
+    // occur: one pass settles it, and whether `..` occurs)
+    let mut dotdot = None;
+    let esc = pct
+        || (fl.has(C_X)
+            && if b.len() <= FLAGS_SHORT {
+                let (dd, zx) = pairs(b);
+                dotdot = Some(dd);
+                zx
+            } else {
+                true
+            });
     if dot && !sep && !ws && fl.has(C_QL) {
         // a SQL dump file name ("backup.sql.gz") needs no separator
         if let Some(span) = sql_backup_no_ws(input) {
@@ -320,6 +433,10 @@ fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
         }
     }
     if !(sep || colon || nul || high || esc || q) {
+        // a register_globals name has a `_` or `[` (and no blank inside ten bytes)
+        if !fl.has(C_GLOBAL) || b.len() < 10 {
+            return None;
+        }
         return global_param(input);
     }
     // non-ASCII only matters for traversal through unicode dots (U+FF0E, U+2024, U+FE52)
@@ -328,7 +445,12 @@ fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
         if let Some(f) = traversal_general(input) {
             return Some(f);
         }
-    } else if dot && sep {
+    } else if dot
+        && sep
+        && dotdot
+            .or_else(|| (b.len() <= FLAGS_SHORT).then(|| pairs(b).0))
+            .unwrap_or(true)
+    {
         if let Some(f) = traversal_ascii(input) {
             return Some(f);
         }
@@ -539,7 +661,7 @@ fn traversal_unit(t: &Toks<'_>, first: usize, end: usize) -> Result<Finding, usi
 fn traversal_ascii(input: &str) -> Option<Finding> {
     // ASCII only (the caller checked), so every offset is a char boundary
     let b = input.as_bytes();
-    if b.len() <= SHORT {
+    if b.len() <= FIND_SHORT {
         positions(b'.', b).find(|&p| b.get(p + 1) == Some(&b'.'))?;
     } else {
         DOTDOT_FINDER.find(b)?;
@@ -823,8 +945,9 @@ struct FileAc {
     /// Hashed sets of pattern prefixes, the bytes after the leading `/` of every `main`
     /// pattern: `prefix[0]` the four bytes of patterns with exactly four, `prefix[1]` the
     /// first five of longer ones. A `/` whose next bytes are in neither cannot start a match.
-    /// One bit per hash, 64 Ki bits each.
-    prefix: [Vec<u64>; 2],
+    /// One bit per hash, 64 Ki bits each. `prefix[2]`: the first two bytes of all of them
+    /// (folded as in [`prefix_index`], not hashed), a cheaper first test.
+    prefix: Box<[[u64; 1024]; 3]>,
     /// Some pattern has fewer than four bytes after its `/` (then the gate is off).
     prefix_short: bool,
 }
@@ -840,13 +963,22 @@ fn prefix_index(w: &[u8], n: usize) -> usize {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
 }
 
+/// Bit index of the first two bytes of `w`, folded with `| 0x20` (`w.len() >= 2`).
+#[inline]
+fn pair_index(w: &[u8]) -> usize {
+    usize::from(w[0] | 0x20) | usize::from(w[1] | 0x20) << 8
+}
+
 impl FileAc {
     /// Could a `main` pattern start with the bytes `w` (those after a `/`)?
     #[inline]
     fn prefix_hit(&self, w: &[u8]) -> bool {
-        let bit = |set: &[u64], h: usize| set[h >> 6] & (1 << (h & 63)) != 0;
-        (w.len() >= 4 && bit(&self.prefix[0], prefix_index(w, 4)))
-            || (w.len() >= 5 && bit(&self.prefix[1], prefix_index(w, 5)))
+        // `h < 1 << 16`: always in bounds
+        let bit = |set: &[u64; 1024], h: usize| set[(h >> 6) & 1023] & (1 << (h & 63)) != 0;
+        w.len() >= 4
+            && bit(&self.prefix[2], pair_index(w))
+            && (bit(&self.prefix[0], prefix_index(w, 4))
+                || (w.len() >= 5 && bit(&self.prefix[1], prefix_index(w, 5))))
     }
 
     /// Could a file pattern match in `vb` (searched as it is, or as its normalised view when
@@ -861,10 +993,26 @@ impl FileAc {
         if vb.first() != Some(&b'/') && self.prefix_hit(vb) {
             return true;
         }
-        positions(b'/', vb).any(|p| {
+        let hit = |p: usize| {
             let w = &vb[p + 1..];
             w.starts_with(b"./") || self.prefix_hit(w)
-        })
+        };
+        if vb.len() > SHORT {
+            return memchr::memchr_iter(b'/', vb).any(hit);
+        }
+        // the `/` of one word at a time
+        let mut at = 0;
+        while at < vb.len() {
+            let mut h = word_hits(vb, at, b'/');
+            while h != 0 {
+                if hit(at + (h.trailing_zeros() / 8) as usize) {
+                    return true;
+                }
+                h &= h - 1;
+            }
+            at += 8;
+        }
+        false
     }
 }
 
@@ -919,7 +1067,7 @@ static FILES: Lazy<FileAc> = Lazy::new(|| {
             .expect("static file patterns")
     };
     let build = |pats: &[String], kind: MatchKind, sk: StartKind| build_pf(pats, kind, sk, true);
-    let mut prefix = [vec![0u64; 1024], vec![0u64; 1024]];
+    let mut prefix = Box::new([[0u64; 1024]; 3]);
     let mut prefix_short = false;
     for p in &main {
         let w = &p.as_bytes()[1..];
@@ -933,6 +1081,8 @@ static FILES: Lazy<FileAc> = Lazy::new(|| {
         };
         let h = prefix_index(w, n);
         prefix[set][h >> 6] |= 1 << (h & 63);
+        let h = pair_index(w);
+        prefix[2][h >> 6] |= 1 << (h & 63);
     }
     FileAc {
         prefix,
@@ -981,6 +1131,8 @@ fn sql_backup_no_ws(v: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
+static ZERO_X_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 2]> =
+    Lazy::new(|| [b"0x", b"0X"].map(memchr::memmem::Finder::new));
 static DOTDOT_FINDER: Lazy<memchr::memmem::Finder<'static>> =
     Lazy::new(|| memchr::memmem::Finder::new(b".."));
 static UDOT_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 3]> = Lazy::new(|| {
@@ -1430,15 +1582,27 @@ fn rfi(input: &str) -> Option<Finding> {
     let mut auth_len = t.len() - a;
     let mut at = 0;
     let mut any_colon = false;
+    // one table lookup and one (rarely taken) branch per byte
+    static AUTH: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 8 {
+            t[b"/?# \t\n\r\x0c"[i] as usize] = 1;
+            i += 1;
+        }
+        t[b'@' as usize] = 2;
+        t[b':' as usize] = 3;
+        t
+    };
     for (i, &c) in t[a..].iter().take(300).enumerate() {
-        match c {
-            b'/' | b'?' | b'#' | b' ' | b'\t' | b'\n' | b'\r' | 0x0c => {
+        match AUTH[c as usize] {
+            0 => {}
+            1 => {
                 auth_len = i;
                 break;
             }
-            b'@' => at = i + 1,
-            b':' => any_colon = true,
-            _ => {}
+            2 => at = i + 1,
+            _ => any_colon = true,
         }
     }
     let auth = &input[lead + a..lead + a + auth_len];

@@ -405,13 +405,18 @@ fn lookup(word: &[u8]) -> Option<u16> {
             return Some(f);
         }
     }
-    // tool families
-    for p in FAMILIES {
-        if w.len() > p.len() && w.starts_with(p) {
-            return Some(ANY0 | ALONE0);
+    // tool families (every prefix ends in `-` or `.`)
+    if w.iter().any(|&c| c == b'-' || c == b'.') {
+        for p in FAMILIES {
+            if w.len() > p.len() && w.starts_with(p) {
+                return Some(ANY0 | ALONE0);
+            }
         }
     }
     // version suffix
+    if !w.last().is_some_and(|&c| c.is_ascii_digit() || c == b'.') {
+        return None;
+    }
     let mut end = w.len();
     while end > 0 && (w[end - 1].is_ascii_digit() || w[end - 1] == b'.') {
         end -= 1;
@@ -2195,8 +2200,20 @@ fn byte_classes(b: &[u8]) -> u32 {
 }
 
 /// Bytes collected into the first word by [`worth_looking`].
+#[inline]
 fn first_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'[' | b']' | b'/' | b':')
+    static T: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'_' | b'.' | b'[' | b']' | b'/' | b':');
+            c += 1;
+        }
+        t
+    };
+    T[c as usize]
 }
 
 /// Cheap pre-check: any trigger byte, or a first word that is a known command / path /
@@ -2327,7 +2344,8 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
         if let Some((s, e)) = braced_command(b) {
             return found(R_EXP, s, e);
         }
-    } else if has(B_BANG) {
+    } else if has(B_BANG) && memchr::memchr_iter(b'!', b).any(|p| b.get(p + 1) == Some(&b'-')) {
+        // without a `$` only the history alternative (`!-2`) of the regex can match
         if let Some(m) = RE_EXPANSION.find(input) {
             return found(R_EXP, m.start(), m.end());
         }
