@@ -460,7 +460,10 @@ impl AgentBuilder {
             let ring = admin.as_ref().map(|a| a.ring().clone());
             Pipeline::start(&config, self.clock.clone(), ring)?
         };
-        playbooks.install(&super::merge_playbooks(&self.playbooks, &rules.playbooks));
+        playbooks.install(
+            &super::merge_playbooks(&self.playbooks, &rules.playbooks),
+            self.clock.now_ms(),
+        );
         let inner = Arc::new(AgentInner {
             resolver: ClientIpResolver::new(
                 config.trusted_proxies.clone(),

@@ -360,8 +360,10 @@ impl AgentInner {
     pub(crate) fn install_rules(&self, doc: RulesDocument, source: RulesSource) {
         let mut active = ActiveRules::compile(doc, source);
         self.users.prepare_rules(&mut active);
-        self.playbooks
-            .install(&merge_playbooks(&self.code_playbooks, &active.playbooks));
+        self.playbooks.install(
+            &merge_playbooks(&self.code_playbooks, &active.playbooks),
+            self.now(),
+        );
         self.rules.store(Arc::new(active));
         self.log_rules("rules in force");
         stats::Counters::bump(&self.counters.rules_loaded);

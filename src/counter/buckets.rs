@@ -1,44 +1,19 @@
-//! Bucket windows (thresholds above 64): after the window header, the bucket width in ticks and
-//! 32 words, each `(bucket epoch << 32) | count` for the bucket `epoch = tick / width`, updated by
-//! compare-and-swap. The count within the period is the sum of the `span` most recent epochs
-//! (exact to within one bucket; see the module docs, "Thresholds above 64"). Lock-free; a check
-//! reads the 32 words once per attempt.
+//! Time buckets (the members of a window with thresholds above 64): after the word holding the
+//! bucket width in ticks, 32 words, each `(bucket epoch << 32) | count` for the bucket
+//! `epoch = tick / width`, updated by compare-and-swap. The count within the period is the sum
+//! of the `span` most recent epochs (exact to within one bucket; see the module docs,
+//! "Thresholds above 64"). Lock-free; a check reads the 32 words once per attempt. The width
+//! depends only on the period, so every member of a window shares the buckets; each member's
+//! firing sits in its own fire word.
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
-use super::time::{Params, BUCKETS};
-use super::types::Record;
-use super::window::{pack, unpack, zeroed, COUNT, COUNT_MASK, FIRE, HEADER};
-
-/// The word holding the bucket width the window was built for.
-const WIDTH: usize = HEADER;
-/// The first bucket.
-const FIRST: usize = HEADER + 1;
-/// The length of a bucket window's cells (rings are always shorter).
-pub(super) const LEN: usize = FIRST + BUCKETS as usize;
-
-/// The cells of an empty bucket window for `p`.
-pub(super) fn new_cells(p: &Params) -> Box<[AtomicU64]> {
-    let cells = zeroed(LEN);
-    cells[WIDTH].store(u64::from(p.width), SeqCst);
-    cells
-}
-
-/// Records one event at `tick`; `None` if the window was built for another bucket width.
-pub(super) fn record(cells: &[AtomicU64], p: &Params, tick: u32) -> Option<Record> {
-    if cells[WIDTH].load(SeqCst) != u64::from(p.width) {
-        return None;
-    }
-    let count = (cells[COUNT].fetch_add(1, SeqCst) & COUNT_MASK) + 1;
-    let epoch = tick / p.width;
-    add(&cells[FIRST + (epoch % BUCKETS) as usize], epoch);
-    let fired = count >= u64::from(p.threshold) && try_fire(cells, p, tick, epoch);
-    Some(Record { count, fired })
-}
+use super::time::Params;
+use super::window::{pack, unpack};
 
 /// Counts one event in `bucket` for `epoch`: restarts a bucket holding an older epoch; an event
 /// older than the bucket's epoch (the clock went backwards) is counted in it, as if recent.
-fn add(bucket: &AtomicU64, epoch: u32) {
+pub(super) fn add(bucket: &AtomicU64, epoch: u32) {
     let mut current = bucket.load(SeqCst);
     loop {
         let (held, count) = unpack(current);
@@ -54,10 +29,16 @@ fn add(bucket: &AtomicU64, epoch: u32) {
     }
 }
 
-/// Fires if enough events recorded since the last firing are within the period and its quiet
-/// time is over. The fire word holds the firing's tick and how many events its bucket held.
-fn try_fire(cells: &[AtomicU64], p: &Params, tick: u32, epoch: u32) -> bool {
-    let fire = &cells[FIRE];
+/// Fires if enough events recorded since the member's last firing are within the period and
+/// its quiet time is over. `fire` is the member's fire word: the firing's tick and how many
+/// events its bucket held.
+pub(super) fn try_fire(
+    fire: &AtomicU64,
+    buckets: &[AtomicU64],
+    p: &Params,
+    tick: u32,
+    epoch: u32,
+) -> bool {
     let mut current = fire.load(SeqCst);
     loop {
         let (fired_tick, consumed) = unpack(current);
@@ -68,7 +49,7 @@ fn try_fire(cells: &[AtomicU64], p: &Params, tick: u32, epoch: u32) -> bool {
         } else {
             return false;
         };
-        let (fresh, in_current) = sum(cells, p, epoch, since);
+        let (fresh, in_current) = sum(buckets, p, epoch, since);
         if fresh < u64::from(p.threshold) {
             return false;
         }
@@ -80,11 +61,17 @@ fn try_fire(cells: &[AtomicU64], p: &Params, tick: u32, epoch: u32) -> bool {
 }
 
 /// The events within the period at `epoch` recorded after the firing `since` (its epoch, and the
-/// events its bucket held then), and the count of the bucket of `epoch` itself.
-fn sum(cells: &[AtomicU64], p: &Params, epoch: u32, since: Option<(u32, u32)>) -> (u64, u32) {
+/// events its bucket held then; `None`: all of them), and the count of the bucket of `epoch`
+/// itself.
+pub(super) fn sum(
+    buckets: &[AtomicU64],
+    p: &Params,
+    epoch: u32,
+    since: Option<(u32, u32)>,
+) -> (u64, u32) {
     let mut fresh = 0u64;
     let mut in_current = 0u32;
-    for bucket in &cells[FIRST..] {
+    for bucket in buckets {
         let (held, count) = unpack(bucket.load(SeqCst));
         if count == 0 || epoch.wrapping_sub(held) as i32 >= p.span as i32 {
             continue; // empty, or older than the period (a later epoch counts as current)

@@ -142,6 +142,7 @@
 //! reason ([`CounterStore::user_id`]).
 
 mod buckets;
+mod group;
 mod hash;
 mod ring;
 mod store;
@@ -152,26 +153,42 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use group::GroupSpec;
 pub use store::LocalCounterStore;
-pub use types::{ActorId, CounterKey, Quiet, Record, WindowSpec};
+pub use types::{ActorId, CounterKey, MemberSpec, Quiet, Record, Regroup, WindowSpec};
 
 use crate::Millis;
 
-/// Where playbooks count events: one window per (playbook slot, actor).
+/// Where playbooks count events: one window per (slot, actor), a slot standing for a group of
+/// playbooks that count the same events by the same kind of actor over the same period.
 ///
 /// The engine only uses this interface, so a cluster-mode store (counts shared through Redis,
 /// DESIGN section 12) can replace the in-process [`LocalCounterStore`] without changing it.
-/// Implementations must never block on I/O in [`record`](Self::record) and never panic.
+/// Implementations must never block on I/O in [`record`](Self::record) or
+/// [`record_group`](Self::record_group) and never panic.
 pub trait CounterStore: Send + Sync + std::fmt::Debug {
     /// The actor id of a user, from the canonical form of its user keys: a keyed 128-bit hash,
     /// so the ids of different users cannot be made to collide by someone who does not know the
     /// store's keys. The same user always gets the same id from the same store.
     fn user_id(&self, canonical_user_id: &str) -> ActorId;
 
-    /// Records one event at `now` in the window of `key` (creating it if needed), and says how
-    /// many events that window holds and whether this event made it fire (see the
-    /// [module docs](crate::counter) for the exact semantics).
+    /// Records one event at `now` in the window of `key` (creating it if needed), as a window of
+    /// its own with `spec`, and says how many events that window holds and whether this event
+    /// made it fire (see the [module docs](crate::counter) for the exact semantics).
     fn record(&self, key: CounterKey, spec: &WindowSpec, now: Millis) -> Record;
+
+    /// Records one event at `now` in the window of `key` (creating it if needed), shared by the
+    /// members of `group`; calls `fired` with the index of each member this event made fire
+    /// (each member fires as a window of its own would) and the window's count. Returns how
+    /// many events the window holds, this one included. A window built for another group is
+    /// replaced by a fresh one (see [`regroup`](Self::regroup) to carry counts over).
+    fn record_group(
+        &self,
+        key: CounterKey,
+        group: &GroupSpec,
+        now: Millis,
+        fired: &mut dyn FnMut(usize, u64),
+    ) -> u64;
 
     /// The number of windows held.
     fn len(&self) -> usize;
@@ -184,7 +201,10 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug {
     /// How many windows were evicted so far (expired or least recently seen) to make room.
     fn evictions(&self) -> u64;
 
-    /// Drops every window whose slot `keep` rejects (after a rules reload removed or changed its
-    /// playbook). These removals are not counted as evictions.
-    fn retain_slots(&self, keep: &dyn Fn(u32) -> bool);
+    /// After a rules reload: copies the windows of each of `moves` into their new slot and
+    /// layout (keeping the counts, see [`Regroup`]), and drops every window whose slot `keep`
+    /// rejects (its group is gone; these removals are not counted as evictions, the room made
+    /// for heavier copies is). Records that run meanwhile may be missed by the copies; `now` is
+    /// the time of the call.
+    fn regroup(&self, moves: &[Regroup<'_>], keep: &dyn Fn(u32) -> bool, now: Millis);
 }

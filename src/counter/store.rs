@@ -1,8 +1,9 @@
 //! [`LocalCounterStore`]: the in-process [`CounterStore`], a fixed number of shards of windows,
 //! each shard a hash map behind a read-write lock with a fixed share of `max_windows`. It owns
 //! the windows' lifetimes: creation, replacement when a spec changes, eviction (expired first,
-//! then least recently seen) and removal by slot. Recording into an existing window takes only
-//! the shard's read lock; nothing here reads a clock or does I/O.
+//! then least recently seen), copies into a new layout when a group changes, and removal by
+//! slot. Recording into an existing window takes only the shard's read lock; nothing here reads
+//! a clock or does I/O.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,11 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
+use super::group::GroupSpec;
 use super::hash::UserHasher;
-use super::time::{age, Epoch, Params};
+use super::time::{age, Epoch};
 use super::types::{ActorId, CounterKey, Record, WindowSpec};
 use super::window::Window;
-use super::CounterStore;
+use super::{CounterStore, Regroup};
 use crate::fasthash::FoldState;
 use crate::Millis;
 
@@ -24,19 +26,57 @@ const MAX_SHARDS: usize = 64;
 
 type Map = HashMap<CounterKey, Window, FoldState>;
 
+/// A shard's windows, and their total weight against its share of the bound (a window weighs
+/// one per member of its group).
+struct Windows {
+    map: Map,
+    weight: usize,
+}
+
+impl Windows {
+    fn insert(&mut self, key: CounterKey, window: Window) {
+        self.weight += window.weight();
+        if let Some(old) = self.map.insert(key, window) {
+            self.weight -= old.weight();
+        }
+    }
+
+    fn remove(&mut self, key: &CounterKey) -> Option<Window> {
+        let window = self.map.remove(key)?;
+        self.weight -= window.weight();
+        Some(window)
+    }
+
+    /// Keeps the windows `keep` accepts; returns how many went.
+    fn retain(&mut self, mut keep: impl FnMut(&CounterKey, &Window) -> bool) -> usize {
+        let (before, mut weight) = (self.map.len(), self.weight);
+        self.map.retain(|key, window| {
+            let kept = keep(key, window);
+            if !kept {
+                weight -= window.weight();
+            }
+            kept
+        });
+        self.weight = weight;
+        before - self.map.len()
+    }
+}
+
 /// One shard: its windows and its share of the store's bound. Aligned to keep the locks of
 /// neighbouring shards off each other's cache lines.
 #[repr(align(128))]
 struct Shard {
-    map: RwLock<Map>,
+    map: RwLock<Windows>,
     cap: usize,
 }
 
 /// The in-process [`CounterStore`]: lock-free windows in a bounded, sharded map.
 ///
-/// It never holds more than `max_windows` windows: each of its shards (64, or the largest power
-/// of two not above `max_windows` when that is smaller) holds at most its share, and a new window
-/// in a full shard makes room first, as the [module docs](super#memory) describe. Shards are
+/// It never holds more than `max_windows` windows, a window counting once per member of its
+/// group (so the bound is on (member, actor) pairs, as when every playbook had windows of its
+/// own): each of its shards (64, or the largest power of two not above `max_windows` when that
+/// is smaller) holds at most its share, and a new window in a full shard makes room first, as
+/// the [module docs](super#memory) describe. Shards are
 /// chosen by a randomly seeded hash of the key, so the bound may be reached in one shard while
 /// others have room: 1,000,000 new actors in a store of 1,000,000 evict about 6% of them, as the
 /// fullest shards make room an eighth at a time.
@@ -64,7 +104,10 @@ impl LocalCounterStore {
         let hasher = FoldState::random();
         let shards = (0..n)
             .map(|i| Shard {
-                map: RwLock::new(HashMap::with_hasher(hasher)),
+                map: RwLock::new(Windows {
+                    map: HashMap::with_hasher(hasher),
+                    weight: 0,
+                }),
                 cap: max_windows / n + usize::from(i < max_windows % n),
             })
             .collect();
@@ -89,45 +132,50 @@ impl LocalCounterStore {
         &self.shards[(hash >> 32) as usize & (self.shards.len() - 1)]
     }
 
-    /// The slow path: a new window, or a window built for another spec, under the write lock.
+    /// The slow path: a new window, or a window built for another group, under the write lock.
     #[cold]
-    fn insert(&self, shard: &Shard, key: CounterKey, p: &Params, tick: u32) -> Record {
-        let mut map = shard.map.write();
-        if let Some(window) = map.get(&key) {
-            if let Some(record) = window.record(p, tick) {
-                return record; // another thread made it in the meantime
+    fn insert(
+        &self,
+        shard: &Shard,
+        key: CounterKey,
+        group: &GroupSpec,
+        tick: u32,
+        fired: &mut dyn FnMut(usize, u64),
+    ) -> u64 {
+        let mut windows = shard.map.write();
+        if let Some(window) = windows.map.get(&key) {
+            if let Some(count) = window.record(group, tick, fired) {
+                return count; // another thread made it in the meantime
             }
-            map.remove(&key); // built for another spec: start afresh
-        } else if map.len() >= shard.cap {
-            self.make_room(&mut map, shard.cap, tick);
+            windows.remove(&key); // built for another group: start afresh
         }
-        let window = Window::new(p, tick);
-        let record = window.record(p, tick).unwrap_or(Record {
-            count: 1,
-            fired: false,
-        });
-        map.insert(key, window);
-        record
+        let window = Window::new(group, tick);
+        let weight = window.weight().min(shard.cap);
+        if windows.weight + weight > shard.cap {
+            self.make_room(&mut windows, shard.cap, weight, tick);
+        }
+        let count = window.record(group, tick, fired).unwrap_or(1);
+        windows.insert(key, window);
+        count
     }
 
-    /// Makes room in a full shard: removes its expired windows, then, if less than an eighth of
-    /// `cap` is free, the least recently seen windows until an eighth is. One pass over the
-    /// shard per eighth of it freed: amortised O(1) per insert.
-    fn make_room(&self, map: &mut Map, cap: usize, now: u32) {
-        let before = map.len();
-        map.retain(|_, window| !window.expired(now));
-        let keep = cap - (cap / 8).max(1);
-        if map.len() > keep {
-            evict_least_recent(map, map.len() - keep, now);
+    /// Makes room for a window of `weight` in a full shard: removes its expired windows, then,
+    /// if less than an eighth of `cap` (or `weight`, if more) is free, the least recently seen
+    /// windows until that much is. One pass over the shard per eighth of it freed (windows of
+    /// one member each; a pass frees at least its share in members): amortised O(1) per insert.
+    fn make_room(&self, windows: &mut Windows, cap: usize, weight: usize, now: u32) {
+        let mut evicted = windows.retain(|_, window| !window.expired(now));
+        let keep = cap - (cap / 8).max(weight).max(1).min(cap);
+        while windows.weight > keep && !windows.map.is_empty() {
+            evicted += evict_least_recent(windows, keep, now);
         }
-        let evicted = before - map.len();
         self.evictions.fetch_add(evicted as u64, Ordering::Relaxed);
     }
 
     /// Whether the store holds the window of `key`.
     #[cfg(test)]
     pub(super) fn contains(&self, key: &CounterKey) -> bool {
-        self.shard(key).map.read().contains_key(key)
+        self.shard(key).map.read().map.contains_key(key)
     }
 
     /// Runs `f` on the window of `key`, if held.
@@ -137,7 +185,7 @@ impl LocalCounterStore {
         key: &CounterKey,
         f: impl FnOnce(&Window) -> R,
     ) -> Option<R> {
-        self.shard(key).map.read().get(key).map(f)
+        self.shard(key).map.read().map.get(key).map(f)
     }
 
     /// The tick of `now` in this store.
@@ -147,14 +195,26 @@ impl LocalCounterStore {
     }
 }
 
-/// Removes the `k` (at least 1, at most `map.len()`) windows seen longest ago, in one
-/// selection pass and one removal pass.
-fn evict_least_recent(map: &mut Map, k: usize, now: u32) {
-    let mut ages: Vec<u32> = map.values().map(|w| age(now, w.last_seen())).collect();
+/// Removes the windows seen longest ago until the shard weighs at most `keep` (or is empty), in
+/// one selection pass and one removal pass: as many windows as the excess weight needs if each
+/// weighs what the heaviest does (exactly the excess when every window has one member; the
+/// caller loops while heavier windows leave some excess). Returns how many went.
+fn evict_least_recent(windows: &mut Windows, keep: usize, now: u32) -> usize {
+    let excess = windows.weight.saturating_sub(keep);
+    let mut heaviest = 1;
+    let mut ages: Vec<u32> = windows
+        .map
+        .values()
+        .map(|w| {
+            heaviest = heaviest.max(w.weight());
+            age(now, w.last_seen())
+        })
+        .collect();
+    let k = excess.div_ceil(heaviest).clamp(1, ages.len());
     let (older, &mut cutoff, _) = ages.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
     let strictly_older = older.iter().filter(|&&a| a > cutoff).count();
     let mut at_cutoff = k - strictly_older; // how many of the windows aged exactly `cutoff` go
-    map.retain(|_, window| {
+    windows.retain(|_, window| {
         let a = age(now, window.last_seen());
         if a > cutoff {
             false
@@ -164,7 +224,7 @@ fn evict_least_recent(map: &mut Map, k: usize, now: u32) {
         } else {
             true
         }
-    });
+    })
 }
 
 impl CounterStore for LocalCounterStore {
@@ -173,26 +233,89 @@ impl CounterStore for LocalCounterStore {
     }
 
     fn record(&self, key: CounterKey, spec: &WindowSpec, now: Millis) -> Record {
-        let p = Params::new(spec);
+        let mut fired = false;
+        let count = self.record_group(key, &GroupSpec::single(spec), now, &mut |_, _| {
+            fired = true;
+        });
+        Record { count, fired }
+    }
+
+    fn record_group(
+        &self,
+        key: CounterKey,
+        group: &GroupSpec,
+        now: Millis,
+        fired: &mut dyn FnMut(usize, u64),
+    ) -> u64 {
         let tick = self.epoch.tick(now);
         let shard = self.shard(&key);
-        if let Some(record) = shard.map.read().get(&key).and_then(|w| w.record(&p, tick)) {
-            return record;
+        if let Some(count) = shard
+            .map
+            .read()
+            .map
+            .get(&key)
+            .and_then(|w| w.record(group, tick, fired))
+        {
+            return count;
         }
-        self.insert(shard, key, &p, tick)
+        self.insert(shard, key, group, tick, fired)
     }
 
     fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.map.read().len()).sum()
+        self.shards.iter().map(|s| s.map.read().map.len()).sum()
     }
 
     fn evictions(&self) -> u64 {
         self.evictions.load(Ordering::Relaxed)
     }
 
-    fn retain_slots(&self, keep: &dyn Fn(u32) -> bool) {
+    fn regroup(&self, moves: &[Regroup<'_>], keep: &dyn Fn(u32) -> bool, now: Millis) {
+        let tick = self.epoch.tick(now);
+        // For each move, the fire word each member of the new group continues (by position).
+        let plans: Vec<(&Regroup<'_>, Vec<Option<usize>>)> = moves
+            .iter()
+            .map(|m| {
+                let continues = (0..m.new.len())
+                    .map(|k| {
+                        let index = m.new.members()[k].index as usize;
+                        let old = m.continues.get(index).copied().flatten()?;
+                        m.old.position(old)
+                    })
+                    .collect();
+                (m, continues)
+            })
+            .collect();
+        // Out of their shards first (a window's new key may hash to another shard), then in.
+        let mut copies = Vec::new();
         for shard in self.shards.iter() {
-            shard.map.write().retain(|key, _| keep(key.slot));
+            let mut windows = shard.map.write();
+            if !plans.is_empty() {
+                let moving: Vec<CounterKey> = windows
+                    .map
+                    .keys()
+                    .filter(|k| plans.iter().any(|(m, _)| m.from == k.slot))
+                    .copied()
+                    .collect();
+                for key in moving {
+                    let window = windows.remove(&key);
+                    let plan = plans.iter().find(|(m, _)| m.from == key.slot);
+                    if let (Some(window), Some((m, continues))) = (window, plan) {
+                        if let Some(copy) = window.regrouped(m.old, m.new, continues) {
+                            copies.push((CounterKey { slot: m.to, ..key }, copy));
+                        }
+                    }
+                }
+            }
+            windows.retain(|key, _| keep(key.slot));
+        }
+        for (key, copy) in copies {
+            let shard = self.shard(&key);
+            let mut windows = shard.map.write();
+            let weight = copy.weight().min(shard.cap);
+            if windows.weight + weight > shard.cap {
+                self.make_room(&mut windows, shard.cap, weight, tick);
+            }
+            windows.insert(key, copy);
         }
     }
 }

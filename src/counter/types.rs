@@ -1,10 +1,13 @@
 //! The vocabulary of counting: who ([`ActorId`]), which window ([`CounterKey`]), by which rules
-//! ([`WindowSpec`], [`Quiet`]) and with what outcome ([`Record`]). Plain values, no behaviour
-//! beyond construction and hashing.
+//! ([`WindowSpec`] for a window of its own, [`MemberSpec`] for each member of a shared window,
+//! [`Quiet`]) and with what outcome ([`Record`]). Plain values, no behaviour beyond construction
+//! and hashing.
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::time::Duration;
+
+use super::GroupSpec;
 
 /// Identifies an actor compactly, in 128 bits: an IP address (IPv4 mapped into IPv6, so
 /// `192.0.2.1` and `::ffff:192.0.2.1` are the same actor), or a user (a keyed 128-bit hash of its
@@ -44,10 +47,11 @@ impl Hash for ActorId {
     }
 }
 
-/// The window an event is counted in: a playbook's counter slot and an actor.
+/// The window an event is counted in: a counter slot and an actor.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct CounterKey {
-    /// The playbook's counter slot (the engine hands one out per playbook).
+    /// The counter slot (the engine hands one out per group of playbooks that count the same
+    /// event pattern by the same actor kind over the same period).
     pub slot: u32,
     /// Who did it.
     pub actor: ActorId,
@@ -95,4 +99,33 @@ pub struct Record {
     pub count: u64,
     /// Whether the window fired with this event (true for exactly one record per burst).
     pub fired: bool,
+}
+
+/// The rules of one member of a shared window (see [`GroupSpec`](super::GroupSpec)): it fires
+/// at `threshold` events within the group's period, and then stays quiet for `quiet`, on its
+/// own, as a window of its own would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberSpec {
+    /// N, as in [`WindowSpec::threshold`].
+    pub threshold: u32,
+    /// How long to stay quiet after this member fired.
+    pub quiet: Quiet,
+}
+
+/// A group whose windows move to another slot when the rules change (see
+/// [`CounterStore::regroup`](super::CounterStore::regroup)): every window of slot `from`, built
+/// for `old`, is copied into a window of slot `to` laid out for `new`.
+#[derive(Clone, Copy, Debug)]
+pub struct Regroup<'a> {
+    /// The slot the windows are in.
+    pub from: u32,
+    /// The group they were built for.
+    pub old: &'a GroupSpec,
+    /// The slot they move to.
+    pub to: u32,
+    /// The group they are for from now on.
+    pub new: &'a GroupSpec,
+    /// For each member of `new` (by its index), the member of `old` it continues, if any: that
+    /// member's last firing carries over (its quiet time and freshness hold on).
+    pub continues: &'a [Option<usize>],
 }

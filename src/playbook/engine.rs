@@ -2,37 +2,49 @@
 //!
 //! The playbooks in force are compiled into an immutable index (exact event names in a hash map,
 //! `.*` prefixes in a short list) swapped atomically on reload, so the request path never waits.
-//! Each enabled playbook owns a counter *slot*; a reload keeps the slot, and so the counts, of
-//! every playbook whose id and trigger did not change, and drops the windows of the others.
+//! Playbooks that count the same event pattern by the same actor kind over the same period form
+//! a *group*, which owns one counter slot: one window per actor, updated once per event, in
+//! which each playbook of the group fires at its own threshold with its own quiet time (see
+//! [`GroupSpec`]). So an event costs one window update per group it feeds, however many
+//! playbooks share the group. A reload keeps the slot, and so the counts, of every group whose
+//! playbooks and thresholds did not change; a group that changed but kept its pattern, actor
+//! kind and period gets a new slot and its windows are copied over (counts and each continuing
+//! playbook's last firing kept); the windows of the other groups are dropped.
 //! Counting itself is the [`CounterStore`]'s job; carrying out a firing (action, event,
 //! notification) is the agent's. Nothing here does I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
-use super::model::{ActorKind, EventPattern, Playbook, ResponseAction, Trigger};
+use super::model::{ActorKind, EventPattern, Playbook, ResponseAction};
 use crate::clock::Millis;
-use crate::counter::{ActorId, CounterKey, CounterStore, Quiet, WindowSpec};
+use crate::counter::{ActorId, CounterKey, CounterStore, GroupSpec, MemberSpec, Quiet, Regroup};
 use crate::duration::Lifetime;
 use crate::fasthash::FoldState;
 
-/// A playbook ready to count.
+/// A group of playbooks ready to count.
 #[derive(Debug)]
-struct Compiled {
+struct Group {
     slot: u32,
-    playbook: Arc<Playbook>,
-    spec: WindowSpec,
+    pattern: EventPattern,
+    actor: ActorKind,
+    spec: Arc<GroupSpec>,
+    /// The playbooks, by member index.
+    playbooks: Box<[Arc<Playbook>]>,
+    /// Where each playbook came in the list installed, exact patterns before prefixes: the
+    /// order firings of one event are reported in.
+    ranks: Box<[usize]>,
 }
 
 #[derive(Debug)]
 struct Index {
     exact: HashMap<String, Vec<usize>, FoldState>,
     prefixed: Vec<usize>,
-    all: Vec<Compiled>,
+    groups: Vec<Group>,
 }
 
 impl Default for Index {
@@ -40,36 +52,56 @@ impl Default for Index {
         Index {
             exact: HashMap::with_hasher(FoldState::random()),
             prefixed: Vec::new(),
-            all: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }
 
-/// Hands out counter slots, keeping the slot of a playbook whose id and trigger are unchanged.
+/// What makes playbooks share windows: the same events, by the same kind of actor, over the
+/// same period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct GroupKey {
+    event: String,
+    actor: ActorKind,
+    period_ms: u128,
+}
+
+impl GroupKey {
+    fn of(playbook: &Playbook) -> Self {
+        let t = &playbook.trigger;
+        GroupKey {
+            event: t.event.to_string(),
+            actor: t.actor,
+            period_ms: t.period.as_millis(),
+        }
+    }
+}
+
+/// A group as installed: its slot, its counting rules, and its members' ids and thresholds.
+#[derive(Debug)]
+struct Installed {
+    slot: u32,
+    spec: Arc<GroupSpec>,
+    members: Vec<(String, u32)>,
+}
+
+/// A group that changed but kept its pattern, actor kind and period: its windows move from slot
+/// `from` (built for `old`) to slot `to` (for `new`); `continues[i]`: the member of `old` the
+/// `i`-th member of `new` is (the same playbook id).
+#[derive(Debug)]
+struct Move {
+    from: u32,
+    old: Arc<GroupSpec>,
+    to: u32,
+    new: Arc<GroupSpec>,
+    continues: Vec<Option<usize>>,
+}
+
+/// Hands out counter slots, keeping the slot of a group whose members are unchanged.
 #[derive(Debug, Default)]
 struct Slots {
-    by_playbook: HashMap<(String, TriggerKey), u32>,
+    by_group: HashMap<GroupKey, Installed>,
     next: u32,
-}
-
-/// The parts of a trigger that make its counts meaningful.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct TriggerKey {
-    event: String,
-    threshold: u32,
-    period_ms: u128,
-    actor: ActorKind,
-}
-
-impl From<&Trigger> for TriggerKey {
-    fn from(t: &Trigger) -> Self {
-        TriggerKey {
-            event: t.event.to_string(),
-            threshold: t.threshold,
-            period_ms: t.period.as_millis(),
-            actor: t.actor,
-        }
-    }
 }
 
 /// Who did something: the actors an event may be counted for.
@@ -118,90 +150,157 @@ impl PlaybookEngine {
         &*self.counters
     }
 
-    /// Puts `playbooks` in force (disabled ones are skipped), keeping the counts of unchanged ones.
-    pub(crate) fn install(&self, playbooks: &[Playbook]) {
+    /// Puts `playbooks` in force (disabled ones are skipped), keeping the counts of the groups
+    /// that stay (`now`: the time of the reload).
+    pub(crate) fn install(&self, playbooks: &[Playbook], now: Millis) {
         let mut slots = self.slots.lock();
+        // The groups, in the order their first playbook comes.
+        let mut keys: HashMap<GroupKey, usize> = HashMap::new();
+        let mut grouped: Vec<(GroupKey, Vec<(usize, &Playbook)>)> = Vec::new();
+        let enabled: Vec<&Playbook> = playbooks.iter().filter(|p| p.enabled).collect();
+        for (i, playbook) in enabled.iter().enumerate() {
+            let key = GroupKey::of(playbook);
+            let rank = match playbook.trigger.event {
+                EventPattern::Exact(_) => i,
+                EventPattern::Prefix(_) => enabled.len() + i,
+            };
+            let g = *keys.entry(key.clone()).or_insert_with(|| {
+                grouped.push((key, Vec::new()));
+                grouped.len() - 1
+            });
+            grouped[g].1.push((rank, playbook));
+        }
         let mut index = Index::default();
-        let mut live = HashMap::new();
-        for playbook in playbooks.iter().filter(|p| p.enabled) {
-            let key = (playbook.id.clone(), TriggerKey::from(&playbook.trigger));
-            let slot = match slots.by_playbook.get(&key) {
-                Some(slot) => *slot,
+        let mut installed = HashMap::new();
+        let mut moves: Vec<Move> = Vec::new();
+        for (key, members) in grouped {
+            let first = members[0].1;
+            let specs: Vec<MemberSpec> = members.iter().map(|(_, p)| member_spec(p)).collect();
+            let spec = Arc::new(GroupSpec::new(first.trigger.period, &specs));
+            let ids: Vec<(String, u32)> = members
+                .iter()
+                .map(|(_, p)| (p.id.clone(), p.trigger.threshold))
+                .collect();
+            let same = slots.by_group.get(&key).filter(|old| old.members == ids);
+            let slot = match same {
+                Some(old) => old.slot,
                 None => {
                     let slot = slots.next;
                     slots.next = slots.next.wrapping_add(1);
+                    if let Some(old) = slots.by_group.get(&key) {
+                        // the same events, actors and period: the windows move to the new slot
+                        let continues = ids
+                            .iter()
+                            .map(|(id, _)| old.members.iter().position(|(o, _)| o == id))
+                            .collect();
+                        moves.push(Move {
+                            from: old.slot,
+                            old: old.spec.clone(),
+                            to: slot,
+                            new: spec.clone(),
+                            continues,
+                        });
+                    }
                     slot
                 }
             };
-            live.insert(key, slot);
-            let i = index.all.len();
-            match &playbook.trigger.event {
-                EventPattern::Exact(name) => index.exact.entry(name.clone()).or_default().push(i),
-                EventPattern::Prefix(_) => index.prefixed.push(i),
+            let g = index.groups.len();
+            match &first.trigger.event {
+                EventPattern::Exact(name) => index.exact.entry(name.clone()).or_default().push(g),
+                EventPattern::Prefix(_) => index.prefixed.push(g),
             }
-            index.all.push(Compiled {
+            index.groups.push(Group {
                 slot,
-                spec: window_spec(playbook),
-                playbook: Arc::new(playbook.clone()),
+                pattern: first.trigger.event.clone(),
+                actor: first.trigger.actor,
+                spec: spec.clone(),
+                playbooks: members
+                    .iter()
+                    .map(|(_, p)| Arc::new((*p).clone()))
+                    .collect(),
+                ranks: members.iter().map(|(rank, _)| *rank).collect(),
             });
+            installed.insert(
+                key,
+                Installed {
+                    slot,
+                    spec,
+                    members: ids,
+                },
+            );
         }
-        let kept: std::collections::HashSet<u32> = live.values().copied().collect();
-        slots.by_playbook = live;
+        let kept: HashSet<u32> = installed.values().map(|g| g.slot).collect();
+        slots.by_group = installed;
         self.index.store(Arc::new(index));
-        self.counters.retain_slots(&|slot| kept.contains(&slot));
+        let moves: Vec<Regroup<'_>> = moves
+            .iter()
+            .map(|m| Regroup {
+                from: m.from,
+                old: &m.old,
+                to: m.to,
+                new: &m.new,
+                continues: &m.continues,
+            })
+            .collect();
+        self.counters
+            .regroup(&moves, &|slot| kept.contains(&slot), now);
     }
 
     /// True when no playbook is in force (the caller can skip building actors).
     pub(crate) fn is_empty(&self) -> bool {
-        self.index.load().all.is_empty()
+        self.index.load().groups.is_empty()
     }
 
-    /// Counts `event` for `actors` in every playbook it feeds; returns the playbooks that fired.
+    /// Counts `event` for `actors` once in every group it feeds; returns the playbooks that
+    /// fired.
     pub(crate) fn observe(&self, event: &str, actors: Actors<'_>, now: Millis) -> Vec<Firing> {
         let index = self.index.load();
         let mut firings = Vec::new();
+        let mut ranks = Vec::new();
         let exact = index.exact.get(event).map(Vec::as_slice).unwrap_or(&[]);
         let prefixed = index
             .prefixed
             .iter()
-            .filter(|&&i| index.all[i].playbook.trigger.event.matches(event));
-        for &i in exact.iter().chain(prefixed) {
-            let compiled = &index.all[i];
-            let actor_id = match compiled.playbook.trigger.actor {
-                ActorKind::Ip => match actors.ip {
-                    Some(ip) => ActorId::ip(ip),
-                    None => continue,
-                },
-                ActorKind::User => match actors.user {
-                    Some(user) => self.counters.user_id(user),
-                    None => continue,
-                },
+            .filter(|&&g| index.groups[g].pattern.matches(event));
+        for &g in exact.iter().chain(prefixed) {
+            let group = &index.groups[g];
+            let (actor_id, actor) = match (group.actor, actors.ip, actors.user) {
+                (ActorKind::Ip, Some(ip), _) => (ActorId::ip(ip), Some(ip)),
+                (ActorKind::User, _, Some(user)) => (self.counters.user_id(user), None),
+                _ => continue,
             };
             let key = CounterKey {
-                slot: compiled.slot,
+                slot: group.slot,
                 actor: actor_id,
             };
-            let record = self.counters.record(key, &compiled.spec, now);
-            if record.fired {
-                let actor = match (compiled.playbook.trigger.actor, actors.ip, actors.user) {
-                    (ActorKind::Ip, Some(ip), _) => FiringActor::Ip(ip),
-                    (_, _, Some(user)) => FiringActor::User(user.to_owned()),
-                    _ => continue,
-                };
-                firings.push(Firing {
-                    playbook: compiled.playbook.clone(),
-                    actor,
-                    count: record.count,
+            self.counters
+                .record_group(key, &group.spec, now, &mut |member, count| {
+                    let actor = match (actor, actors.user) {
+                        (Some(ip), _) => FiringActor::Ip(ip),
+                        (None, Some(user)) => FiringActor::User(user.to_owned()),
+                        (None, None) => return,
+                    };
+                    firings.push(Firing {
+                        playbook: group.playbooks[member].clone(),
+                        actor,
+                        count,
+                    });
+                    ranks.push(group.ranks[member]);
                 });
-            }
+        }
+        if firings.len() > 1 {
+            // In the order of the playbooks installed, as when each had a window of its own.
+            let mut ranked: Vec<(usize, Firing)> = ranks.into_iter().zip(firings).collect();
+            ranked.sort_by_key(|(rank, _)| *rank);
+            firings = ranked.into_iter().map(|(_, f)| f).collect();
         }
         firings
     }
 }
 
-/// The counting rules of a playbook: its threshold and period, and how long its window stays
-/// quiet after firing (as long as the response lasts, so an active block is not re-fired).
-fn window_spec(playbook: &Playbook) -> WindowSpec {
+/// A playbook's rules within its group: its threshold, and how long it stays quiet after firing
+/// (as long as the response lasts, so an active block is not re-fired).
+fn member_spec(playbook: &Playbook) -> MemberSpec {
     let quiet = match &playbook.response {
         ResponseAction::None => Quiet::None,
         ResponseAction::Block { lifetime } | ResponseAction::Redirect { lifetime, .. } => {
@@ -211,9 +310,8 @@ fn window_spec(playbook: &Playbook) -> WindowSpec {
             }
         }
     };
-    WindowSpec {
+    MemberSpec {
         threshold: playbook.trigger.threshold,
-        period: playbook.trigger.period,
         quiet,
     }
 }
@@ -247,10 +345,13 @@ mod tests {
     #[test]
     fn exact_and_prefix_playbooks_fire_for_their_actor() {
         let e = engine();
-        e.install(&[
-            playbook("a", "login.failed", 2, ActorKind::Ip),
-            playbook("b", "app.sqreen.attack.*", 1, ActorKind::User),
-        ]);
+        e.install(
+            &[
+                playbook("a", "login.failed", 2, ActorKind::Ip),
+                playbook("b", "app.sqreen.attack.*", 1, ActorKind::User),
+            ],
+            0,
+        );
         assert!(e.observe("login.failed", IP, 1_000).is_empty());
         let fired = e.observe("login.failed", IP, 2_000);
         assert_eq!(fired.len(), 1);
@@ -268,24 +369,83 @@ mod tests {
             .is_empty());
     }
 
+    fn fired_ids(firings: Vec<Firing>) -> Vec<String> {
+        firings.into_iter().map(|f| f.playbook.id.clone()).collect()
+    }
+
     #[test]
-    fn reload_keeps_counts_of_unchanged_playbooks_only() {
+    fn playbooks_on_one_event_share_one_window_per_actor_and_fire_at_their_own_threshold() {
+        let e = engine();
+        // 100 playbooks on one event, listed from the highest threshold down (ring and buckets)
+        let playbooks: Vec<Playbook> = (1..=100)
+            .rev()
+            .map(|n| playbook(&format!("n{n}"), "x", n, ActorKind::Ip))
+            .collect();
+        e.install(&playbooks, 0);
+        let other = Actors {
+            ip: Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2))),
+            user: None,
+        };
+        for k in 1..=100 {
+            assert_eq!(fired_ids(e.observe("x", IP, 1_000)), vec![format!("n{k}")]);
+            assert_eq!(e.observe("x", other, 1_000).len(), 1, "event {k}");
+        }
+        // each fired once and stays quiet while its block lasts
+        assert!(e.observe("x", IP, 2_000).is_empty());
+        assert_eq!(e.counters().len(), 2); // one window per actor, not 200
+                                           // another actor kind or period is another group: windows of their own
+        let mut more = playbooks.clone();
+        more.push(playbook("by-user", "x", 2, ActorKind::User));
+        let mut hourly = playbook("hourly", "x", 2, ActorKind::Ip);
+        hourly.trigger.period = Duration::from_secs(3_600);
+        more.push(hourly);
+        e.install(&more, 3_000);
+        assert_eq!(
+            e.counters().len(),
+            2,
+            "the unchanged group keeps its windows"
+        );
+        let fired = fired_ids(e.observe("x", IP, 3_000));
+        assert!(fired.is_empty(), "{fired:?}");
+        assert_eq!(fired_ids(e.observe("x", IP, 3_000)), ["by-user", "hourly"]);
+        assert_eq!(e.counters().len(), 4);
+        // a group that goes frees its windows
+        e.install(&playbooks[..1], 4_000);
+        assert_eq!(e.counters().len(), 2);
+        e.install(&[], 5_000);
+        assert_eq!(e.counters().len(), 0);
+    }
+
+    #[test]
+    fn a_reload_keeps_the_counts_of_the_groups_that_stay() {
         let e = engine();
         let a = playbook("a", "x", 3, ActorKind::Ip);
         let b = playbook("b", "x", 3, ActorKind::Ip);
-        e.install(&[a.clone(), b.clone()]);
+        e.install(&[a.clone(), b.clone()], 0);
         e.observe("x", IP, 1_000);
         e.observe("x", IP, 1_100);
-        // b's trigger changes (threshold 3 -> 4): its count starts again; a keeps its two events
+        // b's threshold changes (3 -> 4): the group (event, actor kind, period) stays, and so
+        // do its two events; a fires at its third, b at its fourth
         let b4 = playbook("b", "x", 4, ActorKind::Ip);
-        e.install(&[a, b4]);
-        let fired: Vec<_> = e
-            .observe("x", IP, 1_200)
-            .into_iter()
-            .map(|f| f.playbook.id.clone())
-            .collect();
-        assert_eq!(fired, vec!["a"]);
-        assert_eq!(e.counters().len(), 2);
+        e.install(&[a.clone(), b4.clone()], 1_150);
+        assert_eq!(fired_ids(e.observe("x", IP, 1_200)), ["a"]);
+        assert_eq!(fired_ids(e.observe("x", IP, 1_300)), ["b"]);
+        assert_eq!(e.counters().len(), 1);
+        // a 65th playbook moves the group to buckets; a and b keep their firings (quiet)
+        let c = playbook("c", "x", 65, ActorKind::Ip);
+        e.install(&[a.clone(), b4.clone(), c], 1_350);
+        for _ in 0..60 {
+            assert!(e.observe("x", IP, 1_400).is_empty());
+        }
+        assert_eq!(fired_ids(e.observe("x", IP, 1_400)), ["c"]); // 4 + 61 events
+                                                                 // a changed period is another group: it starts from zero
+        let mut a_hourly = a;
+        a_hourly.trigger.period = Duration::from_secs(3_600);
+        e.install(&[a_hourly], 1_500);
+        assert!(e.observe("x", IP, 1_600).is_empty());
+        assert!(e.observe("x", IP, 1_600).is_empty());
+        assert_eq!(fired_ids(e.observe("x", IP, 1_600)), ["a"]);
+        assert_eq!(e.counters().len(), 1);
     }
 
     #[test]
@@ -293,7 +453,7 @@ mod tests {
         let e = engine();
         let mut p = playbook("a", "x", 1, ActorKind::Ip);
         p.enabled = false;
-        e.install(&[p]);
+        e.install(&[p], 0);
         assert!(e.is_empty());
         assert!(e.observe("x", IP, 0).is_empty());
     }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::{key, spec, T0};
-use crate::counter::{CounterStore, LocalCounterStore, Quiet};
+use crate::counter::{CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet};
 use std::time::Duration;
 
 /// Quiet time of a model, in ticks.
@@ -215,5 +215,44 @@ fn a_fixed_time_burst_fires_once_per_n_events_with_quiet_none() {
             .filter(|_| store.record(key(0, 1), &spec, T0 + 5).fired)
             .count();
         assert_eq!(fired, 10, "threshold {threshold}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A shared window fires each member exactly when a window of its own with the same rules
+    /// would: same events, same times (clock going backwards included), same firings.
+    #[test]
+    fn a_group_fires_each_member_as_its_own_window_would(
+        members in proptest::collection::vec(
+            (prop_oneof![3 => 1u32..=64, 1 => 65u32..200], quiet_strategy()), 1..8),
+        period_ticks in 1u32..600,
+        spread in spread_strategy(),
+        steps in steps_strategy(600),
+    ) {
+        let period = Duration::from_millis(u64::from(period_ticks) * 100);
+        let specs: Vec<MemberSpec> = members
+            .iter()
+            .map(|&(threshold, quiet)| MemberSpec { threshold, quiet })
+            .collect();
+        let group = GroupSpec::new(period, &specs);
+        let shared = LocalCounterStore::new(4, T0);
+        let own = LocalCounterStore::new(1_000, T0);
+        let mut tick: i64 = 1;
+        for (i, &(kind, raw, offset)) in steps.iter().enumerate() {
+            tick = (tick + step_ticks(kind, raw, period_ticks, spread, true)).max(1);
+            let now = now_of(tick as u32, offset);
+            let mut fired = vec![false; specs.len()];
+            let count = shared.record_group(key(0, 7), &group, now, &mut |m, _| fired[m] = true);
+            prop_assert_eq!(count, i as u64 + 1);
+            for (m, member) in specs.iter().enumerate() {
+                let alone = spec(member.threshold, period, member.quiet);
+                let record = own.record(key(m as u32, 7), &alone, now);
+                prop_assert_eq!(fired[m], record.fired, "member {} at event {}", m, i);
+            }
+        }
+        prop_assert_eq!(shared.len(), 1);
+        prop_assert_eq!(own.evictions(), 0);
     }
 }

@@ -5,7 +5,10 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use super::{key, secs, spec, T0};
-use crate::counter::{ActorId, CounterKey, CounterStore, LocalCounterStore, Quiet, Record};
+use crate::counter::{
+    ActorId, CounterKey, CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet, Record,
+    Regroup,
+};
 
 fn fired(r: Record) -> bool {
     r.fired
@@ -87,7 +90,7 @@ fn expired_windows_go_first_then_the_least_recently_seen() {
 }
 
 #[test]
-fn retain_slots_removes_exactly_the_dropped_slots() {
+fn regroup_removes_exactly_the_dropped_slots() {
     let store = LocalCounterStore::new(10_000, T0);
     let s = spec(2, secs(60), Quiet::None);
     for slot in 0..6 {
@@ -96,7 +99,7 @@ fn retain_slots_removes_exactly_the_dropped_slots() {
         }
     }
     assert_eq!(store.len(), 600);
-    store.retain_slots(&|slot| slot % 2 == 1);
+    store.regroup(&[], &|slot| slot % 2 == 1, T0);
     assert_eq!(store.len(), 300);
     for slot in 0..6 {
         assert!((0..100).all(|i| store.contains(&key(slot, i)) == (slot % 2 == 1)));
@@ -306,4 +309,60 @@ fn windows_are_small() {
         std::mem::size_of::<(CounterKey, super::super::window::Window)>(),
         40
     );
+}
+
+fn member(threshold: u32, quiet: Quiet) -> MemberSpec {
+    MemberSpec { threshold, quiet }
+}
+
+/// Records one event in a group window; returns the indexes of the members that fired.
+fn record_group(store: &LocalCounterStore, k: CounterKey, g: &GroupSpec, now: u64) -> Vec<usize> {
+    let mut fired = Vec::new();
+    store.record_group(k, g, now, &mut |i, _| fired.push(i));
+    fired
+}
+
+#[test]
+fn regroup_copies_counts_and_firings_into_the_new_layout() {
+    let store = LocalCounterStore::new(100, T0);
+    let q = Quiet::For(secs(600));
+    let old = GroupSpec::new(secs(60), &[member(3, q), member(3, Quiet::None)]);
+    let k = key(0, 1);
+    assert!(record_group(&store, k, &old, T0).is_empty());
+    assert!(record_group(&store, k, &old, T0).is_empty());
+    // member 1 goes from 3 to 4; a member of threshold 2 joins (it counts the events held)
+    let new = GroupSpec::new(
+        secs(60),
+        &[member(2, Quiet::None), member(3, q), member(4, Quiet::None)],
+    );
+    let moved = Regroup {
+        from: 0,
+        old: &old,
+        to: 1,
+        new: &new,
+        continues: &[None, Some(0), Some(1)],
+    };
+    store.regroup(&[moved], &|slot| slot == 1, T0);
+    assert!(!store.contains(&k));
+    let k1 = key(1, 1);
+    assert_eq!(store.with_window(&k1, |w| w.count()), Some(2));
+    assert_eq!(record_group(&store, k1, &new, T0), [0, 1]);
+    assert_eq!(record_group(&store, k1, &new, T0), [2]);
+    // member 1 (was 0) keeps its firing: quiet; moving to buckets keeps the counts too
+    let buckets = GroupSpec::new(secs(60), &[member(3, q), member(100, Quiet::None)]);
+    let moved = Regroup {
+        from: 1,
+        old: &new,
+        to: 2,
+        new: &buckets,
+        continues: &[Some(1), None],
+    };
+    store.regroup(&[moved], &|slot| slot == 2, T0);
+    let k2 = key(2, 1);
+    assert_eq!(store.with_window(&k2, |w| w.count()), Some(4));
+    for _ in 0..95 {
+        assert!(record_group(&store, k2, &buckets, T0 + 1_000).is_empty());
+    }
+    assert_eq!(record_group(&store, k2, &buckets, T0 + 1_000), [1]); // 4 copied + 96
+    assert_eq!(store.len(), 1);
 }
