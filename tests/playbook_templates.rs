@@ -119,32 +119,41 @@ fn csrf_template_blocks_an_ip_for_good_on_its_tenth_event() {
 
 #[test]
 fn a_rules_reload_keeps_the_counts_of_unchanged_playbooks() {
-    let doc = |threshold: u32, deny: &str| {
+    let doc = |threshold: u32, period: &str, deny: &str| {
         RulesDocument::parse(&format!(
             r#"{{"ip_denylist": ["{deny}"], "playbooks": [{{"id": "p",
-                "trigger": {{"event": "e", "threshold": {threshold}, "period": "1h", "actor": "ip"}},
+                "trigger": {{"event": "e", "threshold": {threshold}, "period": "{period}", "actor": "ip"}},
                 "response": {{"action": "block", "duration": "1h"}}}}]}}"#
         ))
         .unwrap()
     };
     let agent = Agent::builder()
-        .rules(doc(3, "203.0.113.1"))
+        .rules(doc(3, "1h", "203.0.113.1"))
         .build()
         .unwrap();
     let ip = Actor::ip("192.0.2.5".parse().unwrap());
     assert_eq!(agent.track_for(&ip, "e", Value::Null), Verdict::Proceed);
     assert_eq!(agent.track_for(&ip, "e", Value::Null), Verdict::Proceed);
     // another list changes, the playbook does not: its two events still count
-    agent.set_rules(doc(3, "203.0.113.2"));
+    agent.set_rules(doc(3, "1h", "203.0.113.2"));
     assert_eq!(agent.track_for(&ip, "e", Value::Null), Verdict::Block);
 
-    // a changed trigger starts from zero
+    // a changed threshold keeps the counts (the same events by the same actors over the same
+    // period): two events, then two more fire at the new threshold of 4
     let other = Actor::ip("192.0.2.6".parse().unwrap());
     agent.track_for(&other, "e", Value::Null);
     agent.track_for(&other, "e", Value::Null);
-    agent.set_rules(doc(4, "203.0.113.2"));
-    for _ in 0..3 {
-        assert_eq!(agent.track_for(&other, "e", Value::Null), Verdict::Proceed);
-    }
+    agent.set_rules(doc(4, "1h", "203.0.113.2"));
+    assert_eq!(agent.track_for(&other, "e", Value::Null), Verdict::Proceed);
     assert_eq!(agent.track_for(&other, "e", Value::Null), Verdict::Block);
+
+    // a changed period starts from zero
+    let third = Actor::ip("192.0.2.7".parse().unwrap());
+    agent.track_for(&third, "e", Value::Null);
+    agent.track_for(&third, "e", Value::Null);
+    agent.set_rules(doc(4, "2h", "203.0.113.2"));
+    for _ in 0..3 {
+        assert_eq!(agent.track_for(&third, "e", Value::Null), Verdict::Proceed);
+    }
+    assert_eq!(agent.track_for(&third, "e", Value::Null), Verdict::Block);
 }

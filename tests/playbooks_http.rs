@@ -228,6 +228,66 @@ async fn a_timed_playbook_block_ends_on_the_manual_clock() {
 }
 
 #[tokio::test]
+async fn playbooks_on_one_event_share_a_window_and_each_fires_at_its_own_threshold() {
+    let notes = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = notes.clone();
+    let on_search = |id: &str, threshold: u32, response: ResponseAction| {
+        Playbook::on("api.search")
+            .id(id)
+            .threshold(threshold)
+            .within(Duration::from_secs(600))
+            .by(ActorKind::Ip)
+            .respond(response)
+    };
+    let agent = Agent::builder()
+        .playbook(on_search("notice", 2, ResponseAction::None))
+        .playbook(on_search("watch", 4, ResponseAction::None))
+        .playbook(on_search(
+            "stop",
+            5,
+            ResponseAction::block_for(Duration::from_secs(3600)),
+        ))
+        .notifier(move |n: &PlaybookNotification| sink.lock().unwrap().push(n.playbook_id.clone()))
+        .build()
+        .unwrap();
+    let base = serve_router(app().layer(agent.layer())).await;
+    let search = |ip: &'static str| {
+        let url = format!("{base}/track");
+        async move {
+            let res = client()
+                .post(url)
+                .header("x-forwarded-for", ip)
+                .body("api.search")
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let ip = "192.0.2.40";
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        assert_eq!(search(ip).await, (200, "Proceed".to_owned()));
+        seen.push(std::mem::take(&mut *notes.lock().unwrap()));
+    }
+    // notice (no response, no quiet time) fires at 2 events and again at 2 fresh ones; watch at 4
+    assert_eq!(
+        seen,
+        [vec![], vec!["notice"], vec![], vec!["notice", "watch"]]
+    );
+    // one window for the three playbooks of this actor
+    assert_eq!(agent.stats().windows, 1);
+    assert_eq!(search(ip).await.0, 403, "stop blocks on its fifth event");
+    assert_eq!(*notes.lock().unwrap(), ["stop"]);
+    assert_eq!(get_with(&base, &[("x-forwarded-for", ip)]).await.0, 403);
+    assert_eq!(agent.stats().playbooks_fired, 4);
+    // another actor has a window of its own and starts from zero
+    assert_eq!(search("192.0.2.41").await.0, 200);
+    assert_eq!(agent.stats().windows, 2);
+    assert_eq!(agent.stats().playbooks_fired, 4);
+}
+
+#[tokio::test]
 async fn reserved_and_malformed_events_are_refused_not_recorded() {
     let recorded = Arc::new(AtomicU64::new(0));
     let seen = recorded.clone();

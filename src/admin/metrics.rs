@@ -241,7 +241,7 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
     x.single(
         "sqreen_counter_windows",
         "gauge",
-        "Playbook counter windows held (one per playbook and actor).",
+        "Playbook counter windows held (one per group of playbooks and actor).",
         stats.windows,
     );
     x.single(

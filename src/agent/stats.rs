@@ -25,9 +25,11 @@ pub struct Stats {
     pub rules_rejected: u64,
     /// Playbook firings.
     pub playbooks_fired: u64,
-    /// Counter windows held now (one per playbook and actor).
+    /// Counter windows held now: one per actor and group of playbooks (the playbooks counting
+    /// the same event pattern by the same actor kind over the same period share a window).
     pub windows: u64,
-    /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS`.
+    /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS` (which a window counts
+    /// against once per playbook of its group).
     pub actors_evicted: u64,
     /// Admin API requests refused (401) for a missing or wrong token.
     pub admin_unauthorized: u64,
