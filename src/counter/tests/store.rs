@@ -366,3 +366,36 @@ fn regroup_copies_counts_and_firings_into_the_new_layout() {
     assert_eq!(record_group(&store, k2, &buckets, T0 + 1_000), [1]); // 4 copied + 96
     assert_eq!(store.len(), 1);
 }
+
+#[test]
+fn a_window_counts_once_per_member_against_the_bound() {
+    let store = LocalCounterStore::new(10_000, T0);
+    let ten: Vec<MemberSpec> = (1..=10).map(|n| member(n, Quiet::None)).collect();
+    let group = GroupSpec::new(secs(60), &ten);
+    for i in 0..5_000 {
+        record_group(&store, key(0, i), &group, T0 + u64::from(i));
+    }
+    // 10 members per window: at most 1,000 windows, as 10 windows of their own per actor would
+    // (each shard keeps 13 to 15 windows of its 156 members' share)
+    assert!(store.len() <= 1_000, "{}", store.len());
+    assert!(store.len() >= 800, "{}", store.len());
+    assert_eq!(store.evictions(), 5_000 - store.len() as u64);
+    // the most recent actors are the ones kept
+    assert!(store.contains(&key(0, 4_999)));
+    assert!(!store.contains(&key(0, 0)));
+    // a window heavier than its shard's share is still held, alone in its shard
+    let tiny = LocalCounterStore::new(8, T0);
+    for i in 0..20 {
+        record_group(&tiny, key(0, i), &group, T0 + u64::from(i));
+        assert!(tiny.len() <= 8);
+    }
+    assert!(tiny.contains(&key(0, 19)));
+    let k = key(0, 19);
+    let fired: usize = (0..9)
+        .map(|_| record_group(&tiny, k, &group, T0 + 20).len())
+        .sum();
+    // 10 events within one tick: member n fires 10 / n times (the first event's firing of
+    // member 1 not counted here)
+    let expected: u32 = (1..=10).map(|n| 10 / n).sum::<u32>() - 1;
+    assert_eq!(fired, expected as usize);
+}
