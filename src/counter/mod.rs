@@ -1,13 +1,14 @@
 //! Event windows: "did this actor do EVENT N or more times within PERIOD?", answered without a
 //! lock on the hot path, in bounded memory.
 //!
-//! This module owns the per-(playbook slot, actor) windows, the [`CounterStore`] interface the
-//! playbook engine counts through, and its in-process implementation, [`LocalCounterStore`]: a
-//! fixed number of shards, each a hash map of windows behind a read-write lock. It never reads
-//! the system clock (every call carries `now`, from the agent's [`Clock`](crate::Clock)), never
-//! holds more than `max_windows` windows, and never panics on any input. It does not know what
-//! an event or a playbook is: a slot number, a threshold, a period and a quiet time are all it
-//! sees.
+//! This module owns the per-(slot, actor) windows, each shared by the members of a group (the
+//! playbooks that count the same events by the same kind of actor over the same period), the
+//! [`CounterStore`] interface the playbook engine counts through, and its in-process
+//! implementation, [`LocalCounterStore`]: a fixed number of shards, each a hash map of windows
+//! behind a read-write lock. It never reads the system clock (every call carries `now`, from the
+//! agent's [`Clock`](crate::Clock)), never holds more than `max_windows` windows, and never
+//! panics on any input. It does not know what an event or a playbook is: a slot number, a
+//! period, and per member a threshold and a quiet time are all it sees.
 //!
 //! ```
 //! use std::time::Duration;
@@ -28,6 +29,31 @@
 //! assert!(!store.record(key, &spec, 4_000).fired);     // and stays quiet: Quiet::Forever
 //! ```
 //!
+//! Members of a group share one window per actor, and each fires at its own threshold:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sqreen::counter::{
+//!     ActorId, CounterKey, CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet,
+//! };
+//!
+//! let store = LocalCounterStore::new(1_000, 0);
+//! let group = GroupSpec::new(
+//!     Duration::from_secs(60),
+//!     &[
+//!         MemberSpec { threshold: 3, quiet: Quiet::Forever },
+//!         MemberSpec { threshold: 2, quiet: Quiet::None },
+//!     ],
+//! );
+//! let key = CounterKey { slot: 0, actor: ActorId::ip("192.0.2.7".parse().unwrap()) };
+//! let mut fired = Vec::new();
+//! for now in [1_000, 2_000, 3_000, 4_000] {
+//!     store.record_group(key, &group, now, &mut |member, _count| fired.push((now, member)));
+//! }
+//! assert_eq!(fired, [(2_000, 1), (3_000, 0), (4_000, 1)]);
+//! assert_eq!(store.len(), 1);                          // one window for both members
+//! ```
+//!
 //! # Time
 //!
 //! `now` is milliseconds since the Unix epoch. A store keeps time in `u32` **ticks of 100 ms**
@@ -44,9 +70,11 @@
 //! # Windows and firing
 //!
 //! A playbook trigger is "EVENT happens N (the threshold) or more times within PERIOD by the same
-//! ACTOR". There is one window per [`CounterKey`] (playbook slot, actor). Each
+//! ACTOR". There is one window per [`CounterKey`] (slot, actor). Each
 //! [`record`](CounterStore::record) adds one event at `now` and says, in [`Record::fired`],
-//! whether this event made the window **fire**. A window fires when, at once:
+//! whether this event made the window **fire**; a window shared by a group says it for each
+//! member ([`record_group`](CounterStore::record_group), see [Shared
+//! windows](#shared-windows)). A window fires when, at once:
 //!
 //! 1. it is **over threshold**: N events happened within the period before `now` (below);
 //! 2. every one of those N events was **recorded after the window's last firing** (by record
@@ -112,25 +140,52 @@
 //! increment (a late firing), but the record whose increment comes last sees them all: a burst
 //! that ends is seen. The CAS on the fire word keeps firings unique.
 //!
-//! A window whose threshold (ring) or bucket width (buckets) no longer matches the spec it is
-//! recorded with (the playbook changed but kept its slot) is replaced by a fresh window.
+//! ## Shared windows
+//!
+//! A [`GroupSpec`] has one period and members, each with its threshold and quiet time. Their
+//! window keeps the events once, as the members need them: a ring as long as the largest
+//! threshold up to 64 (a ring of R slots answers for every N <= R: the N-th most recent event is
+//! in the slot of position `taken - N`, which only a record taking position `taken - N + R` or
+//! later overwrites, so the argument above holds unchanged), the 32 buckets when some threshold
+//! is above 64 (their width depends only on the period), and **one fire word per member**. Each
+//! member fires exactly when a window of its own with the same threshold, period and quiet time
+//! would, given the same records (a property test checks it event by event, clocks going
+//! backwards included): firing, freshness and quiet time are decided on its own fire word.
+//!
+//! A record costs one update of the shared events, one over-threshold check per distinct ring
+//! threshold (at most 64), one pass over the buckets, and a firing check only for the members
+//! whose threshold the events within the period reach (members are sorted by threshold). So an
+//! actor below the thresholds costs the same with 1 or 1,000 members; one above them costs one
+//! fire-word check per member reached (most of them quiet: one load each).
+//!
+//! A window whose layout (fire words, ring size, buckets and their width) no longer matches the
+//! group it is recorded with is replaced by a fresh window. When the rules change,
+//! [`regroup`](CounterStore::regroup) copies windows into the new layout instead, keeping the
+//! count, the ring's most recent times (as many as both rings hold), the buckets, and the last
+//! firing of each member that stays; what cannot carry over is left out, which can only make a
+//! firing later, never earlier.
 //!
 //! # Memory
 //!
-//! A window is one allocation: a boxed slice of `AtomicU64` holding a three-word header (count,
-//! fire word, last-seen and expiry ticks) and then the ring (two 32-bit slots per word) or the
-//! bucket width and 32 buckets: `8 * (3 + ceil(N / 2))` bytes for a ring (64 for N = 10), 288 for
-//! buckets. With the map entry (a 24-byte key and a 16-byte box pointer, at the hash table's
+//! A window is one allocation: a boxed slice of `AtomicU64` holding a two-word header (count,
+//! last-seen and expiry ticks), one fire word per member, and then the ring (two 32-bit slots per
+//! word) and/or the bucket width and 32 buckets: `8 * (2 + M + ceil(R / 2))` bytes for M members
+//! counted by a ring of R (64 for one member of threshold 10), plus 264 with buckets (288 for one
+//! member above 64): a window of one member takes what a window of its own always took. With the map entry (a 24-byte key and a 16-byte box pointer, at the hash table's
 //! load) a window takes about 86 bytes at threshold 2, 118 at 10, 334 at 64 and 342 in bucket
 //! mode (live heap bytes per window over 100,000 windows, `cargo bench --bench counter`).
 //!
 //! A store never holds more than `max_windows` windows, at any moment: each shard has a fixed
-//! share of it. Inserting a new window into a full shard first removes the shard's **expired**
+//! share of it, and a window counts against it **once per member** (so the bound is on
+//! (member, actor) pairs, as it was when each playbook had windows of its own, and the memory
+//! bound stays about `max_windows` times the size of a one-member window plus 8 bytes per
+//! member; a window heavier than its shard's whole share is held alone in the shard).
+//! Inserting a new window into a full shard first removes the shard's **expired**
 //! windows (no event within the period, and the quiet time of its last firing over; a window that
 //! fired with `Quiet::Forever` never expires), then, if fewer than an eighth of the shard's share
-//! is free, the **least recently seen** windows until an eighth is (one `select_nth_unstable`
-//! pass). Each pass costs O(shard size) and frees at least an eighth of it, so eviction is
-//! amortised O(1) per insert. Both kinds of removal are counted by
+//! (or the new window's weight) is free, the **least recently seen** windows until it is (one
+//! `select_nth_unstable` pass when every window has one member). Each pass costs O(shard size)
+//! and frees at least an eighth of it, so eviction is amortised O(1) per insert. Both kinds of removal are counted by
 //! [`evictions`](CounterStore::evictions). An evicted window that comes back starts empty.
 //!
 //! # Concurrency
