@@ -90,3 +90,10 @@ pub(super) fn sum(
     }
     (fresh, in_current)
 }
+
+/// Whether the member whose fire word is `fire` is still quiet at `tick` after its last firing
+/// (a load: lets a record skip summing the buckets for it).
+pub(super) fn quiet(fire: &AtomicU64, p: &Params, tick: u32) -> bool {
+    let (fired_tick, _) = unpack(fire.load(SeqCst));
+    fired_tick != 0 && !p.quiet.over(tick, fired_tick)
+}

@@ -28,14 +28,19 @@ const RENORM_LAG: u64 = 1 << 28;
 /// Whether the window ending at the latest position taken is over `p.threshold` (N): its N-th
 /// most recent event is less than the period old at `tick`. `Some((oldest, taken))` when it
 /// is: the position of that N-th most recent event and the position after the newest. `count`
-/// is the window's count word and `slots` its ring (`ring` slots). `between` runs between
-/// reading the count and reading the slot (tests interleave other records there).
+/// is the window's count word and `slots` its ring (`ring` slots, N at most); `pos` and `slot`
+/// are this record's position and slot (a shortcut, without a division, when it is the latest).
+/// `between` runs between reading the count and reading the slot (tests interleave other
+/// records there).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn over(
     count: &AtomicU64,
     slots: &[AtomicU64],
     ring: u64,
     p: &Params,
     tick: u32,
+    pos: u64,
+    slot: u64,
     between: impl FnOnce(),
 ) -> Option<(u64, u64)> {
     let n = u64::from(p.threshold);
@@ -45,8 +50,19 @@ pub(super) fn over(
         return None;
     }
     let oldest_pos = taken - n; // the N-th most recent event
+    let oldest_slot = if taken == pos + 1 {
+        // (slot + 1 - n) mod ring, with slot < ring and 1 <= n <= ring
+        let s = slot + 1 + ring - n;
+        if s >= ring {
+            s - ring
+        } else {
+            s
+        }
+    } else {
+        oldest_pos % ring
+    };
     between();
-    let oldest = load_slot(slots, oldest_pos % ring);
+    let oldest = load_slot(slots, oldest_slot);
     if count.load(SeqCst) != seen {
         // A later record took a position and may have overwritten the slot: do not believe it.
         // That record checks again once its tick is stored.
@@ -176,8 +192,19 @@ mod tests {
         let l = g.layout();
         let p = &g.members()[0].p;
         let slots = &cells[l.ring_off()..l.bucket_off()];
-        over(&cells[COUNT], slots, u64::from(l.ring), p, tick, between)
-            .is_some_and(|(oldest, taken)| try_fire(&cells[FIRES], p, tick, oldest, taken))
+        let pos = (cells[COUNT].load(SeqCst) & COUNT_MASK) - 1; // the latest position
+        let slot = pos % u64::from(l.ring);
+        over(
+            &cells[COUNT],
+            slots,
+            u64::from(l.ring),
+            p,
+            tick,
+            pos,
+            slot,
+            between,
+        )
+        .is_some_and(|(oldest, taken)| try_fire(&cells[FIRES], p, tick, oldest, taken))
     }
 
     #[test]

@@ -110,16 +110,24 @@ impl Window {
         if layout.ring > 0 {
             let r = u64::from(layout.ring);
             let slots = &cells[layout.ring_off()..layout.bucket_off()];
-            ring::store_slot(slots, pos % r, tick);
+            let slot = pos % r;
+            ring::store_slot(slots, slot, tick);
             ring::renormalize(&fires[..group.rings()], pos);
             // Members with the same threshold share one over-threshold check.
             let mut k = 0;
             while k < group.rings() {
                 let n = members[k].p.threshold;
                 let end = k + members[k..group.rings()].partition_point(|m| m.p.threshold == n);
-                if let Some((oldest, taken)) =
-                    ring::over(&cells[COUNT], slots, r, &members[k].p, tick, || {})
-                {
+                if let Some((oldest, taken)) = ring::over(
+                    &cells[COUNT],
+                    slots,
+                    r,
+                    &members[k].p,
+                    tick,
+                    pos,
+                    slot,
+                    || {},
+                ) {
                     for (j, m) in members.iter().enumerate().take(end).skip(k) {
                         if ring::try_fire(&fires[j], &m.p, tick, oldest, taken) {
                             quiet = Some(longer(quiet, m.p.quiet));
@@ -133,12 +141,24 @@ impl Window {
         if let Some(epoch) = tick.checked_div(layout.width) {
             let buckets = &cells[layout.bucket_off() + 1..];
             buckets::add(&buckets[(epoch % BUCKETS) as usize], epoch);
-            let counted = &members[group.rings()..];
-            // Only members whose threshold the events within the period reach can fire.
-            let (within, _) = buckets::sum(buckets, &counted[0].p, epoch, None);
-            let reached = counted.partition_point(|m| u64::from(m.p.threshold) <= within);
-            for (j, m) in counted[..reached].iter().enumerate() {
+            // Only members whose threshold the events recorded, and then the events within the
+            // period, reach can fire (members by threshold: the first one not reached ends it);
+            // the buckets are summed once, and not at all while the members reached are quiet.
+            let mut within = None;
+            for (j, m) in members[group.rings()..].iter().enumerate() {
+                let threshold = u64::from(m.p.threshold);
+                if count < threshold {
+                    break;
+                }
                 let fire = &fires[group.rings() + j];
+                if buckets::quiet(fire, &m.p, tick) {
+                    continue;
+                }
+                let within =
+                    *within.get_or_insert_with(|| buckets::sum(buckets, &m.p, epoch, None).0);
+                if within < threshold {
+                    break;
+                }
                 if buckets::try_fire(fire, buckets, &m.p, tick, epoch) {
                     quiet = Some(longer(quiet, m.p.quiet));
                     fired(m.index as usize, count);
