@@ -6,7 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::{key, secs, spec, T0};
-use crate::counter::{CounterStore, LocalCounterStore, Quiet, WindowSpec};
+use crate::counter::{CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet, WindowSpec};
 
 const THREADS: usize = 4;
 const TOTAL: u64 = 100_000;
@@ -94,4 +94,51 @@ fn threads_on_many_keys_insert_and_evict_without_exceeding_the_bound() {
     });
     assert!(store.len() <= 1_000);
     assert!(store.evictions() > 0);
+}
+
+#[test]
+fn threads_on_a_shared_window_fire_each_member_at_most_once_per_n_events() {
+    // Members: ring 10 and 100, buckets 1,000 (Quiet::None), and ring 50 forever. Single-threaded
+    // at a fixed time: 10,000, 1,000, 100 and 1 firings.
+    let members = [
+        MemberSpec {
+            threshold: 10,
+            quiet: Quiet::None,
+        },
+        MemberSpec {
+            threshold: 100,
+            quiet: Quiet::None,
+        },
+        MemberSpec {
+            threshold: 1_000,
+            quiet: Quiet::None,
+        },
+        MemberSpec {
+            threshold: 50,
+            quiet: Quiet::Forever,
+        },
+    ];
+    let group = GroupSpec::new(secs(3_600), &members);
+    let store = LocalCounterStore::new(100, T0);
+    let fired: [AtomicU64; 4] = Default::default();
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..TOTAL / THREADS as u64 {
+                    store.record_group(key(3, 42), &group, T0 + 1, &mut |m, _| {
+                        fired[m].fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            });
+        }
+    });
+    let fired = fired.map(AtomicU64::into_inner);
+    assert_eq!(store.with_window(&key(3, 42), |w| w.count()), Some(TOTAL));
+    assert!((9_000..=10_000).contains(&fired[0]), "{fired:?}");
+    assert!((900..=1_000).contains(&fired[1]), "{fired:?}");
+    assert!((90..=100).contains(&fired[2]), "{fired:?}");
+    assert_eq!(fired[3], 1);
+    eprintln!("shared window, {THREADS} threads: {fired:?} firings of [10000, 1000, 100, 1]");
 }
