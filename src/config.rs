@@ -128,7 +128,8 @@ pub struct Config {
     pub waf_budget: Duration,
     /// `SQREEN_MAX_BODY_BYTES`: largest body the WAF reads.
     pub max_body_bytes: usize,
-    /// `SQREEN_MAX_ACTORS`: counter windows kept.
+    /// `SQREEN_MAX_ACTORS`: counter windows kept (a window shared by several playbooks counts
+    /// once per playbook).
     pub max_actors: usize,
     /// `SQREEN_EVENTS_PATH`: JSON-lines event log.
     pub events_path: Option<PathBuf>,

@@ -449,6 +449,30 @@ mod tests {
     }
 
     #[test]
+    fn prefix_playbooks_share_a_window_and_an_exact_one_keeps_its_own() {
+        let e = engine();
+        e.install(
+            &[
+                playbook("any-2", "app.sqreen.attack.*", 2, ActorKind::Ip),
+                playbook("sqli-1", "app.sqreen.attack.sqli", 1, ActorKind::Ip),
+                playbook("any-1", "app.sqreen.attack.*", 1, ActorKind::Ip),
+            ],
+            0,
+        );
+        // exact playbooks are reported first, then prefixes, each in the order installed
+        assert_eq!(
+            fired_ids(e.observe("app.sqreen.attack.sqli", IP, 1_000)),
+            ["sqli-1", "any-1"]
+        );
+        assert_eq!(
+            fired_ids(e.observe("app.sqreen.attack.xss", IP, 1_000)),
+            ["any-2"]
+        );
+        assert!(e.observe("app.sqreen.attack", IP, 1_000).is_empty());
+        assert_eq!(e.counters().len(), 2); // the prefix group's window and the exact one's
+    }
+
+    #[test]
     fn disabled_playbooks_do_not_count() {
         let e = engine();
         let mut p = playbook("a", "x", 1, ActorKind::Ip);
