@@ -10,7 +10,8 @@
 //! - `live_actors/N`: N windows alive (one per client IP, created before timing), requests from
 //!   random actors among them.
 //!
-//! The handler calls `sqreen::track` once per request in every group. Run:
+//! The handler calls `sqreen::track` once per request in every group. In the playbook groups,
+//! requests come from 64 actors and no playbook may fire (checked after each group). Run:
 //! `cargo bench --bench curves` (setting up 1,000,000 CIDRs and 1,000,000 actors takes a few
 //! seconds each).
 
