@@ -10,8 +10,9 @@
 //! - `live_actors/N`: N windows alive (one per client IP, created before timing), requests from
 //!   random actors among them.
 //!
-//! The handler calls `sqreen::track` once per request in every group. In the playbook groups,
-//! requests come from 64 actors and no playbook may fire (checked after each group). Run:
+//! The handler calls `sqreen::track` once per request in every group. In the playbook and deny-list
+//! groups, requests come from 64 actors, and in every group no playbook may fire (checked after
+//! each point). Run:
 //! `cargo bench --bench curves` (setting up 1,000,000 CIDRs and 1,000,000 actors takes a few
 //! seconds each).
 
@@ -71,12 +72,17 @@ fn playbook(event: &str, i: usize) -> sqreen::playbook::PlaybookBuilder {
         .respond(ResponseAction::block_for(Duration::from_secs(3600)))
 }
 
+/// Requests come from this many actors, so none of them gets near the threshold of 1,000,000
+/// within the hour however fast the layer is ([`measure`] checks that nothing fired).
+const SPREAD: u32 = 64;
+
 fn measure(c: &mut Criterion, group: &str, points: Vec<(String, Agent)>, random_actor: u32) {
     let mut g = c.benchmark_group(group);
     g.sample_size(20);
     let mut plain = tower::service_fn(bare);
     for (name, agent) in points {
         let mut layered = agent.layer().layer(tower::service_fn(tracking));
+        let name = name.as_str();
         let mut state = 0x9E37_79B9u32;
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
@@ -94,6 +100,12 @@ fn measure(c: &mut Criterion, group: &str, points: Vec<(String, Agent)>, random_
                 )
             })
         });
+        // A firing would block the actor and the bench would time the block path instead.
+        assert_eq!(
+            agent.stats().playbooks_fired,
+            0,
+            "{group}/{name}: a playbook fired"
+        );
     }
     g.finish();
 }
@@ -120,18 +132,7 @@ fn bench_playbooks(c: &mut Criterion) {
             .into_iter()
             .map(|n| (n.to_string(), with_playbooks(n, same)))
             .collect();
-        // Requests come from 64 actors, so none of them gets near the threshold of 1,000,000
-        // within the hour however fast the layer is: a firing would block the actor and the
-        // bench would time the block path instead. Checked after each group.
-        let agents: Vec<Agent> = points.iter().map(|(_, a)| a.clone()).collect();
-        measure(c, group, points, 64);
-        for agent in agents {
-            assert_eq!(
-                agent.stats().playbooks_fired,
-                0,
-                "{group}: a playbook fired"
-            );
-        }
+        measure(c, group, points, SPREAD);
     }
 }
 
@@ -163,7 +164,7 @@ fn bench_deny(c: &mut Criterion) {
             (n.to_string(), agent)
         })
         .collect();
-    measure(c, "deny_cidrs", points, 1);
+    measure(c, "deny_cidrs", points, SPREAD);
 }
 
 fn bench_actors(c: &mut Criterion) {
