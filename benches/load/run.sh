@@ -3,8 +3,10 @@
 # Builds examples/load_target.rs in release mode and measures, in one run and alternating,
 # four configurations (no layer; layer disabled; quickstart rules; rules + 100,000-CIDR deny list
 # with WAF block) on GET /, a 10-parameter GET /search and a 2 KiB JSON POST /api/echo, over
-# ROUNDS rounds (default 3). Prints requests/s and p50/p99 per configuration (median and spread
-# over the rounds) and the ratio to "no layer". Installs wrk from Debian's packages if missing.
+# ROUNDS rounds (default 3), the four servers running side by side and wrk alternating between
+# them. Prints requests/s and p50/p99 per configuration (median and spread over the rounds) and
+# the ratio to "no layer" and the added p99, taken round by round. Installs wrk from Debian's
+# packages if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
@@ -17,23 +19,37 @@ cargo build --release --example load_target -q
 BIN=target/release/examples/load_target
 OUT=$(mktemp -d)
 echo "raw wrk output: $OUT"
-PORT=18090
+BASE_PORT=18090
 SEARCH="/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme&lang=en&ref=home&min=10&max=90"
+MODES=(none disabled rules block100k)
+# All four servers run for the whole measurement, each on its own port, idle while another is
+# loaded: wrk alternates between them endpoint by endpoint, in an order rotated every round, so
+# the machine's drift falls on every configuration alike.
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+for i in "${!MODES[@]}"; do
+  LOAD_MODE=${MODES[$i]} SQREEN_DEMO_ADDR=127.0.0.1:$((BASE_PORT + i)) "$BIN" \
+    >"$OUT/server-${MODES[$i]}.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!MODES[@]}"; do
+  for _ in $(seq 1 300); do grep -q "listening on" "$OUT/server-${MODES[$i]}.log" && break; sleep 0.1; done
+  grep -q "listening on" "$OUT/server-${MODES[$i]}.log" || { cat "$OUT/server-${MODES[$i]}.log"; exit 1; }
+done
 for round in $(seq 1 "$ROUNDS"); do
-  for mode in none disabled rules block100k; do
-    LOAD_MODE=$mode SQREEN_DEMO_ADDR=127.0.0.1:$PORT "$BIN" >"$OUT/server.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 100); do grep -q "listening on" "$OUT/server.log" && break; sleep 0.1; done
-    for endpoint in root search echo; do
+  for endpoint in root search echo; do
+    for k in 0 1 2 3; do
+      i=$(( (k + round - 1) % 4 ))
+      mode=${MODES[$i]}
+      port=$((BASE_PORT + i))
       case $endpoint in
-        root) args=("http://127.0.0.1:$PORT/") ;;
-        search) args=("http://127.0.0.1:$PORT$SEARCH") ;;
-        echo) args=(-s benches/load/post.lua "http://127.0.0.1:$PORT/api/echo") ;;
+        root) args=("http://127.0.0.1:$port/") ;;
+        search) args=("http://127.0.0.1:$port$SEARCH") ;;
+        echo) args=(-s benches/load/post.lua "http://127.0.0.1:$port/api/echo") ;;
       esac
       wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Forwarded-For: 192.0.2.77" "${args[@]}" \
         >"$OUT/$round-$mode-$endpoint.txt"
     done
-    kill "$server"; wait "$server" 2>/dev/null || true
   done
 done
 python3 - "$OUT" "$ROUNDS" <<'PY'
@@ -57,8 +73,13 @@ for endpoint in ["root", "search", "echo"]:
         rps = [r[0] for r in runs]; p50 = [r[1] for r in runs]; p99 = [r[2] for r in runs]
         med = statistics.median(rps)
         if mode == "none":
-            base = (med, statistics.median(p99))
+            base = runs
+        # ratios and added p99 taken round by round (the runs of one round are minutes apart at
+        # most), then their median and spread
+        ratios = [r[0] / b[0] for r, b in zip(runs, base)]
+        added = [r[2] - b[2] for r, b in zip(runs, base)]
         print(f"  {mode:10} {med:9.0f} req/s [{min(rps):.0f}-{max(rps):.0f}]  "
-              f"ratio {med / base[0]:.3f}  p50 {statistics.median(p50):7.0f} us  "
-              f"p99 {statistics.median(p99):7.0f} us (added {statistics.median(p99) - base[1]:+.0f} us)")
+              f"ratio {statistics.median(ratios):.3f} [{min(ratios):.3f}-{max(ratios):.3f}]  "
+              f"p50 {statistics.median(p50):6.0f} us  p99 {statistics.median(p99):6.0f} us "
+              f"(added {statistics.median(added):+.0f} us [{min(added):+.0f}..{max(added):+.0f}])")
 PY
