@@ -4,6 +4,10 @@
 //! Decoding: percent-decoding (queries and forms also read `+` as a space), repeated while a
 //! `%XX` escape is left, up to [`DECODE_ROUNDS`] rounds, so `%2527` is seen as `'`; bytes that
 //! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied.
+//!
+//! Repeats: a JSON string equal to one of the last few inspected in the same body (the item
+//! names, statuses and currencies of an array of records) is not inspected again (see
+//! [`Seen`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -241,6 +245,7 @@ pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop
                 path: String::from("body"),
                 stopped: None,
                 too_deep: false,
+                seen: Seen::default(),
             };
             let mut de = serde_json::Deserializer::from_slice(&body.bytes);
             let parsed = JsonSeed {
@@ -261,22 +266,70 @@ pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop
     }
 }
 
-/// The state of a JSON walk: the scan, the path of the current value (`body.user.name`).
-struct Walk<'s, 'r> {
+/// The state of a JSON walk: the scan, the path of the current value (`body.user.name`), the
+/// strings already inspected.
+struct Walk<'s, 'r, 'de> {
     scan: &'s mut Scan<'r>,
     path: String,
     stopped: Option<Stop>,
     too_deep: bool,
+    seen: Seen<'de>,
 }
 
-impl Walk<'_, '_> {
-    fn value<E: serde::de::Error>(&mut self, value: &str) -> Result<(), E> {
+/// How many inspected JSON strings are remembered, at most.
+const SEEN: usize = 16;
+/// Longest string remembered, in bytes: longer ones are rare repeats, and the comparison
+/// must stay cheap.
+const SEEN_MAX_LEN: usize = 256;
+
+/// The last [`SEEN`] strings of a JSON body that were inspected in full (borrowed from the
+/// body: no copy). Arrays of records repeat their strings (the same
+/// product name, status or currency in every item); every detector is a pure function of the
+/// value and every body string gets the same detectors, so inspecting a repeat again cannot
+/// find anything new (a category that matched is not looked for again, the others give the
+/// same answer). Repeats are recognised by comparing bytes, never by a hash, so no crafted
+/// value can pass for an inspected one.
+#[derive(Default)]
+struct Seen<'de> {
+    values: [&'de str; SEEN],
+    next: usize,
+}
+
+impl<'de> Seen<'de> {
+    fn contains(&self, value: &str) -> bool {
+        value.len() <= SEEN_MAX_LEN && self.values.contains(&value)
+    }
+
+    fn insert(&mut self, value: &'de str) {
+        if value.len() <= SEEN_MAX_LEN {
+            self.values[self.next] = value;
+            self.next = (self.next + 1) % SEEN;
+        }
+    }
+}
+
+impl<'de> Walk<'_, '_, 'de> {
+    /// Inspects a JSON string; `borrowed` when it is a slice of the body (no escapes).
+    fn value<E: serde::de::Error>(
+        &mut self,
+        value: &str,
+        borrowed: Option<&'de str>,
+    ) -> Result<(), E> {
+        // (the empty string is `Seen`'s filler, and is never inspected anyway)
+        if !value.is_empty() && self.seen.contains(value) {
+            return Ok(());
+        }
         let decoded = decode_more(Cow::Borrowed(value));
         match self
             .scan
             .value(Source::Body, &Name::Raw(&self.path), &decoded)
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(v) = borrowed {
+                    self.seen.insert(v);
+                }
+                Ok(())
+            }
             Err(stop) => {
                 self.stopped = Some(stop);
                 Err(E::custom("scan stopped"))
@@ -286,12 +339,12 @@ impl Walk<'_, '_> {
 }
 
 /// Walks one JSON value.
-struct JsonSeed<'w, 's, 'r> {
-    walk: &'w mut Walk<'s, 'r>,
+struct JsonSeed<'w, 's, 'r, 'de> {
+    walk: &'w mut Walk<'s, 'r, 'de>,
     depth: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -303,7 +356,7 @@ impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_> {
+impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -311,7 +364,11 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.walk.value(v)
+        self.walk.value(v, None)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.walk.value(v, Some(v))
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
@@ -380,11 +437,11 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_> {
 }
 
 /// Reads a key: appends `.key` to the path and scans the key itself.
-struct KeySeed<'w, 's, 'r> {
-    walk: &'w mut Walk<'s, 'r>,
+struct KeySeed<'w, 's, 'r, 'de> {
+    walk: &'w mut Walk<'s, 'r, 'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -392,7 +449,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed<'_, '_, '_> {
+impl<'de> Visitor<'de> for KeySeed<'_, '_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -402,13 +459,74 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_, '_> {
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
         self.walk.path.push('.');
         self.walk.path.push_str(cut(key, MAX_NAME_KEY));
-        self.walk.value(key)
+        self.walk.value(key, None)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<(), E> {
+        self.walk.path.push('.');
+        self.walk.path.push_str(cut(key, MAX_NAME_KEY));
+        self.walk.value(key, Some(key))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use std::time::Duration;
+
+    use super::{decode, scan_body, SEEN};
+    use crate::layer::{BodyKind, ReadBody};
+    use crate::waf::{AttackCategory, Scan};
+
+    /// The categories and inputs of the hits a JSON body gives, and how many values the
+    /// detectors ran on.
+    fn json_scan(body: &str) -> (Vec<(AttackCategory, String)>, u32) {
+        let mut scan = Scan::new(&[], false, Duration::from_secs(10), Duration::ZERO);
+        let body = ReadBody {
+            kind: BodyKind::Json,
+            bytes: body.to_owned().into(),
+            complete: true,
+        };
+        scan_body(&mut scan, &body).unwrap();
+        let inspected = scan.values_since_check;
+        let hits = scan
+            .hits
+            .into_iter()
+            .map(|h| (h.category, h.input))
+            .collect();
+        (hits, inspected)
+    }
+
+    fn json_hits(body: &str) -> Vec<(AttackCategory, String)> {
+        json_scan(body).0
+    }
+
+    #[test]
+    fn repeated_json_strings_are_inspected_once_and_hide_nothing() {
+        let name = "Wireless noise-cancelling headphones, black";
+        // a repeat of an inspected string is skipped; strings around it still count
+        let body = format!(
+            r#"{{"items":[{{"n":"{name}"}},{{"n":"{name}"}},{{"n":"{name}","q":"<script>alert(1)</script>"}}]}}"#
+        );
+        let (hits, inspected) = json_scan(&body);
+        assert_eq!(hits, [(AttackCategory::Xss, "body.items[2].q".to_owned())]);
+        assert_eq!(inspected, 2, "the name once, the script");
+        // the same bytes escaped in JSON are read again (not borrowed: not remembered), and
+        // an attack repeated after a hit in another category is still reported in its own
+        let body = r#"["<scr\u0069pt>", "<script>", "1' OR '1'='1", "1' OR '1'='1", "x"]"#;
+        let hits = json_hits(body);
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        // more distinct strings than are remembered: the oldest are forgotten, not confused
+        let many: Vec<String> = (0..2 * SEEN)
+            .map(|i| format!("value {i}, inspected"))
+            .collect();
+        let mut doc: Vec<&str> = many.iter().map(String::as_str).collect();
+        doc.push("' UNION SELECT password FROM users --");
+        let body = serde_json::to_string(&doc).unwrap();
+        assert_eq!(
+            json_hits(&body),
+            [(AttackCategory::Sqli, format!("body[{}]", 2 * SEEN))]
+        );
+    }
 
     #[test]
     fn decoding_rounds() {
