@@ -4,19 +4,13 @@
 //! Decoding: percent-decoding (queries and forms also read `+` as a space), repeated while a
 //! `%XX` escape is left, up to [`DECODE_ROUNDS`] rounds, so `%2527` is seen as `'`; bytes that
 //! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied.
-//!
-//! Repeats: a JSON string equal to one of the last few inspected in the same body (the item
-//! names, statuses and currencies of an array of records) is not inspected again (see
-//! [`Seen`]).
+//! JSON bodies are walked by [`super::json`].
 
 use std::borrow::Cow;
 use std::fmt;
 
 use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
 
 use super::{Scan, Source, Stop};
 use crate::layer::{BodyKind, ReadBody};
@@ -26,7 +20,7 @@ pub(crate) const DECODE_ROUNDS: usize = 3;
 /// JSON deeper than this is not walked; the raw body is inspected as one value instead.
 pub(crate) const MAX_JSON_DEPTH: usize = 64;
 /// Longest key kept in an input's name, in bytes (longer ones are cut).
-const MAX_NAME_KEY: usize = 64;
+pub(super) const MAX_NAME_KEY: usize = 64;
 
 /// An input's name, formatted only when a hit needs it.
 pub(crate) enum Name<'a> {
@@ -48,7 +42,7 @@ impl fmt::Display for Name<'_> {
     }
 }
 
-fn cut(s: &str, max: usize) -> &str {
+pub(super) fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -118,7 +112,7 @@ pub(crate) fn decode(raw: &[u8], plus: bool) -> Cow<'_, str> {
 }
 
 /// Decodes an already once-decoded value further, while escapes are left.
-fn decode_more(value: Cow<'_, str>) -> Cow<'_, str> {
+pub(super) fn decode_more(value: Cow<'_, str>) -> Cow<'_, str> {
     if !has_escape(value.as_bytes()) {
         return value;
     }
@@ -239,294 +233,13 @@ pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop
     match body.kind {
         BodyKind::Xml => super::xml::scan_xml(scan, &String::from_utf8_lossy(&body.bytes)),
         BodyKind::Form => scan_pairs(scan, Source::Body, "body", &body.bytes),
-        BodyKind::Json => {
-            let mut walk = Walk {
-                scan,
-                path: String::from("body"),
-                stopped: None,
-                too_deep: false,
-                seen: Seen::default(),
-            };
-            let mut de = serde_json::Deserializer::from_slice(&body.bytes);
-            let parsed = JsonSeed {
-                walk: &mut walk,
-                depth: 0,
-            }
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
-            if let Some(stop) = walk.stopped {
-                return Err(stop);
-            }
-            if parsed.is_err() || walk.too_deep {
-                let raw = String::from_utf8_lossy(&body.bytes);
-                walk.scan.value(Source::Body, &Name::Raw("body"), &raw)?;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The state of a JSON walk: the scan, the path of the current value (`body.user.name`), the
-/// strings already inspected.
-struct Walk<'s, 'r, 'de> {
-    scan: &'s mut Scan<'r>,
-    path: String,
-    stopped: Option<Stop>,
-    too_deep: bool,
-    seen: Seen<'de>,
-}
-
-/// How many inspected JSON strings are remembered, at most.
-const SEEN: usize = 16;
-/// Longest string remembered, in bytes: longer ones are rare repeats, and the comparison
-/// must stay cheap.
-const SEEN_MAX_LEN: usize = 256;
-
-/// The last [`SEEN`] strings of a JSON body that were inspected in full (borrowed from the
-/// body: no copy). Arrays of records repeat their strings (the same
-/// product name, status or currency in every item); every detector is a pure function of the
-/// value and every body string gets the same detectors, so inspecting a repeat again cannot
-/// find anything new (a category that matched is not looked for again, the others give the
-/// same answer). Repeats are recognised by comparing bytes, never by a hash, so no crafted
-/// value can pass for an inspected one.
-#[derive(Default)]
-struct Seen<'de> {
-    values: [&'de str; SEEN],
-    next: usize,
-}
-
-impl<'de> Seen<'de> {
-    fn contains(&self, value: &str) -> bool {
-        value.len() <= SEEN_MAX_LEN && self.values.contains(&value)
-    }
-
-    fn insert(&mut self, value: &'de str) {
-        if value.len() <= SEEN_MAX_LEN {
-            self.values[self.next] = value;
-            self.next = (self.next + 1) % SEEN;
-        }
-    }
-}
-
-impl<'de> Walk<'_, '_, 'de> {
-    /// Inspects a JSON string; `borrowed` when it is a slice of the body (no escapes).
-    fn value<E: serde::de::Error>(
-        &mut self,
-        value: &str,
-        borrowed: Option<&'de str>,
-    ) -> Result<(), E> {
-        // (the empty string is `Seen`'s filler, and is never inspected anyway)
-        if !value.is_empty() && self.seen.contains(value) {
-            return Ok(());
-        }
-        let decoded = decode_more(Cow::Borrowed(value));
-        match self
-            .scan
-            .value(Source::Body, &Name::Raw(&self.path), &decoded)
-        {
-            Ok(()) => {
-                if let Some(v) = borrowed {
-                    self.seen.insert(v);
-                }
-                Ok(())
-            }
-            Err(stop) => {
-                self.stopped = Some(stop);
-                Err(E::custom("scan stopped"))
-            }
-        }
-    }
-}
-
-/// Walks one JSON value.
-struct JsonSeed<'w, 's, 'r, 'de> {
-    walk: &'w mut Walk<'s, 'r, 'de>,
-    depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.depth > MAX_JSON_DEPTH {
-            self.walk.too_deep = true;
-            return IgnoredAny::deserialize(d).map(|_| ());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.walk.value(v, None)
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.walk.value(v, Some(v))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
-        loop {
-            let len = self.walk.path.len();
-            {
-                use fmt::Write;
-                let _ = write!(self.walk.path, "[{index}]");
-            }
-            let next = seq.next_element_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            if next?.is_none() {
-                return Ok(());
-            }
-            index += 1;
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        loop {
-            let len = self.walk.path.len();
-            let key = map.next_key_seed(KeySeed { walk: self.walk });
-            match key {
-                Ok(Some(())) => {}
-                Ok(None) => {
-                    self.walk.path.truncate(len);
-                    return Ok(());
-                }
-                Err(e) => {
-                    self.walk.path.truncate(len);
-                    return Err(e);
-                }
-            }
-            let value = map.next_value_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            value?;
-        }
-    }
-}
-
-/// Reads a key: appends `.key` to the path and scans the key itself.
-struct KeySeed<'w, 's, 'r, 'de> {
-    walk: &'w mut Walk<'s, 'r, 'de>,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object key")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
-        self.walk.path.push('.');
-        self.walk.path.push_str(cut(key, MAX_NAME_KEY));
-        self.walk.value(key, None)
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<(), E> {
-        self.walk.path.push('.');
-        self.walk.path.push_str(cut(key, MAX_NAME_KEY));
-        self.walk.value(key, Some(key))
+        BodyKind::Json => super::json::scan_json(scan, &body.bytes),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use super::{decode, scan_body, SEEN};
-    use crate::layer::{BodyKind, ReadBody};
-    use crate::waf::{AttackCategory, Scan};
-
-    /// The categories and inputs of the hits a JSON body gives, and how many values the
-    /// detectors ran on.
-    fn json_scan(body: &str) -> (Vec<(AttackCategory, String)>, u32) {
-        let mut scan = Scan::new(&[], false, Duration::from_secs(10), Duration::ZERO);
-        let body = ReadBody {
-            kind: BodyKind::Json,
-            bytes: body.to_owned().into(),
-            complete: true,
-        };
-        scan_body(&mut scan, &body).unwrap();
-        let inspected = scan.values_since_check;
-        let hits = scan
-            .hits
-            .into_iter()
-            .map(|h| (h.category, h.input))
-            .collect();
-        (hits, inspected)
-    }
-
-    fn json_hits(body: &str) -> Vec<(AttackCategory, String)> {
-        json_scan(body).0
-    }
-
-    #[test]
-    fn repeated_json_strings_are_inspected_once_and_hide_nothing() {
-        let name = "Wireless noise-cancelling headphones, black";
-        // a repeat of an inspected string is skipped; strings around it still count
-        let body = format!(
-            r#"{{"items":[{{"n":"{name}"}},{{"n":"{name}"}},{{"n":"{name}","q":"<script>alert(1)</script>"}}]}}"#
-        );
-        let (hits, inspected) = json_scan(&body);
-        assert_eq!(hits, [(AttackCategory::Xss, "body.items[2].q".to_owned())]);
-        assert_eq!(inspected, 2, "the name once, the script");
-        // the same bytes escaped in JSON are read again (not borrowed: not remembered), and
-        // an attack repeated after a hit in another category is still reported in its own
-        let body = r#"["<scr\u0069pt>", "<script>", "1' OR '1'='1", "1' OR '1'='1", "x"]"#;
-        let hits = json_hits(body);
-        assert_eq!(hits.len(), 2, "{hits:?}");
-        // more distinct strings than are remembered: the oldest are forgotten, not confused
-        let many: Vec<String> = (0..2 * SEEN)
-            .map(|i| format!("value {i}, inspected"))
-            .collect();
-        let mut doc: Vec<&str> = many.iter().map(String::as_str).collect();
-        doc.push("' UNION SELECT password FROM users --");
-        let body = serde_json::to_string(&doc).unwrap();
-        assert_eq!(
-            json_hits(&body),
-            [(AttackCategory::Sqli, format!("body[{}]", 2 * SEEN))]
-        );
-    }
+    use super::decode;
 
     #[test]
     fn decoding_rounds() {

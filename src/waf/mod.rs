@@ -7,9 +7,10 @@
 //!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
 //!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
 //!   `+` as a space in forms and queries). XML bodies ([`xml`]) give their attribute values and
-//!   text nodes. JSON is walked to every key and string value; below
+//!   text nodes. JSON ([`json`]) is walked to every key and string value; below
 //!   [`inputs::MAX_JSON_DEPTH`] levels, or when a body does not parse, the raw body is inspected
-//!   as one value, so nothing hides below the bound.
+//!   as one value, so nothing hides below the bound. A JSON string repeated in one body (the
+//!   item names of an array of records) is inspected once.
 //! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
 //!   [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
 //!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
@@ -31,6 +32,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 pub(crate) mod inputs;
+mod json;
 pub mod lfi;
 pub mod rce;
 pub mod scanner;
