@@ -6,7 +6,8 @@
 //!   body is read by the layer in both, so only the inspection differs).
 //! - `waf/body_64k`: the worst case the budget allows for: a 64 KiB JSON body of near-attacks
 //!   for every detector, budget raised so the whole body is inspected.
-//! - `detector/<category>/<input>`: one detector on one decoded value.
+//! - `detector/<category>/<input>`: one detector on one decoded value (`scanner`: the
+//!   user-agent list).
 //! - `corpus/sqli_*`: the SQLi detector over libinjection's SQLi values and over the benign
 //!   values (inputs per second, to set beside libinjection's published figures).
 //!
@@ -140,7 +141,14 @@ fn bench_waf(c: &mut Criterion) {
     group.finish();
 }
 
+/// The free-text comment of [`json_body`]: 1.2 KB of prose.
+fn prose() -> String {
+    let body: serde_json::Value = serde_json::from_str(&json_body()).unwrap();
+    body["comment"].as_str().unwrap().to_owned()
+}
+
 fn bench_detectors(c: &mut Criterion) {
+    let prose = prose();
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),
@@ -155,6 +163,7 @@ fn bench_detectors(c: &mut Criterion) {
         ),
         ("sqli", "1' OR '1'='1' -- "),
         ("xss", "<img src=x onerror=alert(1)>"),
+        ("prose_1k", &prose),
     ];
     let mut group = c.benchmark_group("detector");
     for category in [
@@ -163,6 +172,7 @@ fn bench_detectors(c: &mut Criterion) {
         AttackCategory::Rce,
         AttackCategory::Lfi,
         AttackCategory::Ssrf,
+        AttackCategory::Scanner,
     ] {
         for (name, input) in inputs {
             group.bench_function(format!("{category}/{name}"), |b| {
