@@ -3,7 +3,9 @@
 //!
 //! Decoding: percent-decoding (queries and forms also read `+` as a space), repeated while a
 //! `%XX` escape is left, up to [`DECODE_ROUNDS`] rounds, so `%2527` is seen as `'`; bytes that
-//! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied.
+//! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied:
+//! query and form pairs are split here ([`pairs`]) so that a name or value without `+` or
+//! `%XX` costs one scan for each and no allocation.
 //! JSON bodies are walked by [`super::json`].
 
 use std::borrow::Cow;
@@ -69,6 +71,16 @@ fn hex(b: u8) -> u8 {
     }
 }
 
+/// `String::from_utf8_lossy`, with a fast path for valid UTF-8: `from_utf8_lossy` walks valid
+/// input chunk by chunk (~45 ns on a 111-byte User-Agent, against ~11 ns for `from_utf8`; the
+/// same on short values).
+fn utf8_lossy(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    }
+}
+
 /// One round of percent-decoding (and `+` to space when `plus`).
 fn decode_once(s: &[u8], plus: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
@@ -96,7 +108,7 @@ fn decode_once(s: &[u8], plus: bool) -> Vec<u8> {
 pub(crate) fn decode(raw: &[u8], plus: bool) -> Cow<'_, str> {
     let needs_plus = plus && memchr::memchr(b'+', raw).is_some();
     if !needs_plus && !has_escape(raw) {
-        return String::from_utf8_lossy(raw);
+        return utf8_lossy(raw);
     }
     let mut bytes = decode_once(raw, plus);
     for _ in 1..DECODE_ROUNDS {
@@ -178,7 +190,7 @@ pub(crate) fn scan_head(scan: &mut Scan<'_>, uri: &Uri, headers: &HeaderMap) -> 
         }
         let decoded = decode(value.as_bytes(), false);
         if name == USER_AGENT {
-            scan.user_agent(&String::from_utf8_lossy(value.as_bytes()))?;
+            scan.user_agent(&utf8_lossy(value.as_bytes()))?;
         }
         scan.value(
             Source::Header,
@@ -196,14 +208,42 @@ fn scan_pairs(
     prefix: &'static str,
     raw: &[u8],
 ) -> Result<(), Stop> {
-    for (key, value) in form_urlencoded::parse(raw) {
-        let key = decode_more(key);
-        let value = decode_more(value);
+    for (key, value) in pairs(raw) {
         let name = Name::Prefixed(prefix, &key);
         scan.value(source, &name, &key)?;
         scan.value(source, &name, &value)?;
     }
     Ok(())
+}
+
+/// The decoded pairs of a query or form body: what `form_urlencoded::parse` gives (pairs split
+/// at `&`, empty ones skipped, the name cut at the first `=`; `+` as a space, one round of
+/// percent-decoding, invalid UTF-8 replaced) followed by [`decode_more`] — without its copies
+/// and scans for the names and values that hold no `+` and no escape (most of them), which
+/// are borrowed after one `memchr` each.
+fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    raw.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = match memchr::memchr(b'=', pair) {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            (decode_form(key), decode_form(value))
+        })
+}
+
+/// One name or value of a query or form body (see [`pairs`]).
+fn decode_form(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'+') && !has_escape(raw) {
+        // (a replacement character holds no `%`: nothing is left to decode)
+        return utf8_lossy(raw);
+    }
+    let once = match String::from_utf8(decode_once(raw, true)) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    decode_more(Cow::Owned(once))
 }
 
 /// `Cookie: a=1; b=2`: names and percent-decoded values.
@@ -217,7 +257,7 @@ fn scan_cookies(scan: &mut Scan<'_>, raw: &[u8]) -> Result<(), Stop> {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (&pair[..0], pair),
         };
-        let key = String::from_utf8_lossy(key);
+        let key = utf8_lossy(key);
         let name = Name::Prefixed("cookie", &key);
         scan.value(Source::Cookie, &name, &key)?;
         scan.value(Source::Cookie, &name, &decode(value, false))?;
@@ -239,7 +279,59 @@ pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use std::borrow::Cow;
+
+    use super::{decode, decode_more, pairs};
+
+    /// What the scan read before [`pairs`]: `form_urlencoded` and one more decoding.
+    fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
+        form_urlencoded::parse(raw)
+            .map(|(k, v)| (decode_more(k).into_owned(), decode_more(v).into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn pairs_decode_as_form_urlencoded_then_more_rounds() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+        let mut queries: Vec<Vec<u8>> = Vec::new();
+        for file in ["values.jsonl", "crs-requests.jsonl"] {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            for line in text.lines() {
+                let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+                for key in ["value", "uri", "body"] {
+                    if let Some(v) = rec[key].as_str() {
+                        let q = v.split_once('?').map_or(v, |(_, q)| q);
+                        queries.push(q.as_bytes().to_vec());
+                        queries.push(format!("a={v}&{v}=b&&c").into_bytes());
+                    }
+                }
+            }
+        }
+        // escapes that decode to invalid UTF-8 after one round and to valid UTF-8 after two
+        // (decoded text is made UTF-8 between rounds), `+` and `%2B`, cut escapes
+        for q in [
+            &b"x=%C3%25A9&y=%C3%A9&z=%ff%2541&%2B=+%2B%252B&%=%4&%%41=1+1"[..],
+            b"=&==&a==b&&&+&%&%zz&caf\xc3\xa9=\xff\xfe",
+        ] {
+            queries.push(q.to_vec());
+        }
+        for q in &queries {
+            let ours: Vec<(String, String)> = pairs(q)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(
+                ours,
+                form_urlencoded_pairs(q),
+                "{:?}",
+                String::from_utf8_lossy(q)
+            );
+        }
+        let borrowed = |q: &'static [u8]| {
+            pairs(q).all(|(k, v)| matches!((k, v), (Cow::Borrowed(_), Cow::Borrowed(_))))
+        };
+        assert!(borrowed(b"page=2&sort=created_at&lang=en-US"));
+        assert!(!borrowed(b"q=wireless+headphones"));
+    }
 
     #[test]
     fn decoding_rounds() {
