@@ -3,16 +3,16 @@
 //!
 //! Decoding: percent-decoding (queries and forms also read `+` as a space), repeated while a
 //! `%XX` escape is left, up to [`DECODE_ROUNDS`] rounds, so `%2527` is seen as `'`; bytes that
-//! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied.
+//! are not UTF-8 are replaced (U+FFFD). Values that need no decoding are borrowed, not copied:
+//! query and form pairs are split here ([`pairs`]) so that a name or value without `+` or
+//! `%XX` costs one scan for each and no allocation.
+//! JSON bodies are walked by [`super::json`].
 
 use std::borrow::Cow;
 use std::fmt;
 
 use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
 
 use super::{Scan, Source, Stop};
 use crate::layer::{BodyKind, ReadBody};
@@ -22,7 +22,7 @@ pub(crate) const DECODE_ROUNDS: usize = 3;
 /// JSON deeper than this is not walked; the raw body is inspected as one value instead.
 pub(crate) const MAX_JSON_DEPTH: usize = 64;
 /// Longest key kept in an input's name, in bytes (longer ones are cut).
-const MAX_NAME_KEY: usize = 64;
+pub(super) const MAX_NAME_KEY: usize = 64;
 
 /// An input's name, formatted only when a hit needs it.
 pub(crate) enum Name<'a> {
@@ -44,7 +44,7 @@ impl fmt::Display for Name<'_> {
     }
 }
 
-fn cut(s: &str, max: usize) -> &str {
+pub(super) fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -68,6 +68,16 @@ fn hex(b: u8) -> u8 {
         b'0'..=b'9' => b - b'0',
         b'a'..=b'f' => b - b'a' + 10,
         _ => b - b'A' + 10,
+    }
+}
+
+/// `String::from_utf8_lossy`, with a fast path for valid UTF-8: `from_utf8_lossy` walks valid
+/// input chunk by chunk (~45 ns on a 111-byte User-Agent, against ~11 ns for `from_utf8`; the
+/// same on short values).
+fn utf8_lossy(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
     }
 }
 
@@ -98,7 +108,7 @@ fn decode_once(s: &[u8], plus: bool) -> Vec<u8> {
 pub(crate) fn decode(raw: &[u8], plus: bool) -> Cow<'_, str> {
     let needs_plus = plus && memchr::memchr(b'+', raw).is_some();
     if !needs_plus && !has_escape(raw) {
-        return String::from_utf8_lossy(raw);
+        return utf8_lossy(raw);
     }
     let mut bytes = decode_once(raw, plus);
     for _ in 1..DECODE_ROUNDS {
@@ -114,7 +124,7 @@ pub(crate) fn decode(raw: &[u8], plus: bool) -> Cow<'_, str> {
 }
 
 /// Decodes an already once-decoded value further, while escapes are left.
-fn decode_more(value: Cow<'_, str>) -> Cow<'_, str> {
+pub(super) fn decode_more(value: Cow<'_, str>) -> Cow<'_, str> {
     if !has_escape(value.as_bytes()) {
         return value;
     }
@@ -180,7 +190,7 @@ pub(crate) fn scan_head(scan: &mut Scan<'_>, uri: &Uri, headers: &HeaderMap) -> 
         }
         let decoded = decode(value.as_bytes(), false);
         if name == USER_AGENT {
-            scan.user_agent(&String::from_utf8_lossy(value.as_bytes()))?;
+            scan.user_agent(&utf8_lossy(value.as_bytes()))?;
         }
         scan.value(
             Source::Header,
@@ -198,14 +208,42 @@ fn scan_pairs(
     prefix: &'static str,
     raw: &[u8],
 ) -> Result<(), Stop> {
-    for (key, value) in form_urlencoded::parse(raw) {
-        let key = decode_more(key);
-        let value = decode_more(value);
+    for (key, value) in pairs(raw) {
         let name = Name::Prefixed(prefix, &key);
         scan.value(source, &name, &key)?;
         scan.value(source, &name, &value)?;
     }
     Ok(())
+}
+
+/// The decoded pairs of a query or form body: what `form_urlencoded::parse` gives (pairs split
+/// at `&`, empty ones skipped, the name cut at the first `=`; `+` as a space, one round of
+/// percent-decoding, invalid UTF-8 replaced) followed by [`decode_more`] — without its copies
+/// and scans for the names and values that hold no `+` and no escape (most of them), which
+/// are borrowed after one `memchr` each.
+fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    raw.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = match memchr::memchr(b'=', pair) {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            (decode_form(key), decode_form(value))
+        })
+}
+
+/// One name or value of a query or form body (see [`pairs`]).
+fn decode_form(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'+') && !has_escape(raw) {
+        // (a replacement character holds no `%`: nothing is left to decode)
+        return utf8_lossy(raw);
+    }
+    let once = match String::from_utf8(decode_once(raw, true)) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    decode_more(Cow::Owned(once))
 }
 
 /// `Cookie: a=1; b=2`: names and percent-decoded values.
@@ -219,7 +257,7 @@ fn scan_cookies(scan: &mut Scan<'_>, raw: &[u8]) -> Result<(), Stop> {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (&pair[..0], pair),
         };
-        let key = String::from_utf8_lossy(key);
+        let key = utf8_lossy(key);
         let name = Name::Prefixed("cookie", &key);
         scan.value(Source::Cookie, &name, &key)?;
         scan.value(Source::Cookie, &name, &decode(value, false))?;
@@ -235,180 +273,65 @@ pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop
     match body.kind {
         BodyKind::Xml => super::xml::scan_xml(scan, &String::from_utf8_lossy(&body.bytes)),
         BodyKind::Form => scan_pairs(scan, Source::Body, "body", &body.bytes),
-        BodyKind::Json => {
-            let mut walk = Walk {
-                scan,
-                path: String::from("body"),
-                stopped: None,
-                too_deep: false,
-            };
-            let mut de = serde_json::Deserializer::from_slice(&body.bytes);
-            let parsed = JsonSeed {
-                walk: &mut walk,
-                depth: 0,
-            }
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
-            if let Some(stop) = walk.stopped {
-                return Err(stop);
-            }
-            if parsed.is_err() || walk.too_deep {
-                let raw = String::from_utf8_lossy(&body.bytes);
-                walk.scan.value(Source::Body, &Name::Raw("body"), &raw)?;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The state of a JSON walk: the scan, the path of the current value (`body.user.name`).
-struct Walk<'s, 'r> {
-    scan: &'s mut Scan<'r>,
-    path: String,
-    stopped: Option<Stop>,
-    too_deep: bool,
-}
-
-impl Walk<'_, '_> {
-    fn value<E: serde::de::Error>(&mut self, value: &str) -> Result<(), E> {
-        let decoded = decode_more(Cow::Borrowed(value));
-        match self
-            .scan
-            .value(Source::Body, &Name::Raw(&self.path), &decoded)
-        {
-            Ok(()) => Ok(()),
-            Err(stop) => {
-                self.stopped = Some(stop);
-                Err(E::custom("scan stopped"))
-            }
-        }
-    }
-}
-
-/// Walks one JSON value.
-struct JsonSeed<'w, 's, 'r> {
-    walk: &'w mut Walk<'s, 'r>,
-    depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.depth > MAX_JSON_DEPTH {
-            self.walk.too_deep = true;
-            return IgnoredAny::deserialize(d).map(|_| ());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.walk.value(v)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
-        loop {
-            let len = self.walk.path.len();
-            {
-                use fmt::Write;
-                let _ = write!(self.walk.path, "[{index}]");
-            }
-            let next = seq.next_element_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            if next?.is_none() {
-                return Ok(());
-            }
-            index += 1;
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        loop {
-            let len = self.walk.path.len();
-            let key = map.next_key_seed(KeySeed { walk: self.walk });
-            match key {
-                Ok(Some(())) => {}
-                Ok(None) => {
-                    self.walk.path.truncate(len);
-                    return Ok(());
-                }
-                Err(e) => {
-                    self.walk.path.truncate(len);
-                    return Err(e);
-                }
-            }
-            let value = map.next_value_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            value?;
-        }
-    }
-}
-
-/// Reads a key: appends `.key` to the path and scans the key itself.
-struct KeySeed<'w, 's, 'r> {
-    walk: &'w mut Walk<'s, 'r>,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object key")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
-        self.walk.path.push('.');
-        self.walk.path.push_str(cut(key, MAX_NAME_KEY));
-        self.walk.value(key)
+        BodyKind::Json => super::json::scan_json(scan, &body.bytes),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use std::borrow::Cow;
+
+    use super::{decode, decode_more, pairs};
+
+    /// What the scan read before [`pairs`]: `form_urlencoded` and one more decoding.
+    fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
+        form_urlencoded::parse(raw)
+            .map(|(k, v)| (decode_more(k).into_owned(), decode_more(v).into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn pairs_decode_as_form_urlencoded_then_more_rounds() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+        let mut queries: Vec<Vec<u8>> = Vec::new();
+        for file in ["values.jsonl", "crs-requests.jsonl"] {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            for line in text.lines() {
+                let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+                for key in ["value", "uri", "body"] {
+                    if let Some(v) = rec[key].as_str() {
+                        let q = v.split_once('?').map_or(v, |(_, q)| q);
+                        queries.push(q.as_bytes().to_vec());
+                        queries.push(format!("a={v}&{v}=b&&c").into_bytes());
+                    }
+                }
+            }
+        }
+        // escapes that decode to invalid UTF-8 after one round and to valid UTF-8 after two
+        // (decoded text is made UTF-8 between rounds), `+` and `%2B`, cut escapes
+        for q in [
+            &b"x=%C3%25A9&y=%C3%A9&z=%ff%2541&%2B=+%2B%252B&%=%4&%%41=1+1"[..],
+            b"=&==&a==b&&&+&%&%zz&caf\xc3\xa9=\xff\xfe",
+        ] {
+            queries.push(q.to_vec());
+        }
+        for q in &queries {
+            let ours: Vec<(String, String)> = pairs(q)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(
+                ours,
+                form_urlencoded_pairs(q),
+                "{:?}",
+                String::from_utf8_lossy(q)
+            );
+        }
+        let borrowed = |q: &'static [u8]| {
+            pairs(q).all(|(k, v)| matches!((k, v), (Cow::Borrowed(_), Cow::Borrowed(_))))
+        };
+        assert!(borrowed(b"page=2&sort=created_at&lang=en-US"));
+        assert!(!borrowed(b"q=wireless+headphones"));
+    }
 
     #[test]
     fn decoding_rounds() {

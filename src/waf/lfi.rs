@@ -58,7 +58,9 @@
 //!   the WAF calls it on query and body values): a safe subset of CRS 931130, see below.
 //!
 //! Cost: one table-driven pass (SIMD `memchr` scans past 512 bytes) records which byte
-//! families occur, and each family's rules run only if its bytes do. Traversal first needs a
+//! families occur, and each family's rules run only if its bytes do. In the WAF's scan the
+//! table pass over values up to 512 bytes is the scan's shared one ([`super::classes`],
+//! [`detect_classified`]). Traversal first needs a
 //! `..` and textual escapes a `0x`: on short inputs one SWAR pass (eight bytes per step)
 //! answers both; the wrappers need a `:` after a wrapper name's last letter (so `https:` costs
 //! nothing); the SQL dump names a `q`; the register_globals names a `_` or `[`; the file rules
@@ -138,7 +140,7 @@ const C_ZERO: u16 = 4096;
 const C_GLOBAL: u16 = 8192;
 
 /// Byte class bits for [`flags`].
-static CLASS: [u16; 256] = {
+pub(super) static CLASS: [u16; 256] = {
     let mut t = [0u16; 256];
     let mut i = 0x80;
     while i < 256 {
@@ -259,7 +261,7 @@ fn positions(c: u8, b: &[u8]) -> Positions<'_> {
 const FIND_SHORT: usize = 32;
 
 /// Up to this length [`flags`] makes one table-driven pass; longer inputs get SIMD scans.
-const FLAGS_SHORT: usize = 512;
+pub(super) const FLAGS_SHORT: usize = 512;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 
@@ -346,17 +348,35 @@ fn flags(b: &[u8]) -> Flags {
         for &c in pairs.remainder() {
             a0 |= CLASS[c as usize];
         }
-        acc = a0 | a1;
-        // only a candidate here (an `x` and a `0` occur): `scan` checks for `0x` when needed
-        if acc & C_ZERO == 0 {
-            acc &= !C_X;
-        }
+        acc = short_flags(a0 | a1);
     }
     Flags(acc)
 }
 
+/// The flags of a value of at most [`FLAGS_SHORT`] bytes from the OR of [`CLASS`] over it.
+fn short_flags(mut acc: u16) -> u16 {
+    // only a candidate here (an `x` and a `0` occur): `scan` checks for `0x` when needed
+    if acc & C_ZERO == 0 {
+        acc &= !C_X;
+    }
+    acc
+}
+
+/// [`detect`] on a value whose OR of [`CLASS`] the caller already has (the scan's shared pass,
+/// [`super::classes`]); used for values of at most [`FLAGS_SHORT`] bytes, where [`flags`]
+/// is that OR.
+pub(super) fn detect_classified(input: &str, class_or: u16) -> Option<Finding> {
+    if input.len() > FLAGS_SHORT {
+        return detect(input);
+    }
+    detect_with(input, false, Flags(short_flags(class_or)))
+}
+
 fn detect_impl(input: &str, path: bool) -> Option<Finding> {
-    let fl = flags(input.as_bytes());
+    detect_with(input, path, flags(input.as_bytes()))
+}
+
+fn detect_with(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     if let Some(f) = scan(input, path, fl) {
         return Some(f);
     }

@@ -7,13 +7,20 @@
 //!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
 //!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
 //!   `+` as a space in forms and queries). XML bodies ([`xml`]) give their attribute values and
-//!   text nodes. JSON is walked to every key and string value; below
+//!   text nodes. JSON ([`json`]) is walked to every key and string value; below
 //!   [`inputs::MAX_JSON_DEPTH`] levels, or when a body does not parse, the raw body is inspected
-//!   as one value, so nothing hides below the bound.
+//!   as one value, so nothing hides below the bound. A JSON string repeated in one body (the
+//!   item names of an array of records) is inspected once.
 //! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
 //!   [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
 //!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
 //!   fragment's byte range. Each module's docs say why it is shaped as it is.
+//! - One pass per value over a shared 256-entry table ([`classes`]) tells which byte classes
+//!   occur: it answers [`plain`], gives the RCE detector its class mask and the LFI detector
+//!   its flags (values up to 512 bytes), and skips the SSRF detector on values with no `:`,
+//!   `/` or `\` and the XSS detector on short values with none of its trigger bytes — each a
+//!   detector's own first test, so the verdicts are those of the detectors run alone (a test
+//!   replays the corpus through both).
 //! - [`Scan`] runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after each detector on a long value, which is
 //!   scanned in 2 KiB chunks, so the budget holds for any input size; past it the request goes through and the overrun is counted.
@@ -30,7 +37,11 @@ use std::fmt;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use classes::Classes;
+
+mod classes;
 pub(crate) mod inputs;
+mod json;
 pub mod lfi;
 pub mod rce;
 pub mod scanner;
@@ -319,20 +330,33 @@ impl<'r> Scan<'r> {
         name: &dyn fmt::Display,
         value: &str,
     ) -> Result<(), Stop> {
-        if value.is_empty() || plain(value) {
+        if value.is_empty() {
             return Ok(());
         }
-        self.tick(value.len())?;
         if value.len() <= CHUNK {
-            return self.detect_all(source, name, value, value, 0);
+            let classes = Classes::of(value.as_bytes());
+            if value.len() <= PLAIN_MAX && classes.only_plain_bytes() {
+                return Ok(());
+            }
+            self.tick(value.len())?;
+            return self.detect_all(source, name, value, value, 0, classes);
         }
+        self.tick(value.len())?;
         let mut start = 0;
         while start < value.len() {
             let mut end = (start + CHUNK).min(value.len());
             while !value.is_char_boundary(end) {
                 end -= 1;
             }
-            self.detect_all(source, name, value, &value[start..end], start)?;
+            let part = &value[start..end];
+            self.detect_all(
+                source,
+                name,
+                value,
+                part,
+                start,
+                Classes::of(part.as_bytes()),
+            )?;
             if end == value.len() {
                 break;
             }
@@ -353,18 +377,13 @@ impl<'r> Scan<'r> {
         whole: &str,
         part: &str,
         offset: usize,
+        classes: Classes,
     ) -> Result<(), Stop> {
         for &category in source.categories() {
             if self.found & category.bit() != 0 {
                 continue;
             }
-            let finding = match (source, category) {
-                (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
-                (Source::Query | Source::Body, AttackCategory::Lfi) => {
-                    lfi::detect(part).or_else(|| lfi::detect_offsite(part, self.host))
-                }
-                _ => detect(category, part),
-            };
+            let finding = run_detector(category, source, part, classes, self.host);
             if let Some(finding) = finding {
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
                     self.record(category, finding, whole, offset, name)?;
@@ -395,13 +414,61 @@ impl<'r> Scan<'r> {
     }
 }
 
+/// Runs the detector of `category` on a value from `source`, as the scan does: with the
+/// value's [`Classes`] (one shared pass instead of one per detector), and not at all when the
+/// classes show that the detector's own first test would reject the value.
+fn run_detector(
+    category: AttackCategory,
+    source: Source,
+    part: &str,
+    classes: Classes,
+    host: &str,
+) -> Option<Finding> {
+    use AttackCategory::*;
+    match (source, category) {
+        (Source::Path, Lfi) => lfi::detect_path(part),
+        (Source::Query | Source::Body, Lfi) => {
+            lfi::detect_classified(part, classes.lfi()).or_else(|| lfi::detect_offsite(part, host))
+        }
+        (_, Lfi) => lfi::detect_classified(part, classes.lfi()),
+        (_, Rce) => rce::detect_classified(part, classes.rce()),
+        (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
+        (_, Xss) => classes
+            .may_be_xss(part.len())
+            .then(|| xss::detect(part))
+            .flatten(),
+        _ => detect(category, part),
+    }
+}
+
+/// [`run_detector`] without the shared pass: each detector on its own, as [`detect`] runs
+/// it. The corpus test checks that both agree.
+#[cfg(test)]
+fn run_detector_alone(
+    category: AttackCategory,
+    source: Source,
+    part: &str,
+    host: &str,
+) -> Option<Finding> {
+    match (source, category) {
+        (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
+        (Source::Query | Source::Body, AttackCategory::Lfi) => {
+            lfi::detect(part).or_else(|| lfi::detect_offsite(part, host))
+        }
+        _ => detect(category, part),
+    }
+}
+
+/// Longest value [`plain`] can accept.
+const PLAIN_MAX: usize = 64;
+
 /// True for short values made only of ASCII letters, digits and `-`: words, numbers, slugs,
 /// ids, codes, language tags — most query and JSON names and many values. No rule needs to see
 /// them (a lone command word is not an attack on its own), so the detectors are not run on
 /// them. `_` and `.` are not in the set: `xp_cmdshell`, `information_schema` and
 /// `document.cookie` are tokens rules look for.
 fn plain(value: &str) -> bool {
-    value.len() <= 64
+    value.len() <= PLAIN_MAX
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')

@@ -57,7 +57,8 @@
 //!   so does inline code with a full command line (`` `ls -la` ``): a backtick after a
 //!   space is a medium context (English-word commands need technical arguments), a
 //!   glued backtick (``x`id` ``) is strong. Code fences (```` ``` ````) are blanked.
-//! * Cost: one pass computes a bit mask of the shell bytes present ([`byte_classes`]).
+//! * Cost: one pass computes a bit mask of the shell bytes present ([`byte_classes`]); in the
+//!   WAF's scan that pass is the scan's shared one ([`super::classes`], [`detect_classified`]).
 //!   Values without any trigger byte (`;|&$<>{~!\^=` and newline) stop after a three-byte
 //!   prefix test of their first word against the command table (~15 ns). Otherwise every
 //!   rule sits behind a test of that mask (bytes absent from the input are absent from the
@@ -2148,7 +2149,7 @@ const TRIGGER: u32 = (1 << 15) - 1;
 /// Bytes after which [`normalize`] may no longer map output offsets 1:1 to input offsets.
 const NOT_IDENT: u32 = B_QUOTE | B_BSLASH | B_CARET | B_TICK | B_AMP | B_LT | B_GT | B_DOLLAR;
 
-static CLASS: [u32; 256] = {
+pub(super) static CLASS: [u32; 256] = {
     let mut t = [0u32; 256];
     let pairs: [(u8, u32); 22] = [
         (b';', B_SEMI),
@@ -2307,6 +2308,19 @@ pub fn detect(input: &str) -> Option<Finding> {
     }
     let classes = byte_classes(b);
     if !worth_looking(b, classes) {
+        return None;
+    }
+    analyse(input, classes)
+}
+
+/// [`detect`] on a value whose [`byte_classes`] mask the caller already has (the scan's shared
+/// pass, [`super::classes`]).
+pub(super) fn detect_classified(input: &str, classes: u32) -> Option<Finding> {
+    if input.len() > MAX_INPUT {
+        return detect(input);
+    }
+    let b = input.as_bytes();
+    if b.len() < 2 || !worth_looking(b, classes) {
         return None;
     }
     analyse(input, classes)

@@ -2,6 +2,9 @@
 //! metadata, at the server's own network, or written so as to hide where it points
 //! (CRS 934110, 934120, 934190).
 //!
+//! Values with no `:`, `/` or `\` are rejected by one `memchr3` (the WAF's scan does not
+//! call the detector on them: its shared byte-class pass, `super::classes`, already knows).
+//!
 //! What it looks at:
 //! * **URLs with a scheme**, anywhere in the value: every `scheme:` followed by `/` or `\`
 //!   (any number, any mix: `http:/x`, `http:\\x`), and for the special schemes (`http`, `https`,

@@ -178,3 +178,80 @@ fn fixed_syntax_headers_are_not_inspected() {
     inputs::scan_head(&mut s, &uri, &headers).unwrap();
     assert_eq!(s.hits[0].input, "header.x-comment");
 }
+
+/// Every string of the development corpus (values, and the URIs, header values and bodies of
+/// the CRS requests), each also glued to the next one, plus every one- and two-character
+/// string over ASCII and a few multi-byte characters.
+fn corpus_strings() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+    let mut out = Vec::new();
+    for file in ["values.jsonl", "crs-requests.jsonl"] {
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        for line in text.lines() {
+            let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+            for key in ["value", "uri", "body"] {
+                if let Some(v) = rec[key].as_str() {
+                    out.push(v.to_owned());
+                }
+            }
+            if let Some(headers) = rec["headers"].as_object() {
+                out.extend(
+                    headers
+                        .values()
+                        .filter_map(|v| v.as_str().map(str::to_owned)),
+                );
+            }
+        }
+    }
+    let glued: Vec<String> = out
+        .windows(2)
+        .map(|w| format!("{} {}", w[0], w[1]))
+        .collect();
+    out.extend(glued);
+    let chars: Vec<char> = (0u8..128)
+        .map(char::from)
+        .chain(['é', '＜', '\u{a0}'])
+        .collect();
+    for &a in &chars {
+        out.push(a.to_string());
+        for &b in &chars {
+            out.push(format!("{a}{b}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_shared_byte_classes_change_no_detector_verdict() {
+    let sources = [
+        Source::Path,
+        Source::Query,
+        Source::Header,
+        Source::Cookie,
+        Source::Body,
+    ];
+    let mut compared = 0usize;
+    for value in corpus_strings() {
+        // the scan hands detectors values of at most CHUNK bytes
+        let mut end = value.len().min(CHUNK);
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        let part = &value[..end];
+        let classes = Classes::of(part.as_bytes());
+        assert_eq!(
+            classes.only_plain_bytes() && part.len() <= PLAIN_MAX,
+            plain(part),
+            "{part:?}"
+        );
+        for source in sources {
+            for &category in source.categories() {
+                let gated = run_detector(category, source, part, classes, "localhost");
+                let alone = run_detector_alone(category, source, part, "localhost");
+                assert_eq!(gated, alone, "{category} on {source:?} {part:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1_000_000, "{compared}");
+}

@@ -7,7 +7,8 @@
 //!    without any byte that can start an XSS construct (`< > = : ( ` . [ { !`) and nothing to
 //!    decode they are rejected at once (words, numbers, names, most header values). Longer values
 //!    use `memchr` to decide whether decoding is needed, then the scanner skips boring bytes in
-//!    8-byte chunks.
+//!    8-byte chunks. (The WAF's scan makes the short-value test from its shared byte-class
+//!    pass, [`super::classes`], and does not call the detector when it fails.)
 //! 2. **Normalisation, only when needed.** When the value holds an HTML entity, `\x`/`\u`/CSS
 //!    hex escapes, `%u`/left-over `%XX`, UTF-7 `+AD..`, NUL or fullwidth `＜＞＂＇`, a decoded copy is
 //!    made: named entities (a small XSS-relevant set, case-insensitive, with or without `;`),
@@ -127,7 +128,7 @@ pub fn detect(input: &str) -> Option<Finding> {
     if raw.is_empty() {
         return None;
     }
-    let decode = if raw.len() <= 64 {
+    let decode = if raw.len() <= SHORT {
         // Short values: one table-driven pass also tells whether anything is worth scanning.
         let mut special = false;
         let mut decode = false;
@@ -204,8 +205,11 @@ fn finding(input: &str, rule: &'static str, s: usize, e: usize) -> Finding {
     Finding { rule, span: s..e }
 }
 
+/// Values up to this length get the table-driven early exit.
+pub(super) const SHORT: usize = 64;
+
 /// Byte classes for the early exit: 0 boring, 1 can start a construct, 2 needs decoding.
-static CLASS: [u8; 256] = {
+pub(super) static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let special = b"<>=:(`.[{!";
     let mut i = 0;

@@ -1,0 +1,89 @@
+//! One pass per value over a shared byte table: which byte classes occur in it. The scan
+//! computes it once and the detectors use it instead of each making their own pass: the RCE
+//! detector takes its class mask from it, the LFI detector its flags (values up to
+//! [`lfi::FLAGS_SHORT`](super::lfi) bytes), and detectors that cannot match without a byte of
+//! some class are not run on a value without one (each gate is the detector's own first
+//! test, see [`Classes::may_be_ssrf`] and [`Classes::may_be_xss`]). `plain` values (short
+//! `[A-Za-z0-9-]` tokens) are recognised from the same pass.
+
+use super::{lfi, rce, xss};
+
+/// Bits 0..[`LFI_SHIFT`]: the RCE detector's classes; then the LFI detector's flags; then:
+const LFI_SHIFT: u32 = 20;
+/// A byte outside `[A-Za-z0-9-]`.
+const NOT_PLAIN: u64 = 1 << 40;
+/// `:`, `/` or `\`.
+const SSRF: u64 = 1 << 41;
+/// A byte the XSS detector's early exit looks for.
+const XSS: u64 = 1 << 42;
+
+static TABLE: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut m = rce::CLASS[i] as u64 | (lfi::CLASS[i] as u64) << LFI_SHIFT;
+        if !(c.is_ascii_alphanumeric() || c == b'-') {
+            m |= NOT_PLAIN;
+        }
+        if matches!(c, b':' | b'/' | b'\\') {
+            m |= SSRF;
+        }
+        if xss::CLASS[i] != 0 {
+            m |= XSS;
+        }
+        t[i] = m;
+        i += 1;
+    }
+    t
+};
+
+/// Which byte classes occur in one value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Classes(u64);
+
+impl Classes {
+    /// One pass over `b` (four accumulators: independent dependency chains).
+    pub(crate) fn of(b: &[u8]) -> Self {
+        let mut acc = [0u64; 4];
+        let mut chunks = b.chunks_exact(4);
+        for c in &mut chunks {
+            acc[0] |= TABLE[c[0] as usize];
+            acc[1] |= TABLE[c[1] as usize];
+            acc[2] |= TABLE[c[2] as usize];
+            acc[3] |= TABLE[c[3] as usize];
+        }
+        let mut m = acc[0] | acc[1] | acc[2] | acc[3];
+        for &c in chunks.remainder() {
+            m |= TABLE[c as usize];
+        }
+        Classes(m)
+    }
+
+    /// Only `[A-Za-z0-9-]` bytes (see [`super::plain`], which adds the length bound).
+    pub(crate) fn only_plain_bytes(self) -> bool {
+        self.0 & NOT_PLAIN == 0
+    }
+
+    /// The RCE detector's class mask of the value.
+    pub(crate) fn rce(self) -> u32 {
+        (self.0 & ((1 << LFI_SHIFT) - 1)) as u32
+    }
+
+    /// The OR of the LFI detector's byte table over the value (its flags for short values).
+    pub(crate) fn lfi(self) -> u16 {
+        (self.0 >> LFI_SHIFT) as u16
+    }
+
+    /// False when the value has no `:`, `/` or `\`: [`super::ssrf::detect`] returns `None`
+    /// at once on such a value (its first test).
+    pub(crate) fn may_be_ssrf(self) -> bool {
+        self.0 & SSRF != 0
+    }
+
+    /// False when a value of at most 64 bytes has none of the bytes the XSS detector's early
+    /// exit looks for: [`super::xss::detect`] returns `None` at once on such a value.
+    pub(crate) fn may_be_xss(self, len: usize) -> bool {
+        len > xss::SHORT || self.0 & XSS != 0
+    }
+}
