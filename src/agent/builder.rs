@@ -506,6 +506,7 @@ impl AgentBuilder {
                 .map_err(|e| Error::io("the sqreen-rules-url thread", e))?;
             *inner.poller.lock() = Some(poller);
         }
+        inner.warm_up_waf();
         inner.log_rules("agent started");
         if inner.config.disabled {
             tracing::info!(target: "sqreen", "agent disabled (SQREEN_DISABLE): requests pass through untouched");

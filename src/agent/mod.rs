@@ -365,8 +365,17 @@ impl AgentInner {
             self.now(),
         );
         self.rules.store(Arc::new(active));
+        self.warm_up_waf();
         self.log_rules("rules in force");
         stats::Counters::bump(&self.counters.rules_loaded);
+    }
+
+    /// Builds the WAF's tables when the rules in force put it on (see [`crate::waf::warm_up`]).
+    pub(crate) fn warm_up_waf(&self) {
+        let mode = self.rules.load().waf.mode.unwrap_or(self.config.waf_mode);
+        if mode != WafMode::Off && !self.config.disabled {
+            crate::waf::warm_up();
+        }
     }
 
     /// Logs what the rules in force hold.

@@ -1167,6 +1167,18 @@ static DOTSEG_FINDER: Lazy<memchr::memmem::Finder<'static>> =
 static HIDDEN_FINDER: Lazy<memchr::memmem::Finder<'static>> =
     Lazy::new(|| memchr::memmem::Finder::new(b"/."));
 
+/// Builds this detector's tables now (file automaton and finders), so that the first request to need
+/// them does not spend its time budget on it.
+pub(crate) fn warm_up() {
+    Lazy::force(&FILES);
+    Lazy::force(&ZERO_X_FINDERS);
+    Lazy::force(&DOTDOT_FINDER);
+    Lazy::force(&UDOT_FINDERS);
+    Lazy::force(&USLASH_FINDERS);
+    Lazy::force(&DOTSEG_FINDER);
+    Lazy::force(&HIDDEN_FINDER);
+}
+
 /// Separator-normalised view for the file rules: `\` and unicode slashes become `/`, runs of
 /// `/` collapse, `/./` drops, NULs drop. Borrowed (identity offsets) when nothing changes.
 fn path_view(input: &str) -> (Cow<'_, str>, Option<Vec<u32>>) {

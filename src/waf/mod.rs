@@ -50,6 +50,17 @@ pub mod ssrf;
 pub(crate) mod xml;
 pub mod xss;
 
+/// Builds every detector's tables (automata, regexes, keyword maps) now rather than on the first
+/// request that needs them: building them takes longer than a time budget, so that request
+/// would go uninspected. The agent calls it when rules put the WAF on; it is idempotent and
+/// cheap once done.
+pub(crate) fn warm_up() {
+    sqli::warm_up();
+    rce::warm_up();
+    lfi::warm_up();
+    scanner::warm_up();
+}
+
 /// What a detector reports: the rule that matched and where, in the value it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

@@ -1740,6 +1740,26 @@ static RE_TILDE: Lazy<Regex> =
 static RE_DEVTCP: Lazy<BRegex> =
     Lazy::new(|| BRegex::new(r"/dev/(?:tcp|udp)/[\w.\-]+/\d").expect("valid regex"));
 
+/// Builds this detector's tables now (command table, regexes and finders), so that the first request to need
+/// them does not spend its time budget on it.
+pub(crate) fn warm_up() {
+    Lazy::force(&COMMAND_TABLE);
+    Lazy::force(&RE_SHELLSHOCK);
+    Lazy::force(&RE_BATCH);
+    Lazy::force(&RE_ALIAS);
+    Lazy::force(&RE_POWERSHELL);
+    Lazy::force(&F_PARENS);
+    Lazy::force(&F_SEMIDOT);
+    Lazy::force(&F_ALIAS);
+    Lazy::force(&F_DEV);
+    Lazy::force(&RE_MAIL);
+    Lazy::force(&RE_SQLITE);
+    Lazy::force(&RE_PIPE_SHELL);
+    Lazy::force(&RE_EXPANSION);
+    Lazy::force(&RE_TILDE);
+    Lazy::force(&RE_DEVTCP);
+}
+
 /// Log4j lookups: resolves `${...}` innermost-first with a stack, bounded depth.
 fn log4shell(b: &[u8]) -> Option<(usize, usize)> {
     let first = memchr::memmem::find(b, b"${")?;

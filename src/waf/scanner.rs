@@ -181,6 +181,14 @@ static PROBE_AC: Lazy<AhoCorasick> = Lazy::new(|| {
         .expect("static probe path patterns")
 });
 
+/// Builds this detector's tables now (user-agent and probe-path automata), so that the first request to need
+/// them does not spend its time budget on it.
+pub(crate) fn warm_up() {
+    Lazy::force(&UA_AC);
+    Lazy::force(&N_RESTRICTED);
+    Lazy::force(&PROBE_AC);
+}
+
 /// A known security scanner's User-Agent (CRS list plus [`EXTRA_USER_AGENTS`]), matched as a
 /// case-insensitive substring. `span` is the matched token.
 pub fn detect_user_agent(ua: &str) -> Option<Finding> {

@@ -1468,6 +1468,14 @@ static WORDS: Lazy<WordMap> = Lazy::new(|| {
     m
 });
 
+/// Builds this detector's tables now (keyword maps and pre-filter gates), so that the first request to need
+/// them does not spend its time budget on it.
+pub(crate) fn warm_up() {
+    Lazy::force(&PRE_GATE);
+    Lazy::force(&PRE);
+    Lazy::force(&WORDS);
+}
+
 /// Longest name in the word tables (`sqlite_compileoption_used`).
 const MAX_WORD: usize = 26;
 
