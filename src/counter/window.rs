@@ -1,11 +1,9 @@
-//! [`Window`]: the state of one (slot, actor) window, a slice of `AtomicU64` kept in the map
-//! entry itself when it has at most 8 words (one member with a threshold up to 10), else in an
-//! allocation of its own: a two-word header, one fire word per member of its group, then a ring
+//! [`Window`]: the state of one (slot, actor) window in one allocation, a boxed slice of
+//! `AtomicU64`: a two-word header, one fire word per member of its group, then a ring
 //! (`ring.rs`) and/or time buckets (`buckets.rs`) as the group's [`Layout`] says. This file owns
 //! the header (the count, and the last-seen and expiry ticks that eviction reads), the order in
 //! which a record visits the members, and the copy of a window into a new layout when a group
-//! changes; it takes no lock and never allocates after construction (an entry's words only move
-//! when the shard's table does, under its write lock).
+//! changes; it takes no lock and never allocates after construction.
 //!
 //! Words:
 //! - `COUNT`: events recorded, in the low 56 bits (`fetch_add`); the high 8 bits hold the
@@ -51,64 +49,32 @@ fn longer(a: Option<QuietTicks>, b: QuietTicks) -> QuietTicks {
     }
 }
 
-/// Words a window keeps in the map entry itself instead of an allocation of its own: enough for
-/// one member with a threshold up to 10 (header, fire word, 5 ring words), the common playbook.
-const INLINE: usize = 8;
-
 /// One (slot, actor) window.
 pub(super) struct Window {
-    cells: Cells,
-}
-
-/// A window's words: in place when they fit [`INLINE`] (the first `len`), else on the heap.
-enum Cells {
-    Inline {
-        len: u32,
-        words: [AtomicU64; INLINE],
-    },
-    Heap(Box<[AtomicU64]>),
+    cells: Box<[AtomicU64]>,
 }
 
 impl Window {
     /// An empty window for `group`, created at `tick`.
     pub(super) fn new(group: &GroupSpec, tick: u32) -> Self {
         let layout = group.layout();
-        let len = layout.len();
-        let window = Window {
-            cells: if len <= INLINE {
-                Cells::Inline {
-                    len: len as u32,
-                    words: Default::default(),
-                }
-            } else {
-                Cells::Heap((0..len).map(|_| AtomicU64::new(0)).collect())
-            },
-        };
-        let cells = window.cells();
+        let cells: Box<[AtomicU64]> = (0..layout.len()).map(|_| AtomicU64::new(0)).collect();
         cells[COUNT].store(layout.tag() << TAG_SHIFT, Ordering::Relaxed);
         if layout.width > 0 {
             cells[layout.bucket_off()].store(u64::from(layout.width), Ordering::Relaxed);
         }
         let period = group.members().first().map_or(1, |m| m.p.period);
         cells[META].store(pack(tick, after(tick, period)), Ordering::Relaxed);
-        window
-    }
-
-    /// The window's words.
-    pub(super) fn cells(&self) -> &[AtomicU64] {
-        match &self.cells {
-            Cells::Inline { len, words } => &words[..*len as usize],
-            Cells::Heap(words) => words,
-        }
+        Window { cells }
     }
 
     /// Whether the window was built for `layout`.
     fn fits(&self, layout: &Layout) -> bool {
-        self.cells().len() == layout.len()
+        self.cells.len() == layout.len()
             && (layout.width == 0
-                || self.cells()[layout.bucket_off()].load(Ordering::Relaxed)
+                || self.cells[layout.bucket_off()].load(Ordering::Relaxed)
                     == u64::from(layout.width))
-            && self.cells()[COUNT].load(Ordering::Relaxed) >> TAG_SHIFT == layout.tag()
+            && self.cells[COUNT].load(Ordering::Relaxed) >> TAG_SHIFT == layout.tag()
     }
 
     /// Records one event at `tick` and calls `fired` with the index (in the list the group was
@@ -123,10 +89,10 @@ impl Window {
         fired: &mut dyn FnMut(usize, u64),
     ) -> Option<u64> {
         let layout = group.layout();
-        let cells = self.cells();
-        if cells.len() != layout.len() {
+        if self.cells.len() != layout.len() {
             return None;
         }
+        let cells = &self.cells[..];
         if layout.width > 0
             && cells[layout.bucket_off()].load(Ordering::Relaxed) != u64::from(layout.width)
         {
@@ -213,7 +179,7 @@ impl Window {
             Some(QuietTicks::For(q)) => after(tick, q.max(period)),
             None => after(tick, period),
         };
-        let meta = &self.cells()[META];
+        let meta = &self.cells[META];
         let mut current = meta.load(Ordering::Relaxed);
         loop {
             let (last, expires) = unpack(current);
@@ -255,13 +221,13 @@ impl Window {
         if !self.fits(&from) {
             return None;
         }
-        let load = |i: usize| self.cells()[i].load(Ordering::Relaxed);
+        let load = |i: usize| self.cells[i].load(Ordering::Relaxed);
         let window = Window::new(new, 1);
-        let cells = window.cells();
+        let cells = &window.cells;
         let count = load(COUNT) & COUNT_MASK;
         cells[COUNT].store((to.tag() << TAG_SHIFT) | count, Ordering::Relaxed);
         cells[META].store(load(META), Ordering::Relaxed);
-        let old_slots = &self.cells()[from.ring_off()..from.bucket_off()];
+        let old_slots = &self.cells[from.ring_off()..from.bucket_off()];
         let recent = |r: u32| count.saturating_sub(u64::from(r))..count; // positions a ring holds
         if to.ring > 0 && from.ring > 0 {
             let slots = &cells[to.ring_off()..to.bucket_off()];
@@ -273,7 +239,7 @@ impl Window {
         if to.width > 0 {
             let buckets = &cells[to.bucket_off() + 1..];
             if from.width == to.width {
-                for (b, o) in buckets.iter().zip(&self.cells()[from.bucket_off() + 1..]) {
+                for (b, o) in buckets.iter().zip(&self.cells[from.bucket_off() + 1..]) {
                     b.store(o.load(Ordering::Relaxed), Ordering::Relaxed);
                 }
             } else if from.ring > 0 {
@@ -307,32 +273,38 @@ impl Window {
     /// How many fire words the window holds (at least 1): what it weighs against the store's
     /// bound.
     pub(super) fn weight(&self) -> usize {
-        let tag = self.cells()[COUNT].load(Ordering::Relaxed) >> TAG_SHIFT;
-        Layout::of(tag, 1, self.cells().len()).map_or(1, |l| (l.fires as usize).max(1))
+        let tag = self.cells[COUNT].load(Ordering::Relaxed) >> TAG_SHIFT;
+        Layout::of(tag, 1, self.cells.len()).map_or(1, |l| (l.fires as usize).max(1))
     }
 
     /// The tick of the latest event.
     pub(super) fn last_seen(&self) -> u32 {
-        unpack(self.cells()[META].load(Ordering::Relaxed)).0
+        unpack(self.cells[META].load(Ordering::Relaxed)).0
     }
 
     /// Whether the window no longer matters at `now`: its last event is out of the period and
     /// the quiet time of its members' last firings is over.
     pub(super) fn expired(&self, now: u32) -> bool {
-        let expires = unpack(self.cells()[META].load(Ordering::Relaxed)).1;
+        let expires = unpack(self.cells[META].load(Ordering::Relaxed)).1;
         expires != NEVER && reached(now, expires)
+    }
+
+    /// The window's words.
+    #[cfg(test)]
+    pub(super) fn cells(&self) -> &[AtomicU64] {
+        &self.cells
     }
 
     /// Events recorded.
     #[cfg(test)]
     pub(super) fn count(&self) -> u64 {
-        self.cells()[COUNT].load(Ordering::Relaxed) & COUNT_MASK
+        self.cells[COUNT].load(Ordering::Relaxed) & COUNT_MASK
     }
 
     /// Sets the event count (to test what happens after billions of events).
     #[cfg(test)]
     pub(super) fn set_count(&self, count: u64) {
-        let word = &self.cells()[COUNT];
+        let word = &self.cells[COUNT];
         let tag = word.load(Ordering::Relaxed) & !COUNT_MASK;
         word.store(tag | (count & COUNT_MASK), Ordering::Relaxed);
     }
@@ -340,9 +312,6 @@ impl Window {
     /// Bytes allocated for this window (not counting the map entry).
     #[cfg(test)]
     pub(super) fn heap_bytes(&self) -> usize {
-        match &self.cells {
-            Cells::Inline { .. } => 0,
-            Cells::Heap(words) => std::mem::size_of_val(&**words),
-        }
+        std::mem::size_of_val(&*self.cells)
     }
 }

@@ -300,16 +300,14 @@ fn windows_are_small() {
         store.record(k, &spec(threshold, secs(60), Quiet::None), T0);
         store.with_window(&k, |w| w.heap_bytes()).unwrap_or(0)
     };
-    // up to 8 words (threshold 10) in the map entry, more on the heap
-    assert_eq!(bytes(1), 0);
-    assert_eq!(bytes(2), 0);
-    assert_eq!(bytes(10), 0);
-    assert_eq!(bytes(11), 72);
+    assert_eq!(bytes(1), 32);
+    assert_eq!(bytes(2), 32);
+    assert_eq!(bytes(10), 64);
     assert_eq!(bytes(64), 280);
     assert_eq!(bytes(65), 288);
     assert_eq!(
         std::mem::size_of::<(CounterKey, super::super::window::Window)>(),
-        96
+        40
     );
 }
 
