@@ -31,19 +31,10 @@ type Map = HashMap<CounterKey, Window, FoldState>;
 struct Windows {
     map: Map,
     weight: usize,
-    /// Whether the table was reserved to hold the shard's whole share (it then never grows).
-    sized: bool,
 }
 
 impl Windows {
-    /// Makes sure the table takes one more window without growing past the size that holds the
-    /// shard's share `cap`: once it holds a quarter of it, the next growth goes straight to that
-    /// size (no intermediate tables left behind).
-    ///
-    /// The map is std's (hashbrown): it holds 7/8 of its (power-of-two) buckets, and a removal
-    /// may leave a tombstone that keeps its slot from counting as free. Once tombstones have
-    /// eaten the free slots of a full-size table, an insert would double it though the shard
-    /// holds no more than its share; [`repack`](Self::repack) clears them instead.
+    /// Whether one more window would make the table grow (or rehash).
     fn table_full(&self) -> bool {
         self.map.len() >= self.map.capacity()
     }
@@ -107,6 +98,8 @@ pub struct LocalCounterStore {
     users: UserHasher,
     epoch: Epoch,
     max_windows: usize,
+    /// The windows a shard's table holds at its full size (the same for every shard).
+    table: usize,
     evictions: AtomicU64,
 }
 
@@ -121,13 +114,17 @@ impl LocalCounterStore {
     pub(super) fn with_shards(max_windows: usize, shards: usize, now: Millis) -> Self {
         let max_windows = max_windows.max(1);
         let n = shard_count(max_windows, shards.max(1));
+        let share = max_windows.div_ceil(n);
+        let mut buckets = 4;
+        while table_capacity(buckets) < share {
+            buckets *= 2;
+        }
         let hasher = FoldState::random();
         let shards = (0..n)
             .map(|i| Shard {
                 map: RwLock::new(Windows {
                     map: HashMap::with_hasher(hasher),
                     weight: 0,
-                    sized: false,
                 }),
                 cap: max_windows / n + usize::from(i < max_windows % n),
             })
@@ -138,6 +135,7 @@ impl LocalCounterStore {
             users: UserHasher::new(),
             epoch: Epoch(now),
             max_windows,
+            table: table_capacity(buckets),
             evictions: AtomicU64::new(0),
         }
     }
@@ -176,15 +174,20 @@ impl LocalCounterStore {
     }
 
     /// Makes room in a shard of share `cap` for a new window of `weight`, within the share and
-    /// within the table (see [`Windows::table_full`]).
+    /// within the table: the table never grows past the smallest size that holds the share
+    /// (`self.table` windows).
+    ///
+    /// The map is std's (hashbrown): it holds 7/8 of its (power-of-two) buckets, and a removal
+    /// may leave a tombstone that keeps its slot from counting as free. Once tombstones have
+    /// eaten the free slots of a table holding half its windows or more (so of that size), an
+    /// insert would double it though the shard holds no more than its share:
+    /// [`make_room`](Self::make_room) repacks it instead. Below half, the map rehashes in place
+    /// or grows towards that size, as it would.
     fn room(&self, windows: &mut Windows, cap: usize, weight: usize, now: u32) {
         let weight = weight.min(cap);
-        let table_full = windows.table_full();
-        if windows.weight + weight > cap || (table_full && windows.sized) {
+        let table_full = windows.table_full() && windows.map.len() >= self.table / 2;
+        if windows.weight + weight > cap || table_full {
             self.make_room(windows, cap, weight, now);
-        } else if table_full && windows.map.len() >= cap / 4 {
-            windows.map.reserve(cap.saturating_sub(windows.map.len()));
-            windows.sized = true;
         }
     }
 
@@ -201,7 +204,7 @@ impl LocalCounterStore {
         }
         self.evictions.fetch_add(evicted as u64, Ordering::Relaxed);
         let free = windows.map.capacity() - windows.map.len();
-        if windows.sized && free < (cap - keep).div_ceil(2) {
+        if free < (cap - keep).div_ceil(2) {
             windows.repack();
         }
     }
