@@ -171,9 +171,24 @@
 //! last-seen and expiry ticks), one fire word per member, and then the ring (two 32-bit slots per
 //! word) and/or the bucket width and 32 buckets: `8 * (2 + M + ceil(R / 2))` bytes for M members
 //! counted by a ring of R (64 for one member of threshold 10), plus 264 with buckets (288 for one
-//! member above 64): a window of one member takes what a window of its own always took. With the map entry (a 24-byte key and a 16-byte box pointer, at the hash table's
-//! load) a window takes about 86 bytes at threshold 2, 118 at 10, 334 at 64 and 342 in bucket
-//! mode (live heap bytes per window over 100,000 windows, `cargo bench --bench counter`).
+//! member above 64): a window of one member takes what a window of its own always took. The
+//! allocator rounds it up (glibc: 64 bytes take an 80-byte chunk). Its map entry is a 24-byte
+//! key and a 16-byte box pointer, plus the table's control byte: 41 bytes per bucket.
+//!
+//! Each shard's table is sized to its share. Std's hash map holds 7/8 of its power-of-two
+//! bucket count, so a share of 15,625 (a million windows in 64 shards) needed 32,768 buckets and
+//! left more than half of them empty; instead the store takes as many shards (65 to 128 for a
+//! large store, fewer for a small one) as make each share the size of a whole table, to within
+//! one window (a million windows: 70 shards of 14,285 or 14,286 in tables of 16,384 buckets,
+//! 14,336 windows). A table never grows past that size: removals leave tombstones that eat its
+//! free slots, and where the map would then double the table, the store re-inserts the shard's
+//! windows into the same table instead (in the pass that makes room, when tombstones took half
+//! the room it made: amortised O(1) per insert, like eviction). A full store therefore
+//! takes about 41 / (7/8) = 47 bytes of table per window plus the window's allocation: about
+//! 127 bytes at threshold 10 (`cargo bench --bench flood`, cap 1,000,000: 124 MiB resident above
+//! the baseline, 130 bytes per window of the cap; `benches/README.md`). Live heap bytes per
+//! window over 100,000 windows in a store of 1,000,000 (its tables part full, `cargo bench
+//! --bench counter`): about 91 at threshold 2, 123 at 10, 339 at 64 and 347 in bucket mode.
 //!
 //! A store never holds more than `max_windows` windows, at any moment: each shard has a fixed
 //! share of it, and a window counts against it **once per member** (so the bound is on

@@ -21,8 +21,8 @@ use super::{CounterStore, Regroup};
 use crate::fasthash::FoldState;
 use crate::Millis;
 
-/// Shards of a store with at least this many windows.
-const MAX_SHARDS: usize = 64;
+/// The most shards a store has (large stores have 65 to 128, see [`shard_count`]).
+const MAX_SHARDS: usize = 128;
 
 type Map = HashMap<CounterKey, Window, FoldState>;
 
@@ -34,6 +34,18 @@ struct Windows {
 }
 
 impl Windows {
+    /// Whether one more window would make the table grow (or rehash).
+    fn table_full(&self) -> bool {
+        self.map.len() >= self.map.capacity()
+    }
+
+    /// Re-inserts every window into the same table (drained, so its allocation is kept): clears
+    /// the tombstones. One pass over the shard, and a temporary vector of its entries.
+    fn repack(&mut self) {
+        let entries: Vec<(CounterKey, Window)> = self.map.drain().collect();
+        self.map.extend(entries);
+    }
+
     fn insert(&mut self, key: CounterKey, window: Window) {
         self.weight += window.weight();
         if let Some(old) = self.map.insert(key, window) {
@@ -74,8 +86,8 @@ struct Shard {
 ///
 /// It never holds more than `max_windows` windows, a window counting once per member of its
 /// group (so the bound is on (member, actor) pairs, as when every playbook had windows of its
-/// own): each of its shards (64, or the largest power of two not above `max_windows` when that
-/// is smaller) holds at most its share, and a new window in a full shard makes room first, as
+/// own): each of its shards (65 to 128 of them for a large store, as many as make each share
+/// fill a hash table of its own, see [`shard_count`]) holds at most its share, and a new window in a full shard makes room first, as
 /// the [module docs](super#memory) describe. Shards are
 /// chosen by a randomly seeded hash of the key, so the bound may be reached in one shard while
 /// others have room: 1,000,000 new actors in a store of 1,000,000 evict about 6% of them, as the
@@ -86,6 +98,8 @@ pub struct LocalCounterStore {
     users: UserHasher,
     epoch: Epoch,
     max_windows: usize,
+    /// The windows a shard's table holds at its full size (the same for every shard).
+    table: usize,
     evictions: AtomicU64,
 }
 
@@ -96,11 +110,15 @@ impl LocalCounterStore {
         Self::with_shards(max_windows, MAX_SHARDS, now)
     }
 
-    /// A store with at most `shards` shards (rounded down to a power of two, at least 1).
+    /// A store with at most `shards` shards (at least 1), as many as [`shard_count`] says.
     pub(super) fn with_shards(max_windows: usize, shards: usize, now: Millis) -> Self {
         let max_windows = max_windows.max(1);
-        let wanted = shards.min(max_windows).max(1);
-        let n = 1usize << (usize::BITS - 1 - wanted.leading_zeros()); // largest power of two <= wanted
+        let n = shard_count(max_windows, shards.max(1));
+        let share = max_windows.div_ceil(n);
+        let mut buckets = 4;
+        while table_capacity(buckets) < share {
+            buckets *= 2;
+        }
         let hasher = FoldState::random();
         let shards = (0..n)
             .map(|i| Shard {
@@ -117,6 +135,7 @@ impl LocalCounterStore {
             users: UserHasher::new(),
             epoch: Epoch(now),
             max_windows,
+            table: table_capacity(buckets),
             evictions: AtomicU64::new(0),
         }
     }
@@ -127,9 +146,7 @@ impl LocalCounterStore {
     }
 
     fn shard(&self, key: &CounterKey) -> &Shard {
-        let hash = self.hasher.hash_one(key);
-        // Bits 32 and up: the map itself uses the low bits (bucket) and the top 7 (control byte).
-        &self.shards[(hash >> 32) as usize & (self.shards.len() - 1)]
+        &self.shards[shard_index(self.hasher.hash_one(key), self.shards.len())]
     }
 
     /// The slow path: a new window, or a window built for another group, under the write lock.
@@ -150,19 +167,35 @@ impl LocalCounterStore {
             windows.remove(&key); // built for another group: start afresh
         }
         let window = Window::new(group, tick);
-        let weight = window.weight().min(shard.cap);
-        if windows.weight + weight > shard.cap {
-            self.make_room(&mut windows, shard.cap, weight, tick);
-        }
+        self.room(&mut windows, shard.cap, window.weight(), tick);
         let count = window.record(group, tick, fired).unwrap_or(1);
         windows.insert(key, window);
         count
     }
 
+    /// Makes room in a shard of share `cap` for a new window of `weight`, within the share and
+    /// within the table: the table never grows past the smallest size that holds the share
+    /// (`self.table` windows).
+    ///
+    /// The map is std's (hashbrown): it holds 7/8 of its (power-of-two) buckets, and a removal
+    /// may leave a tombstone that keeps its slot from counting as free. Once tombstones have
+    /// eaten the free slots of a table holding half its windows or more (so of that size), an
+    /// insert would double it though the shard holds no more than its share:
+    /// [`make_room`](Self::make_room) repacks it instead. Below half, the map rehashes in place
+    /// or grows towards that size, as it would.
+    fn room(&self, windows: &mut Windows, cap: usize, weight: usize, now: u32) {
+        let weight = weight.min(cap);
+        let table_full = windows.table_full() && windows.map.len() >= self.table / 2;
+        if windows.weight + weight > cap || table_full {
+            self.make_room(windows, cap, weight, now);
+        }
+    }
+
     /// Makes room for a window of `weight` in a full shard: removes its expired windows, then,
     /// if less than an eighth of `cap` (or `weight`, if more) is free, the least recently seen
-    /// windows until that much is. One pass over the shard per eighth of it freed (windows of
-    /// one member each; a pass frees at least its share in members): amortised O(1) per insert.
+    /// windows until that much is; then, if tombstones took more than half of that room from the
+    /// table, repacks it. One pass over the shard per eighth of it freed (windows of one member
+    /// each; a pass frees at least its share in members): amortised O(1) per insert.
     fn make_room(&self, windows: &mut Windows, cap: usize, weight: usize, now: u32) {
         let mut evicted = windows.retain(|_, window| !window.expired(now));
         let keep = cap - (cap / 8).max(weight).max(1).min(cap);
@@ -170,6 +203,10 @@ impl LocalCounterStore {
             evicted += evict_least_recent(windows, keep, now);
         }
         self.evictions.fetch_add(evicted as u64, Ordering::Relaxed);
+        let free = windows.map.capacity() - windows.map.len();
+        if free < (cap - keep).div_ceil(2) {
+            windows.repack();
+        }
     }
 
     /// Whether the store holds the window of `key`.
@@ -188,11 +225,55 @@ impl LocalCounterStore {
         self.shard(key).map.read().map.get(key).map(f)
     }
 
+    /// Each shard's table capacity: the windows it holds without growing, less its tombstones
+    /// (so at most the windows its size holds; more if it grew).
+    #[cfg(test)]
+    pub(super) fn table_capacities(&self) -> Vec<usize> {
+        self.shards
+            .iter()
+            .map(|s| s.map.read().map.capacity())
+            .collect()
+    }
+
     /// The tick of `now` in this store.
     #[cfg(test)]
     pub(super) fn tick(&self, now: Millis) -> u32 {
         self.epoch.tick(now)
     }
+}
+
+/// The most windows a std (hashbrown) hash table of `buckets` buckets (a power of two, 4 or
+/// more: its smallest) holds without growing: 7/8 of them, or all but one below 8.
+pub(super) fn table_capacity(buckets: usize) -> usize {
+    if buckets < 8 {
+        buckets - 1
+    } else {
+        buckets / 8 * 7
+    }
+}
+
+/// How many shards a store of `max_windows` has, at most `max_shards`: as many as it takes for
+/// each share (`max_windows` split evenly) to fit the smallest table size that leaves at most
+/// `max_shards` of them. So a full shard's table is full too (within one window per shard),
+/// instead of a power-of-two table half empty: 65 to 128 shards for a large store.
+pub(super) fn shard_count(max_windows: usize, max_shards: usize) -> usize {
+    let mut buckets = 4usize;
+    loop {
+        let shards = max_windows.div_ceil(table_capacity(buckets));
+        if shards <= max_shards {
+            return shards.max(1);
+        }
+        buckets *= 2;
+    }
+}
+
+/// The shard of a key whose hash is `hash`, among `shards`: bits 24 to 55 of the hash, scaled
+/// to `0..shards` by a multiply and shift (uniform to within 2^-32 for any shard count). The map
+/// uses the low bits (bucket) and the top 7 (control byte) itself, so keys in one shard still
+/// spread over its buckets and control bytes.
+pub(super) fn shard_index(hash: u64, shards: usize) -> usize {
+    let bits = u64::from((hash >> 24) as u32);
+    ((bits * shards as u64) >> 32) as usize
 }
 
 /// Removes the windows seen longest ago until the shard weighs at most `keep` (or is empty), in
@@ -311,10 +392,7 @@ impl CounterStore for LocalCounterStore {
         for (key, copy) in copies {
             let shard = self.shard(&key);
             let mut windows = shard.map.write();
-            let weight = copy.weight().min(shard.cap);
-            if windows.weight + weight > shard.cap {
-                self.make_room(&mut windows, shard.cap, weight, tick);
-            }
+            self.room(&mut windows, shard.cap, copy.weight(), tick);
             windows.insert(key, copy);
         }
     }

@@ -399,3 +399,79 @@ fn a_window_counts_once_per_member_against_the_bound() {
     let expected: u32 = (1..=10).map(|n| 10 / n).sum::<u32>() - 1;
     assert_eq!(fired, expected as usize);
 }
+
+#[test]
+fn shards_fill_their_tables() {
+    use crate::counter::store::{shard_count, table_capacity};
+    for max in [
+        1, 2, 7, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 123_457,
+    ] {
+        let n = shard_count(max, 128);
+        assert!((1..=128).contains(&n), "max {max}: {n} shards");
+        // the smallest table holding the largest share, and how full the shares make it
+        let share = max.div_ceil(n);
+        let buckets = (2..40)
+            .map(|b| 1usize << b)
+            .find(|&b| table_capacity(b) >= share)
+            .unwrap();
+        let fill = max as f64 / (n * table_capacity(buckets)) as f64;
+        if max >= 100_000 {
+            assert!(n > 64, "max {max}: {n} shards");
+            assert!(fill > 0.98, "max {max}: {n} shards, tables {fill:.3} full");
+        }
+        // a table that size is what std's map allocates for the share, and holds it
+        let map: std::collections::HashMap<u32, ()> =
+            std::collections::HashMap::with_capacity(share);
+        assert_eq!(map.capacity(), table_capacity(buckets), "max {max}");
+    }
+    assert_eq!(shard_count(16, 1), 1);
+    assert_eq!(shard_count(100, 128), 34);
+}
+
+#[test]
+fn shard_choice_is_uniform() {
+    use crate::counter::store::shard_index;
+    use std::hash::BuildHasher;
+    let hasher = crate::fasthash::FoldState::random();
+    for shards in [1, 3, 64, 70, 112, 128] {
+        let mut counts = vec![0u32; shards];
+        let n = 200_000u32;
+        for i in 0..n {
+            counts[shard_index(hasher.hash_one(key(1, i)), shards)] += 1;
+        }
+        let mean = f64::from(n) / shards as f64;
+        for (s, &c) in counts.iter().enumerate() {
+            // binomial: sd = sqrt(mean) (at most 54 here); 6 sd
+            assert!(
+                (f64::from(c) - mean).abs() < 6.0 * mean.sqrt() + 1.0,
+                "{shards} shards: shard {s} got {c}, mean {mean:.0}"
+            );
+        }
+    }
+}
+
+#[test]
+fn churn_keeps_the_bound_and_the_tables_their_size() {
+    // 112 shards of 892-893: every table 1,024 buckets (896 windows) once full; churn with
+    // evictions and removals never makes one grow, and the store never exceeds its bound.
+    let store = LocalCounterStore::new(100_000, T0);
+    let s = spec(10, secs(3_600), Quiet::None);
+    let other = spec(3, secs(3_600), Quiet::None);
+    for i in 0..600_000u32 {
+        store.record(key(1, i), &s, T0 + u64::from(i));
+        if i % 7 == 0 {
+            // a window replaced by one of another group: a removal and an insert
+            store.record(key(1, i / 2), &other, T0 + u64::from(i));
+        }
+        if i % 25_000 == 0 {
+            assert!(store.len() <= 100_000, "{} windows", store.len());
+        }
+    }
+    assert!(store.len() <= 100_000, "{} windows", store.len());
+    assert!(store.len() >= 85_000, "{} windows", store.len());
+    assert!(
+        store.table_capacities().iter().all(|&c| c <= 896),
+        "{:?}",
+        store.table_capacities()
+    );
+}
