@@ -235,20 +235,28 @@ async fn fragments_of_sensitive_fields_are_redacted() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_inspected_up_to_the_limit_and_passed_on_whole() {
-    let (_agent, base, seen) = setup(|b| {
+    let (agent, base, seen) = setup(|b| {
         b.waf_mode(WafMode::Block)
             .configure(|c| c.max_body_bytes = 1024)
     })
     .await;
-    // the attack sits after the limit: not seen, and the handler gets every byte
+    // the attack sits after the limit: not seen, and the handler gets every byte (a string, not
+    // `json!`: the keys must stay in this order; the client sends the body in one frame, larger
+    // than the limit, which the layer keeps whole for the handler but inspects only up to the
+    // limit)
     let padding = "a".repeat(4000);
-    let late = json!({ "pad": padding, "q": SQLI }).to_string();
+    let late = format!(r#"{{"pad":"{padding}","q":"{SQLI}"}}"#);
     let (status, echoed) = echo_json(&base, late.clone()).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{:?}", attacks(&seen));
     assert_eq!(echoed, late);
     // the attack sits before the limit of an over-long body: blocked
-    let early = json!({ "q": SQLI, "pad": padding }).to_string();
-    assert_eq!(echo_json(&base, early).await.0, 403);
+    let early = format!(r#"{{"q":"{SQLI}","pad":"{padding}"}}"#);
+    assert_eq!(
+        echo_json(&base, early).await.0,
+        403,
+        "{:?}",
+        agent.stats().waf
+    );
     assert_eq!(attacks(&seen).len(), 1);
 }
 

@@ -184,10 +184,13 @@ where
                     let ctx = reading.ctx.clone();
                     let (parts, body) = reading.request.into_parts();
                     let prefix = reading.buf.freeze();
+                    // The last frame read may run past the limit (a frame is kept whole, for
+                    // the handler): what is inspected and reported stops at the limit.
+                    let within = prefix.len() <= reading.limit;
                     let read_body = ReadBody {
                         kind: reading.kind,
-                        bytes: prefix.clone(),
-                        complete: outcome.is_complete(),
+                        bytes: prefix.slice(..prefix.len().min(reading.limit)),
+                        complete: within && outcome.is_complete(),
                     };
                     if let Some(spent) = reading.waf {
                         let host = crate::agent::request_host(&parts.uri, &parts.headers);

@@ -255,3 +255,12 @@ fn the_shared_byte_classes_change_no_detector_verdict() {
     }
     assert!(compared > 1_000_000, "{compared}");
 }
+
+#[test]
+fn a_json_body_cut_at_the_limit_has_the_strings_before_the_cut_inspected() {
+    let body = format!(r#"{{"q":"{}","pad":"{}"}}"#, SQLI, "a".repeat(4000));
+    let mut s = scan(&[], true);
+    let r = json::scan_json(&mut s, &body.as_bytes()[..1024]);
+    assert_eq!(r, Err(Stop::Hit), "{:?}", s.hits);
+    assert_eq!(s.hits[0].input, "body.q");
+}
