@@ -322,8 +322,10 @@ mod tests {
     use crate::counter::LocalCounterStore;
     use std::time::Duration;
 
+    /// An engine whose store never evicts in these tests: its shards hold about 1,500 windows'
+    /// weight each, and the heaviest window here weighs 100 (a group of 100 playbooks).
     fn engine() -> PlaybookEngine {
-        PlaybookEngine::new(Arc::new(LocalCounterStore::new(1_000, 0)))
+        PlaybookEngine::new(Arc::new(LocalCounterStore::new(100_000, 0)))
     }
 
     fn playbook(id: &str, event: &str, threshold: u32, actor: ActorKind) -> Playbook {
