@@ -43,6 +43,7 @@ mod classes;
 pub(crate) mod inputs;
 mod json;
 pub mod lfi;
+mod memo;
 pub mod rce;
 pub mod scanner;
 pub mod sqli;
@@ -349,8 +350,16 @@ impl<'r> Scan<'r> {
             if value.len() <= PLAIN_MAX && classes.only_plain_bytes() {
                 return Ok(());
             }
+            let memo = source == Source::Header && value.len() <= memo::MAX_LEN;
+            if memo && memo::is_clean(memo::Kind::Header, value) {
+                return Ok(());
+            }
             self.tick(value.len())?;
-            return self.detect_all(source, name, value, value, 0, classes);
+            let clean = self.detect_all(source, name, value, value, 0, classes)?;
+            if memo && clean {
+                memo::remember(memo::Kind::Header, value);
+            }
+            return Ok(());
         }
         self.tick(value.len())?;
         let mut start = 0;
@@ -360,7 +369,7 @@ impl<'r> Scan<'r> {
                 end -= 1;
             }
             let part = &value[start..end];
-            self.detect_all(
+            let _clean = self.detect_all(
                 source,
                 name,
                 value,
@@ -389,13 +398,16 @@ impl<'r> Scan<'r> {
         part: &str,
         offset: usize,
         classes: Classes,
-    ) -> Result<(), Stop> {
+    ) -> Result<bool, Stop> {
+        let mut clean = true;
         for &category in source.categories() {
             if self.found & category.bit() != 0 {
+                clean = false; // not looked for: nothing known
                 continue;
             }
             let finding = run_detector(category, source, part, classes, self.host);
             if let Some(finding) = finding {
+                clean = false;
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
                     self.record(category, finding, whole, offset, name)?;
                 }
@@ -404,12 +416,15 @@ impl<'r> Scan<'r> {
                 self.check_budget()?;
             }
         }
-        Ok(())
+        Ok(clean)
     }
 
     /// Looks at a `User-Agent` value with the scanner list.
     pub(crate) fn user_agent(&mut self, value: &str) -> Result<(), Stop> {
         if self.found & AttackCategory::Scanner.bit() != 0 {
+            return Ok(());
+        }
+        if memo::is_clean(memo::Kind::UserAgent, value) {
             return Ok(());
         }
         match scanner::detect_user_agent(value) {
@@ -420,7 +435,11 @@ impl<'r> Scan<'r> {
                 0,
                 &"header.user-agent",
             ),
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            None => {
+                memo::remember(memo::Kind::UserAgent, value);
+                Ok(())
+            }
         }
     }
 }

@@ -264,3 +264,70 @@ fn a_json_body_cut_at_the_limit_has_the_strings_before_the_cut_inspected() {
     assert_eq!(r, Err(Stop::Hit), "{:?}", s.hits);
     assert_eq!(s.hits[0].input, "body.q");
 }
+
+#[test]
+fn clean_header_values_are_remembered_and_only_they() {
+    use memo::{is_clean, Kind};
+    let ua = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let mut s = scan(&[], false);
+    assert!(!is_clean(Kind::Header, ua));
+    s.value(Source::Header, &"header.user-agent", ua).unwrap();
+    s.user_agent(ua).unwrap();
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+    assert!(is_clean(Kind::Header, ua) && is_clean(Kind::UserAgent, ua));
+    // a query value is not remembered (other detectors run there)
+    s.value(Source::Query, &"query.q", "it's a plan").unwrap();
+    assert!(!is_clean(Kind::Header, "it's a plan"));
+
+    // an attack is not remembered, even when its rule is disabled
+    let mut s = scan(&[], false);
+    s.value(Source::Header, &"header.referer", SQLI).unwrap();
+    assert_eq!(s.hits.len(), 1);
+    assert!(!is_clean(Kind::Header, SQLI));
+    let rule = s.hits[0].rule.to_owned();
+    let disabled = [rule];
+    let mut s = scan(&disabled, false);
+    s.value(Source::Header, &"header.x-note", SQLI).unwrap();
+    assert!(s.hits.is_empty());
+    assert!(
+        !is_clean(Kind::Header, SQLI),
+        "a disabled rule's match stays unknown"
+    );
+    let mut s = scan(&[], false);
+    s.value(Source::Header, &"header.x-note", SQLI).unwrap();
+    assert_eq!(s.hits.len(), 1, "re-enabled, it is found again");
+
+    // a value scanned after its request already matched a category is not known clean
+    let mut s = scan(&[], false);
+    s.value(Source::Header, &"header.referer", SQLI).unwrap();
+    let benign = "shop.example/cart?step=2 and more";
+    s.value(Source::Header, &"header.x-origin", benign).unwrap();
+    assert!(!is_clean(Kind::Header, benign));
+
+    // scanner user agents are not remembered
+    let mut s = scan(&[], false);
+    s.user_agent("sqlmap/1.7.2#stable (https://sqlmap.org)")
+        .unwrap();
+    assert_eq!(s.hits.len(), 1);
+    assert!(!is_clean(
+        Kind::UserAgent,
+        "sqlmap/1.7.2#stable (https://sqlmap.org)"
+    ));
+}
+
+#[test]
+fn the_memo_keeps_the_most_recent_values_only() {
+    use memo::{is_clean, Kind};
+    let values: Vec<String> = (0..20)
+        .map(|i| format!("Agent/{i}.0 (clean; test)"))
+        .collect();
+    let mut s = scan(&[], false);
+    for v in &values {
+        s.value(Source::Header, &"header.user-agent", v).unwrap();
+    }
+    assert!(is_clean(Kind::Header, &values[19]));
+    assert!(!is_clean(Kind::Header, &values[0]));
+    let long = "a b ".repeat(200);
+    s.value(Source::Header, &"header.x-long", &long).unwrap();
+    assert!(!is_clean(Kind::Header, &long), "longer than the memo keeps");
+}
