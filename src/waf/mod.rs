@@ -21,6 +21,9 @@
 //!   `/` or `\` and the XSS detector on short values with none of its trigger bytes — each a
 //!   detector's own first test, so the verdicts are those of the detectors run alone (a test
 //!   replays the corpus through both).
+//! - Header values that every detector ran on and none matched are remembered per thread
+//!   ([`memo`]: the last few, compared byte for byte) and skipped when they come again, as a
+//!   service's user agents do.
 //! - [`Scan`] runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after each detector on a long value, which is
 //!   scanned in 2 KiB chunks, so the budget holds for any input size; past it the request goes through and the overrun is counted.
