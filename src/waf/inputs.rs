@@ -292,20 +292,11 @@ mod tests {
 
     #[test]
     fn pairs_decode_as_form_urlencoded_then_more_rounds() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
         let mut queries: Vec<Vec<u8>> = Vec::new();
-        for file in ["values.jsonl", "crs-requests.jsonl"] {
-            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-            for line in text.lines() {
-                let rec: serde_json::Value = serde_json::from_str(line).unwrap();
-                for key in ["value", "uri", "body"] {
-                    if let Some(v) = rec[key].as_str() {
-                        let q = v.split_once('?').map_or(v, |(_, q)| q);
-                        queries.push(q.as_bytes().to_vec());
-                        queries.push(format!("a={v}&{v}=b&&c").into_bytes());
-                    }
-                }
-            }
+        for v in crate::waf::tests::corpus_values(false) {
+            let q = v.split_once('?').map_or(&*v, |(_, q)| q);
+            queries.push(q.as_bytes().to_vec());
+            queries.push(format!("a={v}&{v}=b&&c").into_bytes());
         }
         // escapes that decode to invalid UTF-8 after one round and to valid UTF-8 after two
         // (decoded text is made UTF-8 between rounds), `+` and `%2B`, cut escapes

@@ -183,26 +183,7 @@ fn fixed_syntax_headers_are_not_inspected() {
 /// the CRS requests), each also glued to the next one, plus every one- and two-character
 /// string over ASCII and a few multi-byte characters.
 fn corpus_strings() -> Vec<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-    let mut out = Vec::new();
-    for file in ["values.jsonl", "crs-requests.jsonl"] {
-        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-        for line in text.lines() {
-            let rec: serde_json::Value = serde_json::from_str(line).unwrap();
-            for key in ["value", "uri", "body"] {
-                if let Some(v) = rec[key].as_str() {
-                    out.push(v.to_owned());
-                }
-            }
-            if let Some(headers) = rec["headers"].as_object() {
-                out.extend(
-                    headers
-                        .values()
-                        .filter_map(|v| v.as_str().map(str::to_owned)),
-                );
-            }
-        }
-    }
+    let mut out = corpus_values(true);
     let glued: Vec<String> = out
         .windows(2)
         .map(|w| format!("{} {}", w[0], w[1]))
@@ -330,4 +311,26 @@ fn the_memo_keeps_the_most_recent_values_only() {
     let long = "a b ".repeat(200);
     s.value(Source::Header, &"header.x-long", &long).unwrap();
     assert!(!is_clean(Kind::Header, &long), "longer than the memo keeps");
+}
+
+/// The corpus's strings: each record's `value`, `uri` and `body`, and with `headers` its header
+/// values too.
+pub(super) fn corpus_values(headers: bool) -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+    let mut out = Vec::new();
+    for file in ["values.jsonl", "crs-requests.jsonl"] {
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        for line in text.lines() {
+            let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+            for key in ["value", "uri", "body"] {
+                if let Some(v) = rec[key].as_str() {
+                    out.push(v.to_owned());
+                }
+            }
+            if let Some(map) = rec["headers"].as_object().filter(|_| headers) {
+                out.extend(map.values().filter_map(|v| v.as_str().map(str::to_owned)));
+            }
+        }
+    }
+    out
 }
