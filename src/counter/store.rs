@@ -87,9 +87,9 @@ struct Shard {
 /// It never holds more than `max_windows` windows, a window counting once per member of its
 /// group (so the bound is on (member, actor) pairs, as when every playbook had windows of its
 /// own): each of its shards (65 to 128 of them for a large store, as many as make each share
-/// fill a hash table of its own, see [`shard_count`]) holds at most its share, and a new window in a full shard makes room first, as
-/// the [module docs](super#memory) describe. Shards are
-/// chosen by a randomly seeded hash of the key, so the bound may be reached in one shard while
+/// fill a hash table of its own) holds at most its share, and a new window in a full shard makes
+/// room first, as the [module docs](super#memory) describe. Shards are chosen by a randomly
+/// seeded hash of the key, so the bound may be reached in one shard while
 /// others have room: 1,000,000 new actors in a store of 1,000,000 evict about 6% of them, as the
 /// fullest shards make room an eighth at a time.
 pub struct LocalCounterStore {
