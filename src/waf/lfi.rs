@@ -59,8 +59,8 @@
 //!
 //! Cost: one table-driven pass (SIMD `memchr` scans past 512 bytes) records which byte
 //! families occur, and each family's rules run only if its bytes do. In the WAF's scan the
-//! table pass over values up to 512 bytes is the scan's shared one ([`super::classes`],
-//! [`detect_classified`]). Traversal first needs a
+//! table pass over values up to 512 bytes is the scan's shared one (`super::classes`,
+//! `detect_classified`). Traversal first needs a
 //! `..` and textual escapes a `0x`: on short inputs one SWAR pass (eight bytes per step)
 //! answers both; the wrappers need a `:` after a wrapper name's last letter (so `https:` costs
 //! nothing); the SQL dump names a `q`; the register_globals names a `_` or `[`; the file rules

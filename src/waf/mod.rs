@@ -3,28 +3,28 @@
 //! count like any other; in `block` mode a match is answered 403 before the handler runs.
 //!
 //! Shape:
-//! - [`inputs`] walks what a request carries — the path, every query parameter (name and value),
+//! - `inputs` walks what a request carries — the path, every query parameter (name and value),
 //!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
 //!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
-//!   `+` as a space in forms and queries). XML bodies ([`xml`]) give their attribute values and
-//!   text nodes. JSON ([`json`]) is walked to every key and string value; below
-//!   [`inputs::MAX_JSON_DEPTH`] levels, or when a body does not parse, the raw body is inspected
+//!   `+` as a space in forms and queries). XML bodies (`xml`) give their attribute values and
+//!   text nodes. JSON (`json`) is walked to every key and string value; below
+//!   `inputs::MAX_JSON_DEPTH` levels, or when a body does not parse, the raw body is inspected
 //!   as one value, so nothing hides below the bound. A JSON string repeated in one body (the
 //!   item names of an array of records) is inspected once.
 //! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
 //!   [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
 //!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
 //!   fragment's byte range. Each module's docs say why it is shaped as it is.
-//! - One pass per value over a shared 256-entry table ([`classes`]) tells which byte classes
-//!   occur: it answers [`plain`], gives the RCE detector its class mask and the LFI detector
+//! - One pass per value over a shared 256-entry table (`classes`) tells which byte classes
+//!   occur: it answers `plain`, gives the RCE detector its class mask and the LFI detector
 //!   its flags (values up to 512 bytes), and skips the SSRF detector on values with no `:`,
 //!   `/` or `\` and the XSS detector on short values with none of its trigger bytes — each a
 //!   detector's own first test, so the verdicts are those of the detectors run alone (a test
 //!   replays the corpus through both).
 //! - Header values that every detector ran on and none matched are remembered per thread
-//!   ([`memo`]: the last few, compared byte for byte) and skipped when they come again, as a
+//!   (`memo`: the last few, compared byte for byte) and skipped when they come again, as a
 //!   service's user agents do.
-//! - [`Scan`] runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
+//! - `Scan` runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after each detector on a long value, which is
 //!   scanned in 2 KiB chunks, so the budget holds for any input size; past it the request goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).

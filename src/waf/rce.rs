@@ -8,13 +8,13 @@
 //! therefore almost always has the shape *separator + known command + arguments*. The
 //! detector looks for exactly that, after undoing the obfuscations shells allow:
 //!
-//! 1. **Normalisation** (one bounded pass, [`normalize`]): quotes and backslashes inside
+//! 1. **Normalisation** (one bounded pass, `normalize`): quotes and backslashes inside
 //!    words are removed (`c'a't`, `c"a"t`, `c\at`), as are Windows carets (`c^m^d`), empty
 //!    constructs (`''`, ``` `` ```, `$()`, `<()`), special parameters (`$@`, `$*`, `$?`,
 //!    `$$`, `$1`...), and unset variables (`$u`, `${a}`). `$IFS`/`${IFS}` and tabs become
 //!    spaces, `$SHELL`/`$0` become `sh`, variables assigned earlier in the same value
 //!    (`a=cat;$a /etc/passwd`) are substituted once. ASCII is lower-cased.
-//! 2. **Command-position scan** ([`Scanner`]): every command position gets a context
+//! 2. **Command-position scan** (`Scanner`): every command position gets a context
 //!    strength: *strong* (`$(`, glued backtick, process substitution — any known command
 //!    fires), *medium* (after a separator or newline) and *weak* (value start, or after
 //!    `=` in a `key=value` token). The word found there is looked up in a curated table of
@@ -57,8 +57,8 @@
 //!   so does inline code with a full command line (`` `ls -la` ``): a backtick after a
 //!   space is a medium context (English-word commands need technical arguments), a
 //!   glued backtick (``x`id` ``) is strong. Code fences (```` ``` ````) are blanked.
-//! * Cost: one pass computes a bit mask of the shell bytes present ([`byte_classes`]); in the
-//!   WAF's scan that pass is the scan's shared one ([`super::classes`], [`detect_classified`]).
+//! * Cost: one pass computes a bit mask of the shell bytes present (`byte_classes`); in the
+//!   WAF's scan that pass is the scan's shared one (`super::classes`, `detect_classified`).
 //!   Values without any trigger byte (`;|&$<>{~!\^=` and newline) stop after a three-byte
 //!   prefix test of their first word against the command table (~15 ns). Otherwise every
 //!   rule sits behind a test of that mask (bytes absent from the input are absent from the
