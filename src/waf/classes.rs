@@ -43,21 +43,9 @@ static TABLE: [u64; 256] = {
 pub(crate) struct Classes(u64);
 
 impl Classes {
-    /// One pass over `b` (four accumulators: independent dependency chains).
+    /// One pass over `b`.
     pub(crate) fn of(b: &[u8]) -> Self {
-        let mut acc = [0u64; 4];
-        let mut chunks = b.chunks_exact(4);
-        for c in &mut chunks {
-            acc[0] |= TABLE[c[0] as usize];
-            acc[1] |= TABLE[c[1] as usize];
-            acc[2] |= TABLE[c[2] as usize];
-            acc[3] |= TABLE[c[3] as usize];
-        }
-        let mut m = acc[0] | acc[1] | acc[2] | acc[3];
-        for &c in chunks.remainder() {
-            m |= TABLE[c as usize];
-        }
-        Classes(m)
+        Classes(or_over(&TABLE, b))
     }
 
     /// Only `[A-Za-z0-9-]` bytes (see [`super::plain`], which adds the length bound).
@@ -86,4 +74,25 @@ impl Classes {
     pub(crate) fn may_be_xss(self, len: usize) -> bool {
         len > xss::SHORT || self.0 & XSS != 0
     }
+}
+
+/// The OR of `table`'s entries for the bytes of `b`, in one pass with four accumulators
+/// (independent dependency chains, so the loads overlap).
+pub(super) fn or_over<T>(table: &[T; 256], b: &[u8]) -> T
+where
+    T: Copy + Default + std::ops::BitOr<Output = T>,
+{
+    let mut acc = [T::default(); 4];
+    let mut chunks = b.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] = acc[0] | table[c[0] as usize];
+        acc[1] = acc[1] | table[c[1] as usize];
+        acc[2] = acc[2] | table[c[2] as usize];
+        acc[3] = acc[3] | table[c[3] as usize];
+    }
+    let mut m = acc[0] | acc[1] | acc[2] | acc[3];
+    for &c in chunks.remainder() {
+        m = m | table[c as usize];
+    }
+    m
 }

@@ -2203,21 +2203,9 @@ pub(super) static CLASS: [u32; 256] = {
     t
 };
 
-/// OR of [`CLASS`] over `b` (four accumulators for instruction-level parallelism).
+/// OR of [`CLASS`] over `b`.
 fn byte_classes(b: &[u8]) -> u32 {
-    let mut acc = [0u32; 4];
-    let mut chunks = b.chunks_exact(4);
-    for c in &mut chunks {
-        acc[0] |= CLASS[c[0] as usize];
-        acc[1] |= CLASS[c[1] as usize];
-        acc[2] |= CLASS[c[2] as usize];
-        acc[3] |= CLASS[c[3] as usize];
-    }
-    let mut m = acc[0] | acc[1] | acc[2] | acc[3];
-    for &c in chunks.remainder() {
-        m |= CLASS[c as usize];
-    }
-    m
+    super::classes::or_over(&CLASS, b)
 }
 
 /// Bytes collected into the first word by [`worth_looking`].
