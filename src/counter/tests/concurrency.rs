@@ -11,6 +11,21 @@ use crate::counter::{CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Qui
 const THREADS: usize = 4;
 const TOTAL: u64 = 100_000;
 
+/// Runs `record` `TOTAL` times in all, from `THREADS` threads released together.
+fn on_threads(record: impl Fn() + Sync) {
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..TOTAL / THREADS as u64 {
+                    record();
+                }
+            });
+        }
+    });
+}
+
 /// `THREADS` threads make `TOTAL` records on one key; `now` gives each record's time from a
 /// shared counter of records made. Returns (highest count seen, firings, final count).
 fn hammer(spec: WindowSpec, now: impl Fn(u64) -> u64 + Sync) -> (u64, u64, u64) {
@@ -18,21 +33,13 @@ fn hammer(spec: WindowSpec, now: impl Fn(u64) -> u64 + Sync) -> (u64, u64, u64) 
     let made = AtomicU64::new(0);
     let fired = AtomicU64::new(0);
     let highest = AtomicU64::new(0);
-    let barrier = Barrier::new(THREADS);
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                barrier.wait();
-                for _ in 0..TOTAL / THREADS as u64 {
-                    let i = made.fetch_add(1, Ordering::Relaxed);
-                    let record = store.record(key(3, 42), &spec, now(i));
-                    if record.fired {
-                        fired.fetch_add(1, Ordering::Relaxed);
-                    }
-                    highest.fetch_max(record.count, Ordering::Relaxed);
-                }
-            });
+    on_threads(|| {
+        let i = made.fetch_add(1, Ordering::Relaxed);
+        let record = store.record(key(3, 42), &spec, now(i));
+        if record.fired {
+            fired.fetch_add(1, Ordering::Relaxed);
         }
+        highest.fetch_max(record.count, Ordering::Relaxed);
     });
     let count = store.with_window(&key(3, 42), |w| w.count()).unwrap_or(0);
     (highest.into_inner(), fired.into_inner(), count)
@@ -121,18 +128,10 @@ fn threads_on_a_shared_window_fire_each_member_at_most_once_per_n_events() {
     let group = GroupSpec::new(secs(3_600), &members);
     let store = LocalCounterStore::new(100, T0);
     let fired: [AtomicU64; 4] = Default::default();
-    let barrier = Barrier::new(THREADS);
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                barrier.wait();
-                for _ in 0..TOTAL / THREADS as u64 {
-                    store.record_group(key(3, 42), &group, T0 + 1, &mut |m, _| {
-                        fired[m].fetch_add(1, Ordering::Relaxed);
-                    });
-                }
-            });
-        }
+    on_threads(|| {
+        store.record_group(key(3, 42), &group, T0 + 1, &mut |m, _| {
+            fired[m].fetch_add(1, Ordering::Relaxed);
+        });
     });
     let fired = fired.map(AtomicU64::into_inner);
     assert_eq!(store.with_window(&key(3, 42), |w| w.count()), Some(TOTAL));
