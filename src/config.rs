@@ -15,7 +15,7 @@ use regex::Regex;
 
 use crate::error::{Error, Result};
 use crate::ip::{parse_net, ClientIpResolver, IpSet};
-use crate::rules::WafMode;
+use crate::rules::{Paranoia, WafMode};
 use crate::user::{UserIdMode, UserMonitoring};
 
 /// Default for `SQREEN_STRIP_SENSITIVE_KEY_REGEX`: keys whose values never leave the process.
@@ -38,6 +38,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
     "SQREEN_WAF_MODE",
     "SQREEN_WAF_BUDGET_US",
+    "SQREEN_WAF_PARANOIA",
     "SQREEN_MAX_BODY_BYTES",
     "SQREEN_MAX_ACTORS",
     "SQREEN_EVENTS_PATH",
@@ -126,6 +127,9 @@ pub struct Config {
     pub waf_mode: WafMode,
     /// `SQREEN_WAF_BUDGET_US`: time budget of one WAF evaluation.
     pub waf_budget: Duration,
+    /// `SQREEN_WAF_PARANOIA`: which of the WAF's rules run, 1 (default) or 2 (see
+    /// [`Paranoia`](crate::rules::Paranoia)).
+    pub waf_paranoia: Paranoia,
     /// `SQREEN_MAX_BODY_BYTES`: largest body the WAF reads.
     pub max_body_bytes: usize,
     /// `SQREEN_MAX_ACTORS`: counter windows kept (a window shared by several playbooks counts
@@ -197,6 +201,7 @@ impl fmt::Debug for Config {
             )
             .field("waf_mode", &self.waf_mode)
             .field("waf_budget", &self.waf_budget)
+            .field("waf_paranoia", &self.waf_paranoia)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_actors", &self.max_actors)
             .field("events_path", &self.events_path)
@@ -251,6 +256,7 @@ impl Default for Config {
             playbooks_block_critical_ips: false,
             waf_mode: WafMode::Monitor,
             waf_budget: Duration::from_micros(1000),
+            waf_paranoia: Paranoia::default(),
             max_body_bytes: 65_536,
             max_actors: 1_000_000,
             events_path: None,
@@ -340,6 +346,9 @@ impl Config {
         })?;
         env.parse("SQREEN_WAF_BUDGET_US", &mut c.waf_budget, |v| {
             positive(v).map(Duration::from_micros)
+        })?;
+        env.parse("SQREEN_WAF_PARANOIA", &mut c.waf_paranoia, |v| {
+            Paranoia::from_str(v.trim()).map_err(|e| e.to_string())
         })?;
         env.parse("SQREEN_MAX_BODY_BYTES", &mut c.max_body_bytes, |v| {
             unsigned(v).map(|n| n as usize)
@@ -604,6 +613,7 @@ mod tests {
             ("SQREEN_TRUSTED_PROXIES", "203.0.113.0/24, 2001:db8::/32"),
             ("SQREEN_IP_HEADER", "CF-Connecting-IP"),
             ("SQREEN_WAF_MODE", "block"),
+            ("SQREEN_WAF_PARANOIA", " 2 "),
             ("SQREEN_MAX_ACTORS", "100000"),
             ("SQREEN_RULES_PATH", "/etc/rules.json"),
             ("SQREEN_WEBHOOK_EVENTS", "all"),
@@ -616,6 +626,7 @@ mod tests {
         assert!(!c.trusted_proxies.contains("10.0.0.1".parse().unwrap()));
         assert_eq!(c.ip_header.unwrap().as_str(), "cf-connecting-ip");
         assert_eq!(c.waf_mode, WafMode::Block);
+        assert_eq!(c.waf_paranoia, Paranoia::Level2);
         assert_eq!(c.max_actors, 100_000);
         assert_eq!(c.rules_path.unwrap(), PathBuf::from("/etc/rules.json"));
         assert_eq!(c.webhook_events, WebhookEvents::All);
@@ -699,6 +710,7 @@ mod tests {
             ("SQREEN_CRITICAL_IPS", "300.1.1.1"),
             ("SQREEN_IP_HEADER", "bad header"),
             ("SQREEN_WAF_MODE", "panic"),
+            ("SQREEN_WAF_PARANOIA", "3"),
             ("SQREEN_WEBHOOK_URL", "ftp://x"),
             ("SQREEN_SLACK_WEBHOOK_URL", "hooks.slack.example"),
             ("SQREEN_RULES_URL", "https://"),

@@ -553,6 +553,7 @@ async fn health_reports_rules_uptime_queue_and_the_last_delivery_error() {
     assert_eq!(health["queue_depth"], 0);
     assert_eq!(health["last_delivery_error"], Value::Null);
     assert_eq!(health["waf_mode"], "monitor");
+    assert_eq!(health["waf_paranoia"], 1);
 
     clock.advance(Duration::from_secs(90));
     // an attack is a security event: the webhook gets it, and answers 400

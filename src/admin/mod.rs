@@ -197,6 +197,7 @@ impl AdminApi {
                 "rules_version": rules.version,
                 "rules_source": rules.source.to_string(),
                 "waf_mode": agent.waf_mode().as_str(),
+                "waf_paranoia": agent.waf_paranoia().level(),
                 "uptime_s": now.saturating_sub(self.started) / 1000,
                 "started_at": rfc3339(self.started),
                 "queue_depth": events.queue_depth,

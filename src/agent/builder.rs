@@ -29,8 +29,8 @@ use crate::notify::{LogNotifier, Notifier};
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::{Playbook, PlaybookBuilder};
 use crate::rules::{
-    ActiveRules, FileStamp, RemoteSource, RulesDocument, RulesPoller, RulesSource, RulesWatcher,
-    WafMode,
+    ActiveRules, FileStamp, Paranoia, RemoteSource, RulesDocument, RulesPoller, RulesSource,
+    RulesWatcher, WafMode,
 };
 use crate::user::{UserIdMode, UserMonitoring, UserPolicy};
 
@@ -176,6 +176,11 @@ impl AgentBuilder {
     /// `SQREEN_WAF_MODE`.
     pub fn waf_mode(self, mode: WafMode) -> Self {
         self.configure(|c| c.waf_mode = mode)
+    }
+
+    /// `SQREEN_WAF_PARANOIA`: which of the WAF's rules run (see [`Paranoia`]).
+    pub fn waf_paranoia(self, paranoia: Paranoia) -> Self {
+        self.configure(|c| c.waf_paranoia = paranoia)
     }
 
     /// `SQREEN_FAIL_CLOSED`: answer 503 when the agent fails internally.

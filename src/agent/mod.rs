@@ -46,7 +46,9 @@ use crate::notify::Notifier;
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::Playbook;
-use crate::rules::{ActiveRules, RulesDocument, RulesPoller, RulesSource, RulesWatcher, WafMode};
+use crate::rules::{
+    ActiveRules, Paranoia, RulesDocument, RulesPoller, RulesSource, RulesWatcher, WafMode,
+};
 
 /// The security agent. Create it with [`Agent::from_env`] or [`Agent::builder`], then add
 /// [`Agent::layer`] to the app.
@@ -247,6 +249,17 @@ impl Agent {
             .waf
             .mode
             .unwrap_or(self.inner.config.waf_mode)
+    }
+
+    /// The WAF paranoia level in force: the rules document's `waf.paranoia` if it states one,
+    /// else the environment's (`SQREEN_WAF_PARANOIA`).
+    pub fn waf_paranoia(&self) -> Paranoia {
+        self.inner
+            .rules
+            .load()
+            .waf
+            .paranoia
+            .unwrap_or(self.inner.config.waf_paranoia)
     }
 
     /// The playbooks in force: those given in code, then the rules document's (which replace

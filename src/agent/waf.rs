@@ -47,7 +47,8 @@ impl AgentInner {
             self.config.waf_budget,
             Duration::ZERO,
         )
-        .with_host(host);
+        .with_host(host)
+        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
         let stop = inputs::scan_head(&mut scan, req.uri(), req.headers()).err();
         match self.waf_report(ctx, &scan, mode) {
             Some(response) => WafStep::Respond(response),
@@ -77,7 +78,8 @@ impl AgentInner {
             self.config.waf_budget,
             spent,
         )
-        .with_host(host);
+        .with_host(host)
+        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
         let _ = inputs::scan_body(&mut scan, body);
         self.waf_report(ctx, &scan, mode)
     }

@@ -57,6 +57,88 @@ pub struct WafSettings {
     pub mode: Option<WafMode>,
     /// WAF rule ids that must not run (trimmed, never empty).
     pub disabled_rules: Vec<String>,
+    /// The paranoia level, or `None` when the document does not state one (the environment's
+    /// value wins).
+    pub paranoia: Option<Paranoia>,
+}
+
+/// Which of the WAF's rules run, as in the OWASP Core Rule Set's paranoia levels.
+///
+/// Level 1 (the default) runs the rules that fire on attacks and not on everyday text, code or
+/// URLs. Level 2 adds rules that catch more of what attackers send and also fire on some
+/// benign values: lone SQL operators and clauses (`XOR`, `ORDER BY 1`, `IN (0,1)`), event
+/// handlers glued to other text, URLs pointing at other hosts in parameters, commands that
+/// are English words. Each detector's module docs list its level-2 rules. Choose level 2 for
+/// applications whose inputs are not free text (APIs, admin back-offices), or in monitor mode
+/// to see what it would catch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(into = "u8")]
+pub enum Paranoia {
+    /// Rules with no known false positives on ordinary inputs.
+    #[default]
+    Level1,
+    /// Level 1 and rules that trade some false positives for detection.
+    Level2,
+}
+
+impl Paranoia {
+    /// The level as a number, 1 or 2.
+    pub fn level(self) -> u8 {
+        match self {
+            Paranoia::Level1 => 1,
+            Paranoia::Level2 => 2,
+        }
+    }
+
+    /// The level numbered `n`, if there is one.
+    pub fn from_level(n: u64) -> Option<Paranoia> {
+        match n {
+            1 => Some(Paranoia::Level1),
+            2 => Some(Paranoia::Level2),
+            _ => None,
+        }
+    }
+}
+
+impl From<Paranoia> for u8 {
+    fn from(p: Paranoia) -> u8 {
+        p.level()
+    }
+}
+
+impl fmt::Display for Paranoia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.level())
+    }
+}
+
+/// The error from parsing a [`Paranoia`] level; its message names the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseParanoiaError {
+    input: String,
+}
+
+impl fmt::Display for ParseParanoiaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected 1 or 2 (got {})", quote(&self.input))
+    }
+}
+
+impl std::error::Error for ParseParanoiaError {}
+
+impl FromStr for Paranoia {
+    type Err = ParseParanoiaError;
+
+    /// Parses `1` or `2`, ignoring surrounding whitespace.
+    fn from_str(s: &str) -> Result<Self, ParseParanoiaError> {
+        s.trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(Paranoia::from_level)
+            .ok_or_else(|| ParseParanoiaError {
+                input: s.to_string(),
+            })
+    }
 }
 
 /// What the in-app WAF does with a request that matches one of its rules.
@@ -297,6 +379,8 @@ struct RawWaf {
     mode: Option<String>,
     #[serde(default)]
     disabled_rules: Vec<String>,
+    #[serde(default)]
+    paranoia: Option<u64>,
 }
 
 /// Turns a reason into an error at `place`.
@@ -340,6 +424,7 @@ impl RawDocument {
         let waf = self.waf.map(|w| w.0).unwrap_or(RawWaf {
             mode: None,
             disabled_rules: Vec::new(),
+            paranoia: None,
         });
         let mode = match waf.mode {
             Some(m) => Some(
@@ -359,6 +444,12 @@ impl RawDocument {
             waf: WafSettings {
                 mode,
                 disabled_rules: names("waf.disabled_rules", waf.disabled_rules)?,
+                paranoia: match waf.paranoia {
+                    Some(n) => Some(Paranoia::from_level(n).ok_or_else(|| {
+                        Error::rules("waf.paranoia", format!("expected 1 or 2 (got {n})"))
+                    })?),
+                    None => None,
+                },
             },
         })
     }

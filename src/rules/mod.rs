@@ -41,7 +41,10 @@ mod watcher;
 
 pub(crate) use active::ActiveRules;
 pub use active::RulesSource;
-pub use document::{ParseWafModeError, RulesDocument, WafMode, WafSettings, MAX_DOCUMENT_BYTES};
+pub use document::{
+    Paranoia, ParseParanoiaError, ParseWafModeError, RulesDocument, WafMode, WafSettings,
+    MAX_DOCUMENT_BYTES,
+};
 pub(crate) use poller::RulesPoller;
 pub(crate) use remote::RemoteSource;
 pub(crate) use watcher::{FileStamp, RulesWatcher};

@@ -21,7 +21,7 @@ const SAMPLE: &str = r#"{
   "ip_denylist": ["203.0.113.0/24"], "ip_passlist": ["198.51.100.7"],
   "user_denylist": ["mallory@example.com"], "user_passlist": [],
   "redirect_passlist": ["/blocked"],
-  "waf": { "mode": "block", "disabled_rules": [] }
+  "waf": { "mode": "block", "disabled_rules": [], "paranoia": 2 }
 }"#;
 
 fn net(s: &str) -> ipnet::IpNet {
@@ -85,6 +85,7 @@ fn the_sample_parses() {
         waf: WafSettings {
             mode: Some(WafMode::Block),
             disabled_rules: vec![],
+            paranoia: Some(Paranoia::Level2),
         },
     };
     assert_eq!(doc, expected);
@@ -432,6 +433,31 @@ fn waf_mode_parses_in_any_case() {
     );
     assert!("".parse::<WafMode>().is_err());
     assert_eq!(WafMode::Monitor.to_string(), "monitor");
+}
+
+#[test]
+fn paranoia_levels_parse_and_others_are_refused() {
+    for (text, level) in [("1", Paranoia::Level1), (" 2\n", Paranoia::Level2)] {
+        assert_eq!(text.parse::<Paranoia>(), Ok(level));
+        assert_eq!(level.to_string().parse::<Paranoia>(), Ok(level));
+    }
+    assert_eq!(Paranoia::default(), Paranoia::Level1);
+    assert!(Paranoia::Level1 < Paranoia::Level2);
+    for bad in ["0", "3", "", "two", "-1", "1.5"] {
+        let err = bad.parse::<Paranoia>().unwrap_err();
+        assert!(err.to_string().starts_with("expected 1 or 2"), "{err}");
+    }
+    let doc = RulesDocument::parse(r#"{"waf": {"paranoia": 1}}"#).unwrap();
+    assert_eq!(doc.waf.paranoia, Some(Paranoia::Level1));
+    assert_eq!(RulesDocument::parse("{}").unwrap().waf.paranoia, None);
+    for (text, place) in [
+        (r#"{"waf": {"paranoia": 3}}"#, "waf.paranoia"),
+        (r#"{"waf": {"paranoia": "2"}}"#, "waf.paranoia"),
+        (r#"{"waf": {"paranoia": -1}}"#, "waf.paranoia"),
+    ] {
+        let err = RulesDocument::parse(text).unwrap_err();
+        assert!(err.to_string().contains(place), "{text}: {err}");
+    }
 }
 
 #[test]

@@ -24,12 +24,16 @@ pub(super) enum Kind {
     Header = 0,
     /// The scanner user-agent list.
     UserAgent = 1,
+    /// The detectors that run on header values, with the paranoia level 2 rules.
+    HeaderStrict = 2,
 }
+
+const KINDS: usize = 3;
 
 #[derive(Default)]
 struct Memo {
-    values: [[Option<Box<str>>; ENTRIES]; 2],
-    next: [usize; 2],
+    values: [[Option<Box<str>>; ENTRIES]; KINDS],
+    next: [usize; KINDS],
 }
 
 thread_local! {

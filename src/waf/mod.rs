@@ -42,6 +42,8 @@ use std::time::{Duration, Instant};
 
 use classes::Classes;
 
+pub use crate::rules::Paranoia;
+
 mod classes;
 pub(crate) mod inputs;
 mod json;
@@ -170,6 +172,29 @@ pub fn detect(category: AttackCategory, value: &str) -> Option<Finding> {
     }
 }
 
+/// Runs one value detector at a paranoia level: the level 1 rules, then, at level 2 and when
+/// they found nothing, the level 2 rules (each detector's module docs list them).
+pub fn detect_at(category: AttackCategory, value: &str, paranoia: Paranoia) -> Option<Finding> {
+    detect(category, value).or_else(|| {
+        (paranoia >= Paranoia::Level2)
+            .then(|| run_strict(category, value, ""))
+            .flatten()
+    })
+}
+
+/// The paranoia level 2 rules of `category` on a value (`host`: the request's `Host`, for the
+/// off-site inclusion rules).
+fn run_strict(category: AttackCategory, value: &str, host: &str) -> Option<Finding> {
+    use AttackCategory::*;
+    match category {
+        Sqli => sqli::detect_strict(value),
+        Xss => xss::detect_strict(value),
+        Rce => rce::detect_strict(value),
+        Lfi => lfi::detect_strict(value, host),
+        Ssrf | Scanner => None,
+    }
+}
+
 /// Where a value came from; decides which detectors run on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
@@ -231,6 +256,7 @@ pub(crate) struct Scan<'r> {
     /// The request's `Host` (empty when absent), for the off-site inclusion rule.
     host: &'r str,
     stop_at_first: bool,
+    paranoia: Paranoia,
     budget: Duration,
     started: Instant,
     spent_before: Duration,
@@ -262,6 +288,7 @@ impl<'r> Scan<'r> {
             disabled,
             host: "",
             stop_at_first,
+            paranoia: Paranoia::Level1,
             budget,
             started: Instant::now(),
             spent_before,
@@ -276,6 +303,12 @@ impl<'r> Scan<'r> {
     /// The request's `Host` header value, for [`lfi::detect_offsite`].
     pub(crate) fn with_host(mut self, host: &'r str) -> Self {
         self.host = host;
+        self
+    }
+
+    /// Runs the rules of `paranoia` (level 1 unless told).
+    pub(crate) fn with_paranoia(mut self, paranoia: Paranoia) -> Self {
+        self.paranoia = paranoia;
         self
     }
 
@@ -354,13 +387,17 @@ impl<'r> Scan<'r> {
                 return Ok(());
             }
             let memo = source == Source::Header && value.len() <= memo::MAX_LEN;
-            if memo && memo::is_clean(memo::Kind::Header, value) {
+            let kind = match self.paranoia {
+                Paranoia::Level1 => memo::Kind::Header,
+                Paranoia::Level2 => memo::Kind::HeaderStrict,
+            };
+            if memo && memo::is_clean(kind, value) {
                 return Ok(());
             }
             self.tick(value.len())?;
             let clean = self.detect_all(source, name, value, value, 0, classes)?;
             if memo && clean {
-                memo::remember(memo::Kind::Header, value);
+                memo::remember(kind, value);
             }
             return Ok(());
         }
@@ -408,7 +445,11 @@ impl<'r> Scan<'r> {
                 clean = false; // not looked for: nothing known
                 continue;
             }
-            let finding = run_detector(category, source, part, classes, self.host);
+            let finding = run_detector(category, source, part, classes, self.host).or_else(|| {
+                (self.paranoia >= Paranoia::Level2)
+                    .then(|| run_strict(category, part, self.host))
+                    .flatten()
+            });
             if let Some(finding) = finding {
                 clean = false;
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
