@@ -5,6 +5,11 @@
 //! (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`). It listens on
 //! `SQREEN_DEMO_ADDR` (default 127.0.0.1:8090) and prints `listening on http://ADDR`.
 //! Routes: `GET /` · `GET /search?...` (counts its parameters) · `POST /api/echo` (JSON echo).
+//!
+//! With `LOAD_INPROCESS=N` it does not listen: it sends N requests of `LOAD_ENDPOINT` (`root`,
+//! `search` or `echo`, as `run.sh` sends them) through the router in process and exits, for
+//! instruction counts under `valgrind --tool=callgrind`, which the machine's noise does not
+//! touch (see `benches/README.md`, "load").
 
 use std::net::SocketAddr;
 
@@ -17,7 +22,7 @@ const RULES: &str = include_str!("quickstart-rules.json");
 fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>> {
     let builder = sqreen::Agent::builder();
     let agent = match mode {
-        "none" => return Ok(None),
+        "none" | "identity" => return Ok(None),
         "disabled" => builder.disabled(true).build()?,
         "rules" => {
             // the quickstart's lists and playbooks, with the WAF in monitor mode
@@ -37,6 +42,52 @@ fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>
         other => return Err(format!("unknown LOAD_MODE {other:?}").into()),
     };
     Ok(Some(agent))
+}
+
+/// The 10-parameter search `run.sh` sends.
+const SEARCH: &str =
+    "/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme&lang=en&ref=home&min=10&max=90";
+
+/// The 2 KiB JSON body of `benches/load/post.lua`.
+fn echo_body() -> String {
+    let items: Vec<String> = (1..=40)
+        .map(|i| format!(r#"{{"id": {i}, "name": "item-{i:04}", "tags": ["a", "b", "c"]}}"#))
+        .collect();
+    format!(r#"{{"items": [{}]}}"#, items.join(", "))
+}
+
+/// Sends `n` requests of `endpoint` through `app` in process, as wrk would (from 127.0.0.1,
+/// with `X-Forwarded-For: 192.0.2.77`).
+async fn drive(app: Router, endpoint: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let body = echo_body();
+    let peer: SocketAddr = "127.0.0.1:40000".parse()?;
+    for _ in 0..n {
+        let req = match endpoint {
+            "root" => Request::get("/").body(Body::empty()),
+            "search" => Request::get(SEARCH).body(Body::empty()),
+            "echo" => Request::post("/api/echo")
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone())),
+            other => return Err(format!("unknown LOAD_ENDPOINT {other:?}").into()),
+        };
+        let mut req = req?;
+        let headers = req.headers_mut();
+        headers.insert("host", "127.0.0.1:18090".parse()?);
+        headers.insert("x-forwarded-for", "192.0.2.77".parse()?);
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let res = app.clone().oneshot(req).await?;
+        let status = res.status();
+        axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        if !status.is_success() {
+            return Err(format!("{endpoint} answered {status}").into());
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -60,8 +111,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     let app = match agent(&mode)? {
         Some(agent) => app.layer(agent.layer()),
+        None if mode == "identity" => app.layer(tower::layer::util::Identity::new()),
         None => app,
     };
+    if let Ok(n) = std::env::var("LOAD_INPROCESS") {
+        let endpoint = std::env::var("LOAD_ENDPOINT").unwrap_or_else(|_| "root".to_owned());
+        return drive(app, &endpoint, n.parse()?).await;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(

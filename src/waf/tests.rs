@@ -102,6 +102,31 @@ fn a_spent_budget_stops_the_scan_and_is_reported() {
 }
 
 #[test]
+fn the_clock_is_read_only_once_a_check_is_due() {
+    // a request with a few short values never reads the clock
+    let mut s = Scan::new(&[], false, Duration::from_millis(1), Duration::from_micros(7));
+    for value in ["/search", "shoes & socks", "a.b", "x_y"] {
+        assert_eq!(s.value(Source::Query, &"query.q", value), Ok(()));
+    }
+    assert!(s.started.is_none(), "no check was due");
+    assert_eq!(s.spent(), Duration::from_micros(7), "only the time spent before");
+    // many short values: the clock starts at the first check and the budget still holds
+    let mut s = Scan::new(&[], false, Duration::from_nanos(1), Duration::ZERO);
+    let mut stopped = None;
+    for i in 0..CHECK_EVERY_VALUES * 4 {
+        if let Err(stop) = s.value(Source::Query, &"query.q", &format!("v.{i}")) {
+            stopped = Some((i, stop));
+            break;
+        }
+    }
+    assert!(s.started.is_some());
+    let (at, stop) = stopped.expect("the budget stops the scan");
+    assert_eq!(stop, Stop::Budget);
+    assert!(at < CHECK_EVERY_VALUES * 2, "stopped at value {at}");
+    assert!(s.overrun && s.spent() > Duration::ZERO);
+}
+
+#[test]
 fn a_pathological_megabyte_stops_within_the_budget() {
     let unit = "' or <a on=../;|${ ";
     let big = unit.repeat((1 << 20) / unit.len());
