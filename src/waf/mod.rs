@@ -27,7 +27,8 @@
 //! - `Scan` runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after each detector on a long value, which is
 //!   scanned in 2 KiB chunks, so the budget holds for any input size (it starts at the first
-//!   reading, so a request with a few short values never pays for one); past it the request goes through and the overrun is counted.
+//!   reading, so a request with a few short values never pays for one); past it the request
+//!   goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).
 //!
 //! Which detectors run where: all of them on query and body parameters (names and values); all
