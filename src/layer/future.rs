@@ -44,7 +44,9 @@ pin_project! {
     {
         Ready { response: Option<Response<Bytes>> },
         PassThrough { #[pin] fut: Inner<S, B> },
-        Reading { read: Option<Reading<S, B>> },
+        // boxed: the largest state by far (the request, the service, a buffer), and only for
+        // requests with a body to read; the future of every other request stays small
+        Reading { read: Option<Box<Reading<S, B>>> },
         Scoped { #[pin] fut: TaskLocalFuture<RequestContext, Inner<S, B>>, ctx: RequestContext },
         AdminBody { read: Option<AdminBody<B>> },
     }
@@ -114,7 +116,9 @@ where
 
     pub(crate) fn reading(read: Reading<S, B>) -> Self {
         ResponseFuture {
-            state: State::Reading { read: Some(read) },
+            state: State::Reading {
+                read: Some(Box::new(read)),
+            },
         }
     }
 }
@@ -333,5 +337,42 @@ fn apply_pending<B>(ctx: &RequestContext, response: Response<B>) -> Response<Sqr
                 response.map(SqreenBody::inner)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http_body_util::Full;
+
+    use super::*;
+
+    /// A service whose future is small (a ready response).
+    #[derive(Clone)]
+    struct Big;
+
+    impl<B> Service<Request<B>> for Big {
+        type Response = Response<Full<Bytes>>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response<Full<Bytes>>, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<B>) -> Self::Future {
+            std::future::ready(Ok(Response::new(Full::new(Bytes::new()))))
+        }
+    }
+
+    #[test]
+    fn the_future_is_the_handlers_and_a_few_words() {
+        type B = Full<Bytes>;
+        let inner = std::mem::size_of::<Inner<Big, B>>();
+        let ours = std::mem::size_of::<ResponseFuture<Big, B>>();
+        // every request's future is moved (and boxed by axum): the body-reading state, which
+        // holds the whole request, must not set its size
+        assert!(ours <= inner + 8 * 8, "{ours} bytes around a {inner}-byte future");
     }
 }
