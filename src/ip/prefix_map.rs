@@ -106,9 +106,13 @@ impl<V> PrefixMap<V> {
         v4.chain(v6)
     }
 
-    /// Whether some network of the map contains `ip`.
+    /// Whether some network of the map contains `ip`: one mask and one probe per prefix length
+    /// present, stopping at the first hit, and nothing built for the answer.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.longest_match(ip).is_some()
+        match canonical_bits(ip) {
+            Bits::V4(addr) => self.v4.contains(addr),
+            Bits::V6(addr) => self.v6.contains(addr),
+        }
     }
 
     /// The number of networks in the map.
@@ -123,8 +127,8 @@ impl<V> PrefixMap<V> {
 
     /// Removes every network.
     pub fn clear(&mut self) {
-        self.v4.tables.clear();
-        self.v6.tables.clear();
+        self.v4 = Family::default();
+        self.v6 = Family::default();
         self.len = 0;
     }
 
@@ -343,14 +347,29 @@ struct Table<K, V> {
 }
 
 /// The tables of one address family, longest prefix first; empty tables are dropped.
+///
+/// A family of at most [`LINEAR_MAX`] networks also keeps them in a flat list, which
+/// [`Family::contains`] scans instead of probing the tables: the trusted proxies, critical IPs
+/// and pass lists are a handful of networks of several lengths, and comparing a few masked
+/// integers costs less than hashing once per length. Only whether some network contains an
+/// address is answered from the list; which network, from the tables.
 #[derive(Clone)]
 struct Family<K, V> {
     tables: Vec<Table<K, V>>,
+    /// `(mask, network bits)` of every network while there are at most [`LINEAR_MAX`];
+    /// `None` above.
+    linear: Option<Vec<(K, K)>>,
 }
+
+/// Most networks a family keeps in its flat list.
+const LINEAR_MAX: usize = 16;
 
 impl<K, V> Default for Family<K, V> {
     fn default() -> Self {
-        Family { tables: Vec::new() }
+        Family {
+            tables: Vec::new(),
+            linear: Some(Vec::new()),
+        }
     }
 }
 
@@ -374,9 +393,25 @@ impl<K: AddrBits, V> Family<K, V> {
                 index
             }
         };
-        self.tables
+        let old = self
+            .tables
             .get_mut(index)
-            .and_then(|table| table.map.insert(key, value))
+            .and_then(|table| table.map.insert(key, value));
+        if old.is_none() {
+            self.relist();
+        }
+        old
+    }
+
+    /// Rebuilds the flat list after the set of networks changed (see [`Family`]).
+    fn relist(&mut self) {
+        let count: usize = self.tables.iter().map(|t| t.map.len()).sum();
+        self.linear = (count <= LINEAR_MAX).then(|| {
+            self.tables
+                .iter()
+                .flat_map(|t| t.map.keys().map(|&key| (t.mask, key)))
+                .collect()
+        });
     }
 
     fn remove(&mut self, key: K, len: u8) -> Option<V> {
@@ -385,6 +420,9 @@ impl<K: AddrBits, V> Family<K, V> {
         let old = table.map.remove(&key);
         if table.map.is_empty() {
             self.tables.remove(index);
+        }
+        if old.is_some() {
+            self.relist();
         }
         old
     }
@@ -401,6 +439,16 @@ impl<K: AddrBits, V> Family<K, V> {
             let value = table.map.get(&key)?;
             Some((key.net(table.len)?, value))
         })
+    }
+
+    fn contains(&self, addr: K) -> bool {
+        match &self.linear {
+            Some(nets) => nets.iter().any(|&(mask, key)| addr & mask == key),
+            None => self
+                .tables
+                .iter()
+                .any(|table| table.map.contains_key(&(addr & table.mask))),
+        }
     }
 
     fn iter(&self) -> impl Iterator<Item = (IpNet, &V)> + '_ {

@@ -374,3 +374,50 @@ fn hasher_spreads_aligned_keys() {
     }
     assert!(seen.len() > 128, "low bits poorly spread: {}", seen.len());
 }
+
+#[test]
+fn small_maps_answer_contains_from_their_flat_list_alike() {
+    // sizes across the flat list's limit, grown and shrunk again: `contains` (the flat list
+    // while small, the tables above) agrees with the naive model at every step
+    let mut rng = StdRng::seed_from_u64(0x51a1_1e57);
+    for _ in 0..40 {
+        let mut map = PrefixMap::new();
+        let mut model: Vec<(IpNet, u32)> = Vec::new();
+        let target = rng.random_range(0..=2 * super::LINEAR_MAX);
+        let mut ops: Vec<bool> = vec![true; target];
+        ops.extend(std::iter::repeat_n(false, target));
+        for (i, insert) in ops.into_iter().enumerate() {
+            if insert {
+                let n = if i % 3 == 0 {
+                    random_v6(&mut rng)
+                } else {
+                    random_v4(&mut rng)
+                };
+                map.insert(n, i as u32);
+                let key = super::normalize_net(n).trunc();
+                model.retain(|(m, _)| *m != key);
+                model.push((key, i as u32));
+            } else if let Some((n, _)) = model.pop() {
+                assert!(map.remove(&n).is_some(), "remove {n}");
+            }
+            for _ in 0..20 {
+                let addr = if rng.random_bool(0.5) && !model.is_empty() {
+                    let (n, _) = model[rng.random_range(0..model.len())];
+                    random_host_in(&mut rng, n)
+                } else if rng.random_bool(0.5) {
+                    IpAddr::V4(Ipv4Addr::from(rng.random::<u32>()))
+                } else {
+                    IpAddr::V6(Ipv6Addr::from(rng.random::<u128>()))
+                };
+                let expected = !naive_matches(&model, addr).is_empty();
+                assert_eq!(
+                    map.contains(addr),
+                    expected,
+                    "{addr} in {} nets",
+                    model.len()
+                );
+            }
+        }
+        assert!(map.is_empty());
+    }
+}

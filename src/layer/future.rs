@@ -373,6 +373,9 @@ mod tests {
         let ours = std::mem::size_of::<ResponseFuture<Big, B>>();
         // every request's future is moved (and boxed by axum): the body-reading state, which
         // holds the whole request, must not set its size
-        assert!(ours <= inner + 8 * 8, "{ours} bytes around a {inner}-byte future");
+        assert!(
+            ours <= inner + 8 * 8,
+            "{ours} bytes around a {inner}-byte future"
+        );
     }
 }

@@ -103,9 +103,10 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.replay.as_ref().is_none_or(|r| {
-            r.prefix.is_none() && r.error.is_none() && r.trailers.is_none()
-        }) && self.body.as_ref().is_none_or(Body::is_end_stream)
+        self.replay
+            .as_ref()
+            .is_none_or(|r| r.prefix.is_none() && r.error.is_none() && r.trailers.is_none())
+            && self.body.as_ref().is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -164,6 +165,9 @@ mod tests {
         let empty: SqreenRequestBody<Full<Bytes>> =
             SqreenRequestBody::replay(Bytes::new(), None, None, None::<Infallible>);
         assert!(empty.is_end_stream());
-        assert!(empty.replay.is_none(), "nothing to give back: no allocation");
+        assert!(
+            empty.replay.is_none(),
+            "nothing to give back: no allocation"
+        );
     }
 }

@@ -1,7 +1,8 @@
-//! Header values this thread has seen clean: the few most recent `User-Agent`s and other header
-//! values that no detector matched, so the next request carrying the same bytes skips them. A
-//! service sees few distinct user agents, and their scan is the largest part of the WAF's cost on
-//! a request without parameters (about 1 µs of a browser's GET).
+//! Header values and paths this thread has seen clean: the few most recent `User-Agent`s, other
+//! header values and request paths that no detector matched, so the next request carrying the
+//! same bytes skips them. A service sees few distinct user agents, and their scan is the largest
+//! part of the WAF's cost on a request without parameters (about 1 µs of a browser's GET); its
+//! routes' paths come again and again too.
 //!
 //! Sound because every detector is a pure function of the value: bytes that matched nothing
 //! match nothing again. Only values on which every detector of their kind ran and none matched
@@ -26,9 +27,27 @@ pub(super) enum Kind {
     UserAgent = 1,
     /// The detectors that run on header values, with the paranoia level 2 rules.
     HeaderStrict = 2,
+    /// The detectors that run on the request path.
+    Path = 3,
+    /// The detectors that run on the request path, with the paranoia level 2 rules.
+    PathStrict = 4,
 }
 
-const KINDS: usize = 3;
+const KINDS: usize = 5;
+
+impl Kind {
+    /// The kind for values from `source` at `paranoia`, if such values are remembered.
+    pub(super) fn of(source: super::Source, paranoia: super::Paranoia) -> Option<Kind> {
+        use super::{Paranoia, Source};
+        match (source, paranoia) {
+            (Source::Header, Paranoia::Level1) => Some(Kind::Header),
+            (Source::Header, Paranoia::Level2) => Some(Kind::HeaderStrict),
+            (Source::Path, Paranoia::Level1) => Some(Kind::Path),
+            (Source::Path, Paranoia::Level2) => Some(Kind::PathStrict),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Default)]
 struct Memo {

@@ -21,9 +21,9 @@
 //!   `/` or `\` and the XSS detector on short values with none of its trigger bytes — each a
 //!   detector's own first test, so the verdicts are those of the detectors run alone (a test
 //!   replays the corpus through both).
-//! - Header values that every detector ran on and none matched are remembered per thread
-//!   (`memo`: the last few, compared byte for byte) and skipped when they come again, as a
-//!   service's user agents do.
+//! - Header values and paths that every detector ran on and none matched are remembered per
+//!   thread (`memo`: the last few, compared byte for byte) and skipped when they come again, as
+//!   a service's user agents and routes do.
 //! - `Scan` runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after each detector on a long value, which is
 //!   scanned in 2 KiB chunks, so the budget holds for any input size (it starts at the first
@@ -398,17 +398,14 @@ impl<'r> Scan<'r> {
             if value.len() <= PLAIN_MAX && classes.only_plain_bytes() {
                 return Ok(());
             }
-            let memo = source == Source::Header && value.len() <= memo::MAX_LEN;
-            let kind = match self.paranoia {
-                Paranoia::Level1 => memo::Kind::Header,
-                Paranoia::Level2 => memo::Kind::HeaderStrict,
-            };
-            if memo && memo::is_clean(kind, value) {
+            let memo =
+                memo::Kind::of(source, self.paranoia).filter(|_| value.len() <= memo::MAX_LEN);
+            if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
                 return Ok(());
             }
             self.tick(value.len())?;
             let clean = self.detect_all(source, name, value, value, 0, classes)?;
-            if memo && clean {
+            if let Some(kind) = memo.filter(|_| clean) {
                 memo::remember(kind, value);
             }
             return Ok(());

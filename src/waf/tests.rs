@@ -104,12 +104,21 @@ fn a_spent_budget_stops_the_scan_and_is_reported() {
 #[test]
 fn the_clock_is_read_only_once_a_check_is_due() {
     // a request with a few short values never reads the clock
-    let mut s = Scan::new(&[], false, Duration::from_millis(1), Duration::from_micros(7));
+    let mut s = Scan::new(
+        &[],
+        false,
+        Duration::from_millis(1),
+        Duration::from_micros(7),
+    );
     for value in ["/search", "shoes & socks", "a.b", "x_y"] {
         assert_eq!(s.value(Source::Query, &"query.q", value), Ok(()));
     }
     assert!(s.started.is_none(), "no check was due");
-    assert_eq!(s.spent(), Duration::from_micros(7), "only the time spent before");
+    assert_eq!(
+        s.spent(),
+        Duration::from_micros(7),
+        "only the time spent before"
+    );
     // many short values: the clock starts at the first check and the budget still holds
     let mut s = Scan::new(&[], false, Duration::from_nanos(1), Duration::ZERO);
     let mut stopped = None;
@@ -319,6 +328,31 @@ fn clean_header_values_are_remembered_and_only_they() {
         Kind::UserAgent,
         "sqlmap/1.7.2#stable (https://sqlmap.org)"
     ));
+}
+
+#[test]
+fn clean_paths_are_remembered_per_paranoia_level() {
+    use memo::{is_clean, Kind};
+    let path = "/api/v2/orders/4711/items";
+    let mut s = scan(&[], false);
+    s.value(Source::Path, &"path", path).unwrap();
+    assert!(is_clean(Kind::Path, path));
+    assert!(!is_clean(Kind::Header, path), "kinds are kept apart");
+    assert!(
+        !is_clean(Kind::PathStrict, path),
+        "level 2 has rules of its own"
+    );
+    // a path a rule matches is not remembered, and is found every time
+    for _ in 0..2 {
+        let mut s = scan(&[], false);
+        s.value(Source::Path, &"path", "/static/../../etc/passwd")
+            .unwrap();
+        assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
+        assert!(!is_clean(Kind::Path, "/static/../../etc/passwd"));
+    }
+    let mut s = scan(&[], false).with_paranoia(Paranoia::Level2);
+    s.value(Source::Path, &"path", path).unwrap();
+    assert!(is_clean(Kind::PathStrict, path));
 }
 
 #[test]
