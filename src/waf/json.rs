@@ -120,10 +120,25 @@ impl<'de> Walk<'_, '_, 'de> {
         self.path.push_str(cut(key, MAX_NAME_KEY));
     }
 
-    /// Appends `[index]` to the path.
+    /// Appends `[index]` to the path (by hand: `write!` costs ~300 instructions an element,
+    /// a third of the whole walk of an array of records).
     fn push_index(&mut self, index: usize) {
-        use fmt::Write;
-        let _ = write!(self.path, "[{index}]");
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = index;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.path.push('[');
+        for &d in &digits[at..] {
+            self.path.push(char::from(d));
+        }
+        self.path.push(']');
     }
 }
 
@@ -304,5 +319,20 @@ mod tests {
             json_hits(&body),
             [(AttackCategory::Sqli, format!("body[{}]", 2 * SEEN))]
         );
+    }
+
+    #[test]
+    fn array_indices_are_named_in_decimal() {
+        let attack = "<script>alert(1)</script>";
+        for (i, name) in [
+            (0, "body.a[0][0]"),
+            (10, "body.a[0][10]"),
+            (1000, "body.a[0][1000]"),
+        ] {
+            let mut doc = vec!["-"; 1001];
+            doc[i] = attack;
+            let body = serde_json::json!({ "a": [doc] }).to_string();
+            assert_eq!(json_hits(&body), [(AttackCategory::Xss, name.to_owned())]);
+        }
     }
 }
