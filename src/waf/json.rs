@@ -3,53 +3,104 @@
 //! does not parse, the raw body is also inspected as one value named `body`, so nothing hides
 //! below the bound.
 //!
+//! The walk is a small hand-written JSON reader, not serde: a body is read once, byte by byte,
+//! strings without escapes are borrowed from it, and nothing is built for numbers, literals or
+//! the document's shape. Through serde (`DeserializeSeed` visitors) the same walk cost about 70
+//! instructions a byte, more than the handler's own parse. It accepts what `serde_json` accepts
+//! (RFC 8259: one value, surrounded by whitespace; strings of valid UTF-8 without raw control
+//! characters, escapes valid, surrogates paired; numbers as the grammar writes them, of any
+//! size; containers nested at most [`MAX_NESTING`] deep, `serde_json`'s limit): a test compares
+//! both on the corpus and on mangled documents.
+//!
 //! Repeats: a string equal to one of the last few inspected in the same body (the item names,
 //! statuses and currencies of an array of records) is not inspected again (see [`Seen`]).
 
 use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
 
 use super::inputs::{cut, decode_more, Name, MAX_JSON_DEPTH, MAX_NAME_KEY};
 use super::{Scan, Source, Stop};
 
+/// Deepest nesting of arrays and objects a body may have to parse (`serde_json`'s limit).
+const MAX_NESTING: usize = 127;
+
 /// Scans a JSON body's keys and strings (see the module docs).
 pub(crate) fn scan_json(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
-    let mut walk = Walk {
-        scan,
-        path: String::from("body"),
-        stopped: None,
-        too_deep: false,
-        seen: Seen::default(),
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => {
+            let mut walk = Walk {
+                scan,
+                path: Vec::new(),
+                too_deep: false,
+                seen: Seen::default(),
+            };
+            let mut reader = Reader { text, at: 0 };
+            match reader.document(&mut walk) {
+                Ok(()) => !walk.too_deep,
+                Err(Failure::Stop(stop)) => return Err(stop),
+                Err(Failure::Invalid) => false,
+            }
+        }
+        Err(_) => false,
     };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed = JsonSeed {
-        walk: &mut walk,
-        depth: 0,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    if let Some(stop) = walk.stopped {
-        return Err(stop);
-    }
-    if parsed.is_err() || walk.too_deep {
+    if !parsed {
         let raw = String::from_utf8_lossy(body);
-        walk.scan.value(Source::Body, &Name::Raw("body"), &raw)?;
+        scan.value(Source::Body, &Name::Raw("body"), &raw)?;
     }
     Ok(())
 }
 
-/// The state of a JSON walk: the scan, the path of the current value (`body.user.name`), the
-/// strings already inspected.
+/// Why a walk ended early.
+#[derive(Debug)]
+enum Failure {
+    /// The scan stopped (a hit in block mode, or the budget).
+    Stop(Stop),
+    /// The body is not JSON.
+    Invalid,
+}
+
+impl From<Stop> for Failure {
+    fn from(stop: Stop) -> Self {
+        Failure::Stop(stop)
+    }
+}
+
+type Parsed<T = ()> = Result<T, Failure>;
+
+/// The state of a JSON walk: the scan, the path of the current value, the strings already
+/// inspected.
 struct Walk<'s, 'r, 'de> {
     scan: &'s mut Scan<'r>,
-    path: String,
-    stopped: Option<Stop>,
+    /// Where the current value sits; written out (`body.user.name`) only for a value the
+    /// detectors run on, which most (words, numbers, repeats) are not.
+    path: Vec<Step<'de>>,
     too_deep: bool,
     seen: Seen<'de>,
+}
+
+/// One step of a path: an object's key or an array's index.
+enum Step<'de> {
+    Key(Cow<'de, str>),
+    Index(usize),
+}
+
+/// The path's name as events give it: `body.items[2].name`, each key cut to
+/// [`MAX_NAME_KEY`] bytes.
+fn path_name(path: &[Step<'_>]) -> String {
+    let mut name = String::from("body");
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                name.push('.');
+                name.push_str(cut(key, MAX_NAME_KEY));
+            }
+            Step::Index(index) => {
+                name.push('[');
+                name.push_str(&index.to_string());
+                name.push(']');
+            }
+        }
+    }
+    name
 }
 
 /// How many inspected JSON strings are remembered, at most.
@@ -85,194 +136,337 @@ impl<'de> Seen<'de> {
 }
 
 impl<'de> Walk<'_, '_, 'de> {
-    /// Inspects a JSON string (a key or a value) named by the current path; `borrowed` when it
+    /// Inspects a JSON string (a key or a value) named by the current path; `Borrowed` when it
     /// is a slice of the body (no escapes).
-    fn inspect(&mut self, value: &str, borrowed: Option<&'de str>) -> Result<(), Stop> {
+    fn inspect(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
         // words and numbers are never inspected (and need no decoding): not worth
         // remembering; the empty string is `Seen`'s filler
-        if value.is_empty() || super::plain(value) || self.seen.contains(value) {
+        if value.is_empty() || super::plain(&value) || self.seen.contains(&value) {
             return Ok(());
         }
-        let decoded = decode_more(Cow::Borrowed(value));
+        let decoded = decode_more(Cow::Borrowed(value.as_ref()));
         self.scan
-            .value(Source::Body, &Name::Raw(&self.path), &decoded)?;
-        if let Some(v) = borrowed {
+            .value(Source::Body, &Name::Raw(&path_name(&self.path)), &decoded)?;
+        if let Cow::Borrowed(v) = value {
             self.seen.insert(v);
         }
         Ok(())
     }
+}
 
-    /// [`Walk::inspect`] for the serde visitors: a stop is kept and ends the parse.
-    fn value<E: serde::de::Error>(
-        &mut self,
-        value: &str,
-        borrowed: Option<&'de str>,
-    ) -> Result<(), E> {
-        self.inspect(value, borrowed).map_err(|stop| {
-            self.stopped = Some(stop);
-            E::custom("scan stopped")
-        })
+/// What a [`Reader`] reports as it goes: the keys and strings of values it inspects, with
+/// where they sit.
+trait Sink<'de> {
+    /// An object key at the inspected depths: appends it to the path and inspects it; returns
+    /// the path's length before, for [`Sink::leave`].
+    fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop>;
+    /// An array element at the inspected depths: appends its index to the path; returns the
+    /// path's length before.
+    fn index(&mut self, index: usize) -> usize;
+    /// Back to the path of length `len`.
+    fn leave(&mut self, len: usize);
+    /// A string value at the inspected depths.
+    fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop>;
+    /// A value below the inspected depths was met.
+    fn too_deep(&mut self);
+}
+
+impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
+    fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop> {
+        let len = self.path.len();
+        self.path.push(Step::Key(key.clone()));
+        self.inspect(key)?;
+        Ok(len)
     }
 
-    /// Appends `.key` to the path (the key cut to [`MAX_NAME_KEY`] bytes).
-    fn push_key(&mut self, key: &str) {
-        self.path.push('.');
-        self.path.push_str(cut(key, MAX_NAME_KEY));
+    fn index(&mut self, index: usize) -> usize {
+        let len = self.path.len();
+        self.path.push(Step::Index(index));
+        len
     }
 
-    /// Appends `[index]` to the path (by hand: `write!` costs ~300 instructions an element,
-    /// a third of the whole walk of an array of records).
-    fn push_index(&mut self, index: usize) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = index;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.path.push('[');
-        for &d in &digits[at..] {
-            self.path.push(char::from(d));
-        }
-        self.path.push(']');
+    fn leave(&mut self, len: usize) {
+        self.path.truncate(len);
+    }
+
+    fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
+        self.inspect(value)
+    }
+
+    fn too_deep(&mut self) {
+        self.too_deep = true;
     }
 }
 
-/// Walks one JSON value.
-struct JsonSeed<'w, 's, 'r, 'de> {
-    walk: &'w mut Walk<'s, 'r, 'de>,
-    depth: usize,
+/// Reads a JSON document from `text` (already known to be UTF-8), position `at`.
+struct Reader<'de> {
+    text: &'de str,
+    at: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.depth > MAX_JSON_DEPTH {
-            self.walk.too_deep = true;
-            return IgnoredAny::deserialize(d).map(|_| ());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for JsonSeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
+impl<'de> Reader<'de> {
+    fn bytes(&self) -> &'de [u8] {
+        self.text.as_bytes()
     }
 
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.walk.value(v, None)
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.at).copied()
     }
 
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.walk.value(v, Some(v))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
-        loop {
-            let len = self.walk.path.len();
-            self.walk.push_index(index);
-            let next = seq.next_element_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            if next?.is_none() {
-                return Ok(());
-            }
-            index += 1;
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        loop {
-            let len = self.walk.path.len();
-            let key = map.next_key_seed(KeySeed { walk: self.walk });
-            match key {
-                Ok(Some(())) => {}
-                Ok(None) => {
-                    self.walk.path.truncate(len);
+    /// One value, surrounded by whitespace only.
+    fn document(&mut self, walk: &mut impl Sink<'de>) -> Parsed {
+        self.value(walk, 0, 0)?;
+        self.skip_whitespace();
+        if self.at == self.text.len() {
+            Ok(())
+        } else {
+            Err(Failure::Invalid)
+        }
+    }
+
+    /// One value at `depth` (its path's length, as the walk counts it: the document is 0)
+    /// inside `nesting` containers. Values deeper than [`MAX_JSON_DEPTH`] are read, not
+    /// inspected.
+    fn value(&mut self, walk: &mut impl Sink<'de>, depth: usize, nesting: usize) -> Parsed {
+        self.skip_whitespace();
+        let inspect = depth <= MAX_JSON_DEPTH;
+        if !inspect {
+            walk.too_deep();
+        }
+        match self.peek().ok_or(Failure::Invalid)? {
+            b'{' => {
+                let nesting = nesting + 1;
+                if nesting > MAX_NESTING {
+                    return Err(Failure::Invalid);
+                }
+                self.at += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
                     return Ok(());
                 }
-                Err(e) => {
-                    self.walk.path.truncate(len);
-                    return Err(e);
+                loop {
+                    self.skip_whitespace();
+                    if self.peek() != Some(b'"') {
+                        return Err(Failure::Invalid);
+                    }
+                    let key = self.string()?;
+                    let len = if inspect { Some(walk.key(key)?) } else { None };
+                    self.skip_whitespace();
+                    if self.peek() != Some(b':') {
+                        return Err(Failure::Invalid);
+                    }
+                    self.at += 1;
+                    let value = self.value(walk, depth + 1, nesting);
+                    if let Some(len) = len {
+                        walk.leave(len);
+                    }
+                    value?;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b'}') => {
+                            self.at += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Failure::Invalid),
+                    }
                 }
             }
-            let value = map.next_value_seed(JsonSeed {
-                walk: self.walk,
-                depth: self.depth + 1,
-            });
-            self.walk.path.truncate(len);
-            value?;
+            b'[' => {
+                let nesting = nesting + 1;
+                if nesting > MAX_NESTING {
+                    return Err(Failure::Invalid);
+                }
+                self.at += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Ok(());
+                }
+                let mut index = 0usize;
+                loop {
+                    let len = inspect.then(|| walk.index(index));
+                    let value = self.value(walk, depth + 1, nesting);
+                    if let Some(len) = len {
+                        walk.leave(len);
+                    }
+                    value?;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b']') => {
+                            self.at += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Failure::Invalid),
+                    }
+                    index += 1;
+                }
+            }
+            b'"' => {
+                let s = self.string()?;
+                if inspect {
+                    walk.string(s)?;
+                }
+                Ok(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(Failure::Invalid),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Parsed {
+        if self.bytes()[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(Failure::Invalid)
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Parsed {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Failure::Invalid),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.required_digits()?;
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Parsed {
+        match self.peek() {
+            Some(b'0'..=b'9') => {
+                self.digits();
+                Ok(())
+            }
+            _ => Err(Failure::Invalid),
+        }
+    }
+
+    /// A string, at its opening quote: borrowed from the body when it has no escape.
+    fn string(&mut self) -> Parsed<Cow<'de, str>> {
+        self.at += 1;
+        let start = self.at;
+        let bytes = self.bytes();
+        // the common case: no escape before the closing quote
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'"' => {
+                    self.at = i + 1;
+                    return Ok(Cow::Borrowed(&self.text[start..i]));
+                }
+                b'\\' => break,
+                0x00..=0x1f => return Err(Failure::Invalid),
+                _ => i += 1,
+            }
+        }
+        let mut out = String::from(&self.text[start..i]);
+        loop {
+            let rest = self.text.get(i..).ok_or(Failure::Invalid)?;
+            let run = rest
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+                .ok_or(Failure::Invalid)?;
+            out.push_str(&rest[..run]);
+            i += run;
+            match bytes[i] {
+                b'"' => {
+                    self.at = i + 1;
+                    return Ok(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let (c, used) = escape(&bytes[i + 1..])?;
+                    out.push(c);
+                    i += 1 + used;
+                }
+                _ => return Err(Failure::Invalid),
+            }
         }
     }
 }
 
-/// Reads a key: appends `.key` to the path and scans the key itself.
-struct KeySeed<'w, 's, 'r, 'de> {
-    walk: &'w mut Walk<'s, 'r, 'de>,
+/// The character of the escape after a backslash, and how many bytes it took.
+fn escape(after: &[u8]) -> Parsed<(char, usize)> {
+    let c = match after.first() {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let high = hex4(after.get(1..5))?;
+            if !(0xD800..0xE000).contains(&high) {
+                return char::from_u32(high).map(|c| (c, 5)).ok_or(Failure::Invalid);
+            }
+            // a surrogate: a high one followed by an escaped low one, or nothing valid
+            if high >= 0xDC00 || after.get(5..7) != Some(b"\\u") {
+                return Err(Failure::Invalid);
+            }
+            let low = hex4(after.get(7..11))?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return Err(Failure::Invalid);
+            }
+            let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            return char::from_u32(code)
+                .map(|c| (c, 11))
+                .ok_or(Failure::Invalid);
+        }
+        _ => return Err(Failure::Invalid),
+    };
+    Ok((c, 1))
 }
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_, '_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object key")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<(), E> {
-        self.walk.push_key(key);
-        self.walk.value(key, None)
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<(), E> {
-        self.walk.push_key(key);
-        self.walk.value(key, Some(key))
-    }
+/// Four hex digits as a number.
+fn hex4(digits: Option<&[u8]>) -> Parsed<u32> {
+    let digits = digits.ok_or(Failure::Invalid)?;
+    digits.iter().try_fold(0u32, |n, &d| {
+        let v = char::from(d).to_digit(16).ok_or(Failure::Invalid)?;
+        Ok(n * 16 + v)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use super::{scan_json, SEEN};
+    use std::borrow::Cow;
+
+    use super::{scan_json, Reader, Sink, Stop, SEEN};
     use crate::waf::{AttackCategory, Scan};
 
     /// The categories and inputs of the hits a JSON body gives, and how many values the
@@ -333,6 +527,177 @@ mod tests {
             doc[i] = attack;
             let body = serde_json::json!({ "a": [doc] }).to_string();
             assert_eq!(json_hits(&body), [(AttackCategory::Xss, name.to_owned())]);
+        }
+    }
+
+    /// What the reader reports, for comparison with `serde_json`.
+    #[derive(Default)]
+    struct Collect {
+        strings: Vec<String>,
+        too_deep: bool,
+    }
+
+    impl<'de> Sink<'de> for Collect {
+        fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop> {
+            self.strings.push(key.to_string());
+            Ok(0)
+        }
+        fn index(&mut self, _: usize) -> usize {
+            0
+        }
+        fn leave(&mut self, _: usize) {}
+        fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
+            self.strings.push(value.to_string());
+            Ok(())
+        }
+        fn too_deep(&mut self) {
+            self.too_deep = true;
+        }
+    }
+
+    /// The keys and strings the reader reports, or `None` when it refuses the document.
+    fn read(doc: &[u8]) -> Option<Collect> {
+        let text = std::str::from_utf8(doc).ok()?;
+        let mut out = Collect::default();
+        Reader { text, at: 0 }.document(&mut out).ok()?;
+        Some(out)
+    }
+
+    fn serde_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| serde_strings(v, out)),
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    out.push(k.clone());
+                    serde_strings(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks the reader against `serde_json` on one document: the same verdict, and when
+    /// both accept it (and it is within the inspected depth), the same keys and strings.
+    fn agrees(doc: &[u8]) {
+        let ours = read(doc);
+        let theirs = serde_json::from_slice::<serde_json::Value>(doc);
+        if let Err(e) = &theirs {
+            // serde_json refuses floats past f64's range; JSON's grammar does not
+            if e.to_string().contains("number out of range") {
+                return;
+            }
+        }
+        let shown = String::from_utf8_lossy(doc);
+        assert_eq!(ours.is_some(), theirs.is_ok(), "{shown:?}: {theirs:?}");
+        if let (Some(ours), Ok(theirs)) = (ours, theirs) {
+            if ours.too_deep {
+                return;
+            }
+            let mut expected = Vec::new();
+            serde_strings(&theirs, &mut expected);
+            let mut got = ours.strings;
+            expected.sort();
+            got.sort();
+            // serde_json keeps the last of duplicate keys' values: ours reads them all
+            if got != expected {
+                expected.dedup();
+                got.dedup();
+            }
+            assert_eq!(got, expected, "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn the_reader_agrees_with_serde_json() {
+        let edge: &[&str] = &[
+            "",
+            " ",
+            "{}",
+            "[]",
+            " [ ] ",
+            "{ }",
+            "1",
+            "-0",
+            "-",
+            "01",
+            "1.",
+            "1.5e",
+            "1e+5",
+            "-1.25E-3",
+            "1e400",
+            ".5",
+            "+1",
+            "true",
+            "tru",
+            "nul",
+            "null ",
+            "falsey",
+            "\"\"",
+            "\"a",
+            "\"\\\"",
+            r#""\u00e9\n\t\/\\\"""#,
+            r#""\ud83d\ude00""#,
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83d\u0041""#,
+            r#""\u12""#,
+            r#""\x""#,
+            "\"a\u{1}b\"",
+            "\"a\u{7f}b\"",
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"{"a" 1}"#,
+            r#"{1:2}"#,
+            r#"{"a":}"#,
+            r#"[1 2]"#,
+            r#"{"a":[{"b":"c"}],"d":{"e":["f",null,true,-1.5e3]}}"#,
+            "[] []",
+            r#"{"k\u0041y":"v\"al"}"#,
+            "\u{feff}{}",
+            "[\"é\", \"日本\"]",
+            "\t\r\n[1]\n",
+        ];
+        for doc in edge {
+            agrees(doc.as_bytes());
+        }
+        agrees(b"\"\xff\"");
+        agrees(b"[\"a\xc3\"]");
+        // nesting: serde_json's limit, and the inspected depth
+        for n in [63, 64, 65, 66, 127, 128, 129, 200] {
+            agrees(format!("{}{}", "[".repeat(n), "]".repeat(n)).as_bytes());
+            let deep = format!("{}\"x\"{}", "{\"k\":".repeat(n), "}".repeat(n));
+            agrees(deep.as_bytes());
+        }
+        // the corpus: every record is a JSON document, and so is each value wrapped
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+        let mut docs: Vec<Vec<u8>> = Vec::new();
+        for file in ["values.jsonl", "crs-requests.jsonl"] {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            docs.extend(text.lines().map(|l| l.as_bytes().to_vec()));
+        }
+        for v in crate::waf::tests::corpus_values(true) {
+            let doc = serde_json::json!({ "q": v, "list": [v, { "k": [v] }] });
+            docs.push(doc.to_string().into_bytes());
+        }
+        for doc in &docs {
+            agrees(doc);
+        }
+        // mangled: cut short, and bytes replaced by the ones JSON's syntax hangs on
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(0x0150_7a1c);
+        let syntax = b"\"\\{}[],:0123456789eE-+.u tnfx\x01";
+        for doc in docs.iter().step_by(7) {
+            if doc.is_empty() {
+                continue;
+            }
+            agrees(&doc[..rng.random_range(0..doc.len())]);
+            let mut mangled = doc.clone();
+            for _ in 0..rng.random_range(1..4) {
+                let at = rng.random_range(0..mangled.len());
+                mangled[at] = syntax[rng.random_range(0..syntax.len())];
+            }
+            agrees(&mangled);
         }
     }
 }
