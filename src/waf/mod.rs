@@ -543,14 +543,14 @@ fn run_detector_alone(
 }
 
 /// Longest value [`plain`] can accept.
-const PLAIN_MAX: usize = 64;
+pub(super) const PLAIN_MAX: usize = 64;
 
 /// True for short values made only of ASCII letters, digits and `-`: words, numbers, slugs,
 /// ids, codes, language tags — most query and JSON names and many values. No rule needs to see
 /// them (a lone command word is not an attack on its own), so the detectors are not run on
 /// them. `_` and `.` are not in the set: `xp_cmdshell`, `information_schema` and
 /// `document.cookie` are tokens rules look for.
-fn plain(value: &str) -> bool {
+pub(super) fn plain(value: &str) -> bool {
     value.len() <= PLAIN_MAX
         && value
             .bytes()
