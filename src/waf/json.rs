@@ -379,20 +379,33 @@ impl<'de> Reader<'de> {
         self.at += 1;
         let start = self.at;
         let bytes = self.bytes();
-        // the common case: no escape before the closing quote
-        let mut i = start;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'"' => {
-                    self.at = i + 1;
-                    return Ok(Cow::Borrowed(&self.text[start..i]));
+        // the common case: no escape before the closing quote. Short strings (keys, words) are
+        // read byte by byte; past 16 bytes `memchr` finds the quote or backslash, and the
+        // control characters JSON forbids in strings are looked for in one branch-free pass.
+        let short = bytes.len().min(start + 16);
+        let quick = bytes[start..short]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let i = match quick {
+            Some(at) => start + at,
+            None => {
+                let at = memchr::memchr2(b'"', b'\\', &bytes[short..]).ok_or(Failure::Invalid)?;
+                if has_control(&bytes[short..short + at]) {
+                    return Err(Failure::Invalid);
                 }
-                b'\\' => break,
-                0x00..=0x1f => return Err(Failure::Invalid),
-                _ => i += 1,
+                short + at
             }
+        };
+        match bytes[i] {
+            b'"' => {
+                self.at = i + 1;
+                return Ok(Cow::Borrowed(&self.text[start..i]));
+            }
+            b'\\' => {}
+            _ => return Err(Failure::Invalid),
         }
         let mut out = String::from(&self.text[start..i]);
+        let mut i = i;
         loop {
             let rest = self.text.get(i..).ok_or(Failure::Invalid)?;
             let run = rest
@@ -415,6 +428,11 @@ impl<'de> Reader<'de> {
             }
         }
     }
+}
+
+/// Whether `bytes` hold a control character (below U+0020), without a branch per byte.
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b < 0x20))
 }
 
 /// The character of the escape after a backslash, and how many bytes it took.
