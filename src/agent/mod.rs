@@ -29,7 +29,7 @@ pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::{RemoteRulesStats, Stats, WafStats};
 pub(crate) use track::{Subject, UserRef};
-pub(crate) use waf::{request_host, WafStep};
+pub(crate) use waf::WafStep;
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
 use crate::admin::AdminApi;

@@ -40,14 +40,13 @@ impl AgentInner {
         if mode == WafMode::Off || ctx.is_passlisted() {
             return WafStep::Skip;
         }
-        let host = request_host(req.uri(), req.headers());
         let mut scan = Scan::new(
             &rules.waf.disabled_rules,
             mode == WafMode::Block,
             self.config.waf_budget,
             Duration::ZERO,
         )
-        .with_host(host)
+        .with_request(req.uri(), req.headers())
         .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
         let stop = inputs::scan_head(&mut scan, req.uri(), req.headers()).err();
         match self.waf_report(ctx, &scan, mode) {
@@ -64,7 +63,7 @@ impl AgentInner {
         &self,
         ctx: &RequestContext,
         body: &ReadBody,
-        host: &str,
+        head: &http::request::Parts,
         spent: Duration,
     ) -> Option<Response<Bytes>> {
         let rules = self.rules.load();
@@ -78,7 +77,7 @@ impl AgentInner {
             self.config.waf_budget,
             spent,
         )
-        .with_host(host)
+        .with_request(&head.uri, &head.headers)
         .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
         let _ = inputs::scan_body(&mut scan, body);
         self.waf_report(ctx, &scan, mode)
@@ -207,14 +206,6 @@ impl AgentInner {
 }
 
 /// The request's host: the `Host` header, else the URI's authority (HTTP/2), else empty.
-pub(crate) fn request_host<'a>(uri: &'a http::Uri, headers: &'a http::HeaderMap) -> &'a str {
-    headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .unwrap_or("")
-}
-
 /// The last key of an input name: `body.user.password` → `password`, `query.q` → `q`.
 fn input_key(input: &str) -> &str {
     let last = input.rsplit('.').next().unwrap_or(input);

@@ -197,8 +197,7 @@ where
                         complete: within && outcome.is_complete(),
                     };
                     if let Some(spent) = reading.waf {
-                        let host = crate::agent::request_host(&parts.uri, &parts.headers);
-                        if let Some(response) = waf_body(&ctx, &read_body, host, spent) {
+                        if let Some(response) = waf_body(&ctx, &read_body, &parts, spent) {
                             self.as_mut().project().state.set(State::Ready {
                                 response: Some(response),
                             });
@@ -297,11 +296,11 @@ where
 fn waf_body(
     ctx: &RequestContext,
     body: &ReadBody,
-    host: &str,
+    head: &http::request::Parts,
     spent: std::time::Duration,
 ) -> Option<Response<Bytes>> {
     let agent = &ctx.inner().agent;
-    match guard(|| agent.waf_body(ctx, body, host, spent)) {
+    match guard(|| agent.waf_body(ctx, body, head, spent)) {
         Some(response) => response,
         None => {
             let closed = agent.config.fail_closed;

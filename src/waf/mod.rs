@@ -255,8 +255,9 @@ const CHECK_EVERY_BYTES: usize = 4 * 1024;
 /// A scan of one request's inputs: the hits so far, the budget, what to skip.
 pub(crate) struct Scan<'r> {
     disabled: &'r [String],
-    /// The request's `Host` (empty when absent), for the off-site inclusion rule.
-    host: &'r str,
+    /// The request's `Host` (empty when absent), for the off-site inclusion rules: read when
+    /// one first needs it (most requests carry no value they look at).
+    host: Host<'r>,
     stop_at_first: bool,
     paranoia: Paranoia,
     budget: Duration,
@@ -269,6 +270,22 @@ pub(crate) struct Scan<'r> {
     found: u8,
     pub(crate) hits: Vec<Hit>,
     pub(crate) overrun: bool,
+}
+
+/// The request's `Host`, known or still to read.
+#[derive(Clone, Copy)]
+enum Host<'r> {
+    Known(&'r str),
+    Request(&'r http::Uri, &'r http::HeaderMap),
+}
+
+/// The request's `Host` header value, else its URI's authority, else empty.
+pub(crate) fn request_host<'a>(uri: &'a http::Uri, headers: &'a http::HeaderMap) -> &'a str {
+    headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("")
 }
 
 /// Why a scan stopped early.
@@ -290,7 +307,7 @@ impl<'r> Scan<'r> {
     ) -> Self {
         Scan {
             disabled,
-            host: "",
+            host: Host::Known(""),
             stop_at_first,
             paranoia: Paranoia::Level1,
             budget,
@@ -304,10 +321,22 @@ impl<'r> Scan<'r> {
         }
     }
 
-    /// The request's `Host` header value, for [`lfi::detect_offsite`].
-    pub(crate) fn with_host(mut self, host: &'r str) -> Self {
-        self.host = host;
+    /// The request whose `Host` the off-site inclusion rules compare URLs with
+    /// ([`lfi::detect_offsite`]).
+    pub(crate) fn with_request(mut self, uri: &'r http::Uri, headers: &'r http::HeaderMap) -> Self {
+        self.host = Host::Request(uri, headers);
         self
+    }
+
+    /// The request's `Host` header value, else its URI's authority, else empty.
+    fn host(&mut self) -> &'r str {
+        if let Host::Request(uri, headers) = self.host {
+            self.host = Host::Known(request_host(uri, headers));
+        }
+        match self.host {
+            Host::Known(host) => host,
+            Host::Request(..) => "",
+        }
     }
 
     /// Runs the rules of `paranoia` (level 1 unless told).
@@ -454,9 +483,13 @@ impl<'r> Scan<'r> {
                 clean = false; // not looked for: nothing known
                 continue;
             }
-            let finding = run_detector(category, source, part, classes, self.host).or_else(|| {
+            let host = match (source, category) {
+                (Source::Query | Source::Body, AttackCategory::Lfi) => self.host(),
+                _ => "",
+            };
+            let finding = run_detector(category, source, part, classes, host).or_else(|| {
                 (self.paranoia >= Paranoia::Level2)
-                    .then(|| run_strict(category, part, self.host))
+                    .then(|| run_strict(category, part, host))
                     .flatten()
             });
             if let Some(finding) = finding {
