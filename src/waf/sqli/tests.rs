@@ -301,3 +301,141 @@ fn no_panic_on_random_bytes() {
         let _ = detect(s);
     }
 }
+
+/// The level-2 rule that fires on `s` (level 1 must find nothing: level 2 runs only then).
+fn strict_rule(s: &str) -> Option<&'static str> {
+    assert!(detect(s).is_none(), "level 1 already fires on {s:?}");
+    detect_strict(s).map(|f| f.rule)
+}
+
+#[test]
+fn level2_attacks() {
+    for (rule, values) in [
+        (
+            "sqli-pl2-function",
+            &[
+                "length&&!!!$(",
+                "time (",
+                "date]=(",
+                "IN (",
+                "version=(",
+                "time.sleep(12)",
+                "${@print(chr(122).chr(97))}",
+            ][..],
+        ),
+        (
+            "sqli-pl2-operator",
+            &[
+                "&&",
+                "<=",
+                "<=>",
+                "->",
+                "IS NULL",
+                "LIKE NULL",
+                "in (0,1)",
+                " IN (815914, 815913)\n",
+                "&&(d!==",
+                "1!=11",
+                "1 is not 2",
+                "b,1=1",
+                "2499999||this.product",
+                "` REGEXP ",
+                "something LIKE '",
+            ][..],
+        ),
+        (
+            "sqli-pl2-logic",
+            &[
+                "/3 or ",
+                "/Hmong_language AND ",
+                "or 88",
+                "and '5'orig",
+                "' or xyz!",
+                "1='1' or-- -",
+                "\\`or`1",
+            ][..],
+        ),
+        (
+            "sqli-pl2-probe",
+            &[
+                "' * from = 1 or '9",
+                "'? # = --",
+                "';",
+                "^'",
+                "3' ' 1",
+                "\"'",
+                "(((((())))))",
+                "\\x27",
+                " 'abc', 0x1a",
+                "\\0xf00d",
+                "`bla`",
+                "admin '",
+                ",varname\"",
+                "1’ OR ’1’=’x’#;--()",
+            ][..],
+        ),
+        (
+            "sqli-pl2-statement",
+            &[
+                "execute patha",
+                "ORder by",
+                "'alter a",
+                "\" UNION A",
+                "var= @.= ( SELECT",
+                ">SET @OLD_SQL_NOTES",
+                "; UpdateUserTypeTracking",
+                "6 As\" from",
+            ][..],
+        ),
+    ] {
+        for v in values {
+            assert_eq!(strict_rule(v), Some(rule), "{v:?}");
+        }
+    }
+}
+
+#[test]
+fn level2_near_misses() {
+    for v in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "born in (1990)",
+        "Work Time (Rosewood, Lavender) Recommended",
+        "User(foo),junk",
+        "3rd space(s)",
+        "\"foo\" AND \"bar\" AND",
+        "KNICKIN' AND KNACKIN'",
+        "\"MOD\" \"KITCHEN\"",
+        "\" - \"MAGAZINE\"",
+        "'-\"8 TRACK\" PLAYER",
+        "!@#$%^&*()`~",
+        "''",
+        "'Alter Bridge'",
+        "execute the plan now",
+        "order by price, then by date",
+        "5685587||ORDER=||SECTION_ID=||PAGE=2",
+        "It’s John’s",
+        "div id=\"main\"",
+    ] {
+        assert_eq!(detect_strict(v).map(|f| f.rule), None, "{v:?}");
+    }
+}
+
+#[test]
+fn level2_runs_only_at_level2() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia};
+    let v = "execute patha";
+    assert!(detect_at(AttackCategory::Sqli, v, Paranoia::Level1).is_none());
+    let f = detect_at(AttackCategory::Sqli, v, Paranoia::Level2).expect("level 2 fires");
+    assert_eq!(f.rule, "sqli-pl2-statement");
+    assert!(crate::waf::is_rule("sqli-pl2-statement"));
+}
+
+#[test]
+fn level2_percent_encoded() {
+    let v = "var%3d%20@.%3d%20%28%20SELECT";
+    let f = detect_strict(v).expect("decoded once");
+    assert_eq!((f.rule, f.span), ("sqli-pl2-statement", 0..v.len()));
+}
