@@ -59,20 +59,9 @@ fn patterns() -> Vec<(&'static str, String)> {
             "sqli-pl2-operator",
             r"(?i)^\s*(?:&&|\|\||!=|==|<=>?|>=|<>|<<|>>|->>?|xor|r?like|regexp|(?:is|like)(?:\s+not)?\s+null|not\s+(?:like|between|regexp|in))\s*$",
         ),
-        p(
-            "sqli-pl2-operator",
-            r"(?i)\b(?:is|like)\s+(?:not\s+)?null\b",
-        ),
-        p(
-            "sqli-pl2-operator",
-            r#"(?i)(?:^|[^\w\s])\s*in\s*\(\s*[\d"'][^()]*\)"#,
-        ),
+        p("sqli-pl2-operator", r#"(?i)^\s*in\s*\(\s*[\d"'][^()]*\)"#),
         p("sqli-pl2-operator", r"(?i)^\s*in\s*\([^()]*\)\s*$"),
         p("sqli-pl2-operator", r"(?:&&|\|\|)\s*\(\s*\w+\s*[!=]="),
-        p(
-            "sqli-pl2-operator",
-            r"(?i)\d\s*(?:and|x?or|div)\s*\d+\s*[+-]",
-        ),
         p("sqli-pl2-operator", r"(?i)\d(?:\|\||&&)[a-z_]\w*\.[a-z_]"),
         p(
             "sqli-pl2-operator",
@@ -81,6 +70,10 @@ fn patterns() -> Vec<(&'static str, String)> {
         p("sqli-pl2-operator", r#"(?i)\w\s+like\s+["'`]\s*$"#),
         // ---- sqli-pl2-logic
         p("sqli-pl2-logic", r"(?i)[\w)]\s+(?:and|x?or)\s*\(?\s*$"),
+        p(
+            "sqli-pl2-logic",
+            r#"(?i)^[\\"'`]*[\d"'`]+\s*(?:and|x?or)\s*[\w"']+[!&()+\-@]"#,
+        ),
         p("sqli-pl2-logic", r#"(?i)^\s*(?:and|x?or|&&|\|\|)\s+[\d"']"#),
         p(
             "sqli-pl2-logic",
@@ -120,11 +113,11 @@ fn patterns() -> Vec<(&'static str, String)> {
         p("sqli-pl2-statement", r"(?i)(?:^|\W)set\s*@\w+"),
         p(
             "sqli-pl2-statement",
-            r"(?i)(?:;|--|#)\s*(?:alter|drop|(?:insert|update)\s*\w{2,})",
+            r"(?i);\s*(?:alter|drop|insert|update)\s*\w{2,}\s*(?:$|;|--|#)",
         ),
         p(
             "sqli-pl2-statement",
-            r#"(?i)(?:^|[^a-z_\s])\s+as\b\s*["'\w]+\s*\bfrom\b"#,
+            r#"(?i)[^\w\s]\s*as\b\s*["'\w]+\s*from\b|\d\s+as\s*["'`]\s*from\b"#,
         ),
     ]
 }
