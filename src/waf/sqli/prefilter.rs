@@ -1,0 +1,379 @@
+//! The byte pre-filter: one pass that decides whether a value needs tokenizing at all, and
+//! how far (see [`prefilter`]).
+
+use once_cell::sync::Lazy;
+
+use super::token::*;
+use super::tokenizer::{
+    is_word_char, is_word_start, is_ws, skip_ws_comments, BYTE_CLASS, C_WSTART,
+};
+use super::words::{CATALOG, FUNCS, KEYWORDS, MAX_WORD};
+
+/// Pre-filter verdicts: nothing to scan, only weak triggers (windowed scan), full scan.
+pub(super) const SCAN_NONE: u8 = 0;
+pub(super) const SCAN_WINDOW: u8 = 1;
+pub(super) const SCAN_FULL: u8 = 2;
+
+/// Cheap pre-filter, one pass over the bytes. Every rule needs at least one *trigger*:
+/// a quote or backtick; a comment opener (`--`, `#`, `/*`); `@@`, `::`, `&&`, `||`; a
+/// comparison between literals (`1=1`); `) as`; MySQL's `1.e(`; an *anchor* word (logic
+/// operator, UNION-like, statement keyword, ORDER/GROUP, OUTFILE, catalog name, attack
+/// function name); or a known function name followed by `(`. Values with none of these
+/// (words, numbers, e-mails, most user agents and URLs) skip the tokenizer entirely
+/// ([`SCAN_NONE`]).
+///
+/// The logic words AND/OR/XOR and ORDER/GROUP are *weak* triggers: they only matter to the
+/// positional rules, right after the injection point. A value whose triggers are all weak
+/// ([`SCAN_WINDOW`], e.g. English prose with "and") is tokenized only as far as the positional
+/// rules read (see [`WINDOW`]). A few byte shapes that are no trigger but could make the
+/// tokenizer see more than this pass does (`case`, a stray `*/`, `)` + NBSP, a number glued
+/// to letters, `unionselect` inside a word) force the full scan when weak triggers exist.
+///
+/// Words are only hashed when their first three bytes can begin a table word (a bitmap),
+/// or right after a number (comparison words).
+pub(super) fn prefilter(b: &[u8]) -> u8 {
+    let n = b.len();
+    let gate: &[u64; GATE_WORDS] = if memchr::memchr(b'(', b).is_some() {
+        &PRE_GATE.1
+    } else {
+        &PRE_GATE.0
+    };
+    let mut i = 0;
+    // a number was the last token (for `42 like 42`)
+    let mut after_num = false;
+    let mut weak = false;
+    let mut hint = false;
+    while i < n {
+        let c = b[i];
+        if PRE_BYTE[c as usize] == PB_PLAIN {
+            // a run of bytes with no branch of their own (spaces, `,`, `;`, `?`, ...)
+            let j = b[i..]
+                .iter()
+                .position(|&d| PRE_BYTE[d as usize] != PB_PLAIN)
+                .map_or(n, |k| i + k);
+            if after_num && b[i..j].iter().any(|&d| !is_ws(d)) {
+                after_num = false;
+            }
+            i = j;
+            continue;
+        }
+        if BYTE_CLASS[c as usize] & C_WSTART != 0 {
+            let c1 = b.get(i + 1).map_or(0, |&d| GATE_CODE[d as usize]);
+            let c2 = if c1 == 0 {
+                0
+            } else {
+                b.get(i + 2).map_or(0, |&d| GATE_CODE[d as usize])
+            };
+            let key =
+                usize::from(GATE_CODE[c as usize]) << 10 | usize::from(c1) << 5 | usize::from(c2);
+            let gated = gate[key >> 6] & (1u64 << (key & 63)) != 0;
+            let mut j = i;
+            if gated || after_num {
+                let mut h: u64 = 0;
+                while j < n && is_word_char(b[j]) {
+                    h = h.rotate_left(7) ^ u64::from(b[j] | 0x20);
+                    j += 1;
+                }
+                let len = j - i;
+                if (2..=MAX_WORD).contains(&len) {
+                    let kind = prefilter_kind(h);
+                    if kind & PRE_ANCHOR != 0 || (after_num && kind & PRE_CMP != 0) {
+                        return SCAN_FULL;
+                    }
+                    weak |= kind & PRE_WEAK != 0;
+                    if kind & PRE_CASE != 0 {
+                        if word_at(b, skip_ws_comments(b, j), b"when") {
+                            return SCAN_FULL;
+                        }
+                        hint = true;
+                    }
+                    if kind & PRE_FUNC != 0 {
+                        let mut k = skip_ws_comments(b, j);
+                        if k == j && b.get(k) == Some(&b'\\') {
+                            k += 1;
+                        }
+                        if k < n && b[k] == b'(' {
+                            return SCAN_FULL;
+                        }
+                    }
+                }
+            } else {
+                j = b[i..]
+                    .iter()
+                    .position(|&d| !is_word_char(d))
+                    .map_or(n, |k| i + k);
+            }
+            if j - i >= GLUED.len() {
+                if has_glued_union(&b[i..j]) {
+                    return SCAN_FULL;
+                }
+                hint |= b[i..j]
+                    .windows(GLUED.len())
+                    .any(|x| x.eq_ignore_ascii_case(GLUED));
+            }
+            after_num = false;
+            i = j;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' | b'`' | b'#' => return SCAN_FULL,
+            b'-' if b.get(i + 1) == Some(&b'-') => return SCAN_FULL,
+            b'/' if b.get(i + 1) == Some(&b'*') => return SCAN_FULL,
+            b'@' if b.get(i + 1) == Some(&b'@') => return SCAN_FULL,
+            b':' if b.get(i + 1) == Some(&b':') => return SCAN_FULL,
+            b'&' if b.get(i + 1) == Some(&b'&') => return SCAN_FULL,
+            b'|' if b.get(i + 1) == Some(&b'|') => return SCAN_FULL,
+            b'*' if b.get(i + 1) == Some(&b'/') => hint = true,
+            b'=' | b'<' | b'>' | b'!' => {
+                let p = b[..i].iter().rev().find(|&&d| !is_ws(d)).copied();
+                let q = b[i + 1..]
+                    .iter()
+                    .find(|&&d| !is_ws(d) && !matches!(d, b'=' | b'<' | b'>'))
+                    .copied();
+                if p.is_some_and(|d| d.is_ascii_digit() || d == b')')
+                    && q.is_some_and(|d| d.is_ascii_digit() || d == b'(' || d == b'-')
+                {
+                    return SCAN_FULL;
+                }
+            }
+            b')' => {
+                // `) as x`, `) like (`, `) when 1 then`
+                let j = skip_ws_comments(b, i + 1);
+                if word_at(b, j, b"as") || word_at(b, j, b"like") || word_at(b, j, b"when") {
+                    return SCAN_FULL;
+                }
+                hint |= b.get(j) == Some(&0xc2);
+            }
+            b'0'..=b'9' | b'.' => {
+                // skip a number; `1.e(` / `1.e.x` is a MySQL parser trick
+                let mut j = i + 1;
+                while j < n && (b[j].is_ascii_digit() || b[j] == b'.') {
+                    j += 1;
+                }
+                if j + 1 < n
+                    && j > i + 1
+                    && b[j - 1] == b'.'
+                    && b[j] | 0x20 == b'e'
+                    && matches!(b[j + 1], b'(' | b'.')
+                {
+                    return SCAN_FULL;
+                }
+                // (`1e5`, `0x1f`: the tokenizer's number may end inside the next word)
+                hint |= j < n && is_word_start(b[j]);
+                after_num = true;
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        if !is_ws(c) {
+            after_num = false;
+        }
+        i += 1;
+    }
+    match (weak, hint) {
+        (false, _) => SCAN_NONE,
+        (true, false) => SCAN_WINDOW,
+        (true, true) => SCAN_FULL,
+    }
+}
+
+/// Pre-filter byte classes: bytes with no branch of their own in [`prefilter`].
+pub(super) const PB_PLAIN: u8 = 0;
+pub(super) static PRE_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let special = matches!(
+            c,
+            b'\''
+                | b'"'
+                | b'`'
+                | b'#'
+                | b'-'
+                | b'/'
+                | b'@'
+                | b':'
+                | b'&'
+                | b'|'
+                | b'*'
+                | b'='
+                | b'<'
+                | b'>'
+                | b'!'
+                | b')'
+                | b'0'..=b'9' | b'.'
+        );
+        if special || BYTE_CLASS[i] & C_WSTART != 0 {
+            t[i] = 1;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// 5-bit codes of word bytes for the three-byte word gate (0: not a word byte).
+pub(super) static GATE_CODE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() {
+            (c | 0x20) - b'a' + 1
+        } else if c == b'_' {
+            27
+        } else if c.is_ascii_digit() {
+            28
+        } else if c == b'$' {
+            29
+        } else if c >= 0x80 {
+            30
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+pub(super) const GATE_WORDS: usize = (1 << 15) / 64;
+
+/// Bitmaps of the first three word bytes of every pre-filter table word: (without
+/// function names, with them — function names only count before a `(`).
+pub(super) static PRE_GATE: Lazy<([u64; GATE_WORDS], [u64; GATE_WORDS])> = Lazy::new(|| {
+    let mut plain = [0u64; GATE_WORDS];
+    let mut with_funcs = [0u64; GATE_WORDS];
+    let mut add = |w: &str, func: bool| {
+        let w = w.as_bytes();
+        let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
+        let key = usize::from(code(0)) << 10 | usize::from(code(1)) << 5 | usize::from(code(2));
+        with_funcs[key >> 6] |= 1 << (key & 63);
+        if !func {
+            plain[key >> 6] |= 1 << (key & 63);
+        }
+    };
+    for &(w, ty, a) in KEYWORDS {
+        let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
+            || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
+            || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
+        if anchor {
+            add(w, false);
+        }
+    }
+    for &(w, tier) in FUNCS {
+        add(w, tier != FN_STRONG);
+    }
+    add("case", false);
+    for &w in CATALOG {
+        for part in w.split('.') {
+            if part.len() >= 2 {
+                add(part, false);
+            }
+        }
+    }
+    (plain, with_funcs)
+});
+
+pub(super) const PRE_ANCHOR: u8 = 1;
+pub(super) const PRE_FUNC: u8 = 2;
+pub(super) const PRE_CMP: u8 = 4;
+pub(super) const PRE_CASE: u8 = 8;
+/// AND/OR/XOR, ORDER/GROUP: triggers only within the positional window
+pub(super) const PRE_WEAK: u8 = 16;
+
+pub(super) const GLUED: &[u8] = b"unionselect";
+
+/// `unionselect` inside one word (keywords glued where a filter removed the spaces), then
+/// the word ends, a non-letter follows, or a glued `from` (`1unionselect1`, `xunionselectfrom`;
+/// not `reunionselection`).
+pub(super) fn has_glued_union(w: &[u8]) -> bool {
+    if w.len() < GLUED.len() {
+        return false;
+    }
+    let Some(p) = (0..=w.len() - GLUED.len())
+        .find(|&x| w[x] | 0x20 == b'u' && w[x..x + GLUED.len()].eq_ignore_ascii_case(GLUED))
+    else {
+        return false;
+    };
+    let rest = &w[p + GLUED.len()..];
+    rest.first().is_none_or(|c| !c.is_ascii_alphabetic())
+        || rest.windows(4).any(|x| x.eq_ignore_ascii_case(b"from"))
+}
+
+/// Is the (ASCII, case-insensitive) word `w` at `j`, not followed by a word character?
+pub(super) fn word_at(b: &[u8], j: usize, w: &[u8]) -> bool {
+    let e = j + w.len();
+    e <= b.len() && b[j..e].eq_ignore_ascii_case(w) && b.get(e).is_none_or(|&c| !is_word_char(c))
+}
+pub(super) const PRE_SLOTS: usize = 2048;
+
+/// Open-addressing table of FNV-1a hashes of lowercase anchor / function words.
+pub(super) static PRE: Lazy<Vec<(u64, u8)>> = Lazy::new(|| {
+    let mut t = vec![(0u64, 0u8); PRE_SLOTS];
+    let mut add = |w: &str, kind: u8| {
+        let mut h: u64 = 0;
+        for &c in w.as_bytes() {
+            h = h.rotate_left(7) ^ u64::from(c | 0x20);
+        }
+        let mut k = pre_slot(h);
+        while t[k].0 != 0 && t[k].0 != h {
+            k = (k + 1) & (PRE_SLOTS - 1);
+        }
+        t[k].0 = h;
+        t[k].1 |= kind;
+    };
+    for &(w, ty, a) in KEYWORDS {
+        let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
+            || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
+            || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
+        let weak = ty == T_LOGIC || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP));
+        if weak {
+            add(w, PRE_WEAK);
+        } else if anchor {
+            add(w, PRE_ANCHOR);
+        }
+        if ty == T_CMP {
+            add(w, PRE_CMP);
+        }
+    }
+    for &(w, tier) in FUNCS {
+        add(
+            w,
+            if tier == FN_STRONG {
+                PRE_ANCHOR | PRE_FUNC
+            } else {
+                PRE_FUNC
+            },
+        );
+    }
+    add("case", PRE_CASE);
+    for &w in CATALOG {
+        for part in w.split('.') {
+            if part.len() >= 2 {
+                add(part, PRE_ANCHOR);
+            }
+        }
+    }
+    t
+});
+
+/// Word hashes are a rotate-xor of lowercase bytes (cheap; `| 0x20` folds ASCII case, and
+/// a collision only costs a full scan); the slot mixes them once with a multiply.
+pub(super) fn pre_slot(h: u64) -> usize {
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 53) as usize & (PRE_SLOTS - 1)
+}
+
+pub(super) fn prefilter_kind(h: u64) -> u8 {
+    let t = &*PRE;
+    let mut k = pre_slot(h);
+    loop {
+        let (x, kind) = t[k];
+        if x == h {
+            return kind;
+        }
+        if x == 0 {
+            return 0;
+        }
+        k = (k + 1) & (PRE_SLOTS - 1);
+    }
+}

@@ -1,0 +1,456 @@
+use super::words::{CATALOG, FUNCS, KEYWORDS};
+use super::*;
+
+fn fires(s: &str) -> bool {
+    detect(s).is_some()
+}
+
+#[test]
+fn attacks() {
+    for a in [
+        "1 OR 1=1",
+        "-1839' or '1'='1",
+        "-1839\" or \"1\"=\"2",
+        "1' and 1=2 --",
+        "admin'--",
+        "admin')--",
+        "foo') UNION ALL select NULL --",
+        "-1 union select 1,2,3,concat_ws(0x3a,version(),user(),database())--",
+        "(0)union(select(1),version(),3)--",
+        "1 and sleep(5)",
+        "6334588 AND BENCHMARK(2999999,MD5(NOW()))",
+        "JKGHUKGDI8TDHLFJH72FZLFJSKFH' and sleep(12) --",
+        "foo')waitfor delay'5:0:20'--",
+        "1; DROP TABLE users",
+        "1;INSERT /*test*/INTO category(id) VALUES (3)-- -",
+        "'; exec master..xp_cmdshell 'dir'--",
+        "1 order by 5--",
+        "sleep(20)",
+        "1 /*!union*/ /*!select*/ 1,2",
+        "' or 'a'='a",
+        "') or ('a'='a",
+        "1) and (1=1",
+        "select * from users where id=1",
+        "1 and ascii(substring((select user()),1,1))>64",
+        "x' AND 1=(SELECT COUNT(*) FROM tabname); --",
+        "password::int",
+        "from information_schema.tables",
+        "@@version",
+        // second pass
+        "a'or'a",
+        "foo'or'oof",
+        "x'and'1'='1",
+        "\\'or'1",
+        "\\\"or\"1",
+        "\\'and",
+        "newline\n\\' and 1",
+        "admin@juice-sh.op\\' or json (id);",
+        "admin@juice-sh.op\\'and likely (id)--",
+        "` AS `edit_user_id` from",
+        "admin@example.com`;",
+        "9999 or /*+optimizer hint */ true",
+        "9999 or {if length((/*!5000select username/*!comment*/",
+        "/CREATE TABLE Persons",
+        ") like (",
+        ")like(",
+        " case when condition1 then result1",
+        "(CASE WHEN 4518=5617 THEN 1 ELSE NULL END)",
+        ") when 234 then",
+        "Xunionselectfrom",
+        "1unionselect1,2",
+        "u_id[$ne]",
+        "[$lte]asdfsd",
+        "$where",
+        "user.$exists",
+        "'{\"a\":2}' < '$.c[2].f' = 7",
+        "X' = 'X' = 0 = '1",
+        "FROM `we_tblErrorLog` WHERE `we_tblErrorLog`.`ID` = 25251 LIMIT",
+        "FROM ack_variable WHERE name=\"cron_last\";",
+        "from `db`.`sys_refindex` limit",
+        "VALUES ('192.168.0.1', 'test')",
+        "' notnull --",
+        "'1' not regexp '2'",
+        "'glob 1;",
+        "DROP sampletable;--",
+        "select 0x616263",
+        "HOPE AND COS(3)=SIN(4)",
+        "234 + (1 / ASCII(substring(passwd,1,1))-4)",
+    ] {
+        assert!(fires(a), "should fire: {a}");
+    }
+}
+
+#[test]
+fn benign() {
+    for b in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "I'm 5'10\"",
+        "rock & roll",
+        "/home/user/docs",
+        "https://example.com/a?b=c",
+        "john.doe@example.com",
+        "C:\\Program Files",
+        "Mozilla/5.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+        "{\"name\": \"Jack's \\\"best\\\" price - 50% off\", \"qty\": 3}",
+        "Jack's \"best\" price - 50% off",
+        "3 BY 5 RECIPE CARDS",
+        "LOCK AND KEY",
+        "select x from y where",
+        "1; exec will create the case 7",
+        "DRESS WITH HAT 18';",
+        "FOO BAR'# BLAH",
+        "\"foo\" AND \"bar\"",
+        "User(foo),junk",
+        "Please select pair #1",
+        "Apt is gated; call when you get here, and we'll come down to get it.",
+        "2024-01-15",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "Tom & Jerry (1940)",
+        "std::string foo",
+        "it's 5 o'clock; time to go",
+        "SGVsbG8gd29ybGQ=",
+        "Terms & Conditions",
+        "price: $5 - $10 (50% off)",
+        "rock'n'roll",
+        "Don't stop; believe",
+        "**bold** and _italic_ -- see [link](http://x.y)",
+        "Q&A: what's new?",
+        "The union of sets A and B",
+        "drop me a line",
+        "Update: order #1234 shipped",
+        "width=100&height=200",
+        "if (a > b) { return a; }",
+        "for (int i = 0; i < n; i++) { sum += a[i]; }",
+        "He said \"hi\" and left (early)",
+        "Order by phone or online",
+        "select your size -- S, M or L",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "Price 10 or 20 = cheap",
+        "Ben & Jerry's",
+        // near misses of the rules added in the second pass
+        "Ben'and'Jerry",
+        "Rock'and'Roll",
+        "I'd say 'or' not 'and'",
+        "The word 'and' is a conjunction",
+        "it\\'s fine",
+        "don\\'t or won\\'t",
+        "O\\'Brien and Sons",
+        "{\\\"or\\\": [{\\\"a\\\":1}]}",
+        "[\\\"and\\\",\\\"or\\\"]",
+        "say \\\"hi\\\" and go",
+        "`select` is a keyword",
+        "Use `foo` as `bar` from here",
+        "` as you wish from me",
+        "run `ls`; then `cd`",
+        "`code`;",
+        "In case when it rains then stay",
+        "Case when 2 people come then call",
+        "just in case when x = 1 then",
+        ":) like (this)",
+        "(see above) like (this)",
+        "From Paris where it rains",
+        "From home order by phone",
+        "From Jan-March where it was",
+        "Our values ('trust', 'respect')",
+        "values (1, 2)",
+        "reunionselection",
+        "$arr[$text]",
+        "price $5 - $10",
+        "{{ $where }}",
+        "$nestopia",
+        "2 or 3 /* approx */ items",
+        "Tom' is 1;",
+        "drop me;-- bye",
+        "Drop it; -- not worth it",
+        "x = 'a' = b",
+        "1 < 2 = 3",
+        "a = b = c",
+        "/home/user/select",
+        "/CREATE",
+        "2024-01-01 or 2024-02-01",
+        "select 0x1f",
+        "'cats' not like 'dogs'",
+        "'a' regexp 'b' yes",
+        "pros and cons(2) = fine",
+    ] {
+        assert!(!fires(b), "should not fire: {b} -> {:?}", detect(b));
+    }
+}
+
+/// Fourth pass: each addition with its near-miss benign counterparts.
+#[test]
+fn fourth_pass() {
+    for a in [
+        // form-encoded payload left undecoded (XML attribute / text node)
+        "%22+WAITFOR+DELAY+%27%0A",
+        "1%27%20or%20%271%27%3D%271",
+        // keyword cut by an inline comment
+        "DR/**/OP/*bypass deny listing*/sampletable",
+        "UN/**/ION SEL/**/ECT 1,2",
+        "1 uni/*x*/on sel/**/ect password fr/**/om users",
+        // escaped call paren
+        "md5\\(",
+        "BENCHMARK\\(1000000,md5(1))",
+        // information function left open at the end
+        "selectect user(\n",
+        "x version(",
+        // HAVING on a constant
+        "HAVING 1=",
+        "1 group by id having 1=1",
+        "having '1'='1",
+        // XOR right after a break-out
+        "'  xor  abcdefg!",
+        "1' xor 5-",
+        "A' XOR 'B",
+    ] {
+        assert!(fires(a), "should fire: {a}");
+    }
+    for b in [
+        "100%25 cotton",
+        "50% off today",
+        "https://example.com/a%20b?c=d&e=f%2Fg",
+        "Learn C%23 or F%23",
+        "O%27Brien",
+        "rock%20%26%20roll",
+        "a/**/b",
+        "foo/*x*/bar",
+        "html>/**/body",
+        "/* select */ from here",
+        "\\(x\\) and \\(y\\)",
+        "sqrt\\(2\\)",
+        "the user() function",
+        "username(",
+        "user (s)",
+        "I'm having 2 kids",
+        "having fun",
+        "a XOR b",
+        "'xor' is a logic gate",
+        "the 'xor' of two bits",
+        "it's xor time",
+    ] {
+        assert!(!fires(b), "should not fire: {b} -> {:?}", detect(b));
+    }
+}
+
+/// `SQLI_DUMP='value' cargo test dump -- --nocapture` prints the token streams.
+#[test]
+fn dump() {
+    let Ok(s) = std::env::var("SQLI_DUMP") else {
+        return;
+    };
+    let b = s.as_bytes();
+    let mut toks = Vec::new();
+    for q in [0u8, b'\'', b'"'] {
+        toks.clear();
+        if tokenize(b, q, false, &mut toks, usize::MAX) {
+            let fp: Vec<String> = toks
+                .iter()
+                .map(|t| format!("{}{}:{:?}", t.t as char, t.a, &s[t.s..t.e]))
+                .collect();
+            println!("ctx {:?}: {}", q as char, fp.join(" "));
+        }
+    }
+    println!("detect: {:?}", detect(&s));
+}
+
+#[test]
+fn tables_sorted() {
+    assert!(KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(FUNCS.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(CATALOG.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn no_panic_on_random_bytes() {
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for len in 0..600 {
+        let mut v = Vec::with_capacity(len);
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let pick = (x % 64) as usize;
+            let alphabet = b"'\"`;()=<>#-/*!@|&,.0x9aAeE sElEcT\\\n\xc3\xa9\xff:~?%2+";
+            v.push(alphabet[pick % alphabet.len()]);
+        }
+        let s = String::from_utf8_lossy(&v);
+        if let Some(f) = detect(&s) {
+            assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+            assert!(f.span.start <= f.span.end && f.span.end <= s.len());
+            assert!(RULES.contains(&f.rule));
+        }
+    }
+    for s in [
+        "\u{202e}' or 1=1--",
+        "é'é or 'é'='é",
+        "'\u{0}--",
+        "🙂🙂'--",
+        "\u{c2}",
+        "%",
+        "%2",
+        "a%e",
+        "%ff%fe' or 1=1--",
+        "é%C3%A9%27 or 1=1%23",
+        "%%%27%",
+    ] {
+        let _ = detect(s);
+    }
+}
+
+/// The level-2 rule that fires on `s` (level 1 must find nothing: level 2 runs only then).
+fn strict_rule(s: &str) -> Option<&'static str> {
+    assert!(detect(s).is_none(), "level 1 already fires on {s:?}");
+    detect_strict(s).map(|f| f.rule)
+}
+
+#[test]
+fn level2_attacks() {
+    for (rule, values) in [
+        (
+            "sqli-pl2-function",
+            &[
+                "length&&!!!$(",
+                "time (",
+                "date]=(",
+                "IN (",
+                "version=(",
+                "time.sleep(12)",
+                "${@print(chr(122).chr(97))}",
+            ][..],
+        ),
+        (
+            "sqli-pl2-operator",
+            &[
+                "&&",
+                "<=",
+                "<=>",
+                "->",
+                "IS NULL",
+                "LIKE NULL",
+                "in (0,1)",
+                " IN (815914, 815913)\n",
+                "&&(d!==",
+                "1!=11",
+                "1 is not 2",
+                "b,1=1",
+                "2499999||this.product",
+                "` REGEXP ",
+                "something LIKE '",
+            ][..],
+        ),
+        (
+            "sqli-pl2-logic",
+            &[
+                "/3 or ",
+                "/Hmong_language AND ",
+                "or 88",
+                "and '5'orig",
+                "\\\"1 or 1-",
+                "' or xyz!",
+                "1='1' or-- -",
+                "\\`or`1",
+            ][..],
+        ),
+        (
+            "sqli-pl2-probe",
+            &[
+                "' * from = 1 or '9",
+                "'? # = --",
+                "';",
+                "^'",
+                "3' ' 1",
+                "\"'",
+                "(((((())))))",
+                "\\x27",
+                " 'abc', 0x1a",
+                "\\0xf00d",
+                "`bla`",
+                "admin '",
+                ",varname\"",
+                "1’ OR ’1’=’x’#;--()",
+            ][..],
+        ),
+        (
+            "sqli-pl2-statement",
+            &[
+                "execute patha",
+                "ORder by",
+                "'alter a",
+                "\" UNION A",
+                "var= @.= ( SELECT",
+                ">SET @OLD_SQL_NOTES",
+                "; UpdateUserTypeTracking",
+                "x; drop users;",
+                "6 As\" from",
+            ][..],
+        ),
+    ] {
+        for v in values {
+            assert_eq!(strict_rule(v), Some(rule), "{v:?}");
+        }
+    }
+}
+
+#[test]
+fn level2_near_misses() {
+    for v in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "born in (1990)",
+        "Work Time (Rosewood, Lavender) Recommended",
+        "User(foo),junk",
+        "3rd space(s)",
+        "\"foo\" AND \"bar\" AND",
+        "KNICKIN' AND KNACKIN'",
+        "\"MOD\" \"KITCHEN\"",
+        "\" - \"MAGAZINE\"",
+        "'-\"8 TRACK\" PLAYER",
+        "!@#$%^&*()`~",
+        "''",
+        "'Alter Bridge'",
+        "execute the plan now",
+        "order by price, then by date",
+        "5685587||ORDER=||SECTION_ID=||PAGE=2",
+        "It’s John’s",
+        "div id=\"main\"",
+        "Is it null and void? The contract is null.",
+        "Meet me at 5 or 6 - whichever works",
+        "Tom & Jerry; updated the docs; drop me a line",
+        "#dropshipping #update",
+        "-- drop me a line -- and see you",
+        "Buy 2 as gifts from us",
+        "Born in (1990) in Paris",
+        "price >= 10 and price <= 20",
+        "if (a && b) { return x || y; }",
+        "I would like to order by phone, or by email if possible.",
+        "She said 'hello' or 'goodbye' - not sure",
+        "He's 6' 2\" tall",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+    ] {
+        assert_eq!(detect_strict(v).map(|f| f.rule), None, "{v:?}");
+    }
+}
+
+#[test]
+fn level2_runs_only_at_level2() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia};
+    let v = "execute patha";
+    assert!(detect_at(AttackCategory::Sqli, v, Paranoia::Level1).is_none());
+    let f = detect_at(AttackCategory::Sqli, v, Paranoia::Level2).expect("level 2 fires");
+    assert_eq!(f.rule, "sqli-pl2-statement");
+    assert!(crate::waf::is_rule("sqli-pl2-statement"));
+}
+
+#[test]
+fn level2_percent_encoded() {
+    let v = "var%3d%20@.%3d%20%28%20SELECT";
+    let f = detect_strict(v).expect("decoded once");
+    assert_eq!((f.rule, f.span), ("sqli-pl2-statement", 0..v.len()));
+}
