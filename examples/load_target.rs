@@ -1,8 +1,10 @@
 //! The service `benches/load/run.sh` puts under load: three routes, with or without the layer.
 //!
 //! `LOAD_MODE` picks the configuration: `none` (no layer), `disabled` (the layer with
-//! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists, playbooks, WAF in monitor mode), `block100k`
-//! (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`). It listens on
+//! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists, playbooks, WAF in monitor
+//! mode), `block100k` (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`),
+//! `identity` (a layer that does nothing, `tower::layer::util::Identity`: what axum's wrapping
+//! of any layer costs). It listens on
 //! `SQREEN_DEMO_ADDR` (default 127.0.0.1:8090) and prints `listening on http://ADDR`.
 //! Routes: `GET /` · `GET /search?...` (counts its parameters) · `POST /api/echo` (JSON echo).
 //!
