@@ -11,6 +11,7 @@ N2=${N2:-6000}
 MODES=${MODES:-none disabled rules}
 ENDPOINTS=${ENDPOINTS:-root search echo}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 if ! command -v valgrind >/dev/null; then
   apt-get update -qq && apt-get install -y -qq valgrind
 fi
