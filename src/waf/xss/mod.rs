@@ -29,7 +29,8 @@
 //!
 //! Files: `normalize` (the decoded copy and its offset map), `scan` (the tokenizer and the
 //! markup rules), `script` (URL, script and CSS contexts), `vocab` (tag, attribute, event and
-//! sink names), `bytes` (bounded, case-insensitive byte helpers).
+//! sink names), `bytes` (bounded, case-insensitive byte helpers), `strict` (the paranoia level
+//! 2 rules).
 //!
 //! # Rules
 //!
@@ -77,22 +78,63 @@
 //! - `xss-xml-injection`: `xmlns` attributes, `<!ENTITY`, `!ENTITY x SYSTEM`, `<?xml:namespace`
 //!   (XML/XXE-style markup that CRS files under XSS).
 //!
+//! # Paranoia level 2 rules
+//!
+//! [`detect_strict`] runs them (`strict`), on the same normalised copy, when the agent runs at
+//! paranoia 2 and the rules above found nothing. They follow what the CRS level 2 XSS rules
+//! look for, narrowed where the CRS regex would flag ordinary HTML or prose:
+//!
+//! - `xss-pl2-open-tag` (CRS 941150 `href`/`src`/`style` ... `=`, 941320 any HTML tag): a start
+//!   tag carrying a loading attribute (`href`, `src`, `style`, `action`, `background`, `data`,
+//!   `poster`, `srcset`, ...) with a value, left open at the end of the value
+//!   (`<a href="test"`, `<img src='//x/?`): dangling markup that the page's own `>` or quote
+//!   closes. Not CRS's "any tag with attributes": closed links and spans (`<a href="/x">y</a>`)
+//!   are ordinary in free text (13 of the benign corpus values are such HTML). The `<` must be
+//!   literal (or percent/UTF-7 encoded): `&lt;a href=` is text to an HTML parser (crawler user
+//!   agents carry it). Parts of values longer than the scan's 2 KiB parts are not checked (a
+//!   part may end inside an ordinary tag). Fires on benign text cut off inside a link.
+//! - `xss-pl2-event-handler` (CRS 941120 as CRS 4 writes it): `on` + 3 to 50 letters, `=`, a
+//!   byte other than `=`, after a space, quote, `(`, `,`, `/`, `;`, `=`, backtick or a digit —
+//!   so also glued inside a token (`...51onabcd=6y`, `...J9onload=.x`). Fires on signatures and
+//!   tokens that happen to hold such a run, and on `a=1; onboarding=2`.
+//! - `xss-pl2-string-breakout` (CRS 941330/941340, IE filter shapes): a quote, spaces, then
+//!   `in` (also glued: `'  infoo.bar=`) or a separator/operator (closers may follow), then an
+//!   assignment to a member path (`a.b=`) or a sink (`location=`, `name=`, `onerror=`, ...).
+//!   `+`/`-` glued to a letter are not operators (`"-Djava.io.tmpdir=/tmp"`). Fires on quoted
+//!   config strings such as `"input.file=x"`.
+//! - `xss-pl2-comment-close` (CRS 941181 `-->` anywhere): a comment closer glued to what
+//!   precedes it (`x-->`) or followed by markup (`--> <b>`); arrows between spaces in prose
+//!   (`step 1 --> step 2`) and long arrows (`--->`) do not fire.
+//! - `xss-pl2-template` (CRS 941380): any non-empty `{{ ... }}` closed within 256 bytes
+//!   (template injection probes `{{7*7}}`). Fires on mustache text (`Hello {{name}}`).
+//! - `xss-pl2-js-call` (CRS 941390, which CRS runs at level 1): `eval`, `alert`, `prompt`,
+//!   `confirm`, `import`, `fetch`, `atob`, `btoa`, `setTimeout`, `setInterval`,
+//!   `console.log`/`.dir`, `new Function` as a word, then spaces, then `(` or `{` (`import (`,
+//!   `import { a } from`). Plural markers (`alert (s)`) do not fire; prose such as
+//!   `willing to import (and wait)` does.
+//!
+//! None of them fires on the benign corpus values (libinjection false positives, BLNS, FuzzDB
+//! user agents); each is one bounded pass.
+//!
 //! # Deliberately not done / known gaps
 //!
 //! - No JavaScript parser: script-only payloads avoiding the listed sinks are missed (e.g. a bare
-//!   `import (` in prose or `import {x} from "y"` is *not* flagged; neither is `[].map.call(...)`).
+//!   `import (` in prose or `import {x} from "y"` is *not* flagged at level 1, only by
+//!   `xss-pl2-js-call`; `[].map.call(...)` is not flagged).
 //! - CSS parsing quirks (`font-family:foo}color=red`, `[a]color:red`) that only restyle the page
 //!   are not flagged; CSS comments splitting `expression` are not removed.
 //! - Unknown tags without dangerous attributes (`<test>`, `<a href="x">`, `<input pattern=..>`,
-//!   `<dialog>`, `<a href="x"` cut short) are not flagged: they are common in benign HTML-ish text.
+//!   `<dialog>`, `<a href="x"` cut short) are not flagged: they are common in benign HTML-ish text
+//!   (at level 2 `xss-pl2-open-tag` flags the last). `<input pattern=..>` is flagged at no level.
 //! - Handler-like words outside tags fire only for known event names (`online=`, `onion=`,
 //!   `one=1`, `onset=` do not), unless they break out of a value (after a quote and a space, or
 //!   after leading whitespace in a one-line value with `=` glued). Residual risk: a one-line
 //!   value that is an indented code line such as `    onvalue=1,` fires. Glued to a word
-//!   (`...51onabcd=6y` in a signature, base64) never fires.
-//! - `'  infoo.bar=` (IE-filter shape with `in` glued to the name) is not flagged: it is not
-//!   valid script and `"input.file=x"`-style config strings look the same.
-//! - A bare `-->` fires only at the start of a value (arrows in prose are common).
+//!   (`...51onabcd=6y` in a signature, base64) fires only at level 2.
+//! - `'  infoo.bar=` (IE-filter shape with `in` glued to the name) is flagged only at level 2:
+//!   it is not valid script and `"input.file=x"`-style config strings look the same.
+//! - A bare `-->` fires only at the start of a value (arrows in prose are common); at level 2
+//!   also glued or before markup.
 //! - In developer-oriented free text, mentions like `<form>`, `<meta>`, `window.location`,
 //!   `document.body` or `javascript:void(0)` will fire: they are rare in other traffic.
 use super::Finding;
@@ -101,6 +143,7 @@ mod bytes;
 mod normalize;
 mod scan;
 mod script;
+mod strict;
 #[cfg(test)]
 mod tests;
 mod vocab;
@@ -122,6 +165,12 @@ pub const RULES: &[&str] = &[
     "xss-dom-access",
     "xss-template",
     "xss-xml-injection",
+    "xss-pl2-open-tag",
+    "xss-pl2-event-handler",
+    "xss-pl2-string-breakout",
+    "xss-pl2-comment-close",
+    "xss-pl2-template",
+    "xss-pl2-js-call",
 ];
 
 const R_SCRIPT: &str = "xss-script-tag";
@@ -137,16 +186,21 @@ const R_TEMPLATE: &str = "xss-template";
 const R_XML: &str = "xss-xml-injection";
 
 /// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
-/// 2): none yet.
+/// 2): the `xss-pl2-*` rules listed in the module docs.
 pub fn detect_strict(input: &str) -> Option<Finding> {
-    let _ = input;
-    None
+    run(input, strict::scan)
 }
 
 /// Looks for a cross-site scripting attempt in one (already URL-decoded) input value.
 ///
 /// Returns the first rule that matched and the byte range of the matched fragment in `input`.
 pub fn detect(input: &str) -> Option<Finding> {
+    run(input, |b, map, raw| Scan::new(b, map, raw).run())
+}
+
+/// Runs `rules` over the value (decoded when it holds anything to decode; `map` then maps the
+/// decoded bytes to the input's) and maps the span back to `input`.
+fn run(input: &str, rules: impl Fn(&[u8], Option<&[u32]>, &[u8]) -> scan::Hit) -> Option<Finding> {
     let raw = input.as_bytes();
     if raw.is_empty() {
         return None;
@@ -177,11 +231,11 @@ pub fn detect(input: &str) -> Option<Finding> {
     };
     if decode {
         let norm = Norm::new(raw);
-        let (rule, s, e) = Scan::new(&norm.buf, Some(&norm.map), raw).run()?;
+        let (rule, s, e) = rules(&norm.buf, Some(&norm.map), raw)?;
         let (s, e) = norm.orig_span(s, e, raw.len());
         Some(finding(input, rule, s, e))
     } else {
-        let (rule, s, e) = Scan::new(raw, None, raw).run()?;
+        let (rule, s, e) = rules(raw, None, raw)?;
         Some(finding(input, rule, s, e))
     }
 }

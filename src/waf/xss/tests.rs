@@ -14,7 +14,7 @@ fn rule_ids_are_listed() {
         assert!(RULES.contains(&r), "{r}");
         assert!(r.starts_with("xss-"));
     }
-    assert_eq!(RULES.len(), 11);
+    assert_eq!(RULES.len(), 17);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn no_panic_on_random_bytes() {
             v.push(byte);
         }
         let s = String::from_utf8_lossy(&v);
-        if let Some(f) = detect(&s) {
+        for f in [detect(&s), detect_strict(&s)].into_iter().flatten() {
             assert!(s.get(f.span.clone()).is_some(), "{s:?} {f:?}");
         }
     }
@@ -278,7 +278,7 @@ fn no_panic_on_random_input() {
             x ^= x << 17;
             s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
         }
-        if let Some(f) = detect(&s) {
+        for f in [detect(&s), detect_strict(&s)].into_iter().flatten() {
             assert!(s.get(f.span.clone()).is_some(), "{s:?} {f:?}");
         }
         let bytes: Vec<u8> = s.bytes().map(|b| b ^ (x as u8 & 0x81)).collect();
@@ -286,5 +286,172 @@ fn no_panic_on_random_input() {
         if let Some(f) = detect(&lossy) {
             assert!(lossy.get(f.span.clone()).is_some());
         }
+    }
+}
+
+fn strict(s: &str) -> Option<&'static str> {
+    detect_strict(s).map(|f| f.rule)
+}
+
+#[test]
+fn strict_rule_ids_are_listed() {
+    use super::strict::*;
+    for r in [
+        R_OPEN_TAG,
+        R_HANDLER_ANY,
+        R_STRING_BREAKOUT,
+        R_COMMENT_CLOSE,
+        R_TEMPLATE_ANY,
+        R_CALL_LOOSE,
+    ] {
+        assert!(RULES.contains(&r), "{r}");
+        assert!(r.starts_with("xss-pl2-"));
+    }
+}
+
+#[test]
+fn strict_attacks() {
+    use super::strict::*;
+    let cases = [
+        // a tag with a loading attribute left open
+        ("941150-1=<a href=\"test\"", R_OPEN_TAG),
+        ("941150-1%3D%3Ca%20href%3D%22test%22", R_OPEN_TAG),
+        ("<img src='//evil.example/?", R_OPEN_TAG),
+        ("x<div style=\"color:red\"", R_OPEN_TAG),
+        ("<a title=x href=//evil.example", R_OPEN_TAG),
+        // handlers glued inside a token
+        (
+            "t=1614308115,v1=5257a869e7ecebeda32affa62cdca3fa51onabcd=6yJV_adQssw5c",
+            R_HANDLER_ANY,
+        ),
+        (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0onload=.POstGet",
+            R_HANDLER_ANY,
+        ),
+        ("a=1; onboarding=2", R_HANDLER_ANY),
+        ("x onfoobar=1", R_HANDLER_ANY),
+        // string breakouts
+        ("'  infoo.bar=", R_STRING_BREAKOUT),
+        ("\";a.b=1", R_STRING_BREAKOUT),
+        ("'),location=1", R_STRING_BREAKOUT),
+        ("\"+ x.y.z = 1", R_STRING_BREAKOUT),
+        // comment closers
+        ("x-->", R_COMMENT_CLOSE),
+        ("a=\"x\"--><p>", R_COMMENT_CLOSE),
+        ("step --> <b>", R_COMMENT_CLOSE),
+        // template expressions
+        ("{{7*7}}", R_TEMPLATE_ANY),
+        ("Hello {{ user.name }}", R_TEMPLATE_ANY),
+        // loose calls
+        ("If you're willing to import (and wait)", R_CALL_LOOSE),
+        (
+            "import { sayHi, sayBye } from \"./greeting.js\";",
+            R_CALL_LOOSE,
+        ),
+        ("alert (1)", R_CALL_LOOSE),
+        ("console.log (document)", R_CALL_LOOSE),
+        ("fetch ('//x')", R_CALL_LOOSE),
+    ];
+    for (s, r) in cases {
+        assert_eq!(detect(s), None, "level 1 already: {s:?}");
+        assert_eq!(strict(s), Some(r), "{s:?}");
+    }
+}
+
+#[test]
+fn strict_benign() {
+    let cases = [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "x < 5 and y > 3",
+        "I <3 <3 you",
+        "x<a b c",
+        "<john@example.com>",
+        "Contact: <john.doe@example.com>",
+        // closed markup, and open tags without a loading attribute
+        "BLAH <A HREF=\"/PATH1/\">FOO</A>",
+        "junk <a href=\"../\">foo.com</a>",
+        "<input pattern=\"^a regex$\">",
+        "V1_OTHER_1\"><IMG CLASS=\"SIZE-FULL WP-IMAGE-2764",
+        "<table width=\"99%\" border=\"0\" cellpadding=\"1\"'",
+        "<a",
+        "<IMG SRC=",
+        "<a href=\"\"",
+        "IP2MapBot/1.1 &lt;a href=http://www.ip2map.com",
+        "SurveyBot/2.2 &#60;a href='http://www.whois.sc'",
+        "\\x3ca href=x",
+        // handlers: at the start, after a letter, `&` or `?`, or followed by `=`
+        "onboarding=done",
+        "online=1",
+        "onion=3&one=1",
+        "https://x.example/?a=1&onboarding=done",
+        "dXNlcj1vbmxvYWQ=onload",
+        "abcdonload=1",
+        "x onfoo==1",
+        // quotes that do not open an assignment
+        "I'm 5'10\"",
+        "\"-Djava.io.tmpdir=/tmp\"",
+        "\"in stock\" item.count=5",
+        "{\"in\": \"x\", \"a.b\": 1}",
+        "'a' == b.c",
+        "\"; x == y.z\"",
+        "I'm in: a.b = c",
+        // arrows, braces
+        "step 1 --> step 2",
+        "a ---> b",
+        "<!-- more -->",
+        "{{ }}",
+        "{\"a\": {\"b\": 1}}",
+        // calls in prose that stay words
+        "set up price alert(s)",
+        "price alert (s)",
+        "reimport (x)",
+        "important {x}",
+        "imports (2024)",
+        "1alert (1)",
+        "regular expression (regex)",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "https://example.com/a?b=c&d=e",
+        "x = 1; y = (2 + 3) * 4",
+        "price: $5.00 (incl. tax)",
+    ];
+    for s in cases {
+        assert_eq!(strict(s), None, "{s:?}");
+    }
+}
+
+#[test]
+fn strict_open_tag_skips_parts_of_long_values() {
+    // A part of a long value may end inside an ordinary tag; the whole value is checked.
+    let long = format!("{}<a href=\"x\"", "a".repeat(crate::waf::CHUNK));
+    assert_eq!(strict(&long), None);
+    let short = format!("{}<a href=\"x\"", "a".repeat(100));
+    assert_eq!(strict(&short), Some(super::strict::R_OPEN_TAG));
+}
+
+#[test]
+fn level_2_flags_what_level_1_lets_through() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia};
+    let v = "941150-1=<a href=\"test\"";
+    assert!(detect_at(AttackCategory::Xss, v, Paranoia::Level1).is_none());
+    let f = detect_at(AttackCategory::Xss, v, Paranoia::Level2).expect("level 2");
+    assert_eq!(f.rule, "xss-pl2-open-tag");
+    assert_eq!(&v[f.span], "<a href=\"test\"");
+}
+
+#[test]
+fn strict_spans_and_linearity() {
+    let s = "abc %3Ca href=%22x%22";
+    let f = detect_strict(s).expect("hit");
+    assert_eq!(&s[f.span], "%3Ca href=%22x%22");
+    for unit in [
+        "<a href=", "\"in", "{{", "0onabc=", "-->", "import (", "'  ina.", "= ",
+    ] {
+        let s = unit.repeat(65536 / unit.len());
+        let t = std::time::Instant::now();
+        let _ = detect_strict(&s);
+        assert!(t.elapsed().as_millis() < 500, "{unit:?}");
     }
 }
