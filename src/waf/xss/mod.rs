@@ -93,6 +93,11 @@
 //!   literal (or percent/UTF-7 encoded): `&lt;a href=` is text to an HTML parser (crawler user
 //!   agents carry it). Parts of values longer than the scan's 2 KiB parts are not checked (a
 //!   part may end inside an ordinary tag). Fires on benign text cut off inside a link.
+//! - `xss-pl2-form-control` (CRS 941320 for `input`, `button`, `select`, `textarea`,
+//!   `keygen`): a form control start tag with an attribute (`<input type=password`,
+//!   `<input pattern="x">`), open or closed, with a literal `<`: injected fields collect what
+//!   users or password managers type. Fires on HTML snippets of forms in free text; a bare
+//!   `<input>` mentioned in prose does not fire.
 //! - `xss-pl2-event-handler` (CRS 941120 as CRS 4 writes it): `on` + 3 to 50 letters, `=`, a
 //!   byte other than `=`, after a space, quote, `(`, `,`, `/`, `;`, `=`, backtick or a digit —
 //!   so also glued inside a token (`...51onabcd=6y`, `...J9onload=.x`). Fires on signatures and
@@ -166,6 +171,7 @@ pub const RULES: &[&str] = &[
     "xss-template",
     "xss-xml-injection",
     "xss-pl2-open-tag",
+    "xss-pl2-form-control",
     "xss-pl2-event-handler",
     "xss-pl2-string-breakout",
     "xss-pl2-comment-close",

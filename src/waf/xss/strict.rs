@@ -9,6 +9,7 @@ use super::scan::Hit;
 use super::script::plural_marker;
 
 pub(super) const R_OPEN_TAG: &str = "xss-pl2-open-tag";
+pub(super) const R_FORM_CONTROL: &str = "xss-pl2-form-control";
 pub(super) const R_HANDLER_ANY: &str = "xss-pl2-event-handler";
 pub(super) const R_STRING_BREAKOUT: &str = "xss-pl2-string-breakout";
 pub(super) const R_COMMENT_CLOSE: &str = "xss-pl2-comment-close";
@@ -17,7 +18,7 @@ pub(super) const R_CALL_LOOSE: &str = "xss-pl2-js-call";
 
 /// Runs the level 2 rules over `b`, in order; the first match wins.
 pub(super) fn scan(b: &[u8], map: Option<&[u32]>, raw: &[u8]) -> Hit {
-    open_tag(b, map, raw)
+    markup(b, map, raw)
         .or_else(|| event_handler(b))
         .or_else(|| string_breakout(b))
         .or_else(|| comment_close(b))
@@ -48,21 +49,30 @@ const URL_ATTRS: &[&str] = &[
 enum TagEnd {
     /// Closed, or not a tag: the scan goes on from here.
     At(usize),
-    /// Still open at the end of the value; `true` when it carries a [`URL_ATTRS`] attribute.
+    /// Still open at the end of the value; `true` when it carries a [`URL_ATTRS`] attribute
+    /// with a value.
     Open(bool),
+    /// A form control with an attribute; the `=` of that attribute ends here.
+    Control(usize),
 }
 
-/// `xss-pl2-open-tag` (CRS 941150/941320): a start tag carrying an `href`, `src`, `style` or
-/// other loading attribute with a value, left open at the end of the value (`<a href="test"`,
-/// `<img src='//x/?`): the page's own markup closes it (dangling markup). The `<` must be
-/// written as such (or percent- or UTF-7-encoded): an entity or a JS escape (`&lt;a href=`,
-/// as some crawlers' user agents carry) is text to an HTML parser, never a tag. Values the
-/// scan cut into parts (longer than a part) are not checked: a part may end inside an
-/// ordinary tag.
-fn open_tag(b: &[u8], map: Option<&[u32]>, raw: &[u8]) -> Hit {
-    if b.len() + 3 >= crate::waf::CHUNK {
-        return None;
-    }
+/// Form controls: what an injected form (or a password field a browser autofills) is made of.
+const CONTROLS: &[&str] = &["button", "input", "keygen", "select", "textarea"];
+
+/// `xss-pl2-open-tag` and `xss-pl2-form-control` (CRS 941150/941320), over the start tags of
+/// the value:
+/// - a tag carrying an `href`, `src`, `style` or other loading attribute with a value, left
+///   open at the end of the value (`<a href="test"`, `<img src='//x/?`): the page's own markup
+///   closes it (dangling markup). Values the scan cut into parts (longer than a part) are not
+///   checked for it: a part may end inside an ordinary tag.
+/// - a form control with an attribute (`<input type=password name=p>`, `<button formaction`),
+///   open or closed: injected fields collect what users or password managers type.
+///
+/// The `<` must be written as such (or percent- or UTF-7-encoded): an entity or a JS escape
+/// (`&lt;a href=`, as some crawlers' user agents carry) is text to an HTML parser, never a
+/// tag.
+fn markup(b: &[u8], map: Option<&[u32]>, raw: &[u8]) -> Hit {
+    let whole = b.len() + 3 < crate::waf::CHUNK;
     let literal = |at: usize| match map {
         None => true,
         Some(m) => m
@@ -79,8 +89,8 @@ fn open_tag(b: &[u8], map: Option<&[u32]>, raw: &[u8]) -> Hit {
         }
         match read_tag(b, lt) {
             TagEnd::At(k) => i = k,
-            TagEnd::Open(true) => return Some((R_OPEN_TAG, lt, b.len())),
-            TagEnd::Open(false) => return None,
+            TagEnd::Control(e) => return Some((R_FORM_CONTROL, lt, e)),
+            TagEnd::Open(url) => return (url && whole).then_some((R_OPEN_TAG, lt, b.len())),
         }
     }
     None
@@ -97,6 +107,7 @@ fn read_tag(b: &[u8], lt: usize) -> TagEnd {
     while k < n && (b[k].is_ascii_alphanumeric() || matches!(b[k], b'-' | b':' | b'_')) {
         k += 1;
     }
+    let control = in_list(b, lt + 1, k, CONTROLS);
     if k == n {
         return TagEnd::Open(false);
     }
@@ -127,6 +138,9 @@ fn read_tag(b: &[u8], lt: usize) -> TagEnd {
         k = skip_ws(b, k);
         if b.get(k) != Some(&b'=') {
             continue;
+        }
+        if control && ne > ns {
+            return TagEnd::Control(k + 1);
         }
         let loads = in_list(b, ns, ne, URL_ATTRS);
         k = skip_ws(b, k + 1);

@@ -14,7 +14,7 @@ fn rule_ids_are_listed() {
         assert!(RULES.contains(&r), "{r}");
         assert!(r.starts_with("xss-"));
     }
-    assert_eq!(RULES.len(), 17);
+    assert_eq!(RULES.len(), 18);
 }
 
 #[test]
@@ -298,6 +298,7 @@ fn strict_rule_ids_are_listed() {
     use super::strict::*;
     for r in [
         R_OPEN_TAG,
+        R_FORM_CONTROL,
         R_HANDLER_ANY,
         R_STRING_BREAKOUT,
         R_COMMENT_CLOSE,
@@ -319,6 +320,10 @@ fn strict_attacks() {
         ("<img src='//evil.example/?", R_OPEN_TAG),
         ("x<div style=\"color:red\"", R_OPEN_TAG),
         ("<a title=x href=//evil.example", R_OPEN_TAG),
+        // form controls
+        ("<input pattern=\"^a regex$\">", R_FORM_CONTROL),
+        ("x\"><input type=password name=p>", R_FORM_CONTROL),
+        ("<textarea name=x>", R_FORM_CONTROL),
         // handlers glued inside a token
         (
             "t=1614308115,v1=5257a869e7ecebeda32affa62cdca3fa51onabcd=6yJV_adQssw5c",
@@ -373,7 +378,9 @@ fn strict_benign() {
         // closed markup, and open tags without a loading attribute
         "BLAH <A HREF=\"/PATH1/\">FOO</A>",
         "junk <a href=\"../\">foo.com</a>",
-        "<input pattern=\"^a regex$\">",
+        "the <input> element and <button disabled>",
+        "if x<input and y",
+        "&lt;input type=text&gt;",
         "V1_OTHER_1\"><IMG CLASS=\"SIZE-FULL WP-IMAGE-2764",
         "<table width=\"99%\" border=\"0\" cellpadding=\"1\"'",
         "<a",
