@@ -98,6 +98,11 @@
 //!   `<input pattern="x">`), open or closed, with a literal `<`: injected fields collect what
 //!   users or password managers type. Fires on HTML snippets of forms in free text; a bare
 //!   `<input>` mentioned in prose does not fire.
+//! - `xss-pl2-style-attribute` (CRS 941150 `style` ... `=`; libinjection, CRS 941100, treats
+//!   every `style` attribute as dangerous): a start tag of any element, literal `<`, with a
+//!   `style` attribute carrying a value (`<div style="font-family:foo}color=red">`): CSS
+//!   injection restyles the page, overlays it or sends requests through `url()`. Fires on rich
+//!   text HTML with inline styles.
 //! - `xss-pl2-event-handler` (CRS 941120 as CRS 4 writes it): `on` + 3 to 50 letters, `=`, a
 //!   byte other than `=`, after a space, quote, `(`, `,`, `/`, `;`, `=`, backtick or a digit —
 //!   so also glued inside a token (`...51onabcd=6y`, `...J9onload=.x`). Fires on signatures and
@@ -172,6 +177,7 @@ pub const RULES: &[&str] = &[
     "xss-xml-injection",
     "xss-pl2-open-tag",
     "xss-pl2-form-control",
+    "xss-pl2-style-attribute",
     "xss-pl2-event-handler",
     "xss-pl2-string-breakout",
     "xss-pl2-comment-close",

@@ -10,6 +10,7 @@ use super::script::plural_marker;
 
 pub(super) const R_OPEN_TAG: &str = "xss-pl2-open-tag";
 pub(super) const R_FORM_CONTROL: &str = "xss-pl2-form-control";
+pub(super) const R_STYLE_ATTR: &str = "xss-pl2-style-attribute";
 pub(super) const R_HANDLER_ANY: &str = "xss-pl2-event-handler";
 pub(super) const R_STRING_BREAKOUT: &str = "xss-pl2-string-breakout";
 pub(super) const R_COMMENT_CLOSE: &str = "xss-pl2-comment-close";
@@ -52,21 +53,25 @@ enum TagEnd {
     /// Still open at the end of the value; `true` when it carries a [`URL_ATTRS`] attribute
     /// with a value.
     Open(bool),
-    /// A form control with an attribute; the `=` of that attribute ends here.
-    Control(usize),
+    /// A rule fired on the tag (a form control with an attribute, a `style` attribute with a
+    /// value); the fragment ends here.
+    Fired(&'static str, usize),
 }
 
 /// Form controls: what an injected form (or a password field a browser autofills) is made of.
 const CONTROLS: &[&str] = &["button", "input", "keygen", "select", "textarea"];
 
-/// `xss-pl2-open-tag` and `xss-pl2-form-control` (CRS 941150/941320), over the start tags of
-/// the value:
+/// `xss-pl2-open-tag`, `xss-pl2-form-control` and `xss-pl2-style-attribute` (CRS
+/// 941150/941320), over the start tags of the value:
 /// - a tag carrying an `href`, `src`, `style` or other loading attribute with a value, left
 ///   open at the end of the value (`<a href="test"`, `<img src='//x/?`): the page's own markup
 ///   closes it (dangling markup). Values the scan cut into parts (longer than a part) are not
 ///   checked for it: a part may end inside an ordinary tag.
 /// - a form control with an attribute (`<input type=password name=p>`, `<button formaction`),
 ///   open or closed: injected fields collect what users or password managers type.
+/// - a `style` attribute with a value, on any tag, open or closed (`<div style="...">`): CSS
+///   injection (restyling, overlays, `url()` requests); libinjection treats every `style`
+///   attribute as dangerous.
 ///
 /// The `<` must be written as such (or percent- or UTF-7-encoded): an entity or a JS escape
 /// (`&lt;a href=`, as some crawlers' user agents carry) is text to an HTML parser, never a
@@ -89,7 +94,7 @@ fn markup(b: &[u8], map: Option<&[u32]>, raw: &[u8]) -> Hit {
         }
         match read_tag(b, lt) {
             TagEnd::At(k) => i = k,
-            TagEnd::Control(e) => return Some((R_FORM_CONTROL, lt, e)),
+            TagEnd::Fired(rule, e) => return Some((rule, lt, e)),
             TagEnd::Open(url) => return (url && whole).then_some((R_OPEN_TAG, lt, b.len())),
         }
     }
@@ -140,15 +145,19 @@ fn read_tag(b: &[u8], lt: usize) -> TagEnd {
             continue;
         }
         if control && ne > ns {
-            return TagEnd::Control(k + 1);
+            return TagEnd::Fired(R_FORM_CONTROL, k + 1);
         }
         let loads = in_list(b, ns, ne, URL_ATTRS);
+        let style = lower_eq(b, ns, ne, b"style");
         k = skip_ws(b, k + 1);
         match b.get(k) {
             // `<img src=` cut short: no value, nothing loaded.
             None => return TagEnd::Open(url),
             Some(&q) if q == b'"' || q == b'\'' => match memchr::memchr(q, &b[k + 1..]) {
                 Some(p) => {
+                    if style && p > 0 {
+                        return TagEnd::Fired(R_STYLE_ATTR, k + p + 2);
+                    }
                     url |= loads && p > 0;
                     k += p + 2;
                 }
@@ -159,6 +168,9 @@ fn read_tag(b: &[u8], lt: usize) -> TagEnd {
                 let vs = k;
                 while k < n && !(is_ws(b[k]) || b[k] == b'>') {
                     k += 1;
+                }
+                if style && k > vs {
+                    return TagEnd::Fired(R_STYLE_ATTR, k);
                 }
                 url |= loads && k > vs;
             }

@@ -14,7 +14,7 @@ fn rule_ids_are_listed() {
         assert!(RULES.contains(&r), "{r}");
         assert!(r.starts_with("xss-"));
     }
-    assert_eq!(RULES.len(), 18);
+    assert_eq!(RULES.len(), 19);
 }
 
 #[test]
@@ -299,6 +299,7 @@ fn strict_rule_ids_are_listed() {
     for r in [
         R_OPEN_TAG,
         R_FORM_CONTROL,
+        R_STYLE_ATTR,
         R_HANDLER_ANY,
         R_STRING_BREAKOUT,
         R_COMMENT_CLOSE,
@@ -318,12 +319,26 @@ fn strict_attacks() {
         ("941150-1=<a href=\"test\"", R_OPEN_TAG),
         ("941150-1%3D%3Ca%20href%3D%22test%22", R_OPEN_TAG),
         ("<img src='//evil.example/?", R_OPEN_TAG),
-        ("x<div style=\"color:red\"", R_OPEN_TAG),
+        ("x<div style=\"color:red\"", R_STYLE_ATTR),
+        ("x<div data=\"y\"", R_OPEN_TAG),
         ("<a title=x href=//evil.example", R_OPEN_TAG),
         // form controls
         ("<input pattern=\"^a regex$\">", R_FORM_CONTROL),
         ("x\"><input type=password name=p>", R_FORM_CONTROL),
         ("<textarea name=x>", R_FORM_CONTROL),
+        // style attributes
+        (
+            "<div style=\"font-family:foo}color=red;\">XXX</div>",
+            R_STYLE_ATTR,
+        ),
+        (
+            "<x style=\"background:url('x[a];color:red;/*')\">XXX</x>",
+            R_STYLE_ATTR,
+        ),
+        (
+            "test 90_1 <div style=content:url(test2.svg)></div>",
+            R_STYLE_ATTR,
+        ),
         // handlers glued inside a token
         (
             "t=1614308115,v1=5257a869e7ecebeda32affa62cdca3fa51onabcd=6yJV_adQssw5c",
@@ -380,6 +395,9 @@ fn strict_benign() {
         "junk <a href=\"../\">foo.com</a>",
         "the <input> element and <button disabled>",
         "if x<input and y",
+        "<div style=\"\">x</div>",
+        "style=color:red",
+        "&lt;span style=&quot;color:red&quot;&gt;",
         "&lt;input type=text&gt;",
         "V1_OTHER_1\"><IMG CLASS=\"SIZE-FULL WP-IMAGE-2764",
         "<table width=\"99%\" border=\"0\" cellpadding=\"1\"'",
