@@ -89,7 +89,7 @@
 //!   `poster`, `srcset`, ...) with a value, left open at the end of the value
 //!   (`<a href="test"`, `<img src='//x/?`): dangling markup that the page's own `>` or quote
 //!   closes. Not CRS's "any tag with attributes": closed links and spans (`<a href="/x">y</a>`)
-//!   are ordinary in free text (13 of the benign corpus values are such HTML). The `<` must be
+//!   are ordinary in free text (a dozen benign corpus values are such HTML). The `<` must be
 //!   literal (or percent/UTF-7 encoded): `&lt;a href=` is text to an HTML parser (crawler user
 //!   agents carry it). Parts of values longer than the scan's 2 KiB parts are not checked (a
 //!   part may end inside an ordinary tag). Fires on benign text cut off inside a link.
@@ -132,10 +132,11 @@
 //!   `import (` in prose or `import {x} from "y"` is *not* flagged at level 1, only by
 //!   `xss-pl2-js-call`; `[].map.call(...)` is not flagged).
 //! - CSS parsing quirks (`font-family:foo}color=red`, `[a]color:red`) that only restyle the page
-//!   are not flagged; CSS comments splitting `expression` are not removed.
+//!   are not flagged at level 1 (`xss-pl2-style-attribute` flags any `style` attribute); CSS
+//!   comments splitting `expression` are not removed.
 //! - Unknown tags without dangerous attributes (`<test>`, `<a href="x">`, `<input pattern=..>`,
 //!   `<dialog>`, `<a href="x"` cut short) are not flagged: they are common in benign HTML-ish text
-//!   (at level 2 `xss-pl2-open-tag` flags the last). `<input pattern=..>` is flagged at no level.
+//!   (at level 2 `xss-pl2-form-control` flags the third, `xss-pl2-open-tag` the last).
 //! - Handler-like words outside tags fire only for known event names (`online=`, `onion=`,
 //!   `one=1`, `onset=` do not), unless they break out of a value (after a quote and a space, or
 //!   after leading whitespace in a one-line value with `=` glued). Residual risk: a one-line

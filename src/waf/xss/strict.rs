@@ -228,9 +228,10 @@ const SINKS: &[&str] = &[
 /// `xss-pl2-string-breakout` (CRS 941330/941340, IE filter shapes): a quote closing a JS
 /// string, optional spaces, then the `in` operator (also glued to the name: `'  infoo.bar=`)
 /// or a separator or operator (`;`, `,`, `(`, `)`, `]`, `}`, `|`, `&`, `*`, `/`, `%`, `^`,
-/// `!`, `?`, `+`, `-`; closers and separators may follow), then an assignment to a member path (`a.b=`) or to a sink
-/// (`location=`), `=` not part of `==` or `=>`. `+`/`-` glued to a letter are a sign or a
-/// command-line flag (`"-Djava.io.tmpdir=/tmp"`), not an operator: they do not count.
+/// `!`, `?`, `+`, `-`; closers and separators may follow), then an assignment to a member
+/// path (`a.b=`) or to a sink (`location=`), `=` not part of `==` or `=>`. `+`/`-` glued to a
+/// letter are a sign or a command-line flag (`"-Djava.io.tmpdir=/tmp"`), not an operator: they
+/// do not count.
 fn string_breakout(b: &[u8]) -> Hit {
     for q in memchr::memchr2_iter(b'"', b'\'', b) {
         let mut j = q + 1;
