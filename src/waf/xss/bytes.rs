@@ -1,0 +1,106 @@
+//! Small byte helpers: all bounds-checked, all ASCII case-insensitive.
+
+pub(super) fn lc_at(b: &[u8], i: usize) -> u8 {
+    b.get(i).map_or(0, |c| c.to_ascii_lowercase())
+}
+
+/// `b[i..]` starts with `pat` (pat is lowercase).
+pub(super) fn eq_ci(b: &[u8], i: usize, pat: &[u8]) -> bool {
+    match b.get(i..i + pat.len()) {
+        Some(s) => s.eq_ignore_ascii_case(pat),
+        None => false,
+    }
+}
+
+pub(super) fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+}
+
+pub(super) fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+}
+
+pub(super) fn is_quote(c: u8) -> bool {
+    matches!(c, b'"' | b'\'' | b'`')
+}
+
+/// Skips whitespace forward from `i` (bounded).
+pub(super) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    let lim = i + 32;
+    while i < b.len() && i < lim && is_ws(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Skips whitespace and `/* */` comments forward from `i` (bounded).
+pub(super) fn skip_ws_comments(b: &[u8], mut i: usize) -> usize {
+    for _ in 0..4 {
+        i = skip_ws(b, i);
+        if b.get(i) == Some(&b'/') && b.get(i + 1) == Some(&b'*') {
+            let mut j = i + 2;
+            let lim = (i + 128).min(b.len());
+            while j + 1 < lim && !(b[j] == b'*' && b[j + 1] == b'/') {
+                j += 1;
+            }
+            if j + 1 >= lim {
+                return i;
+            }
+            i = j + 2;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// Position just after the last non-space, non-comment byte before `i` (bounded).
+pub(super) fn back_ws_comments(b: &[u8], mut i: usize) -> usize {
+    for _ in 0..4 {
+        let lim = i.saturating_sub(32);
+        while i > lim && is_ws(b[i - 1]) {
+            i -= 1;
+        }
+        if i >= 2 && b[i - 1] == b'/' && b[i - 2] == b'*' {
+            let lim = i.saturating_sub(128);
+            let mut j = i - 2;
+            while j >= lim + 2 && !(b[j - 2] == b'/' && b[j - 1] == b'*') {
+                j -= 1;
+            }
+            if j < lim + 2 {
+                return i;
+            }
+            i = j - 2;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The identifier (`[a-z0-9_$]`, at most 48 bytes) ending just before `end`: returns its start.
+pub(super) fn ident_back(b: &[u8], end: usize) -> usize {
+    let mut s = end;
+    let lim = end.saturating_sub(48);
+    while s > lim && is_ident(b[s - 1]) {
+        s -= 1;
+    }
+    s
+}
+
+/// The identifier starting at `i`: returns its end.
+pub(super) fn ident_fwd(b: &[u8], i: usize) -> usize {
+    let mut e = i;
+    while e < b.len() && e - i < 48 && is_ident(b[e]) {
+        e += 1;
+    }
+    e
+}
+
+pub(super) fn lower_eq(b: &[u8], s: usize, e: usize, pat: &[u8]) -> bool {
+    e >= s && e - s == pat.len() && eq_ci(b, s, pat)
+}
+
+pub(super) fn in_list(b: &[u8], s: usize, e: usize, list: &[&str]) -> bool {
+    list.iter().any(|w| lower_eq(b, s, e, w.as_bytes()))
+}
