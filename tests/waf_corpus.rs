@@ -38,7 +38,7 @@ mod floors {
         ("sqli", 2, [65.92, 95.56]),
         ("xss", 1, [96.77, 99.46]),
         ("xss", 2, [80.95, 100.0]),
-        ("lfi", 1, [94.64, 94.64]),
+        ("lfi", 1, [98.21, 98.21]),
         ("lfi", 2, [100.0, 100.0]),
         ("rfi", 1, [100.0, 100.0]),
         ("rfi", 2, [36.36, 36.36]),
@@ -206,6 +206,7 @@ fn inspected_body(rec: &Value) -> bool {
         || ct.starts_with("application/x-www-form-urlencoded")
         || ct.starts_with("application/json")
         || ct.contains("xml")
+        || ct.starts_with("multipart/form-data")
 }
 
 /// The paranoia levels the corpus is replayed at, in the floors' order.

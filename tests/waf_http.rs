@@ -386,3 +386,48 @@ async fn an_offsite_include_url_is_remote_file_inclusion_and_an_ordinary_link_is
         assert_eq!(res.status(), 200, "{link}");
     }
 }
+
+#[tokio::test]
+async fn multipart_uploads_have_their_file_names_and_text_fields_inspected() {
+    let (_agent, base, seen) = setup(|b| b.waf_mode(WafMode::Block)).await;
+    let boundary = "----sqreenBoundary7MA4YWxkTrZu0gW";
+    let upload = |filename: &str, comment: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\n{comment}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n' OR 1=1 -- <script>\u{0}\r\n--{boundary}--\r\n"
+        )
+    };
+    let post = |body: String| {
+        client()
+            .post(format!("{base}/api/echo"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    // an ordinary upload goes through to the handler byte for byte, whatever the file holds
+    let body = upload("holiday photo.jpg", "Two bedrooms, O'Brien's house.");
+    let res = post(body.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), body);
+    assert!(attacks(&seen).is_empty(), "{:?}", attacks(&seen));
+    // a traversal in the file name (Windows separators too), an injection in a text field
+    for (filename, comment, input) in [
+        ("..\\..\\windows\\win.ini", "hello", "body.file@filename"),
+        ("../../etc/passwd", "hello", "body.file@filename"),
+        (
+            "report.pdf",
+            "1' UNION SELECT password FROM users --",
+            "body.comment",
+        ),
+    ] {
+        let res = post(upload(filename, comment)).await.unwrap();
+        assert_eq!(res.status(), 403, "{filename} / {comment}");
+        let events = attacks(&seen);
+        let last = events.last().unwrap();
+        assert_eq!(last.properties["input"], input);
+    }
+}

@@ -79,7 +79,7 @@ impl AgentInner {
         )
         .with_request(&head.uri, &head.headers)
         .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
-        let _ = inputs::scan_body(&mut scan, body);
+        let _ = inputs::scan_body(&mut scan, body, &head.headers);
         self.waf_report(ctx, &scan, mode)
     }
 

@@ -21,6 +21,9 @@ pub(crate) enum BodyKind {
     /// XML (`application/xml`, `text/xml`, `*+xml`): read for the WAF only; events report no
     /// parameters for it.
     Xml,
+    /// `multipart/form-data` (forms with file uploads): read for the WAF only (field names,
+    /// text fields, file names); events report no parameters for it.
+    Multipart,
 }
 
 impl BodyKind {
@@ -35,6 +38,8 @@ impl BodyKind {
         } else if essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
         {
             Some(BodyKind::Xml)
+        } else if essence == "multipart/form-data" {
+            Some(BodyKind::Multipart)
         } else {
             None
         }
@@ -61,7 +66,7 @@ impl ReadBody {
                 json: serde_json::from_slice::<Value>(&self.bytes).ok(),
                 ..BodyParams::default()
             },
-            BodyKind::Json | BodyKind::Xml => BodyParams::default(),
+            BodyKind::Json | BodyKind::Xml | BodyKind::Multipart => BodyParams::default(),
             BodyKind::Form => {
                 let bytes: &[u8] = if self.complete {
                     &self.bytes
@@ -121,7 +126,11 @@ mod tests {
         assert_eq!(kind("application/xml"), Some(BodyKind::Xml));
         assert_eq!(kind("text/xml; charset=utf-8"), Some(BodyKind::Xml));
         assert_eq!(kind("application/soap+xml"), Some(BodyKind::Xml));
-        assert_eq!(kind("multipart/form-data; boundary=x"), None);
+        assert_eq!(
+            kind("multipart/form-data; boundary=x"),
+            Some(BodyKind::Multipart)
+        );
+        assert_eq!(kind("multipart/mixed; boundary=x"), None);
         assert_eq!(kind("text/plain"), None);
         assert_eq!(BodyKind::of(&HeaderMap::new()), None);
     }

@@ -302,11 +302,22 @@ fn scan_cookies(scan: &mut Scan<'_>, raw: &[u8]) -> Result<(), Stop> {
 /// document's text and attribute values. A JSON body that does not parse (or nests deeper than
 /// [`MAX_JSON_DEPTH`]) is also inspected whole, as one value named `body`; a truncated body is
 /// inspected up to where it was cut.
-pub(crate) fn scan_body(scan: &mut Scan<'_>, body: &ReadBody) -> Result<(), Stop> {
+pub(crate) fn scan_body(
+    scan: &mut Scan<'_>,
+    body: &ReadBody,
+    headers: &HeaderMap,
+) -> Result<(), Stop> {
     match body.kind {
         BodyKind::Xml => super::xml::scan_xml(scan, &String::from_utf8_lossy(&body.bytes)),
         BodyKind::Form => scan_pairs(scan, Source::Body, "body", &body.bytes),
         BodyKind::Json => super::json::scan_json(scan, &body.bytes),
+        BodyKind::Multipart => {
+            let content_type = headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            super::multipart::scan_multipart(scan, content_type, &body.bytes)
+        }
     }
 }
 

@@ -51,6 +51,7 @@ pub(crate) mod inputs;
 mod json;
 pub mod lfi;
 mod memo;
+mod multipart;
 pub mod rce;
 pub mod scanner;
 pub mod sqli;
