@@ -241,14 +241,8 @@ impl<'de> Reader<'de> {
         }
         match self.peek().ok_or(Failure::Invalid)? {
             b'{' => {
-                let nesting = nesting + 1;
-                if nesting > MAX_NESTING {
-                    return Err(Failure::Invalid);
-                }
-                self.at += 1;
-                self.skip_whitespace();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
+                let nesting = self.open(b'}', nesting)?;
+                if nesting == 0 {
                     return Ok(());
                 }
                 loop {
@@ -263,49 +257,21 @@ impl<'de> Reader<'de> {
                         return Err(Failure::Invalid);
                     }
                     self.at += 1;
-                    let value = self.value(walk, depth + 1, nesting);
-                    if let Some(len) = len {
-                        walk.leave(len);
-                    }
-                    value?;
-                    self.skip_whitespace();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b'}') => {
-                            self.at += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(Failure::Invalid),
+                    if self.member(walk, (len, b'}'), depth, nesting)? {
+                        return Ok(());
                     }
                 }
             }
             b'[' => {
-                let nesting = nesting + 1;
-                if nesting > MAX_NESTING {
-                    return Err(Failure::Invalid);
-                }
-                self.at += 1;
-                self.skip_whitespace();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
+                let nesting = self.open(b']', nesting)?;
+                if nesting == 0 {
                     return Ok(());
                 }
                 let mut index = 0usize;
                 loop {
                     let len = inspect.then(|| walk.index(index));
-                    let value = self.value(walk, depth + 1, nesting);
-                    if let Some(len) = len {
-                        walk.leave(len);
-                    }
-                    value?;
-                    self.skip_whitespace();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b']') => {
-                            self.at += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(Failure::Invalid),
+                    if self.member(walk, (len, b']'), depth, nesting)? {
+                        return Ok(());
                     }
                     index += 1;
                 }
@@ -321,6 +287,50 @@ impl<'de> Reader<'de> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(Failure::Invalid),
+        }
+    }
+
+    /// Past the opening bracket of a container whose closing one is `close`: its nesting, or 0
+    /// when it is empty (and already closed).
+    fn open(&mut self, close: u8, nesting: usize) -> Parsed<usize> {
+        let nesting = nesting + 1;
+        if nesting > MAX_NESTING {
+            return Err(Failure::Invalid);
+        }
+        self.at += 1;
+        self.skip_whitespace();
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(0);
+        }
+        Ok(nesting)
+    }
+
+    /// A member's value (its path pushed as `len` says), then the `,` after it or the container's
+    /// closing bracket `close`: true when the container is closed.
+    fn member(
+        &mut self,
+        walk: &mut impl Sink<'de>,
+        (len, close): (Option<usize>, u8),
+        depth: usize,
+        nesting: usize,
+    ) -> Parsed<bool> {
+        let value = self.value(walk, depth + 1, nesting);
+        if let Some(len) = len {
+            walk.leave(len);
+        }
+        value?;
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(true)
+            }
             _ => Err(Failure::Invalid),
         }
     }
@@ -671,6 +681,9 @@ mod tests {
             r#"[1 2]"#,
             r#"{"a":[{"b":"c"}],"d":{"e":["f",null,true,-1.5e3]}}"#,
             "[] []",
+            "[1}",
+            r#"{"a":1]"#,
+            r#"[{"a":[1}]]"#,
             r#"{"k\u0041y":"v\"al"}"#,
             "\u{feff}{}",
             "[\"é\", \"日本\"]",
