@@ -46,7 +46,10 @@
 //!   /etc/passwd`) does fire; a code snippet pasted into a comment field that starts with a
 //!   shell command line is accepted as a false positive.
 //! * English-word commands with plain-word arguments (`pip install something`, `chef report
-//!   nodes`, `;top Something`, `shutdown`) are not flagged — CRS flags some at PL2/PL3.
+//!   nodes`, `;top Something`, `shutdown`) are not flagged at paranoia level 1. At level 2
+//!   ([`detect_strict`], the `strict` submodule) a lower-case command word that starts the
+//!   value with at most four plain words after it, or that is glued to `;`, `|` or `&`, fires
+//!   (`rce-pl2-unix-command`, `rce-pl2-windows-command`), as CRS 932236/932239 do at PL2.
 //! * Bare sensitive paths (`/etc/shadow`) are left to the LFI detector; upload file names
 //!   (CRS 932180) need the header name and are not handled; `/etc/passwd` etc. fire here
 //!   only as command arguments or when glob-obfuscated.
@@ -75,6 +78,7 @@ mod commands;
 mod normalize;
 mod prefilter;
 mod scanner;
+mod strict;
 mod structural;
 #[cfg(test)]
 mod tests;
@@ -111,6 +115,9 @@ use structural::{
 /// * `rce-fork-bomb`: `f(){ f|f& };f` shaped function definitions.
 /// * `rce-mail-command`: SMTP/IMAP/POP3 commands injected after a line break.
 /// * `rce-sqlite-dot-command`: SQLite shell dot commands (`;.shell`, `;.system`).
+/// * `rce-pl2-unix-command`, `rce-pl2-windows-command` (paranoia level 2, [`detect_strict`]):
+///   a known command word at the value start with plain arguments (`pip install something`),
+///   or glued to a shell separator (`;top x`).
 pub const RULES: &[&str] = &[
     "rce-unix-command",
     "rce-windows-command",
@@ -124,6 +131,8 @@ pub const RULES: &[&str] = &[
     "rce-fork-bomb",
     "rce-mail-command",
     "rce-sqlite-dot-command",
+    strict::R_PL2_UNIX,
+    strict::R_PL2_WIN,
 ];
 
 const R_UNIX: &str = "rce-unix-command";
@@ -147,10 +156,52 @@ thread_local! {
 }
 
 /// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
-/// 2): none yet.
+/// 2): a known command word at the start of the value with plain arguments, or glued to a
+/// shell separator (`rce-pl2-unix-command`, `rce-pl2-windows-command`; see the `strict`
+/// submodule's docs for their shape and what they fire on).
 pub fn detect_strict(input: &str) -> Option<Finding> {
-    let _ = input;
-    None
+    let mut cut = input.len().min(MAX_INPUT);
+    while !input.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let input = &input[..cut];
+    let b = input.as_bytes();
+    if b.len() < 2 {
+        return None;
+    }
+    let classes = byte_classes(b);
+    if !worth_looking(b, classes) {
+        return None;
+    }
+    let vars = if classes & B_EQ != 0 && classes & B_DOLLAR != 0 {
+        collect_vars(b)
+    } else {
+        Vars::default()
+    };
+    NORM.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok();
+        let mut local = Norm::default();
+        let norm: &mut Norm = match guard.as_deref_mut() {
+            Some(n) => n,
+            None => &mut local,
+        };
+        normalize(b, classes, &vars, norm);
+        let lower = |s: usize, e: usize| {
+            let (s, e) = norm.map(s, e);
+            !b[s..e].iter().any(u8::is_ascii_uppercase)
+        };
+        let sc = Scanner {
+            n: &norm.n,
+            stops: Stops::from_classes(classes),
+            strict: Some(&lower),
+        };
+        let h = sc.run()?;
+        let (s, e) = norm.map(h.start, h.end);
+        Some(Finding {
+            rule: h.rule,
+            span: char_span(input, s, e),
+        })
+    })
 }
 
 /// Looks for a command-injection attack in one decoded input value.
@@ -305,6 +356,7 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
         let sc = Scanner {
             n,
             stops: Stops::from_classes(classes),
+            strict: None,
         };
         if let Some(h) = sc.run() {
             let (s, e) = map(h.start, h.end);

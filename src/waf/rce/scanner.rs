@@ -73,6 +73,9 @@ pub(super) struct Scanner<'a> {
     pub(super) n: &'a [u8],
     /// The [`OUTSIDE_STOP`] bytes that can occur in `n` (from the raw byte classes).
     pub(super) stops: Stops,
+    /// Paranoia level 2 ([`super::detect_strict`]): tells whether the word at `n[s..e]` is
+    /// written in lower case in the input; `None` at level 1.
+    pub(super) strict: Option<&'a dyn Fn(usize, usize) -> bool>,
 }
 
 /// How [`Scanner::run`] finds the next [`OUTSIDE_STOP`] byte.
@@ -423,7 +426,7 @@ impl<'a> Scanner<'a> {
                 if a.count > 0 && is_subcommand(word, &self.n[a.first.0..a.first.1]) {
                     return (hit(rule), Some(flags));
                 }
-                (None, Some(flags))
+                (self.strict_eval(s, e, ctx, glued, rule), Some(flags))
             }
             Ctx::Weak => {
                 let whole_alone = alone && e >= self.n.len();
@@ -442,7 +445,7 @@ impl<'a> Scanner<'a> {
                 if !en && (a.flag_any || a.any_path) {
                     return (hit(rule), Some(flags));
                 }
-                (None, Some(flags))
+                (self.strict_eval(s, e, ctx, glued, rule), Some(flags))
             }
             Ctx::Strong => (hit(rule), Some(flags)),
         }

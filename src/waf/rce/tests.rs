@@ -193,3 +193,78 @@ fn no_panic_on_random_input() {
         let _ = detect(&String::from_utf8_lossy(&bytes));
     }
 }
+
+fn strict_rule(s: &str) -> Option<&'static str> {
+    assert!(detect(s).is_none(), "level 1 already fires on {s:?}");
+    let f = detect_strict(s)?;
+    assert!(
+        s.get(f.span.clone()).is_some_and(|t| !t.is_empty()),
+        "bad span in {s:?}"
+    );
+    Some(f.rule)
+}
+
+#[test]
+fn level2_command_lines_with_plain_arguments() {
+    for a in [
+        "chef report nodes",
+        "chef report nodes\n",
+        "pip install something",
+        "ls foo bar",
+        "shutdown\n",
+        "  knife node list",
+    ] {
+        assert_eq!(strict_rule(a), Some(strict::R_PL2_UNIX), "{a:?}");
+    }
+}
+
+#[test]
+fn level2_command_glued_to_a_separator() {
+    for a in [
+        ";top Something else 1 „The Title”. After space or new line more characters",
+        "Something else 2. After ;top something",
+        "x&&make all of it",
+    ] {
+        assert_eq!(strict_rule(a), Some(strict::R_PL2_UNIX), "{a:?}");
+    }
+    assert_eq!(strict_rule("tasklist svc"), Some(strict::R_PL2_WIN));
+}
+
+#[test]
+fn level2_leaves_prose_and_near_misses_alone() {
+    for b in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "Tom & Jerry",
+        "R&D top",
+        "P&ID top",
+        "Test spider",
+        "Java 1.1",
+        "stat statcrawler@gmail.com",
+        "cat videos are fun",
+        "make",
+        "ls foo bar baz qux quux",
+        "Cut orange quarters into crosswise slices about 1/8-inch thick.\n",
+        "Mount Airy basketball coach Bryan Hayes lectures his team.\n",
+        "Go to store.\nAt the store, shop.",
+        "see below; top of the page",
+        "I like cat videos",
+        "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1)",
+    ] {
+        assert_eq!(detect(b).map(|f| f.rule), None, "level 1 on {b:?}");
+        assert_eq!(detect_strict(b).map(|f| f.rule), None, "level 2 on {b:?}");
+    }
+}
+
+#[test]
+fn level2_only_at_paranoia_2() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia};
+    let v = "pip install something";
+    assert!(detect_at(AttackCategory::Rce, v, Paranoia::Level1).is_none());
+    let f = detect_at(AttackCategory::Rce, v, Paranoia::Level2).expect("level 2 fires");
+    assert_eq!(f.rule, "rce-pl2-unix-command");
+    assert_eq!(&v[f.span], "pip");
+    assert!(crate::waf::is_rule("rce-pl2-windows-command"));
+}
