@@ -72,12 +72,17 @@
 //! (no SIMD dispatch per call or per hit), in longer ones from SIMD `memchr`. No regex, no
 //! allocation unless the value needs separator normalisation or leftover decoding.
 //!
-//! Known gaps and accepted noise: CRS 931130/931131 (PL2, "off-domain reference": any URL whose
-//! host is not the request's Host) is only covered by the [`detect_offsite`] subset: flagging
-//! every off-site URL would flag share links, OAuth `redirect_uri`s, `next=` redirects to
-//! identity providers and webhook URLs; of the 12 CRS 931130/931131 attack cases the other
-//! rules miss, none is in the subset (bare hosts, other ports, look-alike hosts, `@` in the
-//! path, a URL in the request path, bare `ftp://host`). Payloads encoded only as
+//! * **Off-site URL, paranoia level 2** ([`detect_strict`], `lfi-rfi-pl2-offsite`): CRS 931130
+//!   in full for values that *are* a URL: any of CRS's schemes, a host that is not the
+//!   request's `Host` or a subdomain of it (other ports, look-alike hosts and `@` tricks
+//!   included). It flags every off-site link parameter, hence level 2; the `strict` submodule's
+//!   docs list how it departs from CRS (the whole value, a `Host` needed, `file:///` local).
+//!
+//! Known gaps and accepted noise: at paranoia level 1, CRS 931130/931131 (PL2, "off-domain
+//! reference": any URL whose host is not the request's Host) is only covered by the
+//! [`detect_offsite`] subset: flagging every off-site URL would flag share links, OAuth
+//! `redirect_uri`s, `next=` redirects to identity providers and webhook URLs. At either level
+//! a URL inside the request path (931131) and a URL within text are not flagged. Payloads encoded only as
 //! U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told from broken text.
 //! Relative OS paths without traversal (`etc/passwd` alone) only fire for the best-known
 //! targets. Shell redirections (`>/tmp/x`) are the rce detector's business. Code snippets with
@@ -88,6 +93,7 @@ mod file_tables;
 mod files;
 mod flags;
 mod rfi;
+mod strict;
 #[cfg(test)]
 mod tests;
 mod traversal;
@@ -120,13 +126,18 @@ pub const RULES: &[&str] = &[
     "lfi-rfi-offsite",
     "lfi-restricted-path",
     "lfi-hidden-path",
+    strict::R_PL2_OFFSITE,
 ];
 
 /// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
-/// 2): none yet.
+/// 2): `lfi-rfi-pl2-offsite`, a value that is a URL whose host is not `host`, the request's
+/// `Host` (CRS 931130; the `strict` submodule's docs say how it is shaped and what it fires
+/// on). An empty `host` (no `Host` header) fires nothing.
 pub fn detect_strict(input: &str, host: &str) -> Option<Finding> {
-    let _ = (input, host);
-    None
+    if input.len() < 6 || memchr::memchr(b':', &input.as_bytes()[..input.len().min(40)]).is_none() {
+        return None;
+    }
+    strict::offsite_url(input, host)
 }
 
 /// Looks for a file-inclusion attack in one decoded input value (or the request path).

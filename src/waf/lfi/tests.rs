@@ -472,3 +472,115 @@ fn no_panic_on_weird_input() {
         let _ = detect(s);
     }
 }
+
+#[test]
+fn level2_offsite_url() {
+    fn strict<'a>(v: &'a str, h: &str) -> Option<(&'static str, &'a str)> {
+        detect_strict(v, h).map(|f| (f.rule, &v[f.span]))
+    }
+    for (v, h, frag) in [
+        ("https://foo.bar", "localhost", "https://foo.bar"),
+        ("ftp://foo.bar", "localhost", "ftp://foo.bar"),
+        (
+            "https://evilexample.com/",
+            "localhost",
+            "https://evilexample.com",
+        ),
+        (
+            "https://example.com.evil.com/",
+            "example.com",
+            "https://example.com.evil.com",
+        ),
+        (
+            "https://example.com:1234/",
+            "example.com",
+            "https://example.com:1234",
+        ),
+        (
+            "http://example.com/:asd@evil.com/",
+            "example.com",
+            "http://example.com/:asd@evil.com",
+        ),
+        (
+            "http://example.com/@evil.com/",
+            "example.com",
+            "http://example.com/@evil.com",
+        ),
+        (
+            "gopher://google.com/_SSRFTest!",
+            "localhost",
+            "gopher://google.com",
+        ),
+        ("ldap://127.0.0.1/", "localhost", "ldap://127.0.0.1"),
+        (
+            "  url:http://evil.co/x",
+            "shop.example",
+            "url:http://evil.co",
+        ),
+        (
+            "https://example.com/",
+            "example.com:8443",
+            "https://example.com",
+        ),
+        (
+            "https://example.com/",
+            "sub.example.com",
+            "https://example.com",
+        ),
+    ] {
+        assert_eq!(
+            strict(v, h),
+            Some(("lfi-rfi-pl2-offsite", frag)),
+            "{v:?} on {h:?}"
+        );
+    }
+    for (v, h) in [
+        ("https://example.com/", "example.com"),
+        ("https://Example.COM./a?b=c", "example.com"),
+        ("https://example.com:443/", "example.com"),
+        ("http://example.com:8080/x", "example.com:8080"),
+        ("http://www.example.com/some/path", "example.com"),
+        ("http://foo:bar@example.com/", "example.com"),
+        ("https://example.com/?next=a@b.example", "example.com"),
+        ("https://evil.example/", ""),
+        ("file:///etc/passwd", "localhost"),
+        ("see https://evil.example/ for details", "example.com"),
+        ("https://evil.example/ (Unix)", "example.com"),
+        ("O'Brien", "example.com"),
+        ("select a plan", "example.com"),
+        ("1 or 2 bedrooms", "example.com"),
+        ("a<b && c>d", "example.com"),
+        ("myapp://callback", "example.com"),
+        ("12:30", "example.com"),
+    ] {
+        assert_eq!(strict(v, h), None, "{v:?} on {h:?}");
+    }
+}
+
+#[test]
+fn level2_offsite_only_at_paranoia_2() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia, Scan, Source};
+    use std::time::Duration;
+    let v = "https://evilexample.com/";
+    // `detect_at` knows no request `Host`: without one the rule has nothing to compare with
+    assert!(detect_at(AttackCategory::Lfi, v, Paranoia::Level2).is_none());
+    let scan_at = |paranoia, source| {
+        let mut scan = Scan::new(&[], false, Duration::from_secs(5), Duration::ZERO)
+            .with_host("localhost")
+            .with_paranoia(paranoia);
+        let _ = scan.value(source, &"query.x", v);
+        scan.hits.iter().map(|h| h.rule).collect::<Vec<_>>()
+    };
+    assert!(scan_at(Paranoia::Level1, Source::Query).is_empty());
+    assert_eq!(
+        scan_at(Paranoia::Level2, Source::Query),
+        ["lfi-rfi-pl2-offsite"]
+    );
+    assert_eq!(
+        scan_at(Paranoia::Level2, Source::Body),
+        ["lfi-rfi-pl2-offsite"]
+    );
+    // never on headers (`Referer`, `Origin`)
+    assert!(scan_at(Paranoia::Level2, Source::Header).is_empty());
+    assert!(crate::waf::is_rule("lfi-rfi-pl2-offsite"));
+}
