@@ -207,8 +207,8 @@ pub(super) fn files(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     None
 }
 
-/// The request path: everything [`detect`] looks for, plus restricted files that are only
-/// suspicious as a path (`/.gitignore`, `/wp-content/debug.log`, `/@id/…`; rule
+/// The request path: everything [`detect`](super::detect) looks for, plus restricted files
+/// that are only suspicious as a path (`/.gitignore`, `/wp-content/debug.log`, `/@id/…`; rule
 /// `lfi-restricted-path`) and hidden segments (`lfi-hidden-path`: a segment starting with `.`
 /// and a letter, digit or `_`, e.g. `/.claude/settings.json`, except `/.well-known/`).
 /// Applications behind this layer do not route hidden directories; scanners probe them.

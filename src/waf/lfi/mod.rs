@@ -82,8 +82,9 @@
 //! reference": any URL whose host is not the request's Host) is only covered by the
 //! [`detect_offsite`] subset: flagging every off-site URL would flag share links, OAuth
 //! `redirect_uri`s, `next=` redirects to identity providers and webhook URLs. At either level
-//! a URL inside the request path (931131) and a URL within text are not flagged. Payloads encoded only as
-//! U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told from broken text.
+//! a URL inside the request path (931131) and a URL within text are not flagged. Payloads
+//! encoded only as U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told
+//! from broken text.
 //! Relative OS paths without traversal (`etc/passwd` alone) only fire for the best-known
 //! targets. Shell redirections (`>/tmp/x`) are the rce detector's business. Code snippets with
 //! `'../../x'` imports, prose naming `/etc/…` files, and `~/.ssh/…` paths do fire (as in CRS).
