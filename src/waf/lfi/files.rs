@@ -241,3 +241,29 @@ pub(super) fn hidden_segment(v: &str) -> Option<std::ops::Range<usize>> {
     }
     None
 }
+
+/// A value that is a shell redirection into an absolute path (`>/tmp/x`, `>>/var/www/x.php`;
+/// rule `lfi-shell-redirect`, CRS 930120): the value, meant as an argument, writes a file
+/// where the shell puts it. The `>` must start the value and touch the path, the path have two
+/// segments, and the value hold no blank: `> /r/rust is great` (a quote) and `a > /b` do not
+/// fire.
+pub(super) fn shell_redirect(input: &str) -> Option<Finding> {
+    let lead = input.len() - input.trim_start().len();
+    let t = input[lead..].trim_end();
+    let tb = t.as_bytes();
+    let k = match tb {
+        [b'>', b'>', ..] => 2,
+        [b'>', ..] => 1,
+        _ => return None,
+    };
+    let path = &tb[k..];
+    let ok = path.len() >= 4
+        && path[0] == b'/'
+        && (path[1].is_ascii_alphanumeric() || matches!(path[1], b'.' | b'_'))
+        && memchr::memchr(b'/', &path[1..]).is_some_and(|p| p + 2 < path.len())
+        && !tb.iter().any(u8::is_ascii_whitespace);
+    ok.then(|| Finding {
+        rule: "lfi-shell-redirect",
+        span: lead..lead + t.len(),
+    })
+}

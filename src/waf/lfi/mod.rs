@@ -43,6 +43,9 @@
 //!   `data://`, `compress.zlib://`, `ssh2.*://`, `file:` followed by a path or host, `jar:<scheme>:`,
 //!   `netdoc:/`, `local_file:/` (Python urllib). `data:` URIs without `//` (images) do not fire.
 //! * **NUL truncation** (`lfi-null-byte`): a NUL right after a path or a `name.ext` token.
+//! * **Shell redirection** (`lfi-shell-redirect`, CRS 930120): a value that is `>` or `>>`
+//!   glued to an absolute path of two segments or more, with no blank (`>/tmp/curl`): the
+//!   argument writes a file. A quote (`> /r/rust`) or a comparison (`a > /b`) does not fire.
 //! * **Leftover escapes**: when nothing matched and the value still holds `%XX` escapes of
 //!   ASCII bytes (XML and JSON strings are not percent-decoded by the layer; or a fourth
 //!   encoding round), one more round is decoded and everything above runs once more on the
@@ -84,10 +87,10 @@
 //! `redirect_uri`s, `next=` redirects to identity providers and webhook URLs. At either level
 //! a URL inside the request path (931131) and a URL within text are not flagged. Payloads
 //! encoded only as U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told
-//! from broken text.
-//! Relative OS paths without traversal (`etc/passwd` alone) only fire for the best-known
-//! targets. Shell redirections (`>/tmp/x`) are the rce detector's business. Code snippets with
-//! `'../../x'` imports, prose naming `/etc/…` files, and `~/.ssh/…` paths do fire (as in CRS).
+//! from broken text. Relative OS paths without traversal (`etc/passwd` alone) only fire for
+//! the best-known targets. Redirections inside a command line (`ls >/tmp/x`) are the rce
+//! detector's business. Code snippets with `'../../x'` imports, prose naming `/etc/…` files,
+//! and `~/.ssh/…` paths do fire (as in CRS).
 use super::Finding;
 
 mod file_tables;
@@ -103,7 +106,7 @@ mod wrappers;
 pub(crate) use file_tables::warm_up;
 use file_tables::{sql_backup_no_ws, UDOT_FINDERS, USLASH_FINDERS};
 pub use files::detect_path;
-use files::files;
+use files::{files, shell_redirect};
 use flags::{
     flags, pairs, positions, short_flags, Flags, C_COLON, C_DOT, C_GLOBAL, C_HIGH, C_NUL, C_PCT,
     C_Q, C_QL, C_SEP, C_WS, C_X,
@@ -127,6 +130,7 @@ pub const RULES: &[&str] = &[
     "lfi-rfi-offsite",
     "lfi-restricted-path",
     "lfi-hidden-path",
+    "lfi-shell-redirect",
     strict::R_PL2_OFFSITE,
 ];
 
@@ -268,6 +272,11 @@ fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     if sep || (high && USLASH_FINDERS.iter().any(|f| f.find(b).is_some())) {
         if let Some(f) = files(input, path, fl) {
             return Some(f);
+        }
+        if !path {
+            if let Some(f) = shell_redirect(input) {
+                return Some(f);
+            }
         }
     }
     if colon || q {

@@ -584,3 +584,23 @@ fn level2_offsite_only_at_paranoia_2() {
     assert!(scan_at(Paranoia::Level2, Source::Header).is_empty());
     assert!(crate::waf::is_rule("lfi-rfi-pl2-offsite"));
 }
+
+#[test]
+fn shell_redirect_into_a_path() {
+    for v in [">/tmp/curl", ">>/var/www/x.php", "  >/tmp/a/b  "] {
+        assert_eq!(rule(v), Some("lfi-shell-redirect"), "{v:?}");
+    }
+    for v in [
+        "> /r/rust is great",
+        "a > /b/c",
+        ">/x",
+        "><script>alert(1)</script>",
+        ">/tmp/x y",
+        "=>/api/v1",
+        "O'Brien",
+        "a<b && c>d",
+    ] {
+        assert_eq!(rule(v), None, "{v:?}");
+    }
+    assert_eq!(detect_path(">/tmp/curl").map(|f| f.rule), None);
+}
