@@ -4,14 +4,15 @@
 //! (`chef`, `pip`, `top`, `shutdown`...) for technical arguments; these rules drop that demand
 //! in two shapes, and run only when level 1 found nothing:
 //!
-//! * **A command line that is the whole value**: the value starts with a command word written
-//!   in lower case, followed by at most [`MAX_PLAIN_ARGS`] plain words (letters, digits,
-//!   `-_.+`, each with a letter, none a prose stop word) and then the end of the value or a
-//!   separator (`;`, `|`, `&`, newline): `chef report nodes`, `pip install something`,
-//!   `ls foo bar`, `shutdown` followed by a newline. A lone word needs that separator: the
-//!   scan already skips one-word values (`true`, `make`), which are not attacks on their own.
-//! * **A command word glued to a shell separator**: `;top Something else`, `x|nice stuff`,
-//!   `a&&make all`, with any arguments. The separator is `;`, `|`, `||`, `&` or `&&` written
+//! * **A command line that is the whole value**: the value starts (after blanks and
+//!   `VAR=value` prefixes) with a command word written in lower case, followed by at most
+//!   [`MAX_PLAIN_ARGS`] plain words (letters, digits, `-_.+`, each with a letter, none a prose
+//!   stop word) and then the end of the value or a separator (`;`, `|`, `&`, newline):
+//!   `chef report nodes`, `pip install something`, `ls foo bar`, `shutdown` followed by a
+//!   newline. A lone word needs that separator: the scan already skips one-word values
+//!   (`true`, `make`), which are not attacks on their own.
+//! * **A command word glued to a shell separator**: `;top Something else`, `x&&make all`,
+//!   with any arguments. The separator is `;`, `|`, `||`, `&` or `&&` written
 //!   right before the word (not a newline, and not `P&ID`-style `&`/`|` after a letter).
 //!
 //! Lower case is required because a command is typed so, and a sentence or a title starts
@@ -60,7 +61,9 @@ impl Scanner<'_> {
         debug_assert!(rule == R_UNIX || rule == R_WIN);
         match ctx {
             Ctx::Weak => {
-                if !self.n[..s].iter().all(|&c| is_space(c)) || !lower(s, e) {
+                // the value start (after blanks, or after `VAR=x ` prefixes): a weak
+                // position after a blank is nowhere else (`key=value` tokens follow a `=`)
+                if !(s == 0 || is_space(self.n[s - 1])) || !lower(s, e) {
                     return None;
                 }
                 self.plain_line(e).then(fire).flatten()

@@ -78,6 +78,8 @@ fn benign() {
         "Wget/1.21.2",
         "{\"name\": \"cat\", \"tags\": [\"a\", \"b\"], \"ok\": true}",
         "I like cat videos",
+        "key=ls foo bar",
+        "a b=ls foo",
         "ping me later",
         "ls",
         "find a doctor",
@@ -213,6 +215,7 @@ fn level2_command_lines_with_plain_arguments() {
         "ls foo bar",
         "shutdown\n",
         "  knife node list",
+        "LANG=C ls foo bar",
     ] {
         assert_eq!(strict_rule(a), Some(strict::R_PL2_UNIX), "{a:?}");
     }
@@ -251,6 +254,8 @@ fn level2_leaves_prose_and_near_misses_alone() {
         "Go to store.\nAt the store, shop.",
         "see below; top of the page",
         "I like cat videos",
+        "key=ls foo bar",
+        "a b=ls foo",
         "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1)",
     ] {
         assert_eq!(detect(b).map(|f| f.rule), None, "level 1 on {b:?}");
@@ -267,4 +272,23 @@ fn level2_only_at_paranoia_2() {
     assert_eq!(f.rule, "rce-pl2-unix-command");
     assert_eq!(&v[f.span], "pip");
     assert!(crate::waf::is_rule("rce-pl2-windows-command"));
+}
+
+#[test]
+fn level2_is_linear() {
+    let values = [
+        format!("{}{}", " ".repeat(30_000), "a=ls ".repeat(6_000)),
+        "x;top a b ".repeat(6_000),
+        format!("ls {}", "foo ".repeat(15_000)),
+    ];
+    for v in &values {
+        let t = std::time::Instant::now();
+        let _ = detect(v);
+        let _ = detect_strict(v);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{} bytes",
+            v.len()
+        );
+    }
 }
