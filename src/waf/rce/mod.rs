@@ -158,7 +158,8 @@ thread_local! {
 /// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
 /// 2): a known command word at the start of the value with plain arguments, or glued to a
 /// shell separator (`rce-pl2-unix-command`, `rce-pl2-windows-command`; see the `strict`
-/// submodule's docs for their shape and what they fire on).
+/// submodule's docs for their shape and what they fire on). Called alone on a value that
+/// [`detect`] flags, it may report that value's level 1 command rule instead.
 pub fn detect_strict(input: &str) -> Option<Finding> {
     let mut cut = input.len().min(MAX_INPUT);
     while !input.is_char_boundary(cut) {
@@ -173,19 +174,7 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
     if !worth_looking(b, classes) {
         return None;
     }
-    let vars = if classes & B_EQ != 0 && classes & B_DOLLAR != 0 {
-        collect_vars(b)
-    } else {
-        Vars::default()
-    };
-    NORM.with(|cell| {
-        let mut guard = cell.try_borrow_mut().ok();
-        let mut local = Norm::default();
-        let norm: &mut Norm = match guard.as_deref_mut() {
-            Some(n) => n,
-            None => &mut local,
-        };
-        normalize(b, classes, &vars, norm);
+    with_normalized(b, classes, |norm| {
         let lower = |s: usize, e: usize| {
             let (s, e) = norm.map(s, e);
             !b[s..e].iter().any(u8::is_ascii_uppercase)
@@ -201,6 +190,28 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
             rule: h.rule,
             span: char_span(input, s, e),
         })
+    })
+}
+
+/// Runs `f` on the normalised view of `b` (`classes`: its [`byte_classes`] mask), built in the
+/// per-thread buffer (a local one if that is in use), with the variables the value assigns
+/// substituted.
+#[inline]
+fn with_normalized<R>(b: &[u8], classes: u32, f: impl FnOnce(&Norm) -> R) -> R {
+    let vars = if classes & B_EQ != 0 && classes & B_DOLLAR != 0 {
+        collect_vars(b)
+    } else {
+        Vars::default()
+    };
+    NORM.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok();
+        let mut local = Norm::default();
+        let norm: &mut Norm = match guard.as_deref_mut() {
+            Some(n) => n,
+            None => &mut local,
+        };
+        normalize(b, classes, &vars, norm);
+        f(norm)
     })
 }
 
@@ -297,19 +308,7 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
     }
 
     // normalised view
-    let vars = if has(B_EQ) && has(B_DOLLAR) {
-        collect_vars(b)
-    } else {
-        Vars::default()
-    };
-    NORM.with(|cell| {
-        let mut guard = cell.try_borrow_mut().ok();
-        let mut local = Norm::default();
-        let norm: &mut Norm = match guard.as_deref_mut() {
-            Some(n) => n,
-            None => &mut local,
-        };
-        normalize(b, classes, &vars, norm);
+    with_normalized(b, classes, |norm| {
         let n = &norm.n;
         let map = |s: usize, e: usize| norm.map(s, e);
         // Gates on `n` are preceded by raw-byte tests: `n` only holds bytes of the input
