@@ -38,19 +38,21 @@ mod floors {
         ("sqli", 2, [65.92, 95.56]),
         ("xss", 1, [96.77, 99.46]),
         ("xss", 2, [80.95, 100.0]),
-        ("lfi", 1, [98.21, 98.21]),
+        ("lfi", 1, [100.0, 100.0]),
         ("lfi", 2, [100.0, 100.0]),
         ("rfi", 1, [100.0, 100.0]),
-        ("rfi", 2, [36.36, 36.36]),
-        ("rce", 1, [96.64, 96.64]),
-        ("rce", 2, [93.67, 93.67]),
+        ("rfi", 2, [36.36, 95.45]),
+        ("rce", 1, [96.64, 97.15]),
+        ("rce", 2, [93.67, 96.62]),
         ("ssrf", 1, [96.00, 96.00]),
         ("ssrf", 2, [100.0, 100.0]),
         ("scanner", 1, [100.0, 100.0]),
     ];
     /// Benign values (3,108) flagged by any detector in any carrier, at most (the target is
     /// 0.5%, 15 values, at any level).
-    pub const BENIGN_FLAGGED: [usize; 2] = [0, 0];
+    /// At paranoia 2, `lfi-rfi-pl2-offsite` flags the 10 values that are a link to another site
+    /// (`http://www.monogol.de`): what CRS 931130 does by design.
+    pub const BENIGN_FLAGGED: [usize; 2] = [0, 10];
 }
 
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
@@ -87,8 +89,13 @@ impl Harness {
         }
     }
 
-    /// Sends one request; the security events it recorded (name, rule).
-    async fn send(&self, req: Request<Body>) -> Vec<(String, String)> {
+    /// Sends one request (with a `Host`, as every HTTP/1.1 request has, unless it states its
+    /// own); the security events it recorded (name, rule).
+    async fn send(&self, mut req: Request<Body>) -> Vec<(String, String)> {
+        if !req.headers().contains_key("host") {
+            req.headers_mut()
+                .insert("host", HeaderValue::from_static("localhost"));
+        }
         let res = self.router.clone().oneshot(req).await.unwrap();
         assert_ne!(
             res.status(),

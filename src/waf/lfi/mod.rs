@@ -1,0 +1,293 @@
+//! Local and remote file inclusion (`app.sqreen.attack.lfi`): path traversal, sensitive files,
+//! stream wrappers, NUL truncation (CRS 930xxx) and remote file inclusion (CRS 931xxx; sqreen
+//! has no separate RFI event, so it is reported as lfi with `lfi-rfi-*` rule ids).
+//!
+//! [`detect`] runs on every decoded input value; [`detect_path`] (a superset) on the request
+//! path. They look at:
+//!
+//! * **Traversal** (`lfi-traversal`). The value is read as a token stream in which every
+//!   spelling of a dot (`.`, fullwidth / one-dot-leader / small full stop, leftover `%2e`,
+//!   `%u002e`, overlong `%c0%ae`, textual `0x2e`) is a dot and every separator (`/`, `\`,
+//!   fullwidth and division/set-minus slashes, `%2f`/`%5c`, `%u2215`, overlong `%c0%af`/`%c1%9c`,
+//!   `0x2f`/`0x5c`) is a separator; NULs are skipped; `;` counts as a separator (Tomcat `..;/`);
+//!   a U+FFFD run right after dots (lossy decoding of an overlong slash) ends a unit too. A
+//!   *unit* is two or more dots (covers `...` and `....//` filter bypasses) after a separator,
+//!   blank, `=` or the start, followed by a separator. **Decision on a single `../`:** CRS flags
+//!   any `../` at PL1, but one `../` inside text is common in benign traffic (markdown links,
+//!   relative URLs in rich text). We flag a *chain* of two or more units (`../../`, `..\..\`,
+//!   `..;/..;/`, mixed, with `./` or blanks between), or a single unit that *starts* the value
+//!   (`../x`, `..\x`, `/../x`, `./../x`): a value that begins by climbing out of its directory is
+//!   a path parameter being abused. A lone `../` in the middle of text does not fire; if it leads
+//!   to a system file, the file rules below catch it.
+//! * **System files** (`lfi-os-file`): absolute paths into system locations (`/etc/…`,
+//!   `/proc/…`, `/root/…`, `/var/log/…`, `/dev/tcp/…`, `/windows/system32…`, `\winnt\…`,
+//!   `\inetpub\…`) at the value start or after a delimiter (blank, quote, `=`, `>`, `:` …);
+//!   well-known targets (`etc/passwd`, `etc/shadow`, `proc/self/…`) as a segment anywhere;
+//!   `c:\windows\…`, `c:\boot.ini`. Matched after `\` → `/`, `//` → `/`, `/./` → `/`.
+//! * **Sensitive files** (`lfi-sensitive-file`): the CRS restricted-files list
+//!   (`data/restricted-files.txt`, byte-identical copy of CRS `restricted-files.data`), reduced to
+//!   the entries that name secrets or OS files (dotfiles and dot-directories except editor/CI
+//!   config such as `.gitignore` or `.vscode`, `proc/*`, `sys/*`, `boot.ini`, `win.ini`,
+//!   `wp-config.`, `WEB-INF/`, credential/secret files), matched case-insensitively only where
+//!   the value looks like a file path: the entry follows a `/` or `\`, or starts a value that
+//!   contains a separator, and does not run on into a longer name (`.env` does not match
+//!   `.environment`). So `.env` as a word never fires, `config/.env` does. SQL dump names
+//!   (`backup.sql.gz`, the list's `.sql.*` entries) fire in a value without blanks.
+//! * **Path only** ([`detect_path`]): the other restricted entries that are harmless as values
+//!   but probes as a path (`/.gitignore`, `/wp-content/debug.log`, Vite's `/@id/`;
+//!   `lfi-restricted-path`), and any hidden segment other than `/.well-known/`
+//!   (`lfi-hidden-path`: `/.claude/settings.json`, `/.git/…`; applications behind this layer do
+//!   not route dot-directories). Project files (`/package.json`, `/config.json`, `Dockerfile`)
+//!   are left to the 404-only `scanner::detect_probe_path`: an application may serve those.
+//! * **Wrappers** (`lfi-wrapper`): `php://`, `phar://`, `zip://`, `expect://`, `glob://`,
+//!   `data://`, `compress.zlib://`, `ssh2.*://`, `file:` followed by a path or host, `jar:<scheme>:`,
+//!   `netdoc:/`, `local_file:/` (Python urllib). `data:` URIs without `//` (images) do not fire.
+//! * **NUL truncation** (`lfi-null-byte`): a NUL right after a path or a `name.ext` token.
+//! * **Shell redirection** (`lfi-shell-redirect`, CRS 930120): a value that is `>` or `>>`
+//!   glued to an absolute path of two segments or more, with no blank (`>/tmp/curl`): the
+//!   argument writes a file. A quote (`> /r/rust`) or a comparison (`a > /b`) does not fire.
+//! * **Leftover escapes**: when nothing matched and the value still holds `%XX` escapes of
+//!   ASCII bytes (XML and JSON strings are not percent-decoded by the layer; or a fourth
+//!   encoding round), one more round is decoded and everything above runs once more on the
+//!   result (`<x>ftp%3A%2F%2F1.1.1.1</x>`, `0x5c0x2e.%00/`); spans map back to the value.
+//! * **RFI** (CRS 931100/931110/931120): `lfi-rfi-ip-host`, a value that is an
+//!   `http(s)`/`ftp(s)`/`file` URL whose host is a public IP literal (internal addresses are
+//!   left to the ssrf detector); `lfi-rfi-trailing-qmark`, such a URL ending in `?` with no
+//!   other `?` (the include-suffix trick) or the bare scheme followed by `?`;
+//!   `lfi-rfi-global-param`, a value that *is* a register_globals include variable
+//!   (`mosConfig_absolute_path`, `_CONF[path]`, `_SERVER[DOCUMENT_ROOT]`, …): parameter names
+//!   are inputs too, and nobody legitimately sends these names.
+//! * **Off-site include** ([`detect_offsite`], `lfi-rfi-offsite`; needs the request's Host, so
+//!   the WAF calls it on query and body values): a safe subset of CRS 931130, see below.
+//!
+//! Cost: one table-driven pass (SIMD `memchr` scans past 512 bytes) records which byte
+//! families occur, and each family's rules run only if its bytes do. In the WAF's scan the
+//! table pass over values up to 512 bytes is the scan's shared one (`super::classes`,
+//! `detect_classified`). Traversal first needs a
+//! `..` and textual escapes a `0x`: on short inputs one SWAR pass (eight bytes per step)
+//! answers both; the wrappers need a `:` after a wrapper name's last letter (so `https:` costs
+//! nothing); the SQL dump names a `q`; the register_globals names a `_` or `[`; the file rules
+//! share one Aho-Corasick DFA whose patterns all start with `/`, and it runs only when some
+//! `/` (or the value start) is followed by bytes that begin a pattern — a direct 64 Ki-bit set
+//! of folded two-byte prefixes, then 64 Ki-bit hashed sets of four- and five-byte prefixes,
+//! exact for "no" — so `/api/orders/42`, `…/cart?step=2` and the `/5.0`, `/537.36` of a
+//! browser User-Agent skip it. Byte positions in inputs up to 256 bytes come from SWAR words
+//! (no SIMD dispatch per call or per hit), in longer ones from SIMD `memchr`. No regex, no
+//! allocation unless the value needs separator normalisation or leftover decoding.
+//!
+//! * **Off-site URL, paranoia level 2** ([`detect_strict`], `lfi-rfi-pl2-offsite`): CRS 931130
+//!   in full for values that *are* a URL: any of CRS's schemes, a host that is not the
+//!   request's `Host` or a subdomain of it (other ports, look-alike hosts and `@` tricks
+//!   included). It flags every off-site link parameter, hence level 2; the `strict` submodule's
+//!   docs list how it departs from CRS (the whole value, a `Host` needed, `file:///` local).
+//!
+//! Known gaps and accepted noise: at paranoia level 1, CRS 931130/931131 (PL2, "off-domain
+//! reference": any URL whose host is not the request's Host) is only covered by the
+//! [`detect_offsite`] subset: flagging every off-site URL would flag share links, OAuth
+//! `redirect_uri`s, `next=` redirects to identity providers and webhook URLs. At either level
+//! a URL inside the request path (931131) and a URL within text are not flagged. Payloads
+//! encoded only as U+FFFD runs (overlong dots *and* slashes, no literal dot) cannot be told
+//! from broken text. Relative OS paths without traversal (`etc/passwd` alone) only fire for
+//! the best-known targets. Redirections inside a command line (`ls >/tmp/x`) are the rce
+//! detector's business. Code snippets with `'../../x'` imports, prose naming `/etc/…` files,
+//! and `~/.ssh/…` paths do fire (as in CRS).
+use super::Finding;
+
+mod file_tables;
+mod files;
+mod flags;
+mod rfi;
+mod strict;
+#[cfg(test)]
+mod tests;
+mod traversal;
+mod wrappers;
+
+pub(crate) use file_tables::warm_up;
+use file_tables::{sql_backup_no_ws, UDOT_FINDERS, USLASH_FINDERS};
+pub use files::detect_path;
+use files::{files, shell_redirect};
+use flags::{
+    flags, pairs, positions, short_flags, Flags, C_COLON, C_DOT, C_GLOBAL, C_HIGH, C_NUL, C_PCT,
+    C_Q, C_QL, C_SEP, C_WS, C_X,
+};
+pub(super) use flags::{CLASS, FLAGS_SHORT};
+pub use rfi::detect_offsite;
+use rfi::{global_param, rfi};
+use traversal::{hexval, traversal_ascii, traversal_general};
+use wrappers::{null_byte, wrapper};
+
+/// Rule ids this detector can report.
+pub const RULES: &[&str] = &[
+    "lfi-traversal",
+    "lfi-os-file",
+    "lfi-sensitive-file",
+    "lfi-wrapper",
+    "lfi-null-byte",
+    "lfi-rfi-ip-host",
+    "lfi-rfi-trailing-qmark",
+    "lfi-rfi-global-param",
+    "lfi-rfi-offsite",
+    "lfi-restricted-path",
+    "lfi-hidden-path",
+    "lfi-shell-redirect",
+    strict::R_PL2_OFFSITE,
+];
+
+/// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
+/// 2): `lfi-rfi-pl2-offsite`, a value that is a URL whose host is not `host`, the request's
+/// `Host` (CRS 931130; the `strict` submodule's docs say how it is shaped and what it fires
+/// on). An empty `host` (no `Host` header) fires nothing.
+pub fn detect_strict(input: &str, host: &str) -> Option<Finding> {
+    if input.len() < 6 || memchr::memchr(b':', &input.as_bytes()[..input.len().min(40)]).is_none() {
+        return None;
+    }
+    strict::offsite_url(input, host)
+}
+
+/// Looks for a file-inclusion attack in one decoded input value (or the request path).
+/// Returns the first rule that matches, with the byte span of the matched fragment.
+pub fn detect(input: &str) -> Option<Finding> {
+    detect_impl(input, false)
+}
+
+/// [`detect`] on a value whose OR of [`CLASS`] the caller already has (the scan's shared pass,
+/// [`super::classes`]); used for values of at most [`FLAGS_SHORT`] bytes, where [`flags`]
+/// is that OR.
+pub(super) fn detect_classified(input: &str, class_or: u16) -> Option<Finding> {
+    if input.len() > FLAGS_SHORT {
+        return detect(input);
+    }
+    detect_with(input, false, Flags(short_flags(class_or)))
+}
+
+fn detect_impl(input: &str, path: bool) -> Option<Finding> {
+    detect_with(input, path, flags(input.as_bytes()))
+}
+
+fn detect_with(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+    if let Some(f) = scan(input, path, fl) {
+        return Some(f);
+    }
+    if !fl.has(C_PCT) {
+        return None;
+    }
+    // Leftover `%XX` escapes (values the layer does not percent-decode: XML and JSON strings,
+    // or a fourth encoding round): one more round of ASCII escapes, scanned once more.
+    let (d, offs) = decode_leftover(input)?;
+    let f = scan(&d, path, flags(d.as_bytes()))?;
+    Some(Finding {
+        rule: f.rule,
+        span: offs[f.span.start] as usize..offs[f.span.end] as usize,
+    })
+}
+
+/// `input` with every `%XX` escape of an ASCII byte decoded (one round), and for each byte of
+/// the result its offset in `input` (plus the end). `None` when there is no such escape.
+/// Only ASCII bytes change, so the result stays valid UTF-8 and the offsets char boundaries.
+fn decode_leftover(input: &str) -> Option<(String, Vec<u32>)> {
+    let b = input.as_bytes();
+    let ascii_esc = |i: usize| -> Option<u8> {
+        let h = hexval(*b.get(i + 1)?)?;
+        let l = hexval(*b.get(i + 2)?)?;
+        (h < 8).then_some((h * 16 + l) as u8)
+    };
+    let first = positions(b'%', b).find(|&i| ascii_esc(i).is_some())?;
+    let mut out = Vec::with_capacity(b.len());
+    let mut offs = Vec::with_capacity(b.len() + 1);
+    out.extend_from_slice(&b[..first]);
+    offs.extend(0..first as u32);
+    let mut i = first;
+    while i < b.len() {
+        match (b[i] == b'%').then(|| ascii_esc(i)).flatten() {
+            Some(c) => {
+                out.push(c);
+                offs.push(i as u32);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                offs.push(i as u32);
+                i += 1;
+            }
+        }
+    }
+    offs.push(b.len() as u32);
+    String::from_utf8(out).ok().map(|s| (s, offs))
+}
+
+fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+    let b = input.as_bytes();
+    let [sep, dot, colon, nul, high, pct, q, ws] =
+        [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_PCT, C_Q, C_WS].map(|c| fl.has(c));
+    // escapes: `%`, or `0x`/`0X` (for short inputs `flags` only knows that an `x` and a `0`
+    // occur: one pass settles it, and whether `..` occurs)
+    let mut dotdot = None;
+    let esc = pct
+        || (fl.has(C_X)
+            && if b.len() <= FLAGS_SHORT {
+                let (dd, zx) = pairs(b);
+                dotdot = Some(dd);
+                zx
+            } else {
+                true
+            });
+    if dot && !sep && !ws && fl.has(C_QL) {
+        // a SQL dump file name ("backup.sql.gz") needs no separator
+        if let Some(span) = sql_backup_no_ws(input) {
+            return Some(Finding {
+                rule: "lfi-sensitive-file",
+                span,
+            });
+        }
+    }
+    if !(sep || colon || nul || high || esc || q) {
+        // a register_globals name has a `_` or `[` (and no blank inside ten bytes)
+        if !fl.has(C_GLOBAL) || b.len() < 10 {
+            return None;
+        }
+        return global_param(input);
+    }
+    // non-ASCII only matters for traversal through unicode dots (U+FF0E, U+2024, U+FE52)
+    let udot = high && (UDOT_FINDERS.iter().any(|f| f.find(b).is_some()));
+    if (esc || nul || high) && (dot || esc || udot) {
+        if let Some(f) = traversal_general(input) {
+            return Some(f);
+        }
+    } else if dot
+        && sep
+        && dotdot
+            .or_else(|| (b.len() <= FLAGS_SHORT).then(|| pairs(b).0))
+            .unwrap_or(true)
+    {
+        if let Some(f) = traversal_ascii(input) {
+            return Some(f);
+        }
+    }
+    if colon {
+        if let Some(f) = wrapper(input) {
+            return Some(f);
+        }
+    }
+    if sep || (high && USLASH_FINDERS.iter().any(|f| f.find(b).is_some())) {
+        if let Some(f) = files(input, path, fl) {
+            return Some(f);
+        }
+        if !path {
+            if let Some(f) = shell_redirect(input) {
+                return Some(f);
+            }
+        }
+    }
+    if colon || q {
+        if let Some(f) = rfi(input) {
+            return Some(f);
+        }
+    }
+    if nul {
+        if let Some(f) = null_byte(input) {
+            return Some(f);
+        }
+    }
+    None
+}

@@ -1,0 +1,246 @@
+//! Traversal (`lfi-traversal`): the value read as a token stream where every spelling of a
+//! dot and of a separator counts, and the chain / leading-unit decision.
+
+use super::file_tables::DOTDOT_FINDER;
+use super::flags::{positions, FIND_SHORT};
+use crate::waf::Finding;
+
+/// Class of one normalised position: `.` dot, `/` separator, `;`, `~` U+FFFD, ` ` blank/quote,
+/// `a` anything else.
+pub(super) fn char_class(c: char) -> u8 {
+    match c {
+        '.' | '\u{FF0E}' | '\u{2024}' | '\u{FE52}' => b'.',
+        '/' | '\\' | '\u{FF0F}' | '\u{FF3C}' | '\u{2215}' | '\u{2216}' | '\u{2044}'
+        | '\u{29F5}' | '\u{29F8}' | '\u{29F9}' | '\u{FE68}' => b'/',
+        ';' => b';',
+        '\u{FFFD}' => b'~',
+        ' ' | '\t' | '\r' | '\n' | '"' | '\'' | '`' | '=' | ',' => b' ',
+        _ => b'a',
+    }
+}
+
+pub(super) fn hexval(c: u8) -> Option<u32> {
+    (c as char).to_digit(16)
+}
+
+/// Decodes a leftover escape at `b[i..]` (`i` points at `%` or `0`): `%XX`, `%uXXXX`, overlong
+/// `%c0%XX` / `%c1%XX` / `%e0%80%XX`, textual `0xXX`. Returns (decoded char, bytes consumed).
+pub(super) fn leftover_escape(b: &[u8], i: usize) -> Option<(char, usize)> {
+    let at = |k: usize| b.get(i + k).copied();
+    let hex2 = |k: usize| -> Option<u32> { Some(hexval(at(k)?)? * 16 + hexval(at(k + 1)?)?) };
+    if b[i] == b'0' {
+        if matches!(at(1), Some(b'x') | Some(b'X')) {
+            let v = hex2(2)?;
+            return Some((char::from_u32(v)?, 4));
+        }
+        return None;
+    }
+    // b[i] == '%'
+    if matches!(at(1), Some(b'u') | Some(b'U')) {
+        let v = hex2(2)? * 256 + hex2(4)?;
+        return Some((char::from_u32(v)?, 6));
+    }
+    let v = hex2(1)?;
+    if (v == 0xc0 || v == 0xc1) && at(3) == Some(b'%') {
+        let w = hex2(4)?;
+        return Some((char::from_u32(((v & 0x1f) << 6) | (w & 0x3f))?, 6));
+    }
+    if v == 0xe0 && at(3) == Some(b'%') && at(6) == Some(b'%') {
+        let w = hex2(4)?;
+        let x = hex2(7)?;
+        return Some((char::from_u32(((w & 0x3f) << 6) | (x & 0x3f))?, 9));
+    }
+    Some((char::from_u32(v)?, 3))
+}
+
+/// Class and byte length of the token at `i` (a char boundary): leftover escapes count as one
+/// token. NUL has class 0 (skipped by the callers).
+pub(super) fn tok(input: &str, i: usize) -> (u8, usize) {
+    let b = input.as_bytes();
+    let c = b[i];
+    if c == 0 {
+        return (0, 1);
+    }
+    if c == b'%' || c == b'0' {
+        if let Some((ch, n)) = leftover_escape(b, i) {
+            let k = char_class(ch);
+            if k == b'.' || k == b'/' {
+                return (k, n);
+            }
+        }
+    }
+    if c < 0x80 {
+        return (char_class(c as char), 1);
+    }
+    let ch = input[i..].chars().next().unwrap_or('\u{FFFD}');
+    (char_class(ch), ch.len_utf8())
+}
+
+/// Token stream over `input`, NULs dropped: `next(i)` is (class, start, end) of the first
+/// non-NUL token at or after `i`.
+pub(super) struct Toks<'a> {
+    pub(super) input: &'a str,
+    pub(super) ascii: bool,
+}
+
+impl Toks<'_> {
+    #[inline]
+    pub(super) fn next(&self, mut i: usize) -> Option<(u8, usize, usize)> {
+        let b = self.input.as_bytes();
+        while i < b.len() {
+            let (k, n) = if self.ascii {
+                (char_class(b[i] as char), 1)
+            } else {
+                tok(self.input, i)
+            };
+            if k != 0 {
+                return Some((k, i, i + n));
+            }
+            i += n;
+        }
+        None
+    }
+
+    /// A traversal unit (two or more dots, then `/`, `;` or a U+FFFD run) starting at `i`:
+    /// the offset just past it.
+    pub(super) fn unit_at(&self, i: usize) -> Option<usize> {
+        let mut dots = 0;
+        let mut j = i;
+        loop {
+            match self.next(j) {
+                Some((b'.', _, e)) => {
+                    dots += 1;
+                    j = e;
+                }
+                Some((k @ (b'/' | b';' | b'~'), _, e)) if dots >= 2 => {
+                    let mut end = e;
+                    if k == b'~' {
+                        while let Some((b'~', _, e2)) = self.next(end) {
+                            end = e2;
+                        }
+                    }
+                    return Some(end);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// From the end of a unit, follows the chain: returns (units added, end).
+    pub(super) fn chain(&self, mut end: usize) -> (u32, usize) {
+        let mut units = 0;
+        loop {
+            let mut k = end;
+            loop {
+                match self.next(k) {
+                    Some((b'/' | b';' | b'~' | b' ', _, e)) => k = e,
+                    Some((b'.', _, e)) => match self.next(e) {
+                        Some((b'/' | b';', _, e2)) => k = e2,
+                        _ => break,
+                    },
+                    _ => break,
+                }
+            }
+            match self.unit_at(k) {
+                Some(e) => {
+                    units += 1;
+                    end = e;
+                }
+                None => return (units, end),
+            }
+        }
+    }
+
+    /// Offset where the value "starts": after blanks, separators and `./`.
+    pub(super) fn lead_end(&self) -> usize {
+        let mut i = 0;
+        loop {
+            match self.next(i) {
+                Some((b' ' | b'/', _, e)) => i = e,
+                Some((b'.', s, e)) => match self.next(e) {
+                    Some((b'/', _, e2)) => i = e2,
+                    _ => return s,
+                },
+                Some((_, s, _)) => return s,
+                None => return i,
+            }
+        }
+    }
+}
+
+/// Decision on one unit found at `first`: chain of 2+ or a unit starting the value.
+pub(super) fn traversal_unit(t: &Toks<'_>, first: usize, end: usize) -> Result<Finding, usize> {
+    let (more, end) = t.chain(end);
+    if more >= 1 || first == t.lead_end() {
+        Ok(Finding {
+            rule: "lfi-traversal",
+            span: first..end,
+        })
+    } else {
+        Err(end)
+    }
+}
+
+/// Traversal on plain ASCII without escapes or NULs: only `..` occurrences are examined.
+pub(super) fn traversal_ascii(input: &str) -> Option<Finding> {
+    // ASCII only (the caller checked), so every offset is a char boundary
+    let b = input.as_bytes();
+    if b.len() <= FIND_SHORT {
+        positions(b'.', b).find(|&p| b.get(p + 1) == Some(&b'.'))?;
+    } else {
+        DOTDOT_FINDER.find(b)?;
+    }
+    let t = Toks { input, ascii: true };
+    let mut done = 0;
+    for p in positions(b'.', b) {
+        if p < done || b.get(p + 1) != Some(&b'.') || (p > 0 && b[p - 1] == b'.') {
+            continue;
+        }
+        let boundary = p == 0 || matches!(char_class(b[p - 1] as char), b'/' | b';' | b' ');
+        if !boundary {
+            continue;
+        }
+        if let Some(end) = t.unit_at(p) {
+            match traversal_unit(&t, p, end) {
+                Ok(f) => return Some(f),
+                Err(e) => done = e,
+            }
+        }
+    }
+    None
+}
+
+/// Traversal with escapes, NULs or non-ASCII: a full token walk.
+pub(super) fn traversal_general(input: &str) -> Option<Finding> {
+    let t = Toks {
+        input,
+        ascii: false,
+    };
+    let mut prev = 0u8;
+    let mut i = 0;
+    while let Some((k, s, e)) = t.next(i) {
+        if k == b'.' && matches!(prev, 0 | b'/' | b';' | b'~' | b' ') {
+            if let Some(end) = t.unit_at(s) {
+                match traversal_unit(&t, s, end) {
+                    Ok(f) => return Some(f),
+                    Err(e2) => {
+                        i = e2;
+                        prev = b'/';
+                        continue;
+                    }
+                }
+            }
+            // skip the dot run
+            let mut j = e;
+            while let Some((b'.', _, e2)) = t.next(j) {
+                j = e2;
+            }
+            i = j;
+            prev = b'.';
+            continue;
+        }
+        prev = k;
+        i = e;
+    }
+    None
+}

