@@ -2,9 +2,9 @@
 # End-to-end overhead of the layer under load, on 127.0.0.1 only.
 # Builds examples/load_target.rs in release mode and measures, in one run and alternating,
 # four configurations (no layer; layer disabled; quickstart rules; rules + 100,000-CIDR deny list
-# with WAF block) on GET /, a 10-parameter GET /search and a 2 KiB JSON POST /api/echo, over
-# ROUNDS rounds (default 3), the four servers running side by side and wrk alternating between
-# them. Prints requests/s and p50/p99 per configuration (median and spread over the rounds) and
+# with WAF block), and for reference axum with a layer that does nothing (identity), on GET /,
+# a 10-parameter GET /search and a 2 KiB JSON POST /api/echo, over ROUNDS rounds (default 3),
+# the servers running side by side and wrk alternating between them. Prints requests/s and p50/p99 per configuration (median and spread over the rounds) and
 # the ratio to "no layer" and the added p99, taken round by round. Installs wrk from Debian's
 # packages if missing.
 set -euo pipefail
@@ -21,7 +21,9 @@ OUT=$(mktemp -d)
 echo "raw wrk output: $OUT"
 BASE_PORT=18090
 SEARCH="/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme&lang=en&ref=home&min=10&max=90"
-MODES=(none disabled rules block100k)
+# `identity` (axum with a layer that does nothing) is the floor any layer starts from
+MODES=(none identity disabled rules block100k)
+N=${#MODES[@]}
 # All four servers run for the whole measurement, each on its own port, idle while another is
 # loaded: wrk alternates between them endpoint by endpoint, in an order rotated every round, so
 # the machine's drift falls on every configuration alike.
@@ -38,8 +40,8 @@ for i in "${!MODES[@]}"; do
 done
 for round in $(seq 1 "$ROUNDS"); do
   for endpoint in root search echo; do
-    for k in 0 1 2 3; do
-      i=$(( (k + round - 1) % 4 ))
+    for k in $(seq 0 $((N - 1))); do
+      i=$(( (k + round - 1) % N ))
       mode=${MODES[$i]}
       port=$((BASE_PORT + i))
       case $endpoint in
@@ -64,7 +66,7 @@ def read(f):
     p50 = unit(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1))
     p99 = unit(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1))
     return rps, p50, p99
-modes = ["none", "disabled", "rules", "block100k"]
+modes = ["none", "identity", "disabled", "rules", "block100k"]
 for endpoint in ["root", "search", "echo"]:
     print(f"\n{endpoint}: median over {rounds} rounds [min-max]")
     base = None
