@@ -4,9 +4,9 @@
 # four configurations (no layer; layer disabled; quickstart rules; rules + 100,000-CIDR deny list
 # with WAF block), and for reference axum with a layer that does nothing (identity), on GET /,
 # a 10-parameter GET /search and a 2 KiB JSON POST /api/echo, over ROUNDS rounds (default 3),
-# the servers running side by side and wrk alternating between them. Prints requests/s and p50/p99 per configuration (median and spread over the rounds) and
-# the ratio to "no layer" and the added p99, taken round by round. Installs wrk from Debian's
-# packages if missing.
+# the servers running side by side and wrk alternating between them. Prints requests/s and
+# p50/p99 per configuration (median and spread over the rounds) and the ratio to "no layer" and
+# the added p99, taken round by round. Installs wrk from Debian's packages if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
