@@ -447,12 +447,16 @@ impl AgentBuilder {
             _ => None,
         };
         let poll = self.rules_poll_interval.min(config.rules_refresh);
-        let counters = self.counters.unwrap_or_else(|| {
-            Arc::new(LocalCounterStore::new(
-                config.max_actors,
-                self.clock.now_ms(),
-            ))
-        });
+        // a disabled agent starts no thread: not even the coarse clock's, which the first
+        // reading of the default clock would start (SDK calls on it still may, later)
+        let now = if config.disabled {
+            crate::clock::SystemClock.now_ms()
+        } else {
+            self.clock.now_ms()
+        };
+        let counters = self
+            .counters
+            .unwrap_or_else(|| Arc::new(LocalCounterStore::new(config.max_actors, now)));
         let playbooks = PlaybookEngine::new(counters);
         let admin = if config.disabled {
             None
@@ -467,7 +471,7 @@ impl AgentBuilder {
         };
         playbooks.install(
             &super::merge_playbooks(&self.playbooks, &rules.playbooks),
-            self.clock.now_ms(),
+            now,
         );
         let inner = Arc::new(AgentInner {
             resolver: ClientIpResolver::new(
