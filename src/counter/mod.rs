@@ -211,6 +211,7 @@
 //! one hash chain; user ids are turned into [`ActorId`]s by a keyed 128-bit hash for the same
 //! reason ([`CounterStore::user_id`]).
 
+mod arena;
 mod buckets;
 mod group;
 mod hash;

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use super::{key, secs, spec, T0};
+use crate::counter::arena;
 use crate::counter::{
     ActorId, CounterKey, CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet, Record,
     Regroup,
@@ -306,8 +307,8 @@ fn windows_are_small() {
     assert_eq!(bytes(64), 280);
     assert_eq!(bytes(65), 288);
     assert_eq!(
-        std::mem::size_of::<(CounterKey, super::super::window::Window)>(),
-        40
+        std::mem::size_of::<(CounterKey, super::super::arena::Slot)>(),
+        32
     );
 }
 
@@ -473,5 +474,45 @@ fn churn_keeps_the_bound_and_the_tables_their_size() {
         store.table_capacities().iter().all(|&c| c <= 896),
         "{:?}",
         store.table_capacities()
+    );
+}
+
+#[test]
+fn churn_reuses_the_words_of_evicted_windows() {
+    // Windows of 8 words (64 bytes) in chunks of 1,016 words: a full shard takes the chunks
+    // that its share of windows fill (112 shards of 892-893: 7,144 words, 8 chunks).
+    let store = LocalCounterStore::new(100_000, T0);
+    let shards = store.table_capacities().len();
+    let chunk = (arena::CHUNK_WORDS + 7) * 8;
+    let ten = spec(10, secs(3_600), Quiet::None);
+    for i in 0..200_000u32 {
+        store.record(key(1, i), &ten, T0 + u64::from(i));
+    }
+    let full = store.arena_bytes();
+    let share = 100_000usize.div_ceil(shards);
+    assert!(
+        full <= shards * (share * 8).div_ceil(arena::CHUNK_WORDS) * chunk,
+        "{full} bytes"
+    );
+    for i in 200_000..400_000u32 {
+        store.record(key(1, i), &ten, T0 + u64::from(i));
+    }
+    assert_eq!(
+        store.arena_bytes(),
+        full,
+        "evicted windows' words are reused"
+    );
+    // Windows of another length (threshold 3: 5 words) take over: the words of the old length
+    // are let go once they outweigh the live windows', so the arenas stay within about twice
+    // what the windows hold.
+    let three = spec(3, secs(3_600), Quiet::None);
+    for i in 400_000..700_000u32 {
+        store.record(key(1, i), &three, T0 + u64::from(i));
+    }
+    assert!(store.len() <= 100_000);
+    assert!(
+        store.arena_bytes() <= 2 * 100_000 * 5 * 8 + 2 * shards * chunk,
+        "{} bytes",
+        store.arena_bytes()
     );
 }

@@ -1,0 +1,242 @@
+//! [`Arena`]: the words of a shard's windows, in chunks of 8 KiB that the shard keeps and
+//! reuses, so a window costs its words and nothing else (no allocation of its own, hence no
+//! allocator header or rounding), and the churn of a full shard (evictions, then new windows)
+//! never reaches the allocator. A window is a [`Slot`]: an offset and a length in words; a
+//! freed slot goes on the free list of its length and the next window of that length takes it.
+//!
+//! Windows of up to 8 words start on a 64-byte boundary when their length divides 8 (a window of
+//! threshold 10 is 8 words: one cache line). Chunks are allocated one at a time as the shard
+//! fills, and only freed when the arena is rebuilt ([`Arena::compact`], by the store when
+//! freed slots of lengths no longer asked for outweigh the live windows) or dropped. It knows
+//! nothing of what the words mean and takes no lock: the shard's lock guards it (reads under
+//! the read lock, allocation under the write lock).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Words a chunk holds for windows: 127 cache lines (an allocation of 128, so that the first
+/// whole line can be found in it whatever the allocator's alignment).
+pub(super) const CHUNK_WORDS: usize = 1016;
+/// Words per cache line.
+const LINE_WORDS: usize = 8;
+
+/// Where a window's words are in its shard's arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Slot {
+    /// Offset in words: chunk `offset / CHUNK_WORDS`, at `offset % CHUNK_WORDS` in it.
+    offset: u32,
+    /// Length in words.
+    len: u32,
+}
+
+/// One allocation of words, and where its first whole cache line starts.
+struct Chunk {
+    words: Box<[AtomicU64]>,
+    start: usize,
+}
+
+impl Chunk {
+    /// A zeroed chunk holding `len` words from a cache-line boundary.
+    fn new(len: usize) -> Chunk {
+        let words: Box<[AtomicU64]> = (0..len + LINE_WORDS - 1)
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let misalignment = (words.as_ptr() as usize / 8) % LINE_WORDS;
+        let start = (LINE_WORDS - misalignment) % LINE_WORDS;
+        Chunk { words, start }
+    }
+
+    /// An empty place holder, for the chunk indices a window longer than a chunk spans.
+    fn empty() -> Chunk {
+        Chunk {
+            words: Box::new([]),
+            start: 0,
+        }
+    }
+}
+
+/// The words of a shard's windows; see the module docs.
+#[derive(Default)]
+pub(super) struct Arena {
+    chunks: Vec<Chunk>,
+    /// The chunk being filled, and its words in use.
+    open: Option<(usize, usize)>,
+    /// Freed slots by length: (length, offsets).
+    free: Vec<(u32, Vec<u32>)>,
+    /// Words in freed slots.
+    free_words: usize,
+    /// Words in live slots.
+    live_words: usize,
+}
+
+impl Arena {
+    /// The words of `slot`.
+    pub(super) fn words(&self, slot: Slot) -> &[AtomicU64] {
+        let offset = slot.offset as usize;
+        let chunk = &self.chunks[offset / CHUNK_WORDS];
+        let from = chunk.start + offset % CHUNK_WORDS;
+        &chunk.words[from..from + slot.len as usize]
+    }
+
+    /// A slot of `len` words (at least 1), all zero: a freed slot of that length if there is
+    /// one, else the next words of the open chunk (from the next cache line when `len` divides
+    /// 8, so that the window stays within one line), else a new chunk.
+    pub(super) fn alloc(&mut self, len: usize) -> Slot {
+        let len = len.max(1);
+        self.live_words += len;
+        if let Some(offsets) = self
+            .free
+            .iter_mut()
+            .find(|(l, _)| *l as usize == len)
+            .map(|(_, offsets)| offsets)
+        {
+            if let Some(offset) = offsets.pop() {
+                self.free_words -= len;
+                let slot = Slot {
+                    offset,
+                    len: len as u32,
+                };
+                for word in self.words(slot) {
+                    word.store(0, Ordering::Relaxed);
+                }
+                return slot;
+            }
+        }
+        if len > CHUNK_WORDS {
+            // A chunk of its own, spanning as many chunk indices as it has chunks' worth of words.
+            let first = self.chunks.len();
+            self.chunks.push(Chunk::new(len));
+            self.chunks
+                .extend((1..len.div_ceil(CHUNK_WORDS)).map(|_| Chunk::empty()));
+            return self.slot(first, 0, len);
+        }
+        let at = match self.open {
+            Some((chunk, used)) => {
+                let at = if LINE_WORDS % len == 0 {
+                    used.next_multiple_of(len)
+                } else {
+                    used
+                };
+                (at + len <= CHUNK_WORDS).then_some((chunk, at))
+            }
+            None => None,
+        };
+        let (chunk, at) = at.unwrap_or_else(|| {
+            self.chunks.push(Chunk::new(CHUNK_WORDS));
+            (self.chunks.len() - 1, 0)
+        });
+        self.open = Some((chunk, at + len));
+        self.slot(chunk, at, len)
+    }
+
+    fn slot(&self, chunk: usize, at: usize, len: usize) -> Slot {
+        Slot {
+            offset: u32::try_from(chunk * CHUNK_WORDS + at).expect("fewer than 2^32 words"),
+            len: len as u32,
+        }
+    }
+
+    /// Gives `slot` back, for the next window of its length.
+    pub(super) fn free(&mut self, slot: Slot) {
+        self.live_words -= slot.len as usize;
+        self.free_words += slot.len as usize;
+        match self.free.iter_mut().find(|(l, _)| *l == slot.len) {
+            Some((_, offsets)) => offsets.push(slot.offset),
+            None => self.free.push((slot.len, vec![slot.offset])),
+        }
+    }
+
+    /// Whether rebuilding would be worth it: freed slots hold more words than the live windows
+    /// (and than a chunk), so some lengths are no longer asked for.
+    pub(super) fn wasteful(&self) -> bool {
+        self.free_words > self.live_words.max(CHUNK_WORDS)
+    }
+
+    /// A new arena holding copies of the windows of `slots` (each updated to its new place),
+    /// packed, without free slots: O(live words). The caller swaps it in.
+    pub(super) fn compact<'a>(&self, slots: impl Iterator<Item = &'a mut Slot>) -> Arena {
+        let mut packed = Arena::default();
+        for slot in slots {
+            let new = packed.alloc(slot.len as usize);
+            for (to, from) in packed.words(new).iter().zip(self.words(*slot)) {
+                to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            *slot = new;
+        }
+        packed
+    }
+
+    /// Bytes allocated for words (chunks), live or not.
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.words.len() * 8).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_of_a_line_or_less_stay_in_their_line_and_freed_slots_are_reused() {
+        let mut arena = Arena::default();
+        let slots: Vec<Slot> = [8, 4, 4, 5, 8, 2, 36, 8]
+            .iter()
+            .map(|&len| arena.alloc(len))
+            .collect();
+        for &s in &slots {
+            let words = arena.words(s);
+            assert_eq!(words.len(), s.len as usize);
+            if LINE_WORDS % s.len as usize == 0 {
+                let within = words.as_ptr() as usize % 64;
+                assert!(within + words.len() * 8 <= 64, "{s:?}");
+            }
+            words[0].store(7, Ordering::Relaxed);
+        }
+        assert_eq!(arena.bytes(), 1023 * 8);
+        arena.free(slots[0]);
+        assert!(!arena.wasteful());
+        let again = arena.alloc(8);
+        assert_eq!(again, slots[0]);
+        assert_eq!(arena.words(again)[0].load(Ordering::Relaxed), 0); // zeroed
+        assert_eq!(arena.bytes(), 1023 * 8); // no new chunk
+    }
+
+    #[test]
+    fn a_window_longer_than_a_chunk_has_one_of_its_own() {
+        let mut arena = Arena::default();
+        let small = arena.alloc(8);
+        let big = arena.alloc(3 * CHUNK_WORDS + 1);
+        let next = arena.alloc(8);
+        assert_eq!(arena.words(big).len(), 3 * CHUNK_WORDS + 1);
+        assert_eq!(next.offset, small.offset + 8); // the open chunk goes on being filled
+        arena.words(big)[3 * CHUNK_WORDS].store(1, Ordering::Relaxed);
+        assert_eq!(arena.words(next)[0].load(Ordering::Relaxed), 0);
+        let after = arena.alloc(3 * CHUNK_WORDS + 1);
+        assert_eq!(arena.words(after).len(), 3 * CHUNK_WORDS + 1);
+        assert_eq!(after.offset as usize, 5 * CHUNK_WORDS); // 1 + 4 chunk indices before it
+    }
+
+    #[test]
+    fn compacting_keeps_the_live_windows_and_drops_the_freed_slots() {
+        let mut arena = Arena::default();
+        let mut live = Vec::new();
+        for i in 0..1_000u64 {
+            let slot = arena.alloc(5);
+            arena.words(slot)[4].store(i, Ordering::Relaxed);
+            live.push(slot);
+        }
+        for (i, &slot) in live.iter().enumerate() {
+            if i % 10 != 0 {
+                arena.free(slot);
+            }
+        }
+        live = live.into_iter().step_by(10).collect();
+        assert!(arena.wasteful());
+        let packed = arena.compact(live.iter_mut());
+        for (i, &slot) in live.iter().enumerate() {
+            assert_eq!(packed.words(slot)[4].load(Ordering::Relaxed), i as u64 * 10);
+        }
+        assert!(!packed.wasteful());
+        assert_eq!(packed.bytes(), 1023 * 8);
+    }
+}
