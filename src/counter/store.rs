@@ -1,5 +1,6 @@
 //! [`LocalCounterStore`]: the in-process [`CounterStore`], a fixed number of shards of windows,
-//! each shard a hash map behind a read-write lock with a fixed share of `max_windows`. It owns
+//! each shard a hash map from keys to slots of its arena of window words (`arena.rs`), behind a
+//! read-write lock, with a fixed share of `max_windows`. It owns
 //! the windows' lifetimes: creation, replacement when a spec changes, eviction (expired first,
 //! then least recently seen), copies into a new layout when a group changes, and removal by
 //! slot. Recording into an existing window takes only the shard's read lock; nothing here reads
