@@ -7,59 +7,61 @@
 //! Windows of up to 8 words start on a 64-byte boundary when their length divides 8 (a window of
 //! threshold 10 is 8 words: one cache line). Chunks are allocated one at a time as the shard
 //! fills, and only freed when the arena is rebuilt ([`Arena::compact`], by the store when
-//! freed slots of lengths no longer asked for outweigh the live windows) or dropped. It knows
-//! nothing of what the words mean and takes no lock: the shard's lock guards it (reads under
-//! the read lock, allocation under the write lock).
+//! freed slots of lengths no longer asked for outweigh the live windows) or dropped; a window
+//! longer than a chunk (a group of about a thousand members) has an allocation of its own. It
+//! knows nothing of what the words mean and takes no lock: the shard's lock guards it (reads
+//! under the read lock, allocation under the write lock).
+//!
+//! Finding a window's words costs a shift, a mask and one load of its chunk's pointer (a thin
+//! pointer: a shard's chunk list is 8 bytes per 8 KiB).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Words a chunk holds for windows: 127 cache lines (an allocation of 128, so that the first
-/// whole line can be found in it whatever the allocator's alignment).
-pub(super) const CHUNK_WORDS: usize = 1016;
+/// Words a chunk holds for windows: 128 cache lines (in an allocation of 7 more words, so
+/// that the first whole line can be found in it whatever the allocator's alignment).
+pub(super) const CHUNK_WORDS: usize = 1 << CHUNK_SHIFT;
+const CHUNK_SHIFT: u32 = 10;
 /// Words per cache line.
 const LINE_WORDS: usize = 8;
+/// Words allocated per chunk.
+const CHUNK_ALLOC: usize = CHUNK_WORDS + LINE_WORDS - 1;
+/// The offset bit of a slot allocated on its own (the other bits: its index among them).
+const OWN: u32 = 1 << 31;
 
 /// Where a window's words are in its shard's arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Slot {
-    /// Offset in words: chunk `offset / CHUNK_WORDS`, at `offset % CHUNK_WORDS` in it.
+    /// Offset in words: chunk `offset >> CHUNK_SHIFT`, at `offset % CHUNK_WORDS` in it; or,
+    /// with the bit `OWN`, the index of a window's own allocation.
     offset: u32,
     /// Length in words.
     len: u32,
 }
 
-/// One allocation of words, and where its first whole cache line starts.
-struct Chunk {
-    words: Box<[AtomicU64]>,
-    start: usize,
+type Chunk = Box<[AtomicU64; CHUNK_ALLOC]>;
+
+/// A zeroed chunk.
+fn chunk() -> Chunk {
+    let words: Box<[AtomicU64]> = (0..CHUNK_ALLOC).map(|_| AtomicU64::new(0)).collect();
+    match words.try_into() {
+        Ok(chunk) => chunk,
+        Err(_) => unreachable!("CHUNK_ALLOC words"),
+    }
 }
 
-impl Chunk {
-    /// A zeroed chunk holding `len` words from a cache-line boundary.
-    fn new(len: usize) -> Chunk {
-        let words: Box<[AtomicU64]> = (0..len + LINE_WORDS - 1)
-            .map(|_| AtomicU64::new(0))
-            .collect();
-        let misalignment = (words.as_ptr() as usize / 8) % LINE_WORDS;
-        let start = (LINE_WORDS - misalignment) % LINE_WORDS;
-        Chunk { words, start }
-    }
-
-    /// An empty place holder, for the chunk indices a window longer than a chunk spans.
-    fn empty() -> Chunk {
-        Chunk {
-            words: Box::new([]),
-            start: 0,
-        }
-    }
+/// Where the first whole cache line of `chunk` starts.
+fn start(chunk: &Chunk) -> usize {
+    (LINE_WORDS - (chunk.as_ptr() as usize / 8) % LINE_WORDS) % LINE_WORDS
 }
 
 /// The words of a shard's windows; see the module docs.
 #[derive(Default)]
 pub(super) struct Arena {
     chunks: Vec<Chunk>,
-    /// The chunk being filled, and its words in use.
-    open: Option<(usize, usize)>,
+    /// Windows longer than a chunk, each in an allocation of its own.
+    own: Vec<Box<[AtomicU64]>>,
+    /// Words in use in the last chunk.
+    used: usize,
     /// Freed slots by length: (length, offsets).
     free: Vec<(u32, Vec<u32>)>,
     /// Words in freed slots.
@@ -70,15 +72,19 @@ pub(super) struct Arena {
 
 impl Arena {
     /// The words of `slot`.
+    #[inline(always)]
     pub(super) fn words(&self, slot: Slot) -> &[AtomicU64] {
-        let offset = slot.offset as usize;
-        let chunk = &self.chunks[offset / CHUNK_WORDS];
-        let from = chunk.start + offset % CHUNK_WORDS;
-        &chunk.words[from..from + slot.len as usize]
+        let (offset, len) = (slot.offset as usize, slot.len as usize);
+        if slot.offset & OWN != 0 {
+            return &self.own[offset & !(OWN as usize)][..len];
+        }
+        let chunk = &self.chunks[offset >> CHUNK_SHIFT];
+        let from = start(chunk) + offset % CHUNK_WORDS;
+        &chunk[from..from + len]
     }
 
     /// A slot of `len` words (at least 1), all zero: a freed slot of that length if there is
-    /// one, else the next words of the open chunk (from the next cache line when `len` divides
+    /// one, else the next words of the last chunk (from the next cache line when `len` divides
     /// 8, so that the window stays within one line), else a new chunk.
     pub(super) fn alloc(&mut self, len: usize) -> Slot {
         let len = len.max(1);
@@ -101,36 +107,24 @@ impl Arena {
                 return slot;
             }
         }
-        if len > CHUNK_WORDS {
-            // A chunk of its own, spanning as many chunk indices as it has chunks' worth of words.
-            let first = self.chunks.len();
-            self.chunks.push(Chunk::new(len));
-            self.chunks
-                .extend((1..len.div_ceil(CHUNK_WORDS)).map(|_| Chunk::empty()));
-            return self.slot(first, 0, len);
-        }
-        let at = match self.open {
-            Some((chunk, used)) => {
-                let at = if LINE_WORDS % len == 0 {
-                    used.next_multiple_of(len)
-                } else {
-                    used
-                };
-                (at + len <= CHUNK_WORDS).then_some((chunk, at))
+        let offset = if len > CHUNK_WORDS {
+            self.own.push((0..len).map(|_| AtomicU64::new(0)).collect());
+            OWN as usize | (self.own.len() - 1)
+        } else {
+            let mut at = if LINE_WORDS % len == 0 {
+                self.used.next_multiple_of(len)
+            } else {
+                self.used
+            };
+            if self.chunks.is_empty() || at + len > CHUNK_WORDS {
+                self.chunks.push(chunk());
+                at = 0;
             }
-            None => None,
+            self.used = at + len;
+            ((self.chunks.len() - 1) << CHUNK_SHIFT) + at
         };
-        let (chunk, at) = at.unwrap_or_else(|| {
-            self.chunks.push(Chunk::new(CHUNK_WORDS));
-            (self.chunks.len() - 1, 0)
-        });
-        self.open = Some((chunk, at + len));
-        self.slot(chunk, at, len)
-    }
-
-    fn slot(&self, chunk: usize, at: usize, len: usize) -> Slot {
         Slot {
-            offset: u32::try_from(chunk * CHUNK_WORDS + at).expect("fewer than 2^32 words"),
+            offset: u32::try_from(offset).expect("fewer than 2^31 words or windows"),
             len: len as u32,
         }
     }
@@ -165,10 +159,10 @@ impl Arena {
         packed
     }
 
-    /// Bytes allocated for words (chunks), live or not.
+    /// Bytes allocated for words, live or not.
     #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.words.len() * 8).sum()
+        8 * (self.chunks.len() * CHUNK_ALLOC + self.own.iter().map(|w| w.len()).sum::<usize>())
     }
 }
 
@@ -192,13 +186,13 @@ mod tests {
             }
             words[0].store(7, Ordering::Relaxed);
         }
-        assert_eq!(arena.bytes(), 1023 * 8);
+        assert_eq!(arena.bytes(), CHUNK_ALLOC * 8);
         arena.free(slots[0]);
         assert!(!arena.wasteful());
         let again = arena.alloc(8);
         assert_eq!(again, slots[0]);
         assert_eq!(arena.words(again)[0].load(Ordering::Relaxed), 0); // zeroed
-        assert_eq!(arena.bytes(), 1023 * 8); // no new chunk
+        assert_eq!(arena.bytes(), CHUNK_ALLOC * 8); // no new chunk
     }
 
     #[test]
@@ -211,9 +205,12 @@ mod tests {
         assert_eq!(next.offset, small.offset + 8); // the open chunk goes on being filled
         arena.words(big)[3 * CHUNK_WORDS].store(1, Ordering::Relaxed);
         assert_eq!(arena.words(next)[0].load(Ordering::Relaxed), 0);
+        assert_eq!(arena.bytes(), 8 * (CHUNK_ALLOC + 3 * CHUNK_WORDS + 1));
         let after = arena.alloc(3 * CHUNK_WORDS + 1);
         assert_eq!(arena.words(after).len(), 3 * CHUNK_WORDS + 1);
-        assert_eq!(after.offset as usize, 5 * CHUNK_WORDS); // 1 + 4 chunk indices before it
+        assert_ne!(after, big);
+        arena.free(big);
+        assert_eq!(arena.alloc(3 * CHUNK_WORDS + 1), big);
     }
 
     #[test]
@@ -237,6 +234,6 @@ mod tests {
             assert_eq!(packed.words(slot)[4].load(Ordering::Relaxed), i as u64 * 10);
         }
         assert!(!packed.wasteful());
-        assert_eq!(packed.bytes(), 1023 * 8);
+        assert_eq!(packed.bytes(), CHUNK_ALLOC * 8);
     }
 }

@@ -50,6 +50,7 @@ impl Windows {
     }
 
     /// The window of `key`, if held.
+    #[inline(always)]
     fn get(&self, key: &CounterKey) -> Option<Window<'_>> {
         let slot = *self.map.get(key)?;
         Some(Window::at(self.arena.words(slot)))

@@ -479,8 +479,8 @@ fn churn_keeps_the_bound_and_the_tables_their_size() {
 
 #[test]
 fn churn_reuses_the_words_of_evicted_windows() {
-    // Windows of 8 words (64 bytes) in chunks of 1,016 words: a full shard takes the chunks
-    // that its share of windows fill (112 shards of 892-893: 7,144 words, 8 chunks).
+    // Windows of 8 words (64 bytes) in chunks of 1,024 words: a full shard takes the chunks
+    // that its share of windows fill (112 shards of 892-893: 7,144 words, 7 chunks).
     let store = LocalCounterStore::new(100_000, T0);
     let shards = store.table_capacities().len();
     let chunk = (arena::CHUNK_WORDS + 7) * 8;
