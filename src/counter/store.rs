@@ -94,19 +94,15 @@ impl Windows {
     fn retain(&mut self, mut keep: impl FnMut(&CounterKey, Window<'_>) -> bool) -> usize {
         let (before, mut weight) = (self.map.len(), self.weight);
         let arena = &mut self.arena;
-        let mut freed = Vec::new();
         self.map.retain(|key, slot| {
             let window = Window::at(arena.words(*slot));
-            let kept = keep(key, window);
-            if !kept {
-                weight -= window.weight();
-                freed.push(*slot);
+            if keep(key, window) {
+                return true;
             }
-            kept
+            weight -= window.weight();
+            arena.free(*slot);
+            false
         });
-        for slot in freed {
-            arena.free(slot);
-        }
         self.weight = weight;
         before - self.map.len()
     }
