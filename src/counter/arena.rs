@@ -145,6 +145,19 @@ impl Arena {
         self.free_words > self.live_words.max(CHUNK_WORDS)
     }
 
+    /// Whether rebuilding before allocating `len` words would be worth it: [`wasteful`], and
+    /// no freed slot of that length to take (a shard whose windows all expired at once reuses
+    /// their words instead).
+    ///
+    /// [`wasteful`]: Self::wasteful
+    pub(super) fn wasteful_for(&self, len: usize) -> bool {
+        self.wasteful()
+            && !self
+                .free
+                .iter()
+                .any(|(l, offsets)| *l as usize == len && !offsets.is_empty())
+    }
+
     /// A new arena holding copies of the windows of `slots` (each updated to its new place),
     /// packed, without free slots: O(live words). The caller swaps it in.
     pub(super) fn compact<'a>(&self, slots: impl Iterator<Item = &'a mut Slot>) -> Arena {
@@ -229,6 +242,8 @@ mod tests {
         }
         live = live.into_iter().step_by(10).collect();
         assert!(arena.wasteful());
+        assert!(!arena.wasteful_for(5)); // its freed slots will do
+        assert!(arena.wasteful_for(8));
         let packed = arena.compact(live.iter_mut());
         for (i, &slot) in live.iter().enumerate() {
             assert_eq!(packed.words(slot)[4].load(Ordering::Relaxed), i as u64 * 10);

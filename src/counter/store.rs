@@ -57,11 +57,14 @@ impl Windows {
     }
 
     /// A new window for `group` at `tick`, under `key` (which must hold none): its words are a
-    /// freed slot of its length if the arena has one. Rebuilds the arena first if freed slots
-    /// of other lengths outweigh the live windows.
+    /// freed slot of its length if the arena has one; if not, and freed slots (of other
+    /// lengths) outweigh the live windows, the arena is rebuilt first.
     fn insert(&mut self, key: CounterKey, group: &GroupSpec, tick: u32) -> Window<'_> {
-        self.tidy();
-        let slot = self.arena.alloc(group.layout().len());
+        let len = group.layout().len();
+        if self.arena.wasteful_for(len) {
+            self.rebuild();
+        }
+        let slot = self.arena.alloc(len);
         self.map.insert(key, slot);
         let window = Window::init(self.arena.words(slot), group, tick);
         self.weight += window.weight();
@@ -72,7 +75,9 @@ impl Windows {
     /// window held there, if any.
     fn insert_copy(&mut self, key: CounterKey, words: &[AtomicU64]) {
         self.remove(&key);
-        self.tidy();
+        if self.arena.wasteful_for(words.len()) {
+            self.rebuild();
+        }
         let slot = self.arena.alloc(words.len());
         for (to, from) in self.arena.words(slot).iter().zip(words) {
             to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -111,8 +116,13 @@ impl Windows {
     /// words than the live windows: so the arena never holds much more than twice their words.
     fn tidy(&mut self) {
         if self.arena.wasteful() {
-            self.arena = self.arena.compact(self.map.values_mut());
+            self.rebuild();
         }
+    }
+
+    /// Rebuilds the arena, packed: O(live words).
+    fn rebuild(&mut self) {
+        self.arena = self.arena.compact(self.map.values_mut());
     }
 }
 

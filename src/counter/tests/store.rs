@@ -516,3 +516,34 @@ fn churn_reuses_the_words_of_evicted_windows() {
         store.arena_bytes()
     );
 }
+
+#[test]
+fn windows_longer_than_a_chunk_count_and_are_evicted_like_others() {
+    // 1,100 members, thresholds 1 to 1,100 (64 in the ring, the rest in buckets): 1,172 words,
+    // more than a chunk's 1,024, so each window has an allocation of its own in the arena.
+    let members: Vec<MemberSpec> = (1..=1_100).map(|n| member(n, Quiet::None)).collect();
+    let group = GroupSpec::new(secs(60), &members);
+    assert!(group.layout().len() > arena::CHUNK_WORDS);
+    let store = LocalCounterStore::new(4_000, T0);
+    let k = key(0, 1);
+    let fired: usize = (0..70)
+        .map(|_| record_group(&store, k, &group, T0).len())
+        .sum();
+    // 70 events at one time: member n fires once per n of them
+    assert_eq!(fired, (1..=1_100).map(|n| 70 / n).sum::<usize>());
+    assert_eq!(store.with_window(&k, |w| w.count()), Some(70));
+    // A store of one shard holds one such window (heavier than the share: held alone), and
+    // the next one takes its words: no new allocation, no rebuild of the arena.
+    let one = LocalCounterStore::new(1, T0);
+    let words = |k: &CounterKey| one.with_window(k, |w| w.cells().as_ptr() as usize);
+    record_group(&one, key(0, 1), &group, T0);
+    let first = words(&key(0, 1));
+    let bytes = one.arena_bytes();
+    for i in 2..50 {
+        record_group(&one, key(0, i), &group, T0 + u64::from(i));
+        assert_eq!(one.len(), 1);
+        assert_eq!(words(&key(0, i)), first);
+    }
+    assert_eq!(one.arena_bytes(), bytes);
+    assert_eq!(one.evictions(), 48);
+}
