@@ -4,10 +4,10 @@
 //! never reaches the allocator. A window is a [`Slot`]: an offset and a length in words; a
 //! freed slot goes on the free list of its length and the next window of that length takes it.
 //!
-//! Windows of up to 8 words start on a 64-byte boundary when their length divides 8 (a window of
-//! threshold 10 is 8 words: one cache line). Chunks are allocated one at a time as the shard
-//! fills, and only freed when the arena is rebuilt ([`Arena::compact`], by the store when
-//! freed slots of lengths no longer asked for outweigh the live windows) or dropped; a window
+//! A window whose length divides 8 words sits within one cache line (a window of threshold 10
+//! is 8 words: one whole line). Chunks are allocated one at a time as the shard fills, and only
+//! freed when the arena is rebuilt ([`Arena::compact`], by the store when freed slots of
+//! lengths no longer asked for outweigh the live windows) or dropped; a window
 //! longer than a chunk (a group of about a thousand members) has an allocation of its own. It
 //! knows nothing of what the words mean and takes no lock: the shard's lock guards it (reads
 //! under the read lock, allocation under the write lock).
