@@ -167,13 +167,19 @@
 //!
 //! # Memory
 //!
-//! A window is one allocation: a boxed slice of `AtomicU64` holding a two-word header (count,
-//! last-seen and expiry ticks), one fire word per member, and then the ring (two 32-bit slots per
-//! word) and/or the bucket width and 32 buckets: `8 * (2 + M + ceil(R / 2))` bytes for M members
-//! counted by a ring of R (64 for one member of threshold 10), plus 264 with buckets (288 for one
-//! member above 64): a window of one member takes what a window of its own always took. The
-//! allocator rounds it up (glibc: 64 bytes take an 80-byte chunk). Its map entry is a 24-byte
-//! key and a 16-byte box pointer, plus the table's control byte: 41 bytes per bucket.
+//! A window is a run of `AtomicU64` words in its shard's **arena**: a two-word header (count,
+//! last-seen and expiry ticks), one fire word per member, and then the ring (two 32-bit slots
+//! per word) and/or the bucket width and 32 buckets: `8 * (2 + M + ceil(R / 2))` bytes for M
+//! members counted by a ring of R (64 for one member of threshold 10), plus 264 with buckets
+//! (288 for one member above 64): a window of one member takes what a window of its own always
+//! took. The arena holds them in chunks of 8 KiB, allocated as the shard fills and kept: a
+//! window costs no allocation of its own (no allocator header or rounding: a 64-byte window
+//! took an 80-byte chunk from glibc when it was boxed), windows of 8 words or fewer that divide
+//! a cache line sit within one line, and an evicted window's words go to the next new window of
+//! the same length, so a full shard's churn never reaches the allocator. Freed words of lengths
+//! no longer asked for (after rules change) are let go by rebuilding the arena, packed, once
+//! they outweigh the live windows' words. Its map entry is a 24-byte key and an 8-byte slot
+//! (offset and length in the arena), plus the table's control byte: 33 bytes per bucket.
 //!
 //! Each shard's table is sized to its share. Std's hash map holds 7/8 of its power-of-two
 //! bucket count, so a share of 15,625 (a million windows in 64 shards) needed 32,768 buckets and
@@ -184,11 +190,11 @@
 //! free slots, and where the map would then double the table, the store re-inserts the shard's
 //! windows into the same table instead (in the pass that makes room, when tombstones took half
 //! the room it made: amortised O(1) per insert, like eviction). A full store therefore
-//! takes about 41 / (7/8) = 47 bytes of table per window plus the window's allocation: about
-//! 127 bytes at threshold 10 (`cargo bench --bench flood`, cap 1,000,000: 124 MiB resident above
-//! the baseline, 130 bytes per window of the cap; `benches/README.md`). Live heap bytes per
-//! window over 100,000 windows in a store of 1,000,000 (its tables part full, `cargo bench
-//! --bench counter`): about 91 at threshold 2, 123 at 10, 339 at 64 and 347 in bucket mode.
+//! takes about 33 / (7/8) = 38 bytes of table per window plus the window's words: about 102
+//! bytes at threshold 10 (`cargo bench --bench flood`, cap 1,000,000: 99 MiB resident above the
+//! baseline, 104 bytes per window of the cap; `benches/README.md`). Live heap bytes per window
+//! over 100,000 windows in a store of 1,000,000 (its tables part full, `cargo bench --bench
+//! counter`): about 82 at threshold 2, 116 at 10, 335 at 64 and 346 in bucket mode.
 //!
 //! A store never holds more than `max_windows` windows, at any moment: each shard has a fixed
 //! share of it, and a window counts against it **once per member** (so the bound is on
@@ -206,11 +212,14 @@
 //! # Concurrency
 //!
 //! Recording into an existing window takes only its shard's **read** lock and updates the window
-//! with atomics; only a new (or replaced) window takes the shard's write lock. Shards are chosen
+//! with atomics; only a new (or replaced) window takes the shard's write lock, and so does all
+//! that moves or reuses words in the arena (a new chunk, a freed slot taken, a rebuild): a
+//! window's words stay put while a record holds the read lock. Shards are chosen
 //! from a hash of the key seeded at random per store, so no one can aim many keys at one shard or
 //! one hash chain; user ids are turned into [`ActorId`]s by a keyed 128-bit hash for the same
 //! reason ([`CounterStore::user_id`]).
 
+mod arena;
 mod buckets;
 mod group;
 mod hash;

@@ -157,7 +157,7 @@ mod tests {
     use super::*;
     use crate::counter::group::{GroupSpec, FIRES};
     use crate::counter::types::{Quiet, WindowSpec};
-    use crate::counter::window::{Window, COUNT};
+    use crate::counter::window::{boxed, Window, COUNT};
     use std::time::Duration;
 
     /// A window of its own with threshold `n` within one tick.
@@ -211,7 +211,8 @@ mod tests {
     fn a_slot_overwritten_during_a_check_is_not_believed() {
         // Threshold 3 within one tick. Two old events, then two at tick 100: never 3 in a tick.
         let g = group(3);
-        let w = Window::new(&g, 1);
+        let cells = boxed(&g);
+        let w = Window::init(&cells, &g, 1);
         for _ in 0..2 {
             assert!(!fired(&w, &g, 1));
         }
@@ -230,7 +231,8 @@ mod tests {
         // Threshold 2: the first record stores its tick after the second record's check, which
         // found the first slot empty; the first record's check then fires for both.
         let g = group(2);
-        let w = Window::new(&g, 1);
+        let cells = boxed(&g);
+        let w = Window::init(&cells, &g, 1);
         let cells = w.cells();
         let first = cells[COUNT].fetch_add(1, SeqCst) & COUNT_MASK;
         assert!(!fired(&w, &g, 5));

@@ -1,5 +1,6 @@
 //! [`LocalCounterStore`]: the in-process [`CounterStore`], a fixed number of shards of windows,
-//! each shard a hash map behind a read-write lock with a fixed share of `max_windows`. It owns
+//! each shard a hash map from keys to slots of its arena of window words (`arena.rs`), behind a
+//! read-write lock, with a fixed share of `max_windows`. It owns
 //! the windows' lifetimes: creation, replacement when a spec changes, eviction (expired first,
 //! then least recently seen), copies into a new layout when a group changes, and removal by
 //! slot. Recording into an existing window takes only the shard's read lock; nothing here reads
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
+use super::arena::{Arena, Slot};
 use super::group::GroupSpec;
 use super::hash::UserHasher;
 use super::time::{age, Epoch};
@@ -24,12 +26,13 @@ use crate::Millis;
 /// The most shards a store has (large stores have 65 to 128, see [`shard_count`]).
 const MAX_SHARDS: usize = 128;
 
-type Map = HashMap<CounterKey, Window, FoldState>;
+type Map = HashMap<CounterKey, Slot, FoldState>;
 
-/// A shard's windows, and their total weight against its share of the bound (a window weighs
-/// one per member of its group).
+/// A shard's windows: where each key's window is in the shard's arena, and their total weight
+/// against its share of the bound (a window weighs one per member of its group).
 struct Windows {
     map: Map,
+    arena: Arena,
     weight: usize,
 }
 
@@ -42,35 +45,84 @@ impl Windows {
     /// Re-inserts every window into the same table (drained, so its allocation is kept): clears
     /// the tombstones. One pass over the shard, and a temporary vector of its entries.
     fn repack(&mut self) {
-        let entries: Vec<(CounterKey, Window)> = self.map.drain().collect();
+        let entries: Vec<(CounterKey, Slot)> = self.map.drain().collect();
         self.map.extend(entries);
     }
 
-    fn insert(&mut self, key: CounterKey, window: Window) {
-        self.weight += window.weight();
-        if let Some(old) = self.map.insert(key, window) {
-            self.weight -= old.weight();
-        }
+    /// The window of `key`, if held.
+    #[inline(always)]
+    fn get(&self, key: &CounterKey) -> Option<Window<'_>> {
+        let slot = *self.map.get(key)?;
+        Some(Window::at(self.arena.words(slot)))
     }
 
-    fn remove(&mut self, key: &CounterKey) -> Option<Window> {
-        let window = self.map.remove(key)?;
-        self.weight -= window.weight();
-        Some(window)
+    /// A new window for `group` at `tick`, under `key` (which must hold none): its words are a
+    /// freed slot of its length if the arena has one; if not, and freed slots (of other
+    /// lengths) outweigh the live windows, the arena is rebuilt first.
+    fn insert(&mut self, key: CounterKey, group: &GroupSpec, tick: u32) -> Window<'_> {
+        let len = group.layout().len();
+        if self.arena.wasteful_for(len) {
+            self.rebuild();
+        }
+        let slot = self.arena.alloc(len);
+        self.map.insert(key, slot);
+        let window = Window::init(self.arena.words(slot), group, tick);
+        self.weight += window.weight();
+        window
+    }
+
+    /// Moves the words of a window (made outside the arena) in under `key`, replacing the
+    /// window held there, if any.
+    fn insert_copy(&mut self, key: CounterKey, words: &[AtomicU64]) {
+        self.remove(&key);
+        if self.arena.wasteful_for(words.len()) {
+            self.rebuild();
+        }
+        let slot = self.arena.alloc(words.len());
+        for (to, from) in self.arena.words(slot).iter().zip(words) {
+            to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.map.insert(key, slot);
+        self.weight += Window::at(self.arena.words(slot)).weight();
+    }
+
+    fn remove(&mut self, key: &CounterKey) -> bool {
+        let Some(slot) = self.map.remove(key) else {
+            return false;
+        };
+        self.weight -= Window::at(self.arena.words(slot)).weight();
+        self.arena.free(slot);
+        true
     }
 
     /// Keeps the windows `keep` accepts; returns how many went.
-    fn retain(&mut self, mut keep: impl FnMut(&CounterKey, &Window) -> bool) -> usize {
+    fn retain(&mut self, mut keep: impl FnMut(&CounterKey, Window<'_>) -> bool) -> usize {
         let (before, mut weight) = (self.map.len(), self.weight);
-        self.map.retain(|key, window| {
-            let kept = keep(key, window);
-            if !kept {
-                weight -= window.weight();
+        let arena = &mut self.arena;
+        self.map.retain(|key, slot| {
+            let window = Window::at(arena.words(*slot));
+            if keep(key, window) {
+                return true;
             }
-            kept
+            weight -= window.weight();
+            arena.free(*slot);
+            false
         });
         self.weight = weight;
         before - self.map.len()
+    }
+
+    /// Rebuilds the arena, packed, when freed slots (of lengths no longer asked for) hold more
+    /// words than the live windows: so the arena never holds much more than twice their words.
+    fn tidy(&mut self) {
+        if self.arena.wasteful() {
+            self.rebuild();
+        }
+    }
+
+    /// Rebuilds the arena, packed: O(live words).
+    fn rebuild(&mut self) {
+        self.arena = self.arena.compact(self.map.values_mut());
     }
 }
 
@@ -124,6 +176,7 @@ impl LocalCounterStore {
             .map(|i| Shard {
                 map: RwLock::new(Windows {
                     map: HashMap::with_hasher(hasher),
+                    arena: Arena::default(),
                     weight: 0,
                 }),
                 cap: max_windows / n + usize::from(i < max_windows % n),
@@ -160,17 +213,16 @@ impl LocalCounterStore {
         fired: &mut dyn FnMut(usize, u64),
     ) -> u64 {
         let mut windows = shard.map.write();
-        if let Some(window) = windows.map.get(&key) {
+        if let Some(window) = windows.get(&key) {
             if let Some(count) = window.record(group, tick, fired) {
                 return count; // another thread made it in the meantime
             }
             windows.remove(&key); // built for another group: start afresh
         }
-        let window = Window::new(group, tick);
-        self.room(&mut windows, shard.cap, window.weight(), tick);
-        let count = window.record(group, tick, fired).unwrap_or(1);
-        windows.insert(key, window);
-        count
+        let weight = (group.layout().fires as usize).max(1);
+        self.room(&mut windows, shard.cap, weight, tick);
+        let window = windows.insert(key, group, tick);
+        window.record(group, tick, fired).unwrap_or(1)
     }
 
     /// Makes room in a shard of share `cap` for a new window of `weight`, within the share and
@@ -220,9 +272,9 @@ impl LocalCounterStore {
     pub(super) fn with_window<R>(
         &self,
         key: &CounterKey,
-        f: impl FnOnce(&Window) -> R,
+        f: impl FnOnce(&Window<'_>) -> R,
     ) -> Option<R> {
-        self.shard(key).map.read().map.get(key).map(f)
+        self.shard(key).map.read().get(key).as_ref().map(f)
     }
 
     /// Each shard's table capacity: the windows it holds without growing, less its tombstones
@@ -233,6 +285,12 @@ impl LocalCounterStore {
             .iter()
             .map(|s| s.map.read().map.capacity())
             .collect()
+    }
+
+    /// Bytes the shards' arenas hold for windows' words, live or freed.
+    #[cfg(test)]
+    pub(super) fn arena_bytes(&self) -> usize {
+        self.shards.iter().map(|s| s.map.read().arena.bytes()).sum()
     }
 
     /// The tick of `now` in this store.
@@ -286,7 +344,8 @@ fn evict_least_recent(windows: &mut Windows, keep: usize, now: u32) -> usize {
     let mut ages: Vec<u32> = windows
         .map
         .values()
-        .map(|w| {
+        .map(|&slot| {
+            let w = Window::at(windows.arena.words(slot));
             heaviest = heaviest.max(w.weight());
             age(now, w.last_seen())
         })
@@ -333,7 +392,6 @@ impl CounterStore for LocalCounterStore {
         if let Some(count) = shard
             .map
             .read()
-            .map
             .get(&key)
             .and_then(|w| w.record(group, tick, fired))
         {
@@ -378,22 +436,23 @@ impl CounterStore for LocalCounterStore {
                     .copied()
                     .collect();
                 for key in moving {
-                    let window = windows.remove(&key);
                     let plan = plans.iter().find(|(m, _)| m.from == key.slot);
-                    if let (Some(window), Some((m, continues))) = (window, plan) {
+                    if let (Some(window), Some((m, continues))) = (windows.get(&key), plan) {
                         if let Some(copy) = window.regrouped(m.old, m.new, continues) {
                             copies.push((CounterKey { slot: m.to, ..key }, copy));
                         }
                     }
+                    windows.remove(&key);
                 }
             }
             windows.retain(|key, _| keep(key.slot));
+            windows.tidy();
         }
         for (key, copy) in copies {
             let shard = self.shard(&key);
             let mut windows = shard.map.write();
-            self.room(&mut windows, shard.cap, copy.weight(), tick);
-            windows.insert(key, copy);
+            self.room(&mut windows, shard.cap, Window::at(&copy).weight(), tick);
+            windows.insert_copy(key, &copy);
         }
     }
 }

@@ -1,9 +1,9 @@
-//! [`Window`]: the state of one (slot, actor) window in one allocation, a boxed slice of
-//! `AtomicU64`: a two-word header, one fire word per member of its group, then a ring
-//! (`ring.rs`) and/or time buckets (`buckets.rs`) as the group's [`Layout`] says. This file owns
-//! the header (the count, and the last-seen and expiry ticks that eviction reads), the order in
-//! which a record visits the members, and the copy of a window into a new layout when a group
-//! changes; it takes no lock and never allocates after construction.
+//! [`Window`]: the state of one (slot, actor) window, a view of its words (`AtomicU64`s, held by
+//! its shard's arena, `arena.rs`): a two-word header, one fire word per member of its group,
+//! then a ring (`ring.rs`) and/or time buckets (`buckets.rs`) as the group's [`Layout`] says.
+//! This file owns the header (the count, and the last-seen and expiry ticks that eviction
+//! reads), the order in which a record visits the members, and the copy of a window into a new
+//! layout when a group changes; it takes no lock and allocates nothing but such a copy.
 //!
 //! Words:
 //! - `COUNT`: events recorded, in the low 56 bits (`fetch_add`); the high 8 bits hold the
@@ -49,16 +49,31 @@ fn longer(a: Option<QuietTicks>, b: QuietTicks) -> QuietTicks {
     }
 }
 
-/// One (slot, actor) window.
-pub(super) struct Window {
-    cells: Box<[AtomicU64]>,
+/// One (slot, actor) window: a view of its words.
+#[derive(Clone, Copy)]
+pub(super) struct Window<'a> {
+    cells: &'a [AtomicU64],
 }
 
-impl Window {
-    /// An empty window for `group`, created at `tick`.
-    pub(super) fn new(group: &GroupSpec, tick: u32) -> Self {
+/// Zeroed words for a window of `group`, outside any arena (for a copy in the making, and
+/// tests).
+pub(super) fn boxed(group: &GroupSpec) -> Box<[AtomicU64]> {
+    (0..group.layout().len())
+        .map(|_| AtomicU64::new(0))
+        .collect()
+}
+
+impl<'a> Window<'a> {
+    /// The window whose words are `cells`.
+    pub(super) fn at(cells: &'a [AtomicU64]) -> Self {
+        Window { cells }
+    }
+
+    /// Makes `cells` (zeroed, as many as `group`'s layout has) an empty window for `group`,
+    /// created at `tick`.
+    pub(super) fn init(cells: &'a [AtomicU64], group: &GroupSpec, tick: u32) -> Self {
         let layout = group.layout();
-        let cells: Box<[AtomicU64]> = (0..layout.len()).map(|_| AtomicU64::new(0)).collect();
+        debug_assert_eq!(cells.len(), layout.len());
         cells[COUNT].store(layout.tag() << TAG_SHIFT, Ordering::Relaxed);
         if layout.width > 0 {
             cells[layout.bucket_off()].store(u64::from(layout.width), Ordering::Relaxed);
@@ -92,7 +107,7 @@ impl Window {
         if self.cells.len() != layout.len() {
             return None;
         }
-        let cells = &self.cells[..];
+        let cells = self.cells;
         if layout.width > 0
             && cells[layout.bucket_off()].load(Ordering::Relaxed) != u64::from(layout.width)
         {
@@ -208,7 +223,8 @@ impl Window {
     /// earlier: a ring where there was none starts empty, and a member that moves between ring
     /// and buckets keeps its firing's time but counts as fresh only the events of later buckets
     /// (moved to buckets) or recorded from now on (moved to the ring). `None` when this window
-    /// was not built for `old`.
+    /// was not built for `old`. The copy's words are boxed, for the store to move into the
+    /// arena of the shard of its new key.
     ///
     /// Called under the shard's write lock, so no record runs meanwhile.
     pub(super) fn regrouped(
@@ -216,14 +232,15 @@ impl Window {
         old: &GroupSpec,
         new: &GroupSpec,
         continues: &[Option<usize>],
-    ) -> Option<Window> {
+    ) -> Option<Box<[AtomicU64]>> {
         let (from, to) = (old.layout(), new.layout());
         if !self.fits(&from) {
             return None;
         }
         let load = |i: usize| self.cells[i].load(Ordering::Relaxed);
-        let window = Window::new(new, 1);
-        let cells = &window.cells;
+        let copy = boxed(new);
+        let cells = &copy[..];
+        Window::init(cells, new, 1);
         let count = load(COUNT) & COUNT_MASK;
         cells[COUNT].store((to.tag() << TAG_SHIFT) | count, Ordering::Relaxed);
         cells[META].store(load(META), Ordering::Relaxed);
@@ -267,7 +284,7 @@ impl Window {
             };
             cells[FIRES + k].store(carried, Ordering::Relaxed);
         }
-        Some(window)
+        Some(copy)
     }
 
     /// How many fire words the window holds (at least 1): what it weighs against the store's
@@ -291,8 +308,8 @@ impl Window {
 
     /// The window's words.
     #[cfg(test)]
-    pub(super) fn cells(&self) -> &[AtomicU64] {
-        &self.cells
+    pub(super) fn cells(&self) -> &'a [AtomicU64] {
+        self.cells
     }
 
     /// Events recorded.
@@ -309,9 +326,9 @@ impl Window {
         word.store(tag | (count & COUNT_MASK), Ordering::Relaxed);
     }
 
-    /// Bytes allocated for this window (not counting the map entry).
+    /// Bytes of this window's words (not counting the map entry).
     #[cfg(test)]
     pub(super) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.cells)
+        std::mem::size_of_val(self.cells)
     }
 }

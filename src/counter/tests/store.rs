@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use super::{key, secs, spec, T0};
+use crate::counter::arena;
 use crate::counter::{
     ActorId, CounterKey, CounterStore, GroupSpec, LocalCounterStore, MemberSpec, Quiet, Record,
     Regroup,
@@ -306,8 +307,8 @@ fn windows_are_small() {
     assert_eq!(bytes(64), 280);
     assert_eq!(bytes(65), 288);
     assert_eq!(
-        std::mem::size_of::<(CounterKey, super::super::window::Window)>(),
-        40
+        std::mem::size_of::<(CounterKey, super::super::arena::Slot)>(),
+        32
     );
 }
 
@@ -474,4 +475,75 @@ fn churn_keeps_the_bound_and_the_tables_their_size() {
         "{:?}",
         store.table_capacities()
     );
+}
+
+#[test]
+fn churn_reuses_the_words_of_evicted_windows() {
+    // Windows of 8 words (64 bytes) in chunks of 1,024 words: a full shard takes the chunks
+    // that its share of windows fill (112 shards of 892-893: 7,144 words, 7 chunks).
+    let store = LocalCounterStore::new(100_000, T0);
+    let shards = store.table_capacities().len();
+    let chunk = (arena::CHUNK_WORDS + 7) * 8;
+    let ten = spec(10, secs(3_600), Quiet::None);
+    for i in 0..200_000u32 {
+        store.record(key(1, i), &ten, T0 + u64::from(i));
+    }
+    let full = store.arena_bytes();
+    let share = 100_000usize.div_ceil(shards);
+    assert!(
+        full <= shards * (share * 8).div_ceil(arena::CHUNK_WORDS) * chunk,
+        "{full} bytes"
+    );
+    for i in 200_000..400_000u32 {
+        store.record(key(1, i), &ten, T0 + u64::from(i));
+    }
+    assert_eq!(
+        store.arena_bytes(),
+        full,
+        "evicted windows' words are reused"
+    );
+    // Windows of another length (threshold 3: 5 words) take over: the words of the old length
+    // are let go once they outweigh the live windows', so the arenas stay within about twice
+    // what the windows hold.
+    let three = spec(3, secs(3_600), Quiet::None);
+    for i in 400_000..700_000u32 {
+        store.record(key(1, i), &three, T0 + u64::from(i));
+    }
+    assert!(store.len() <= 100_000);
+    assert!(
+        store.arena_bytes() <= 2 * 100_000 * 5 * 8 + 2 * shards * chunk,
+        "{} bytes",
+        store.arena_bytes()
+    );
+}
+
+#[test]
+fn windows_longer_than_a_chunk_count_and_are_evicted_like_others() {
+    // 1,100 members, thresholds 1 to 1,100 (64 in the ring, the rest in buckets): 1,172 words,
+    // more than a chunk's 1,024, so each window has an allocation of its own in the arena.
+    let members: Vec<MemberSpec> = (1..=1_100).map(|n| member(n, Quiet::None)).collect();
+    let group = GroupSpec::new(secs(60), &members);
+    assert!(group.layout().len() > arena::CHUNK_WORDS);
+    let store = LocalCounterStore::new(4_000, T0);
+    let k = key(0, 1);
+    let fired: usize = (0..70)
+        .map(|_| record_group(&store, k, &group, T0).len())
+        .sum();
+    // 70 events at one time: member n fires once per n of them
+    assert_eq!(fired, (1..=1_100).map(|n| 70 / n).sum::<usize>());
+    assert_eq!(store.with_window(&k, |w| w.count()), Some(70));
+    // A store of one shard holds one such window (heavier than the share: held alone), and
+    // the next one takes its words: no new allocation, no rebuild of the arena.
+    let one = LocalCounterStore::new(1, T0);
+    let words = |k: &CounterKey| one.with_window(k, |w| w.cells().as_ptr() as usize);
+    record_group(&one, key(0, 1), &group, T0);
+    let first = words(&key(0, 1));
+    let bytes = one.arena_bytes();
+    for i in 2..50 {
+        record_group(&one, key(0, i), &group, T0 + u64::from(i));
+        assert_eq!(one.len(), 1);
+        assert_eq!(words(&key(0, i)), first);
+    }
+    assert_eq!(one.arena_bytes(), bytes);
+    assert_eq!(one.evictions(), 48);
 }
