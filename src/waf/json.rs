@@ -159,23 +159,25 @@ impl<'de> Walk<'_, '_, 'de> {
 trait Sink<'de> {
     /// An object key at the inspected depths: appends it to the path and inspects it; returns
     /// the path's length before, for [`Sink::leave`].
-    fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop>;
+    fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop>;
     /// An array element at the inspected depths: appends its index to the path; returns the
     /// path's length before.
     fn index(&mut self, index: usize) -> usize;
     /// Back to the path of length `len`.
     fn leave(&mut self, len: usize);
-    /// A string value at the inspected depths.
-    fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop>;
+    /// A string value at the inspected depths (`plain`: known to be plain, nothing to inspect).
+    fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop>;
     /// A value below the inspected depths was met.
     fn too_deep(&mut self);
 }
 
 impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
-    fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop> {
+    fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop> {
         let len = self.path.len();
         self.path.push(Step::Key(key.clone()));
-        self.inspect(key)?;
+        if !plain {
+            self.inspect(key)?;
+        }
         Ok(len)
     }
 
@@ -189,7 +191,10 @@ impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
         self.path.truncate(len);
     }
 
-    fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
+    fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop> {
+        if plain {
+            return Ok(());
+        }
         self.inspect(value)
     }
 
@@ -250,8 +255,12 @@ impl<'de> Reader<'de> {
                     if self.peek() != Some(b'"') {
                         return Err(Failure::Invalid);
                     }
-                    let key = self.string()?;
-                    let len = if inspect { Some(walk.key(key)?) } else { None };
+                    let (key, plain) = self.string()?;
+                    let len = if inspect {
+                        Some(walk.key(key, plain)?)
+                    } else {
+                        None
+                    };
                     self.skip_whitespace();
                     if self.peek() != Some(b':') {
                         return Err(Failure::Invalid);
@@ -277,9 +286,9 @@ impl<'de> Reader<'de> {
                 }
             }
             b'"' => {
-                let s = self.string()?;
+                let (s, plain) = self.string()?;
                 if inspect {
-                    walk.string(s)?;
+                    walk.string(s, plain)?;
                 }
                 Ok(())
             }
@@ -316,7 +325,7 @@ impl<'de> Reader<'de> {
         depth: usize,
         nesting: usize,
     ) -> Parsed<bool> {
-        let value = self.value(walk, depth + 1, nesting);
+        let value = self.element(walk, depth + 1, nesting);
         if let Some(len) = len {
             walk.leave(len);
         }
@@ -332,6 +341,24 @@ impl<'de> Reader<'de> {
                 Ok(true)
             }
             _ => Err(Failure::Invalid),
+        }
+    }
+
+    /// A member's value: strings and numbers read here (most members are), anything else by
+    /// [`Reader::value`].
+    fn element(&mut self, walk: &mut impl Sink<'de>, depth: usize, nesting: usize) -> Parsed {
+        self.skip_whitespace();
+        if depth > MAX_JSON_DEPTH {
+            return self.value(walk, depth, nesting);
+        }
+        match self.peek() {
+            Some(b'"') => {
+                let (s, plain) = self.string()?;
+                walk.string(s, plain)?;
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => self.value(walk, depth, nesting),
         }
     }
 
@@ -384,21 +411,32 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// A string, at its opening quote: borrowed from the body when it has no escape.
-    fn string(&mut self) -> Parsed<Cow<'de, str>> {
+    /// A string, at its opening quote: borrowed from the body when it has no escape, and
+    /// whether it is known to be plain ([`super::plain`]: a short one of letters, digits and
+    /// `-` only, found out while reading it; `false` also means "not known").
+    fn string(&mut self) -> Parsed<(Cow<'de, str>, bool)> {
         self.at += 1;
         let start = self.at;
         let bytes = self.bytes();
         // the common case: no escape before the closing quote. Short strings (keys, words) are
-        // read byte by byte; past 16 bytes `memchr` finds the quote or backslash, and the
-        // control characters JSON forbids in strings are looked for in one branch-free pass.
+        // read byte by byte through a class table; past 16 bytes `memchr` finds the quote or
+        // backslash, and the control characters JSON forbids in strings are looked for in one
+        // branch-free pass.
         let short = bytes.len().min(start + 16);
-        let quick = bytes[start..short]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let mut plain = true;
+        let mut quick = None;
+        for (k, &b) in bytes[start..short].iter().enumerate() {
+            let class = STRING_CLASS[usize::from(b)];
+            if class & STOP != 0 {
+                quick = Some(k);
+                break;
+            }
+            plain &= class & PLAIN != 0;
+        }
         let i = match quick {
             Some(at) => start + at,
             None => {
+                plain = false;
                 let at = memchr::memchr2(b'"', b'\\', &bytes[short..]).ok_or(Failure::Invalid)?;
                 if has_control(&bytes[short..short + at]) {
                     return Err(Failure::Invalid);
@@ -409,7 +447,7 @@ impl<'de> Reader<'de> {
         match bytes[i] {
             b'"' => {
                 self.at = i + 1;
-                return Ok(Cow::Borrowed(&self.text[start..i]));
+                return Ok((Cow::Borrowed(&self.text[start..i]), plain));
             }
             b'\\' => {}
             _ => return Err(Failure::Invalid),
@@ -427,7 +465,7 @@ impl<'de> Reader<'de> {
             match bytes[i] {
                 b'"' => {
                     self.at = i + 1;
-                    return Ok(Cow::Owned(out));
+                    return Ok((Cow::Owned(out), false));
                 }
                 b'\\' => {
                     let (c, used) = escape(&bytes[i + 1..])?;
@@ -439,6 +477,30 @@ impl<'de> Reader<'de> {
         }
     }
 }
+
+/// [`STRING_CLASS`]: a byte that ends the quick read of a string (`"`, `\\`, a control
+/// character).
+const STOP: u8 = 1;
+/// [`STRING_CLASS`]: a byte [`super::plain`] accepts (ASCII letter, digit, `-`).
+const PLAIN: u8 = 2;
+
+/// The class of each byte inside a JSON string: [`STOP`], [`PLAIN`] or neither.
+static STRING_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c == b'"' || c == b'\\' || c < 0x20 {
+            STOP
+        } else if c.is_ascii_alphanumeric() || c == b'-' {
+            PLAIN
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Whether `bytes` hold a control character (below U+0020), without a branch per byte.
 fn has_control(bytes: &[u8]) -> bool {
@@ -566,7 +628,8 @@ mod tests {
     }
 
     impl<'de> Sink<'de> for Collect {
-        fn key(&mut self, key: Cow<'de, str>) -> Result<usize, Stop> {
+        fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop> {
+            assert!(!plain || crate::waf::plain(&key), "{key:?} is not plain");
             self.strings.push(key.to_string());
             Ok(0)
         }
@@ -574,7 +637,11 @@ mod tests {
             0
         }
         fn leave(&mut self, _: usize) {}
-        fn string(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
+        fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop> {
+            assert!(
+                !plain || crate::waf::plain(&value),
+                "{value:?} is not plain"
+            );
             self.strings.push(value.to_string());
             Ok(())
         }
