@@ -30,6 +30,7 @@ pub(crate) fn scan_json(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
             let mut walk = Walk {
                 scan,
                 path: Vec::new(),
+                escaped_keys: Vec::new(),
                 too_deep: false,
                 seen: Seen::default(),
             };
@@ -73,24 +74,35 @@ struct Walk<'s, 'r, 'de> {
     /// Where the current value sits; written out (`body.user.name`) only for a value the
     /// detectors run on, which most (words, numbers, repeats) are not.
     path: Vec<Step<'de>>,
+    /// The keys written with escapes, decoded (rare): [`Step::Escaped`] points here. Kept for
+    /// the whole walk, so leaving a member is only a shorter path; bounded by the body.
+    escaped_keys: Vec<String>,
     too_deep: bool,
     seen: Seen<'de>,
 }
 
-/// One step of a path: an object's key or an array's index.
+/// One step of a path: an object's key (borrowed from the body, or decoded) or an array's
+/// index. `Copy`, so leaving a member drops nothing.
+#[derive(Clone, Copy)]
 enum Step<'de> {
-    Key(Cow<'de, str>),
+    Key(&'de str),
+    Escaped(usize),
     Index(usize),
 }
 
 /// The path's name as events give it: `body.items[2].name`, each key cut to
 /// [`MAX_NAME_KEY`] bytes.
-fn path_name(path: &[Step<'_>]) -> String {
+fn path_name(path: &[Step<'_>], escaped_keys: &[String]) -> String {
     let mut name = String::from("body");
     for step in path {
-        match step {
+        match *step {
             Step::Key(key) => {
                 name.push('.');
+                name.push_str(cut(key, MAX_NAME_KEY));
+            }
+            Step::Escaped(i) => {
+                name.push('.');
+                let key = escaped_keys.get(i).map_or("", String::as_str);
                 name.push_str(cut(key, MAX_NAME_KEY));
             }
             Step::Index(index) => {
@@ -145,8 +157,11 @@ impl<'de> Walk<'_, '_, 'de> {
             return Ok(());
         }
         let decoded = decode_more(Cow::Borrowed(value.as_ref()));
-        self.scan
-            .value(Source::Body, &Name::Raw(&path_name(&self.path)), &decoded)?;
+        self.scan.value(
+            Source::Body,
+            &Name::Raw(&path_name(&self.path, &self.escaped_keys)),
+            &decoded,
+        )?;
         if let Cow::Borrowed(v) = value {
             self.seen.insert(v);
         }
@@ -174,7 +189,14 @@ trait Sink<'de> {
 impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
     fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop> {
         let len = self.path.len();
-        self.path.push(Step::Key(key.clone()));
+        let step = match &key {
+            Cow::Borrowed(key) => Step::Key(key),
+            Cow::Owned(key) => {
+                self.escaped_keys.push(key.clone());
+                Step::Escaped(self.escaped_keys.len() - 1)
+            }
+        };
+        self.path.push(step);
         if !plain {
             self.inspect(key)?;
         }
@@ -602,6 +624,19 @@ mod tests {
         assert_eq!(
             json_hits(&body),
             [(AttackCategory::Sqli, format!("body[{}]", 2 * SEEN))]
+        );
+    }
+
+    #[test]
+    fn escaped_keys_are_named_decoded() {
+        let body =
+            r#"{"a\u0042": {"c": ["x", "<script>alert(1)</script>"]}, "d\"e": "' OR 1=1 --"}"#;
+        assert_eq!(
+            json_hits(body),
+            [
+                (AttackCategory::Xss, "body.aB.c[1]".to_owned()),
+                (AttackCategory::Sqli, "body.d\"e".to_owned()),
+            ]
         );
     }
 
