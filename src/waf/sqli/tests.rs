@@ -454,3 +454,45 @@ fn level2_percent_encoded() {
     let f = detect_strict(v).expect("decoded once");
     assert_eq!((f.rule, f.span), ("sqli-pl2-statement", 0..v.len()));
 }
+
+/// The gated word classification gives what the table lookup gives, for every table word (in
+/// three cases, and with a letter added or taken away) and every word of the corpus.
+#[test]
+fn gated_word_classes_match_the_lookup() {
+    use super::tokenizer::is_word_char;
+    use super::words::{classify_listed as slow, classify_word};
+    let mut words: Vec<Vec<u8>> = Vec::new();
+    let table = KEYWORDS
+        .iter()
+        .map(|k| k.0)
+        .chain(FUNCS.iter().map(|f| f.0))
+        .chain(CATALOG.iter().copied());
+    for w in table {
+        for v in [w.to_owned(), w.to_uppercase(), format!("x{w}"), format!("{w}s")] {
+            words.push(v.clone().into_bytes());
+            words.push(v.as_bytes()[..v.len() - 1].to_vec());
+        }
+    }
+    for s in crate::waf::tests::corpus_values(true) {
+        words.extend(
+            s.as_bytes()
+                .split(|&c| !(is_word_char(c) || c == b'.' || c == b'@'))
+                .filter(|w| !w.is_empty())
+                .map(<[u8]>::to_vec),
+        );
+    }
+    words.push(b"xUnionSelect".to_vec());
+    words.push(b"reunionselection".to_vec());
+    assert!(words.len() > 100_000, "{}", words.len());
+    for w in &words {
+        for called in [false, true] {
+            let (a, b) = (classify_word(w, called, 0, w.len()), slow(w, called, 0, w.len()));
+            assert_eq!(
+                (a.t, a.a),
+                (b.t, b.a),
+                "{:?} called={called}",
+                String::from_utf8_lossy(w)
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@ use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use super::prefilter::{has_glued_union, GLUED};
+use super::prefilter::{has_glued_union, GATE_CODE, GATE_WORDS, GLUED};
 use super::token::*;
 
 pub(super) fn lower<'a>(w: &[u8], buf: &'a mut [u8; 40]) -> Option<&'a [u8]> {
@@ -77,7 +77,48 @@ pub(super) fn lookup(lw: &[u8]) -> Entry {
     WORDS.get(lw).copied().unwrap_or_default()
 }
 
+/// The gate key of a word: the 5-bit codes of its first three bytes (case folded), a code
+/// after a byte with none being 0.
+pub(super) fn gate_key(w: &[u8]) -> usize {
+    let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
+    let c1 = code(1);
+    let c2 = if c1 == 0 { 0 } else { code(2) };
+    usize::from(code(0)) << 10 | usize::from(c1) << 5 | usize::from(c2)
+}
+
+/// The gate keys of every word in [`WORDS`]: a word whose key is not here is no keyword,
+/// function or catalog name, and is classified without a lookup (most words of prose).
+static WORD_GATE: Lazy<[u64; GATE_WORDS]> = Lazy::new(|| {
+    let mut gate = [0u64; GATE_WORDS];
+    for w in WORDS.keys() {
+        let k = gate_key(w);
+        gate[k >> 6] |= 1 << (k & 63);
+    }
+    gate
+});
+
+/// Could `w` be a table word (or, holding a `.`, name a catalog object by its parts)?
+fn may_be_listed(w: &[u8]) -> bool {
+    let k = gate_key(w);
+    WORD_GATE[k >> 6] & (1u64 << (k & 63)) != 0 || w.contains(&b'.')
+}
+
+/// Classifies one word token: keyword, function (when `called`), catalog name, glued
+/// `unionselect`, or a plain word (English-looking or not).
 pub(super) fn classify_word(w: &[u8], called: bool, s: usize, e: usize) -> Tok {
+    if w.len() <= 40 && !may_be_listed(w) {
+        // what the lookup below would conclude for a word in no table
+        if w.len() >= GLUED.len() && has_glued_union(w) {
+            return tok(T_WORD, W_GLUED, s, e);
+        }
+        let englishy = w.iter().all(|c| c.is_ascii_alphabetic() || *c == b'\'');
+        return tok(T_WORD, if englishy { W_ENGLISHY } else { 0 }, s, e);
+    }
+    classify_listed(w, called, s, e)
+}
+
+/// [`classify_word`] by lookup in the tables.
+pub(super) fn classify_listed(w: &[u8], called: bool, s: usize, e: usize) -> Tok {
     let mut buf = [0u8; 40];
     let Some(lw) = lower(w, &mut buf) else {
         return tok(T_WORD, 0, s, e);
