@@ -45,19 +45,20 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
     let mut hint = false;
     while i < n {
         let c = b[i];
-        if PRE_BYTE[c as usize] == PB_PLAIN {
+        let class = PRE_BYTE[c as usize];
+        if class == PB_PLAIN {
             // a run of bytes with no branch of their own (spaces, `,`, `;`, `?`, ...)
-            let j = b[i..]
-                .iter()
-                .position(|&d| PRE_BYTE[d as usize] != PB_PLAIN)
-                .map_or(n, |k| i + k);
+            let mut j = i + 1;
+            while j < n && PRE_BYTE[b[j] as usize] == PB_PLAIN {
+                j += 1;
+            }
             if after_num && b[i..j].iter().any(|&d| !is_ws(d)) {
                 after_num = false;
             }
             i = j;
             continue;
         }
-        if BYTE_CLASS[c as usize] & C_WSTART != 0 {
+        if class == PB_WORD {
             let c1 = b.get(i + 1).map_or(0, |&d| GATE_CODE[d as usize]);
             let c2 = if c1 == 0 {
                 0
@@ -98,10 +99,10 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
                     }
                 }
             } else {
-                j = b[i..]
-                    .iter()
-                    .position(|&d| !is_word_char(d))
-                    .map_or(n, |k| i + k);
+                j += 1;
+                while j < n && is_word_char(b[j]) {
+                    j += 1;
+                }
             }
             if j - i >= GLUED.len() {
                 if has_glued_union(&b[i..j]) {
@@ -178,8 +179,10 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
     }
 }
 
-/// Pre-filter byte classes: bytes with no branch of their own in [`prefilter`].
+/// Pre-filter byte classes: bytes with no branch of their own in [`prefilter`], bytes that
+/// start a word, the rest.
 pub(super) const PB_PLAIN: u8 = 0;
+pub(super) const PB_WORD: u8 = 1;
 pub(super) static PRE_BYTE: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -205,8 +208,10 @@ pub(super) static PRE_BYTE: [u8; 256] = {
                 | b')'
                 | b'0'..=b'9' | b'.'
         );
-        if special || BYTE_CLASS[i] & C_WSTART != 0 {
-            t[i] = 1;
+        if BYTE_CLASS[i] & C_WSTART != 0 {
+            t[i] = PB_WORD;
+        } else if special {
+            t[i] = 2;
         }
         i += 1;
     }
