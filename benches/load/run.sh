@@ -5,8 +5,10 @@
 # with WAF block), and for reference axum with a layer that does nothing (identity), on GET /,
 # a 10-parameter GET /search and a 2 KiB JSON POST /api/echo, over ROUNDS rounds (default 3),
 # the servers running side by side and wrk alternating between them. Prints requests/s and
-# p50/p99 per configuration (median and spread over the rounds) and the ratio to "no layer" and
-# the added p99, taken round by round. Installs wrk from Debian's packages if missing.
+# p50/p99 per configuration (median and spread over the rounds), the ratio to "no layer" and
+# the added p99, taken round by round, and the server's CPU time per request (from
+# /proc/<pid>/stat, kernel included) and what the layer adds to it. Installs wrk from Debian's
+# packages if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
@@ -38,6 +40,9 @@ for i in "${!MODES[@]}"; do
   for _ in $(seq 1 300); do grep -q "listening on" "$OUT/server-${MODES[$i]}.log" && break; sleep 0.1; done
   grep -q "listening on" "$OUT/server-${MODES[$i]}.log" || { cat "$OUT/server-${MODES[$i]}.log"; exit 1; }
 done
+# the server's CPU time so far (user + system, in clock ticks): its CPU per request is less
+# sensitive to the machine's noise than its requests per second, which wrk shares the cores with
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for round in $(seq 1 "$ROUNDS"); do
   for endpoint in root search echo; do
     for k in $(seq 0 $((N - 1))); do
@@ -49,14 +54,16 @@ for round in $(seq 1 "$ROUNDS"); do
         search) args=("http://127.0.0.1:$port$SEARCH") ;;
         echo) args=(-s benches/load/post.lua "http://127.0.0.1:$port/api/echo") ;;
       esac
+      before=$(cpu_ticks "${pids[$i]}")
       wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Forwarded-For: 192.0.2.77" "${args[@]}" \
         >"$OUT/$round-$mode-$endpoint.txt"
+      echo $(( $(cpu_ticks "${pids[$i]}") - before )) >"$OUT/$round-$mode-$endpoint.cpu"
     done
   done
 done
-python3 - "$OUT" "$ROUNDS" <<'PY'
+python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" <<'PY'
 import re, statistics, sys, pathlib
-out, rounds = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+out, rounds, tck = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 def unit(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
     return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1e6}[m.group(2)]
@@ -65,7 +72,11 @@ def read(f):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
     p50 = unit(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1))
     p99 = unit(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1))
-    return rps, p50, p99
+    requests = int(re.search(r"(\d+) requests in", t).group(1))
+    ticks = int(f.with_suffix(".cpu").read_text())
+    # the server's CPU time per request, kernel share (loopback TCP) included
+    cpu = ticks / tck * 1e6 / max(requests, 1)
+    return rps, p50, p99, cpu
 modes = ["none", "identity", "disabled", "rules", "block100k"]
 for endpoint in ["root", "search", "echo"]:
     print(f"\n{endpoint}: median over {rounds} rounds [min-max]")
@@ -80,8 +91,12 @@ for endpoint in ["root", "search", "echo"]:
         # most), then their median and spread
         ratios = [r[0] / b[0] for r, b in zip(runs, base)]
         added = [r[2] - b[2] for r, b in zip(runs, base)]
+        cpu = [r[3] for r in runs]
+        cpu_added = [r[3] - b[3] for r, b in zip(runs, base)]
         print(f"  {mode:10} {med:9.0f} req/s [{min(rps):.0f}-{max(rps):.0f}]  "
               f"ratio {statistics.median(ratios):.3f} [{min(ratios):.3f}-{max(ratios):.3f}]  "
               f"p50 {statistics.median(p50):6.0f} us  p99 {statistics.median(p99):6.0f} us "
               f"(added {statistics.median(added):+.0f} us [{min(added):+.0f}..{max(added):+.0f}])")
+        print(f"  {'':10} server CPU {statistics.median(cpu):5.2f} us/request "
+              f"(added {statistics.median(cpu_added):+.2f} [{min(cpu_added):+.2f}..{max(cpu_added):+.2f}])")
 PY
