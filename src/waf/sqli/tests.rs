@@ -468,7 +468,12 @@ fn gated_word_classes_match_the_lookup() {
         .chain(FUNCS.iter().map(|f| f.0))
         .chain(CATALOG.iter().copied());
     for w in table {
-        for v in [w.to_owned(), w.to_uppercase(), format!("x{w}"), format!("{w}s")] {
+        for v in [
+            w.to_owned(),
+            w.to_uppercase(),
+            format!("x{w}"),
+            format!("{w}s"),
+        ] {
             words.push(v.clone().into_bytes());
             words.push(v.as_bytes()[..v.len() - 1].to_vec());
         }
@@ -486,7 +491,10 @@ fn gated_word_classes_match_the_lookup() {
     assert!(words.len() > 100_000, "{}", words.len());
     for w in &words {
         for called in [false, true] {
-            let (a, b) = (classify_word(w, called, 0, w.len()), slow(w, called, 0, w.len()));
+            let (a, b) = (
+                classify_word(w, called, 0, w.len()),
+                slow(w, called, 0, w.len()),
+            );
             assert_eq!(
                 (a.t, a.a),
                 (b.t, b.a),
