@@ -161,19 +161,8 @@ thread_local! {
 /// submodule's docs for their shape and what they fire on). Called alone on a value that
 /// [`detect`] flags, it may report that value's level 1 command rule instead.
 pub fn detect_strict(input: &str) -> Option<Finding> {
-    let mut cut = input.len().min(MAX_INPUT);
-    while !input.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let input = &input[..cut];
+    let (input, classes) = worth_a_look(input)?;
     let b = input.as_bytes();
-    if b.len() < 2 {
-        return None;
-    }
-    let classes = byte_classes(b);
-    if !worth_looking(b, classes) {
-        return None;
-    }
     with_normalized(b, classes, |norm| {
         let lower = |s: usize, e: usize| {
             let (s, e) = norm.map(s, e);
@@ -219,6 +208,13 @@ fn with_normalized<R>(b: &[u8], classes: u32, f: impl FnOnce(&Norm) -> R) -> R {
 ///
 /// Returns the first rule that matched and the byte span of the matched fragment.
 pub fn detect(input: &str) -> Option<Finding> {
+    let (input, classes) = worth_a_look(input)?;
+    analyse(input, classes)
+}
+
+/// The part of `input` the detector reads (at most [`MAX_INPUT`] bytes, cut on a character
+/// boundary) and its [`byte_classes`] mask, when it is worth looking at at all.
+fn worth_a_look(input: &str) -> Option<(&str, u32)> {
     let mut cut = input.len().min(MAX_INPUT);
     while !input.is_char_boundary(cut) {
         cut -= 1;
@@ -229,10 +225,7 @@ pub fn detect(input: &str) -> Option<Finding> {
         return None;
     }
     let classes = byte_classes(b);
-    if !worth_looking(b, classes) {
-        return None;
-    }
-    analyse(input, classes)
+    worth_looking(b, classes).then_some((input, classes))
 }
 
 /// [`detect`] on a value whose [`byte_classes`] mask the caller already has (the scan's shared

@@ -50,26 +50,26 @@ pub(super) const WINDOW: usize = 16;
 /// rest read only the first [`WINDOW`] tokens.
 pub(super) fn analyze_window(toks: &[Tok], b: &[u8]) -> Option<Hit> {
     let v = View(toks, b);
-    let nested = toks.len() > 2
-        && toks[0].t == T_WORD
-        && toks[1].t == T_CMP
-        && toks[1].e - toks[1].s == 1
-        && toks[1].f == b'=';
     positional(&v, 0)
-        .or_else(|| if nested { positional(&v, 2) } else { None })
+        .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
         .or_else(|| equal_literals(&v))
         .or_else(|| from_clause(&v))
 }
 
-pub(super) fn analyze(toks: &[Tok], b: &[u8]) -> Option<Hit> {
-    let v = View(toks, b);
-    let nested = toks.len() > 2
+/// A nested value (`name=value` inside the value): the positional rules also read from its
+/// value, token 2.
+fn nested(toks: &[Tok]) -> bool {
+    toks.len() > 2
         && toks[0].t == T_WORD
         && toks[1].t == T_CMP
         && toks[1].e - toks[1].s == 1
-        && toks[1].f == b'=';
+        && toks[1].f == b'='
+}
+
+pub(super) fn analyze(toks: &[Tok], b: &[u8]) -> Option<Hit> {
+    let v = View(toks, b);
     positional(&v, 0)
-        .or_else(|| if nested { positional(&v, 2) } else { None })
+        .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
         .or_else(|| anywhere(&v))
         .or_else(|| paren_comment(&v))
         .or_else(|| equal_literals(&v))
