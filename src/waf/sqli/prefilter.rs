@@ -183,6 +183,7 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
 /// start a word, the rest.
 pub(super) const PB_PLAIN: u8 = 0;
 pub(super) const PB_WORD: u8 = 1;
+pub(super) const PB_OTHER: u8 = 2;
 pub(super) static PRE_BYTE: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -211,7 +212,7 @@ pub(super) static PRE_BYTE: [u8; 256] = {
         if BYTE_CLASS[i] & C_WSTART != 0 {
             t[i] = PB_WORD;
         } else if special {
-            t[i] = 2;
+            t[i] = PB_OTHER;
         }
         i += 1;
     }

@@ -455,8 +455,9 @@ fn level2_percent_encoded() {
     assert_eq!((f.rule, f.span), ("sqli-pl2-statement", 0..v.len()));
 }
 
-/// The gated word classification gives what the table lookup gives, for every table word (in
-/// three cases, and with a letter added or taken away) and every word of the corpus.
+/// The gated word classification gives what the table lookup gives, for every table word (as
+/// written, upper-cased, with a letter before or after, and each of those less its last byte)
+/// and every word of the corpus.
 #[test]
 fn gated_word_classes_match_the_lookup() {
     use super::tokenizer::is_word_char;
