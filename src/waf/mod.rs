@@ -605,6 +605,21 @@ fn fragment(value: &str, span: Range<usize>) -> String {
     out
 }
 
+/// `[s, e)` clamped to `input` and widened to its char boundaries: the detectors' spans are
+/// byte offsets into the value, which a rule may place inside a multi-byte character.
+pub(crate) fn char_span(input: &str, s: usize, e: usize) -> Range<usize> {
+    let len = input.len();
+    let mut s = s.min(len);
+    let mut e = e.clamp(s, len);
+    while s > 0 && !input.is_char_boundary(s) {
+        s -= 1;
+    }
+    while e < len && !input.is_char_boundary(e) {
+        e += 1;
+    }
+    s..e
+}
+
 fn floor_boundary(s: &str, mut i: usize) -> usize {
     while !s.is_char_boundary(i) {
         i -= 1;

@@ -70,7 +70,7 @@
 //!   between separators with `memchr`, and the per-input loops (globs, braces, fork
 //!   bombs) have budgets. Every gate is a necessary condition of the rule it guards, so
 //!   the gates change speed, never results.
-use super::Finding;
+use super::{char_span, Finding};
 use std::cell::RefCell;
 
 mod args;
@@ -494,18 +494,4 @@ fn find_ci(h: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     (0..=h.len() - needle.len()).find(|&i| h[i..i + needle.len()].eq_ignore_ascii_case(needle))
-}
-
-/// Widens `[s, e)` to char boundaries of `input` and clamps it.
-fn char_span(input: &str, s: usize, e: usize) -> std::ops::Range<usize> {
-    let len = input.len();
-    let mut s = s.min(len);
-    let mut e = e.clamp(s, len);
-    while s > 0 && !input.is_char_boundary(s) {
-        s -= 1;
-    }
-    while e < len && !input.is_char_boundary(e) {
-        e += 1;
-    }
-    s..e
 }

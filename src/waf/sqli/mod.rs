@@ -411,17 +411,9 @@ pub(crate) fn warm_up() {
 }
 
 fn finding(input: &str, rule: &'static str, s: usize, e: usize) -> Finding {
-    let len = input.len();
-    let mut s = s.min(len);
-    let mut e = e.clamp(s, len);
-    while s > 0 && !input.is_char_boundary(s) {
-        s -= 1;
+    let mut span = super::char_span(input, s, e);
+    if span.end <= span.start {
+        span.end = input.len();
     }
-    while e < len && !input.is_char_boundary(e) {
-        e += 1;
-    }
-    if e <= s {
-        e = len;
-    }
-    Finding { rule, span: s..e }
+    Finding { rule, span }
 }

@@ -284,15 +284,10 @@ fn needs_decoding(b: &[u8], i: usize) -> bool {
 }
 
 fn finding(input: &str, rule: &'static str, s: usize, e: usize) -> Finding {
-    let mut s = s.min(input.len());
-    let mut e = e.clamp(s, input.len());
-    while s > 0 && !input.is_char_boundary(s) {
-        s -= 1;
+    Finding {
+        rule,
+        span: super::char_span(input, s, e),
     }
-    while e < input.len() && !input.is_char_boundary(e) {
-        e += 1;
-    }
-    Finding { rule, span: s..e }
 }
 
 /// Values up to this length get the table-driven early exit.
