@@ -99,7 +99,9 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
                     }
                 }
             } else {
-                j += 1;
+                // `GATE_CODE` is non-zero for exactly the word bytes: the gate has already
+                // read up to three of them
+                j = i + 1 + usize::from(c1 != 0) + usize::from(c2 != 0);
                 while j < n && is_word_char(b[j]) {
                     j += 1;
                 }
@@ -114,6 +116,10 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
             }
             after_num = false;
             i = j;
+            // prose: one space, then the next word (what the plain-run branch would do)
+            if i + 1 < n && b[i] == b' ' && PRE_BYTE[b[i + 1] as usize] == PB_WORD {
+                i += 1;
+            }
             continue;
         }
         match c {
