@@ -372,6 +372,23 @@ fn the_memo_keeps_the_most_recent_values_only() {
     assert!(!is_clean(Kind::Header, &long), "longer than the memo keeps");
 }
 
+/// Everyday values that look a little like attacks (the issue's `O'Brien`, `select a plan`,
+/// `1 or 2 bedrooms`, `a<b && c>d`, and more): every detector's `benign` test passes them, then
+/// its own near misses.
+pub(super) const NEAR_MISSES: &[&str] = &[
+    "O'Brien",
+    "select a plan",
+    "1 or 2 bedrooms",
+    "a<b && c>d",
+    "I'm 5'10\"",
+    "rock & roll",
+    "/home/user/docs",
+    "https://example.com/a?b=c",
+    "john.doe@example.com",
+    "C:\\Program Files",
+    "Mozilla/5.0",
+];
+
 /// The corpus's strings: each record's `value`, `uri` and `body`, and with `headers` its header
 /// values too.
 pub(super) fn corpus_values(headers: bool) -> Vec<String> {

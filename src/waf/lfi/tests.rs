@@ -114,22 +114,11 @@ fn wrappers_nul_rfi() {
 
 #[test]
 fn benign() {
-    for s in [
-        "O'Brien",
-        "select a plan",
-        "1 or 2 bedrooms",
-        "a<b && c>d",
-        "I'm 5'10\"",
-        "rock & roll",
-        "/home/user/docs",
-        "https://example.com/a?b=c",
+    for s in crate::waf::tests::NEAR_MISSES.iter().copied().chain([
         "https://foo.bar?foo=bar",
-        "john.doe@example.com",
-        "C:\\Program Files",
         "C:\\Program Files (x86)\\App\\app.exe",
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
         "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-        "Mozilla/5.0",
         r#"{"name": "x", "tags": ["a", "b"], "path": "/api/v1/items"}"#,
         ".env",
         "copy the .env file and edit it",
@@ -167,7 +156,7 @@ fn benign() {
         "the backup .sql.gz file",
         ".sql.gz",
         "",
-    ] {
+    ]) {
         assert_eq!(rule(s), None, "{s:?}");
     }
 }

@@ -54,23 +54,12 @@ fn attacks() {
 
 #[test]
 fn benign() {
-    for b in [
-        "O'Brien",
-        "select a plan",
-        "1 or 2 bedrooms",
-        "a<b && c>d",
-        "I'm 5'10\"",
-        "rock & roll",
+    for b in crate::waf::tests::NEAR_MISSES.iter().copied().chain([
         "Tom & Jerry",
         "R&D; budget",
         "price > 5",
         "a|b",
         "| Name | Value |",
-        "/home/user/docs",
-        "https://example.com/a?b=c",
-        "john.doe@example.com",
-        "C:\\Program Files",
-        "Mozilla/5.0",
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
         "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
         "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; ARM; Trident/6.0; Touch)",
@@ -110,7 +99,7 @@ fn benign() {
         "**bold** and `code`",
         "use `cat` to print a file",
         "~/docs",
-    ] {
+    ]) {
         assert_eq!(hit(b), None, "false positive on {b:?}: {:?}", detect(b));
     }
 }

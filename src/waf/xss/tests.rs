@@ -100,20 +100,9 @@ fn attacks() {
 #[test]
 fn benign() {
     let cases = [
-        "O'Brien",
-        "select a plan",
-        "1 or 2 bedrooms",
-        "a<b && c>d",
         "x < 5 and y > 3",
-        "I'm 5'10\"",
-        "rock & roll",
-        "/home/user/docs",
-        "https://example.com/a?b=c",
-        "john.doe@example.com",
         "<john@example.com>",
-        "C:\\Program Files",
         "C:\\xampp\\htdocs",
-        "Mozilla/5.0",
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
         "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
         "{\"name\": \"x\", \"tags\": [\"a\", \"b\"], \"n\": 1}",
@@ -171,7 +160,7 @@ fn benign() {
         "\"\\u00e9t\\u00e9\" = summer",
         "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
     ];
-    for s in cases {
+    for s in crate::waf::tests::NEAR_MISSES.iter().copied().chain(cases) {
         assert_eq!(detect(s), None, "{s:?}");
     }
 }
