@@ -342,8 +342,9 @@ impl PollState {
                 return Outcome::Refused;
             }
         };
-        agent.install_rules(doc, self.source.source());
+        // counted first: whoever sees the new rules in force sees them counted too
         bump(&counters.updates);
+        agent.install_rules(doc, self.source.source());
         self.in_force = Some(Known {
             // from_utf8 succeeded above
             body: String::from_utf8(body).unwrap_or_default(),
