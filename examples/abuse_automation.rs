@@ -171,7 +171,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 (StatusCode::FORBIDDEN, "bad CSRF token\n")
             }),
         )
-        .layer(agent.layer());
+        .layer(agent.layer().axum());
     let listener = tokio::net::TcpListener::bind(app_addr).await?;
     let addr = listener.local_addr()?;
     println!(

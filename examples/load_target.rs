@@ -4,7 +4,8 @@
 //! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists, playbooks, WAF in monitor
 //! mode), `block100k` (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`),
 //! `identity` (a layer that does nothing, `tower::layer::util::Identity`: what axum's wrapping
-//! of any layer costs). It listens on
+//! of any layer costs). The layer is `agent.layer().axum()`, as the README shows for axum;
+//! `LOAD_LAYER=tower` puts the generic `agent.layer()` in its place (to compare). It listens on
 //! `SQREEN_DEMO_ADDR` (default 127.0.0.1:8090) and prints `listening on http://ADDR`.
 //! Routes: `GET /` · `GET /search?...` (counts its parameters) · `POST /api/echo` (JSON echo).
 //!
@@ -112,7 +113,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             post(|Json(v): Json<Value>| async move { Json(v) }),
         );
     let app = match agent(&mode)? {
-        Some(agent) => app.layer(agent.layer()),
+        Some(agent) if std::env::var("LOAD_LAYER").as_deref() == Ok("tower") => {
+            app.layer(agent.layer())
+        }
+        Some(agent) => app.layer(agent.layer().axum()),
         None if mode == "identity" => app.layer(tower::layer::util::Identity::new()),
         None => app,
     };

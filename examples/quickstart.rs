@@ -60,7 +60,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let agent = builder.build()?;
     sqreen::init(agent.clone());
 
-    let app = app().layer(agent.layer());
+    let app = app().layer(agent.layer().axum());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     print_help(addr);

@@ -13,7 +13,7 @@
 //! let agent = sqreen::Agent::from_env()?; // SQREEN_* variables + rules file
 //! let app = Router::new()
 //!     .route("/", get(|| async { "hello" }))
-//!     .layer(agent.layer());
+//!     .layer(agent.layer().axum()); // `.axum()`: axum's own body types, not boxed again
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! # Ok(()) }
@@ -61,6 +61,8 @@ pub use config::{
 };
 pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};
+#[cfg(feature = "axum")]
+pub use layer::{AxumResponseFuture, OriginalBody, SqreenAxumLayer, SqreenAxumService};
 pub use layer::{ResponseFuture, SqreenBody, SqreenLayer, SqreenRequestBody, SqreenService};
 pub use sdk::{
     auth_track, identify, signup_track, track, track_for, SdkError, Verdict, MAX_PROPERTIES,

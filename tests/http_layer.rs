@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, eventually, get_with, serve};
+use common::{client, eventually, get_with, serve, serve_router};
 use serde_json::Value;
 use sqreen::{Agent, Config, ManualClock};
 
@@ -318,7 +318,16 @@ async fn form_and_json_bodies_reach_the_handler_byte_for_byte_within_and_over_th
         Config::from_lookup(|k| Ok((k == "SQREEN_MAX_BODY_BYTES").then(|| "64".to_owned())))
             .unwrap();
     let agent = sqreen::AgentBuilder::from_config(config).build().unwrap();
-    let base = serve(&agent).await;
+    // the layer for axum and the generic tower layer
+    for base in [
+        serve(&agent).await,
+        serve_router(common::app().layer(agent.layer())).await,
+    ] {
+        bodies_are_handed_on_byte_for_byte(&base).await;
+    }
+}
+
+async fn bodies_are_handed_on_byte_for_byte(base: &str) {
     let long_json = format!("{{\"text\": \"{}\"}}", "é".repeat(5_000));
     let long_form = format!("a=1&b={}&c=3", "x%20y".repeat(3_000));
     let cases = [

@@ -42,6 +42,17 @@ impl<B> SqreenBody<B> {
     }
 }
 
+impl<B> SqreenBody<B> {
+    /// The inner service's body, or the agent's complete body (`None`: empty).
+    #[cfg(feature = "axum")]
+    pub(super) fn into_inner(self) -> Result<B, Option<Bytes>> {
+        match self.kind {
+            Kind::Inner { body } => Ok(body),
+            Kind::Full { data } => Err(data),
+        }
+    }
+}
+
 impl<B: Body<Data = Bytes>> Body for SqreenBody<B> {
     type Data = Bytes;
     type Error = B::Error;

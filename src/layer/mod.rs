@@ -11,6 +11,9 @@
 //! A panic in the agent's own code is caught: the request goes through (fail-open) or gets a 503
 //! when `SQREEN_FAIL_CLOSED=true`, and the failure is logged once per kind.
 //!
+//! With the `axum` feature, [`SqreenLayer::axum`] gives the same layer for an axum `Router`,
+//! with axum's own body type on both sides ([`SqreenAxumLayer`]).
+//!
 //! ```
 //! use axum::{routing::get, Router};
 //! let agent = sqreen::Agent::builder().build().unwrap();
@@ -20,6 +23,8 @@
 
 mod body;
 mod body_params;
+#[cfg(feature = "axum")]
+mod for_axum;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
@@ -27,6 +32,8 @@ mod request_body;
 mod service;
 
 pub use body::SqreenBody;
+#[cfg(feature = "axum")]
+pub use for_axum::{AxumResponseFuture, OriginalBody, SqreenAxumLayer, SqreenAxumService};
 pub use future::ResponseFuture;
 pub use layer::SqreenLayer;
 pub use request_body::SqreenRequestBody;

@@ -65,6 +65,20 @@ impl<B: Body> SqreenRequestBody<B> {
     }
 }
 
+impl<B: Body> SqreenRequestBody<B> {
+    /// The original body when the layer read none of it (most requests), else `self`.
+    #[cfg(feature = "axum")]
+    pub(super) fn into_original(self) -> Result<B, Self> {
+        match self {
+            SqreenRequestBody {
+                body: Some(body),
+                replay: None,
+            } => Ok(body),
+            other => Err(other),
+        }
+    }
+}
+
 impl<B> Body for SqreenRequestBody<B>
 where
     B: Body<Data = Bytes> + Unpin,

@@ -49,9 +49,11 @@ async fn invite(headers: HeaderMap) -> (axum::http::StatusCode, String) {
     }
 }
 
-/// Serves `app` with `agent`'s layer on 127.0.0.1 and returns its base URL.
+/// Serves `app` with `agent`'s layer for axum (`layer().axum()`, as the README shows) on
+/// 127.0.0.1 and returns its base URL. Tests that build their router with `agent.layer()`
+/// cover the generic tower layer.
 pub async fn serve(agent: &Agent) -> String {
-    serve_router(app().layer(agent.layer())).await
+    serve_router(app().layer(agent.layer().axum())).await
 }
 
 /// Serves a router (with connect info) on 127.0.0.1 and returns its base URL.
