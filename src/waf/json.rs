@@ -16,6 +16,7 @@
 //! statuses and currencies of an array of records) is not inspected again (see [`Seen`]).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use super::inputs::{cut, decode_more, Name, MAX_JSON_DEPTH, MAX_NAME_KEY};
 use super::{Scan, Source, Stop};
@@ -91,28 +92,28 @@ enum Step<'de> {
 }
 
 /// The path's name as events give it: `body.items[2].name`, each key cut to
-/// [`MAX_NAME_KEY`] bytes.
-fn path_name(path: &[Step<'_>], escaped_keys: &[String]) -> String {
-    let mut name = String::from("body");
-    for step in path {
-        match *step {
-            Step::Key(key) => {
-                name.push('.');
-                name.push_str(cut(key, MAX_NAME_KEY));
-            }
-            Step::Escaped(i) => {
-                name.push('.');
-                let key = escaped_keys.get(i).map_or("", String::as_str);
-                name.push_str(cut(key, MAX_NAME_KEY));
-            }
-            Step::Index(index) => {
-                name.push('[');
-                name.push_str(&index.to_string());
-                name.push(']');
+/// [`MAX_NAME_KEY`] bytes. Written out only when a detector matches: most inspected values
+/// match nothing, and their names are never needed.
+struct PathName<'a, 'de> {
+    path: &'a [Step<'de>],
+    escaped_keys: &'a [String],
+}
+
+impl fmt::Display for PathName<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("body")?;
+        for step in self.path {
+            match *step {
+                Step::Key(key) => write!(f, ".{}", cut(key, MAX_NAME_KEY))?,
+                Step::Escaped(i) => {
+                    let key = self.escaped_keys.get(i).map_or("", String::as_str);
+                    write!(f, ".{}", cut(key, MAX_NAME_KEY))?;
+                }
+                Step::Index(index) => write!(f, "[{index}]")?,
             }
         }
+        Ok(())
     }
-    name
 }
 
 /// How many inspected JSON strings are remembered, at most.
@@ -159,7 +160,10 @@ impl<'de> Walk<'_, '_, 'de> {
         let decoded = decode_more(Cow::Borrowed(value.as_ref()));
         self.scan.value(
             Source::Body,
-            &Name::Raw(&path_name(&self.path, &self.escaped_keys)),
+            &PathName {
+                path: &self.path,
+                escaped_keys: &self.escaped_keys,
+            },
             &decoded,
         )?;
         if let Cow::Borrowed(v) = value {
