@@ -67,6 +67,9 @@ async fn drive(app: Router, endpoint: &str, n: u64) -> Result<(), Box<dyn std::e
     use axum::http::Request;
     use tower::ServiceExt;
 
+    // as `axum::serve` does (`into_make_service*` call it): the routes are made, layers
+    // included, once, not at every request
+    let app = app.with_state(());
     let body = echo_body();
     let peer: SocketAddr = "127.0.0.1:40000".parse()?;
     for _ in 0..n {
