@@ -8,12 +8,21 @@
 # p50/p99 per configuration (median and spread over the rounds), the ratio to "no layer" and
 # the added p99, taken round by round, and the server's CPU time per request (from
 # /proc/<pid>/stat, kernel included) and what the layer adds to it. Installs wrk from Debian's
-# packages if missing.
+# packages if missing. With PIN=1 the servers run on the first core and wrk on the second
+# (taskset, from util-linux); on a 2-core machine this makes the ratios steadier (see
+# benches/README.md, "load").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
+# PIN=1: the servers on the first core, wrk on the second (`taskset`), so that they do not take
+# turns on both cores: the servers' throughput is then their CPU cost alone
+PIN=${PIN:-0}
+SERVER_CPU=(); WRK_CPU=()
+if [ "$PIN" = 1 ]; then
+  SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1)
+fi
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk
 fi
@@ -32,7 +41,7 @@ N=${#MODES[@]}
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for i in "${!MODES[@]}"; do
-  LOAD_MODE=${MODES[$i]} SQREEN_DEMO_ADDR=127.0.0.1:$((BASE_PORT + i)) "$BIN" \
+  LOAD_MODE=${MODES[$i]} SQREEN_DEMO_ADDR=127.0.0.1:$((BASE_PORT + i)) "${SERVER_CPU[@]}" "$BIN" \
     >"$OUT/server-${MODES[$i]}.log" 2>&1 &
   pids+=($!)
 done
@@ -55,7 +64,7 @@ for round in $(seq 1 "$ROUNDS"); do
         echo) args=(-s benches/load/post.lua "http://127.0.0.1:$port/api/echo") ;;
       esac
       before=$(cpu_ticks "${pids[$i]}")
-      wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Forwarded-For: 192.0.2.77" "${args[@]}" \
+      "${WRK_CPU[@]}" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Forwarded-For: 192.0.2.77" "${args[@]}" \
         >"$OUT/$round-$mode-$endpoint.txt"
       echo $(( $(cpu_ticks "${pids[$i]}") - before )) >"$OUT/$round-$mode-$endpoint.cpu"
     done
