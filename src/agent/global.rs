@@ -33,8 +33,9 @@ pub fn global() -> Option<Agent> {
     GLOBAL.load_full().map(|inner| Agent { inner })
 }
 
-/// The layer of the global agent. Without one (no `init*` call yet) the layer passes every
-/// request through and a warning is logged once.
+/// The layer of the global agent (for an axum `Router`, `sqreen::layer().axum()`: see
+/// `SqreenLayer::axum`). Without one (no `init*` call yet) the layer passes every request
+/// through and a warning is logged once.
 pub fn layer() -> SqreenLayer {
     match global() {
         Some(agent) => agent.layer(),

@@ -117,7 +117,8 @@ impl Agent {
         AgentBuilder::default()
     }
 
-    /// The tower layer that protects a service with this agent.
+    /// The tower layer that protects a service with this agent; for an axum `Router`,
+    /// `agent.layer().axum()` (see `SqreenLayer::axum`).
     pub fn layer(&self) -> SqreenLayer {
         SqreenLayer::new(self.clone())
     }
