@@ -40,9 +40,7 @@ impl<B> SqreenBody<B> {
             },
         }
     }
-}
 
-impl<B> SqreenBody<B> {
     /// The inner service's body, or the agent's complete body (`None`: empty).
     #[cfg(feature = "axum")]
     pub(super) fn into_inner(self) -> Result<B, Option<Bytes>> {

@@ -63,9 +63,7 @@ impl<B: Body> SqreenRequestBody<B> {
         });
         SqreenRequestBody { body: rest, replay }
     }
-}
 
-impl<B: Body> SqreenRequestBody<B> {
     /// The original body when the layer read none of it (most requests), else `self`.
     #[cfg(feature = "axum")]
     pub(super) fn into_original(self) -> Result<B, Self> {
