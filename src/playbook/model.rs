@@ -120,13 +120,27 @@ pub fn validate_event_name(name: &str) -> Result<(), String> {
     check_event(name, name, "")
 }
 
+/// The bytes of event names: `A-Z a-z 0-9 _ . : -`.
+static EVENT_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-');
+        i += 1;
+    }
+    t
+};
+
 /// Checks `name` (part of `whole`, which is what error messages quote).
 fn check_event(name: &str, whole: &str, extra: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("must not be empty".to_string());
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
-    if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+    // every allowed character is ASCII: bytes are checked through a table, and the first bad
+    // one's character is decoded only for the message (this runs on every `track`)
+    if let Some(at) = name.bytes().position(|b| !EVENT_BYTE[usize::from(b)]) {
+        let bad = name[at..].chars().next().unwrap_or_default();
         return Err(format!(
             "invalid character {bad:?} in event {} (allowed: A-Z a-z 0-9 _ . : -{extra})",
             quote(whole)
@@ -460,6 +474,11 @@ mod tests {
         assert!(EventPattern::parse(&format!("{stem}x.*")).is_err());
         assert!(validate_event_name("a.*").is_err());
         assert!(validate_event_name("ns:a-b_c.1").is_ok());
+        // the message names the whole character, however many bytes it takes
+        let err = validate_event_name("caf\u{e9}.order").unwrap_err();
+        assert!(err.contains("invalid character '\u{e9}'"), "{err}");
+        let err = validate_event_name("x\u{1F600}").unwrap_err();
+        assert!(err.contains("'\u{1F600}'"), "{err}");
     }
 
     #[test]
