@@ -270,6 +270,19 @@ impl<'a> Iterator for Split<'a> {
 
     fn next(&mut self) -> Option<&'a [u8]> {
         let rest = self.rest?;
+        if !self.quoted {
+            // a plain list (`X-Forwarded-For`): the next delimiter, found by `memchr`
+            return Some(match memchr::memchr(self.delimiter, rest) {
+                Some(i) => {
+                    self.rest = rest.get(i + 1..);
+                    &rest[..i]
+                }
+                None => {
+                    self.rest = None;
+                    rest
+                }
+            });
+        }
         let mut in_quotes = false;
         let mut escaped = false;
         for (i, &b) in rest.iter().enumerate() {
@@ -332,6 +345,9 @@ fn parse_element(element: &[u8]) -> Option<IpAddr> {
     if trimmed.is_empty() || trimmed.len() > MAX_ELEMENT_LEN {
         return None;
     }
+    if let Some(v4) = dotted_quad(trimmed) {
+        return Some(IpAddr::V4(v4));
+    }
     let text = std::str::from_utf8(trimmed).ok()?;
     let addr = if let Some(rest) = text.strip_prefix('[') {
         let (inner, after) = rest.split_once(']')?;
@@ -353,6 +369,37 @@ fn parse_element(element: &[u8]) -> Option<IpAddr> {
         }
     };
     Some(addr.to_canonical())
+}
+
+/// The common element, a bare `a.b.c.d`, read in one pass: exactly what `Ipv4Addr`'s parser
+/// accepts of that shape (four decimal octets up to 255, no leading zero), `None` for anything
+/// else, which the general path then reads.
+fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut value = 0u32;
+        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            value = value * 10 + u32::from(d - b'0');
+            i += 1;
+            if i - start > 3 {
+                return None;
+            }
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    (i == b.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// Trims spaces, tabs and double quotes from both ends.

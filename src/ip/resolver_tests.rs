@@ -410,6 +410,36 @@ fn element_parser_forms() {
     }
 }
 
+#[test]
+fn dotted_quad_reads_what_the_standard_parser_reads() {
+    // every string of digits and dots (the only bytes of its shape), short and near-valid ones
+    // made often: the fast path must accept exactly what `Ipv4Addr`'s parser accepts
+    const ALPHABET: &[u8] = b"0123456789.....";
+    let mut rng = StdRng::seed_from_u64(0x1b_4e);
+    let mut accepted = 0;
+    for _ in 0..200_000 {
+        let len = rng.random_range(0..18);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
+            .collect();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let expected = text.parse::<Ipv4Addr>().ok();
+        assert_eq!(dotted_quad(&bytes), expected, "{text:?}");
+        accepted += usize::from(expected.is_some());
+    }
+    assert!(accepted > 100, "too few valid addresses drawn: {accepted}");
+    for text in [
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "1.2.3.4.",
+        ".1.2.3",
+        "1..2.3",
+    ] {
+        assert_eq!(dotted_quad(text.as_bytes()), text.parse().ok(), "{text}");
+    }
+}
+
 /// The rule as written: walk right to left over the parsed elements.
 fn naive_walk(elements: &[Option<IpAddr>], trusted: &IpSet) -> Option<IpAddr> {
     for element in elements.iter().rev() {
