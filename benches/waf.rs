@@ -14,7 +14,6 @@
 //! Run: `cargo bench --bench waf`.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,74 +27,13 @@ use tower::Layer;
 
 #[path = "support/mod.rs"]
 mod support;
+#[path = "support/typical.rs"]
+mod typical;
 use support::{added_time, Layered};
+use typical::{json_body, typical};
 
 async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
-}
-
-/// A 2 KiB JSON document shaped like an order: nested objects, an array, a free-text comment.
-fn json_body() -> String {
-    let items: Vec<serde_json::Value> = (0..8)
-        .map(|i| {
-            serde_json::json!({
-                "sku": format!("SKU-{i:05}"),
-                "name": "Wireless noise-cancelling headphones, black",
-                "quantity": i + 1,
-                "price": 129.99,
-                "gift": i % 2 == 0,
-            })
-        })
-        .collect();
-    let mut doc = serde_json::json!({
-        "customer": { "name": "Jane O'Connor", "email": "jane.oconnor@example.com",
-                      "phone": "+1 (555) 010-2030" },
-        "shipping": { "street": "1200 Market Street, Apt. 4B", "city": "San Francisco",
-                      "zip": "94103", "country": "US" },
-        "items": items,
-        "note": "Please leave the parcel at the front desk if nobody answers. Thanks!",
-        "coupon": "WINTER-2026",
-    });
-    // a free-text comment fills the document up to 2 KiB: ordinary prose
-    let room = 2048usize.saturating_sub(doc.to_string().len() + 14);
-    let sentence =
-        "The headphones arrived two days late, but the box was intact and the sound is great. ";
-    let mut comment = String::new();
-    while comment.len() + sentence.len() <= room {
-        comment.push_str(sentence);
-    }
-    doc["comment"] = comment.into();
-    doc.to_string()
-}
-
-fn typical(body: &Bytes) -> Request<Full<Bytes>> {
-    let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
-               &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
-    let mut req = Request::post(uri)
-        .header("host", "shop.example")
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
-             Chrome/131.0.0.0 Safari/537.36",
-        )
-        .header(
-            "accept",
-            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-        )
-        .header("accept-language", "en-US,en;q=0.9,fr;q=0.8")
-        .header("accept-encoding", "gzip, deflate, br, zstd")
-        .header("content-type", "application/json")
-        .header("referer", "https://shop.example/cart?step=2")
-        .header(
-            "cookie",
-            "session=6f1c2b7e9a4d4e0b8c3f2a1d5e6b7c8d; theme=dark; consent=analytics%3Dno",
-        )
-        .header("x-forwarded-for", "192.0.2.44")
-        .body(Full::new(body.clone()))
-        .unwrap();
-    req.extensions_mut()
-        .insert(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 443));
-    req
 }
 
 fn agent(mode: WafMode, budget: Duration) -> Agent {

@@ -119,7 +119,8 @@
 //! (`!@#$%^&*()-=`, the same shape as benign `!@#$%^&*()`~`), `2+union+all` in a path.
 //!
 //! # Layout
-//! `token` (token types and `Tok`), `prefilter` (the byte pre-filter), `tokenizer`
+//! `token` (token types and `Tok`), `prefilter` (the byte pre-filter), `skip` (its
+//! 64-byte-block skipping of plain runs and ungated words in long values), `tokenizer`
 //! (bytes to folded tokens), `words` (keyword, function and catalog tables), `rules` (the
 //! rule driver and whole-value shapes), `positional` (rules at the injection point),
 //! `anywhere` (rules over the whole token stream), `strict` (the level-2 rules), `tests`.
@@ -154,7 +155,9 @@
 //!   like libinjection's 5-token fingerprint, so an injection preceded by a long benign
 //!   prefix is only found by the "anywhere" rules.
 //! * Speed: a one-pass byte pre-filter (see `prefilter`) rejects values with no quote,
-//!   comment marker, SQL anchor word or known `function(` before any tokenizing.
+//!   comment marker, SQL anchor word or known `function(` before any tokenizing. On values
+//!   of 64 bytes or more it steps over what cannot change its verdict (plain runs, words the
+//!   three-byte gate rejects) from two bit masks per 64-byte block (see `skip`).
 //!   Values whose only anchors are AND/OR/XOR/ORDER/GROUP (prose) are tokenized only up to
 //!   the positional window (16 final folded tokens), in the plain context.
 
@@ -183,6 +186,7 @@ mod anywhere;
 mod positional;
 mod prefilter;
 mod rules;
+mod skip;
 mod strict;
 #[cfg(test)]
 mod tests;

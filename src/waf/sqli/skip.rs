@@ -1,0 +1,319 @@
+//! Skipping what the pre-filter has nothing to do with, 64 bytes at a time.
+//!
+//! Most of a long benign value (prose, a product description) is made of two kinds of token
+//! on which [`prefilter`](super::prefilter::prefilter) changes no state: runs of plain bytes
+//! (spaces, `,`, `;`...) and words whose first three bytes begin no table word (its gate) and
+//! that are too short to hide a glued `unionselect`. The byte loop still pays for each of them:
+//! about a hundred instructions a word. [`Skipper::next`] finds the next token that is *not*
+//! of those kinds from two bit masks per 64-byte block, made by a loop the compiler turns into
+//! vector code: the bytes that are ASCII letters or spaces, and the word bytes. Only the
+//! remaining candidates are looked at one by one: word starts (gate and length from the
+//! masks), and bytes that are neither letters nor spaces (a class lookup). The pre-filter calls
+//! it only between tokens and only when no number came just before (its `after_num` state), so
+//! what it skips is exactly what the byte loop would have stepped over without effect; a
+//! differential test checks the verdicts against the byte loop alone.
+
+use super::prefilter::{word_kind, GATE_CODE, PB_PLAIN, PRE_BYTE};
+use super::tokenizer::is_word_char;
+
+/// Bytes per block: one bit each in a `u64`.
+const BLOCK: usize = 64;
+
+/// A word at least this long may hide a glued `unionselect`: the pre-filter looks at it.
+const LONG_WORD: usize = super::prefilter::GLUED.len();
+
+/// Candidates are taken from the first `STRIDE` bytes of a block only (unless it reaches the
+/// value's end): a shorter word starting there ends inside the block, so its length is read
+/// from the masks, and a word that does not end there is long anyway. The next block starts
+/// where this part ends, possibly inside a word, which its `prev_word` accounts for.
+const STRIDE: usize = BLOCK - LONG_WORD;
+
+/// The masks of one block of a value, kept between calls (the pre-filter comes back to the
+/// same block after each token it handles itself).
+pub(super) struct Skipper {
+    /// First byte of the block (`usize::MAX`: no block yet).
+    base: usize,
+    /// One past the last byte whose candidates this block answers for: `base + STRIDE`, or
+    /// the value's end when the block reaches it.
+    end: usize,
+    /// ASCII letters and spaces.
+    boring: u64,
+    /// Word bytes (letters, digits, `_`, `$`, non-ASCII).
+    word: u64,
+    /// The byte before the block is a word byte.
+    prev_word: bool,
+    /// The block's bytes (zeros after the value's end), and two more for the gate's reads.
+    buf: [u8; BLOCK + 2],
+}
+
+impl Skipper {
+    pub(super) fn new() -> Self {
+        Skipper {
+            base: usize::MAX,
+            end: 0,
+            boring: 0,
+            word: 0,
+            prev_word: false,
+            buf: [0; BLOCK + 2],
+        }
+    }
+
+    /// The first position at or after `i` (a token boundary, no number just before) where the
+    /// pre-filter has something to do, or `b.len()`. `gate` is the word gate in force.
+    pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &[u64]) -> usize {
+        let n = b.len();
+        while i < n {
+            if i < self.base || i >= self.end {
+                self.load(b, i);
+            }
+            let base = self.base;
+            let (word, boring) = (self.word, self.boring);
+            let after_word = word << 1 | u64::from(self.prev_word);
+            let live = (u64::MAX << (i - base)) & (u64::MAX >> (BLOCK - (self.end - base)));
+            // bytes that are not letters, spaces or inside a word, in order: the first that is
+            // no plain byte ends the search
+            let mut other = !(boring | (word & after_word)) & live;
+            let mut stop = self.end;
+            while other != 0 {
+                let k = other.trailing_zeros() as usize;
+                other &= other - 1;
+                if PRE_BYTE[self.buf[k] as usize] != PB_PLAIN {
+                    stop = base + k;
+                    break;
+                }
+            }
+            // words starting with a letter before that
+            let mut starts = word & !after_word & boring & live;
+            if stop - base < BLOCK {
+                starts &= (1u64 << (stop - base)) - 1;
+            }
+            while starts != 0 {
+                let k = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let run = (!(word >> k)).trailing_zeros() as usize;
+                if run >= LONG_WORD {
+                    return base + k;
+                }
+                if gate_key_set(gate, self.gate_key(k, run))
+                    && word_kind(&b[base + k..base + k + run]) != 0
+                {
+                    // a table word (an ungated or unlisted one changes nothing)
+                    return base + k;
+                }
+            }
+            if stop < self.end {
+                return stop;
+            }
+            i = self.end;
+        }
+        n
+    }
+
+    /// [`gate_key`](super::prefilter::gate_key) of the word of `run` bytes at `k` in the
+    /// block, from the copy.
+    #[inline]
+    fn gate_key(&self, k: usize, run: usize) -> usize {
+        let code = |d: usize| usize::from(GATE_CODE[self.buf[k + d] as usize]);
+        let c1 = if run >= 2 { code(1) } else { 0 };
+        let c2 = if run >= 3 { code(2) } else { 0 };
+        code(0) << 10 | c1 << 5 | c2
+    }
+
+    /// Makes the masks of the block starting at `i`.
+    fn load(&mut self, b: &[u8], i: usize) {
+        let end = (i + BLOCK).min(b.len());
+        self.buf = [0; BLOCK + 2];
+        self.buf[..end - i].copy_from_slice(&b[i..end]);
+        let block: &[u8; BLOCK] = self.buf[..BLOCK].try_into().expect("64 bytes");
+        let (boring, word) = masks(block);
+        self.base = i;
+        self.end = if end == b.len() { end } else { i + STRIDE };
+        self.boring = boring;
+        self.word = word;
+        self.prev_word = i > 0 && is_word_char(b[i - 1]);
+    }
+}
+
+fn gate_key_set(gate: &[u64], key: usize) -> bool {
+    gate[key >> 6] & (1u64 << (key & 63)) != 0
+}
+
+/// (letters and spaces, word bytes) of a block, one bit per byte. Written as a byte-wise map
+/// into two arrays, then packed eight bytes at a time, so that it compiles to vector code.
+fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
+    let mut boring = [0u8; BLOCK];
+    let mut word = [0u8; BLOCK];
+    for k in 0..BLOCK {
+        let x = c[k];
+        let letter = (x | 0x20).wrapping_sub(b'a') < 26;
+        // `|`, not `||`: no branches, so the loop is vectorised
+        let w = letter | (x.wrapping_sub(b'0') < 10) | (x == b'_') | (x == b'$') | (x >= 0x80);
+        boring[k] = if letter | (x == b' ') { 0x80 } else { 0 };
+        word[k] = if w { 0x80 } else { 0 };
+    }
+    (pack(&boring), pack(&word))
+}
+
+/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
+fn pack(a: &[u8; BLOCK]) -> u64 {
+    let mut m = 0u64;
+    for (j, chunk) in a.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
+        // moves bit 8j+7 to bit 56+j for every j: the eight bits land in the top byte
+        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_match_a_byte_by_byte_reading() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..2000 {
+            let mut c = [0u8; BLOCK];
+            for x in c.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // every byte value in the first rounds, then mostly ASCII
+                *x = if round < 1000 {
+                    seed as u8
+                } else {
+                    (seed % 128) as u8
+                };
+            }
+            let (boring, word) = masks(&c);
+            for (k, &x) in c.iter().enumerate() {
+                assert_eq!(
+                    boring >> k & 1 != 0,
+                    x.is_ascii_alphabetic() || x == b' ',
+                    "byte {x:#x} at {k}"
+                );
+                assert_eq!(word >> k & 1 != 0, is_word_char(x), "byte {x:#x} at {k}");
+            }
+        }
+    }
+
+    fn same_verdict(v: &[u8]) {
+        use super::super::prefilter::prefilter_with;
+        assert_eq!(
+            prefilter_with::<true>(v),
+            prefilter_with::<false>(v),
+            "{:?}",
+            String::from_utf8_lossy(v)
+        );
+    }
+
+    /// The skipping pre-filter gives the byte loop's verdict on every corpus value (also
+    /// shifted by one to three bytes, so that tokens fall across other block boundaries).
+    #[test]
+    fn skipping_gives_the_byte_loops_verdict_on_the_corpus() {
+        let values = crate::waf::tests::corpus_values(true);
+        assert!(values.len() > 10_000, "{}", values.len());
+        for v in &values {
+            for pad in ["", "a", "x ", "7 e"] {
+                same_verdict(format!("{pad}{v}").as_bytes());
+            }
+        }
+    }
+
+    /// ... and on random sequences of table words, prose words, long and glued words, numbers
+    /// and punctuation, of every length up to a few blocks.
+    #[test]
+    fn skipping_gives_the_byte_loops_verdict_on_random_token_sequences() {
+        const TOKENS: &[&str] = &[
+            "the",
+            "and",
+            "or",
+            "The",
+            "box",
+            "was",
+            "intact",
+            "sound",
+            "great",
+            "select",
+            "union",
+            "from",
+            "where",
+            "case",
+            "when",
+            "sleep",
+            "char",
+            "like",
+            "between",
+            "headphones",
+            "noise-cancelling",
+            "reunionselection",
+            "xunionselectfrom",
+            "unionselect1",
+            "information_schema",
+            "xp_cmdshell",
+            "$x",
+            "_id",
+            "caf\u{e9}",
+            "1",
+            "42",
+            "1.e",
+            "0x1f",
+            "1e5",
+            "3.14",
+            " ",
+            "  ",
+            ", ",
+            ". ",
+            "! ",
+            "(",
+            ")",
+            "'",
+            "\"",
+            "`",
+            "#",
+            "--",
+            "-",
+            "/*",
+            "*/",
+            "@@",
+            "::",
+            "&&",
+            "||",
+            "=",
+            "<>",
+            "!=",
+            ";",
+            "\t",
+            "\u{a0}",
+            "\u{e9}t\u{e9}",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut differ = 0;
+        for _ in 0..100_000 {
+            let len = (next() % 200) as usize;
+            let mut v = String::new();
+            while v.len() < len {
+                v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+                if next() % 3 != 0 {
+                    v.push(' ');
+                }
+            }
+            same_verdict(v.as_bytes());
+            differ += usize::from(prefilter_with_none(v.as_bytes()));
+        }
+        // the sequences reach every verdict, not only "nothing to scan"
+        assert!(differ > 1000, "{differ}");
+    }
+
+    fn prefilter_with_none(v: &[u8]) -> bool {
+        super::super::prefilter::prefilter_with::<true>(v) != super::super::prefilter::SCAN_NONE
+    }
+}
