@@ -1,7 +1,9 @@
 //! One pass per value over a shared byte table: which byte classes occur in it. The scan
 //! computes it once and the detectors use it instead of each making their own pass: the RCE
-//! detector takes its class mask from it, the LFI detector its flags (values up to
-//! [`lfi::FLAGS_SHORT`](super::lfi) bytes), and detectors that cannot match without a byte of
+//! detector takes its class mask from it, the LFI detector its flags (past
+//! [`lfi::FLAGS_SHORT`](super::lfi) bytes, all but `0x`, which a substring search settles),
+//! the XSS detector whether a long value holds anything to decode, and detectors that cannot
+//! match without a byte of
 //! some class are not run on a value without one (each gate is the detector's own first
 //! test, see [`Classes::may_be_ssrf`] and [`Classes::may_be_xss`]). `plain` values (short
 //! `[A-Za-z0-9-]` tokens) are recognised from the same pass.
@@ -16,6 +18,8 @@ const NOT_PLAIN: u64 = 1 << 40;
 const SSRF: u64 = 1 << 41;
 /// A byte the XSS detector's early exit looks for.
 const XSS: u64 = 1 << 42;
+/// A byte the XSS detector's normaliser may decode (`&`, `\`, `%`, `+`, NUL, fullwidth forms).
+const XSS_DECODE: u64 = 1 << 43;
 
 static TABLE: [u64; 256] = {
     let mut t = [0u64; 256];
@@ -31,6 +35,9 @@ static TABLE: [u64; 256] = {
         }
         if xss::CLASS[i] != 0 {
             m |= XSS;
+        }
+        if xss::CLASS[i] == 2 {
+            m |= XSS_DECODE;
         }
         t[i] = m;
         i += 1;
@@ -73,6 +80,12 @@ impl Classes {
     /// exit looks for: [`super::xss::detect`] returns `None` at once on such a value.
     pub(crate) fn may_be_xss(self, len: usize) -> bool {
         len > xss::SHORT || self.0 & XSS != 0
+    }
+
+    /// False when the value has no byte the XSS detector's normaliser decodes (see
+    /// [`super::xss::detect_classified`]).
+    pub(crate) fn xss_decodable(self) -> bool {
+        self.0 & XSS_DECODE != 0
     }
 }
 

@@ -552,7 +552,7 @@ fn run_detector(
         (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
         (_, Xss) => classes
             .may_be_xss(part.len())
-            .then(|| xss::detect(part))
+            .then(|| xss::detect_classified(part, classes.xss_decodable()))
             .flatten(),
         _ => detect(category, part),
     }

@@ -249,6 +249,20 @@ pub(super) fn flags(b: &[u8]) -> Flags {
     Flags(acc)
 }
 
+/// The flags of a value of more than [`FLAGS_SHORT`] bytes from the OR of [`CLASS`] over it
+/// (the scan's shared pass): what [`flags`] finds with its dozen `memchr` passes, but for `0x`,
+/// which only a substring search settles (and only when an `x` and a `0` occur).
+pub(super) fn long_flags(b: &[u8], class_or: u16) -> u16 {
+    let mut acc = class_or & !(C_X | C_ZERO);
+    if class_or & C_X != 0
+        && class_or & C_ZERO != 0
+        && ZERO_X_FINDERS.iter().any(|f| f.find(b).is_some())
+    {
+        acc |= C_X;
+    }
+    acc
+}
+
 /// The flags of a value of at most [`FLAGS_SHORT`] bytes from the OR of [`CLASS`] over it.
 pub(super) fn short_flags(mut acc: u16) -> u16 {
     // only a candidate here (an `x` and a `0` occur): `scan` checks for `0x` when needed

@@ -108,8 +108,8 @@ use file_tables::{sql_backup_no_ws, UDOT_FINDERS, USLASH_FINDERS};
 pub use files::detect_path;
 use files::{files, shell_redirect};
 use flags::{
-    flags, pairs, positions, short_flags, Flags, C_COLON, C_DOT, C_GLOBAL, C_HIGH, C_NUL, C_PCT,
-    C_Q, C_QL, C_SEP, C_WS, C_X,
+    flags, long_flags, pairs, positions, short_flags, Flags, C_COLON, C_DOT, C_GLOBAL, C_HIGH,
+    C_NUL, C_PCT, C_Q, C_QL, C_SEP, C_WS, C_X,
 };
 pub(super) use flags::{CLASS, FLAGS_SHORT};
 pub use rfi::detect_offsite;
@@ -152,13 +152,15 @@ pub fn detect(input: &str) -> Option<Finding> {
 }
 
 /// [`detect`] on a value whose OR of [`CLASS`] the caller already has (the scan's shared pass,
-/// [`super::classes`]); used for values of at most [`FLAGS_SHORT`] bytes, where [`flags`]
-/// is that OR.
+/// [`super::classes`]): its flags are that OR ([`short_flags`], [`long_flags`]), so the value
+/// is not read again to find them.
 pub(super) fn detect_classified(input: &str, class_or: u16) -> Option<Finding> {
-    if input.len() > FLAGS_SHORT {
-        return detect(input);
-    }
-    detect_with(input, false, Flags(short_flags(class_or)))
+    let fl = if input.len() > FLAGS_SHORT {
+        long_flags(input.as_bytes(), class_or)
+    } else {
+        short_flags(class_or)
+    };
+    detect_with(input, false, Flags(fl))
 }
 
 fn detect_impl(input: &str, path: bool) -> Option<Finding> {

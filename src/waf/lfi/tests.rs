@@ -596,3 +596,66 @@ fn shell_redirect_into_a_path() {
     }
     assert_eq!(detect_path(">/tmp/curl").map(|f| f.rule), None);
 }
+
+/// The flags of a long value taken from the shared pass's OR (`long_flags`) are the ones
+/// `flags` finds with its own passes: on every corpus value lengthened past `FLAGS_SHORT`
+/// (repeated, and with `0x` / `x`-and-`0` endings), and on random byte strings.
+#[test]
+fn long_flags_from_the_class_or_match_the_flags_passes() {
+    // the OR the scan's shared pass computes
+    let class_or = |v: &[u8]| v.iter().fold(0u16, |a, &c| a | CLASS[c as usize]);
+    let check = |v: &[u8]| {
+        assert!(v.len() > FLAGS_SHORT);
+        assert_eq!(
+            super::long_flags(v, class_or(v)),
+            super::flags(v).0,
+            "{:?}",
+            String::from_utf8_lossy(v)
+        );
+    };
+    let values = crate::waf::tests::corpus_values(true);
+    assert!(values.len() > 10_000);
+    // and the detector given those flags finds what it finds on its own, attacks included
+    let pad = "lorem ipsum dolor sit amet ".repeat(FLAGS_SHORT / 20);
+    let mut found = 0;
+    for v in &values {
+        let long = format!("{pad}{v}");
+        let alone = detect(&long);
+        found += usize::from(alone.is_some());
+        assert_eq!(
+            detect_classified(&long, class_or(long.as_bytes())),
+            alone,
+            "{v:?}"
+        );
+    }
+    assert!(found > 100, "{found}");
+    for v in &values {
+        let mut long = v.repeat(FLAGS_SHORT / v.len().max(1) + 1).into_bytes();
+        if long.len() <= FLAGS_SHORT {
+            long.resize(FLAGS_SHORT + 1, b' ');
+        }
+        check(&long);
+        for tail in [&b"0x1f"[..], b"x 0", b"0X", b"x0"] {
+            let mut t = long.clone();
+            t.extend_from_slice(tail);
+            check(&t);
+        }
+    }
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    for _ in 0..2000 {
+        let v: Vec<u8> = (0..FLAGS_SHORT + 1 + (seed % 300) as usize)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // mostly letters, then any byte now and then
+                if seed % 64 == 0 {
+                    (seed >> 8) as u8
+                } else {
+                    b'a' + (seed >> 8) as u8 % 26
+                }
+            })
+            .collect();
+        check(&v);
+    }
+}

@@ -211,6 +211,18 @@ pub fn detect(input: &str) -> Option<Finding> {
     run(input, |b, map, raw| Scan::new(b, map, raw).run())
 }
 
+/// [`detect`] on a value the caller's shared pass ([`super::classes`]) found without any byte
+/// the normaliser decodes (`decodable` false): a long value then goes straight to the scan,
+/// without [`needs_norm`]'s two passes (which look for those bytes).
+pub(super) fn detect_classified(input: &str, decodable: bool) -> Option<Finding> {
+    if decodable || input.len() <= SHORT {
+        return detect(input);
+    }
+    let raw = input.as_bytes();
+    let (rule, s, e) = Scan::new(raw, None, raw).run()?;
+    Some(finding(input, rule, s, e))
+}
+
 /// Runs `rules` over the value (decoded when it holds anything to decode; `map` then maps the
 /// decoded bytes to the input's) and maps the span back to `input`.
 fn run(input: &str, rules: impl Fn(&[u8], Option<&[u32]>, &[u8]) -> scan::Hit) -> Option<Finding> {
