@@ -2,13 +2,14 @@
 //! computes it once and the detectors use it instead of each making their own pass: the RCE
 //! detector takes its class mask from it, the LFI detector its flags (past
 //! [`lfi::FLAGS_SHORT`](super::lfi) bytes, all but `0x`, which a substring search settles),
-//! the XSS detector whether a long value holds anything to decode, and detectors that cannot
+//! the XSS detector whether a long value holds anything to decode, the SQLi detector whether
+//! `$`, `%` or `(` occur, and detectors that cannot
 //! match without a byte of
 //! some class are not run on a value without one (each gate is the detector's own first
 //! test, see [`Classes::may_be_ssrf`] and [`Classes::may_be_xss`]). `plain` values (short
 //! `[A-Za-z0-9-]` tokens) are recognised from the same pass.
 
-use super::{lfi, rce, xss};
+use super::{lfi, rce, sqli, xss};
 
 /// Bits 0..[`LFI_SHIFT`]: the RCE detector's classes; then the LFI detector's flags; then:
 const LFI_SHIFT: u32 = 20;
@@ -20,6 +21,10 @@ const SSRF: u64 = 1 << 41;
 const XSS: u64 = 1 << 42;
 /// A byte the XSS detector's normaliser may decode (`&`, `\`, `%`, `+`, NUL, fullwidth forms).
 const XSS_DECODE: u64 = 1 << 43;
+/// `$`, `%`, `(`: the SQLi detector's first tests (see [`Classes::sqli`]).
+const DOLLAR: u64 = 1 << 44;
+const PERCENT: u64 = 1 << 45;
+const PAREN: u64 = 1 << 46;
 
 static TABLE: [u64; 256] = {
     let mut t = [0u64; 256];
@@ -39,6 +44,12 @@ static TABLE: [u64; 256] = {
         if xss::CLASS[i] == 2 {
             m |= XSS_DECODE;
         }
+        m |= match c {
+            b'$' => DOLLAR,
+            b'%' => PERCENT,
+            b'(' => PAREN,
+            _ => 0,
+        };
         t[i] = m;
         i += 1;
     }
@@ -80,6 +91,15 @@ impl Classes {
     /// exit looks for: [`super::xss::detect`] returns `None` at once on such a value.
     pub(crate) fn may_be_xss(self, len: usize) -> bool {
         len > xss::SHORT || self.0 & XSS != 0
+    }
+
+    /// The bytes the SQLi detector looks for first ([`sqli::Hints`]).
+    pub(crate) fn sqli(self) -> sqli::Hints {
+        sqli::Hints {
+            dollar: self.0 & DOLLAR != 0,
+            percent: self.0 & PERCENT != 0,
+            paren: self.0 & PAREN != 0,
+        }
     }
 
     /// False when the value has no byte the XSS detector's normaliser decodes (see

@@ -545,11 +545,18 @@ fn run_detector(
     match (source, category) {
         (Source::Path, Lfi) => lfi::detect_path(part),
         (Source::Query | Source::Body, Lfi) => {
-            lfi::detect_classified(part, classes.lfi()).or_else(|| lfi::detect_offsite(part, host))
+            lfi::detect_classified(part, classes.lfi()).or_else(|| {
+                // (it needs a `:`)
+                classes
+                    .may_be_ssrf()
+                    .then(|| lfi::detect_offsite(part, host))
+                    .flatten()
+            })
         }
         (_, Lfi) => lfi::detect_classified(part, classes.lfi()),
         (_, Rce) => rce::detect_classified(part, classes.rce()),
         (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
+        (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes
             .may_be_xss(part.len())
             .then(|| xss::detect_classified(part, classes.xss_decodable()))

@@ -213,15 +213,48 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
 /// Looks for SQL injection in one decoded input value; returns the first rule that matched
 /// and the byte span of the matched token run (on char boundaries).
 pub fn detect(input: &str) -> Option<Finding> {
+    detect_hinted(input, Hints::of(input.as_bytes()))
+}
+
+/// Which of the bytes [`detect`] looks for first occur in a value: from the scan's shared
+/// byte-class pass ([`crate::waf::classes`]), or found by [`Hints::of`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hints {
+    /// `$` (NoSQL operators).
+    pub(crate) dollar: bool,
+    /// `%` (a value to read once more, form-decoded).
+    pub(crate) percent: bool,
+    /// `(` (function names count).
+    pub(crate) paren: bool,
+}
+
+impl Hints {
+    /// Looks for the bytes in `b` (three `memchr` passes).
+    pub(crate) fn of(b: &[u8]) -> Hints {
+        Hints {
+            dollar: memchr::memchr(b'$', b).is_some(),
+            percent: memchr::memchr(b'%', b).is_some(),
+            paren: memchr::memchr(b'(', b).is_some(),
+        }
+    }
+}
+
+/// [`detect`] on a value whose [`Hints`] the caller already has.
+pub(crate) fn detect_hinted(input: &str, hints: Hints) -> Option<Finding> {
     let b = input.as_bytes();
     if b.len() < 2 {
         return None;
     }
-    if let Some((rule, s, e)) = nosql_operator(b) {
-        return Some(finding(input, rule, s, e));
+    if hints.dollar {
+        if let Some((rule, s, e)) = nosql_operator(b) {
+            return Some(finding(input, rule, s, e));
+        }
     }
-    let scanned = scan_by_class(input);
+    let scanned = scan_by_class(input, hints.paren);
     scanned.or_else(|| {
+        if !hints.percent {
+            return None;
+        }
         // values the framework does not URL-decode (XML attributes and text nodes) can
         // still carry a form-encoded payload the application decodes later: read such a
         // value once more, decoded (`%XX` and `+`), and report the whole value
@@ -269,13 +302,13 @@ fn detect_decoded(input: &str) -> Option<Finding> {
     if let Some((rule, s, e)) = nosql_operator(b) {
         return Some(finding(input, rule, s, e));
     }
-    scan_by_class(input)
+    scan_by_class(input, memchr::memchr(b'(', b).is_some())
 }
 
 /// Runs the pre-filter and the scan it calls for: none, the full scan, or (only weak
 /// positional triggers) the windowed scan.
-fn scan_by_class(input: &str) -> Option<Finding> {
-    match prefilter(input.as_bytes()) {
+fn scan_by_class(input: &str, paren: bool) -> Option<Finding> {
+    match prefilter(input.as_bytes(), paren) {
         SCAN_NONE => None,
         SCAN_WINDOW => scan(input, WINDOW),
         _ => scan(input, usize::MAX),

@@ -35,11 +35,13 @@ pub(super) const SCAN_FULL: u8 = 2;
 ///
 /// Values of [`SKIP_FROM`] bytes or more step over plain runs and ungated words with
 /// [`Skipper`] (the verdict is the same, see the differential test).
-pub(super) fn prefilter(b: &[u8]) -> u8 {
+///
+/// `paren`: whether `b` holds a `(` (function names only count before one).
+pub(super) fn prefilter(b: &[u8], paren: bool) -> u8 {
     if b.len() >= SKIP_FROM {
-        prefilter_with::<true>(b)
+        prefilter_with::<true>(b, paren)
     } else {
-        prefilter_with::<false>(b)
+        prefilter_with::<false>(b, paren)
     }
 }
 
@@ -48,13 +50,9 @@ pub(super) fn prefilter(b: &[u8]) -> u8 {
 const SKIP_FROM: usize = 64;
 
 /// The pre-filter, skipping with [`Skipper`] or not.
-pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8]) -> u8 {
+pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
     let n = b.len();
-    let gate: &[u64; GATE_WORDS] = if memchr::memchr(b'(', b).is_some() {
-        &PRE_GATE.1
-    } else {
-        &PRE_GATE.0
-    };
+    let gate: &[u64; GATE_WORDS] = if paren { &PRE_GATE.1 } else { &PRE_GATE.0 };
     let mut i = 0;
     // a number was the last token (for `42 like 42`)
     let mut after_num = false;

@@ -202,8 +202,8 @@ mod tests {
     fn same_verdict(v: &[u8]) {
         use super::super::prefilter::prefilter_with;
         assert_eq!(
-            prefilter_with::<true>(v),
-            prefilter_with::<false>(v),
+            prefilter_with::<true>(v, v.contains(&b'(')),
+            prefilter_with::<false>(v, v.contains(&b'(')),
             "{:?}",
             String::from_utf8_lossy(v)
         );
@@ -314,6 +314,7 @@ mod tests {
     }
 
     fn prefilter_with_none(v: &[u8]) -> bool {
-        super::super::prefilter::prefilter_with::<true>(v) != super::super::prefilter::SCAN_NONE
+        super::super::prefilter::prefilter_with::<true>(v, v.contains(&b'('))
+            != super::super::prefilter::SCAN_NONE
     }
 }
