@@ -93,6 +93,11 @@ impl Classes {
         len > xss::SHORT || self.0 & XSS != 0
     }
 
+    /// A `%` occurs (a percent-escape may be left to decode).
+    pub(crate) fn has_percent(self) -> bool {
+        self.0 & PERCENT != 0
+    }
+
     /// The bytes the SQLi detector looks for first ([`sqli::Hints`]).
     pub(crate) fn sqli(self) -> sqli::Hints {
         sqli::Hints {

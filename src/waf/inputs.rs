@@ -255,20 +255,23 @@ fn plain_pairs(raw: &[u8]) -> bool {
 /// and scans for the names and values that hold no `+` and no escape (most of them), which
 /// are borrowed after one `memchr` each.
 fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    // one search for `%` in the whole query, not one per name and value
+    let percent = memchr::memchr(b'%', raw).is_some();
     raw.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = match memchr::memchr(b'=', pair) {
+        .map(move |pair| {
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &pair[pair.len()..]),
             };
-            (decode_form(key), decode_form(value))
+            (decode_form(key, percent), decode_form(value, percent))
         })
 }
 
-/// One name or value of a query or form body (see [`pairs`]).
-fn decode_form(raw: &[u8]) -> Cow<'_, str> {
-    if !raw.contains(&b'+') && !has_escape(raw) {
+/// One name or value of a query or form body (see [`pairs`]); `percent`: whether the query
+/// holds a `%` anywhere.
+fn decode_form(raw: &[u8], percent: bool) -> Cow<'_, str> {
+    if !raw.contains(&b'+') && !(percent && has_escape(raw)) {
         // (a replacement character holds no `%`: nothing is left to decode)
         return utf8_lossy(raw);
     }

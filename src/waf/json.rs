@@ -18,8 +18,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::classes::Classes;
 use super::inputs::{cut, decode_more, Name, MAX_JSON_DEPTH, MAX_NAME_KEY};
-use super::{Scan, Source, Stop};
+use super::{Scan, Source, Stop, CHUNK};
 
 /// Deepest nesting of arrays and objects a body may have to parse (`serde_json`'s limit).
 const MAX_NESTING: usize = 127;
@@ -157,15 +158,23 @@ impl<'de> Walk<'_, '_, 'de> {
         if value.is_empty() || super::plain(&value) || self.seen.contains(&value) {
             return Ok(());
         }
-        let decoded = decode_more(Cow::Borrowed(value.as_ref()));
-        self.scan.value(
-            Source::Body,
-            &PathName {
-                path: &self.path,
-                escaped_keys: &self.escaped_keys,
-            },
-            &decoded,
-        )?;
+        let name = PathName {
+            path: &self.path,
+            escaped_keys: &self.escaped_keys,
+        };
+        // the byte classes first: without a `%` there is nothing to decode, and the scan
+        // takes them as they are
+        let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
+        match classes {
+            Some(classes) if !classes.has_percent() => {
+                self.scan
+                    .value_classified(Source::Body, &name, &value, classes)?;
+            }
+            _ => {
+                let decoded = decode_more(Cow::Borrowed(value.as_ref()));
+                self.scan.value(Source::Body, &name, &decoded)?;
+            }
+        }
         if let Cow::Borrowed(v) = value {
             self.seen.insert(v);
         }

@@ -244,7 +244,7 @@ pub(crate) struct Hit {
 pub(crate) const MAX_FRAGMENT: usize = 64;
 /// Values longer than this are scanned in chunks of this size (overlapping by [`OVERLAP`]),
 /// with the clock read between chunks.
-const CHUNK: usize = 2 * 1024;
+pub(super) const CHUNK: usize = 2 * 1024;
 const OVERLAP: usize = 128;
 /// Past this length the clock is read after each detector, so one detector on one chunk is
 /// the most the budget can be overrun by.
@@ -424,21 +424,7 @@ impl<'r> Scan<'r> {
             return Ok(());
         }
         if value.len() <= CHUNK {
-            let classes = Classes::of(value.as_bytes());
-            if value.len() <= PLAIN_MAX && classes.only_plain_bytes() {
-                return Ok(());
-            }
-            let memo =
-                memo::Kind::of(source, self.paranoia).filter(|_| value.len() <= memo::MAX_LEN);
-            if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
-                return Ok(());
-            }
-            self.tick(value.len())?;
-            let clean = self.detect_all(source, name, value, value, 0, classes)?;
-            if let Some(kind) = memo.filter(|_| clean) {
-                memo::remember(kind, value);
-            }
-            return Ok(());
+            return self.value_classified(source, name, value, Classes::of(value.as_bytes()));
         }
         self.tick(value.len())?;
         let mut start = 0;
@@ -465,6 +451,31 @@ impl<'r> Scan<'r> {
                 next += 1;
             }
             start = next;
+        }
+        Ok(())
+    }
+
+    /// [`Scan::value`] on a value of at most [`CHUNK`] bytes whose [`Classes`] the caller has
+    /// already taken (a JSON string's, to know whether it holds a `%` to decode).
+    pub(crate) fn value_classified(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        value: &str,
+        classes: Classes,
+    ) -> Result<(), Stop> {
+        debug_assert!(value.len() <= CHUNK);
+        if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
+            return Ok(());
+        }
+        let memo = memo::Kind::of(source, self.paranoia).filter(|_| value.len() <= memo::MAX_LEN);
+        if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
+            return Ok(());
+        }
+        self.tick(value.len())?;
+        let clean = self.detect_all(source, name, value, value, 0, classes)?;
+        if let Some(kind) = memo.filter(|_| clean) {
+            memo::remember(kind, value);
         }
         Ok(())
     }
