@@ -271,7 +271,7 @@ fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
 /// One name or value of a query or form body (see [`pairs`]); `percent`: whether the query
 /// holds a `%` anywhere.
 fn decode_form(raw: &[u8], percent: bool) -> Cow<'_, str> {
-    if !raw.contains(&b'+') && !(percent && has_escape(raw)) {
+    if !(raw.contains(&b'+') || percent && has_escape(raw)) {
         // (a replacement character holds no `%`: nothing is left to decode)
         return utf8_lossy(raw);
     }
