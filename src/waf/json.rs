@@ -31,7 +31,7 @@ pub(crate) fn scan_json(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
         Ok(text) => {
             let mut walk = Walk {
                 scan,
-                path: Vec::new(),
+                path: Path::new(),
                 escaped_keys: Vec::new(),
                 too_deep: false,
                 seen: Seen::default(),
@@ -75,7 +75,7 @@ struct Walk<'s, 'r, 'de> {
     scan: &'s mut Scan<'r>,
     /// Where the current value sits; written out (`body.user.name`) only for a value the
     /// detectors run on, which most (words, numbers, repeats) are not.
-    path: Vec<Step<'de>>,
+    path: Path<'de>,
     /// The keys written with escapes, decoded (rare): [`Step::Escaped`] points here. Kept for
     /// the whole walk, so leaving a member is only a shorter path; bounded by the body.
     escaped_keys: Vec<String>,
@@ -90,6 +90,44 @@ enum Step<'de> {
     Key(&'de str),
     Escaped(usize),
     Index(usize),
+}
+
+/// Steps a path can have: keys and indexes are only added at the inspected depths.
+const MAX_PATH: usize = MAX_JSON_DEPTH + 1;
+
+/// The steps of the current value's path, kept inline: a walk allocates nothing for them.
+struct Path<'de> {
+    steps: [Step<'de>; MAX_PATH],
+    len: usize,
+}
+
+impl<'de> Path<'de> {
+    fn new() -> Self {
+        Path {
+            steps: [Step::Index(0); MAX_PATH],
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Adds a step (never past [`MAX_PATH`], which the walk does not reach).
+    fn push(&mut self, step: Step<'de>) {
+        if let Some(slot) = self.steps.get_mut(self.len) {
+            *slot = step;
+            self.len += 1;
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn steps(&self) -> &[Step<'de>] {
+        &self.steps[..self.len]
+    }
 }
 
 /// The path's name as events give it: `body.items[2].name`, each key cut to
@@ -159,7 +197,7 @@ impl<'de> Walk<'_, '_, 'de> {
             return Ok(());
         }
         let name = PathName {
-            path: &self.path,
+            path: self.path.steps(),
             escaped_keys: &self.escaped_keys,
         };
         // the byte classes first: without a `%` there is nothing to decode, and the scan
