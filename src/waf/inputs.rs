@@ -213,7 +213,7 @@ fn scan_pairs(
     }
     for (key, value) in pairs(raw) {
         let name = Name::Prefixed(prefix, &key);
-        scan.value(source, &name, &key)?;
+        scan.param_name(source, &name, &key)?;
         scan.value(source, &name, &value)?;
     }
     Ok(())

@@ -189,8 +189,8 @@ impl<'de> Seen<'de> {
 
 impl<'de> Walk<'_, '_, 'de> {
     /// Inspects a JSON string (a key or a value) named by the current path; `Borrowed` when it
-    /// is a slice of the body (no escapes).
-    fn inspect(&mut self, value: Cow<'de, str>) -> Result<(), Stop> {
+    /// is a slice of the body (no escapes). Keys are parameter names ([`Scan::param_name`]).
+    fn inspect(&mut self, value: Cow<'de, str>, key: bool) -> Result<(), Stop> {
         // words and numbers are never inspected (and need no decoding): not worth
         // remembering; the empty string is `Seen`'s filler
         if value.is_empty() || super::plain(&value) || self.seen.contains(&value) {
@@ -205,12 +205,21 @@ impl<'de> Walk<'_, '_, 'de> {
         let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
         match classes {
             Some(classes) if !classes.has_percent() => {
-                self.scan
-                    .value_classified(Source::Body, &name, &value, classes)?;
+                if key {
+                    self.scan
+                        .param_name_classified(Source::Body, &name, &value, classes)?;
+                } else {
+                    self.scan
+                        .value_classified(Source::Body, &name, &value, classes)?;
+                }
             }
             _ => {
                 let decoded = decode_more(Cow::Borrowed(value.as_ref()));
-                self.scan.value(Source::Body, &name, &decoded)?;
+                if key {
+                    self.scan.param_name(Source::Body, &name, &decoded)?;
+                } else {
+                    self.scan.value(Source::Body, &name, &decoded)?;
+                }
             }
         }
         if let Cow::Borrowed(v) = value {
@@ -249,7 +258,7 @@ impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
         };
         self.path.push(step);
         if !plain {
-            self.inspect(key)?;
+            self.inspect(key, true)?;
         }
         Ok(len)
     }
@@ -268,7 +277,7 @@ impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
         if plain {
             return Ok(());
         }
-        self.inspect(value)
+        self.inspect(value, false)
     }
 
     fn too_deep(&mut self) {

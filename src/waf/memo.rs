@@ -1,8 +1,10 @@
-//! Header values and paths this thread has seen clean: the few most recent `User-Agent`s, other
-//! header values and request paths that no detector matched, so the next request carrying the
-//! same bytes skips them. A service sees few distinct user agents, and their scan is the largest
-//! part of the WAF's cost on a request without parameters (about 1 µs of a browser's GET); its
-//! routes' paths come again and again too.
+//! Header values, paths and parameter names this thread has seen clean: the few most recent
+//! `User-Agent`s, other header values, request paths and query, form or JSON parameter names
+//! that no detector matched, so the next request carrying the same bytes skips them. A service
+//! sees few distinct user agents, and their scan is the largest part of the WAF's cost on a
+//! request without parameters (about 1 µs of a browser's GET); its routes' paths and its API's
+//! parameter names (`per_page`, `created_at`: those that are not plain words) come again and
+//! again too. Parameter *values* are not remembered: they are the data, and vary.
 //!
 //! Sound because every detector is a pure function of the value: bytes that matched nothing
 //! match nothing again. Only values on which every detector of their kind ran and none matched
@@ -31,9 +33,15 @@ pub(super) enum Kind {
     Path = 3,
     /// The detectors that run on the request path, with the paranoia level 2 rules.
     PathStrict = 4,
+    /// The detectors that run on query and body parameters, on a name with no `:`, `/` or `\`
+    /// (so that the off-site inclusion rules, which compare a URL with the request's `Host`,
+    /// cannot apply: the verdict depends on the bytes alone).
+    Name = 5,
+    /// The same, with the paranoia level 2 rules.
+    NameStrict = 6,
 }
 
-const KINDS: usize = 5;
+const KINDS: usize = 7;
 
 impl Kind {
     /// The kind for values from `source` at `paranoia`, if such values are remembered.
@@ -44,6 +52,16 @@ impl Kind {
             (Source::Header, Paranoia::Level2) => Some(Kind::HeaderStrict),
             (Source::Path, Paranoia::Level1) => Some(Kind::Path),
             (Source::Path, Paranoia::Level2) => Some(Kind::PathStrict),
+            _ => None,
+        }
+    }
+
+    /// The kind for parameter names from `source` at `paranoia`, if such names are remembered.
+    pub(super) fn name_of(source: super::Source, paranoia: super::Paranoia) -> Option<Kind> {
+        use super::{Paranoia, Source};
+        match (source, paranoia) {
+            (Source::Query | Source::Body, Paranoia::Level1) => Some(Kind::Name),
+            (Source::Query | Source::Body, Paranoia::Level2) => Some(Kind::NameStrict),
             _ => None,
         }
     }

@@ -464,11 +464,52 @@ impl<'r> Scan<'r> {
         value: &str,
         classes: Classes,
     ) -> Result<(), Stop> {
+        let memo = memo::Kind::of(source, self.paranoia);
+        self.value_remembered(source, name, value, classes, memo)
+    }
+
+    /// [`Scan::value`] on a parameter's name (a query or form name, a JSON key): names that
+    /// every detector ran on clean are remembered per thread (see [`memo`]).
+    pub(crate) fn param_name(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        key: &str,
+    ) -> Result<(), Stop> {
+        if key.len() > CHUNK {
+            return self.value(source, name, key);
+        }
+        let classes = Classes::of(key.as_bytes());
+        self.param_name_classified(source, name, key, classes)
+    }
+
+    /// [`Scan::param_name`] on a name whose [`Classes`] the caller has.
+    pub(crate) fn param_name_classified(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        key: &str,
+        classes: Classes,
+    ) -> Result<(), Stop> {
+        let memo = memo::Kind::name_of(source, self.paranoia).filter(|_| !classes.may_be_ssrf());
+        self.value_remembered(source, name, key, classes, memo)
+    }
+
+    /// A value of at most [`CHUNK`] bytes, skipped when `memo` remembers it clean, and
+    /// remembered there when every detector ran on it clean.
+    fn value_remembered(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        value: &str,
+        classes: Classes,
+        memo: Option<memo::Kind>,
+    ) -> Result<(), Stop> {
         debug_assert!(value.len() <= CHUNK);
         if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
             return Ok(());
         }
-        let memo = memo::Kind::of(source, self.paranoia).filter(|_| value.len() <= memo::MAX_LEN);
+        let memo = memo.filter(|_| value.len() <= memo::MAX_LEN);
         if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
             return Ok(());
         }

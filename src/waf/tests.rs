@@ -356,6 +356,47 @@ fn clean_paths_are_remembered_per_paranoia_level() {
 }
 
 #[test]
+fn clean_parameter_names_are_remembered_and_not_their_values() {
+    use memo::{is_clean, Kind};
+    // a query, then a JSON body: names seen clean are remembered, values are not
+    let mut s = scan(&[], false);
+    inputs::scan_head(
+        &mut s,
+        &"/search?per_page=50&sort=created_at".parse().unwrap(),
+        &http::HeaderMap::new(),
+    )
+    .unwrap();
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+    assert!(is_clean(Kind::Name, "per_page"));
+    assert!(!is_clean(Kind::Name, "created_at"), "a value");
+    json::scan_json(&mut s, br#"{"shipping_address": {"zip_code": "94103"}}"#).unwrap();
+    assert!(is_clean(Kind::Name, "shipping_address") && is_clean(Kind::Name, "zip_code"));
+    assert!(
+        !is_clean(Kind::NameStrict, "per_page"),
+        "level 2 has rules of its own"
+    );
+
+    // a name with `:`, `/` or `\` is not remembered: the off-site inclusion rules compare a
+    // URL in it with the request's host
+    let url = "http://shop.example/x";
+    let mut s = scan(&[], false);
+    s.param_name(Source::Query, &"query", url).unwrap();
+    assert!(!is_clean(Kind::Name, url));
+
+    // an attack in a name is found every time, and never remembered
+    for _ in 0..2 {
+        let mut s = scan(&[], false);
+        s.param_name(Source::Query, &"query", SQLI).unwrap();
+        assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
+        assert!(!is_clean(Kind::Name, SQLI));
+    }
+    // a remembered name is skipped: its detectors do not run again
+    let mut s = scan(&[], false);
+    s.param_name(Source::Body, &"body", "per_page").unwrap();
+    assert_eq!(s.values_since_check, 0, "not scanned");
+}
+
+#[test]
 fn the_memo_keeps_the_most_recent_values_only() {
     use memo::{is_clean, Kind};
     let values: Vec<String> = (0..20)
