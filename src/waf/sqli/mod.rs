@@ -194,7 +194,7 @@ mod token;
 mod tokenizer;
 mod words;
 
-use prefilter::{prefilter, PRE, PRE_GATE, SCAN_NONE, SCAN_WINDOW};
+use prefilter::{prefilter, PRE, PRE_GATE, SCAN_NONE, SCAN_WINDOW, SKIP_GATE};
 use rules::{analyze, analyze_window, backtick_rules, View, WINDOW};
 use token::*;
 use tokenizer::tokenize;
@@ -442,6 +442,7 @@ type Hit = (&'static str, usize, usize);
 /// them does not spend its time budget on it.
 pub(crate) fn warm_up() {
     Lazy::force(&PRE_GATE);
+    Lazy::force(&SKIP_GATE);
     Lazy::force(&PRE);
     Lazy::force(&WORDS);
     strict::warm_up();

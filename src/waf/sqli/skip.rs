@@ -13,7 +13,7 @@
 //! what it skips is exactly what the byte loop would have stepped over without effect; a
 //! differential test checks the verdicts against the byte loop alone.
 
-use super::prefilter::{word_kind, GATE_CODE, PB_PLAIN, PRE_BYTE};
+use super::prefilter::{skip_gate_key, word_kind, PB_PLAIN, PRE_BYTE};
 use super::tokenizer::is_word_char;
 
 /// Bytes per block: one bit each in a `u64`.
@@ -42,8 +42,8 @@ pub(super) struct Skipper {
     word: u64,
     /// The byte before the block is a word byte.
     prev_word: bool,
-    /// The block's bytes (zeros after the value's end), and two more for the gate's reads.
-    buf: [u8; BLOCK + 2],
+    /// The block's bytes (zeros after the value's end), and three more for the gate's reads.
+    buf: [u8; BLOCK + 3],
 }
 
 impl Skipper {
@@ -54,12 +54,13 @@ impl Skipper {
             boring: 0,
             word: 0,
             prev_word: false,
-            buf: [0; BLOCK + 2],
+            buf: [0; BLOCK + 3],
         }
     }
 
     /// The first position at or after `i` (a token boundary, no number just before) where the
-    /// pre-filter has something to do, or `b.len()`. `gate` is the word gate in force.
+    /// pre-filter has something to do, or `b.len()`. `gate` is the word gate in force
+    /// ([`SKIP_GATE`](super::prefilter::SKIP_GATE)).
     pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &[u64]) -> usize {
         let n = b.len();
         while i < n {
@@ -109,20 +110,18 @@ impl Skipper {
         n
     }
 
-    /// [`gate_key`](super::prefilter::gate_key) of the word of `run` bytes at `k` in the
-    /// block, from the copy.
+    /// [`skip_gate_key`] of the word of `run` bytes at `k` in the block, from the copy.
     #[inline]
     fn gate_key(&self, k: usize, run: usize) -> usize {
-        let code = |d: usize| usize::from(GATE_CODE[self.buf[k + d] as usize]);
-        let c1 = if run >= 2 { code(1) } else { 0 };
-        let c2 = if run >= 3 { code(2) } else { 0 };
-        code(0) << 10 | c1 << 5 | c2
+        let mut first4 = [0u8; 4];
+        first4.copy_from_slice(&self.buf[k..k + 4]);
+        skip_gate_key(first4, run)
     }
 
     /// Makes the masks of the block starting at `i`.
     fn load(&mut self, b: &[u8], i: usize) {
         let end = (i + BLOCK).min(b.len());
-        self.buf = [0; BLOCK + 2];
+        self.buf = [0; BLOCK + 3];
         self.buf[..end - i].copy_from_slice(&b[i..end]);
         let block: &[u8; BLOCK] = self.buf[..BLOCK].try_into().expect("64 bytes");
         let (boring, word) = masks(block);
