@@ -320,6 +320,9 @@ fn for_each_gate_word(mut f: impl FnMut(&str, bool)) {
     }
 }
 
+/// A [`SKIP_GATE`] bitmap.
+pub(super) type GateBits = Box<[u64]>;
+
 /// Bits in a [`SKIP_GATE`] bitmap.
 const SKIP_GATE_BITS: usize = 1 << 16;
 
@@ -336,7 +339,7 @@ pub(super) fn skip_gate_key(first4: [u8; 4], len: usize) -> usize {
 
 /// [`PRE_GATE`] as the skipper reads it: the same words, keyed by [`skip_gate_key`], which
 /// costs fewer instructions than the 5-bit codes (one 4-byte read, one multiply).
-pub(super) static SKIP_GATE: Lazy<(Box<[u64]>, Box<[u64]>)> = Lazy::new(|| {
+pub(super) static SKIP_GATE: Lazy<(GateBits, GateBits)> = Lazy::new(|| {
     let mut plain = vec![0u64; SKIP_GATE_BITS / 64].into_boxed_slice();
     let mut with_funcs = plain.clone();
     for_each_gate_word(|w, func| {
