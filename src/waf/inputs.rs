@@ -253,29 +253,55 @@ fn plain_pairs(raw: &[u8]) -> bool {
 /// at `&`, empty ones skipped, the name cut at the first `=`; `+` as a space, one round of
 /// percent-decoding, invalid UTF-8 replaced) followed by [`decode_more`] — without its copies
 /// and scans for the names and values that hold no `+` and no escape (most of them), which
-/// are borrowed after one `memchr` each.
+/// are borrowed.
 fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-    // one search for `%` in the whole query, not one per name and value
+    // one search for `%` and one UTF-8 check for the whole query, not one per name and value:
+    // a name or value with nothing to decode is then a slice of the text (`&` and `=` are
+    // ASCII, so every cut falls on a char boundary)
     let percent = memchr::memchr(b'%', raw).is_some();
-    raw.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(move |pair| {
-            let (key, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &pair[pair.len()..]),
-            };
-            (decode_form(key, percent), decode_form(value, percent))
-        })
+    let text = std::str::from_utf8(raw).ok();
+    let mut start = 0;
+    std::iter::from_fn(move || loop {
+        if start > raw.len() {
+            return None;
+        }
+        let end = raw[start..]
+            .iter()
+            .position(|&b| b == b'&')
+            .map_or(raw.len(), |p| start + p);
+        let pair = start..end;
+        start = end + 1;
+        if pair.is_empty() {
+            continue;
+        }
+        let (key, value) = match raw[pair.clone()].iter().position(|&b| b == b'=') {
+            Some(p) => (pair.start..pair.start + p, pair.start + p + 1..pair.end),
+            None => (pair.clone(), pair.end..pair.end),
+        };
+        return Some((
+            decode_form(raw, key, percent, text),
+            decode_form(raw, value, percent, text),
+        ));
+    })
 }
 
-/// One name or value of a query or form body (see [`pairs`]); `percent`: whether the query
-/// holds a `%` anywhere.
-fn decode_form(raw: &[u8], percent: bool) -> Cow<'_, str> {
-    if !(raw.contains(&b'+') || percent && has_escape(raw)) {
+/// One name or value of a query or form body: `raw[at]` (see [`pairs`]); `percent`: whether
+/// the query holds a `%` anywhere; `text`: the query when it is valid UTF-8.
+fn decode_form<'a>(
+    raw: &'a [u8],
+    at: std::ops::Range<usize>,
+    percent: bool,
+    text: Option<&'a str>,
+) -> Cow<'a, str> {
+    let part = &raw[at.clone()];
+    if !(part.iter().any(|&b| b == b'+') || percent && has_escape(part)) {
         // (a replacement character holds no `%`: nothing is left to decode)
-        return utf8_lossy(raw);
+        return match text.and_then(|t| t.get(at)) {
+            Some(s) => Cow::Borrowed(s),
+            None => utf8_lossy(part),
+        };
     }
-    let once = match String::from_utf8(decode_once(raw, true)) {
+    let once = match String::from_utf8(decode_once(part, true)) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
