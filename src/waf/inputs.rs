@@ -294,7 +294,10 @@ fn decode_form<'a>(
     text: Option<&'a str>,
 ) -> Cow<'a, str> {
     let part = &raw[at.clone()];
-    if !(part.iter().any(|&b| b == b'+') || percent && has_escape(part)) {
+    // a byte loop, not `contains` (a `memchr` call): names and values are short
+    #[allow(clippy::manual_contains)]
+    let plus = part.iter().any(|&b| b == b'+');
+    if !(plus || percent && has_escape(part)) {
         // (a replacement character holds no `%`: nothing is left to decode)
         return match text.and_then(|t| t.get(at)) {
             Some(s) => Cow::Borrowed(s),
