@@ -6,6 +6,19 @@ use super::scan::{Hit, Scan};
 use super::vocab::*;
 use super::*;
 
+/// The lengths of the [`GLOBALS`] (bit `n` set for a global of `n` bytes; all are shorter
+/// than 16).
+const GLOBAL_LENS: u16 = {
+    let mut m = 0u16;
+    let mut i = 0;
+    while i < GLOBALS.len() {
+        assert!(GLOBALS[i].len() < 16);
+        m |= 1 << GLOBALS[i].len();
+        i += 1;
+    }
+    m
+};
+
 impl Scan<'_> {
     pub(super) fn at_colon(&self, i: usize) -> Hit {
         let b = self.b;
@@ -284,6 +297,10 @@ impl Scan<'_> {
         }
         let s = ident_back(b, end);
         if s == end || (s > 0 && is_ident(b[s - 1])) {
+            return None;
+        }
+        // most words before a `.` (prose, e-mail addresses) have no global's length
+        if end - s >= 16 || GLOBAL_LENS >> (end - s) & 1 == 0 {
             return None;
         }
         if in_list(b, s, end, GLOBALS) {
