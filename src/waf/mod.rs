@@ -25,10 +25,10 @@
 //!   thread (`memo`: the last few, compared byte for byte) and skipped when they come again, as
 //!   a service's user agents and routes do.
 //! - `Scan` runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
-//!   the clock is read every few inputs, and after each detector on a long value, which is
-//!   scanned in 2 KiB chunks, so the budget holds for any input size (it starts at the first
-//!   reading, so a request with a few short values never pays for one); past it the request
-//!   goes through and the overrun is counted.
+//!   the clock is read every few inputs, and after every 2 KiB of detector passes over long
+//!   values, which are scanned in 2 KiB chunks, so the budget holds for any input size (it
+//!   starts at the first reading, so a request with a few short values never pays for one);
+//!   past it the request goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).
 //!
 //! Which detectors run where: all of them on query and body parameters (names and values); all
@@ -246,8 +246,9 @@ pub(crate) const MAX_FRAGMENT: usize = 64;
 /// with the clock read between chunks.
 pub(super) const CHUNK: usize = 2 * 1024;
 const OVERLAP: usize = 128;
-/// Past this length the clock is read after each detector, so one detector on one chunk is
-/// the most the budget can be overrun by.
+/// Past this length each detector's pass over a value counts toward the next clock reading,
+/// which comes once [`CHUNK`] bytes of such passes have been made: at most that much detector
+/// work, plus one detector on one chunk, goes unmeasured, whatever the input's size.
 const LONG: usize = 256;
 /// The clock is read after this many values, or this many bytes, since the last reading.
 const CHECK_EVERY_VALUES: u32 = 16;
@@ -552,7 +553,12 @@ impl<'r> Scan<'r> {
                 }
             }
             if part.len() > LONG {
-                self.check_budget()?;
+                // detector work on long values counts toward the next reading too: at most
+                // `CHUNK` bytes of it, plus one detector on one chunk, go by unmeasured
+                self.bytes_since_check += part.len();
+                if self.bytes_since_check >= CHUNK {
+                    self.check_budget()?;
+                }
             }
         }
         Ok(clean)
