@@ -507,13 +507,32 @@ impl<'de> Reader<'de> {
         let short = bytes.len().min(start + 16);
         let mut plain = true;
         let mut quick = None;
-        for (k, &b) in bytes[start..short].iter().enumerate() {
-            let class = STRING_CLASS[usize::from(b)];
-            if class & STOP != 0 {
-                quick = Some(k);
-                break;
+        // the first eight bytes at once (most keys and short values end there)
+        let mut from = start;
+        if let Some(word) = bytes.get(start..start + 8) {
+            let (stop, plain_bytes) =
+                classify8(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+            let before = if stop == 0 {
+                u64::MAX
+            } else {
+                // the bytes before the first stop
+                (1u64 << stop.trailing_zeros()) - 1
+            };
+            plain = !plain_bytes & HI & before == 0;
+            if stop != 0 {
+                quick = Some(stop.trailing_zeros() as usize / 8);
             }
-            plain &= class & PLAIN != 0;
+            from = start + 8;
+        }
+        if quick.is_none() {
+            for (k, &b) in bytes[from..short].iter().enumerate() {
+                let class = STRING_CLASS[usize::from(b)];
+                if class & STOP != 0 {
+                    quick = Some(from - start + k);
+                    break;
+                }
+                plain &= class & PLAIN != 0;
+            }
         }
         let i = match quick {
             Some(at) => start + at,
@@ -565,6 +584,25 @@ impl<'de> Reader<'de> {
 const STOP: u8 = 1;
 /// [`STRING_CLASS`]: a byte [`super::plain`] accepts (ASCII letter, digit, `-`).
 const PLAIN: u8 = 2;
+
+/// The high bit of every byte.
+const HI: u64 = 0x8080_8080_8080_8080;
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// Eight bytes of a JSON string, as [`STRING_CLASS`] sees them: the high bit of each byte that
+/// is a [`STOP`], and of each that is [`PLAIN`]. Exact for every byte: each comparison works
+/// on seven-bit bytes with their high bit set first, so no borrow crosses from one to the next.
+fn classify8(x: u64) -> (u64, u64) {
+    let ascii = !x & HI;
+    let y = x & !HI;
+    // the high bit of each byte of `y` that is at least `c`
+    let ge = |c: u8| ((y | HI) - LO * u64::from(c)) & HI;
+    let range = |lo: u8, hi: u8| ge(lo) & !ge(hi + 1);
+    let stop = (!ge(0x20) | range(b'"', b'"') | range(b'\\', b'\\')) & ascii;
+    let plain =
+        (range(b'0', b'9') | range(b'A', b'Z') | range(b'a', b'z') | range(b'-', b'-')) & ascii;
+    (stop, plain)
+}
 
 /// The class of each byte inside a JSON string: [`STOP`], [`PLAIN`] or neither.
 static STRING_CLASS: [u8; 256] = {
@@ -795,6 +833,33 @@ mod tests {
                 got.dedup();
             }
             assert_eq!(got, expected, "{shown:?}");
+        }
+    }
+
+    /// `classify8` gives `STRING_CLASS`'s verdict on every byte, whatever its neighbours
+    /// (every byte value in every position, among random neighbours).
+    #[test]
+    fn eight_bytes_at_once_are_classified_as_one_by_one() {
+        use super::{classify8, PLAIN, STOP, STRING_CLASS};
+        let mut seed = 0x5851_f42d_4c95_7f2du64;
+        for pos in 0..8 {
+            for v in 0..=255u8 {
+                for _ in 0..16 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let mut w = seed.to_le_bytes();
+                    w[pos] = v;
+                    let (stop, plain) = classify8(u64::from_le_bytes(w));
+                    for (k, &b) in w.iter().enumerate() {
+                        let class = STRING_CLASS[usize::from(b)];
+                        let bit = 1u64 << (8 * k + 7);
+                        assert_eq!(stop & bit != 0, class & STOP != 0, "{w:?} at {k}");
+                        assert_eq!(plain & bit != 0, class & PLAIN != 0, "{w:?} at {k}");
+                    }
+                    assert_eq!((stop | plain) & !super::HI, 0);
+                }
+            }
         }
     }
 
