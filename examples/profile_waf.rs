@@ -4,7 +4,9 @@
 //! request. The requests are built before [`measured`] runs, so under callgrind only the
 //! layer is counted.
 //!
-//! Run natively: `cargo run --release --example profile_waf -- 200000`. Instructions per
+//! Run natively: `cargo run --release --example profile_waf -- 200000`; a second argument
+//! `echo` sends the load test's JSON body instead (`benches/load/post.lua`: 40 small records,
+//! every string plain). Instructions per
 //! request, counting only the measured loops (divide by `2 N`, then subtract the WAF-off run's
 //! share as printed):
 //!
@@ -56,6 +58,14 @@ where
     (start.elapsed(), region.change().allocations)
 }
 
+/// The JSON body of `benches/load/post.lua` (and `examples/load_target.rs`).
+fn echo_body() -> String {
+    let items: Vec<String> = (1..=40)
+        .map(|i| format!(r#"{{"id": {i}, "name": "item-{i:04}", "tags": ["a", "b", "c"]}}"#))
+        .collect();
+    format!(r#"{{"items": [{}]}}"#, items.join(", "))
+}
+
 fn agent(mode: WafMode) -> Result<Agent, Box<dyn std::error::Error>> {
     Ok(Agent::builder()
         .waf_mode(mode)
@@ -72,7 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_deref()
         .unwrap_or("100000")
         .parse()?;
-    let body = Bytes::from(typical::json_body());
+    let body = Bytes::from(match std::env::args().nth(2).as_deref() {
+        Some("echo") => echo_body(),
+        _ => typical::json_body(),
+    });
     let (off, on) = (agent(WafMode::Off)?, agent(WafMode::Monitor)?);
     let mut without = off.layer().layer(tower::service_fn(bare));
     let mut with = on.layer().layer(tower::service_fn(bare));

@@ -507,9 +507,18 @@ impl<'de> Reader<'de> {
         let short = bytes.len().min(start + 16);
         let mut plain = true;
         let mut quick = None;
-        // the first eight bytes at once (most keys and short values end there)
+        // a string of one byte or none (`""`, `"a"`: tags, flags) from the table; then eight
+        // bytes at once (most keys and short values end there)
         let mut from = start;
-        if let Some(word) = bytes.get(start..start + 8) {
+        // (past the text's end: no class, so the slow path below reports the cut)
+        let class = |k: usize| bytes.get(k).map_or(0, |&b| STRING_CLASS[usize::from(b)]);
+        let (c0, c1) = (class(start), class(start + 1));
+        if c0 & STOP != 0 {
+            quick = Some(0);
+        } else if c1 & STOP != 0 {
+            quick = Some(1);
+            plain = c0 & PLAIN != 0;
+        } else if let Some(word) = bytes.get(start..start + 8) {
             let (stop, plain_bytes) =
                 classify8(u64::from_le_bytes(word.try_into().expect("eight bytes")));
             let before = if stop == 0 {
