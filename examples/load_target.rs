@@ -20,6 +20,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
+#[path = "../benches/support/typical.rs"]
+mod typical;
+
 const RULES: &str = include_str!("quickstart-rules.json");
 
 fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>> {
@@ -51,14 +54,6 @@ fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>
 const SEARCH: &str =
     "/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme&lang=en&ref=home&min=10&max=90";
 
-/// The 2 KiB JSON body of `benches/load/post.lua`.
-fn echo_body() -> String {
-    let items: Vec<String> = (1..=40)
-        .map(|i| format!(r#"{{"id": {i}, "name": "item-{i:04}", "tags": ["a", "b", "c"]}}"#))
-        .collect();
-    format!(r#"{{"items": [{}]}}"#, items.join(", "))
-}
-
 /// Sends `n` requests of `endpoint` through `app` in process, as wrk would (from 127.0.0.1,
 /// with `X-Forwarded-For: 192.0.2.77`).
 async fn drive(app: Router, endpoint: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
@@ -70,7 +65,7 @@ async fn drive(app: Router, endpoint: &str, n: u64) -> Result<(), Box<dyn std::e
     // as `axum::serve` does (`into_make_service*` call it): the routes are made, layers
     // included, once, not at every request
     let app = app.with_state(());
-    let body = echo_body();
+    let body = typical::echo_body();
     let peer: SocketAddr = "127.0.0.1:40000".parse()?;
     for _ in 0..n {
         let req = match endpoint {

@@ -58,14 +58,6 @@ where
     (start.elapsed(), region.change().allocations)
 }
 
-/// The JSON body of `benches/load/post.lua` (and `examples/load_target.rs`).
-fn echo_body() -> String {
-    let items: Vec<String> = (1..=40)
-        .map(|i| format!(r#"{{"id": {i}, "name": "item-{i:04}", "tags": ["a", "b", "c"]}}"#))
-        .collect();
-    format!(r#"{{"items": [{}]}}"#, items.join(", "))
-}
-
 fn agent(mode: WafMode) -> Result<Agent, Box<dyn std::error::Error>> {
     Ok(Agent::builder()
         .waf_mode(mode)
@@ -83,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or("100000")
         .parse()?;
     let body = Bytes::from(match std::env::args().nth(2).as_deref() {
-        Some("echo") => echo_body(),
+        Some("echo") => typical::echo_body(),
         _ => typical::json_body(),
     });
     let (off, on) = (agent(WafMode::Off)?, agent(WafMode::Monitor)?);

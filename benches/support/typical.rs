@@ -1,6 +1,8 @@
 //! The typical request of the WAF's benchmark (`benches/waf.rs`, `waf/typical`), shared with
 //! `examples/profile_waf.rs`: 10 query parameters, browser headers with cookies, a 2 KiB JSON
-//! order.
+//! order. Also the load test's JSON body ([`echo_body`], `benches/load/post.lua`), shared by
+//! `examples/load_target.rs` and `examples/profile_waf.rs`.
+#![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -70,4 +72,12 @@ pub fn typical(body: &Bytes) -> Request<Full<Bytes>> {
     req.extensions_mut()
         .insert(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 443));
     req
+}
+
+/// The 2 KiB JSON body of `benches/load/post.lua`: 40 small records, every string plain.
+pub fn echo_body() -> String {
+    let items: Vec<String> = (1..=40)
+        .map(|i| format!(r#"{{"id": {i}, "name": "item-{i:04}", "tags": ["a", "b", "c"]}}"#))
+        .collect();
+    format!(r#"{{"items": [{}]}}"#, items.join(", "))
 }
