@@ -31,12 +31,10 @@ pub(crate) fn scan_json(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
         Ok(text) => {
             let mut walk = Walk {
                 scan,
-                path: Path::new(),
-                escaped_keys: Vec::new(),
                 too_deep: false,
                 seen: Seen::default(),
             };
-            let mut reader = Reader { text, at: 0 };
+            let mut reader = Reader::new(text);
             match reader.document(&mut walk) {
                 Ok(()) => !walk.too_deep,
                 Err(Failure::Stop(stop)) => return Err(stop),
@@ -69,64 +67,67 @@ impl From<Stop> for Failure {
 
 type Parsed<T = ()> = Result<T, Failure>;
 
-/// The state of a JSON walk: the scan, the path of the current value, the strings already
-/// inspected.
+/// The state of a JSON walk: the scan and the strings already inspected.
 struct Walk<'s, 'r, 'de> {
     scan: &'s mut Scan<'r>,
-    /// Where the current value sits; written out (`body.user.name`) only for a value the
-    /// detectors run on, which most (words, numbers, repeats) are not.
-    path: Path<'de>,
-    /// The keys written with escapes, decoded (rare): [`Step::Escaped`] points here. Kept for
-    /// the whole walk, so leaving a member is only a shorter path; bounded by the body.
-    escaped_keys: Vec<String>,
     too_deep: bool,
     seen: Seen<'de>,
 }
 
-/// One step of a path: an object's key (borrowed from the body, or decoded) or an array's
+/// One step of a path: an object's key (where it is in the body, or decoded) or an array's
 /// index. `Copy`, so leaving a member drops nothing.
 #[derive(Clone, Copy)]
-enum Step<'de> {
-    Key(&'de str),
+enum Step {
+    Key(usize, usize),
     Escaped(usize),
     Index(usize),
 }
 
-/// Steps a path can have: keys and indexes are only added at the inspected depths.
+/// Steps a path can have: keys and indexes are only kept at the inspected depths.
 const MAX_PATH: usize = MAX_JSON_DEPTH + 1;
 
-/// The steps of the current value's path, kept inline: a walk allocates nothing for them.
+/// Where the reader is: the step each open container is at, kept inline (a walk allocates
+/// nothing for them). The path of a value inside `n` containers is the first `n` steps;
+/// steps past it are left over from earlier members and never read.
 struct Path<'de> {
-    steps: [Step<'de>; MAX_PATH],
-    len: usize,
+    /// The body's text, which [`Step::Key`] points into.
+    text: &'de str,
+    steps: [Step; MAX_PATH],
+    /// The keys written with escapes, decoded (rare): [`Step::Escaped`] points here. Kept for
+    /// the whole walk, so leaving a member costs nothing; bounded by the body.
+    escaped_keys: Vec<String>,
 }
 
 impl<'de> Path<'de> {
-    fn new() -> Self {
+    fn new(text: &'de str) -> Self {
         Path {
+            text,
             steps: [Step::Index(0); MAX_PATH],
-            len: 0,
+            escaped_keys: Vec::new(),
         }
     }
 
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Adds a step (never past [`MAX_PATH`], which the walk does not reach).
-    fn push(&mut self, step: Step<'de>) {
-        if let Some(slot) = self.steps.get_mut(self.len) {
+    /// The step of the member the container at `nesting` (1: the document's) is at (nothing
+    /// past [`MAX_PATH`], which is not inspected).
+    fn set(&mut self, nesting: usize, step: Step) {
+        if let Some(slot) = self.steps.get_mut(nesting.wrapping_sub(1)) {
             *slot = step;
-            self.len += 1;
         }
     }
 
-    fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+    /// The array at `nesting` moves on to its next element.
+    fn next_index(&mut self, nesting: usize) {
+        if let Some(Step::Index(index)) = self.steps.get_mut(nesting.wrapping_sub(1)) {
+            *index += 1;
+        }
     }
 
-    fn steps(&self) -> &[Step<'de>] {
-        &self.steps[..self.len]
+    /// The name of a value inside `nesting` containers.
+    fn name(&self, nesting: usize) -> PathName<'_, 'de> {
+        PathName {
+            path: self,
+            len: nesting,
+        }
     }
 }
 
@@ -134,18 +135,22 @@ impl<'de> Path<'de> {
 /// [`MAX_NAME_KEY`] bytes. Written out only when a detector matches: most inspected values
 /// match nothing, and their names are never needed.
 struct PathName<'a, 'de> {
-    path: &'a [Step<'de>],
-    escaped_keys: &'a [String],
+    path: &'a Path<'de>,
+    /// How many of its steps.
+    len: usize,
 }
 
 impl fmt::Display for PathName<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("body")?;
-        for step in self.path {
+        for step in self.path.steps.iter().take(self.len) {
             match *step {
-                Step::Key(key) => write!(f, ".{}", cut(key, MAX_NAME_KEY))?,
+                Step::Key(start, end) => {
+                    let key = self.path.text.get(start..end).unwrap_or("");
+                    write!(f, ".{}", cut(key, MAX_NAME_KEY))?;
+                }
                 Step::Escaped(i) => {
-                    let key = self.escaped_keys.get(i).map_or("", String::as_str);
+                    let key = self.path.escaped_keys.get(i).map_or("", String::as_str);
                     write!(f, ".{}", cut(key, MAX_NAME_KEY))?;
                 }
                 Step::Index(index) => write!(f, "[{index}]")?,
@@ -187,19 +192,47 @@ impl<'de> Seen<'de> {
     }
 }
 
+/// A string the reader read: where it is in the body (no escapes), or its decoded text (kept
+/// by the reader until the next escaped string). The body's part is only sliced when asked
+/// for: most strings (plain ones) are never looked at again.
+#[derive(Clone, Copy)]
+enum Text<'a, 'de> {
+    Body(&'de str, usize, usize),
+    Decoded(&'a str),
+}
+
+impl<'de> Text<'_, 'de> {
+    fn as_str(&self) -> &str {
+        match *self {
+            Text::Body(text, start, end) => &text[start..end],
+            Text::Decoded(s) => s,
+        }
+    }
+
+    /// The string as a slice of the body, when it is one.
+    fn body(&self) -> Option<&'de str> {
+        match *self {
+            Text::Body(text, start, end) => Some(&text[start..end]),
+            Text::Decoded(_) => None,
+        }
+    }
+}
+
 impl<'de> Walk<'_, '_, 'de> {
-    /// Inspects a JSON string (a key or a value) named by the current path; `Borrowed` when it
-    /// is a slice of the body (no escapes). Keys are parameter names ([`Scan::param_name`]).
-    fn inspect(&mut self, value: Cow<'de, str>, key: bool) -> Result<(), Stop> {
+    /// Inspects a JSON string (a key or a value) named `name`. Keys are parameter names
+    /// ([`Scan::param_name`]).
+    fn inspect(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        text: Text<'_, 'de>,
+        key: bool,
+    ) -> Result<(), Stop> {
+        let value = text.as_str();
         // words and numbers are never inspected (and need no decoding): not worth
         // remembering; the empty string is `Seen`'s filler
-        if value.is_empty() || super::plain(&value) || self.seen.contains(&value) {
+        if value.is_empty() || super::plain(value) || self.seen.contains(value) {
             return Ok(());
         }
-        let name = PathName {
-            path: self.path.steps(),
-            escaped_keys: &self.escaped_keys,
-        };
         // the byte classes first: without a `%` there is nothing to decode, and the scan
         // takes them as they are
         let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
@@ -207,77 +240,72 @@ impl<'de> Walk<'_, '_, 'de> {
             Some(classes) if !classes.has_percent() => {
                 if key {
                     self.scan
-                        .param_name_classified(Source::Body, &name, &value, classes)?;
+                        .param_name_classified(Source::Body, name, value, classes)?;
                 } else {
                     self.scan
-                        .value_classified(Source::Body, &name, &value, classes)?;
+                        .value_classified(Source::Body, name, value, classes)?;
                 }
             }
             _ => {
-                let decoded = decode_more(Cow::Borrowed(value.as_ref()));
+                let decoded = decode_more(Cow::Borrowed(value));
                 if key {
-                    self.scan.param_name(Source::Body, &name, &decoded)?;
+                    self.scan.param_name(Source::Body, name, &decoded)?;
                 } else {
-                    self.scan.value(Source::Body, &name, &decoded)?;
+                    self.scan.value(Source::Body, name, &decoded)?;
                 }
             }
         }
-        if let Cow::Borrowed(v) = value {
+        if let Some(v) = text.body() {
             self.seen.insert(v);
         }
         Ok(())
     }
 }
 
-/// What a [`Reader`] reports as it goes: the keys and strings of values it inspects, with
-/// where they sit.
+/// What a [`Reader`] reports as it goes: the keys and strings at the inspected depths, named
+/// by their path, and whether a value lay below them.
 trait Sink<'de> {
-    /// An object key at the inspected depths: appends it to the path and inspects it; returns
-    /// the path's length before, for [`Sink::leave`].
-    fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop>;
-    /// An array element at the inspected depths: appends its index to the path; returns the
-    /// path's length before.
-    fn index(&mut self, index: usize) -> usize;
-    /// Back to the path of length `len`.
-    fn leave(&mut self, len: usize);
-    /// A string value at the inspected depths (`plain`: known to be plain, nothing to inspect).
-    fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop>;
+    /// An object key (its path ends with it); `plain`: known to be plain, nothing to inspect.
+    fn key(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        key: Text<'_, 'de>,
+        plain: bool,
+    ) -> Result<(), Stop>;
+    /// A string value; `plain` as for keys.
+    fn string(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        value: Text<'_, 'de>,
+        plain: bool,
+    ) -> Result<(), Stop>;
     /// A value below the inspected depths was met.
     fn too_deep(&mut self);
 }
 
 impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
-    fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop> {
-        let len = self.path.len();
-        let step = match &key {
-            Cow::Borrowed(key) => Step::Key(key),
-            Cow::Owned(key) => {
-                self.escaped_keys.push(key.clone());
-                Step::Escaped(self.escaped_keys.len() - 1)
-            }
-        };
-        self.path.push(step);
-        if !plain {
-            self.inspect(key, true)?;
-        }
-        Ok(len)
-    }
-
-    fn index(&mut self, index: usize) -> usize {
-        let len = self.path.len();
-        self.path.push(Step::Index(index));
-        len
-    }
-
-    fn leave(&mut self, len: usize) {
-        self.path.truncate(len);
-    }
-
-    fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop> {
+    fn key(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        key: Text<'_, 'de>,
+        plain: bool,
+    ) -> Result<(), Stop> {
         if plain {
             return Ok(());
         }
-        self.inspect(value, false)
+        self.inspect(name, key, true)
+    }
+
+    fn string(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        value: Text<'_, 'de>,
+        plain: bool,
+    ) -> Result<(), Stop> {
+        if plain {
+            return Ok(());
+        }
+        self.inspect(name, value, false)
     }
 
     fn too_deep(&mut self) {
@@ -286,12 +314,32 @@ impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
 }
 
 /// Reads a JSON document from `text` (already known to be UTF-8), position `at`.
+///
+/// One loop, no recursion: the open containers are bits of one integer (1 an object, 0 an
+/// array; [`MAX_NESTING`] fits), and after each value the loop reads the `,` or the closing
+/// brackets that follow it. Most of a body is keys, short strings and numbers, so what each
+/// token costs beside its bytes is what counts.
 struct Reader<'de> {
     text: &'de str,
     at: usize,
+    /// The last string read that had escapes, decoded ([`ESCAPED`]).
+    decoded: String,
 }
 
+/// [`Reader::string`]'s verdict: the string is plain ([`super::plain`]).
+const PLAIN_STRING: u8 = 1;
+/// [`Reader::string`]'s verdict: the string has escapes; its text is [`Reader::decoded`].
+const ESCAPED: u8 = 2;
+
 impl<'de> Reader<'de> {
+    fn new(text: &'de str) -> Self {
+        Reader {
+            text,
+            at: 0,
+            decoded: String::new(),
+        }
+    }
+
     fn bytes(&self) -> &'de [u8] {
         self.text.as_bytes()
     }
@@ -301,156 +349,152 @@ impl<'de> Reader<'de> {
     }
 
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.at += 1;
+        let bytes = self.bytes();
+        let mut at = self.at;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+            at += 1;
         }
+        self.at = at;
     }
 
-    /// One value, surrounded by whitespace only.
-    fn document(&mut self, walk: &mut impl Sink<'de>) -> Parsed {
-        self.value(walk, 0, 0)?;
-        self.skip_whitespace();
-        if self.at == self.text.len() {
-            Ok(())
+    /// The text of the string [`Reader::string`] read from `start` (after its opening
+    /// quote) and called `kind`.
+    fn text_of(&self, start: usize, kind: u8) -> Text<'_, 'de> {
+        if kind & ESCAPED != 0 {
+            Text::Decoded(&self.decoded)
         } else {
-            Err(Failure::Invalid)
+            Text::Body(self.text, start, self.at - 1)
         }
     }
 
-    /// One value at `depth` (its path's length, as the walk counts it: the document is 0)
-    /// inside `nesting` containers. Values deeper than [`MAX_JSON_DEPTH`] are read, not
-    /// inspected.
-    fn value(&mut self, walk: &mut impl Sink<'de>, depth: usize, nesting: usize) -> Parsed {
-        self.skip_whitespace();
-        let inspect = depth <= MAX_JSON_DEPTH;
-        if !inspect {
-            walk.too_deep();
-        }
-        match self.peek().ok_or(Failure::Invalid)? {
-            b'{' => {
-                let nesting = self.open(b'}', nesting)?;
-                if nesting == 0 {
-                    return Ok(());
-                }
-                loop {
-                    self.skip_whitespace();
-                    if self.peek() != Some(b'"') {
-                        return Err(Failure::Invalid);
-                    }
-                    let (key, plain) = self.string()?;
-                    let len = if inspect {
-                        Some(walk.key(key, plain)?)
+    /// One value, surrounded by whitespace only. Values inside more than [`MAX_JSON_DEPTH`]
+    /// containers are read, not reported.
+    fn document(&mut self, sink: &mut impl Sink<'de>) -> Parsed {
+        let mut path = Path::new(self.text);
+        // the open containers, the innermost in the lowest bit: 1 an object, 0 an array
+        let mut objects: u128 = 0;
+        let mut nesting = 0usize;
+        'value: loop {
+            self.skip_whitespace();
+            let inspect = nesting <= MAX_JSON_DEPTH;
+            match self.peek() {
+                Some(b'"') => {
+                    let start = self.at + 1;
+                    let kind = self.string()?;
+                    if inspect {
+                        let text = self.text_of(start, kind);
+                        sink.string(&path.name(nesting), text, kind & PLAIN_STRING != 0)?;
                     } else {
-                        None
-                    };
-                    self.skip_whitespace();
-                    if self.peek() != Some(b':') {
+                        sink.too_deep();
+                    }
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                    if !inspect {
+                        sink.too_deep();
+                    }
+                }
+                Some(open @ (b'{' | b'[')) => {
+                    if !inspect {
+                        sink.too_deep();
+                    }
+                    nesting += 1;
+                    if nesting > MAX_NESTING {
                         return Err(Failure::Invalid);
                     }
+                    let object = open == b'{';
+                    objects = objects << 1 | u128::from(object);
                     self.at += 1;
-                    if self.member(walk, (len, b'}'), depth, nesting)? {
-                        return Ok(());
+                    self.skip_whitespace();
+                    // `{` + 2 is `}`, `[` + 2 is `]`
+                    if self.peek() != Some(open + 2) {
+                        if object {
+                            self.key(sink, &mut path, nesting)?;
+                        } else {
+                            path.set(nesting, Step::Index(0));
+                        }
+                        continue 'value;
                     }
+                    // empty
+                    self.at += 1;
+                    nesting -= 1;
+                    objects >>= 1;
                 }
+                Some(b't') => self.literal(b"true", sink, inspect)?,
+                Some(b'f') => self.literal(b"false", sink, inspect)?,
+                Some(b'n') => self.literal(b"null", sink, inspect)?,
+                _ => return Err(Failure::Invalid),
             }
-            b'[' => {
-                let nesting = self.open(b']', nesting)?;
+            // after a value: the `,` before the next one, or closing brackets
+            loop {
+                self.skip_whitespace();
                 if nesting == 0 {
-                    return Ok(());
+                    return if self.at == self.text.len() {
+                        Ok(())
+                    } else {
+                        Err(Failure::Invalid)
+                    };
                 }
-                let mut index = 0usize;
-                loop {
-                    let len = inspect.then(|| walk.index(index));
-                    if self.member(walk, (len, b']'), depth, nesting)? {
-                        return Ok(());
+                let object = objects & 1 != 0;
+                match (self.peek(), object) {
+                    (Some(b','), _) => {
+                        self.at += 1;
+                        if object {
+                            self.key(sink, &mut path, nesting)?;
+                        } else {
+                            path.next_index(nesting);
+                        }
+                        continue 'value;
                     }
-                    index += 1;
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        self.at += 1;
+                        nesting -= 1;
+                        objects >>= 1;
+                    }
+                    _ => return Err(Failure::Invalid),
                 }
             }
-            b'"' => {
-                let (s, plain) = self.string()?;
-                if inspect {
-                    walk.string(s, plain)?;
-                }
-                Ok(())
-            }
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => Err(Failure::Invalid),
         }
     }
 
-    /// Past the opening bracket of a container whose closing one is `close`: its nesting, or 0
-    /// when it is empty (and already closed).
-    fn open(&mut self, close: u8, nesting: usize) -> Parsed<usize> {
-        let nesting = nesting + 1;
-        if nesting > MAX_NESTING {
+    /// An object's key and the `:` after it; the object is the container at `nesting`.
+    fn key(&mut self, sink: &mut impl Sink<'de>, path: &mut Path<'de>, nesting: usize) -> Parsed {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(Failure::Invalid);
+        }
+        let start = self.at + 1;
+        let kind = self.string()?;
+        // the object's own depth is `nesting - 1`
+        if nesting <= MAX_PATH {
+            let step = if kind & ESCAPED != 0 {
+                path.escaped_keys.push(self.decoded.clone());
+                Step::Escaped(path.escaped_keys.len() - 1)
+            } else {
+                Step::Key(start, self.at - 1)
+            };
+            path.set(nesting, step);
+            let text = self.text_of(start, kind);
+            sink.key(&path.name(nesting), text, kind & PLAIN_STRING != 0)?;
+        }
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
             return Err(Failure::Invalid);
         }
         self.at += 1;
-        self.skip_whitespace();
-        if self.peek() == Some(close) {
-            self.at += 1;
-            return Ok(0);
-        }
-        Ok(nesting)
+        Ok(())
     }
 
-    /// A member's value (its path pushed as `len` says), then the `,` after it or the container's
-    /// closing bracket `close`: true when the container is closed.
-    fn member(
-        &mut self,
-        walk: &mut impl Sink<'de>,
-        (len, close): (Option<usize>, u8),
-        depth: usize,
-        nesting: usize,
-    ) -> Parsed<bool> {
-        let value = self.element(walk, depth + 1, nesting);
-        if let Some(len) = len {
-            walk.leave(len);
+    /// `true`, `false` or `null`.
+    fn literal(&mut self, word: &[u8], sink: &mut impl Sink<'de>, inspect: bool) -> Parsed {
+        if !self.bytes()[self.at..].starts_with(word) {
+            return Err(Failure::Invalid);
         }
-        value?;
-        self.skip_whitespace();
-        match self.peek() {
-            Some(b',') => {
-                self.at += 1;
-                Ok(false)
-            }
-            Some(b) if b == close => {
-                self.at += 1;
-                Ok(true)
-            }
-            _ => Err(Failure::Invalid),
+        self.at += word.len();
+        if !inspect {
+            sink.too_deep();
         }
-    }
-
-    /// A member's value: strings and numbers read here (most members are), anything else by
-    /// [`Reader::value`].
-    fn element(&mut self, walk: &mut impl Sink<'de>, depth: usize, nesting: usize) -> Parsed {
-        self.skip_whitespace();
-        if depth > MAX_JSON_DEPTH {
-            return self.value(walk, depth, nesting);
-        }
-        match self.peek() {
-            Some(b'"') => {
-                let (s, plain) = self.string()?;
-                walk.string(s, plain)?;
-                Ok(())
-            }
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => self.value(walk, depth, nesting),
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Parsed {
-        if self.bytes()[self.at..].starts_with(word) {
-            self.at += word.len();
-            Ok(())
-        } else {
-            Err(Failure::Invalid)
-        }
+        Ok(())
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
@@ -478,9 +522,12 @@ impl<'de> Reader<'de> {
     }
 
     fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
+        let bytes = self.bytes();
+        let mut at = self.at;
+        while let Some(b'0'..=b'9') = bytes.get(at) {
+            at += 1;
         }
+        self.at = at;
     }
 
     fn required_digits(&mut self) -> Parsed {
@@ -493,93 +540,83 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// A string, at its opening quote: borrowed from the body when it has no escape, and
-    /// whether it is known to be plain ([`super::plain`]: a short one of letters, digits and
-    /// `-` only, found out while reading it; `false` also means "not known").
-    fn string(&mut self) -> Parsed<(Cow<'de, str>, bool)> {
-        self.at += 1;
-        let start = self.at;
+    /// A string, at its opening quote; `at` ends past its closing one. Says whether it is
+    /// known to be plain ([`PLAIN_STRING`]: a short one of letters, digits and `-` only, as
+    /// [`super::plain`] accepts; not set also means "not known") and whether it had escapes
+    /// ([`ESCAPED`]: its text is then in [`Reader::decoded`]).
+    ///
+    /// Most strings are keys and short values: their bytes are classified eight at once
+    /// ([`classify8`]), and one that ends within sixteen bytes is done. The rest go to
+    /// [`Reader::long_string`].
+    #[inline(always)]
+    fn string(&mut self) -> Parsed<u8> {
+        let start = self.at + 1;
         let bytes = self.bytes();
-        // the common case: no escape before the closing quote. Short strings (keys, words) are
-        // read byte by byte through a class table; past 16 bytes `memchr` finds the quote or
-        // backslash, and the control characters JSON forbids in strings are looked for in one
-        // branch-free pass.
-        let short = bytes.len().min(start + 16);
-        let mut plain = true;
-        let mut quick = None;
-        // a string of one byte or none (`""`, `"a"`: tags, flags) from the table; then eight
-        // bytes at once (most keys and short values end there)
-        let mut from = start;
-        // (past the text's end: no class, so the slow path below reports the cut)
-        let class = |k: usize| bytes.get(k).map_or(0, |&b| STRING_CLASS[usize::from(b)]);
-        let (c0, c1) = (class(start), class(start + 1));
-        if c0 & STOP != 0 {
-            quick = Some(0);
-        } else if c1 & STOP != 0 {
-            quick = Some(1);
-            plain = c0 & PLAIN != 0;
-        } else if let Some(word) = bytes.get(start..start + 8) {
-            let (stop, plain_bytes) =
-                classify8(u64::from_le_bytes(word.try_into().expect("eight bytes")));
-            let before = if stop == 0 {
-                u64::MAX
-            } else {
-                // the bytes before the first stop
-                (1u64 << stop.trailing_zeros()) - 1
-            };
-            plain = !plain_bytes & HI & before == 0;
-            if stop != 0 {
-                quick = Some(stop.trailing_zeros() as usize / 8);
-            }
-            from = start + 8;
-        }
-        if quick.is_none() {
-            for (k, &b) in bytes[from..short].iter().enumerate() {
-                let class = STRING_CLASS[usize::from(b)];
-                if class & STOP != 0 {
-                    quick = Some(from - start + k);
-                    break;
-                }
-                plain &= class & PLAIN != 0;
-            }
-        }
-        let i = match quick {
-            Some(at) => start + at,
-            None => {
-                plain = false;
-                let at = memchr::memchr2(b'"', b'\\', &bytes[short..]).ok_or(Failure::Invalid)?;
-                if has_control(&bytes[short..short + at]) {
-                    return Err(Failure::Invalid);
-                }
-                short + at
-            }
+        let word = |at: usize| {
+            bytes
+                .get(at..at + 8)
+                .map(|w| classify8(u64::from_le_bytes(w.try_into().expect("eight bytes"))))
         };
-        match bytes[i] {
-            b'"' => {
-                self.at = i + 1;
-                return Ok((Cow::Borrowed(&self.text[start..i]), plain));
-            }
-            b'\\' => {}
-            _ => return Err(Failure::Invalid),
+        // the bits below the lowest set one (all of them when none is)
+        let below = |stop: u64| stop.wrapping_sub(1) & !stop;
+        let Some((stop, plain_bytes)) = word(start) else {
+            return self.long_string(start);
+        };
+        let (end, plain) = if stop != 0 {
+            let end = start + stop.trailing_zeros() as usize / 8;
+            (end, !plain_bytes & HI & below(stop) == 0)
+        } else {
+            let Some((stop2, plain2)) = word(start + 8) else {
+                return self.long_string(start);
+            };
+            let end = start + 8 + (stop2.trailing_zeros() as usize / 8);
+            (end, plain_bytes == HI && !plain2 & HI & below(stop2) == 0)
+        };
+        if bytes.get(end) != Some(&b'"') {
+            return self.long_string(start);
         }
-        let mut out = String::from(&self.text[start..i]);
-        let mut i = i;
+        self.at = end + 1;
+        Ok(if plain { PLAIN_STRING } else { 0 })
+    }
+
+    /// [`Reader::string`] for the rest: longer strings, escapes, errors, and strings at the
+    /// very end of the text. `memchr` finds the quote or backslash, and the control
+    /// characters JSON forbids in strings are looked for in one branch-free pass.
+    #[inline(never)]
+    fn long_string(&mut self, start: usize) -> Parsed<u8> {
+        let bytes = self.bytes();
+        let rest = bytes.get(start..).ok_or(Failure::Invalid)?;
+        let run = memchr::memchr2(b'"', b'\\', rest).ok_or(Failure::Invalid)?;
+        if has_control(&rest[..run]) {
+            return Err(Failure::Invalid);
+        }
+        let mut i = start + run;
+        if bytes[i] == b'"' {
+            self.at = i + 1;
+            let plain = run <= 16
+                && rest[..run]
+                    .iter()
+                    .all(|&b| STRING_CLASS[usize::from(b)] & PLAIN != 0);
+            return Ok(if plain { PLAIN_STRING } else { 0 });
+        }
+        self.decoded.clear();
+        self.decoded.push_str(&self.text[start..i]);
         loop {
             let rest = self.text.get(i..).ok_or(Failure::Invalid)?;
             let run = rest
                 .bytes()
                 .position(|b| b == b'"' || b == b'\\' || b < 0x20)
                 .ok_or(Failure::Invalid)?;
-            out.push_str(&rest[..run]);
+            self.decoded.push_str(&rest[..run]);
             i += run;
             match bytes[i] {
                 b'"' => {
                     self.at = i + 1;
-                    return Ok((Cow::Owned(out), false));
+                    return Ok(ESCAPED);
                 }
                 b'\\' => {
                     let (c, used) = escape(&bytes[i + 1..])?;
-                    out.push(c);
+                    self.decoded.push(c);
                     i += 1 + used;
                 }
                 _ => return Err(Failure::Invalid),
@@ -604,12 +641,15 @@ const LO: u64 = 0x0101_0101_0101_0101;
 fn classify8(x: u64) -> (u64, u64) {
     let ascii = !x & HI;
     let y = x & !HI;
-    // the high bit of each byte of `y` that is at least `c`
-    let ge = |c: u8| ((y | HI) - LO * u64::from(c)) & HI;
-    let range = |lo: u8, hi: u8| ge(lo) & !ge(hi + 1);
-    let stop = (!ge(0x20) | range(b'"', b'"') | range(b'\\', b'\\')) & ascii;
-    let plain =
-        (range(b'0', b'9') | range(b'A', b'Z') | range(b'a', b'z') | range(b'-', b'-')) & ascii;
+    // the high bit of each byte of `v` (seven-bit bytes) that is at least `c`
+    let ge = |v: u64, c: u8| ((v | HI) - LO * u64::from(c)) & HI;
+    let eq = |c: u8| HI ^ ge(y ^ (LO * u64::from(c)), 1);
+    // `"` is 0x22: flipping its bit 1 puts it at 0x20, below which the controls stay
+    let stop = ((HI ^ ge(y ^ (LO * 2), 0x21)) | eq(b'\\')) & ascii;
+    // letters folded to lower case (the controls `| 0x20` moves among the digits are stops)
+    let folded = y | (LO * 0x20);
+    let range = |lo: u8, hi: u8| ge(folded, lo) & !ge(folded, hi + 1);
+    let plain = (range(b'0', b'9') | range(b'a', b'z') | eq(b'-')) & ascii & !stop;
     (stop, plain)
 }
 
@@ -683,9 +723,8 @@ fn hex4(digits: Option<&[u8]>) -> Parsed<u32> {
 mod tests {
     use std::time::Duration;
 
-    use std::borrow::Cow;
-
-    use super::{scan_json, Reader, Sink, Stop, SEEN};
+    use super::{scan_json, PathName, Reader, Sink, Stop, Text, SEEN};
+    use crate::waf::inputs::{cut, MAX_NAME_KEY};
     use crate::waf::{AttackCategory, Scan};
 
     /// The categories and inputs of the hits a JSON body gives, and how many values the
@@ -762,29 +801,35 @@ mod tests {
         }
     }
 
-    /// What the reader reports, for comparison with `serde_json`.
+    /// What the reader reports, for comparison with `serde_json`: each key and string with
+    /// the name of its path.
     #[derive(Default)]
     struct Collect {
-        strings: Vec<String>,
+        strings: Vec<(String, String)>,
         too_deep: bool,
     }
 
     impl<'de> Sink<'de> for Collect {
-        fn key(&mut self, key: Cow<'de, str>, plain: bool) -> Result<usize, Stop> {
-            assert!(!plain || crate::waf::plain(&key), "{key:?} is not plain");
-            self.strings.push(key.to_string());
-            Ok(0)
+        fn key(
+            &mut self,
+            name: &PathName<'_, 'de>,
+            key: Text<'_, 'de>,
+            plain: bool,
+        ) -> Result<(), Stop> {
+            let key = key.as_str();
+            assert!(!plain || crate::waf::plain(key), "{key:?} is not plain");
+            self.strings.push((name.to_string(), key.to_owned()));
+            Ok(())
         }
-        fn index(&mut self, _: usize) -> usize {
-            0
-        }
-        fn leave(&mut self, _: usize) {}
-        fn string(&mut self, value: Cow<'de, str>, plain: bool) -> Result<(), Stop> {
-            assert!(
-                !plain || crate::waf::plain(&value),
-                "{value:?} is not plain"
-            );
-            self.strings.push(value.to_string());
+        fn string(
+            &mut self,
+            name: &PathName<'_, 'de>,
+            value: Text<'_, 'de>,
+            plain: bool,
+        ) -> Result<(), Stop> {
+            let value = value.as_str();
+            assert!(!plain || crate::waf::plain(value), "{value:?} is not plain");
+            self.strings.push((name.to_string(), value.to_owned()));
             Ok(())
         }
         fn too_deep(&mut self) {
@@ -796,18 +841,25 @@ mod tests {
     fn read(doc: &[u8]) -> Option<Collect> {
         let text = std::str::from_utf8(doc).ok()?;
         let mut out = Collect::default();
-        Reader { text, at: 0 }.document(&mut out).ok()?;
+        Reader::new(text).document(&mut out).ok()?;
         Some(out)
     }
 
-    fn serde_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    /// The keys and strings of a document `serde_json` parsed, each with the name of its
+    /// path as events give it (a key is named by the path it leads to).
+    fn serde_strings(v: &serde_json::Value, name: &str, out: &mut Vec<(String, String)>) {
         match v {
-            serde_json::Value::String(s) => out.push(s.clone()),
-            serde_json::Value::Array(a) => a.iter().for_each(|v| serde_strings(v, out)),
+            serde_json::Value::String(s) => out.push((name.to_owned(), s.clone())),
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    serde_strings(v, &format!("{name}[{i}]"), out);
+                }
+            }
             serde_json::Value::Object(m) => {
                 for (k, v) in m {
-                    out.push(k.clone());
-                    serde_strings(v, out);
+                    let name = format!("{name}.{}", cut(k, MAX_NAME_KEY));
+                    out.push((name.clone(), k.clone()));
+                    serde_strings(v, &name, out);
                 }
             }
             _ => {}
@@ -815,7 +867,8 @@ mod tests {
     }
 
     /// Checks the reader against `serde_json` on one document: the same verdict, and when
-    /// both accept it (and it is within the inspected depth), the same keys and strings.
+    /// both accept it (and it is within the inspected depth), the same keys and strings
+    /// under the same names.
     fn agrees(doc: &[u8]) {
         let ours = read(doc);
         let theirs = serde_json::from_slice::<serde_json::Value>(doc);
@@ -832,16 +885,24 @@ mod tests {
                 return;
             }
             let mut expected = Vec::new();
-            serde_strings(&theirs, &mut expected);
+            serde_strings(&theirs, "body", &mut expected);
             let mut got = ours.strings;
             expected.sort();
             got.sort();
-            // serde_json keeps the last of duplicate keys' values: ours reads them all
             if got != expected {
-                expected.dedup();
+                // serde_json keeps the last of duplicate keys' values: ours reads them all
                 got.dedup();
+                assert!(
+                    expected.iter().all(|e| got.binary_search(e).is_ok()),
+                    "{shown:?}: {got:?} against {expected:?}"
+                );
+                let keys = |v: &[(String, String)]| {
+                    let mut names: Vec<String> = v.iter().map(|(n, _)| n.clone()).collect();
+                    names.dedup();
+                    names
+                };
+                assert_eq!(keys(&got), keys(&expected), "{shown:?}");
             }
-            assert_eq!(got, expected, "{shown:?}");
         }
     }
 
@@ -927,6 +988,19 @@ mod tests {
         ];
         for doc in edge {
             agrees(doc.as_bytes());
+        }
+        // strings around the quick read's eight and sixteen bytes: one byte of each kind at
+        // each place (a stop, a plain byte, one that is neither), the string closed right
+        // after or not, the text ending right after or not
+        for len in 0..=18 {
+            for at in 0..len {
+                for odd in ["_", "\\n", "\\\"", "\u{1}", "é", "\"", "a"] {
+                    let mut s: String = "k".repeat(len);
+                    s.replace_range(at..=at, odd);
+                    agrees(format!("\"{s}\"").as_bytes());
+                    agrees(format!("{{\"{s}\": [\"{s}\"]}}").as_bytes());
+                }
+            }
         }
         agrees(b"\"\xff\"");
         agrees(b"[\"a\xc3\"]");
