@@ -65,7 +65,11 @@ pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
     let mut skip = Skipper::new();
     while i < n {
         if SKIP && !after_num {
-            i = skip.next(b, i, skip_gate);
+            // words that would change nothing here need not stop the skipper: comparison
+            // words (they count after a number only, and the skipper does not run there),
+            // and logic words once one has been seen
+            let inert = PRE_CMP | if weak { PRE_WEAK } else { 0 };
+            i = skip.next(b, i, skip_gate, inert);
             if i >= n {
                 break;
             }
@@ -167,7 +171,9 @@ pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
                 }
                 hint |= b.get(j) == Some(&0xc2);
             }
-            b'0'..=b'9' | b'.' => {
+            // (a `.` starts a number only before a digit, as the tokenizer reads it: the `.`
+            // ending a sentence is a plain byte)
+            b'0'..=b'9' | b'.' if c != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 // skip a number; `1.e(` / `1.e.x` is a MySQL parser trick
                 let mut j = i + 1;
                 while j < n && (b[j].is_ascii_digit() || b[j] == b'.') {

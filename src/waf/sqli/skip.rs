@@ -60,8 +60,9 @@ impl Skipper {
 
     /// The first position at or after `i` (a token boundary, no number just before) where the
     /// pre-filter has something to do, or `b.len()`. `gate` is the word gate in force
-    /// ([`SKIP_GATE`](super::prefilter::SKIP_GATE)).
-    pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &[u64]) -> usize {
+    /// ([`SKIP_GATE`](super::prefilter::SKIP_GATE)); table words whose kinds are all in
+    /// `inert` change nothing in the pre-filter's state and are skipped too.
+    pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &[u64], inert: u8) -> usize {
         let n = b.len();
         while i < n {
             if i < self.base || i >= self.end {
@@ -78,7 +79,12 @@ impl Skipper {
             while other != 0 {
                 let k = other.trailing_zeros() as usize;
                 other &= other - 1;
-                if PRE_BYTE[self.buf[k] as usize] != PB_PLAIN {
+                let c = self.buf[k];
+                // (a `.` not before a digit is plain to the pre-filter; past the value's end
+                // the copy holds zeros)
+                let plain = PRE_BYTE[c as usize] == PB_PLAIN
+                    || (c == b'.' && !self.buf[k + 1].is_ascii_digit());
+                if !plain {
                     stop = base + k;
                     break;
                 }
@@ -96,7 +102,7 @@ impl Skipper {
                     return base + k;
                 }
                 if gate_key_set(gate, self.gate_key(k, run))
-                    && word_kind(&b[base + k..base + k + run]) != 0
+                    && word_kind(&b[base + k..base + k + run]) & !inert != 0
                 {
                     // a table word (an ungated or unlisted one changes nothing)
                     return base + k;
@@ -229,6 +235,9 @@ mod tests {
             "the",
             "and",
             "or",
+            "xor",
+            "order",
+            "is",
             "The",
             "box",
             "was",
@@ -265,6 +274,8 @@ mod tests {
             "  ",
             ", ",
             ". ",
+            ".",
+            ".5",
             "! ",
             "(",
             ")",

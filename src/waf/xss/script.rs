@@ -295,7 +295,8 @@ impl Scan<'_> {
         if end > 0 && b[end - 1] == b')' {
             end = back_ws_comments(b, end - 1);
         }
-        let s = ident_back(b, end);
+        // (no global is 16 bytes long: a longer word is read no further)
+        let s = ident_back_within(b, end, 16);
         if s == end || (s > 0 && is_ident(b[s - 1])) {
             return None;
         }
