@@ -265,6 +265,9 @@ impl<'de> Walk<'_, '_, 'de> {
 /// What a [`Reader`] reports as it goes: the keys and strings at the inspected depths, named
 /// by their path, and whether a value lay below them.
 trait Sink<'de> {
+    /// Whether plain keys and strings are reported too (the walk has nothing to do with them:
+    /// the reader then does not even make their names).
+    const PLAIN_TOO: bool = false;
     /// An object key (its path ends with it); `plain`: known to be plain, nothing to inspect.
     fn key(
         &mut self,
@@ -351,6 +354,10 @@ impl<'de> Reader<'de> {
     fn skip_whitespace(&mut self) {
         let bytes = self.bytes();
         let mut at = self.at;
+        // (most tokens follow the last one at once; every whitespace byte is below `!`)
+        if bytes.get(at).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
             at += 1;
         }
@@ -369,7 +376,7 @@ impl<'de> Reader<'de> {
 
     /// One value, surrounded by whitespace only. Values inside more than [`MAX_JSON_DEPTH`]
     /// containers are read, not reported.
-    fn document(&mut self, sink: &mut impl Sink<'de>) -> Parsed {
+    fn document<S: Sink<'de>>(&mut self, sink: &mut S) -> Parsed {
         let mut path = Path::new(self.text);
         // the open containers, the innermost in the lowest bit: 1 an object, 0 an array
         let mut objects: u128 = 0;
@@ -381,11 +388,12 @@ impl<'de> Reader<'de> {
                 Some(b'"') => {
                     let start = self.at + 1;
                     let kind = self.string()?;
-                    if inspect {
-                        let text = self.text_of(start, kind);
-                        sink.string(&path.name(nesting), text, kind & PLAIN_STRING != 0)?;
-                    } else {
+                    let plain = kind & PLAIN_STRING != 0;
+                    if !inspect {
                         sink.too_deep();
+                    } else if !plain || S::PLAIN_TOO {
+                        let text = self.text_of(start, kind);
+                        sink.string(&path.name(nesting), text, plain)?;
                     }
                 }
                 Some(b'-' | b'0'..=b'9') => {
@@ -459,7 +467,7 @@ impl<'de> Reader<'de> {
 
     /// An object's key and the `:` after it; the object is the container at `nesting`.
     #[inline(always)]
-    fn key(&mut self, sink: &mut impl Sink<'de>, path: &mut Path<'de>, nesting: usize) -> Parsed {
+    fn key<S: Sink<'de>>(&mut self, sink: &mut S, path: &mut Path<'de>, nesting: usize) -> Parsed {
         self.skip_whitespace();
         if self.peek() != Some(b'"') {
             return Err(Failure::Invalid);
@@ -475,8 +483,11 @@ impl<'de> Reader<'de> {
                 Step::Key(start, self.at - 1)
             };
             path.set(nesting, step);
-            let text = self.text_of(start, kind);
-            sink.key(&path.name(nesting), text, kind & PLAIN_STRING != 0)?;
+            let plain = kind & PLAIN_STRING != 0;
+            if !plain || S::PLAIN_TOO {
+                let text = self.text_of(start, kind);
+                sink.key(&path.name(nesting), text, plain)?;
+            }
         }
         self.skip_whitespace();
         if self.peek() != Some(b':') {
@@ -781,6 +792,7 @@ mod tests {
     }
 
     impl<'de> Sink<'de> for Collect {
+        const PLAIN_TOO: bool = true;
         fn key(
             &mut self,
             name: &PathName<'_, 'de>,
