@@ -269,47 +269,32 @@ trait Sink<'de> {
     /// Whether plain keys and strings are reported too (the walk has nothing to do with them:
     /// the reader then does not even make their names).
     const PLAIN_TOO: bool = false;
-    /// An object key (its path ends with it); `plain`: known to be plain, nothing to inspect.
-    fn key(
-        &mut self,
-        name: &PathName<'_, 'de>,
-        key: Text<'_, 'de>,
-        plain: bool,
-    ) -> Result<(), Stop>;
-    /// A string value; `plain` as for keys.
+    /// A string value, or an object's key (`key`: its path ends with it); `plain`: known to
+    /// be plain, nothing to inspect.
     fn string(
         &mut self,
         name: &PathName<'_, 'de>,
-        value: Text<'_, 'de>,
+        text: Text<'_, 'de>,
         plain: bool,
+        key: bool,
     ) -> Result<(), Stop>;
     /// A value below the inspected depths was met.
     fn too_deep(&mut self);
 }
 
 impl<'de> Sink<'de> for Walk<'_, '_, 'de> {
-    fn key(
-        &mut self,
-        name: &PathName<'_, 'de>,
-        key: Text<'_, 'de>,
-        plain: bool,
-    ) -> Result<(), Stop> {
-        if plain {
-            return Ok(());
-        }
-        self.inspect(name, key, true)
-    }
-
+    #[inline(always)]
     fn string(
         &mut self,
         name: &PathName<'_, 'de>,
-        value: Text<'_, 'de>,
+        text: Text<'_, 'de>,
         plain: bool,
+        key: bool,
     ) -> Result<(), Stop> {
         if plain {
             return Ok(());
         }
-        self.inspect(name, value, false)
+        self.inspect(name, text, key)
     }
 
     fn too_deep(&mut self) {
@@ -394,7 +379,7 @@ impl<'de> Reader<'de> {
                         sink.too_deep();
                     } else if !plain || S::PLAIN_TOO {
                         let text = self.text_of(start, kind);
-                        sink.string(&path.name(nesting), text, plain)?;
+                        sink.string(&path.name(nesting), text, plain, false)?;
                     }
                 }
                 Some(b'-' | b'0'..=b'9') => {
@@ -487,7 +472,7 @@ impl<'de> Reader<'de> {
             let plain = kind & PLAIN_STRING != 0;
             if !plain || S::PLAIN_TOO {
                 let text = self.text_of(start, kind);
-                sink.key(&path.name(nesting), text, plain)?;
+                sink.string(&path.name(nesting), text, plain, true)?;
             }
         }
         self.skip_whitespace();
@@ -794,26 +779,16 @@ mod tests {
 
     impl<'de> Sink<'de> for Collect {
         const PLAIN_TOO: bool = true;
-        fn key(
-            &mut self,
-            name: &PathName<'_, 'de>,
-            key: Text<'_, 'de>,
-            plain: bool,
-        ) -> Result<(), Stop> {
-            let key = key.as_str();
-            assert!(!plain || crate::waf::plain(key), "{key:?} is not plain");
-            self.strings.push((name.to_string(), key.to_owned()));
-            Ok(())
-        }
         fn string(
             &mut self,
             name: &PathName<'_, 'de>,
-            value: Text<'_, 'de>,
+            text: Text<'_, 'de>,
             plain: bool,
+            _key: bool,
         ) -> Result<(), Stop> {
-            let value = value.as_str();
-            assert!(!plain || crate::waf::plain(value), "{value:?} is not plain");
-            self.strings.push((name.to_string(), value.to_owned()));
+            let text = text.as_str();
+            assert!(!plain || crate::waf::plain(text), "{text:?} is not plain");
+            self.strings.push((name.to_string(), text.to_owned()));
             Ok(())
         }
         fn too_deep(&mut self) {
