@@ -52,7 +52,7 @@ const SKIP_FROM: usize = 64;
 /// The pre-filter, skipping with [`Skipper`] or not.
 pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
     let n = b.len();
-    let (gate, skip_gate): (&[u64; GATE_WORDS], &[u64]) = if paren {
+    let (gate, skip_gate): (&[u64; GATE_WORDS], &[u64; SKIP_GATE_BITS / 64]) = if paren {
         (&PRE_GATE.1, &SKIP_GATE.1)
     } else {
         (&PRE_GATE.0, &SKIP_GATE.0)
@@ -327,10 +327,10 @@ fn for_each_gate_word(mut f: impl FnMut(&str, bool)) {
 }
 
 /// A [`SKIP_GATE`] bitmap.
-pub(super) type GateBits = Box<[u64]>;
+pub(super) type GateBits = Box<[u64; SKIP_GATE_BITS / 64]>;
 
 /// Bits in a [`SKIP_GATE`] bitmap.
-const SKIP_GATE_BITS: usize = 1 << 16;
+pub(super) const SKIP_GATE_BITS: usize = 1 << 16;
 
 /// The key of a word's first (up to) three bytes in [`SKIP_GATE`]: the bytes with ASCII
 /// case folded (`| 0x20`), as a little-endian number, hashed to 16 bits. Every case variant of
@@ -338,7 +338,8 @@ const SKIP_GATE_BITS: usize = 1 << 16;
 /// only sends the word to the byte loop).
 #[inline]
 pub(super) fn skip_gate_key(first4: [u8; 4], len: usize) -> usize {
-    let keep = (1u32 << (8 * len.min(3))) - 1;
+    const KEEP: [u32; 4] = [0, 0xff, 0xffff, 0xff_ffff];
+    let keep = KEEP[len.min(3)];
     let x = (u32::from_le_bytes(first4) | 0x2020_2020) & keep;
     (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
@@ -346,7 +347,7 @@ pub(super) fn skip_gate_key(first4: [u8; 4], len: usize) -> usize {
 /// [`PRE_GATE`] as the skipper reads it: the same words, keyed by [`skip_gate_key`], which
 /// costs fewer instructions than the 5-bit codes (one 4-byte read, one multiply).
 pub(super) static SKIP_GATE: Lazy<(GateBits, GateBits)> = Lazy::new(|| {
-    let mut plain = vec![0u64; SKIP_GATE_BITS / 64].into_boxed_slice();
+    let mut plain: GateBits = Box::new([0u64; SKIP_GATE_BITS / 64]);
     let mut with_funcs = plain.clone();
     for_each_gate_word(|w, func| {
         let mut first4 = [0u8; 4];

@@ -13,7 +13,10 @@
 //! what it skips is exactly what the byte loop would have stepped over without effect; a
 //! differential test checks the verdicts against the byte loop alone.
 
-use super::prefilter::{skip_gate_key, word_kind, PB_PLAIN, PRE_BYTE};
+use super::prefilter::{skip_gate_key, word_kind, PB_PLAIN, PRE_BYTE, SKIP_GATE_BITS};
+
+/// A word gate as [`Skipper::next`] reads it.
+type SkipGate = [u64; SKIP_GATE_BITS / 64];
 use super::tokenizer::is_word_char;
 
 /// Bytes per block: one bit each in a `u64`.
@@ -62,7 +65,7 @@ impl Skipper {
     /// pre-filter has something to do, or `b.len()`. `gate` is the word gate in force
     /// ([`SKIP_GATE`](super::prefilter::SKIP_GATE)); table words whose kinds are all in
     /// `inert` change nothing in the pre-filter's state and are skipped too.
-    pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &[u64], inert: u8) -> usize {
+    pub(super) fn next(&mut self, b: &[u8], mut i: usize, gate: &SkipGate, inert: u8) -> usize {
         let n = b.len();
         while i < n {
             if i < self.base || i >= self.end {
@@ -139,7 +142,7 @@ impl Skipper {
     }
 }
 
-fn gate_key_set(gate: &[u64], key: usize) -> bool {
+fn gate_key_set(gate: &SkipGate, key: usize) -> bool {
     gate[key >> 6] & (1u64 << (key & 63)) != 0
 }
 
