@@ -425,7 +425,15 @@ impl<'r> Scan<'r> {
             return Ok(());
         }
         if value.len() <= CHUNK {
-            return self.value_classified(source, name, value, Classes::of(value.as_bytes()));
+            // a remembered value (headers, paths) is looked up before its bytes are classed:
+            // most header values are
+            let memo =
+                memo::Kind::of(source, self.paranoia).filter(|_| value.len() <= memo::MAX_LEN);
+            if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
+                return Ok(());
+            }
+            let classes = Classes::of(value.as_bytes());
+            return self.value_unremembered(source, name, value, classes, memo);
         }
         self.tick(value.len())?;
         let mut start = 0;
@@ -507,11 +515,29 @@ impl<'r> Scan<'r> {
         memo: Option<memo::Kind>,
     ) -> Result<(), Stop> {
         debug_assert!(value.len() <= CHUNK);
+        // (plain first: no lookup for the words that are most names)
         if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
             return Ok(());
         }
         let memo = memo.filter(|_| value.len() <= memo::MAX_LEN);
         if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
+            return Ok(());
+        }
+        self.value_unremembered(source, name, value, classes, memo)
+    }
+
+    /// [`Scan::value_remembered`] once `memo` (if any) was looked up and did not have the
+    /// value: every detector runs, and the value is remembered if none matched.
+    fn value_unremembered(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        value: &str,
+        classes: Classes,
+        memo: Option<memo::Kind>,
+    ) -> Result<(), Stop> {
+        // (words and numbers: see `plain`)
+        if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
             return Ok(());
         }
         self.tick(value.len())?;
