@@ -437,6 +437,8 @@ impl<'r> Scan<'r> {
         }
         self.tick(value.len())?;
         let mut start = 0;
+        // where the previous chunk ended: a chunk's bytes before it were judged there
+        let mut judged_to = 0usize;
         while start < value.len() {
             let mut end = (start + CHUNK).min(value.len());
             while !value.is_char_boundary(end) {
@@ -448,12 +450,13 @@ impl<'r> Scan<'r> {
                 name,
                 value,
                 part,
-                start,
+                (start, judged_to.saturating_sub(start)),
                 Classes::of(part.as_bytes()),
             )?;
             if end == value.len() {
                 break;
             }
+            judged_to = end;
             self.check_budget()?;
             let mut next = end.saturating_sub(OVERLAP).max(start + 1);
             while !value.is_char_boundary(next) {
@@ -541,22 +544,32 @@ impl<'r> Scan<'r> {
             return Ok(());
         }
         self.tick(value.len())?;
-        let clean = self.detect_all(source, name, value, value, 0, classes)?;
+        let clean = self.detect_all(source, name, value, value, (0, 0), classes)?;
         if let Some(kind) = memo.filter(|_| clean) {
             memo::remember(kind, value);
         }
         Ok(())
     }
 
+    /// Runs every detector of `source` on `part`, which starts at `offset` in `whole`; its
+    /// first `judged` bytes were part of the previous chunk of a long value (see
+    /// [`Scan::value`]).
+    ///
+    /// A finding that ends within those bytes is dropped: the previous chunk saw them whole,
+    /// with what came before them, and found nothing there. Without this, rules that look
+    /// at the start of a value (`../` opening a path, a command word opening a command line,
+    /// an injection point) would read the chunk's first bytes, cut anywhere inside the value,
+    /// as a value's start.
     fn detect_all(
         &mut self,
         source: Source,
         name: &dyn fmt::Display,
         whole: &str,
         part: &str,
-        offset: usize,
+        (offset, judged): (usize, usize),
         classes: Classes,
     ) -> Result<bool, Stop> {
+        let beyond = |f: &Finding| f.span.end > judged;
         let mut clean = true;
         for &category in source.categories() {
             if self.found & category.bit() != 0 {
@@ -567,11 +580,14 @@ impl<'r> Scan<'r> {
                 (Source::Query | Source::Body, AttackCategory::Lfi) => self.host(),
                 _ => "",
             };
-            let finding = run_detector(category, source, part, classes, host).or_else(|| {
-                (self.paranoia >= Paranoia::Level2)
-                    .then(|| run_strict(category, part, host))
-                    .flatten()
-            });
+            let finding = run_detector(category, source, part, classes, host)
+                .filter(beyond)
+                .or_else(|| {
+                    (self.paranoia >= Paranoia::Level2)
+                        .then(|| run_strict(category, part, host))
+                        .flatten()
+                        .filter(beyond)
+                });
             if let Some(finding) = finding {
                 clean = false;
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {

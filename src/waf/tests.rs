@@ -451,3 +451,38 @@ pub(super) fn corpus_values(headers: bool) -> Vec<String> {
     }
     out
 }
+
+/// A long value is scanned in overlapping chunks: a chunk's first bytes are cut anywhere in
+/// the value, and must not be read as a value's start; what lies past them, or straddles a
+/// cut, is still found.
+#[test]
+fn a_long_values_chunks_are_not_read_as_value_starts() {
+    let second = CHUNK - OVERLAP;
+    let unit = "' or <a on=../;|${ ";
+    // the second chunk opens with a `../` (at 11 in the unit)
+    let pad = (second - 11) % unit.len();
+    let value = format!("{}{}", "x".repeat(pad), unit.repeat(300));
+    assert_eq!(&value[second..second + 3], "../");
+    // the chunk alone, read as a value, is a path traversal; so is none of the value
+    assert!(detect(AttackCategory::Lfi, &value[second..second + CHUNK]).is_some());
+    let mut s = scan(&[], false);
+    s.value(Source::Body, &"body.q", &value).unwrap();
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+
+    // an attack wholly inside the overlap is found by the first chunk, one straddling the
+    // first chunk's end by the second, one past the overlap by the second
+    let filler = "lorem ipsum dolor sit amet ".repeat(200);
+    for at in [second + 20, CHUNK - 8, CHUNK + 40] {
+        let mut v = filler.clone();
+        v.insert_str(at, " 1' UNION SELECT password FROM users -- ");
+        let mut s = scan(&[], false);
+        s.value(Source::Body, &"body.q", &v).unwrap();
+        assert_eq!(s.hits.len(), 1, "at {at}: {:?}", s.hits);
+        assert_eq!(s.hits[0].category, AttackCategory::Sqli);
+        assert!(
+            s.hits[0].fragment.contains("UNION"),
+            "{}",
+            s.hits[0].fragment
+        );
+    }
+}
