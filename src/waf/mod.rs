@@ -26,7 +26,9 @@
 //!   a service's user agents and routes do.
 //! - `Scan` runs the detectors over the inputs within a time budget (`SQREEN_WAF_BUDGET_US`):
 //!   the clock is read every few inputs, and after every 2 KiB of detector passes over long
-//!   values, which are scanned in 2 KiB chunks, so the budget holds for any input size (it
+//!   values, which are scanned in 2 KiB chunks (overlapping, so that nothing is lost at a cut;
+//!   a chunk's first bytes are not a value's start, see `Scan::detect_all`), so the budget
+//!   holds for any input size (it
 //!   starts at the first reading, so a request with a few short values never pays for one);
 //!   past it the request goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).
