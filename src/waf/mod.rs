@@ -435,7 +435,7 @@ impl<'r> Scan<'r> {
                 return Ok(());
             }
             let classes = Classes::of(value.as_bytes());
-            return self.value_unremembered(source, name, value, classes, memo);
+            return self.value_remembered(source, name, value, classes, (memo, true));
         }
         self.tick(value.len())?;
         let mut start = 0;
@@ -479,7 +479,7 @@ impl<'r> Scan<'r> {
         classes: Classes,
     ) -> Result<(), Stop> {
         let memo = memo::Kind::of(source, self.paranoia);
-        self.value_remembered(source, name, value, classes, memo)
+        self.value_remembered(source, name, value, classes, (memo, false))
     }
 
     /// [`Scan::value`] on a parameter's name (a query or form name, a JSON key): names that
@@ -506,43 +506,27 @@ impl<'r> Scan<'r> {
         classes: Classes,
     ) -> Result<(), Stop> {
         let memo = memo::Kind::name_of(source, self.paranoia).filter(|_| !classes.may_be_ssrf());
-        self.value_remembered(source, name, key, classes, memo)
+        self.value_remembered(source, name, key, classes, (memo, false))
     }
 
-    /// A value of at most [`CHUNK`] bytes, skipped when `memo` remembers it clean, and
-    /// remembered there when every detector ran on it clean.
+    /// A value of at most [`CHUNK`] bytes, skipped when `memo` remembers it clean (unless
+    /// the caller `looked_up` already), and remembered there when every detector ran on it
+    /// clean.
     fn value_remembered(
         &mut self,
         source: Source,
         name: &dyn fmt::Display,
         value: &str,
         classes: Classes,
-        memo: Option<memo::Kind>,
+        (memo, looked_up): (Option<memo::Kind>, bool),
     ) -> Result<(), Stop> {
         debug_assert!(value.len() <= CHUNK);
-        // (plain first: no lookup for the words that are most names)
+        // words and numbers (see `plain`), before any lookup: most names are words
         if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
             return Ok(());
         }
         let memo = memo.filter(|_| value.len() <= memo::MAX_LEN);
-        if memo.is_some_and(|kind| memo::is_clean(kind, value)) {
-            return Ok(());
-        }
-        self.value_unremembered(source, name, value, classes, memo)
-    }
-
-    /// [`Scan::value_remembered`] once `memo` (if any) was looked up and did not have the
-    /// value: every detector runs, and the value is remembered if none matched.
-    fn value_unremembered(
-        &mut self,
-        source: Source,
-        name: &dyn fmt::Display,
-        value: &str,
-        classes: Classes,
-        memo: Option<memo::Kind>,
-    ) -> Result<(), Stop> {
-        // (words and numbers: see `plain`)
-        if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
+        if !looked_up && memo.is_some_and(|kind| memo::is_clean(kind, value)) {
             return Ok(());
         }
         self.tick(value.len())?;
