@@ -6,8 +6,9 @@
 //! The walk is a small hand-written JSON reader, not serde: a body is read once, in one loop
 //! (no recursion: the open containers are bits of one integer, see [`Reader`]), strings
 //! without escapes are borrowed from it, and nothing is built for numbers, literals, the
-//! document's shape or the strings known plain (their names are not even made). Through serde (`DeserializeSeed` visitors) the same walk cost about 70
-//! instructions a byte, more than the handler's own parse. It accepts what `serde_json` accepts
+//! document's shape or the strings known plain (their names are not even made). Through
+//! serde (`DeserializeSeed` visitors) the same walk cost about 70 instructions a byte, more
+//! than the handler's own parse. It accepts what `serde_json` accepts
 //! (RFC 8259: one value, surrounded by whitespace; strings of valid UTF-8 without raw control
 //! characters, escapes valid, surrogates paired; numbers as the grammar writes them, of any
 //! size; containers nested at most [`MAX_NESTING`] deep, `serde_json`'s limit): a test compares

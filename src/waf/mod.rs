@@ -28,8 +28,8 @@
 //!   the clock is read every few inputs, and after every 2 KiB of detector passes over long
 //!   values, which are scanned in 2 KiB chunks (overlapping, so that nothing is lost at a cut;
 //!   a chunk's first bytes are not a value's start, see `Scan::detect_all`), so the budget
-//!   holds for any input size (it
-//!   starts at the first reading, so a request with a few short values never pays for one);
+//!   holds for any input size (it starts at the first reading, so a request with a few short
+//!   values never pays for one);
 //!   past it the request goes through and the overrun is counted.
 //!   Every detector is linear in its input (no backtracking regex, bounded passes).
 //!
@@ -198,6 +198,51 @@ fn run_strict(category: AttackCategory, value: &str, host: &str) -> Option<Findi
         Lfi => lfi::detect_strict(value, host),
         Ssrf | Scanner => None,
     }
+}
+
+/// How many times [`first_past`] reads a chunk again past a finding that ends in its judged
+/// bytes, at most: a chunk can only open with so many cut-made findings, and one made on
+/// purpose to hide what follows it is reported rather than read around forever.
+const REREADS: usize = 3;
+
+/// The first finding of `detect` on `part` that does not end within its first `judged` bytes
+/// (see [`Scan::detect_all`]), `finding` being its first, with how many bytes were read again
+/// to find it. A detector reports its first finding only, so one that ends within those
+/// bytes could hide another further on: the rest of the part, past it, is read again. After
+/// [`REREADS`] such findings in a row the last is reported as it is. (Rare: kept out of the
+/// scan's path.)
+#[inline(never)]
+fn first_past(
+    part: &str,
+    judged: usize,
+    mut finding: Option<Finding>,
+    detect: impl Fn(&str) -> Option<Finding>,
+) -> (Option<Finding>, usize) {
+    let mut from = 0;
+    let mut reread = 0;
+    for _ in 0..REREADS {
+        let Some(f) = &finding else { break };
+        if from + f.span.end > judged {
+            break;
+        }
+        // past the finding (at least one character on)
+        let mut next = from + f.span.end.max(1);
+        while !part.is_char_boundary(next) {
+            next += 1;
+        }
+        if next >= part.len() {
+            return (None, reread);
+        }
+        let rest = &part[next..];
+        reread += rest.len();
+        from = next;
+        finding = detect(rest);
+    }
+    let finding = finding.map(|f| Finding {
+        rule: f.rule,
+        span: from + f.span.start..from + f.span.end,
+    });
+    (finding, reread)
 }
 
 /// Where a value came from; decides which detectors run on it.
@@ -541,11 +586,11 @@ impl<'r> Scan<'r> {
     /// first `judged` bytes were part of the previous chunk of a long value (see
     /// [`Scan::value`]).
     ///
-    /// A finding that ends within those bytes is dropped: the previous chunk saw them whole,
-    /// with what came before them, and found nothing there. Without this, rules that look
-    /// at the start of a value (`../` opening a path, a command word opening a command line,
-    /// an injection point) would read the chunk's first bytes, cut anywhere inside the value,
-    /// as a value's start.
+    /// A finding that ends within those bytes is not taken (see [`first_past`]): the previous
+    /// chunk saw them whole, with what came before them. Without this, rules that look at the
+    /// start of a value (`../` opening a path, a command word opening a command line, an
+    /// injection point) would read the chunk's first bytes, cut anywhere inside the value, as
+    /// a value's start.
     fn detect_all(
         &mut self,
         source: Source,
@@ -555,7 +600,6 @@ impl<'r> Scan<'r> {
         (offset, judged): (usize, usize),
         classes: Classes,
     ) -> Result<bool, Stop> {
-        let beyond = |f: &Finding| f.span.end > judged;
         let mut clean = true;
         for &category in source.categories() {
             if self.found & category.bit() != 0 {
@@ -566,14 +610,18 @@ impl<'r> Scan<'r> {
                 (Source::Query | Source::Body, AttackCategory::Lfi) => self.host(),
                 _ => "",
             };
-            let finding = run_detector(category, source, part, classes, host)
-                .filter(beyond)
-                .or_else(|| {
-                    (self.paranoia >= Paranoia::Level2)
-                        .then(|| run_strict(category, part, host))
-                        .flatten()
-                        .filter(beyond)
+            let strict = self.paranoia >= Paranoia::Level2;
+            let mut finding = run_detector(category, source, part, classes, host)
+                .or_else(|| strict.then(|| run_strict(category, part, host)).flatten());
+            if judged > 0 && finding.as_ref().is_some_and(|f| f.span.end <= judged) {
+                let (past, reread) = first_past(part, judged, finding, |p: &str| {
+                    let classes = Classes::of(p.as_bytes());
+                    run_detector(category, source, p, classes, host)
+                        .or_else(|| strict.then(|| run_strict(category, p, host)).flatten())
                 });
+                finding = past;
+                self.bytes_since_check += reread;
+            }
             if let Some(finding) = finding {
                 clean = false;
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
@@ -620,6 +668,7 @@ impl<'r> Scan<'r> {
 /// Runs the detector of `category` on a value from `source`, as the scan does: with the
 /// value's [`Classes`] (one shared pass instead of one per detector), and not at all when the
 /// classes show that the detector's own first test would reject the value.
+#[inline(always)]
 fn run_detector(
     category: AttackCategory,
     source: Source,

@@ -468,6 +468,18 @@ fn a_long_values_chunks_are_not_read_as_value_starts() {
     let mut s = scan(&[], false);
     s.value(Source::Body, &"body.q", &value).unwrap();
     assert!(s.hits.is_empty(), "{:?}", s.hits);
+    // a cut-made finding does not hide one of the same kind further on in that chunk
+    let mut hiding = value.clone();
+    hiding.insert_str(CHUNK + 300, " ../../../../etc/passwd ");
+    let mut s = scan(&[], false);
+    s.value(Source::Body, &"body.q", &hiding).unwrap();
+    assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
+    assert_eq!(s.hits[0].category, AttackCategory::Lfi);
+    assert!(
+        s.hits[0].fragment.starts_with("../../"),
+        "{}",
+        s.hits[0].fragment
+    );
 
     // an attack wholly inside the overlap is found by the first chunk, one straddling the
     // first chunk's end by the second, one past the overlap by the second
