@@ -457,6 +457,13 @@ pub(super) fn corpus_values(headers: bool) -> Vec<String> {
 /// cut, is still found.
 #[test]
 fn a_long_values_chunks_are_not_read_as_value_starts() {
+    // the one hit of a body value, its category and fragment
+    let only_hit = |value: &str| {
+        let mut s = scan(&[], false);
+        s.value(Source::Body, &"body.q", value).unwrap();
+        assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
+        (s.hits[0].category, s.hits[0].fragment.clone())
+    };
     let second = CHUNK - OVERLAP;
     let unit = "' or <a on=../;|${ ";
     // the second chunk opens with a `../` (at 11 in the unit)
@@ -471,15 +478,9 @@ fn a_long_values_chunks_are_not_read_as_value_starts() {
     // a cut-made finding does not hide one of the same kind further on in that chunk
     let mut hiding = value.clone();
     hiding.insert_str(CHUNK + 300, " ../../../../etc/passwd ");
-    let mut s = scan(&[], false);
-    s.value(Source::Body, &"body.q", &hiding).unwrap();
-    assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
-    assert_eq!(s.hits[0].category, AttackCategory::Lfi);
-    assert!(
-        s.hits[0].fragment.starts_with("../../"),
-        "{}",
-        s.hits[0].fragment
-    );
+    let (category, fragment) = only_hit(&hiding);
+    assert_eq!(category, AttackCategory::Lfi);
+    assert!(fragment.starts_with("../../"), "{fragment}");
 
     // an attack wholly inside the overlap is found by the first chunk, one straddling the
     // first chunk's end by the second, one past the overlap by the second
@@ -487,14 +488,8 @@ fn a_long_values_chunks_are_not_read_as_value_starts() {
     for at in [second + 20, CHUNK - 8, CHUNK + 40] {
         let mut v = filler.clone();
         v.insert_str(at, " 1' UNION SELECT password FROM users -- ");
-        let mut s = scan(&[], false);
-        s.value(Source::Body, &"body.q", &v).unwrap();
-        assert_eq!(s.hits.len(), 1, "at {at}: {:?}", s.hits);
-        assert_eq!(s.hits[0].category, AttackCategory::Sqli);
-        assert!(
-            s.hits[0].fragment.contains("UNION"),
-            "{}",
-            s.hits[0].fragment
-        );
+        let (category, fragment) = only_hit(&v);
+        assert_eq!(category, AttackCategory::Sqli, "at {at}");
+        assert!(fragment.contains("UNION"), "at {at}: {fragment}");
     }
 }
