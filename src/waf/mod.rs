@@ -52,6 +52,7 @@ mod classes;
 pub(crate) mod inputs;
 mod json;
 pub mod lfi;
+mod lists;
 mod memo;
 mod multipart;
 pub mod rce;

@@ -2,24 +2,24 @@
 //!
 //! Two independent signals, both cheap and list-driven:
 //!
-//! * **User-Agent** ([`detect_user_agent`]): the OWASP CRS list of scanner user agents
-//!   (`data/scanner-user-agents.txt`, a byte-identical copy of CRS `scanners-user-agents.data`,
-//!   rule 913100) matched as case-insensitive substrings, exactly as CRS does, plus a few
-//!   well-known scanners CRS does not list ([`EXTRA_USER_AGENTS`]). Generic HTTP clients (`curl`,
-//!   `Wget`, `python-requests`, `Go-http-client`, `libwww-perl`) and search-engine crawlers are
-//!   deliberately *not* scanners: they are used by legitimate integrations, and CRS 4 does not
-//!   count them either.
+//! * **User-Agent** ([`detect_user_agent`]): the tokens of security tools the crate ships
+//!   (`lists::SCANNER_USER_AGENTS`: SQL injection and XSS tools, content discovery, CMS and
+//!   vulnerability scanners, internet-wide scanners, ...) matched as case-insensitive
+//!   substrings, the way OWASP CRS rule 913100 matches its own list. Generic HTTP clients
+//!   (`curl`, `Wget`, `python-requests`, `Go-http-client`, `libwww-perl`) and search-engine
+//!   crawlers are deliberately *not* scanners: they are used by legitimate integrations.
 //! * **Probe path** ([`detect_probe_path`]): the request path names a file or endpoint that
 //!   scanners probe for. The WAF only counts this when the response is a 404, so the list may
-//!   be broad. It is the CRS restricted-files list (`data/restricted-files.txt`, CRS
-//!   `restricted-files.data`, rule 930130) matched as CRS does (case-insensitive substring of
-//!   the decoded path after Windows path normalisation: `\` → `/`, `//` → `/`, `/./` → `/`),
-//!   plus common admin/debug/CMS/appliance probe paths ([`EXTRA_PROBE_PATHS`]) matched on
-//!   path-segment boundaries so that `/consoles` does not match `/console`.
+//!   be broad. It is the crate's sensitive-file list (`lists::sensitive_files`, every scope, and
+//!   SQL dump names) matched as a case-insensitive substring of the decoded path after Windows
+//!   path normalisation (`\` → `/`, `//` → `/`, `/./` → `/`), as CRS rule 930130 matches its
+//!   list, plus common admin/debug/CMS/appliance probe paths ([`EXTRA_PROBE_PATHS`]) matched on
+//!   path-segment boundaries so that `/consoles` does not match `/console`, and any hidden
+//!   segment but `/.well-known/`.
 //!
 //! Known gaps: scanners that send a browser User-Agent (most of them can) are invisible to the
 //! UA signal; the probe-path signal depends on the application answering 404.
-use super::Finding;
+use super::{lists, Finding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use once_cell::sync::Lazy;
 
@@ -31,26 +31,7 @@ pub const RULES: &[&str] = &[
     "scanner-probe-hidden",
 ];
 
-/// Scanners missing from the CRS list (checked: none is a substring of an existing entry's
-/// match set), each with a distinctive User-Agent token that browsers, crawlers and generic
-/// HTTP libraries never send. Matched case-insensitively as substrings.
-pub const EXTRA_USER_AGENTS: &[&str] = &[
-    "jaeles",                        // jaeles-project scanner
-    "dalfox",                        // XSS scanner
-    "muieblackcat",                  // classic PHP probe bot
-    "paros/",                        // Paros proxy/scanner
-    "nsauditor",                     // Nsauditor network auditor
-    "webvulncrawl",                  // WebVulnCrawl
-    "censysinspect",                 // Censys internet-wide scanner
-    "burpcollaborator",              // Burp Suite out-of-band payload host in UA
-    "dirsearch",                     // web path brute-forcer
-    "appscan",                       // IBM/HCL AppScan (CRS only lists one exact form)
-    "interactsh",                    // ProjectDiscovery OOB host in UA
-    "zmap",                          // internet-wide scanner
-    "expanse, a palo alto networks", // Cortex Xpanse internet scanner
-];
-
-/// Common probe paths (beyond the CRS restricted files) that scanners request on every host:
+/// Common probe paths (beyond the sensitive files) that scanners request on every host:
 /// CMS admin and install pages, database admin tools, server status pages, framework debug
 /// endpoints, appliance login pages, CGI and backup archives. Matched case-insensitively on the
 /// normalised path; an entry ending in a letter or digit must end at a segment boundary.
@@ -151,30 +132,28 @@ pub const EXTRA_PROBE_PATHS: &[&str] = &[
     "/geoserver/",
 ];
 
-/// Lines of a CRS `.data` file: comments (`#`) and blank lines skipped, ends trimmed.
-fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-}
-
 static UA_AC: Lazy<AhoCorasick> = Lazy::new(|| {
-    let mut pats: Vec<&str> = data_lines(include_str!("data/scanner-user-agents.txt")).collect();
-    pats.extend_from_slice(EXTRA_USER_AGENTS);
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostFirst)
-        .build(pats)
+        .build(lists::scanner_user_agents())
         .expect("static scanner UA patterns")
 });
 
-/// Number of CRS restricted-file patterns (they come first in [`PROBE_AC`]).
-static N_RESTRICTED: Lazy<usize> =
-    Lazy::new(|| data_lines(include_str!("data/restricted-files.txt")).count());
+/// The sensitive file names ([`lists::sensitive_files`], every scope) and SQL dump names,
+/// which come first in [`PROBE_AC`].
+fn restricted_files() -> Vec<String> {
+    let mut pats: Vec<String> = lists::sensitive_files().map(|(e, _)| e).collect();
+    pats.extend(lists::SQL_DUMP_SUFFIXES.iter().map(|s| format!(".sql.{s}")));
+    pats
+}
+
+/// Number of sensitive file patterns (they come first in [`PROBE_AC`]).
+static N_RESTRICTED: Lazy<usize> = Lazy::new(|| restricted_files().len());
 
 static PROBE_AC: Lazy<AhoCorasick> = Lazy::new(|| {
-    let mut pats: Vec<&str> = data_lines(include_str!("data/restricted-files.txt")).collect();
-    pats.extend_from_slice(EXTRA_PROBE_PATHS);
+    let mut pats = restricted_files();
+    pats.extend(EXTRA_PROBE_PATHS.iter().map(|p| p.to_string()));
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .build(pats)
@@ -189,7 +168,7 @@ pub(crate) fn warm_up() {
     Lazy::force(&PROBE_AC);
 }
 
-/// A known security scanner's User-Agent (CRS list plus [`EXTRA_USER_AGENTS`]), matched as a
+/// A known security scanner's User-Agent (`lists::SCANNER_USER_AGENTS`), matched as a
 /// case-insensitive substring. `span` is the matched token.
 pub fn detect_user_agent(ua: &str) -> Option<Finding> {
     if ua.len() < 3 {
@@ -204,7 +183,7 @@ pub fn detect_user_agent(ua: &str) -> Option<Finding> {
     })
 }
 
-/// The request path is a known scanner probe: a CRS restricted file (`.env`, `.git/`,
+/// The request path is a known scanner probe: a sensitive file (`.env`, `.git/`,
 /// `wp-config.`, `/proc/`, ...) anywhere in the decoded, Windows-normalised path, or one of
 /// [`EXTRA_PROBE_PATHS`] (`/wp-login.php`, `/phpmyadmin`, `/server-status`, `/actuator`, ...).
 /// The WAF counts it only when the response is a 404. `span` is in `path`.
@@ -333,10 +312,8 @@ mod tests {
     }
 
     #[test]
-    fn every_crs_ua_entry_inside_a_browser_ua() {
-        for e in data_lines(include_str!("data/scanner-user-agents.txt"))
-            .chain(EXTRA_USER_AGENTS.iter().copied())
-        {
+    fn every_listed_ua_entry_inside_a_browser_ua() {
+        for e in lists::scanner_user_agents() {
             let ua = format!("Mozilla/5.0 (Windows NT 10.0; Win64; x64) {e} AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36");
             let f = detect_user_agent(&ua).unwrap_or_else(|| panic!("{e}"));
             assert_eq!(f.rule, "scanner-user-agent");
@@ -397,7 +374,7 @@ mod tests {
 
     #[test]
     fn every_restricted_entry_as_path() {
-        for e in data_lines(include_str!("data/restricted-files.txt")) {
+        for (e, _) in lists::sensitive_files() {
             let p = format!("/{e}");
             assert!(detect_probe_path(&p).is_some(), "{p}");
         }

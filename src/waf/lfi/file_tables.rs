@@ -1,7 +1,8 @@
-//! Tables of the file rules: system roots and targets, the reduced CRS restricted-files list,
+//! Tables of the file rules: system roots and targets, the sensitive files of `waf::lists`,
 //! the Aho-Corasick automaton with its prefix prefilters, SQL dump names, and the finders.
 
 use super::flags::{positions, word_hits, SHORT};
+use crate::waf::lists::{sensitive_files, Scope, SQL_DUMP_SUFFIXES};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
 use once_cell::sync::Lazy;
 
@@ -67,146 +68,9 @@ pub(super) enum Kind {
     Root,
     Target,
     Drive,
-    /// restricted-files entry; `true`: also for values, `false`: request path only
+    /// sensitive file; `true`: also for values (`Scope::Anywhere`), `false`: request path only
+    /// (`Scope::Path`)
     Restricted(bool),
-}
-
-/// Restricted-files entries kept for values (editor/CI config and other benign project files
-/// are only probe paths): is this entry a secret, history, credential or OS file?
-pub(super) fn value_sensitive(entry: &str) -> bool {
-    const BENIGN_DOT: &[&str] = &[
-        ".gitignore",
-        ".gitattributes",
-        ".gitkeep",
-        ".gitmodules",
-        ".editorconfig",
-        ".eslintrc",
-        ".eslintignore",
-        ".prettierrc",
-        ".idea",
-        ".vscode",
-        ".travis.yml",
-        ".travis.yaml",
-        ".gitlab-ci.yml",
-        ".dockerignore",
-        ".bowerrc",
-        ".jshintrc",
-        ".rubocop.yml",
-        ".coverage",
-        ".coveralls.yml",
-        ".cache/",
-        ".cache/notify-osd.log",
-        ".config/",
-        ".local/bin/",
-        ".local/lib/",
-        ".local/share/",
-        ".local/state/",
-        ".settings/",
-        ".pytest_cache/",
-        ".mypy_cache/",
-        ".ipynb_checkpoints/",
-        ".php_cs.dist",
-        ".phpcs.xml",
-        ".phpcs.xml.dist",
-        ".yarnrc",
-        ".yarnrc.yml",
-        ".npm/",
-        ".nvm/",
-        ".vim/",
-        ".atom/",
-        ".gem/",
-        ".gradle/",
-        ".m2/",
-        ".cargo/",
-        ".rustup",
-        ".bun/",
-        ".bunfig.toml",
-        ".node-gyp",
-        ".aiignore",
-        ".cursorignore",
-        ".snap/",
-        ".java/",
-        ".fish",
-        ".nano/",
-        ".nanorc",
-        ".screenrc",
-        ".tmux.conf",
-        ".selected_editor",
-        ".eclipse/",
-        ".sdkman/",
-        ".tools/",
-        ".idlerc/",
-        ".gnome/",
-        ".gnome2/",
-        ".gnomerc/",
-        ".thunderbird/",
-        ".vmware/",
-        ".wine/",
-        ".hplip/hplip.conf",
-        ".oh-my-",
-        ".condarc",
-        ".pip/",
-        ".pyenv/",
-        ".rbenv/",
-        ".rvm/",
-        ".bundle/",
-        ".konan/",
-        ".chocolatey/",
-        ".keras/",
-        ".redhat/",
-        ".dbus/",
-        ".cups/",
-    ];
-    const OTHER: &[&str] = &[
-        "boot.ini",
-        "win.ini",
-        "system.ini",
-        "php.ini",
-        "my.cnf",
-        "debian.cnf",
-        "mysql.cnf",
-        "mysqldump.cnf",
-        "initial_root_password",
-        "credentials.json",
-        "secrets.json",
-        "secrets.yaml",
-        "secrets.yml",
-        "user_secrets.yml",
-        "sendgrid.env",
-        "aws.yaml",
-        "aws.yml",
-        "aws-key.yaml",
-        "aws-key.yml",
-        "web-inf/",
-        "meta-inf/",
-        "gitlab.rb",
-        "wp-config.",
-        "wp-config-",
-        "wp-config_",
-        "/web.config",
-        "/app/etc/env.php",
-        "/app/etc/local.xml",
-        "/sites/default/settings.php",
-        "/sites/default/settings.local.php",
-        "/config/parameters.yml",
-        "config.inc.php",
-        "/proc/",
-        "/sys/",
-        "/@fs/",
-    ];
-    let l = entry.to_ascii_lowercase();
-    if l.starts_with('.') {
-        return !BENIGN_DOT.contains(&l.as_str());
-    }
-    l.starts_with("proc/") || l.starts_with("sys/") || OTHER.contains(&l.as_str())
-}
-
-/// Extra restricted-files entries that fire on the request path only ([`detect_path`]):
-/// requesting these from an application is a probe, but as parameter values they are ordinary
-/// (`.gitignore` in a code browser, `debug.log` in a log viewer).
-pub(super) fn path_sensitive(entry: &str) -> bool {
-    let l = entry.to_ascii_lowercase();
-    l.starts_with('.') || l.ends_with(".log") || l == "/@id/" || l == "phpinfo.php"
 }
 
 /// Automata for every file rule, ASCII case-insensitive. `main` holds each pattern in the form
@@ -306,20 +170,15 @@ pub(super) static FILES: Lazy<FileAc> = Lazy::new(|| {
     ] {
         all.extend(list.iter().map(|p| (p.to_string(), kind)));
     }
-    let mut backup = Vec::new();
-    for l in include_str!("../data/restricted-files.txt")
-        .lines()
-        .map(str::trim)
-    {
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        if l.to_ascii_lowercase().starts_with(".sql.") {
-            backup.push(l.to_string());
-        } else if value_sensitive(l) {
-            all.push((l.to_string(), Kind::Restricted(true)));
-        } else if path_sensitive(l) {
-            all.push((l.to_string(), Kind::Restricted(false)));
+    let backup: Vec<String> = SQL_DUMP_SUFFIXES
+        .iter()
+        .map(|s| format!(".sql.{s}"))
+        .collect();
+    for (entry, scope) in sensitive_files() {
+        match scope {
+            Scope::Anywhere => all.push((entry, Kind::Restricted(true))),
+            Scope::Path => all.push((entry, Kind::Restricted(false))),
+            Scope::Probe => {}
         }
     }
     let mut main = Vec::new();
@@ -377,7 +236,7 @@ pub(super) static FILES: Lazy<FileAc> = Lazy::new(|| {
     }
 });
 
-/// A SQL dump file name (`backup.sql.gz`, CRS `.sql.*` entries) in a value without blanks.
+/// A SQL dump file name (`backup.sql.gz`, `.sql.` and a `SQL_DUMP_SUFFIXES` entry) in a value without blanks.
 pub(super) fn sql_backup(v: &str) -> Option<std::ops::Range<usize>> {
     if v.as_bytes().iter().any(u8::is_ascii_whitespace) {
         return None;

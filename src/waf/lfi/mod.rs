@@ -24,16 +24,15 @@
 //!   `\inetpub\…`) at the value start or after a delimiter (blank, quote, `=`, `>`, `:` …);
 //!   well-known targets (`etc/passwd`, `etc/shadow`, `proc/self/…`) as a segment anywhere;
 //!   `c:\windows\…`, `c:\boot.ini`. Matched after `\` → `/`, `//` → `/`, `/./` → `/`.
-//! * **Sensitive files** (`lfi-sensitive-file`): the CRS restricted-files list
-//!   (`data/restricted-files.txt`, byte-identical copy of CRS `restricted-files.data`), reduced to
-//!   the entries that name secrets or OS files (dotfiles and dot-directories except editor/CI
-//!   config such as `.gitignore` or `.vscode`, `proc/*`, `sys/*`, `boot.ini`, `win.ini`,
-//!   `wp-config.`, `WEB-INF/`, credential/secret files), matched case-insensitively only where
+//! * **Sensitive files** (`lfi-sensitive-file`): the crate's sensitive-file list
+//!   (`waf::lists`), the entries of scope `Anywhere`: secrets and OS files (secret, history and
+//!   credential dotfiles and dot-directories, not editor/CI config such as `.gitignore` or
+//!   `.vscode`; `proc/*`, `sys/*`, `boot.ini`, `win.ini`, `wp-config.`, `WEB-INF/`), matched case-insensitively only where
 //!   the value looks like a file path: the entry follows a `/` or `\`, or starts a value that
 //!   contains a separator, and does not run on into a longer name (`.env` does not match
 //!   `.environment`). So `.env` as a word never fires, `config/.env` does. SQL dump names
-//!   (`backup.sql.gz`, the list's `.sql.*` entries) fire in a value without blanks.
-//! * **Path only** ([`detect_path`]): the other restricted entries that are harmless as values
+//!   (`backup.sql.gz`, `lists::SQL_DUMP_SUFFIXES`) fire in a value without blanks.
+//! * **Path only** ([`detect_path`]): the entries of scope `Path` that are harmless as values
 //!   but probes as a path (`/.gitignore`, `/wp-content/debug.log`, Vite's `/@id/`;
 //!   `lfi-restricted-path`), and any hidden segment other than `/.well-known/`
 //!   (`lfi-hidden-path`: `/.claude/settings.json`, `/.git/…`; applications behind this layer do

@@ -613,7 +613,9 @@ fn long_flags_from_the_class_or_match_the_flags_passes() {
             String::from_utf8_lossy(v)
         );
     };
-    let values = crate::waf::tests::corpus_values(true);
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
     assert!(values.len() > 10_000);
     // and the detector given those flags finds what it finds on its own, attacks included
     let pad = "lorem ipsum dolor sit amet ".repeat(FLAGS_SHORT / 20);

@@ -221,7 +221,9 @@ mod tests {
     /// shifted by one to three bytes, so that tokens fall across other block boundaries).
     #[test]
     fn skipping_gives_the_byte_loops_verdict_on_the_corpus() {
-        let values = crate::waf::tests::corpus_values(true);
+        let Some(values) = crate::waf::tests::corpus_values(true) else {
+            return;
+        };
         assert!(values.len() > 10_000, "{}", values.len());
         for v in &values {
             for pad in ["", "a", "x ", "7 e"] {
