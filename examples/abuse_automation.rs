@@ -99,7 +99,7 @@ async fn receive(State(auto): State<Automation>, headers: HeaderMap, body: Bytes
         let Some(ip) = reported else { continue };
         let score = auto.scorer.score(ip);
         if score >= 50 {
-            auto.agent.block_ip(ip, None);
+            auto.agent.block_ip(ip, None).expect("no duration to check");
             println!("receiver: {ip} scored {score}: pushed to the deny list for good");
         } else {
             println!("receiver: {ip} scored {score}: the playbook's timed block is enough");

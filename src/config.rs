@@ -320,7 +320,7 @@ impl Config {
         })?;
         env.parse_opt("SQREEN_RULES_URL", &mut c.rules_url, parse_url)?;
         env.parse("SQREEN_RULES_REFRESH_SECS", &mut c.rules_refresh, |v| {
-            positive(v).map(Duration::from_secs)
+            positive(v).and_then(|n| bounded(Duration::from_secs(n)))
         })?;
         env.parse_opt("SQREEN_RULES_CACHE_PATH", &mut c.rules_cache_path, |v| {
             non_empty(v).map(PathBuf::from)
@@ -345,7 +345,7 @@ impl Config {
                 .map_err(|_| "expected one of off, monitor, block".to_owned())
         })?;
         env.parse("SQREEN_WAF_BUDGET_US", &mut c.waf_budget, |v| {
-            positive(v).map(Duration::from_micros)
+            positive(v).and_then(|n| bounded(Duration::from_micros(n)))
         })?;
         env.parse("SQREEN_WAF_PARANOIA", &mut c.waf_paranoia, |v| {
             Paranoia::from_str(v.trim()).map_err(|e| e.to_string())
@@ -487,6 +487,28 @@ fn unsigned(v: &str) -> std::result::Result<u64, String> {
     v.trim()
         .parse::<u64>()
         .map_err(|_| "expected a non-negative integer".to_owned())
+}
+
+/// A duration of at most ten years ([`MAX_DURATION`](crate::duration::MAX_DURATION)).
+fn bounded(d: Duration) -> std::result::Result<Duration, String> {
+    if d > crate::duration::MAX_DURATION {
+        return Err(crate::duration::TOO_LONG.to_owned());
+    }
+    Ok(d)
+}
+
+impl Config {
+    /// Checks what code may have set out of range (the environment is checked as it is read):
+    /// durations at most ten years. The error names the variable the field mirrors.
+    pub(crate) fn validate(&self) -> Result<()> {
+        for (variable, d) in [
+            ("SQREEN_RULES_REFRESH_SECS", self.rules_refresh),
+            ("SQREEN_WAF_BUDGET_US", self.waf_budget),
+        ] {
+            bounded(d).map_err(|reason| Error::config(variable, format!("{d:?}"), reason))?;
+        }
+        Ok(())
+    }
 }
 
 fn positive(v: &str) -> std::result::Result<u64, String> {
@@ -632,6 +654,36 @@ mod tests {
         assert_eq!(c.webhook_events, WebhookEvents::All);
         assert_eq!(c.log_level, LogLevel::Debug);
         assert_eq!(c.admin_path, "/admin");
+    }
+
+    #[test]
+    fn durations_over_ten_years_are_errors_naming_the_variable() {
+        for (var, v) in [
+            ("SQREEN_RULES_REFRESH_SECS", "315360001"),
+            ("SQREEN_RULES_REFRESH_SECS", "18446744073709551615"),
+            ("SQREEN_WAF_BUDGET_US", "18446744073709551615"),
+        ] {
+            let e = config(&[(var, v)]).unwrap_err();
+            assert_eq!(e.variable(), Some(var));
+            assert!(e.to_string().contains("at most 10 years"), "{e}");
+        }
+        let c = config(&[("SQREEN_RULES_REFRESH_SECS", "315360000")]).unwrap();
+        assert_eq!(c.rules_refresh, crate::duration::MAX_DURATION);
+        // set in code: checked when the agent is built
+        let c = Config {
+            rules_refresh: Duration::MAX,
+            ..Config::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().variable(),
+            Some("SQREEN_RULES_REFRESH_SECS")
+        );
+        let c = Config {
+            waf_budget: crate::duration::MAX_DURATION + Duration::from_secs(1),
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

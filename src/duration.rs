@@ -24,12 +24,35 @@ const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1
 const EXPECTED: &str =
     "expected a whole number followed by s, m, h or d (e.g. \"30s\", \"5m\", \"1h\", \"7d\")";
 
+/// The longest duration anything takes: ten years (3650 days). Longer is `"permanent"` for a
+/// response, and an error everywhere: millisecond expiries then never come near overflowing,
+/// whatever the clock says.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
+/// The error for a duration over [`MAX_DURATION`].
+pub(crate) const TOO_LONG: &str = "at most 10 years (3650d)";
+
+/// Checks a duration given in code against [`MAX_DURATION`]; the error names `what`.
+pub(crate) fn check_max(what: &str, d: Duration) -> Result<Duration, String> {
+    if d > MAX_DURATION {
+        return Err(format!("{what}: {} is too long: {TOO_LONG}", d.as_secs()));
+    }
+    Ok(d)
+}
+
+/// `now` plus `d` in milliseconds, saturating: a duration too long for the clock's range ends
+/// at its end, never wraps to the past.
+pub(crate) fn expiry(now: u64, d: Duration) -> u64 {
+    now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// The word that makes a [`Lifetime`] last forever.
 const PERMANENT: &str = "permanent";
 
 /// Parses a short duration such as `"30s"`, `"5m"`, `"1h"` or `"7d"`.
 ///
-/// Zero (`"0s"`) and values that overflow are rejected. The error string names the input.
+/// Zero (`"0s"`) and values over [`MAX_DURATION`] (ten years) are rejected. The error string
+/// names the input.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let invalid = |why: &str| format!("invalid duration {}: {why}", quote(s));
     let Some(unit) = s.chars().last() else {
@@ -46,13 +69,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(EXPECTED));
     }
-    let n: u64 = digits.parse().map_err(|_| invalid("too large"))?;
+    let n: u64 = digits.parse().map_err(|_| invalid(TOO_LONG))?;
     if n == 0 {
         return Err(invalid("must be greater than zero"));
     }
     n.checked_mul(unit_secs)
         .map(Duration::from_secs)
-        .ok_or_else(|| invalid("too large"))
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| invalid(TOO_LONG))
 }
 
 /// Formats a duration in the short form, choosing the largest unit that divides it exactly
@@ -212,15 +236,25 @@ mod tests {
         for big in [
             "99999999999999999999d",
             "18446744073709551616s",
+            "18446744073709551615s",
+            "18446744073709552s",
             "213503982334602d",
+            "3651d",
+            "87601h",
+            "315360001s",
         ] {
             let err = parse_duration(big).unwrap_err();
-            assert!(err.ends_with("too large"), "{err}");
+            assert!(err.ends_with("at most 10 years (3650d)"), "{err}");
+            assert!(Lifetime::parse(big).is_err(), "{big}");
         }
-        assert_eq!(
-            parse_duration("18446744073709551615s"),
-            Ok(Duration::from_secs(u64::MAX))
-        );
+        // ten years exactly is the longest
+        assert_eq!(parse_duration("3650d"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("315360000s"), Ok(MAX_DURATION));
+        assert_eq!(check_max("d", MAX_DURATION), Ok(MAX_DURATION));
+        assert!(check_max("d", MAX_DURATION + Duration::from_millis(1)).is_err());
+        assert!(check_max("d", Duration::MAX)
+            .unwrap_err()
+            .starts_with("d: "));
     }
 
     #[test]

@@ -579,7 +579,9 @@ async fn metrics_parse_as_prometheus_text() {
     let (agent, base) = setup(|b| b.rules_json(r#"{"version": "v\"1\\2"}"#)).await;
     // some activity: an attack, a blocked request, a refused admin call
     let _ = get_with(&format!("{base}/search?q={}", urlencode(SQLI)), &[]).await;
-    agent.block_ip("203.0.113.0/24".parse::<ipnet::IpNet>().unwrap(), None);
+    agent
+        .block_ip("203.0.113.0/24".parse::<ipnet::IpNet>().unwrap(), None)
+        .unwrap();
     let from = [("x-forwarded-for", "203.0.113.1")];
     assert_eq!(get_with(&format!("{base}/"), &from).await.0, 403);
     assert_eq!(

@@ -169,7 +169,9 @@ async fn deny_listed_user_is_blocked_through_identify() {
     assert_eq!(res.text().await.unwrap(), "alice@example.com invited");
 
     // a runtime redirect on a user: the handler sees the verdict, the client the redirect
-    agent.redirect_user("bob@example.com", "/blocked", None);
+    agent
+        .redirect_user("bob@example.com", "/blocked", None)
+        .unwrap();
     let res = invite(&base, "bob@example.com").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/blocked");
@@ -186,7 +188,7 @@ async fn timed_block_expires_on_the_manual_clock() {
     let agent = Agent::builder().clock(clock.clone()).build().unwrap();
     let base = serve(&agent).await;
     let ip: std::net::IpAddr = "192.0.2.50".parse().unwrap();
-    agent.block_ip(ip, Some(Duration::from_secs(60)));
+    agent.block_ip(ip, Some(Duration::from_secs(60))).unwrap();
     let xff = [("x-forwarded-for", "192.0.2.50")];
     assert_eq!(get_with(&base, &xff).await.0, 403);
     clock.advance(Duration::from_secs(59));
@@ -201,7 +203,7 @@ async fn redirect_does_not_loop() {
     let agent = agent();
     let base = serve(&agent).await;
     let ip: std::net::IpAddr = "192.0.2.60".parse().unwrap();
-    agent.redirect_ip(ip, "/blocked?from=sqreen", None);
+    agent.redirect_ip(ip, "/blocked?from=sqreen", None).unwrap();
     let xff = [("x-forwarded-for", "192.0.2.60")];
     let res = client()
         .get(&base)
@@ -215,7 +217,9 @@ async fn redirect_does_not_loop() {
     let (status, body) = get_with(&format!("{base}/blocked"), &xff).await;
     assert_eq!((status, body.as_str()), (200, "blocked page"));
     // an absolute target is handled the same way
-    agent.redirect_ip(ip, "https://example.com/blocked", None);
+    agent
+        .redirect_ip(ip, "https://example.com/blocked", None)
+        .unwrap();
     assert_eq!(get_with(&format!("{base}/blocked"), &xff).await.0, 200);
     assert_eq!(get_with(&base, &xff).await.0, 303);
     // a browser following the redirect lands on the page
@@ -283,7 +287,9 @@ async fn disabled_agent_passes_everything_through_untouched() {
         .rules_json(DENY_RULES)
         .build()
         .unwrap();
-    agent.block_ip("192.0.2.70".parse::<std::net::IpAddr>().unwrap(), None);
+    agent
+        .block_ip("192.0.2.70".parse::<std::net::IpAddr>().unwrap(), None)
+        .unwrap();
     let base = serve(&agent).await;
     let (status, body) = get_with(&base, &[("x-forwarded-for", "203.0.113.9")]).await;
     assert_eq!((status, body.as_str()), (200, "hello"));

@@ -564,7 +564,7 @@ async fn anonymized_ids_are_salted_hashes_in_events_playbooks_and_actions() {
     // an operator names a user by raw id or by the hash events show
     assert!(agent.unblock_user("alice@example.com"));
     assert_eq!(invite().await.status(), 200);
-    agent.block_user(&alice, None);
+    agent.block_user(&alice, None).unwrap();
     assert_eq!(invite().await.status(), 403);
 }
 

@@ -212,12 +212,23 @@ pub(crate) fn create(agent: &Agent, base: &str, body: &[u8]) -> Response<Bytes> 
         Err((field, message)) => return error(StatusCode::BAD_REQUEST, Some(&field), message),
     };
     let duration = new.lifetime.duration();
-    let id = match (new.actor, new.kind) {
+    let added = match (new.actor, new.kind) {
         (Actor::Ip(net), ActionKind::Block) => agent.block_ip(net, duration),
         (Actor::Ip(net), ActionKind::Redirect { url }) => agent.redirect_ip(net, &url, duration),
         (Actor::User(user), ActionKind::Block) => agent.block_user(&user, duration),
         (Actor::User(user), ActionKind::Redirect { url }) => {
             agent.redirect_user(&user, &url, duration)
+        }
+    };
+    // `parse` already held the duration to the same limit
+    let id = match added {
+        Ok(id) => id,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                Some("duration"),
+                format!("duration: {e}"),
+            )
         }
     };
     let action = agent.actions().into_iter().find(|a| a.id == id);

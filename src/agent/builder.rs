@@ -406,6 +406,7 @@ impl AgentBuilder {
             return Err(e);
         }
         let config = self.config;
+        config.validate()?;
         let templates = match self.templates {
             Some(t) => t,
             None => Templates::from_files(

@@ -54,10 +54,11 @@ use crate::rules::{
 /// [`Agent::layer`] to the app.
 ///
 /// ```
-/// let agent = sqreen::Agent::builder().build().unwrap();
-/// agent.block_ip("203.0.113.0/24".parse::<ipnet::IpNet>().unwrap(), None);
+/// let agent = sqreen::Agent::builder().build()?;
+/// agent.block_ip("203.0.113.0/24".parse::<ipnet::IpNet>().unwrap(), None)?;
 /// let layer = agent.layer(); // `Router::new()...layer(layer)`
 /// # let _ = layer;
+/// # Ok::<(), sqreen::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Agent {
@@ -130,13 +131,21 @@ impl Agent {
 
     /// Blocks an IP network (a single address is fine: `ip.into()`), for `duration` or for good.
     /// Returns the action's id. Replaces any earlier action on the same network.
-    pub fn block_ip(&self, net: impl Into<IpNet>, duration: Option<Duration>) -> u64 {
+    ///
+    /// A `duration` over ten years ([`MAX_DURATION`](crate::duration::MAX_DURATION)) is an error
+    /// naming `duration` (`None` is for good), as for every method that adds an action.
+    pub fn block_ip(&self, net: impl Into<IpNet>, duration: Option<Duration>) -> Result<u64> {
         self.act(Actor::Ip(net.into()), ActionKind::Block, duration)
     }
 
     /// Redirects an IP network to `url` (an `http(s)://` URL or a path starting with `/`; anything
     /// else makes the action a block), for `duration` or for good. Returns the action's id.
-    pub fn redirect_ip(&self, net: impl Into<IpNet>, url: &str, duration: Option<Duration>) -> u64 {
+    pub fn redirect_ip(
+        &self,
+        net: impl Into<IpNet>,
+        url: &str,
+        duration: Option<Duration>,
+    ) -> Result<u64> {
         self.act(
             Actor::Ip(net.into()),
             ActionKind::redirect_or_block(url),
@@ -157,7 +166,7 @@ impl Agent {
     /// Blocks a user, by canonical id or by the value of one of its keys (see [`UserKeys`]).
     /// With `SQREEN_USER_ID_MODE=anonymized`, give the raw id (it is hashed) or the hash events
     /// show (64 lowercase hex digits, taken as is).
-    pub fn block_user(&self, user: &str, duration: Option<Duration>) -> u64 {
+    pub fn block_user(&self, user: &str, duration: Option<Duration>) -> Result<u64> {
         self.act(
             Actor::User(user.trim().to_owned()),
             ActionKind::Block,
@@ -166,7 +175,7 @@ impl Agent {
     }
 
     /// Redirects a user to `url`, like [`redirect_ip`](Self::redirect_ip).
-    pub fn redirect_user(&self, user: &str, url: &str, duration: Option<Duration>) -> u64 {
+    pub fn redirect_user(&self, user: &str, url: &str, duration: Option<Duration>) -> Result<u64> {
         self.act(
             Actor::User(user.trim().to_owned()),
             ActionKind::redirect_or_block(url),
@@ -309,7 +318,11 @@ impl Agent {
             .map_or(0, |p| p.shutdown(deadline))
     }
 
-    fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> u64 {
+    fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> Result<u64> {
+        if let Some(d) = duration {
+            crate::duration::check_max("duration", d)
+                .map_err(|reason| Error::config("duration", format!("{}s", d.as_secs()), reason))?;
+        }
         let now = self.inner.now();
         let actor = match actor {
             Actor::Ip(net) => Actor::Ip(net.trunc()),
@@ -319,11 +332,11 @@ impl Agent {
             id: self.inner.actions.next_id(),
             actor,
             kind,
-            until: duration.map(|d| now.saturating_add(d.as_millis() as u64)),
+            until: duration.map(|d| crate::duration::expiry(now, d)),
             source: ActionSource::Api,
         };
         tracing::info!(target: "sqreen", actor = %action.actor, kind = ?action.kind, until = ?action.until, "action added");
-        self.inner.actions.put(action, now).id
+        Ok(self.inner.actions.put(action, now).id)
     }
 }
 

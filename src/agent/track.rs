@@ -141,7 +141,7 @@ impl AgentInner {
         };
         if let Some(kind) = &kind {
             let until = match lifetime {
-                Some(Lifetime::For(d)) => Some(now.saturating_add(d.as_millis() as u64)),
+                Some(Lifetime::For(d)) => Some(crate::duration::expiry(now, d)),
                 _ => None,
             };
             self.actions.put(

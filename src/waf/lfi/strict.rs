@@ -159,7 +159,10 @@ pub(super) fn offsite_url(input: &str, host: &str) -> Option<Finding> {
     let sep = memchr::memmem::find(&tb[..tb.len().min(MAX_SCHEME + 8)], b"://")?;
     let mut scheme = &t[..sep];
     for prefix in ["url:", "jar:"] {
-        if scheme.len() > prefix.len() && scheme[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        // bytes, not `str` slices: the scheme part may hold any character (`htt€e`)
+        let sb = scheme.as_bytes();
+        if sb.len() > prefix.len() && sb[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()) {
+            // after the ASCII prefix: a char boundary
             scheme = &scheme[prefix.len()..];
             break;
         }

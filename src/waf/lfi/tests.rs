@@ -661,3 +661,21 @@ fn long_flags_from_the_class_or_match_the_flags_passes() {
         check(&v);
     }
 }
+
+/// A multi-byte character in the scheme part, where the `url:`/`jar:` prefix is compared, is
+/// no reason to panic (a caught panic lets the request through uninspected in fail-open mode).
+#[test]
+fn offsite_scheme_with_multibyte_characters() {
+    for s in [
+        "htt€e://foo.test/",
+        "url€://foo.test/",
+        "jar:€://foo.test/",
+        "€€€€€://x.test/",
+        "ur\u{e9}l:http://foo.test/",
+        "url:htt€://foo.test/",
+    ] {
+        assert_eq!(detect_strict(s, "example.com"), None, "{s}");
+    }
+    // the prefix still works
+    assert!(detect_strict("url:http://evil.test/x", "example.com").is_some());
+}
