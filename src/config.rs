@@ -41,6 +41,8 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_WAF_PARANOIA",
     "SQREEN_MAX_BODY_BYTES",
     "SQREEN_MAX_ACTORS",
+    "SQREEN_IPV6_ACTOR_PREFIX",
+    "SQREEN_MAX_ACTIONS",
     "SQREEN_EVENTS_PATH",
     "SQREEN_EVENT_QUEUE",
     "SQREEN_WEBHOOK_URL",
@@ -135,6 +137,13 @@ pub struct Config {
     /// `SQREEN_MAX_ACTORS`: counter windows kept (a window shared by several playbooks counts
     /// once per playbook).
     pub max_actors: usize,
+    /// `SQREEN_IPV6_ACTOR_PREFIX`: the prefix length (`32..=128`, default 64) IPv6 clients are
+    /// counted, fired on and acted on by (see [`crate::ip::actor`]); the rules document's
+    /// `ipv6_actor_prefix` wins.
+    pub ipv6_actor_prefix: u8,
+    /// `SQREEN_MAX_ACTIONS`: runtime actions kept (default 100,000); a full store drops expired
+    /// actions first, then the oldest.
+    pub max_actions: usize,
     /// `SQREEN_EVENTS_PATH`: JSON-lines event log.
     pub events_path: Option<PathBuf>,
     /// `SQREEN_EVENT_QUEUE`: events held for the background sinks before dropping.
@@ -204,6 +213,8 @@ impl fmt::Debug for Config {
             .field("waf_paranoia", &self.waf_paranoia)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_actors", &self.max_actors)
+            .field("ipv6_actor_prefix", &self.ipv6_actor_prefix)
+            .field("max_actions", &self.max_actions)
             .field("events_path", &self.events_path)
             .field("event_queue", &self.event_queue)
             .field("webhook_url", &self.webhook_url)
@@ -259,6 +270,8 @@ impl Default for Config {
             waf_paranoia: Paranoia::default(),
             max_body_bytes: 65_536,
             max_actors: 1_000_000,
+            ipv6_actor_prefix: crate::ip::actor::DEFAULT_PREFIX,
+            max_actions: crate::action::DEFAULT_MAX_ACTIONS,
             events_path: None,
             event_queue: 10_000,
             webhook_url: None,
@@ -355,6 +368,14 @@ impl Config {
         })?;
         env.parse("SQREEN_MAX_ACTORS", &mut c.max_actors, |v| {
             positive(v).map(|n| n as usize)
+        })?;
+        env.parse("SQREEN_MAX_ACTIONS", &mut c.max_actions, |v| {
+            positive(v).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        })?;
+        env.parse("SQREEN_IPV6_ACTOR_PREFIX", &mut c.ipv6_actor_prefix, |v| {
+            let v = v.trim();
+            let n = v.strip_prefix('/').unwrap_or(v);
+            unsigned(n).and_then(crate::ip::actor::check_prefix)
         })?;
         env.parse_opt("SQREEN_EVENTS_PATH", &mut c.events_path, |v| {
             non_empty(v).map(PathBuf::from)
@@ -613,6 +634,8 @@ mod tests {
         assert_eq!(c.waf_budget, Duration::from_micros(1000));
         assert_eq!(c.max_body_bytes, 65_536);
         assert_eq!(c.max_actors, 1_000_000);
+        assert_eq!(c.ipv6_actor_prefix, 64);
+        assert_eq!(c.max_actions, 100_000);
         assert_eq!(c.event_queue, 10_000);
         assert_eq!(c.rules_refresh, Duration::from_secs(30));
         assert_eq!(c.admin_path, "/_sqreen");
@@ -637,6 +660,8 @@ mod tests {
             ("SQREEN_WAF_MODE", "block"),
             ("SQREEN_WAF_PARANOIA", " 2 "),
             ("SQREEN_MAX_ACTORS", "100000"),
+            ("SQREEN_IPV6_ACTOR_PREFIX", "/56"),
+            ("SQREEN_MAX_ACTIONS", "500"),
             ("SQREEN_RULES_PATH", "/etc/rules.json"),
             ("SQREEN_WEBHOOK_EVENTS", "all"),
             ("SQREEN_LOG", "debug"),
@@ -650,6 +675,13 @@ mod tests {
         assert_eq!(c.waf_mode, WafMode::Block);
         assert_eq!(c.waf_paranoia, Paranoia::Level2);
         assert_eq!(c.max_actors, 100_000);
+        assert_eq!(c.ipv6_actor_prefix, 56);
+        assert_eq!(c.max_actions, 500);
+        assert!(config(&[("SQREEN_MAX_ACTIONS", "0")]).is_err());
+        for bad in ["0", "31", "129", "/", "sixty-four", "-64"] {
+            let e = config(&[("SQREEN_IPV6_ACTOR_PREFIX", bad)]).unwrap_err();
+            assert_eq!(e.variable(), Some("SQREEN_IPV6_ACTOR_PREFIX"), "{bad}");
+        }
         assert_eq!(c.rules_path.unwrap(), PathBuf::from("/etc/rules.json"));
         assert_eq!(c.webhook_events, WebhookEvents::All);
         assert_eq!(c.log_level, LogLevel::Debug);

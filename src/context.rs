@@ -65,6 +65,9 @@ impl fmt::Debug for Rid {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UserKeys {
     keys: BTreeMap<String, String>,
+    /// Named by credentials nobody verified (HTTP Basic, a bearer JWT read without its
+    /// signature): counted and blockable, never granted a pass list's trust.
+    claimed: bool,
 }
 
 impl UserKeys {
@@ -81,6 +84,19 @@ impl UserKeys {
             self.keys.insert(key.to_owned(), value.to_owned());
         }
         self
+    }
+
+    /// These keys as a claim: read from credentials the app did not verify.
+    pub(crate) fn claimed(mut self) -> Self {
+        self.claimed = true;
+        self
+    }
+
+    /// True when the keys come from credentials nobody verified (automatic user monitoring's
+    /// HTTP Basic username or unverified JWT claim): such a user is counted and can be blocked,
+    /// but a user pass list never applies to it.
+    pub fn is_claimed(&self) -> bool {
+        self.claimed
     }
 
     /// True when no key was given.

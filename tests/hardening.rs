@@ -6,12 +6,14 @@ mod common;
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use common::{client, serve_router};
 use serde_json::{json, Value};
+use sqreen::rules::RulesDocument;
 use sqreen::rules::{Paranoia, WafMode};
-use sqreen::{Agent, AgentBuilder};
+use sqreen::{auth_track, track, Agent, AgentBuilder, AuthenticatedUser, UserKeys, UserMonitoring};
 
 const TOKEN: &str = "admin-token-for-tests-0123456789";
 
@@ -19,6 +21,37 @@ fn app() -> Router {
     Router::new()
         .route("/", get(|| async { "hello" }))
         .route("/echo", post(|body: axum::body::Bytes| async move { body }))
+        .route(
+            "/export",
+            post(|| async {
+                track("data.exported", Value::Null);
+                "exported"
+            }),
+        )
+        .route(
+            "/login",
+            post(|| async {
+                auth_track(false, UserKeys::new().with("username", "alice"));
+                (StatusCode::UNAUTHORIZED, "wrong password")
+            }),
+        )
+}
+
+/// Four failed logins by one IP in ten minutes block that IP for an hour.
+const BRUTE_FORCE: &str = r#"{ "playbooks": [
+  { "id": "login-brute-force",
+    "trigger": { "event": "app.sqreen.auth.login_failure", "threshold": 4, "period": "10m", "actor": "ip" },
+    "response": { "action": "block", "duration": "1h" } } ] }"#;
+
+async fn login_as(base: &str, ip: &str) -> u16 {
+    client()
+        .post(format!("{base}/login"))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 async fn setup(configure: impl FnOnce(AgentBuilder) -> AgentBuilder) -> (Agent, String) {
@@ -128,4 +161,255 @@ async fn a_value_that_once_panicked_does_not_carry_an_attack_past_the_waf() {
         assert_eq!(res.status().as_u16(), 403, "{scheme}");
     }
     assert_eq!(agent.stats().internal_failures, 0);
+}
+
+/// An IPv6 client holds a whole /64: four failed logins from four of its addresses once never
+/// reached a threshold of four, and a block held one address only. Now they are one actor.
+#[tokio::test]
+async fn four_addresses_of_one_ipv6_64_fire_an_ip_playbook_and_the_block_covers_the_64() {
+    let (agent, base) = setup(|b| b.rules(RulesDocument::parse(BRUTE_FORCE).unwrap())).await;
+    // the fourth failure fires the playbook, and its own request is blocked
+    for (i, status) in [(1, 401), (2, 401), (3, 401), (4, 403)] {
+        let ip = format!("2001:db8:77:1::{i:x}");
+        assert_eq!(login_as(&base, &ip).await, status, "{ip}");
+    }
+    // the fifth address of that /64 is blocked, another /64 and IPv4 are not
+    assert_eq!(get_as(&base, "2001:db8:77:1:ffff::9").await, 403);
+    assert_eq!(get_as(&base, "2001:db8:77:2::1").await, 200);
+    assert_eq!(get_as(&base, "192.0.2.1").await, 200);
+    let actions = agent.actions();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].actor.to_string(), "ip 2001:db8:77:1::/64");
+
+    // a runtime block on one IPv6 address covers its /64, and lifting it by any address of
+    // that /64 lifts it
+    agent
+        .block_ip("2001:db8:99::5".parse::<std::net::IpAddr>().unwrap(), None)
+        .unwrap();
+    assert_eq!(get_as(&base, "2001:db8:99::abcd").await, 403);
+    assert!(agent.unblock_ip("2001:db8:99::1".parse::<std::net::IpAddr>().unwrap()));
+    assert_eq!(get_as(&base, "2001:db8:99::abcd").await, 200);
+
+    // IPv4 stays per address: four addresses of one /24 are four actors
+    for i in 1..=4 {
+        assert_eq!(login_as(&base, &format!("198.51.100.{i}")).await, 401);
+    }
+    assert_eq!(get_as(&base, "198.51.100.1").await, 200);
+}
+
+/// `SQREEN_IPV6_ACTOR_PREFIX` (here the rules document's `ipv6_actor_prefix`) sets the prefix:
+/// at 128, IPv6 addresses are actors of their own, as IPv4 ones.
+#[tokio::test]
+async fn the_ipv6_actor_prefix_is_a_setting() {
+    let doc = BRUTE_FORCE.replacen('{', r#"{ "ipv6_actor_prefix": 128,"#, 1);
+    let (_agent, base) = setup(|b| b.rules(RulesDocument::parse(&doc).unwrap())).await;
+    for i in 1..=4 {
+        assert_eq!(login_as(&base, &format!("2001:db8:77:1::{i:x}")).await, 401);
+    }
+    assert_eq!(get_as(&base, "2001:db8:77:1::1").await, 200);
+    let (_agent, base) = setup(|b| {
+        b.rules(RulesDocument::parse(BRUTE_FORCE).unwrap())
+            .configure(|c| c.ipv6_actor_prefix = 48)
+    })
+    .await;
+    for (i, status) in [(1, 401), (2, 401), (3, 401), (4, 403)] {
+        let ip = format!("2001:db8:77:{i:x}::1");
+        assert_eq!(login_as(&base, &ip).await, status, "{ip}");
+    }
+    assert_eq!(get_as(&base, "2001:db8:77:ffff::1").await, 403);
+}
+
+fn basic(user: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!("Basic {}", b64.encode(format!("{user}:any-password")))
+}
+
+/// A bearer JWT nobody signed: `alg: none`, claims as given.
+fn unsigned_jwt(sub: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "Bearer {}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(json!({ "sub": sub }).to_string())
+    )
+}
+
+/// Denied networks, pass-listed users, and three exports by one user block that user.
+const TRUST: &str = r#"{
+  "ip_denylist": ["192.0.2.0/24"],
+  "user_passlist": ["vip@example.com", "admin"],
+  "user_denylist": ["mallory"],
+  "playbooks": [
+    { "id": "export-flood",
+      "trigger": { "event": "data.exported", "threshold": 3, "period": "10m", "actor": "user" },
+      "response": { "action": "block", "duration": "1h" } } ] }"#;
+
+async fn request(base: &str, method: &str, path: &str, ip: &str, auth: Option<&str>) -> u16 {
+    let mut req = client()
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .header("x-forwarded-for", ip);
+    if let Some(auth) = auth {
+        req = req.header("authorization", auth);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// With automatic user monitoring, a client on a denied network once got through by sending
+/// Basic credentials or an unsigned JWT naming a pass-listed user: an unverified name lifted
+/// the IP deny. Claimed users are counted and blocked, but never trusted.
+#[tokio::test]
+async fn forged_credentials_naming_a_passlisted_user_lift_nothing() {
+    let (agent, base) = setup(|b| {
+        b.rules(RulesDocument::parse(TRUST).unwrap())
+            .user_monitoring(UserMonitoring::Automatic)
+    })
+    .await;
+    agent
+        .block_ip("198.51.100.9".parse::<std::net::IpAddr>().unwrap(), None)
+        .unwrap();
+    let forged = [
+        basic("admin"),
+        basic("vip@example.com"),
+        unsigned_jwt("vip@example.com"),
+        unsigned_jwt("admin"),
+    ];
+    for auth in &forged {
+        // neither the deny list nor a runtime action on the IP is lifted
+        assert_eq!(
+            request(&base, "GET", "/", "192.0.2.9", Some(auth)).await,
+            403,
+            "{auth}"
+        );
+        assert_eq!(
+            request(&base, "GET", "/", "198.51.100.9", Some(auth)).await,
+            403,
+            "{auth}"
+        );
+        // and an ordinary client with them is served
+        assert_eq!(
+            request(&base, "GET", "/", "203.0.113.5", Some(auth)).await,
+            200,
+            "{auth}"
+        );
+    }
+    // a claimed user on the deny list is blocked
+    for auth in [basic("mallory"), unsigned_jwt("mallory")] {
+        assert_eq!(
+            request(&base, "GET", "/", "203.0.113.5", Some(&auth)).await,
+            403
+        );
+    }
+    // a claimed user is counted, also one naming a pass-listed user, and blocked at three
+    let auth = basic("vip@example.com");
+    for status in [200, 200, 403] {
+        assert_eq!(
+            request(&base, "POST", "/export", "203.0.113.6", Some(&auth)).await,
+            status
+        );
+    }
+    assert_eq!(
+        request(&base, "GET", "/", "203.0.113.7", Some(&auth)).await,
+        403
+    );
+}
+
+/// The trust a pass list grants still comes from users the app names: the builder's resolver,
+/// the `AuthenticatedUser` extension its middleware sets, `identify` and `auth_track`.
+#[tokio::test]
+async fn users_the_app_names_still_lift_an_ip_deny() {
+    let agent = Agent::builder()
+        .rules(RulesDocument::parse(TRUST).unwrap())
+        .user_monitoring(UserMonitoring::Automatic)
+        .build()
+        .unwrap();
+    // the app's authentication middleware vouches for the user in `x-verified-user`
+    let router = app().layer(agent.layer()).layer(axum::middleware::from_fn(
+        |mut req: axum::extract::Request, next: axum::middleware::Next| async move {
+            if let Some(user) = req.headers().get("x-verified-user").cloned() {
+                let keys = UserKeys::new().with("email", user.to_str().unwrap());
+                req.extensions_mut().insert(AuthenticatedUser(keys));
+            }
+            next.run(req).await
+        },
+    ));
+    let base = serve_router(router).await;
+    let res = client()
+        .get(format!("{base}/"))
+        .header("x-forwarded-for", "192.0.2.9")
+        .header("x-verified-user", "vip@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    // the real pass-listed user is not caught by blocks a forger earned under its name
+    let auth = basic("vip@example.com");
+    for _ in 0..3 {
+        request(&base, "POST", "/export", "203.0.113.6", Some(&auth)).await;
+    }
+    assert_eq!(
+        request(&base, "GET", "/", "203.0.113.6", Some(&auth)).await,
+        403
+    );
+    let res = client()
+        .get(format!("{base}/"))
+        .header("x-forwarded-for", "203.0.113.8")
+        .header("x-verified-user", "vip@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+/// Runtime actions are bounded (`SQREEN_MAX_ACTIONS`): pushing past the cap drops expired
+/// actions first, then the oldest, and counts the evictions in the metrics.
+#[tokio::test]
+async fn the_action_store_is_capped_and_evicts_the_oldest() {
+    let (agent, base) = setup(|b| b.configure(|c| c.max_actions = 3)).await;
+    for (ip, duration) in [
+        ("192.0.2.1", "1h"),
+        ("192.0.2.2", "permanent"),
+        ("192.0.2.3", "1h"),
+        ("192.0.2.4", "1h"),
+    ] {
+        let (status, body) = post_action(
+            &base,
+            json!({"actor": {"ip": ip}, "action": "block", "duration": duration}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(agent.actions().len(), 3);
+    assert_eq!(
+        get_as(&base, "192.0.2.1").await,
+        200,
+        "the oldest was evicted"
+    );
+    for ip in ["192.0.2.2", "192.0.2.3", "192.0.2.4"] {
+        assert_eq!(get_as(&base, ip).await, 403, "{ip}");
+    }
+    assert_eq!(agent.stats().actions_evicted, 1);
+    let metrics = client()
+        .get(format!("{base}/_sqreen/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("\nsqreen_actions_evicted_total 1\n"),
+        "{metrics}"
+    );
+    // a flood of playbook-sized writes stays within the cap
+    for i in 0..500u32 {
+        let ip = std::net::Ipv4Addr::from(0xc633_6400 + i); // 198.51.100.0 onwards
+        agent
+            .block_ip(std::net::IpAddr::V4(ip), Some(Duration::from_secs(60)))
+            .unwrap();
+    }
+    assert_eq!(agent.action_store().len(), 3);
+    assert_eq!(agent.stats().actions_evicted, 501);
 }

@@ -15,4 +15,4 @@ mod store;
 pub(crate) use model::is_valid_location;
 pub use model::{Action, ActionKind, ActionSource, Actor};
 pub use response::{ResponseRenderer, Templates};
-pub use store::{ActionChange, ActionStore};
+pub use store::{ActionChange, ActionStore, DEFAULT_MAX_ACTIONS};

@@ -251,6 +251,12 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         stats.actors_evicted,
     );
     x.single(
+        "sqreen_actions_evicted_total",
+        "counter",
+        "Runtime actions evicted (oldest first) to stay within SQREEN_MAX_ACTIONS.",
+        stats.actions_evicted,
+    );
+    x.single(
         "sqreen_rules_loaded_total",
         "counter",
         "Rules documents put in force (the first one included).",

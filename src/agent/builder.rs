@@ -481,7 +481,7 @@ impl AgentBuilder {
             ),
             critical: CriticalIps::new(config.critical_ips.clone()),
             rules: ArcSwap::from_pointee(rules),
-            actions: ActionStore::new(),
+            actions: ActionStore::with_capacity(config.max_actions),
             renderer: ResponseRenderer::new(templates, self.redirect_status),
             counters: stats::Counters::default(),
             failures: FailureLog::default(),

@@ -154,13 +154,12 @@ impl Agent {
     }
 
     /// Lifts the actions on exactly this network (not on wider or narrower ones, nor the rules
-    /// document's deny list). True if there was one.
+    /// document's deny list). True if there was one. An IPv6 network narrower than the actor
+    /// prefix names that prefix's network, as when the action was added.
     pub fn unblock_ip(&self, net: impl Into<IpNet>) -> bool {
         let now = self.inner.now();
-        self.inner
-            .actions
-            .remove_actor(&Actor::Ip(net.into().trunc()), now)
-            > 0
+        let actor = self.inner.actor_scope(Actor::Ip(net.into()));
+        self.inner.actions.remove_actor(&actor, now) > 0
     }
 
     /// Blocks a user, by canonical id or by the value of one of its keys (see [`UserKeys`]).
@@ -291,6 +290,7 @@ impl Agent {
             counters.len() as u64,
             counters.evictions(),
         );
+        stats.actions_evicted = self.inner.actions.evictions();
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
         }
@@ -319,14 +319,15 @@ impl Agent {
     }
 
     fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> Result<u64> {
+        let actor = self.inner.actor_scope(actor);
         if let Some(d) = duration {
             crate::duration::check_max("duration", d)
                 .map_err(|reason| Error::config("duration", format!("{}s", d.as_secs()), reason))?;
         }
         let now = self.inner.now();
         let actor = match actor {
-            Actor::Ip(net) => Actor::Ip(net.trunc()),
             Actor::User(id) => Actor::User(self.inner.users.operator_id(&id).into_owned()),
+            ip => ip,
         };
         let action = Action {
             id: self.inner.actions.next_id(),
@@ -343,6 +344,23 @@ impl Agent {
 impl AgentInner {
     pub(crate) fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// The prefix length IPv6 actors are keyed by: the rules document's, else the config's.
+    pub(crate) fn ipv6_actor_prefix(&self) -> u8 {
+        self.rules
+            .load()
+            .ipv6_actor_prefix
+            .unwrap_or(self.config.ipv6_actor_prefix)
+    }
+
+    /// An action's actor as the store keys it: an IPv6 network narrower than the actor prefix
+    /// widened to it (see [`crate::ip::actor`]), any network truncated to its prefix.
+    pub(crate) fn actor_scope(&self, actor: Actor) -> Actor {
+        match actor {
+            Actor::Ip(net) => Actor::Ip(crate::ip::actor::widen(net, self.ipv6_actor_prefix())),
+            user => user,
+        }
     }
 
     /// True when recording an event is worth building it.

@@ -31,6 +31,9 @@ pub struct Stats {
     /// Counter windows evicted to stay within `SQREEN_MAX_ACTORS` (which a window counts
     /// against once per playbook of its group).
     pub actors_evicted: u64,
+    /// Runtime actions evicted to stay within `SQREEN_MAX_ACTIONS` (the store was full of
+    /// unexpired actions; the oldest went).
+    pub actions_evicted: u64,
     /// Admin API requests refused (401) for a missing or wrong token.
     pub admin_unauthorized: u64,
     /// The in-app WAF's counters.
@@ -154,6 +157,7 @@ impl Counters {
             playbooks_fired: get(&self.playbooks_fired),
             windows,
             actors_evicted,
+            actions_evicted: 0,
             admin_unauthorized: 0,
             waf: WafStats {
                 sqli: get(&self.waf_hits[0]),

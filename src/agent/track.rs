@@ -19,6 +19,7 @@ use crate::action::{Action, ActionKind, ActionSource, Actor};
 use crate::context::{PendingResponse, RequestContext, UserKeys};
 use crate::duration::{format_duration, Lifetime};
 use crate::event::names;
+use crate::ip::actor::{actor_ip, actor_net};
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::{Actors, Firing, FiringActor};
 use crate::playbook::ResponseAction;
@@ -80,17 +81,19 @@ impl AgentInner {
         if self.playbooks.is_empty() || self.spared(&subject) {
             return Verdict::Proceed;
         }
+        // IPv6 clients are counted and acted on by prefix (`ip::actor`)
+        let prefix = self.ipv6_actor_prefix();
         let actors = Actors {
-            ip: subject.ip,
+            ip: subject.ip.map(|ip| actor_ip(ip, prefix)),
             user: user_id.as_deref(),
         };
         let mut verdict = Verdict::Proceed;
         for firing in self.playbooks.observe(name, actors, now) {
-            let Some(kind) = self.fire(&firing, now) else {
+            let Some(kind) = self.fire(&firing, subject.ip, prefix, now) else {
                 continue;
             };
             if let Some(ctx) = subject.ctx {
-                if is_request_actor(ctx, &firing.actor) {
+                if is_request_actor(ctx, &firing.actor, prefix) {
                     let reason = match firing.actor {
                         FiringActor::Ip(_) => Reason::Ip,
                         FiringActor::User(_) => Reason::User,
@@ -125,8 +128,15 @@ impl AgentInner {
             || (!rules.user_pass.is_empty() && subject.user.is_some_and(|u| u.passlisted(&rules)))
     }
 
-    /// Carries out a firing; returns the action applied to the actor, if any.
-    fn fire(&self, firing: &Firing, now: crate::Millis) -> Option<ActionKind> {
+    /// Carries out a firing (its IP actor is keyed by `prefix`; `client_ip` is the full address
+    /// the event names); returns the action applied to the actor, if any.
+    fn fire(
+        &self,
+        firing: &Firing,
+        client_ip: Option<IpAddr>,
+        prefix: u8,
+        now: crate::Millis,
+    ) -> Option<ActionKind> {
         let playbook = &firing.playbook;
         let (kind, lifetime) = match &playbook.response {
             ResponseAction::None => (None, None),
@@ -136,7 +146,7 @@ impl AgentInner {
             }
         };
         let actor = match &firing.actor {
-            FiringActor::Ip(ip) => Actor::ip(*ip),
+            FiringActor::Ip(ip) => Actor::Ip(actor_net(*ip, prefix)),
             FiringActor::User(id) => Actor::User(id.clone()),
         };
         if let Some(kind) = &kind {
@@ -160,7 +170,7 @@ impl AgentInner {
             .fetch_add(1, Ordering::Relaxed);
         let action = describe(&playbook.response);
         let (ip, user) = match &firing.actor {
-            FiringActor::Ip(ip) => (Some(*ip), None),
+            FiringActor::Ip(ip) => (client_ip.or(Some(*ip)), None),
             FiringActor::User(id) => (None, Some(id.clone())),
         };
         let mut properties = Map::new();
@@ -218,10 +228,10 @@ impl AgentInner {
     }
 }
 
-/// True when the firing's actor is the request's client IP or user.
-fn is_request_actor(ctx: &RequestContext, actor: &FiringActor) -> bool {
+/// True when the firing's actor is the request's client IP (its actor prefix) or user.
+fn is_request_actor(ctx: &RequestContext, actor: &FiringActor, prefix: u8) -> bool {
     match actor {
-        FiringActor::Ip(ip) => ctx.client_ip() == Some(*ip),
+        FiringActor::Ip(ip) => ctx.client_ip().map(|c| actor_ip(c, prefix)) == Some(*ip),
         FiringActor::User(id) => ctx.user_shared().is_some_and(|u| u.id_cow() == id.as_str()),
     }
 }

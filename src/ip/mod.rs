@@ -14,8 +14,9 @@
 //! None of it decides what to do with a request, reads the environment, or panics on any input;
 //! lookups and header parsing do not allocate.
 
+pub mod actor;
 mod critical;
-mod prefix_map;
+pub(crate) mod prefix_map;
 mod resolver;
 
 pub use critical::{ip_metadata, is_builtin_critical, CriticalIps, IpMetadata};

@@ -53,6 +53,7 @@ pub(crate) struct ActiveRules {
     redirect_prefixes: Vec<String>,
     pub(crate) waf: WafSettings,
     pub(crate) playbooks: Vec<Playbook>,
+    pub(crate) ipv6_actor_prefix: Option<u8>,
 }
 
 impl ActiveRules {
@@ -91,6 +92,7 @@ impl ActiveRules {
             redirect_prefixes,
             waf: doc.waf,
             playbooks: doc.playbooks,
+            ipv6_actor_prefix: doc.ipv6_actor_prefix,
         }
     }
 
@@ -104,8 +106,11 @@ impl ActiveRules {
                 .any(|p| path.starts_with(p.as_str()))
     }
 
+    /// True when `user` is on the pass list and was named by the app (never for a user read
+    /// from unverified credentials: see [`UserKeys::is_claimed`]).
     pub(crate) fn user_passlisted(&self, user: &UserKeys) -> bool {
         !self.user_pass.is_empty()
+            && !user.is_claimed()
             && user
                 .match_candidates()
                 .any(|c| self.user_pass.contains(c.as_ref()))

@@ -48,6 +48,9 @@ pub struct RulesDocument {
     pub redirect_passlist: Vec<String>,
     /// The in-app WAF settings the document states.
     pub waf: WafSettings,
+    /// The prefix length IPv6 clients are counted, fired on and acted on by (`32..=128`), or
+    /// `None` when the document does not state one (`SQREEN_IPV6_ACTOR_PREFIX` wins).
+    pub ipv6_actor_prefix: Option<u8>,
 }
 
 /// The WAF settings a rules document states.
@@ -316,6 +319,8 @@ struct RawDocument {
     redirect_passlist: Vec<String>,
     #[serde(default)]
     waf: Option<Obj<RawWaf>>,
+    #[serde(default)]
+    ipv6_actor_prefix: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -441,6 +446,13 @@ impl RawDocument {
             user_denylist: names("user_denylist", self.user_denylist)?,
             user_passlist: names("user_passlist", self.user_passlist)?,
             redirect_passlist: paths("redirect_passlist", self.redirect_passlist)?,
+            ipv6_actor_prefix: match self.ipv6_actor_prefix {
+                Some(n) => Some(
+                    crate::ip::actor::check_prefix(n)
+                        .map_err(|e| Error::rules("ipv6_actor_prefix", e))?,
+                ),
+                None => None,
+            },
             waf: WafSettings {
                 mode,
                 disabled_rules: names("waf.disabled_rules", waf.disabled_rules)?,

@@ -82,6 +82,7 @@ fn the_sample_parses() {
         user_denylist: vec!["mallory@example.com".into()],
         user_passlist: vec![],
         redirect_passlist: vec!["/blocked".into()],
+        ipv6_actor_prefix: None,
         waf: WafSettings {
             mode: Some(WafMode::Block),
             disabled_rules: vec![],
@@ -457,6 +458,26 @@ fn paranoia_levels_parse_and_others_are_refused() {
     ] {
         let err = RulesDocument::parse(text).unwrap_err();
         assert!(err.to_string().contains(place), "{text}: {err}");
+    }
+}
+
+#[test]
+fn the_ipv6_actor_prefix_is_read_and_checked() {
+    let doc = RulesDocument::parse(r#"{"ipv6_actor_prefix": 56}"#).unwrap();
+    assert_eq!(doc.ipv6_actor_prefix, Some(56));
+    assert_eq!(RulesDocument::parse("{}").unwrap().ipv6_actor_prefix, None);
+    for text in [
+        r#"{"ipv6_actor_prefix": 16}"#,
+        r#"{"ipv6_actor_prefix": 129}"#,
+        r#"{"ipv6_actor_prefix": "64"}"#,
+        r#"{"ipv6_actor_prefix": -64}"#,
+        r#"{"ipv6_actor_prefix": 18446744073709551615}"#,
+    ] {
+        let err = RulesDocument::parse(text).unwrap_err();
+        assert!(
+            err.to_string().contains("ipv6_actor_prefix"),
+            "{text}: {err}"
+        );
     }
 }
 

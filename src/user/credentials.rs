@@ -36,9 +36,10 @@ pub(crate) fn user_of(headers: &HeaderMap, jwt_claim: &str) -> Option<UserKeys> 
     let (scheme, credentials) = value.split_once(' ')?;
     let credentials = credentials.trim();
     if scheme.eq_ignore_ascii_case("basic") {
-        basic_username(credentials).map(|name| UserKeys::new().with(BASIC_KEY, name))
+        basic_username(credentials).map(|name| UserKeys::new().with(BASIC_KEY, name).claimed())
     } else if scheme.eq_ignore_ascii_case("bearer") {
-        jwt_claim_value(credentials, jwt_claim).map(|id| UserKeys::new().with(jwt_claim, id))
+        jwt_claim_value(credentials, jwt_claim)
+            .map(|id| UserKeys::new().with(jwt_claim, id).claimed())
     } else {
         None
     }

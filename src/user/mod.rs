@@ -195,7 +195,14 @@ impl UserPolicy {
         }
         match &self.anonymizer {
             None => Some(user),
-            Some(a) => Some(UserKeys::new().with(ANONYMIZED_KEY, a.hash(&user.id_cow()))),
+            Some(a) => {
+                let hashed = UserKeys::new().with(ANONYMIZED_KEY, a.hash(&user.id_cow()));
+                Some(if user.is_claimed() {
+                    hashed.claimed()
+                } else {
+                    hashed
+                })
+            }
         }
     }
 
