@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -11,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use common::{client, serve_router};
 use serde_json::{json, Value};
+use sqreen::event::Event;
 use sqreen::rules::RulesDocument;
 use sqreen::rules::{Paranoia, WafMode};
 use sqreen::{auth_track, track, Agent, AgentBuilder, AuthenticatedUser, UserKeys, UserMonitoring};
@@ -43,15 +45,9 @@ const BRUTE_FORCE: &str = r#"{ "playbooks": [
     "trigger": { "event": "app.sqreen.auth.login_failure", "threshold": 4, "period": "10m", "actor": "ip" },
     "response": { "action": "block", "duration": "1h" } } ] }"#;
 
+/// A failed login as the client `ip`.
 async fn login_as(base: &str, ip: &str) -> u16 {
-    client()
-        .post(format!("{base}/login"))
-        .header("x-forwarded-for", ip)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    request(base, "POST", "/login", ip, None).await
 }
 
 async fn setup(configure: impl FnOnce(AgentBuilder) -> AgentBuilder) -> (Agent, String) {
@@ -62,16 +58,9 @@ async fn setup(configure: impl FnOnce(AgentBuilder) -> AgentBuilder) -> (Agent, 
     (agent, base)
 }
 
-/// GET `/` as the client `ip` (the test client is a trusted proxy: loopback).
+/// GET `/` as the client `ip`.
 async fn get_as(base: &str, ip: &str) -> u16 {
-    client()
-        .get(format!("{base}/"))
-        .header("x-forwarded-for", ip)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    request(base, "GET", "/", ip, None).await
 }
 
 async fn post_action(base: &str, body: Value) -> (u16, Value) {
@@ -246,6 +235,8 @@ const TRUST: &str = r#"{
       "trigger": { "event": "data.exported", "threshold": 3, "period": "10m", "actor": "user" },
       "response": { "action": "block", "duration": "1h" } } ] }"#;
 
+/// A request as the client `ip` (the test client is a trusted proxy: loopback), with an
+/// `Authorization` header if given; its status.
 async fn request(base: &str, method: &str, path: &str, ip: &str, auth: Option<&str>) -> u16 {
     let mut req = client()
         .request(method.parse().unwrap(), format!("{base}{path}"))
@@ -412,4 +403,222 @@ async fn the_action_store_is_capped_and_evicts_the_oldest() {
     }
     assert_eq!(agent.action_store().len(), 3);
     assert_eq!(agent.stats().actions_evicted, 501);
+}
+
+/// Near-attack padding no detector flags: quotes, tags, dots, `$(`, `;`.
+const PAD_UNIT: &str = "' or <a on=../;|${ $( ";
+const ATTACK: &str = "1' UNION SELECT password FROM users --";
+
+/// An agent in block mode whose time budget is spent at once (as on a busy machine, or behind
+/// enough padding), with the given rules.
+async fn busy_block_mode(rules: &str) -> (Agent, String) {
+    let rules = rules.to_owned();
+    setup(move |b| {
+        b.waf_mode(WafMode::Block)
+            .rules_json(&rules)
+            .configure(|c| c.waf_budget = Duration::from_micros(1))
+    })
+    .await
+}
+
+/// The request `carrier` with the padding first and the attack after it, within the body limit
+/// (`SQREEN_MAX_BODY_BYTES`, 64 KiB).
+fn padded(base: &str, carrier: &str) -> reqwest::RequestBuilder {
+    let pad = PAD_UNIT.repeat(30_000 / PAD_UNIT.len());
+    let c = client();
+    match carrier {
+        "json string" => c
+            .post(format!("{base}/echo"))
+            .json(&json!({ "a": pad, "b": ATTACK })),
+        "json list" => {
+            // distinct strings: the WAF remembers values it found clean, and does not time those
+            let list: Vec<String> = (0..2_000).map(|i| format!("{i}{PAD_UNIT}")).collect();
+            c.post(format!("{base}/echo"))
+                .json(&json!({ "a": list, "b": ATTACK }))
+        }
+        "form" => {
+            let mut form: Vec<(String, &str)> =
+                (0..900).map(|i| (format!("p{i}"), PAD_UNIT)).collect();
+            form.push(("q".into(), ATTACK));
+            c.post(format!("{base}/echo")).form(&form)
+        }
+        "query" => {
+            let q: Vec<(String, &str)> = (0..300).map(|i| (format!("p{i}"), PAD_UNIT)).collect();
+            let mut url = reqwest::Url::parse(&format!("{base}/")).unwrap();
+            url.query_pairs_mut()
+                .extend_pairs(q)
+                .append_pair("q", ATTACK);
+            c.get(url)
+        }
+        "headers" => {
+            let mut req = c.get(format!("{base}/"));
+            for i in 0..60 {
+                req = req.header(format!("x-pad-{i}"), format!("{i}{}", PAD_UNIT.repeat(20)));
+            }
+            req.header("x-search", ATTACK)
+        }
+        "multipart" => {
+            let mut form = reqwest::multipart::Form::new();
+            for i in 0..200 {
+                form = form.text(format!("p{i}"), PAD_UNIT.repeat(5));
+            }
+            c.post(format!("{base}/echo"))
+                .multipart(form.text("q", ATTACK))
+        }
+        other => panic!("{other}"),
+    }
+}
+
+const CARRIERS: [&str; 6] = [
+    "json string",
+    "json list",
+    "form",
+    "query",
+    "headers",
+    "multipart",
+];
+
+/// Padding a request past the WAF's time budget once let the attack after the padding through
+/// uninspected (200). In block mode every byte is now read whatever the clock says: 403 in every
+/// carrier, the overrun counted and recorded with the whole request inspected.
+#[tokio::test]
+async fn padding_past_the_time_budget_no_longer_carries_an_attack_through() {
+    let (agent, base) = busy_block_mode("{}").await;
+    for carrier in CARRIERS {
+        let res = padded(&base, carrier).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{carrier}");
+    }
+    let stats = agent.stats();
+    assert_eq!(
+        stats.waf.budget_overruns,
+        CARRIERS.len() as u64,
+        "{:?}",
+        stats.waf
+    );
+    assert_eq!(stats.waf.blocked, CARRIERS.len() as u64);
+    assert_eq!(stats.internal_failures, 0);
+}
+
+/// `waf.on_budget_exceeded: "pass"` restores the cut-off, a trade of protection for latency the
+/// rules document states: the same padded requests then go through.
+#[tokio::test]
+async fn on_budget_exceeded_pass_trades_protection_for_latency() {
+    let (agent, base) = busy_block_mode(r#"{"waf": {"on_budget_exceeded": "pass"}}"#).await;
+    for carrier in CARRIERS {
+        let res = padded(&base, carrier).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{carrier}");
+    }
+    assert_eq!(agent.stats().waf.budget_overruns, CARRIERS.len() as u64);
+    assert_eq!(agent.stats().waf.blocked, 0);
+}
+
+/// 64 KiB of worst-case near-attacks in block mode: read whole (the event says so), and the
+/// attack in its last bytes is found.
+#[tokio::test]
+async fn a_64k_body_of_near_attacks_is_inspected_whole() {
+    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = seen.clone();
+    let (_agent, base) = setup(move |b| {
+        b.waf_mode(WafMode::Block)
+            .configure(|c| c.waf_budget = Duration::from_micros(50))
+            .event_sink(move |e: &Event| sink.lock().unwrap().push(e.clone()))
+    })
+    .await;
+    let tail = format!(r#"","z":"{ATTACK}"}}"#);
+    let room = 65_536 - tail.len() - r#"{"a":""#.len();
+    let pad = PAD_UNIT.repeat(room / PAD_UNIT.len() + 1)[..room].to_owned();
+    let body = format!(r#"{{"a":"{pad}{tail}"#);
+    assert_eq!(body.len(), 65_536);
+    let res = client()
+        .post(format!("{base}/echo"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let events = seen.lock().unwrap();
+    let exceeded: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.name == "app.sqreen.waf.budget_exceeded")
+        .collect();
+    assert_eq!(exceeded.len(), 1, "{events:?}");
+    assert_eq!(exceeded[0].properties["inspected"], 1.0);
+    assert_eq!(exceeded[0].properties["on_budget_exceeded"], "inspect");
+    assert!(events.iter().any(|e| e.name == "app.sqreen.attack.sqli"));
+}
+
+/// Notifications as a notifier saw them: the playbook id and the thread it ran on.
+type Notified = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+struct SlowNotifier(Notified);
+
+impl sqreen::notify::Notifier for SlowNotifier {
+    fn notify(&self, n: &sqreen::notify::PlaybookNotification) {
+        std::thread::sleep(Duration::from_millis(300));
+        let thread = std::thread::current().name().map(str::to_owned);
+        self.0.lock().unwrap().push((n.playbook_id.clone(), thread));
+    }
+}
+
+/// The notifier (here a slow one; the default one writes a log line) never runs on the request
+/// thread: the request that fires the playbook is answered without waiting for it.
+#[tokio::test]
+async fn the_notifier_runs_on_its_own_thread() {
+    let notified: Notified = Arc::default();
+    let (_agent, base) = setup(|b| {
+        b.rules(RulesDocument::parse(BRUTE_FORCE).unwrap())
+            .notifier(SlowNotifier(notified.clone()))
+    })
+    .await;
+    let started = std::time::Instant::now();
+    for status in [401, 401, 401, 403] {
+        assert_eq!(login_as(&base, "198.51.100.20").await, status);
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "the firing request waited for the notifier: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        common::eventually(Duration::from_secs(5), || notified.lock().unwrap().len()
+            == 1)
+        .await
+    );
+    let seen = notified.lock().unwrap().clone();
+    assert_eq!(seen[0].0, "login-brute-force");
+    assert_eq!(seen[0].1.as_deref(), Some("sqreen-notify"));
+}
+
+/// A panic injected into the agent's work on a request (the application's event sink panics
+/// on every event) leaves nothing half done: every failure is still counted, the playbook fires
+/// once at its threshold, its block is in force and its notification goes out; the panics are
+/// counted as internal failures and the application keeps being served.
+#[tokio::test]
+async fn a_panicking_event_sink_leaves_no_state_half_updated() {
+    let notified: Notified = Arc::default();
+    let (agent, base) = setup(|b| {
+        b.rules(RulesDocument::parse(BRUTE_FORCE).unwrap())
+            .event_sink(|_: &Event| panic!("injected: the event sink fails"))
+            .notifier(SlowNotifier(notified.clone()))
+    })
+    .await;
+    for status in [401, 401, 401, 403] {
+        assert_eq!(login_as(&base, "198.51.100.30").await, status);
+    }
+    assert_eq!(
+        get_as(&base, "198.51.100.30").await,
+        403,
+        "the block is in force"
+    );
+    assert_eq!(get_as(&base, "198.51.100.31").await, 200);
+    let stats = agent.stats();
+    assert_eq!(stats.playbooks_fired, 1);
+    assert_eq!(agent.actions().len(), 1);
+    assert!(stats.internal_failures >= 4, "{stats:?}");
+    assert!(
+        common::eventually(Duration::from_secs(5), || notified.lock().unwrap().len()
+            == 1)
+        .await
+    );
 }

@@ -10,7 +10,7 @@ use axum::extract::Form;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use common::{client, get_with, serve_router};
+use common::{client, eventually, get_with, serve_router};
 use serde_json::{json, Value};
 use sqreen::event::Event;
 use sqreen::notify::PlaybookNotification;
@@ -114,6 +114,8 @@ async fn third_invite_is_blocked_on_that_very_response_and_other_users_are_not()
     assert_eq!((status, body.contains("Proceed")), (200, true), "{body}");
 
     assert_eq!(agent.stats().playbooks_fired, 1);
+    // the notifier runs on its own thread
+    assert!(eventually(Duration::from_secs(5), || !notes.lock().unwrap().is_empty()).await);
     let notes = notes.lock().unwrap();
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].playbook_id, "invite-flood");
@@ -265,19 +267,24 @@ async fn playbooks_on_one_event_share_a_window_and_each_fires_at_its_own_thresho
         }
     };
     let ip = "192.0.2.40";
-    let mut seen = Vec::new();
+    let mut fired = Vec::new();
     for _ in 0..4 {
         assert_eq!(search(ip).await, (200, "Proceed".to_owned()));
-        seen.push(std::mem::take(&mut *notes.lock().unwrap()));
+        fired.push(agent.stats().playbooks_fired);
     }
     // notice (no response, no quiet time) fires at 2 events and again at 2 fresh ones; watch at 4
+    assert_eq!(fired, [0, 1, 1, 3]);
+    // the notifier runs on its own thread: its notes come a little later, in firing order
+    let wait = Duration::from_secs(5);
+    assert!(eventually(wait, || notes.lock().unwrap().len() >= 3).await);
     assert_eq!(
-        seen,
-        [vec![], vec!["notice"], vec![], vec!["notice", "watch"]]
+        std::mem::take(&mut *notes.lock().unwrap()),
+        ["notice", "notice", "watch"]
     );
     // one window for the three playbooks of this actor
     assert_eq!(agent.stats().windows, 1);
     assert_eq!(search(ip).await.0, 403, "stop blocks on its fifth event");
+    assert!(eventually(wait, || !notes.lock().unwrap().is_empty()).await);
     assert_eq!(*notes.lock().unwrap(), ["stop"]);
     assert_eq!(get_with(&base, &[("x-forwarded-for", ip)]).await.0, 403);
     assert_eq!(agent.stats().playbooks_fired, 4);

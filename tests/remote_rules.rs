@@ -30,11 +30,15 @@ use sqreen::{Agent, AgentBuilder};
 const PERIOD: Duration = Duration::from_millis(20);
 /// How long a test waits for something that should take a few polls.
 const WAIT: Duration = Duration::from_secs(5);
-const SECRET: &str = "rules-secret";
+const SECRET: &str = "rules-secret-for-tests-0123456789abcdef";
 
-/// A rules document denying one address.
+/// A rules document denying one address, issued `N` minutes into 2026 for version `vN`: the
+/// same version gives the same document, a later one a later `issued_at`.
 fn doc(version: &str, denied: &str) -> String {
-    format!(r#"{{"version": "{version}", "ip_denylist": ["{denied}"]}}"#)
+    let n: u32 = version.trim_start_matches('v').parse().unwrap();
+    format!(
+        r#"{{"version": "{version}", "issued_at": "2026-01-01T00:{n:02}:00Z", "ip_denylist": ["{denied}"]}}"#
+    )
 }
 
 /// `sha256=<hex HMAC-SHA256>`, computed here independently of the crate.
@@ -61,7 +65,10 @@ struct Seen {
 struct Served {
     body: String,
     etag: Option<String>,
+    /// The signature header; `None`: the body signed with [`SECRET`], as a server does.
     signature: Option<String>,
+    /// Send no signature header at all.
+    unsigned: bool,
     mode: Option<Mode>,
     /// Requests to leave unanswered (until the server stops) before serving again.
     hang: usize,
@@ -107,14 +114,22 @@ impl RulesServer {
         f(&mut self.state.lock().unwrap())
     }
 
-    /// Serves `body` from now on, with this ETag and signature header.
+    /// Serves `body` from now on, with this ETag and signature header (`None`: signed with
+    /// [`SECRET`]).
     fn set(&self, body: &str, etag: Option<&str>, signature: Option<String>) {
         self.with(|s| {
             s.body = body.to_owned();
             s.etag = etag.map(str::to_owned);
             s.signature = signature;
+            s.unsigned = false;
             s.mode = None;
         });
+    }
+
+    /// Serves `body` from now on, without a signature header.
+    fn set_unsigned(&self, body: &str) {
+        self.set(body, None, None);
+        self.with(|s| s.unsigned = true);
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -164,9 +179,14 @@ async fn handle(State(state): State<Arc<Mutex<Served>>>, headers: HeaderMap) -> 
                         r.headers_mut()
                             .insert("etag", HeaderValue::from_str(etag).unwrap());
                     }
-                    if let Some(sig) = &s.signature {
+                    let sig = match &s.signature {
+                        _ if s.unsigned => None,
+                        Some(sig) => Some(sig.clone()),
+                        None => Some(signature(&s.body, SECRET)),
+                    };
+                    if let Some(sig) = sig {
                         r.headers_mut()
-                            .insert(SIGNATURE_HEADER, HeaderValue::from_str(sig).unwrap());
+                            .insert(SIGNATURE_HEADER, HeaderValue::from_str(&sig).unwrap());
                     }
                     (200, r)
                 }
@@ -194,9 +214,11 @@ fn fast_policy() -> RetryPolicy {
     }
 }
 
+/// An agent polling `url`, with the secret its server signs with.
 fn builder(url: &str) -> AgentBuilder {
     Agent::builder()
         .rules_url(url)
+        .rules_secret(SECRET)
         .rules_refresh(PERIOD)
         .rules_url_policy(fast_policy())
 }
@@ -344,7 +366,7 @@ async fn with_a_secret_only_correctly_signed_documents_are_taken() {
     let v1 = doc("v1", "192.0.2.1");
     let server = RulesServer::start("");
     server.set(&v1, None, Some(signature(&v1, SECRET)));
-    let agent = builder(&server.url).rules_secret(SECRET).build().unwrap();
+    let agent = builder(&server.url).build().unwrap();
     let base = serve(&agent).await;
     assert!(version_becomes(&agent, "v1").await);
 
@@ -361,7 +383,7 @@ async fn with_a_secret_only_correctly_signed_documents_are_taken() {
         .await
     );
     // unsigned
-    server.set(&v2, None, None);
+    server.set_unsigned(&v2);
     let before = agent.stats().rules_remote.bad_signature;
     assert!(
         eventually(WAIT, || agent.stats().rules_remote.bad_signature
@@ -458,7 +480,7 @@ async fn with_a_secret_the_cache_is_verified_and_a_tampered_one_refused() {
     let v1 = doc("v1", "192.0.2.1");
     let mut server = RulesServer::start("");
     server.set(&v1, None, Some(signature(&v1, SECRET)));
-    fetch_and_cache(builder(&server.url).rules_secret(SECRET), &cache, "v1").await;
+    fetch_and_cache(builder(&server.url), &cache, "v1").await;
     server.stop();
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
@@ -468,7 +490,6 @@ async fn with_a_secret_the_cache_is_verified_and_a_tampered_one_refused() {
     let cold_start = || {
         builder(&server.url)
             .rules_cache_path(&cache)
-            .rules_secret(SECRET)
             .build()
             .unwrap()
     };
@@ -618,6 +639,8 @@ async fn failures_are_logged_once_per_kind_until_the_url_answers_well() {
 
     server.set(&doc("v1", "192.0.2.1"), None, None);
     assert!(version_becomes(&agent, "v1").await);
+    // logged by the poller just after it installs the document
+    assert!(eventually(WAIT, || logs.count(&url, "answering well again") >= 1).await);
     assert_eq!(logs.count(&url, "answering well again"), 1);
 
     // a new outage is news again
@@ -665,4 +688,86 @@ async fn health_and_metrics_report_the_rules_url() {
     );
     assert!(sample(r#"sqreen_rules_remote_polls_total{result="invalid"}"#).unwrap() >= 1);
     assert_eq!(sample("sqreen_rules_remote_cache_errors_total"), Some(0));
+}
+
+/// A signed document binds its time (`issued_at`): an older signed document served again, a
+/// different one of the same time, or one stating no time, is refused and counted as stale;
+/// the rules cannot be rolled back by replaying what the server once signed.
+#[tokio::test]
+async fn a_replayed_older_signed_document_is_refused() {
+    let (v1, v2, v3) = (
+        doc("v1", "192.0.2.1"),
+        doc("v2", "192.0.2.2"),
+        doc("v3", "192.0.2.3"),
+    );
+    let server = RulesServer::start(&v2);
+    let agent = builder(&server.url).build().unwrap();
+    let base = serve(&agent).await;
+    assert!(version_becomes(&agent, "v2").await);
+
+    // the older v1, correctly signed: refused
+    server.set(&v1, None, None);
+    assert!(eventually(WAIT, || agent.stats().rules_remote.stale >= 2).await);
+    // another document stating v2's time: refused too
+    let twin = doc("v2", "192.0.2.9").replace("\"v2\"", "\"v2-twin\"");
+    server.set(&twin, None, None);
+    let before = agent.stats().rules_remote.stale;
+    assert!(eventually(WAIT, || agent.stats().rules_remote.stale >= before + 2).await);
+    // signed, but with no time at all
+    server.set(r#"{"version": "v9", "ip_denylist": []}"#, None, None);
+    let before = agent.stats().rules_remote.stale;
+    assert!(eventually(WAIT, || agent.stats().rules_remote.stale >= before + 2).await);
+    assert_eq!(agent.rules_version().as_deref(), Some("v2"));
+    assert_eq!(status_for(&base, "192.0.2.2").await, 403);
+    assert_eq!(status_for(&base, "192.0.2.1").await, 200);
+    assert_eq!(agent.stats().rules_remote.updates, 1);
+
+    // a newer one is taken
+    server.set(&v3, None, None);
+    assert!(version_becomes(&agent, "v3").await);
+    assert_eq!(status_for(&base, "192.0.2.3").await, 403);
+}
+
+/// After a restart from the disk cache, the cached document's time is the one to beat.
+#[tokio::test]
+async fn after_a_cold_start_an_older_document_is_still_refused() {
+    let (_dir, cache) = cache_path();
+    let server = RulesServer::start(&doc("v2", "192.0.2.2"));
+    fetch_and_cache(builder(&server.url), &cache, "v2").await;
+    server.set(&doc("v1", "192.0.2.1"), None, None);
+    let agent = builder(&server.url)
+        .rules_cache_path(&cache)
+        .build()
+        .unwrap();
+    assert_eq!(agent.rules_version().as_deref(), Some("v2"));
+    assert!(eventually(WAIT, || agent.stats().rules_remote.stale >= 2).await);
+    assert_eq!(agent.rules_version().as_deref(), Some("v2"));
+}
+
+/// Plain `http://` needs the signing secret, and the secret must be a full-strength key.
+#[test]
+fn plain_http_needs_a_secret_of_at_least_32_bytes() {
+    let err = Agent::builder()
+        .rules_url("http://127.0.0.1:9/rules.json")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.variable(), Some("SQREEN_RULES_URL"), "{err}");
+    assert!(err.to_string().contains("SQREEN_RULES_SECRET"), "{err}");
+    let err = Agent::builder()
+        .rules_url("http://127.0.0.1:9/rules.json")
+        .rules_secret("short-secret")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.variable(), Some("SQREEN_RULES_SECRET"), "{err}");
+    assert!(
+        !err.to_string().contains("short-secret"),
+        "the secret is not echoed: {err}"
+    );
+    let agent = Agent::builder()
+        .rules_url("http://127.0.0.1:9/rules.json")
+        .rules_secret(SECRET)
+        .rules_url_policy(fast_policy())
+        .build()
+        .unwrap();
+    agent.shutdown(Duration::from_millis(100));
 }

@@ -546,6 +546,9 @@ async fn anonymized_ids_are_salted_hashes_in_events_playbooks_and_actions() {
     );
     let triggered = users_of(&events, "app.sqreen.playbook.triggered");
     assert_eq!(triggered, vec![hashed(&alice), hashed(&bob)]);
+    // the notifier runs on its own thread
+    let wait = std::time::Duration::from_secs(5);
+    assert!(common::eventually(wait, || notes.lock().unwrap().len() >= 2).await);
     let actors: Vec<String> = notes
         .lock()
         .unwrap()

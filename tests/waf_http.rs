@@ -283,26 +283,51 @@ async fn deeply_nested_json_is_inspected_without_blowing_up() {
 }
 
 #[tokio::test]
-async fn a_pathological_megabyte_finishes_within_the_budget_and_goes_through() {
+async fn a_pathological_megabyte_is_inspected_whole_past_the_budget_unless_told_to_pass() {
     let budget = Duration::from_micros(1000);
-    let (agent, base, _seen) = setup(|b| {
-        b.waf_mode(WafMode::Block).configure(|c| {
-            c.max_body_bytes = 2 << 20;
-            c.waf_budget = budget;
-        })
-    })
-    .await;
     // 1 MiB of near-attacks for every detector: quotes, tags, dots, shell metacharacters
     let unit = "' or <a on=../;|${ ";
     let big = unit.repeat((1 << 20) / unit.len());
-    let body = json!({ "q": big }).to_string();
-    let started = Instant::now();
-    let (status, echoed) = echo_json(&base, body.clone()).await;
-    let took = started.elapsed();
-    assert_eq!(status, 200, "past the budget the request goes through");
-    assert_eq!(echoed.len(), body.len());
-    assert_eq!(agent.stats().waf.budget_overruns, 1);
-    println!("1 MiB request, upload and echo included: {took:?}");
+    for pass in [false, true] {
+        let rules = format!(
+            r#"{{"waf": {{"on_budget_exceeded": "{}"}}}}"#,
+            if pass { "pass" } else { "inspect" }
+        );
+        let (agent, base, seen) = setup(|b| {
+            b.waf_mode(WafMode::Block)
+                .rules_json(&rules)
+                .configure(|c| {
+                    c.max_body_bytes = 2 << 20;
+                    c.waf_budget = budget;
+                })
+        })
+        .await;
+        // the attack after the padding: found when the whole body is read
+        let body = json!({ "a": big, "b": "1' UNION SELECT password FROM users --" }).to_string();
+        let started = Instant::now();
+        let (status, echoed) = echo_json(&base, body.clone()).await;
+        let took = started.elapsed();
+        assert_eq!(agent.stats().waf.budget_overruns, 1, "pass: {pass}");
+        let exceeded: Vec<Event> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.name == "app.sqreen.waf.budget_exceeded")
+            .cloned()
+            .collect();
+        assert_eq!(exceeded.len(), 1, "pass: {pass}");
+        let inspected = exceeded[0].properties["inspected"].as_f64().unwrap();
+        if pass {
+            // past the budget the rest goes through unread: the trade the rules chose
+            assert_eq!(status, 200);
+            assert_eq!(echoed.len(), body.len());
+            assert!(inspected < 1.0, "{inspected}");
+        } else {
+            assert_eq!(status, 403, "every byte is read, whatever the clock says");
+            assert_eq!(inspected, 1.0);
+        }
+        println!("1 MiB request (pass: {pass}), upload and echo included: {took:?}");
+    }
 }
 
 #[tokio::test]

@@ -251,6 +251,12 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         stats.actors_evicted,
     );
     x.single(
+        "sqreen_notifications_dropped_total",
+        "counter",
+        "Playbook notifications dropped because the notifier's queue was full.",
+        stats.notifications_dropped,
+    );
+    x.single(
         "sqreen_actions_evicted_total",
         "counter",
         "Runtime actions evicted (oldest first) to stay within SQREEN_MAX_ACTIONS.",
@@ -280,6 +286,7 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         ("failed", remote.failures),
         ("invalid", remote.invalid),
         ("bad_signature", remote.bad_signature),
+        ("stale", remote.stale),
     ] {
         x.sample("sqreen_rules_remote_polls_total", &[("result", result)], n);
     }

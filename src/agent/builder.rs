@@ -4,6 +4,7 @@
 //! kept and returned by `build()` as an [`Error`] naming the setting and the value, the same way
 //! [`Config::from_env`] names the variable.
 
+use crate::notify::queue::NotifyQueue;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -364,8 +365,10 @@ impl AgentBuilder {
         self
     }
 
-    /// Where playbook notifications go (default: a log line each). Called on the request path:
-    /// must not block.
+    /// Where playbook notifications go (default: a log line each). Called on the agent's
+    /// `sqreen-notify` thread, never on the request path, one notification at a time (a bounded
+    /// queue: a notifier slower than the playbooks fire loses the newest, counted in
+    /// `Stats::notifications_dropped`); a panic there is caught and counted.
     pub fn notifier(mut self, notifier: impl Notifier) -> Self {
         self.notifier = Arc::new(notifier);
         self
@@ -474,6 +477,16 @@ impl AgentBuilder {
             &super::merge_playbooks(&self.playbooks, &rules.playbooks),
             now,
         );
+        let failures = Arc::new(FailureLog::default());
+        // the notifier runs on a thread of its own, never on the request path
+        let notify = if config.disabled {
+            None
+        } else {
+            Some(
+                NotifyQueue::start(self.notifier, config.event_queue, failures.clone())
+                    .map_err(|e| Error::io("the sqreen-notify thread", e))?,
+            )
+        };
         let inner = Arc::new(AgentInner {
             resolver: ClientIpResolver::new(
                 config.trusted_proxies.clone(),
@@ -484,7 +497,7 @@ impl AgentBuilder {
             actions: ActionStore::with_capacity(config.max_actions),
             renderer: ResponseRenderer::new(templates, self.redirect_status),
             counters: stats::Counters::default(),
-            failures: FailureLog::default(),
+            failures,
             user_resolver: self.user_resolver,
             redactor: Arc::new(Redactor::new(
                 redacted_keys(&config, &users),
@@ -496,7 +509,7 @@ impl AgentBuilder {
             playbooks,
             code_playbooks: self.playbooks,
             events: self.events,
-            notifier: self.notifier,
+            notify,
             pipeline,
             admin,
             clock: self.clock,

@@ -19,15 +19,21 @@ pub(crate) enum FailureKind {
     Waf,
     /// Serving an admin API request.
     Admin,
+    /// The application's event sink, called with an event.
+    EventSink,
+    /// The application's notifier, on the notifier thread.
+    Notifier,
 }
 
 impl FailureKind {
-    const ALL: [FailureKind; 5] = [
+    const ALL: [FailureKind; 7] = [
         FailureKind::Inspect,
         FailureKind::Respond,
         FailureKind::Sdk,
         FailureKind::Waf,
         FailureKind::Admin,
+        FailureKind::EventSink,
+        FailureKind::Notifier,
     ];
 
     fn index(self) -> usize {
@@ -41,6 +47,10 @@ impl FailureKind {
             FailureKind::Sdk => "an SDK call",
             FailureKind::Waf => "the WAF's inspection of a request",
             FailureKind::Admin => "serving an admin API request",
+            FailureKind::EventSink => "the application's event sink took an event (it panicked)",
+            FailureKind::Notifier => {
+                "the application's notifier took a notification (it panicked; on its own thread)"
+            }
         }
     }
 }

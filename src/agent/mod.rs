@@ -7,7 +7,7 @@
 //! live in one process; [`global`] holds the one the free functions fall back to.
 
 mod builder;
-mod failure;
+pub(crate) mod failure;
 pub(crate) mod global;
 mod inspect;
 mod stats;
@@ -42,7 +42,7 @@ use crate::event::redact::Redactor;
 use crate::event::{Event, EventSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::layer::SqreenLayer;
-use crate::notify::Notifier;
+
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::PlaybookEngine;
 use crate::playbook::Playbook;
@@ -75,7 +75,7 @@ pub(crate) struct AgentInner {
     pub(crate) actions: ActionStore,
     pub(crate) renderer: ResponseRenderer,
     pub(crate) counters: stats::Counters,
-    pub(crate) failures: FailureLog,
+    pub(crate) failures: Arc<FailureLog>,
     pub(crate) user_resolver: Option<UserResolver>,
     /// User monitoring mode, user id anonymization, automatic login tracking.
     pub(crate) users: crate::user::UserPolicy,
@@ -86,7 +86,8 @@ pub(crate) struct AgentInner {
     /// Playbooks given in code; the rules document's playbooks replace those with the same id.
     pub(crate) code_playbooks: Vec<Playbook>,
     pub(crate) events: Arc<dyn EventSink>,
-    pub(crate) notifier: Arc<dyn Notifier>,
+    /// The notifier's queue and thread (none when the agent is disabled).
+    pub(crate) notify: Option<crate::notify::queue::NotifyQueue>,
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) pipeline: Option<Pipeline>,
     /// The admin API, when `SQREEN_ADMIN_TOKEN` is set.
@@ -291,6 +292,7 @@ impl Agent {
             counters.evictions(),
         );
         stats.actions_evicted = self.inner.actions.evictions();
+        stats.notifications_dropped = self.inner.notify.as_ref().map_or(0, |q| q.dropped());
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
         }
@@ -312,10 +314,16 @@ impl Agent {
         if let Some(poller) = self.inner.poller.lock().take() {
             poller.stop();
         }
-        self.inner
+        let until = std::time::Instant::now() + deadline;
+        let left = self
+            .inner
             .pipeline
             .as_ref()
-            .map_or(0, |p| p.shutdown(deadline))
+            .map_or(0, |p| p.shutdown(deadline));
+        if let Some(queue) = &self.inner.notify {
+            queue.shutdown(until);
+        }
+        left
     }
 
     fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> Result<u64> {
@@ -371,16 +379,24 @@ impl AgentInner {
     /// Hands an event to the user's sink and to the pipeline; never blocks.
     pub(crate) fn emit(&self, event: Event) {
         if self.events.wants_events() {
-            self.events.record(&event);
+            // the application's sink: a panic there must not cut short the agent's work on this
+            // request (counts, firings, actions, notifications): it is counted, and that is all
+            let sink = std::panic::AssertUnwindSafe(|| self.events.record(&event));
+            if std::panic::catch_unwind(sink).is_err() {
+                self.failures.record(FailureKind::EventSink, false);
+            }
         }
         if let Some(pipeline) = &self.pipeline {
             pipeline.send_event(event);
         }
     }
 
-    /// Hands a playbook notification to the notifier and to the pipeline; never blocks.
+    /// Hands a playbook notification to the notifier's thread and to the pipeline; never
+    /// blocks, never runs the notifier here.
     pub(crate) fn notify(&self, notification: PlaybookNotification) {
-        self.notifier.notify(&notification);
+        if let Some(queue) = &self.notify {
+            queue.send(notification.clone());
+        }
         if let Some(pipeline) = &self.pipeline {
             pipeline.send_notification(notification);
         }

@@ -34,6 +34,9 @@ pub struct Stats {
     /// Runtime actions evicted to stay within `SQREEN_MAX_ACTIONS` (the store was full of
     /// unexpired actions; the oldest went).
     pub actions_evicted: u64,
+    /// Playbook notifications dropped because the notifier's queue was full (the notifier is
+    /// slower than the playbooks fire).
+    pub notifications_dropped: u64,
     /// Admin API requests refused (401) for a missing or wrong token.
     pub admin_unauthorized: u64,
     /// The in-app WAF's counters.
@@ -67,7 +70,8 @@ pub struct WafStats {
 }
 
 /// What the rules URL poller did (`SQREEN_RULES_URL`). Every poll counts in `polls` and in
-/// exactly one of `updates`, `not_modified`, `failures`, `invalid` and `bad_signature`; only
+/// exactly one of `updates`, `not_modified`, `failures`, `invalid`, `bad_signature` and
+/// `stale`; only
 /// `updates` changes the rules in force.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -86,6 +90,9 @@ pub struct RemoteRulesStats {
     /// Documents refused because `SQREEN_RULES_SECRET` is set and their signature header is
     /// missing or wrong.
     pub bad_signature: u64,
+    /// Documents refused as a replay: issued before the rules in force (or, with
+    /// `SQREEN_RULES_SECRET`, stating no `issued_at`).
+    pub stale: u64,
     /// Disk cache failures: the last good document could not be written to
     /// `SQREEN_RULES_CACHE_PATH`, or the cached copy was refused at start-up.
     pub cache_errors: u64,
@@ -100,6 +107,7 @@ pub(crate) struct RemoteCounters {
     pub(crate) failures: AtomicU64,
     pub(crate) invalid: AtomicU64,
     pub(crate) bad_signature: AtomicU64,
+    pub(crate) stale: AtomicU64,
     pub(crate) cache_errors: AtomicU64,
 }
 
@@ -113,6 +121,7 @@ impl RemoteCounters {
             failures: get(&self.failures),
             invalid: get(&self.invalid),
             bad_signature: get(&self.bad_signature),
+            stale: get(&self.stale),
             cache_errors: get(&self.cache_errors),
         }
     }
@@ -158,6 +167,7 @@ impl Counters {
             windows,
             actors_evicted,
             actions_evicted: 0,
+            notifications_dropped: 0,
             admin_unauthorized: 0,
             waf: WafStats {
                 sqli: get(&self.waf_hits[0]),

@@ -14,7 +14,7 @@ use crate::action::ActionKind;
 use crate::context::{PendingResponse, RequestContext};
 use crate::event::{names, redact::REDACTED};
 use crate::layer::ReadBody;
-use crate::rules::WafMode;
+use crate::rules::{OnBudgetExceeded, WafMode, WafSettings};
 use crate::waf::{inputs, AttackCategory, Finding, Hit, Scan, Stop, MAX_FRAGMENT};
 
 /// What the layer does after the WAF looked at a request's head.
@@ -47,8 +47,20 @@ impl AgentInner {
             Duration::ZERO,
         )
         .with_request(req.uri(), req.headers())
-        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
+        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia))
+        .with_cut_off(rules.waf.on_budget_exceeded == OnBudgetExceeded::Pass);
         let stop = inputs::scan_head(&mut scan, req.uri(), req.headers()).err();
+        let head_bytes = || {
+            let headers: usize = req
+                .headers()
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len())
+                .sum();
+            req.uri().path().len() + req.uri().query().map_or(0, str::len) + headers
+        };
+        if scan.overrun && !scan.overrun_before {
+            self.budget_exceeded(ctx, &scan, "head", head_bytes(), &rules.waf);
+        }
         match self.waf_report(ctx, &scan, mode) {
             Some(response) => WafStep::Respond(response),
             None if stop == Some(Stop::Budget) => WafStep::Skip,
@@ -78,9 +90,67 @@ impl AgentInner {
             spent,
         )
         .with_request(&head.uri, &head.headers)
-        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia));
+        .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia))
+        .with_cut_off(rules.waf.on_budget_exceeded == OnBudgetExceeded::Pass);
         let _ = inputs::scan_body(&mut scan, body, &head.headers);
+        if scan.overrun && !scan.overrun_before {
+            self.budget_exceeded(ctx, &scan, "body", body.bytes.len(), &rules.waf);
+        }
         self.waf_report(ctx, &scan, mode)
+    }
+
+    /// Counts a scan that went past the time budget and records
+    /// `app.sqreen.waf.budget_exceeded`: how long it took, and how much of the `phase`'s
+    /// `total` bytes it read (all of them unless the rules say `on_budget_exceeded: "pass"`).
+    fn budget_exceeded(
+        &self,
+        ctx: &RequestContext,
+        scan: &Scan<'_>,
+        phase: &str,
+        total: usize,
+        waf: &WafSettings,
+    ) {
+        Counters::bump(&self.counters.waf_overruns);
+        let pass = waf.on_budget_exceeded == OnBudgetExceeded::Pass;
+        let inspected = if pass && total > 0 {
+            // values are counted as read, decoded; never report more than all
+            ((scan.bytes as f64 / total as f64).min(1.0) * 100.0).round() / 100.0
+        } else {
+            1.0
+        };
+        tracing::debug!(
+            target: "sqreen::waf",
+            rid = %ctx.rid(),
+            budget_us = self.config.waf_budget.as_micros() as u64,
+            spent_us = scan.spent().as_micros() as u64,
+            phase,
+            inspected,
+            "WAF time budget spent"
+        );
+        if !self.wants_events() {
+            return;
+        }
+        let mut properties = Map::new();
+        properties.insert("phase".into(), phase.into());
+        properties.insert(
+            "budget_us".into(),
+            (self.config.waf_budget.as_micros() as u64).into(),
+        );
+        properties.insert("spent_us".into(), (scan.spent().as_micros() as u64).into());
+        properties.insert("inspected".into(), inspected.into());
+        properties.insert(
+            "on_budget_exceeded".into(),
+            if pass { "pass" } else { "inspect" }.into(),
+        );
+        let event = self.build_event(
+            names::WAF_BUDGET_EXCEEDED,
+            properties,
+            Some(ctx),
+            ctx.client_ip(),
+            None,
+            self.now(),
+        );
+        self.emit(event);
     }
 
     /// Counts and records a scan's hits; the response to answer with, if any: the block page in
@@ -91,15 +161,6 @@ impl AgentInner {
         scan: &Scan<'_>,
         mode: WafMode,
     ) -> Option<Response<Bytes>> {
-        if scan.overrun {
-            Counters::bump(&self.counters.waf_overruns);
-            tracing::debug!(
-                target: "sqreen::waf",
-                rid = %ctx.rid(),
-                budget_us = self.config.waf_budget.as_micros() as u64,
-                "WAF time budget spent; the rest of the request is not inspected"
-            );
-        }
         if scan.hits.is_empty() {
             return None;
         }

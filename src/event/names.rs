@@ -29,6 +29,9 @@ pub const PLAYBOOK_TRIGGERED: &str = "app.sqreen.playbook.triggered";
 pub const IP_DENIED: &str = "app.sqreen.ip.denied";
 /// A request refused because of its user (deny list or action).
 pub const USER_DENIED: &str = "app.sqreen.user.denied";
+/// The WAF spent more than its time budget on a request (`inspected` says how much of the
+/// request it read: all of it, unless the rules document says `waf.on_budget_exceeded: "pass"`).
+pub const WAF_BUDGET_EXCEEDED: &str = "app.sqreen.waf.budget_exceeded";
 
 /// True for names in the reserved namespace.
 pub fn is_reserved(name: &str) -> bool {

@@ -6,6 +6,7 @@
 //! pipeline's background thread, through [`webhook`] (signed, retried) and [`slack`].
 
 pub(crate) mod delivery;
+pub(crate) mod queue;
 pub mod slack;
 pub mod webhook;
 

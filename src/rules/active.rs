@@ -44,6 +44,7 @@ impl std::fmt::Display for RulesSource {
 #[derive(Debug)]
 pub(crate) struct ActiveRules {
     pub(crate) version: Option<String>,
+    pub(crate) issued_at: Option<crate::Millis>,
     pub(crate) source: RulesSource,
     pub(crate) ip_pass: IpSet,
     pub(crate) ip_deny: IpSet,
@@ -83,6 +84,7 @@ impl ActiveRules {
         }
         ActiveRules {
             version: doc.version,
+            issued_at: doc.issued_at,
             source,
             ip_pass: doc.ip_passlist.into_iter().map(|n| (n, ())).collect(),
             ip_deny: doc.ip_denylist.into_iter().map(|n| (n, ())).collect(),

@@ -33,6 +33,11 @@ pub const MAX_VERSION_LEN: usize = 256;
 pub struct RulesDocument {
     /// A free label reported in logs and health (no control characters, at most 256 characters).
     pub version: Option<String>,
+    /// When the document was issued (RFC 3339 in the document, `"2026-12-07T09:00:00Z"`), as
+    /// milliseconds since the Unix epoch. A rules URL with a secret requires it and refuses a
+    /// document issued before the one in force: a replayed older signed document cannot roll
+    /// the rules back.
+    pub issued_at: Option<crate::Millis>,
     /// The playbooks, in document order; ids are unique.
     pub playbooks: Vec<Playbook>,
     /// Networks whose requests are refused.
@@ -63,6 +68,23 @@ pub struct WafSettings {
     /// The paranoia level, or `None` when the document does not state one (the environment's
     /// value wins).
     pub paranoia: Option<Paranoia>,
+    /// What the WAF does with a request that takes longer than its time budget
+    /// (`waf.on_budget_exceeded`; by default it reads all of it).
+    pub on_budget_exceeded: OnBudgetExceeded,
+}
+
+/// What the WAF does with a request whose inspection takes longer than `SQREEN_WAF_BUDGET_US`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBudgetExceeded {
+    /// Read every byte of it anyway (up to `SQREEN_MAX_BODY_BYTES`), so no request goes through
+    /// uninspected because the machine is busy or the attacker padded it; the overrun is
+    /// counted and recorded (`app.sqreen.waf.budget_exceeded`). The default.
+    #[default]
+    Inspect,
+    /// Stop reading it and let it through: the WAF's latency stays within the budget, at the
+    /// price of protection (an attacker who pads a request past the budget is not inspected).
+    Pass,
 }
 
 /// Which of the WAF's rules run, as in the OWASP Core Rule Set's paranoia levels.
@@ -306,6 +328,8 @@ struct RawDocument {
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
+    issued_at: Option<String>,
+    #[serde(default)]
     playbooks: Vec<Obj<RawPlaybook>>,
     #[serde(default)]
     ip_denylist: Vec<String>,
@@ -386,6 +410,8 @@ struct RawWaf {
     disabled_rules: Vec<String>,
     #[serde(default)]
     paranoia: Option<u64>,
+    #[serde(default)]
+    on_budget_exceeded: Option<String>,
 }
 
 /// Turns a reason into an error at `place`.
@@ -430,6 +456,7 @@ impl RawDocument {
             mode: None,
             disabled_rules: Vec::new(),
             paranoia: None,
+            on_budget_exceeded: None,
         });
         let mode = match waf.mode {
             Some(m) => Some(
@@ -438,8 +465,21 @@ impl RawDocument {
             ),
             None => None,
         };
+        let issued_at = match &self.issued_at {
+            Some(t) => Some(crate::event::time::parse_rfc3339(t).ok_or_else(|| {
+                Error::rules(
+                    "issued_at",
+                    format!(
+                        "expected an RFC 3339 time such as \"2026-12-07T09:00:00Z\" (got {})",
+                        quote(t)
+                    ),
+                )
+            })?),
+            None => None,
+        };
         Ok(RulesDocument {
             version: self.version,
+            issued_at,
             playbooks,
             ip_denylist: nets("ip_denylist", &self.ip_denylist)?,
             ip_passlist: nets("ip_passlist", &self.ip_passlist)?,
@@ -454,6 +494,16 @@ impl RawDocument {
                 None => None,
             },
             waf: WafSettings {
+                on_budget_exceeded: match waf.on_budget_exceeded.as_deref() {
+                    None | Some("inspect") => OnBudgetExceeded::Inspect,
+                    Some("pass") => OnBudgetExceeded::Pass,
+                    Some(other) => {
+                        return Err(Error::rules(
+                            "waf.on_budget_exceeded",
+                            format!("expected \"inspect\" or \"pass\" (got {})", quote(other)),
+                        ))
+                    }
+                },
                 mode,
                 disabled_rules: names("waf.disabled_rules", waf.disabled_rules)?,
                 paranoia: match waf.paranoia {

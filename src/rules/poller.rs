@@ -120,6 +120,7 @@ enum LogKey {
     Status(u16),
     Invalid([u8; 32]),
     Signature([u8; 32]),
+    Stale([u8; 32]),
 }
 
 /// The poller thread's state.
@@ -342,6 +343,17 @@ impl PollState {
                 return Outcome::Refused;
             }
         };
+        if let Some(reason) = self.stale(agent, &doc) {
+            bump(&counters.stale);
+            if self.first(LogKey::Stale(digest)) {
+                tracing::warn!(
+                    target: "sqreen", url = %self.source.shown, error = %reason,
+                    version = ?doc.version, in_force = ?agent.rules.load().version,
+                    "rules document from the URL refused as a replay; the rules in force stay",
+                );
+            }
+            return Outcome::Refused;
+        }
         // counted first: whoever sees the new rules in force sees them counted too
         bump(&counters.updates);
         agent.install_rules(doc, self.source.source());
@@ -355,6 +367,29 @@ impl PollState {
         });
         self.cache_dirty = self.source.cache_path.is_some();
         Outcome::Good
+    }
+
+    /// Why `doc` must not replace the rules in force from this URL, if it must not: with a
+    /// secret, it states no `issued_at`; it was issued before (or at the same time as, being
+    /// another document) the rules in force. Replaying an older signed document is how one
+    /// would roll the rules back.
+    fn stale(&self, agent: &AgentInner, doc: &RulesDocument) -> Option<String> {
+        if self.source.secret.is_some() && doc.issued_at.is_none() {
+            return Some(
+                "a signed document must state issued_at (RFC 3339), which binds it to its time"
+                    .to_owned(),
+            );
+        }
+        let rules = agent.rules.load();
+        let from_url = matches!(rules.source, RulesSource::Url(_) | RulesSource::UrlCache(_));
+        match (doc.issued_at, rules.issued_at.filter(|_| from_url)) {
+            (Some(new), Some(current)) if new <= current => Some(format!(
+                "issued at {}, not after the rules in force ({})",
+                crate::event::time::rfc3339(new),
+                crate::event::time::rfc3339(current)
+            )),
+            _ => None,
+        }
     }
 
     fn refuse_invalid(&mut self, agent: &AgentInner, digest: [u8; 32], reason: &str) {

@@ -51,6 +51,9 @@ use crate::notify::RetryPolicy;
 /// HMAC-SHA256 of the raw body keyed with `SQREEN_RULES_SECRET` (a bare hex digest is accepted).
 pub const SIGNATURE_HEADER: &str = "X-Sqreen-Rules-Signature";
 
+/// The shortest `SQREEN_RULES_SECRET` accepted, in bytes (an HMAC-SHA256 key of full strength).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The [`SIGNATURE_HEADER`] value for `body`: `sha256=` and the lowercase hex HMAC-SHA256 of the
 /// body keyed with `secret` (the webhook signature, [`webhook::sign`], with its algorithm named).
 pub fn sign(body: &[u8], secret: &[u8]) -> String {
@@ -149,6 +152,28 @@ impl RemoteSource {
                     path.display()
                 ),
             ));
+        }
+        match &config.rules_secret {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => {
+                return Err(Error::config(
+                    "SQREEN_RULES_SECRET",
+                    "(hidden)",
+                    format!(
+                        "{} bytes is too short: a signing secret needs at least \
+                         {MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`)",
+                        secret.len()
+                    ),
+                ))
+            }
+            None if uri.scheme_str() == Some("http") => {
+                return Err(Error::config(
+                    "SQREEN_RULES_URL",
+                    url,
+                    "plain http:// can be read and changed on the way: set SQREEN_RULES_SECRET \
+                     (documents are then signed and bound to their time), or use https://",
+                ))
+            }
+            _ => {}
         }
         let shown = shown_url(&uri);
         Ok(Some(RemoteSource {

@@ -61,12 +61,18 @@ fn config(vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|k| Ok(vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))).unwrap()
 }
 
+/// A signing secret of full strength (32 bytes).
+const SECRET: &str = "a-rules-secret-of-32-bytes-0123456";
+
 #[test]
 fn the_url_is_shown_without_its_query_or_user_info() {
-    let c = config(&[(
-        "SQREEN_RULES_URL",
-        "http://user:pw@rules.example.com:8080/app/rules.json?token=s3cret",
-    )]);
+    let c = config(&[
+        (
+            "SQREEN_RULES_URL",
+            "http://user:pw@rules.example.com:8080/app/rules.json?token=s3cret",
+        ),
+        ("SQREEN_RULES_SECRET", SECRET),
+    ]);
     let source = RemoteSource::from_config(&c, default_policy())
         .unwrap()
         .unwrap();
@@ -108,6 +114,7 @@ fn cold_start_reports_a_refused_cache() {
     let c = config(&[
         ("SQREEN_RULES_URL", "http://127.0.0.1:9/rules.json"),
         ("SQREEN_RULES_CACHE_PATH", path.to_str().unwrap()),
+        ("SQREEN_RULES_SECRET", SECRET),
     ]);
     let source = RemoteSource::from_config(&c, default_policy())
         .unwrap()

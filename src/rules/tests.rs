@@ -83,7 +83,9 @@ fn the_sample_parses() {
         user_passlist: vec![],
         redirect_passlist: vec!["/blocked".into()],
         ipv6_actor_prefix: None,
+        issued_at: None,
         waf: WafSettings {
+            on_budget_exceeded: Default::default(),
             mode: Some(WafMode::Block),
             disabled_rules: vec![],
             paranoia: Some(Paranoia::Level2),

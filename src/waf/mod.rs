@@ -319,7 +319,15 @@ pub(crate) struct Scan<'r> {
     bytes_since_check: usize,
     found: u8,
     pub(crate) hits: Vec<Hit>,
+    /// The budget is spent (this scan, or the ones before it for this request).
     pub(crate) overrun: bool,
+    /// The budget was already spent when this scan started.
+    pub(crate) overrun_before: bool,
+    /// Stop at the budget (`waf.on_budget_exceeded: "pass"`); otherwise the overrun is only
+    /// noted and every input is still read.
+    cut_off: bool,
+    /// Bytes of values this scan read (before a cut-off, if any).
+    pub(crate) bytes: usize,
 }
 
 /// The request's `Host`, known or still to read.
@@ -368,7 +376,17 @@ impl<'r> Scan<'r> {
             found: 0,
             hits: Vec::new(),
             overrun: spent_before >= budget,
+            overrun_before: spent_before >= budget,
+            cut_off: true,
+            bytes: 0,
         }
+    }
+
+    /// Whether a spent budget stops the scan (`true`, the inputs left are not inspected) or is
+    /// only noted (`false`: every input is still read).
+    pub(crate) fn with_cut_off(mut self, cut_off: bool) -> Self {
+        self.cut_off = cut_off;
+        self
     }
 
     /// The request whose `Host` the off-site inclusion rules compare URLs with
@@ -411,18 +429,29 @@ impl<'r> Scan<'r> {
         if self.started.is_none() {
             self.started = Some(Instant::now());
         }
+        if self.overrun {
+            // noted already: no need to read the clock again
+            return if self.cut_off {
+                Err(Stop::Budget)
+            } else {
+                Ok(())
+            };
+        }
         if self.spent() >= self.budget {
             self.overrun = true;
-            return Err(Stop::Budget);
+            if self.cut_off {
+                return Err(Stop::Budget);
+            }
         }
         Ok(())
     }
 
     /// Counts a value toward the next clock reading; reads it when due.
     fn tick(&mut self, bytes: usize) -> Result<(), Stop> {
-        if self.overrun {
+        if self.overrun && self.cut_off {
             return Err(Stop::Budget);
         }
+        self.bytes += bytes;
         self.values_since_check += 1;
         self.bytes_since_check += bytes;
         if self.values_since_check >= CHECK_EVERY_VALUES
@@ -484,6 +513,8 @@ impl<'r> Scan<'r> {
             return self.value_remembered(source, name, value, classes, (memo, true));
         }
         self.tick(value.len())?;
+        // counted chunk by chunk below, as read
+        self.bytes -= value.len();
         let mut start = 0;
         // where the previous chunk ended: a chunk's bytes before it were judged there
         let mut judged_to = 0usize;
@@ -501,6 +532,7 @@ impl<'r> Scan<'r> {
                 (start, judged_to.saturating_sub(start)),
                 Classes::of(part.as_bytes()),
             )?;
+            self.bytes += end - judged_to;
             if end == value.len() {
                 break;
             }
