@@ -622,3 +622,65 @@ async fn a_panicking_event_sink_leaves_no_state_half_updated() {
         .await
     );
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+async fn post_encoded(base: &str, encoding: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let res = client()
+        .post(format!("{base}/echo"))
+        .header("content-type", "application/json")
+        .header("content-encoding", encoding)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+/// A compressed body once went past the WAF unread (it inspected the compressed bytes); an
+/// app that decompresses inside the layer then saw the attack. Bodies are now decoded
+/// (bounded) for inspection and handed on as they came; a decompression bomb (413) and an
+/// encoding the WAF cannot read (415) are refused in block mode.
+#[tokio::test]
+async fn compressed_bodies_are_inspected_decoded_and_bombs_refused() {
+    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = seen.clone();
+    let (agent, base) = setup(move |b| {
+        b.waf_mode(WafMode::Block)
+            .event_sink(move |e: &Event| sink.lock().unwrap().push(e.clone()))
+    })
+    .await;
+    let attack = json!({ "q": ATTACK }).to_string();
+    for encoding in ["gzip", "x-gzip"] {
+        let (status, _) = post_encoded(&base, encoding, gzip(attack.as_bytes())).await;
+        assert_eq!(status, 403, "{encoding}");
+    }
+    // a clean compressed body reaches the handler byte for byte as sent
+    let clean = gzip(br#"{"q": "hello"}"#);
+    assert_eq!(
+        post_encoded(&base, "gzip", clean.clone()).await,
+        (200, clean)
+    );
+    // 1 MiB of zeros in about 1 KiB
+    let bomb = gzip(&vec![0u8; 1 << 20]);
+    assert_eq!(post_encoded(&base, "gzip", bomb).await.0, 413);
+    assert_eq!(
+        post_encoded(&base, "zstd", attack.into_bytes()).await.0,
+        415
+    );
+    let refused: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.name == "app.sqreen.waf.body_refused")
+        .map(|e| e.properties["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(refused, ["decompression_bomb", "unsupported_encoding"]);
+    assert_eq!(agent.stats().internal_failures, 0);
+}

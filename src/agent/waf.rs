@@ -99,6 +99,57 @@ impl AgentInner {
         self.waf_report(ctx, &scan, mode)
     }
 
+    /// A body the WAF cannot read as text (`reason`: `decompression_bomb`, or
+    /// `unsupported_encoding`, e.g. `zstd` or stacked codings): recorded as
+    /// `app.sqreen.waf.body_refused`; in block mode the request is answered 413 or 415 before
+    /// the handler (what cannot be inspected does not go through), in monitor mode it goes on.
+    pub(crate) fn waf_refuse_body(
+        &self,
+        ctx: &RequestContext,
+        reason: &str,
+        headers: &http::HeaderMap,
+    ) -> Option<Response<Bytes>> {
+        let mode = self.current_waf_mode();
+        let block = mode == WafMode::Block;
+        let encoding = headers
+            .get(http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect::<String>();
+        tracing::debug!(target: "sqreen::waf", rid = %ctx.rid(), reason, encoding = %encoding, block, "request body refused");
+        if self.wants_events() {
+            let mut properties = Map::new();
+            properties.insert("reason".into(), reason.into());
+            properties.insert("content_encoding".into(), encoding.into());
+            properties.insert("blocked".into(), Value::Bool(block));
+            let event = self.build_event(
+                names::WAF_BODY_REFUSED,
+                properties,
+                Some(ctx),
+                ctx.client_ip(),
+                None,
+                self.now(),
+            );
+            self.emit(event);
+        }
+        if !block {
+            return None;
+        }
+        Counters::bump(&self.counters.waf_blocked);
+        let inner = ctx.inner();
+        let mut response =
+            self.renderer
+                .render(&ActionKind::Block, inner.rid, inner.accept.as_ref());
+        *response.status_mut() = if reason == "decompression_bomb" {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        };
+        Some(response)
+    }
+
     /// Counts a scan that went past the time budget and records
     /// `app.sqreen.waf.budget_exceeded`: how long it took, and how much of the `phase`'s
     /// `total` bytes it read (all of them unless the rules say `on_budget_exceeded: "pass"`).

@@ -32,6 +32,9 @@ pub const USER_DENIED: &str = "app.sqreen.user.denied";
 /// The WAF spent more than its time budget on a request (`inspected` says how much of the
 /// request it read: all of it, unless the rules document says `waf.on_budget_exceeded: "pass"`).
 pub const WAF_BUDGET_EXCEEDED: &str = "app.sqreen.waf.budget_exceeded";
+/// A request body the WAF could not read as text: a decompression bomb, or an encoding it does
+/// not decode (`reason`); refused in block mode (413, 415).
+pub const WAF_BODY_REFUSED: &str = "app.sqreen.waf.body_refused";
 
 /// True for names in the reserved namespace.
 pub fn is_reserved(name: &str) -> bool {

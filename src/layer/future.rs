@@ -15,6 +15,7 @@ use tokio::task::futures::TaskLocalFuture;
 use tower_service::Service;
 
 use super::body_params::{BodyKind, ReadBody};
+use super::decode::{self, Decoded};
 use super::service::full;
 use super::{SqreenBody, SqreenRequestBody};
 use crate::admin::BodyError;
@@ -191,11 +192,38 @@ where
                     // The last frame read may run past the limit (a frame is kept whole, for
                     // the handler): what is inspected and reported stops at the limit.
                     let within = prefix.len() <= reading.limit;
+                    let raw = prefix.slice(..prefix.len().min(reading.limit));
+                    let raw_whole = within && outcome.is_complete();
+                    // a compressed body is inspected decoded; the handler gets it as it came
+                    let (bytes, complete, refused) =
+                        match decode::decode(&parts.headers, &raw, reading.limit) {
+                            Decoded::Plain => (raw, raw_whole, None),
+                            Decoded::Bytes { bytes, whole } => (bytes, whole && raw_whole, None),
+                            Decoded::Bomb { .. } => {
+                                (Bytes::new(), false, Some("decompression_bomb"))
+                            }
+                            Decoded::Unsupported => {
+                                (Bytes::new(), false, Some("unsupported_encoding"))
+                            }
+                        };
                     let read_body = ReadBody {
                         kind: reading.kind,
-                        bytes: prefix.slice(..prefix.len().min(reading.limit)),
-                        complete: within && outcome.is_complete(),
+                        bytes,
+                        complete,
                     };
+                    if let (Some(reason), Some(_)) = (refused, reading.waf) {
+                        let agent = &ctx.inner().agent;
+                        match guard(|| agent.waf_refuse_body(&ctx, reason, &parts.headers)) {
+                            Some(Some(response)) => {
+                                self.as_mut().project().state.set(State::Ready {
+                                    response: Some(response),
+                                });
+                                continue;
+                            }
+                            Some(None) => {}
+                            None => agent.failures.record(FailureKind::Waf, false),
+                        }
+                    }
                     if let Some(spent) = reading.waf {
                         if let Some(response) = waf_body(&ctx, &read_body, &parts, spent) {
                             self.as_mut().project().state.set(State::Ready {

@@ -23,6 +23,7 @@
 
 mod body;
 mod body_params;
+mod decode;
 #[cfg(feature = "axum")]
 mod for_axum;
 mod future;
