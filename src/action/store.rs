@@ -134,6 +134,28 @@ impl Default for Lengths {
     }
 }
 
+impl Book {
+    /// The book of what `snap` holds (after a write that did not finish).
+    fn of(snap: &Snapshot) -> Book {
+        let mut book = Book::default();
+        for (key, action) in snap.ips.iter() {
+            book.lengths.0[usize::from(key.len)] += 1;
+            book.add(action);
+        }
+        for action in snap.users.values() {
+            book.add(action);
+        }
+        book
+    }
+
+    fn add(&mut self, action: &Arc<Action>) {
+        self.by_id.insert(action.id, action.clone());
+        if let Some(until) = action.until {
+            self.expiring.insert((until, action.id));
+        }
+    }
+}
+
 impl Snapshot {
     fn new(hasher: FoldState) -> Self {
         Snapshot {
@@ -461,15 +483,29 @@ impl ActionStore {
 
     /// Applies `change` to a new snapshot made from the current one (sharing all it does not
     /// change) and publishes it. Writers take turns; lookups never wait for them.
+    ///
+    /// A panic inside `change` publishes nothing: readers keep the old snapshot, and the book,
+    /// which `change` may have left half changed, is rebuilt from that snapshot before the lock
+    /// is released.
     fn write<R>(&self, change: impl FnOnce(&mut Write<'_>) -> R) -> R {
         let mut book = self.book.lock();
         let mut next = Snapshot::clone(&self.snapshot.load());
-        let result = change(&mut Write {
-            snap: &mut next,
-            book: &mut book,
-        });
-        self.snapshot.store(Arc::new(next));
-        result
+        let changed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            change(&mut Write {
+                snap: &mut next,
+                book: &mut book,
+            })
+        }));
+        match changed {
+            Ok(result) => {
+                self.snapshot.store(Arc::new(next));
+                result
+            }
+            Err(panic) => {
+                *book = Book::of(&self.snapshot.load());
+                std::panic::resume_unwind(panic)
+            }
+        }
     }
 
     fn notify(&self, change: &ActionChange) {
@@ -676,5 +712,45 @@ mod tests {
             assert_eq!(listed, expected, "step {step}");
         }
         assert!(s.evictions() > 0);
+    }
+
+    /// A write that panics midway publishes nothing and leaves the store as it was: the
+    /// snapshot readers see and the writers' book agree, and the store goes on working.
+    #[test]
+    fn a_panic_inside_a_write_keeps_the_old_state() {
+        let s = ActionStore::with_capacity(3);
+        let a = s.put(
+            block(&s, Actor::Ip("192.0.2.1/32".parse().unwrap()), Some(500)),
+            0,
+        );
+        s.put(block(&s, Actor::User("u".into()), None), 0);
+        let half = block(&s, Actor::Ip("192.0.2.0/24".parse().unwrap()), None);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            s.write(|w| {
+                // the id and expiry books and the maps changed, then the write fails
+                w.remove_id(a.id);
+                w.insert(Arc::new(half.clone()));
+                panic!("injected");
+            })
+        }));
+        assert!(caught.is_err());
+        // nothing of the failed write is visible, and the book matches the snapshot again
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(s.lookup_ip(ip, 1).unwrap().id, a.id);
+        assert!(s.lookup_ip("192.0.2.9".parse().unwrap(), 1).is_none());
+        assert_eq!(s.len(), 2);
+        {
+            let book = s.book.lock();
+            assert_eq!(book.by_id.len(), 2);
+            assert_eq!(book.expiring.len(), 1);
+            assert_eq!(book.lengths.0[usize::from(V4_LEN + 32)], 1);
+            assert_eq!(book.lengths.0[usize::from(V4_LEN + 24)], 0);
+        }
+        // and it goes on: the cap and eviction work from the restored book
+        s.put(block(&s, Actor::User("v".into()), None), 1);
+        s.put(block(&s, Actor::User("w".into()), None), 1);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.evictions(), 1);
+        assert!(s.lookup_ip(ip, 1).is_none(), "the oldest, a, was evicted");
     }
 }
