@@ -124,15 +124,7 @@ impl AgentInner {
             properties.insert("reason".into(), reason.into());
             properties.insert("content_encoding".into(), encoding.into());
             properties.insert("blocked".into(), Value::Bool(block));
-            let event = self.build_event(
-                names::WAF_BODY_REFUSED,
-                properties,
-                Some(ctx),
-                ctx.client_ip(),
-                None,
-                self.now(),
-            );
-            self.emit(event);
+            self.emit_about(ctx, names::WAF_BODY_REFUSED, properties);
         }
         if !block {
             return None;
@@ -193,8 +185,14 @@ impl AgentInner {
             "on_budget_exceeded".into(),
             if pass { "pass" } else { "inspect" }.into(),
         );
+        self.emit_about(ctx, names::WAF_BUDGET_EXCEEDED, properties);
+    }
+
+    /// Records the built-in event `name` about the request (its client IP, no user: these are
+    /// about the request's bytes, and count for no playbook).
+    fn emit_about(&self, ctx: &RequestContext, name: &str, properties: Map<String, Value>) {
         let event = self.build_event(
-            names::WAF_BUDGET_EXCEEDED,
+            name,
             properties,
             Some(ctx),
             ctx.client_ip(),
