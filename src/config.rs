@@ -43,6 +43,9 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_MAX_ACTORS",
     "SQREEN_IPV6_ACTOR_PREFIX",
     "SQREEN_MAX_ACTIONS",
+    "SQREEN_REDIS_URL",
+    "SQREEN_CLUSTER_SYNC_MS",
+    "SQREEN_CLUSTER_NAMESPACE",
     "SQREEN_EVENTS_PATH",
     "SQREEN_EVENT_QUEUE",
     "SQREEN_WEBHOOK_URL",
@@ -144,6 +147,15 @@ pub struct Config {
     /// `SQREEN_MAX_ACTIONS`: runtime actions kept (default 100,000); a full store drops expired
     /// actions first, then the oldest.
     pub max_actions: usize,
+    /// `SQREEN_REDIS_URL`: cluster mode, actions shared with the other replicas through this
+    /// Redis (see [`crate::cluster`]); shown with its password redacted.
+    pub redis_url: Option<crate::cluster::RedisUrl>,
+    /// `SQREEN_CLUSTER_SYNC_MS`: how often a replica syncs with Redis (default 100 ms,
+    /// 10 ms to 60 s).
+    pub cluster_sync: Duration,
+    /// `SQREEN_CLUSTER_NAMESPACE`: the prefix of every Redis key (default `sqreen`), so
+    /// several apps can share one Redis.
+    pub cluster_namespace: String,
     /// `SQREEN_EVENTS_PATH`: JSON-lines event log.
     pub events_path: Option<PathBuf>,
     /// `SQREEN_EVENT_QUEUE`: events held for the background sinks before dropping.
@@ -215,6 +227,9 @@ impl fmt::Debug for Config {
             .field("max_actors", &self.max_actors)
             .field("ipv6_actor_prefix", &self.ipv6_actor_prefix)
             .field("max_actions", &self.max_actions)
+            .field("redis_url", &self.redis_url)
+            .field("cluster_sync", &self.cluster_sync)
+            .field("cluster_namespace", &self.cluster_namespace)
             .field("events_path", &self.events_path)
             .field("event_queue", &self.event_queue)
             .field("webhook_url", &self.webhook_url)
@@ -272,6 +287,9 @@ impl Default for Config {
             max_actors: 1_000_000,
             ipv6_actor_prefix: crate::ip::actor::DEFAULT_PREFIX,
             max_actions: crate::action::DEFAULT_MAX_ACTIONS,
+            redis_url: None,
+            cluster_sync: crate::cluster::DEFAULT_SYNC,
+            cluster_namespace: crate::cluster::DEFAULT_NAMESPACE.to_owned(),
             events_path: None,
             event_queue: 10_000,
             webhook_url: None,
@@ -377,6 +395,21 @@ impl Config {
             let n = v.strip_prefix('/').unwrap_or(v);
             unsigned(n).and_then(crate::ip::actor::check_prefix)
         })?;
+        if let Some(url) = lookup("SQREEN_REDIS_URL")? {
+            // the value is shown redacted: it may hold a password
+            let parsed = crate::cluster::RedisUrl::parse(&url).map_err(|reason| {
+                Error::config("SQREEN_REDIS_URL", crate::cluster::redact(&url), reason)
+            })?;
+            c.redis_url = Some(parsed);
+        }
+        env.parse("SQREEN_CLUSTER_SYNC_MS", &mut c.cluster_sync, |v| {
+            positive(v).and_then(|n| crate::cluster::check_sync(Duration::from_millis(n)))
+        })?;
+        env.parse(
+            "SQREEN_CLUSTER_NAMESPACE",
+            &mut c.cluster_namespace,
+            crate::cluster::check_namespace,
+        )?;
         env.parse_opt("SQREEN_EVENTS_PATH", &mut c.events_path, |v| {
             non_empty(v).map(PathBuf::from)
         })?;
@@ -528,6 +561,16 @@ impl Config {
         ] {
             bounded(d).map_err(|reason| Error::config(variable, format!("{d:?}"), reason))?;
         }
+        crate::cluster::check_sync(self.cluster_sync).map_err(|reason| {
+            Error::config(
+                "SQREEN_CLUSTER_SYNC_MS",
+                self.cluster_sync.as_millis().to_string(),
+                reason,
+            )
+        })?;
+        crate::cluster::check_namespace(&self.cluster_namespace).map_err(|reason| {
+            Error::config("SQREEN_CLUSTER_NAMESPACE", &self.cluster_namespace, reason)
+        })?;
         Ok(())
     }
 }

@@ -33,6 +33,7 @@ pub mod action;
 mod admin;
 mod agent;
 mod clock;
+pub mod cluster;
 mod config;
 mod context;
 pub mod counter;

@@ -40,8 +40,11 @@ pub const DEFAULT_MAX_ACTIONS: usize = 100_000;
 pub enum ActionChange {
     /// An action was added; it replaces any action on the same actor.
     Put(Arc<Action>),
-    /// The action with this id was removed.
-    Removed(u64),
+    /// This action was removed (by id or by actor).
+    Removed(Arc<Action>),
+    /// This action was evicted to make room in a full store: a local matter, which
+    /// [`ActionStore::apply`] ignores (another store has its own room).
+    Evicted(Arc<Action>),
 }
 
 type Observer = Arc<dyn Fn(&ActionChange) + Send + Sync>;
@@ -266,8 +269,8 @@ impl Write<'_> {
 
     /// Drops the expired actions, then adds `action` (replacing the one on its actor), first
     /// evicting the oldest actions while a new actor would take the store over `cap`. Returns
-    /// the ids evicted (expired ones not included).
-    fn put(&mut self, action: Arc<Action>, cap: usize, now: Millis) -> Vec<u64> {
+    /// the actions evicted (expired ones not included).
+    fn put(&mut self, action: Arc<Action>, cap: usize, now: Millis) -> Vec<Arc<Action>> {
         self.drop_expired(now);
         let mut evicted = Vec::new();
         if !self.has_actor(&action.actor) {
@@ -275,8 +278,7 @@ impl Write<'_> {
                 let Some((&id, _)) = self.book.by_id.first_key_value() else {
                     break;
                 };
-                self.remove_id(id);
-                evicted.push(id);
+                evicted.extend(self.remove_id(id));
             }
         }
         self.insert(action);
@@ -389,6 +391,15 @@ impl ActionStore {
         snap.users.get(id).filter(|a| a.is_active(now)).cloned()
     }
 
+    /// The action on exactly this actor (not on a wider or narrower network), expired or not.
+    pub fn get_actor(&self, actor: &Actor) -> Option<Arc<Action>> {
+        let snap = self.snapshot.load();
+        match actor {
+            Actor::Ip(net) => snap.ips.get(&NetKey::of(*net)).cloned(),
+            Actor::User(id) => snap.users.get(id).cloned(),
+        }
+    }
+
     /// True when no action at all is stored (lets the caller skip reading the clock).
     pub fn is_empty(&self) -> bool {
         self.snapshot.load().len() == 0
@@ -407,8 +418,8 @@ impl ActionStore {
         let evicted = self.write(|w| w.put(action.clone(), self.cap, now));
         self.evicted
             .fetch_add(evicted.len() as u64, Ordering::Relaxed);
-        for id in evicted {
-            self.notify(&ActionChange::Removed(id));
+        for gone in evicted {
+            self.notify(&ActionChange::Evicted(gone));
         }
         self.notify(&ActionChange::Put(action.clone()));
         action
@@ -418,40 +429,53 @@ impl ActionStore {
     pub fn remove(&self, id: u64, now: Millis) -> bool {
         let removed = self.write(|w| {
             w.drop_expired(now);
-            w.remove_id(id).is_some()
+            w.remove_id(id)
         });
-        if removed {
-            self.notify(&ActionChange::Removed(id));
+        match removed {
+            Some(action) => {
+                self.notify(&ActionChange::Removed(action));
+                true
+            }
+            None => false,
         }
-        removed
     }
 
     /// Removes every action on exactly this actor; returns how many were removed.
     pub fn remove_actor(&self, actor: &Actor, now: Millis) -> usize {
         let removed = self.write(|w| {
             w.drop_expired(now);
-            w.remove_actor(actor).map(|a| a.id)
+            w.remove_actor(actor)
         });
-        if let Some(id) = removed {
-            self.notify(&ActionChange::Removed(id));
+        let count = usize::from(removed.is_some());
+        if let Some(action) = removed {
+            self.notify(&ActionChange::Removed(action));
         }
-        usize::from(removed.is_some())
+        count
     }
 
-    /// Replays a change reported by another store (observers are not called again).
-    pub fn apply(&self, change: &ActionChange, now: Millis) {
+    /// Replays a change reported by another store (observers are not called again): an action
+    /// put there is put here under an id of this store's (ids are each store's own), one
+    /// removed there is removed here by its actor, and an eviction is ignored. Returns the
+    /// action as stored for a put.
+    pub fn apply(&self, change: &ActionChange, now: Millis) -> Option<Arc<Action>> {
         match change {
             ActionChange::Put(action) => {
-                self.next_id.fetch_max(action.id + 1, Ordering::Relaxed);
+                let action = Arc::new(Action {
+                    id: self.next_id(),
+                    ..Action::clone(action)
+                });
                 let evicted = self.write(|w| w.put(action.clone(), self.cap, now).len());
                 self.evicted.fetch_add(evicted as u64, Ordering::Relaxed);
+                Some(action)
             }
-            ActionChange::Removed(id) => {
+            ActionChange::Removed(action) => {
                 self.write(|w| {
                     w.drop_expired(now);
-                    w.remove_id(*id)
+                    w.remove_actor(&action.actor)
                 });
+                None
             }
+            ActionChange::Evicted(_) => None,
         }
     }
 
@@ -588,16 +612,24 @@ mod tests {
         let changes = seen.lock().clone();
         assert_eq!(
             changes,
-            vec![ActionChange::Put(a.clone()), ActionChange::Removed(a.id)]
+            vec![
+                ActionChange::Put(a.clone()),
+                ActionChange::Removed(a.clone())
+            ]
         );
 
+        // the replica's own action 1 is not the replayed one: ids are each store's own
         let replica = ActionStore::new();
-        replica.apply(&changes[0], 0);
-        assert!(replica.lookup_user("x", 0).is_some());
-        assert!(
-            replica.next_id() > a.id,
-            "ids do not collide after a replay"
+        let own = replica.put(block(&replica, Actor::User("y".into()), None), 0);
+        assert_eq!(own.id, a.id);
+        let replayed = replica.apply(&changes[0], 0).unwrap();
+        assert_ne!(
+            replayed.id, own.id,
+            "a replayed action gets an id of the replica's"
         );
+        assert_eq!(replica.lookup_user("x", 0).unwrap().id, replayed.id);
+        assert!(replica.lookup_user("y", 0).is_some());
+        // removed by actor, whatever its id there
         replica.apply(&changes[1], 0);
         assert!(replica.lookup_user("x", 0).is_none());
     }
@@ -624,7 +656,7 @@ mod tests {
         assert_eq!(ids, vec![c.id, d.id, e.id]);
         assert_eq!(s.evictions(), 1);
         assert!(s.lookup_user("a", 60).is_none());
-        assert!(seen.lock().contains(&ActionChange::Removed(a.id)));
+        assert!(seen.lock().contains(&ActionChange::Evicted(a.clone())));
         // replacing an actor's action does not evict
         s.put(block(&s, user("c"), None), 60);
         assert_eq!((s.len(), s.evictions()), (3, 1));

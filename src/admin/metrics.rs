@@ -262,6 +262,7 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         "Runtime actions evicted (oldest first) to stay within SQREEN_MAX_ACTIONS.",
         stats.actions_evicted,
     );
+    cluster(&mut x, &stats.cluster);
     x.single(
         "sqreen_rules_loaded_total",
         "counter",
@@ -310,6 +311,80 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
     );
 
     super::respond(StatusCode::OK, CONTENT_TYPE, Bytes::from(x.out))
+}
+
+/// Cluster mode (`SQREEN_REDIS_URL`): its state and what its sync thread did.
+fn cluster(x: &mut Exposition, c: &crate::cluster::ClusterStats) {
+    use crate::cluster::ClusterState;
+    x.family(
+        "sqreen_cluster_state",
+        "gauge",
+        "Cluster mode's state: 1 for the current one (off, connecting, connected, degraded).",
+    );
+    for (name, state) in [
+        ("off", ClusterState::Off),
+        ("connecting", ClusterState::Connecting),
+        ("connected", ClusterState::Connected),
+        ("degraded", ClusterState::Degraded),
+    ] {
+        x.sample(
+            "sqreen_cluster_state",
+            &[("state", name)],
+            u64::from(c.state == state),
+        );
+    }
+    for (name, kind, help, value) in [
+        (
+            "sqreen_cluster_syncs_total",
+            "counter",
+            "Sync rounds with Redis that went through.",
+            c.syncs,
+        ),
+        (
+            "sqreen_cluster_sync_failures_total",
+            "counter",
+            "Connections or sync rounds with Redis that failed (away, slow, or a bad answer).",
+            c.sync_failures,
+        ),
+        (
+            "sqreen_cluster_lag_ms",
+            "gauge",
+            "Milliseconds since the last sync with Redis that went through.",
+            c.lag_ms,
+        ),
+        (
+            "sqreen_cluster_sync_duration_ms",
+            "gauge",
+            "How long the last sync round took, in milliseconds.",
+            c.sync_ms,
+        ),
+        (
+            "sqreen_cluster_actions_pushed_total",
+            "counter",
+            "Local action changes written to Redis.",
+            c.actions_pushed,
+        ),
+        (
+            "sqreen_cluster_actions_applied_total",
+            "counter",
+            "Other replicas' action changes applied here.",
+            c.actions_applied,
+        ),
+        (
+            "sqreen_cluster_changes_dropped_total",
+            "counter",
+            "Local changes dropped on a full channel (every action in force is pushed instead).",
+            c.changes_dropped,
+        ),
+        (
+            "sqreen_cluster_bad_entries_total",
+            "counter",
+            "Entries read from Redis that were not what the agent writes (skipped).",
+            c.bad_entries,
+        ),
+    ] {
+        x.single(name, kind, help, value);
+    }
 }
 
 #[cfg(test)]

@@ -205,6 +205,10 @@ impl AdminApi {
                 "actions": agent.actions().len(),
                 "events_held": self.ring.len(),
                 "internal_failures": inner.failures.count(),
+                "cluster": inner.cluster.get().map_or_else(
+                    || json!({ "state": crate::cluster::ClusterState::Off }),
+                    |c| c.health(now),
+                ),
             }),
         )
     }

@@ -310,6 +310,36 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_REDIS_URL`: cluster mode, sharing runtime actions with the other replicas
+    /// through this Redis (`redis://[user:password@]host[:port][/db]`, or `rediss://` with the
+    /// `tls` feature). See the README's "Several replicas". A bad URL is an error at build,
+    /// shown without its password; an unreachable Redis is not (the agent starts degraded and
+    /// keeps trying).
+    pub fn redis(mut self, url: &str) -> Self {
+        match crate::cluster::RedisUrl::parse(url) {
+            Ok(url) => self.config.redis_url = Some(url),
+            Err(reason) => self.fail(Error::config("redis", crate::cluster::redact(url), reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_CLUSTER_SYNC_MS`: how often a replica syncs with Redis (default 100 ms; 10 ms
+    /// to 60 s, else an error at build).
+    pub fn cluster_sync(mut self, every: Duration) -> Self {
+        self.config.cluster_sync = every;
+        self
+    }
+
+    /// `SQREEN_CLUSTER_NAMESPACE`: the prefix of every Redis key (default `sqreen`), so that
+    /// several apps share one Redis without seeing each other's actions.
+    pub fn cluster_namespace(mut self, namespace: &str) -> Self {
+        match crate::cluster::check_namespace(namespace) {
+            Ok(ns) => self.config.cluster_namespace = ns,
+            Err(reason) => self.fail(Error::config("cluster_namespace", namespace, reason)),
+        }
+        self
+    }
+
     /// `SQREEN_RULES_CACHE_PATH`: where the rules URL's last good document is kept (written
     /// atomically), to be used at a start while the URL is down. Its directory must exist.
     pub fn rules_cache_path(self, path: impl Into<PathBuf>) -> Self {
@@ -512,6 +542,7 @@ impl AgentBuilder {
             notify,
             pipeline,
             admin,
+            cluster: std::sync::OnceLock::new(),
             clock: self.clock,
             config,
         });
@@ -528,6 +559,16 @@ impl AgentBuilder {
             let poller = RulesPoller::start(Arc::downgrade(&inner), remote, cached_entry)
                 .map_err(|e| Error::io("the sqreen-rules-url thread", e))?;
             *inner.poller.lock() = Some(poller);
+        }
+        if let (Some(url), false) = (&inner.config.redis_url, inner.config.disabled) {
+            let settings = crate::cluster::Settings {
+                url: url.clone(),
+                sync: inner.config.cluster_sync,
+                namespace: inner.config.cluster_namespace.clone(),
+            };
+            let cluster = crate::cluster::Cluster::start(settings, Arc::downgrade(&inner))
+                .map_err(|e| Error::io("the sqreen-cluster thread", e))?;
+            let _ = inner.cluster.set(cluster);
         }
         inner.warm_up_waf();
         inner.log_rules("agent started");

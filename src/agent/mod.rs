@@ -92,6 +92,9 @@ pub(crate) struct AgentInner {
     pub(crate) pipeline: Option<Pipeline>,
     /// The admin API, when `SQREEN_ADMIN_TOKEN` is set.
     pub(crate) admin: Option<AdminApi>,
+    /// Cluster mode's sync with Redis, when `SQREEN_REDIS_URL` is set (started after the
+    /// agent, which its thread holds weakly).
+    pub(crate) cluster: std::sync::OnceLock<crate::cluster::Cluster>,
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -293,6 +296,9 @@ impl Agent {
         );
         stats.actions_evicted = self.inner.actions.evictions();
         stats.notifications_dropped = self.inner.notify.as_ref().map_or(0, |q| q.dropped());
+        if let Some(cluster) = self.inner.cluster.get() {
+            stats.cluster = cluster.stats(self.inner.now());
+        }
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
         }
@@ -313,6 +319,9 @@ impl Agent {
         }
         if let Some(poller) = self.inner.poller.lock().take() {
             poller.stop();
+        }
+        if let Some(cluster) = self.inner.cluster.get() {
+            cluster.stop();
         }
         let until = std::time::Instant::now() + deadline;
         let left = self
@@ -487,6 +496,9 @@ impl Drop for AgentInner {
         }
         if let Some(poller) = self.poller.get_mut().take() {
             poller.stop();
+        }
+        if let Some(cluster) = self.cluster.get() {
+            cluster.stop();
         }
         if let Some(pipeline) = &self.pipeline {
             pipeline.shutdown(DROP_FLUSH_DEADLINE);

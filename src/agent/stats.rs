@@ -45,6 +45,8 @@ pub struct Stats {
     pub rules_remote: RemoteRulesStats,
     /// The event pipeline's counters (all zero when no file, webhook or Slack is configured).
     pub events: crate::event::PipelineStats,
+    /// Cluster mode's state and counters (state `off` without `SQREEN_REDIS_URL`).
+    pub cluster: crate::cluster::ClusterStats,
 }
 
 /// What the in-app WAF did.
@@ -181,6 +183,7 @@ impl Counters {
             },
             rules_remote: self.rules_remote.snapshot(),
             events: Default::default(),
+            cluster: Default::default(),
         }
     }
 }
