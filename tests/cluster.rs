@@ -422,3 +422,207 @@ async fn a_redis_that_never_answers_is_not_noticed_by_the_request_path() {
     let h = health(&base).await;
     assert_eq!(h["cluster"]["last_error"], "timed out", "{h}");
 }
+
+/// A playbook: 8 failed logins by one IP within 10 minutes block it for an hour.
+const LOGIN_RULES: &str = r#"{
+  "playbooks": [ { "id": "login-brute-force", "trigger": { "event": "login.failed",
+      "threshold": 8, "period": "10m", "actor": "ip" },
+      "response": { "action": "block", "duration": "1h" } } ]
+}"#;
+
+/// A replica whose `/login` records `login.failed`, with what it announced.
+struct Counting {
+    agent: Agent,
+    base: String,
+    notified: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    triggered: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn counting_replica(url: &str, rules: &str) -> Counting {
+    use axum::routing::post;
+    let notified = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let triggered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (n, t) = (notified.clone(), triggered.clone());
+    let agent = Agent::builder()
+        .redis(url)
+        .admin_token(TOKEN)
+        .rules_json(rules)
+        .notifier(move |p: &sqreen::notify::PlaybookNotification| {
+            n.lock()
+                .unwrap()
+                .push(format!("{} {}", p.playbook_id, p.actor))
+        })
+        .event_sink(move |e: &sqreen::event::Event| {
+            if e.name == "app.sqreen.playbook.triggered" {
+                t.lock().unwrap().push(e.name.clone());
+            }
+        })
+        .build()
+        .unwrap();
+    let app = common::app().route(
+        "/login",
+        post(|| async {
+            sqreen::track("login.failed", serde_json::json!({}));
+            "wrong password"
+        }),
+    );
+    let base = common::serve_router(app.layer(agent.layer().axum())).await;
+    Counting {
+        agent,
+        base,
+        notified,
+        triggered,
+    }
+}
+
+async fn login_from(base: &str, ip: &str) -> u16 {
+    client()
+        .post(format!("{base}/login"))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threshold_reached_across_four_replicas_fires_once_and_blocks_on_all_within_two_periods()
+{
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut replicas = Vec::new();
+    for _ in 0..4 {
+        replicas.push(counting_replica(&redis.url(), LOGIN_RULES).await);
+    }
+    for r in &replicas {
+        assert!(until_state(&r.agent, ClusterState::Connected, Duration::from_secs(5)).await);
+    }
+    let attacker = "203.0.113.50";
+    // 2 failures per replica: no replica alone reaches 8
+    for r in &replicas {
+        for _ in 0..2 {
+            assert_eq!(login_from(&r.base, attacker).await, 200);
+        }
+    }
+    let last = Instant::now();
+    for r in &replicas {
+        until_status(&r.base, attacker, 403, Duration::from_secs(3))
+            .await
+            .expect("a replica never blocked the attacker");
+    }
+    let took = last.elapsed();
+    println!("blocked on all four {took:?} after the 8th failure");
+    assert!(
+        took <= Duration::from_millis(200) + Duration::from_millis(60),
+        "{took:?}"
+    );
+    // once: one notification, one event, cluster-wide (give late announcements time)
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let notified: Vec<String> = replicas
+        .iter()
+        .flat_map(|r| r.notified.lock().unwrap().clone())
+        .collect();
+    assert_eq!(notified, ["login-brute-force ip 203.0.113.50"]);
+    let triggered: usize = replicas
+        .iter()
+        .map(|r| r.triggered.lock().unwrap().len())
+        .sum();
+    assert_eq!(triggered, 1);
+    let fired: u64 = replicas
+        .iter()
+        .map(|r| r.agent.stats().playbooks_fired)
+        .sum();
+    assert_eq!(fired, 1);
+    let announced: u64 = replicas
+        .iter()
+        .map(|r| r.agent.stats().cluster.firings_announced)
+        .sum();
+    assert_eq!(announced, 1);
+    // another IP is untouched
+    for r in &replicas {
+        assert_eq!(status_from(&r.base, "203.0.113.51").await, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_firing_is_announced_once_even_when_other_replicas_see_the_total_too() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let a = counting_replica(&redis.url(), LOGIN_RULES).await;
+    let b = counting_replica(&redis.url(), LOGIN_RULES).await;
+    for r in [&a, &b] {
+        assert!(until_state(&r.agent, ClusterState::Connected, Duration::from_secs(5)).await);
+    }
+    let attacker = "198.51.100.20";
+    // b counts 3, then a alone reaches 8 locally (a request-path firing)
+    for _ in 0..3 {
+        login_from(&b.base, attacker).await;
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(login_from(&a.base, attacker).await);
+    }
+    // a fired on its own count at the latest at its 8th (the cluster total may do it sooner)
+    assert_eq!(statuses.last(), Some(&403), "{statuses:?}");
+    assert!(until_status(&b.base, attacker, 403, Duration::from_secs(2))
+        .await
+        .is_some());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let notified = a.notified.lock().unwrap().len() + b.notified.lock().unwrap().len();
+    assert_eq!(notified, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_keep_working_locally_while_redis_is_away_and_are_shared_when_it_returns() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let port = redis.port;
+    let a = counting_replica(&redis.url(), LOGIN_RULES).await;
+    let b = counting_replica(&redis.url(), LOGIN_RULES).await;
+    for r in [&a, &b] {
+        assert!(until_state(&r.agent, ClusterState::Connected, Duration::from_secs(5)).await);
+    }
+    redis.kill();
+    assert!(until_state(&a.agent, ClusterState::Degraded, Duration::from_secs(5)).await);
+    // alone, a still fires on its own count, and tells of it itself
+    let local = "192.0.2.80";
+    let mut last = 0;
+    for _ in 0..8 {
+        last = login_from(&a.base, local).await;
+    }
+    assert_eq!(last, 403);
+    assert!(eventually_true(|| a.notified.lock().unwrap().len() == 1).await);
+    // 5 + 3 failures of another IP while Redis is away: shared when it returns
+    let spread = "192.0.2.81";
+    for _ in 0..5 {
+        login_from(&a.base, spread).await;
+    }
+    for _ in 0..3 {
+        login_from(&b.base, spread).await;
+    }
+    assert_eq!(status_from(&a.base, spread).await, 200);
+    let Some(_back) = RedisServer::start_on(port) else {
+        return;
+    };
+    for r in [&a, &b] {
+        until_status(&r.base, spread, 403, Duration::from_secs(10))
+            .await
+            .expect("the kept deltas never made the cluster fire");
+    }
+}
+
+async fn eventually_true(f: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}

@@ -28,7 +28,7 @@ pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::{RemoteRulesStats, Stats, WafStats};
-pub(crate) use track::{Subject, UserRef};
+pub(crate) use track::{marker, marker_ttl, Subject, UserRef};
 pub(crate) use waf::WafStep;
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};

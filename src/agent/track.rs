@@ -15,13 +15,19 @@ use serde_json::{Map, Value};
 
 use super::inspect::Reason;
 use super::AgentInner;
-use crate::action::{Action, ActionKind, ActionSource, Actor};
+use std::sync::Arc;
+
+use crate::action::{Action, ActionChange, ActionKind, ActionSource, Actor};
+use crate::cluster::counts::ClusterActor;
+use crate::cluster::Announcement;
 use crate::context::{PendingResponse, RequestContext, UserKeys};
 use crate::duration::{format_duration, Lifetime};
 use crate::event::names;
+use crate::event::Event;
 use crate::ip::actor::{actor_ip, actor_net};
 use crate::notify::PlaybookNotification;
 use crate::playbook::engine::{Actors, Firing, FiringActor};
+use crate::playbook::Playbook;
 use crate::playbook::ResponseAction;
 use crate::sdk::Verdict;
 
@@ -89,7 +95,7 @@ impl AgentInner {
         };
         let mut verdict = Verdict::Proceed;
         for firing in self.playbooks.observe(name, actors, now) {
-            let Some(kind) = self.fire(&firing, subject.ip, prefix, now) else {
+            let Some(kind) = self.fire(&firing, subject.ip, prefix, now, FireMode::Request) else {
                 continue;
             };
             if let Some(ctx) = subject.ctx {
@@ -128,6 +134,40 @@ impl AgentInner {
             || (!rules.user_pass.is_empty() && subject.user.is_some_and(|u| u.passlisted(&rules)))
     }
 
+    /// A firing decided by the cluster's counts (`announce`: this replica won its marker; else
+    /// another replica announces it and this one only applies the action).
+    pub(crate) fn fire_shared(
+        &self,
+        playbook: Arc<Playbook>,
+        actor: FiringActor,
+        count: u64,
+        now: crate::Millis,
+        announce: bool,
+    ) {
+        let firing = Firing {
+            playbook,
+            actor,
+            count,
+        };
+        let mode = if announce {
+            FireMode::Announce
+        } else {
+            FireMode::Apply
+        };
+        self.fire(&firing, None, self.ipv6_actor_prefix(), now, mode);
+    }
+
+    /// Tells of a firing: its event, its notification.
+    pub(crate) fn announce(&self, event: Option<Event>, notification: PlaybookNotification) {
+        self.counters
+            .playbooks_fired
+            .fetch_add(1, Ordering::Relaxed);
+        if let Some(event) = event {
+            self.emit(event);
+        }
+        self.notify(notification);
+    }
+
     /// Carries out a firing (its IP actor is keyed by `prefix`; `client_ip` is the full address
     /// the event names); returns the action applied to the actor, if any.
     fn fire(
@@ -136,6 +176,7 @@ impl AgentInner {
         client_ip: Option<IpAddr>,
         prefix: u8,
         now: crate::Millis,
+        mode: FireMode,
     ) -> Option<ActionKind> {
         let playbook = &firing.playbook;
         let (kind, lifetime) = match &playbook.response {
@@ -154,20 +195,27 @@ impl AgentInner {
                 Some(Lifetime::For(d)) => Some(crate::duration::expiry(now, d)),
                 _ => None,
             };
-            self.actions.put(
-                Action {
-                    id: self.actions.next_id(),
-                    actor: actor.clone(),
-                    kind: kind.clone(),
-                    until,
-                    source: ActionSource::Playbook(playbook.id.clone()),
-                },
-                now,
-            );
+            let action = Action {
+                id: self.actions.next_id(),
+                actor: actor.clone(),
+                kind: kind.clone(),
+                until,
+                source: ActionSource::Playbook(playbook.id.clone()),
+            };
+            match mode {
+                // another replica's firing: its action reaches Redis from there
+                FireMode::Apply => {
+                    self.actions
+                        .apply(&ActionChange::Put(Arc::new(action)), now);
+                }
+                FireMode::Request | FireMode::Announce => {
+                    self.actions.put(action, now);
+                }
+            }
         }
-        self.counters
-            .playbooks_fired
-            .fetch_add(1, Ordering::Relaxed);
+        if mode == FireMode::Apply {
+            return kind;
+        }
         let action = describe(&playbook.response);
         let (ip, user) = match &firing.actor {
             FiringActor::Ip(ip) => (client_ip.or(Some(*ip)), None),
@@ -185,13 +233,11 @@ impl AgentInner {
             format_duration(playbook.trigger.period).into(),
         );
         properties.insert("action".into(), action.clone().into());
-        if self.wants_events() {
+        let event = self.wants_events().then(|| {
             let user = user.as_deref().map(UserRef::Id);
-            let event =
-                self.build_event(names::PLAYBOOK_TRIGGERED, properties, None, ip, user, now);
-            self.emit(event);
-        }
-        self.notify(PlaybookNotification {
+            self.build_event(names::PLAYBOOK_TRIGGERED, properties, None, ip, user, now)
+        });
+        let notification = PlaybookNotification {
             playbook_id: playbook.id.clone(),
             playbook_name: playbook.name.clone(),
             severity: playbook.notification.severity,
@@ -205,7 +251,22 @@ impl AgentInner {
             period: playbook.trigger.period,
             action,
             at: now,
-        });
+        };
+        match (mode, self.cluster.get()) {
+            // several replicas may fire for one actor: the cluster says which one tells
+            (FireMode::Request, Some(cluster)) => {
+                let claim = Box::new(Announcement {
+                    marker: marker(&playbook.id, &firing.actor),
+                    ttl_ms: marker_ttl(playbook),
+                    event,
+                    notification,
+                });
+                if let Err(back) = cluster.claim(claim) {
+                    self.announce(back.event, back.notification);
+                }
+            }
+            _ => self.announce(event, notification),
+        }
         kind
     }
 
@@ -226,6 +287,43 @@ impl AgentInner {
         *ctx.inner().pending.lock() = Some(PendingResponse::Action(kind));
         Some(verdict)
     }
+}
+
+/// How a firing is carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FireMode {
+    /// On the request path, from this replica's own counts: the action at once; the event and
+    /// the notification at once too, or in cluster mode once this replica wins the firing's
+    /// marker.
+    Request,
+    /// From the cluster's counts, this replica having won the marker: everything at once.
+    Announce,
+    /// From the cluster's counts, another replica announcing it: the action only.
+    Apply,
+}
+
+/// The cluster marker of a playbook's firing for an actor: `<playbook>:<actor>`.
+pub(crate) fn marker(playbook: &str, actor: &FiringActor) -> String {
+    let actor = match actor {
+        FiringActor::Ip(ip) => ClusterActor::Ip(*ip),
+        FiringActor::User(id) => ClusterActor::User(id.clone()),
+    };
+    format!("{playbook}:{}", actor.key_part())
+}
+
+/// How long a firing's marker holds: as long as the playbook's action (it stays quiet
+/// meanwhile), or one period for a playbook without one.
+pub(crate) fn marker_ttl(playbook: &Playbook) -> u64 {
+    let d = match &playbook.response {
+        ResponseAction::None => playbook.trigger.period,
+        ResponseAction::Block { lifetime } | ResponseAction::Redirect { lifetime, .. } => {
+            match lifetime {
+                Lifetime::For(d) => *d,
+                Lifetime::Permanent => crate::duration::MAX_DURATION,
+            }
+        }
+    };
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 /// True when the firing's actor is the request's client IP (its actor prefix) or user.

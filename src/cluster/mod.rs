@@ -20,6 +20,7 @@
 //!   its own actions, `health` says `degraded` with the last error, the stats count failures,
 //!   and the thread reconnects with a capped, jittered backoff. Nothing else waits.
 
+pub(crate) mod counts;
 mod sync;
 mod url;
 pub(crate) mod wire;
@@ -35,6 +36,9 @@ pub use url::{redact, RedisUrl};
 
 use crate::action::ActionChange;
 use crate::agent::AgentInner;
+use crate::event::Event;
+use crate::notify::PlaybookNotification;
+use counts::Tally;
 
 /// The default sync period (`SQREEN_CLUSTER_SYNC_MS`).
 pub const DEFAULT_SYNC: Duration = Duration::from_millis(100);
@@ -117,6 +121,17 @@ pub struct ClusterStats {
     pub changes_dropped: u64,
     /// Entries read from Redis that were not what this agent writes, skipped.
     pub bad_entries: u64,
+    /// Counted events not shared with the other replicas (too many pending deltas while
+    /// Redis was away); they still count here.
+    pub deltas_dropped: u64,
+    /// Actors whose cluster-wide counts this replica follows (active here within a period).
+    pub active_actors: u64,
+    /// Playbook firings this replica announced (it won the firing's marker, or Redis was
+    /// away).
+    pub firings_announced: u64,
+    /// Playbook firings another replica announced: applied here without an event or a
+    /// notification.
+    pub firings_deferred: u64,
 }
 
 impl Default for ClusterStats {
@@ -131,8 +146,33 @@ impl Default for ClusterStats {
             actions_applied: 0,
             changes_dropped: 0,
             bad_entries: 0,
+            deltas_dropped: 0,
+            active_actors: 0,
+            firings_announced: 0,
+            firings_deferred: 0,
         }
     }
+}
+
+/// What reaches the sync thread from the request path.
+pub(crate) enum Msg {
+    /// A change to the local action store, to write to Redis.
+    Change(ActionChange),
+    /// A firing's event and notification, to announce if this replica wins the firing's
+    /// marker (or if Redis is away).
+    Claim(Box<Announcement>),
+}
+
+/// What a playbook firing tells the world, once cluster-wide: its event and notification,
+/// with the marker that decides which replica announces it.
+#[derive(Debug)]
+pub(crate) struct Announcement {
+    /// The marker's key part: the playbook and the actor.
+    pub(crate) marker: String,
+    /// How long the marker holds (as long as the playbook's action, or its period).
+    pub(crate) ttl_ms: u64,
+    pub(crate) event: Option<Event>,
+    pub(crate) notification: PlaybookNotification,
 }
 
 /// What the request path and the sync thread share.
@@ -140,8 +180,8 @@ impl Default for ClusterStats {
 pub(crate) struct Shared {
     state: AtomicU8,
     stop: AtomicBool,
-    /// The local changes for the sync thread.
-    outbox: SyncSender<ActionChange>,
+    /// The local changes and claims for the sync thread.
+    outbox: SyncSender<Msg>,
     /// Set when a change was dropped: push every action in force at the next chance.
     resync: AtomicBool,
     syncs: AtomicU64,
@@ -153,6 +193,9 @@ pub(crate) struct Shared {
     actions_applied: AtomicU64,
     changes_dropped: AtomicU64,
     bad_entries: AtomicU64,
+    active_actors: AtomicU64,
+    firings_announced: AtomicU64,
+    firings_deferred: AtomicU64,
     last_error: Mutex<Option<String>>,
     /// This replica's id in Redis entries (random per agent).
     replica: String,
@@ -180,7 +223,7 @@ impl Shared {
         if matches!(change, ActionChange::Evicted(_)) {
             return; // room is each replica's own matter
         }
-        match self.outbox.try_send(change.clone()) {
+        match self.outbox.try_send(Msg::Change(change.clone())) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.changes_dropped.fetch_add(1, Ordering::Relaxed);
@@ -195,6 +238,7 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct Cluster {
     shared: Arc<Shared>,
+    tally: Arc<Tally>,
 }
 
 /// The settings cluster mode runs with.
@@ -209,8 +253,7 @@ impl Cluster {
     /// Starts the sync thread for `agent` and registers the observer that feeds it. Redis is
     /// not contacted here: an unreachable Redis is a degraded state, not an error.
     pub(crate) fn start(settings: Settings, agent: Weak<AgentInner>) -> std::io::Result<Cluster> {
-        let (outbox, inbox): (SyncSender<ActionChange>, Receiver<ActionChange>) =
-            mpsc::sync_channel(OUTBOX);
+        let (outbox, inbox): (SyncSender<Msg>, Receiver<Msg>) = mpsc::sync_channel(OUTBOX);
         let shared = Arc::new(Shared {
             state: AtomicU8::new(0),
             stop: AtomicBool::new(false),
@@ -224,21 +267,38 @@ impl Cluster {
             actions_applied: AtomicU64::new(0),
             changes_dropped: AtomicU64::new(0),
             bad_entries: AtomicU64::new(0),
+            active_actors: AtomicU64::new(0),
+            firings_announced: AtomicU64::new(0),
+            firings_deferred: AtomicU64::new(0),
             last_error: Mutex::new(None),
             replica: format!("{:016x}", rand::random::<u64>()),
             namespace: settings.namespace.clone(),
             url: settings.url.redacted().to_owned(),
         });
         shared.set_state(ClusterState::Connecting);
+        let tally = Arc::new(Tally::default());
         if let Some(inner) = agent.upgrade() {
             let feed = shared.clone();
             inner.actions.observe(move |change| feed.offer(change));
+            inner.playbooks.set_tap(tally.clone());
         }
-        let worker = sync::Worker::new(settings, shared.clone(), agent, inbox);
+        let worker = sync::Worker::new(settings, shared.clone(), tally.clone(), agent, inbox);
         std::thread::Builder::new()
             .name("sqreen-cluster".to_owned())
             .spawn(move || worker.run())?;
-        Ok(Cluster { shared })
+        Ok(Cluster { shared, tally })
+    }
+
+    /// Hands a firing's announcement to the sync thread, which announces it if this replica
+    /// wins its marker; gives it back when the channel is full (announce it now: never lost).
+    pub(crate) fn claim(&self, a: Box<Announcement>) -> Result<(), Box<Announcement>> {
+        match self.shared.outbox.try_send(Msg::Claim(a)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(msg) | TrySendError::Disconnected(msg)) => match msg {
+                Msg::Claim(a) => Err(a),
+                Msg::Change(_) => Ok(()), // (what was sent comes back: a claim)
+            },
+        }
     }
 
     /// Tells the sync thread to stop (after one last push of the changes it holds, if Redis
@@ -265,6 +325,10 @@ impl Cluster {
             actions_applied: s.actions_applied.load(Ordering::Relaxed),
             changes_dropped: s.changes_dropped.load(Ordering::Relaxed),
             bad_entries: s.bad_entries.load(Ordering::Relaxed),
+            deltas_dropped: self.tally.dropped.load(Ordering::Relaxed),
+            active_actors: s.active_actors.load(Ordering::Relaxed),
+            firings_announced: s.firings_announced.load(Ordering::Relaxed),
+            firings_deferred: s.firings_deferred.load(Ordering::Relaxed),
         }
     }
 

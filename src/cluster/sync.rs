@@ -1,7 +1,7 @@
 //! The `sqreen-cluster` thread: one Redis connection, a sync round per period or per local
 //! change, reconnection with backoff. See the [module docs](super) for what a round does.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
@@ -10,10 +10,14 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use redis::{Connection, Value};
 
+use super::counts::{ClusterActor, Delta, Tally, SYNC_COUNTS};
 use super::wire::{self, Keys, LOG_LEN};
-use super::{ClusterState, Settings, Shared, OUTBOX};
+use super::{Announcement, ClusterState, Msg, Settings, Shared, OUTBOX};
 use crate::action::{Action, ActionChange, ActionKind, ActionSource};
 use crate::agent::AgentInner;
+use crate::clock::Millis;
+use crate::playbook::engine::{FiringActor, SharedGroup};
+use crate::playbook::Playbook;
 
 /// Log entries read per command.
 const READ_COUNT: usize = 1_000;
@@ -27,6 +31,12 @@ const SCAN_COUNT: usize = 1_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(1);
 /// Expired fields pruned per call, at most.
 const PRUNE_BATCH: usize = 256;
+/// Count hashes written or read per Lua call.
+const COUNT_BATCH: usize = 500;
+/// Actors whose cluster counts are followed, at most.
+const MAX_ACTIVE: usize = 100_000;
+/// Firing markers remembered (won or lost), at most.
+const MAX_CLAIMED: usize = 100_000;
 /// Reconnection backoff bounds.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -45,11 +55,29 @@ return #gone
 
 type Failure = String;
 
+/// An actor active here, whose cluster-wide count is read every round.
+struct Active {
+    group: SharedGroup,
+    actor: ClusterActor,
+    /// Its count hash.
+    key: String,
+    /// When this replica last counted an event of it.
+    last_local: Millis,
+}
+
 pub(super) struct Worker {
     settings: Settings,
     shared: Arc<Shared>,
+    tally: Arc<Tally>,
     agent: Weak<AgentInner>,
-    inbox: Receiver<ActionChange>,
+    inbox: Receiver<Msg>,
+    /// Firings waiting for their marker.
+    claims: VecDeque<Box<Announcement>>,
+    /// By (group, actor key part).
+    active: HashMap<(u64, String), Active>,
+    /// Markers tried (won or lost), until they lapse: not tried again meanwhile.
+    claimed: HashMap<String, Millis>,
+    counts: redis::Script,
     keys: Keys,
     /// Local changes not yet written to Redis.
     pending: VecDeque<ActionChange>,
@@ -65,16 +93,22 @@ impl Worker {
     pub(super) fn new(
         settings: Settings,
         shared: Arc<Shared>,
+        tally: Arc<Tally>,
         agent: Weak<AgentInner>,
-        inbox: Receiver<ActionChange>,
+        inbox: Receiver<Msg>,
     ) -> Worker {
         let keys = Keys::new(&settings.namespace);
         let timeout = (settings.sync * 4).max(Duration::from_secs(1));
         Worker {
             settings,
             shared,
+            tally,
             agent,
             inbox,
+            claims: VecDeque::new(),
+            active: HashMap::new(),
+            claimed: HashMap::new(),
+            counts: redis::Script::new(SYNC_COUNTS),
             keys,
             pending: VecDeque::new(),
             log_id: None,
@@ -116,6 +150,15 @@ impl Worker {
                     }
                 }
             }
+            if conn.is_none() {
+                // Redis away: nobody to ask, this replica tells of its own firings
+                while let Some(a) = self.claims.pop_front() {
+                    agent.announce(a.event, a.notification);
+                    self.shared
+                        .firings_announced
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
             drop(agent);
             if stopping {
                 return;
@@ -144,9 +187,10 @@ impl Worker {
                 return true;
             }
             match self.inbox.recv_timeout(left) {
-                Ok(change) => {
-                    self.keep(change);
-                    if connected {
+                Ok(msg) => {
+                    let claim = matches!(msg, Msg::Claim(_));
+                    self.keep(msg);
+                    if connected || claim {
                         return true;
                     }
                 }
@@ -158,12 +202,20 @@ impl Worker {
 
     /// Moves the changes waiting in the channel to `pending`.
     fn drain(&mut self) {
-        while let Ok(change) = self.inbox.try_recv() {
-            self.keep(change);
+        while let Ok(msg) = self.inbox.try_recv() {
+            self.keep(msg);
         }
     }
 
-    fn keep(&mut self, change: ActionChange) {
+    fn keep(&mut self, msg: Msg) {
+        let change = match msg {
+            Msg::Change(change) => change,
+            Msg::Claim(a) => {
+                // bounded by the channel: drained every round
+                self.claims.push_back(a);
+                return;
+            }
+        };
         if self.pending.len() >= OUTBOX {
             // Redis has been away for a while: push every action in force when it is back
             self.pending.clear();
@@ -222,6 +274,11 @@ impl Worker {
     fn round(&mut self, con: &mut Connection, agent: &AgentInner) -> Result<(), Failure> {
         self.push(con, agent)?;
         self.read_log(con, agent)?;
+        self.settle_claims(con, agent)?;
+        self.sync_counts(con, agent)?;
+        // the firings of this round put actions: out now, not a period later
+        self.drain();
+        self.push(con, agent)?;
         if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             self.prune
                 .key(&self.keys.actions)
@@ -231,6 +288,208 @@ impl Worker {
                 .invoke::<i64>(con)
                 .map_err(describe)?;
             self.last_prune = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Sets the markers of the firings waiting for one; announces those won.
+    fn settle_claims(&mut self, con: &mut Connection, agent: &AgentInner) -> Result<(), Failure> {
+        if self.claims.is_empty() {
+            return Ok(());
+        }
+        let now = agent.now();
+        let markers: Vec<(String, u64)> = self
+            .claims
+            .iter()
+            .map(|a| (a.marker.clone(), a.ttl_ms))
+            .collect();
+        let won = self.set_markers(con, &markers, now)?;
+        for (a, won) in self.claims.drain(..).zip(won) {
+            if won {
+                agent.announce(a.event, a.notification);
+                self.shared
+                    .firings_announced
+                    .fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.shared.firings_deferred.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// `SET NX PX` on each marker; which this replica won. Remembers them all until they
+    /// lapse.
+    fn set_markers(
+        &mut self,
+        con: &mut Connection,
+        markers: &[(String, u64)],
+        now: Millis,
+    ) -> Result<Vec<bool>, Failure> {
+        let mut pipe = redis::pipe();
+        for (marker, ttl) in markers {
+            pipe.cmd("SET")
+                .arg(format!("{}:fired:{marker}", self.settings.namespace))
+                .arg(&self.shared.replica)
+                .arg("NX")
+                .arg("PX")
+                .arg(*ttl);
+        }
+        let replies: Vec<Value> = pipe.query(con).map_err(describe)?;
+        if replies.len() != markers.len() {
+            return Err("SET answered a different number of replies".to_owned());
+        }
+        if self.claimed.len() + markers.len() > MAX_CLAIMED {
+            self.claimed.retain(|_, until| *until > now);
+        }
+        for (marker, ttl) in markers {
+            if self.claimed.len() < MAX_CLAIMED {
+                self.claimed
+                    .insert(marker.clone(), now.saturating_add(*ttl));
+            }
+        }
+        Ok(replies.iter().map(|r| matches!(r, Value::Okay)).collect())
+    }
+
+    /// Writes this round's count deltas, reads the cluster's totals of the actors active here,
+    /// and fires the playbooks those totals reach.
+    fn sync_counts(&mut self, con: &mut Connection, agent: &AgentInner) -> Result<(), Failure> {
+        let now = agent.now();
+        let deltas = self.tally.take();
+        for d in &deltas {
+            self.follow(d, now);
+        }
+        // writes, in batches; a batch whose answer is lost is not sent again (a count may
+        // come out low by it, never twice)
+        for (i, batch) in deltas.chunks(COUNT_BATCH).enumerate() {
+            let mut call = self.counts.prepare_invoke();
+            call.arg(&self.shared.replica).arg(batch.len());
+            for d in batch {
+                call.key(self.count_key(&d.group, &d.actor));
+                call.arg(d.bucket)
+                    .arg(d.count)
+                    .arg(d.group.period_ms.saturating_add(d.group.bucket_ms));
+            }
+            if let Err(e) = call.invoke::<Value>(con) {
+                // the batches not tried yet wait for the next connection
+                let rest = deltas.get((i + 1) * COUNT_BATCH..).unwrap_or_default();
+                self.tally.restore(rest.to_vec());
+                return Err(describe(e));
+            }
+        }
+        self.active
+            .retain(|_, a| a.last_local.saturating_add(a.group.period_ms) > now);
+        self.claimed.retain(|_, until| *until > now);
+        self.shared
+            .active_actors
+            .store(self.active.len() as u64, Ordering::Relaxed);
+        // reads
+        let followed: Vec<(u64, String)> = self.active.keys().cloned().collect();
+        let mut reached = Vec::new();
+        for batch in followed.chunks(COUNT_BATCH) {
+            let mut call = self.counts.prepare_invoke();
+            call.arg(&self.shared.replica).arg(0);
+            for id in batch {
+                let a = &self.active[id];
+                call.key(&a.key);
+                call.arg(a.group.first_bucket(now));
+            }
+            let reply: Value = call.invoke(con).map_err(describe)?;
+            let totals = items(&reply).ok_or("the count script answered no list")?;
+            if totals.len() != batch.len() {
+                return Err("the count script answered a different number of totals".to_owned());
+            }
+            for (id, total) in batch.iter().zip(totals) {
+                match total {
+                    Value::Int(n) if *n > 0 => reached.push((id.clone(), *n as u64)),
+                    Value::Int(_) => {}
+                    _ => self.bad_entry(),
+                }
+            }
+        }
+        self.fire_reached(con, agent, reached, now)
+    }
+
+    /// Follows the actor of a delta counted here.
+    fn follow(&mut self, d: &Delta, now: Millis) {
+        let id = (d.group.uid, d.actor.key_part());
+        if let Some(a) = self.active.get_mut(&id) {
+            a.last_local = now;
+            a.group = d.group;
+            return;
+        }
+        if self.active.len() >= MAX_ACTIVE {
+            return; // its deltas are still shared; its firing is left to other replicas
+        }
+        let key = self.count_key(&d.group, &d.actor);
+        self.active.insert(
+            id,
+            Active {
+                group: d.group,
+                actor: d.actor.clone(),
+                key,
+                last_local: now,
+            },
+        );
+    }
+
+    fn count_key(&self, group: &SharedGroup, actor: &ClusterActor) -> String {
+        format!(
+            "{}:count:{:016x}:{}",
+            self.settings.namespace,
+            group.uid,
+            actor.key_part()
+        )
+    }
+
+    /// Fires, once cluster-wide, the playbooks whose threshold a cluster total reached.
+    fn fire_reached(
+        &mut self,
+        con: &mut Connection,
+        agent: &AgentInner,
+        reached: Vec<((u64, String), u64)>,
+        now: Millis,
+    ) -> Result<(), Failure> {
+        let mut groups: HashMap<u64, Option<Vec<Arc<Playbook>>>> = HashMap::new();
+        let mut due: Vec<(Arc<Playbook>, FiringActor, u64)> = Vec::new();
+        let mut markers = Vec::new();
+        for ((uid, part), total) in reached {
+            let Some(active) = self.active.get(&(uid, part)) else {
+                continue;
+            };
+            let group = groups
+                .entry(uid)
+                .or_insert_with(|| agent.playbooks.shared_group(uid));
+            let Some(playbooks) = group else {
+                continue; // the group left with a rules reload
+            };
+            for playbook in playbooks.iter() {
+                if u64::from(playbook.trigger.threshold) > total {
+                    continue;
+                }
+                let actor = match &active.actor {
+                    ClusterActor::Ip(ip) => FiringActor::Ip(*ip),
+                    ClusterActor::User(id) => FiringActor::User(id.clone()),
+                };
+                let marker = crate::agent::marker(&playbook.id, &actor);
+                if self.claimed.get(&marker).is_some_and(|until| *until > now) {
+                    continue;
+                }
+                markers.push((marker, crate::agent::marker_ttl(playbook)));
+                due.push((playbook.clone(), actor, total));
+            }
+        }
+        if due.is_empty() {
+            return Ok(());
+        }
+        let won = self.set_markers(con, &markers, now)?;
+        for ((playbook, actor, total), won) in due.into_iter().zip(won) {
+            agent.fire_shared(playbook, actor, total, now, won);
+            let counter = if won {
+                &self.shared.firings_announced
+            } else {
+                &self.shared.firings_deferred
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }

@@ -29,6 +29,9 @@ use crate::fasthash::FoldState;
 /// A group of playbooks ready to count.
 #[derive(Debug)]
 struct Group {
+    /// The group's id across processes (see [`GroupKey::uid`]) and its counting buckets, for
+    /// the [`CountTap`].
+    shared: SharedGroup,
     slot: u32,
     pattern: EventPattern,
     actor: ActorKind,
@@ -75,6 +78,74 @@ impl GroupKey {
             period_ms: t.period.as_millis(),
         }
     }
+
+    /// The same number in every process for the same events, actor kind and period (the
+    /// first 64 bits of a SHA-256 of them), so replicas count a group under one name.
+    fn uid(&self) -> u64 {
+        use sha2::{Digest, Sha256};
+        let kind = match self.actor {
+            ActorKind::Ip => "ip",
+            ActorKind::User => "user",
+        };
+        let digest = Sha256::digest(format!("{}\n{kind}\n{}", self.event, self.period_ms));
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    }
+}
+
+/// How many buckets a period is cut into when counts are shared ([`SharedGroup`]).
+pub(crate) const SHARED_BUCKETS: u64 = 10;
+
+/// A group as other processes know it: its id and the buckets its counts are shared in.
+///
+/// A period of P ms is cut into buckets of `w = max(P / 10, 100)` ms; the counts of the last
+/// `k = max(P / w, 1)` buckets (the current one included) are those within the period: they
+/// cover between `(k - 1) * w` and `k * w <= P` ms, so for periods of a second or more an
+/// event counts for at least nine tenths of the period (`9w`) and never longer than the
+/// period (shorter periods: buckets of 100 ms, the counters' own resolution).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SharedGroup {
+    pub(crate) uid: u64,
+    pub(crate) bucket_ms: u64,
+    pub(crate) buckets: u64,
+    pub(crate) period_ms: u64,
+}
+
+impl SharedGroup {
+    fn of(key: &GroupKey) -> SharedGroup {
+        let period_ms = u64::try_from(key.period_ms).unwrap_or(u64::MAX).max(1);
+        let bucket_ms = (period_ms / SHARED_BUCKETS).max(100);
+        SharedGroup {
+            uid: key.uid(),
+            bucket_ms,
+            buckets: (period_ms / bucket_ms).max(1),
+            period_ms,
+        }
+    }
+
+    /// The bucket `now` falls in.
+    pub(crate) fn bucket(&self, now: Millis) -> u64 {
+        now / self.bucket_ms
+    }
+
+    /// The first bucket within the period at `now`.
+    pub(crate) fn first_bucket(&self, now: Millis) -> u64 {
+        (self.bucket(now) + 1).saturating_sub(self.buckets)
+    }
+}
+
+/// An actor as [`CountTap`] sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TapActor<'a> {
+    Ip(IpAddr),
+    User(&'a str),
+}
+
+/// Told of every event counted for a group (cluster mode shares the counts): must never
+/// block or do I/O, and stay cheap.
+pub(crate) trait CountTap: Send + Sync + std::fmt::Debug {
+    fn counted(&self, group: &SharedGroup, actor: TapActor<'_>, now: Millis);
 }
 
 /// A group as installed: its slot, its counting rules, and its members' ids and thresholds.
@@ -135,6 +206,7 @@ pub(crate) struct PlaybookEngine {
     index: ArcSwap<Index>,
     slots: Mutex<Slots>,
     counters: Arc<dyn CounterStore>,
+    tap: std::sync::OnceLock<Arc<dyn CountTap>>,
 }
 
 impl PlaybookEngine {
@@ -143,7 +215,20 @@ impl PlaybookEngine {
             index: ArcSwap::from_pointee(Index::default()),
             slots: Mutex::new(Slots::default()),
             counters,
+            tap: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the tap told of every event counted (once; later calls are ignored).
+    pub(crate) fn set_tap(&self, tap: Arc<dyn CountTap>) {
+        let _ = self.tap.set(tap);
+    }
+
+    /// The playbooks of the group with this [`SharedGroup::uid`] now.
+    pub(crate) fn shared_group(&self, uid: u64) -> Option<Vec<Arc<Playbook>>> {
+        let index = self.index.load();
+        let group = index.groups.iter().find(|g| g.shared.uid == uid)?;
+        Some(group.playbooks.to_vec())
     }
 
     pub(crate) fn counters(&self) -> &dyn CounterStore {
@@ -210,6 +295,7 @@ impl PlaybookEngine {
                 EventPattern::Prefix(_) => index.prefixed.push(g),
             }
             index.groups.push(Group {
+                shared: SharedGroup::of(&key),
                 slot,
                 pattern: first.trigger.event.clone(),
                 actor: first.trigger.actor,
@@ -269,6 +355,14 @@ impl PlaybookEngine {
                 (ActorKind::User, _, Some(user)) => (self.counters.user_id(user), None),
                 _ => continue,
             };
+            if let Some(tap) = self.tap.get() {
+                let who = match (actor, actors.user) {
+                    (Some(ip), _) => TapActor::Ip(ip),
+                    (None, Some(user)) => TapActor::User(user),
+                    (None, None) => continue,
+                };
+                tap.counted(&group.shared, who, now);
+            }
             let key = CounterKey {
                 slot: group.slot,
                 actor: actor_id,
@@ -472,6 +566,43 @@ mod tests {
         );
         assert!(e.observe("app.sqreen.attack", IP, 1_000).is_empty());
         assert_eq!(e.counters().len(), 2); // the prefix group's window and the exact one's
+    }
+
+    #[test]
+    fn shared_buckets_cover_at_least_nine_tenths_of_the_period_and_never_more() {
+        for period_ms in [1u128, 99, 1_000, 60_000, 600_000, 86_400_000, 3_600_001] {
+            let key = GroupKey {
+                event: "login.failed".into(),
+                actor: ActorKind::Ip,
+                period_ms,
+            };
+            let g = SharedGroup::of(&key);
+            let p = period_ms as u64;
+            assert!(g.bucket_ms >= 100 && g.buckets >= 1 && g.buckets <= SHARED_BUCKETS);
+            let epoch = 1_765_000_000_000u64; // December 2025, in ms
+            for now in [epoch, epoch + g.bucket_ms - 1, epoch + 123_456_789] {
+                // the buckets read cover [first * w, now]: never longer than the period, and
+                // for periods of a second or more at least nine tenths of it
+                let covered = now - g.first_bucket(now) * g.bucket_ms;
+                assert!(covered < p.max(g.bucket_ms), "{p} {now}: {covered}");
+                if p >= 1_000 {
+                    assert!(covered * 10 >= (p - 9) * 9, "{p} {now}: {covered}");
+                }
+            }
+        }
+        // the same group has the same id in every process; another period is another group
+        let a = GroupKey {
+            event: "x".into(),
+            actor: ActorKind::Ip,
+            period_ms: 60_000,
+        };
+        let b = GroupKey {
+            period_ms: 60_001,
+            ..a.clone()
+        };
+        // (the first 8 bytes of SHA-256("x\nip\n60000"), as any other process computes them)
+        assert_eq!(a.uid(), 0xbfd8_981b_90e5_08d9);
+        assert_ne!(a.uid(), b.uid());
     }
 
     #[test]
