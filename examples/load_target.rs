@@ -2,7 +2,8 @@
 //!
 //! `LOAD_MODE` picks the configuration: `none` (no layer), `disabled` (the layer with
 //! `SQREEN_DISABLE=true`), `rules` (the quickstart rules: lists, playbooks, WAF in monitor
-//! mode), `block100k` (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`),
+//! mode), `cluster` (the same in cluster mode, on the Redis of `SQREEN_REDIS_URL`), `block100k`
+//! (the quickstart rules plus a 100,000-CIDR deny list, WAF mode `block`),
 //! `identity` (a layer that does nothing, `tower::layer::util::Identity`: what axum's wrapping
 //! of any layer costs). The layer is `agent.layer().axum()`, as the README shows for axum;
 //! `LOAD_LAYER=tower` puts the generic `agent.layer()` in its place (to compare). It listens on
@@ -30,11 +31,19 @@ fn agent(mode: &str) -> Result<Option<sqreen::Agent>, Box<dyn std::error::Error>
     let agent = match mode {
         "none" | "identity" => return Ok(None),
         "disabled" => builder.disabled(true).build()?,
-        "rules" => {
+        "rules" | "cluster" => {
             // the quickstart's lists and playbooks, with the WAF in monitor mode
             let mut doc: Value = serde_json::from_str(RULES)?;
             doc["waf"]["mode"] = Value::String("monitor".into());
-            builder.rules_json(&doc.to_string()).build()?
+            let builder = builder.rules_json(&doc.to_string());
+            if mode == "cluster" {
+                // the same, sharing actions and counts through the Redis of `SQREEN_REDIS_URL`
+                let url = std::env::var("SQREEN_REDIS_URL")
+                    .map_err(|_| "LOAD_MODE=cluster needs SQREEN_REDIS_URL")?;
+                builder.redis(&url).build()?
+            } else {
+                builder.build()?
+            }
         }
         "block100k" => {
             let mut doc: Value = serde_json::from_str(RULES)?;

@@ -8,7 +8,7 @@
 # p50/p99 per configuration (median and spread over the rounds), the ratio to "no layer" and
 # the added p99, taken round by round, and the server's CPU time per request (from
 # /proc/<pid>/stat, kernel included) and what the layer adds to it. Installs wrk from Debian's
-# packages if missing. With PIN=1 the servers run on the first core and wrk on the second
+# packages if missing. CLUSTER=1 adds cluster mode (see below). With PIN=1 the servers run on the first core and wrk on the second
 # (taskset, from util-linux); on a 2-core machine this makes the ratios steadier (see
 # benches/README.md, "load").
 set -euo pipefail
@@ -34,12 +34,25 @@ BASE_PORT=18090
 SEARCH="/search?q=shoes&page=2&sort=price&size=42&color=red&brand=acme&lang=en&ref=home&min=10&max=90"
 # `identity` (axum with a layer that does nothing) is the floor any layer starts from
 MODES=(none identity disabled rules block100k)
+# CLUSTER=1: also `cluster` (the quickstart rules in cluster mode, on a redis-server this script
+# starts on a free loopback port); CLUSTER=only: `rules` and `cluster` alone
+CLUSTER=${CLUSTER:-0}
+if [ "$CLUSTER" != 0 ]; then
+  if ! command -v redis-server >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq redis-server
+  fi
+  REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+  REDIS_PID=$!
+  export SQREEN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  if [ "$CLUSTER" = only ]; then MODES=(rules cluster); else MODES+=(cluster); fi
+fi
 N=${#MODES[@]}
 # All four servers run for the whole measurement, each on its own port, idle while another is
 # loaded: wrk alternates between them endpoint by endpoint, in an order rotated every round, so
 # the machine's drift falls on every configuration alike.
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+trap 'kill "${pids[@]}" ${REDIS_PID:-} 2>/dev/null || true' EXIT
 for i in "${!MODES[@]}"; do
   LOAD_MODE=${MODES[$i]} SQREEN_DEMO_ADDR=127.0.0.1:$((BASE_PORT + i)) "${SERVER_CPU[@]}" "$BIN" \
     >"$OUT/server-${MODES[$i]}.log" 2>&1 &
@@ -70,9 +83,10 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" <<'PY'
+python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" "${MODES[@]}" <<'PY'
 import re, statistics, sys, pathlib
 out, rounds, tck = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+modes = sys.argv[4:]
 def unit(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
     return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1e6}[m.group(2)]
@@ -86,15 +100,14 @@ def read(f):
     # the server's CPU time per request, kernel share (loopback TCP) included
     cpu = ticks / tck * 1e6 / max(requests, 1)
     return rps, p50, p99, cpu
-modes = ["none", "identity", "disabled", "rules", "block100k"]
 for endpoint in ["root", "search", "echo"]:
-    print(f"\n{endpoint}: median over {rounds} rounds [min-max]")
+    print(f"\n{endpoint}: median over {rounds} rounds [min-max], ratios to {modes[0]}")
     base = None
     for mode in modes:
         runs = [read(out / f"{r}-{mode}-{endpoint}.txt") for r in range(1, rounds + 1)]
         rps = [r[0] for r in runs]; p50 = [r[1] for r in runs]; p99 = [r[2] for r in runs]
         med = statistics.median(rps)
-        if mode == "none":
+        if base is None:
             base = runs
         # ratios and added p99 taken round by round (the runs of one round are minutes apart at
         # most), then their median and spread

@@ -8,9 +8,10 @@
 //! and counted in `deltas_dropped`.
 //!
 //! The sync thread, each round ([`super::sync`]): takes the pending deltas, and in one Lua
-//! call per batch adds them to Redis and reads back, for every actor active here within its
-//! group's period, the cluster's total within the period (every replica's events, this
-//! one's included). Redis holds one hash per (group, actor), `<ns>:count:<group>:<actor>`,
+//! call per batch of 500 (group, actor) pairs adds them to Redis and reads back each pair's
+//! cluster total within the period (every replica's events, this one's included). Only the
+//! pairs counted here since the last round are read: the replica whose events bring a total
+//! to a threshold is the one that reads it, right after writing them. Redis holds one hash per (group, actor), `<ns>:count:<group>:<actor>`,
 //! with a field per (bucket, replica); a read drops the fields older than the period, and the
 //! hash expires one period after its last write: Redis holds about one small hash per actor
 //! active in the last period, with at most `buckets x replicas` fields.

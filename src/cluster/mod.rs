@@ -124,7 +124,8 @@ pub struct ClusterStats {
     /// Counted events not shared with the other replicas (too many pending deltas while
     /// Redis was away); they still count here.
     pub deltas_dropped: u64,
-    /// Actors whose cluster-wide counts this replica follows (active here within a period).
+    /// (Playbook group, actor) pairs whose counts the last round shared (counted here since
+    /// the round before).
     pub active_actors: u64,
     /// Playbook firings this replica announced (it won the firing's marker, or Redis was
     /// away).

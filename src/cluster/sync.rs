@@ -33,8 +33,6 @@ const PRUNE_EVERY: Duration = Duration::from_secs(1);
 const PRUNE_BATCH: usize = 256;
 /// Count hashes written or read per Lua call.
 const COUNT_BATCH: usize = 500;
-/// Actors whose cluster counts are followed, at most.
-const MAX_ACTIVE: usize = 100_000;
 /// Firing markers remembered (won or lost), at most.
 const MAX_CLAIMED: usize = 100_000;
 /// Reconnection backoff bounds.
@@ -55,14 +53,12 @@ return #gone
 
 type Failure = String;
 
-/// An actor active here, whose cluster-wide count is read every round.
-struct Active {
+/// One (group, actor) counted here this round: its deltas and its count hash.
+struct Counted {
     group: SharedGroup,
     actor: ClusterActor,
-    /// Its count hash.
     key: String,
-    /// When this replica last counted an event of it.
-    last_local: Millis,
+    deltas: Vec<Delta>,
 }
 
 pub(super) struct Worker {
@@ -73,8 +69,6 @@ pub(super) struct Worker {
     inbox: Receiver<Msg>,
     /// Firings waiting for their marker.
     claims: VecDeque<Box<Announcement>>,
-    /// By (group, actor key part).
-    active: HashMap<(u64, String), Active>,
     /// Markers tried (won or lost), until they lapse: not tried again meanwhile.
     claimed: HashMap<String, Millis>,
     counts: redis::Script,
@@ -106,7 +100,6 @@ impl Worker {
             agent,
             inbox,
             claims: VecDeque::new(),
-            active: HashMap::new(),
             claimed: HashMap::new(),
             counts: redis::Script::new(SYNC_COUNTS),
             keys,
@@ -350,94 +343,98 @@ impl Worker {
         Ok(replies.iter().map(|r| matches!(r, Value::Okay)).collect())
     }
 
-    /// Writes this round's count deltas, reads the cluster's totals of the actors active here,
-    /// and fires the playbooks those totals reach.
+    /// Writes this round's count deltas and reads back, for each (group, actor) they are
+    /// about, the cluster's total within the period; fires the playbooks those totals reach.
+    ///
+    /// Only the actors counted here this round are read: whichever replica's events bring a
+    /// total to a threshold reads that total right after writing them (each call is atomic in
+    /// Redis, so of two replicas writing at once the later sees both), and the firing reaches
+    /// the others as an action. So Redis work follows the traffic, one read per actor and
+    /// round at most, however many actors were seen within the period.
     fn sync_counts(&mut self, con: &mut Connection, agent: &AgentInner) -> Result<(), Failure> {
         let now = agent.now();
         let deltas = self.tally.take();
-        for d in &deltas {
-            self.follow(d, now);
+        if deltas.is_empty() {
+            return Ok(());
         }
-        // writes, in batches; a batch whose answer is lost is not sent again (a count may
-        // come out low by it, never twice)
-        for (i, batch) in deltas.chunks(COUNT_BATCH).enumerate() {
-            let mut call = self.counts.prepare_invoke();
-            call.arg(&self.shared.replica).arg(batch.len());
-            for d in batch {
-                call.key(self.count_key(&d.group, &d.actor));
-                call.arg(d.bucket)
-                    .arg(d.count)
-                    .arg(d.group.period_ms.saturating_add(d.group.bucket_ms));
-            }
-            if let Err(e) = call.invoke::<Value>(con) {
-                // the batches not tried yet wait for the next connection
-                let rest = deltas.get((i + 1) * COUNT_BATCH..).unwrap_or_default();
-                self.tally.restore(rest.to_vec());
-                return Err(describe(e));
-            }
+        // the deltas of one (group, actor) side by side
+        let mut order: HashMap<(u64, String), usize> = HashMap::new();
+        let mut actors: Vec<Counted> = Vec::new();
+        for d in deltas {
+            let part = d.actor.key_part();
+            let i = *order
+                .entry((d.group.uid, part))
+                .or_insert_with_key(|(_, part)| {
+                    actors.push(Counted {
+                        group: d.group,
+                        key: self.count_key(&d.group, part),
+                        actor: d.actor.clone(),
+                        deltas: Vec::new(),
+                    });
+                    actors.len() - 1
+                });
+            actors[i].deltas.push(d);
         }
-        self.active
-            .retain(|_, a| a.last_local.saturating_add(a.group.period_ms) > now);
-        self.claimed.retain(|_, until| *until > now);
         self.shared
             .active_actors
-            .store(self.active.len() as u64, Ordering::Relaxed);
-        // reads
-        let followed: Vec<(u64, String)> = self.active.keys().cloned().collect();
+            .store(actors.len() as u64, Ordering::Relaxed);
         let mut reached = Vec::new();
-        for batch in followed.chunks(COUNT_BATCH) {
+        let mut done = 0;
+        while done < actors.len() {
+            // up to COUNT_BATCH keys a call: each actor's deltas, then its total
+            let batch = &actors[done..(done + COUNT_BATCH).min(actors.len())];
+            let writes: usize = batch.iter().map(|a| a.deltas.len()).sum();
             let mut call = self.counts.prepare_invoke();
-            call.arg(&self.shared.replica).arg(0);
-            for id in batch {
-                let a = &self.active[id];
+            call.arg(&self.shared.replica).arg(writes);
+            for a in batch {
+                for d in &a.deltas {
+                    call.key(&a.key);
+                    call.arg(d.bucket)
+                        .arg(d.count)
+                        .arg(d.group.period_ms.saturating_add(d.group.bucket_ms));
+                }
+            }
+            for a in batch {
                 call.key(&a.key);
                 call.arg(a.group.first_bucket(now));
             }
-            let reply: Value = call.invoke(con).map_err(describe)?;
+            let reply = match call.invoke::<Value>(con) {
+                Ok(reply) => reply,
+                Err(e) => {
+                    // a batch whose answer is lost is not sent again (a count may come out low
+                    // by it, never twice); the batches not tried wait for the next connection
+                    let rest = actors[done + batch.len()..]
+                        .iter()
+                        .flat_map(|a| a.deltas.iter().cloned())
+                        .collect();
+                    self.tally.restore(rest);
+                    return Err(describe(e));
+                }
+            };
             let totals = items(&reply).ok_or("the count script answered no list")?;
             if totals.len() != batch.len() {
                 return Err("the count script answered a different number of totals".to_owned());
             }
-            for (id, total) in batch.iter().zip(totals) {
+            for (a, total) in batch.iter().zip(totals) {
                 match total {
-                    Value::Int(n) if *n > 0 => reached.push((id.clone(), *n as u64)),
+                    Value::Int(n) if *n > 0 => reached.push((a, *n as u64)),
                     Value::Int(_) => {}
                     _ => self.bad_entry(),
                 }
             }
+            done += batch.len();
         }
+        let reached: Vec<(u64, ClusterActor, u64)> = reached
+            .into_iter()
+            .map(|(a, total)| (a.group.uid, a.actor.clone(), total))
+            .collect();
         self.fire_reached(con, agent, reached, now)
     }
 
-    /// Follows the actor of a delta counted here.
-    fn follow(&mut self, d: &Delta, now: Millis) {
-        let id = (d.group.uid, d.actor.key_part());
-        if let Some(a) = self.active.get_mut(&id) {
-            a.last_local = now;
-            a.group = d.group;
-            return;
-        }
-        if self.active.len() >= MAX_ACTIVE {
-            return; // its deltas are still shared; its firing is left to other replicas
-        }
-        let key = self.count_key(&d.group, &d.actor);
-        self.active.insert(
-            id,
-            Active {
-                group: d.group,
-                actor: d.actor.clone(),
-                key,
-                last_local: now,
-            },
-        );
-    }
-
-    fn count_key(&self, group: &SharedGroup, actor: &ClusterActor) -> String {
+    fn count_key(&self, group: &SharedGroup, actor_part: &str) -> String {
         format!(
-            "{}:count:{:016x}:{}",
-            self.settings.namespace,
-            group.uid,
-            actor.key_part()
+            "{}:count:{:016x}:{actor_part}",
+            self.settings.namespace, group.uid
         )
     }
 
@@ -446,16 +443,14 @@ impl Worker {
         &mut self,
         con: &mut Connection,
         agent: &AgentInner,
-        reached: Vec<((u64, String), u64)>,
+        reached: Vec<(u64, ClusterActor, u64)>,
         now: Millis,
     ) -> Result<(), Failure> {
+        self.claimed.retain(|_, until| *until > now);
         let mut groups: HashMap<u64, Option<Vec<Arc<Playbook>>>> = HashMap::new();
         let mut due: Vec<(Arc<Playbook>, FiringActor, u64)> = Vec::new();
         let mut markers = Vec::new();
-        for ((uid, part), total) in reached {
-            let Some(active) = self.active.get(&(uid, part)) else {
-                continue;
-            };
+        for (uid, actor, total) in reached {
             let group = groups
                 .entry(uid)
                 .or_insert_with(|| agent.playbooks.shared_group(uid));
@@ -466,7 +461,7 @@ impl Worker {
                 if u64::from(playbook.trigger.threshold) > total {
                     continue;
                 }
-                let actor = match &active.actor {
+                let actor = match &actor {
                     ClusterActor::Ip(ip) => FiringActor::Ip(*ip),
                     ClusterActor::User(id) => FiringActor::User(id.clone()),
                 };
