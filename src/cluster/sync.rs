@@ -170,8 +170,8 @@ impl Worker {
         }
     }
 
-    /// Waits `wait`, or until a local change comes when `connected` (it is pushed at once);
-    /// false when the agent is gone.
+    /// Waits `wait`, or until a local change or firing comes when `connected` (it goes out
+    /// at once); false when the agent is gone.
     fn wait(&mut self, wait: Duration, connected: bool) -> bool {
         let deadline = Instant::now() + wait;
         loop {
@@ -180,10 +180,19 @@ impl Worker {
                 return true;
             }
             match self.inbox.recv_timeout(left) {
+                // Redis away: a firing is told of at once, without waking the reconnection
+                Ok(Msg::Claim(a)) if !connected => {
+                    let Some(agent) = self.agent.upgrade() else {
+                        return false;
+                    };
+                    agent.announce(a.event, a.notification);
+                    self.shared
+                        .firings_announced
+                        .fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(msg) => {
-                    let claim = matches!(msg, Msg::Claim(_));
                     self.keep(msg);
-                    if connected || claim {
+                    if connected {
                         return true;
                     }
                 }
