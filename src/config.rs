@@ -39,6 +39,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_WAF_MODE",
     "SQREEN_WAF_BUDGET_US",
     "SQREEN_WAF_PARANOIA",
+    "SQREEN_RASP_MODE",
     "SQREEN_MAX_BODY_BYTES",
     "SQREEN_MAX_ACTORS",
     "SQREEN_IPV6_ACTOR_PREFIX",
@@ -135,6 +136,9 @@ pub struct Config {
     /// `SQREEN_WAF_PARANOIA`: which of the WAF's rules run, 1 (default) or 2 (see
     /// [`Paranoia`](crate::rules::Paranoia)).
     pub waf_paranoia: Paranoia,
+    /// `SQREEN_RASP_MODE`: what a RASP check that finds an exploit does (default `block`; see
+    /// [`crate::rasp`]); the rules document's `rasp.mode` wins.
+    pub rasp_mode: WafMode,
     /// `SQREEN_MAX_BODY_BYTES`: largest body the WAF reads.
     pub max_body_bytes: usize,
     /// `SQREEN_MAX_ACTORS`: counter windows kept (a window shared by several playbooks counts
@@ -223,6 +227,7 @@ impl fmt::Debug for Config {
             .field("waf_mode", &self.waf_mode)
             .field("waf_budget", &self.waf_budget)
             .field("waf_paranoia", &self.waf_paranoia)
+            .field("rasp_mode", &self.rasp_mode)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_actors", &self.max_actors)
             .field("ipv6_actor_prefix", &self.ipv6_actor_prefix)
@@ -283,6 +288,7 @@ impl Default for Config {
             waf_mode: WafMode::Monitor,
             waf_budget: Duration::from_micros(1000),
             waf_paranoia: Paranoia::default(),
+            rasp_mode: WafMode::Block,
             max_body_bytes: 65_536,
             max_actors: 1_000_000,
             ipv6_actor_prefix: crate::ip::actor::DEFAULT_PREFIX,
@@ -380,6 +386,10 @@ impl Config {
         })?;
         env.parse("SQREEN_WAF_PARANOIA", &mut c.waf_paranoia, |v| {
             Paranoia::from_str(v.trim()).map_err(|e| e.to_string())
+        })?;
+        env.parse("SQREEN_RASP_MODE", &mut c.rasp_mode, |v| {
+            WafMode::from_str(v.trim())
+                .map_err(|_| "expected one of off, monitor, block".to_owned())
         })?;
         env.parse("SQREEN_MAX_BODY_BYTES", &mut c.max_body_bytes, |v| {
             unsigned(v).map(|n| n as usize)

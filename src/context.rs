@@ -178,6 +178,8 @@ pub(crate) struct ContextInner {
     pub(crate) body: std::sync::OnceLock<crate::layer::ReadBody>,
     /// `auth_track` was called for this request (automatic login tracking then records nothing).
     pub(crate) auth_tracked: std::sync::atomic::AtomicBool,
+    /// The request's inputs as RASP checks compare them, decoded at the first check.
+    pub(crate) rasp_inputs: std::sync::OnceLock<crate::rasp::Inputs>,
 }
 
 /// The parameters of a request body the layer read.
@@ -199,6 +201,8 @@ pub(crate) struct EventHeaders {
     pub(crate) x_forwarded_for: Option<http::HeaderValue>,
     pub(crate) x_real_ip: Option<http::HeaderValue>,
     pub(crate) forwarded: Option<http::HeaderValue>,
+    /// Never reported by events: its values are inputs RASP checks compare with a sink's value.
+    pub(crate) cookie: Option<http::HeaderValue>,
 }
 
 impl EventHeaders {
@@ -211,6 +215,7 @@ impl EventHeaders {
             x_forwarded_for: headers.get("x-forwarded-for").cloned(),
             x_real_ip: headers.get("x-real-ip").cloned(),
             forwarded: headers.get(FORWARDED).cloned(),
+            cookie: headers.get(http::header::COOKIE).cloned(),
         }
     }
 }

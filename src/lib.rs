@@ -45,6 +45,7 @@ pub mod ip;
 mod layer;
 pub mod notify;
 pub mod playbook;
+pub mod rasp;
 pub mod rules;
 mod sdk;
 mod user;
@@ -53,7 +54,7 @@ pub mod waf;
 pub use action::Actor;
 pub use agent::global::{global, init, init_from_env, layer};
 pub use agent::{
-    Agent, AgentBuilder, RemoteRulesStats, RequestHead, Stats, UserResolver, WafStats,
+    Agent, AgentBuilder, RaspStats, RemoteRulesStats, RequestHead, Stats, UserResolver, WafStats,
 };
 pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{

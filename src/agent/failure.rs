@@ -23,10 +23,12 @@ pub(crate) enum FailureKind {
     EventSink,
     /// The application's notifier, on the notifier thread.
     Notifier,
+    /// A RASP check at a sink.
+    Rasp,
 }
 
 impl FailureKind {
-    const ALL: [FailureKind; 7] = [
+    const ALL: [FailureKind; 8] = [
         FailureKind::Inspect,
         FailureKind::Respond,
         FailureKind::Sdk,
@@ -34,6 +36,7 @@ impl FailureKind {
         FailureKind::Admin,
         FailureKind::EventSink,
         FailureKind::Notifier,
+        FailureKind::Rasp,
     ];
 
     fn index(self) -> usize {
@@ -51,6 +54,7 @@ impl FailureKind {
             FailureKind::Notifier => {
                 "the application's notifier took a notification (it panicked; on its own thread)"
             }
+            FailureKind::Rasp => "a RASP check at a sink (the value was let through)",
         }
     }
 }

@@ -98,6 +98,7 @@ impl AgentInner {
             pending: Mutex::new(None),
             body: std::sync::OnceLock::new(),
             auth_tracked: std::sync::atomic::AtomicBool::new(false),
+            rasp_inputs: std::sync::OnceLock::new(),
         });
         if let Some((kind, reason)) = decision {
             if !self.exempt(&rules, &kind, req.uri().path()) {

@@ -27,7 +27,7 @@ pub use builder::{AgentBuilder, RequestHead, UserResolver};
 pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
-pub use stats::{RemoteRulesStats, Stats, WafStats};
+pub use stats::{RaspStats, RemoteRulesStats, Stats, WafStats};
 pub(crate) use track::{marker, marker_ttl, Subject, UserRef};
 pub(crate) use waf::WafStep;
 

@@ -47,6 +47,24 @@ pub struct Stats {
     pub events: crate::event::PipelineStats,
     /// Cluster mode's state and counters (state `off` without `SQREEN_REDIS_URL`).
     pub cluster: crate::cluster::ClusterStats,
+    /// What the RASP checks found.
+    pub rasp: RaspStats,
+}
+
+/// What the RASP checks at the sinks found (`sqreen::rasp`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RaspStats {
+    /// SQL injections found at a query.
+    pub sqli: u64,
+    /// Path traversals found at a file path.
+    pub lfi: u64,
+    /// Server-side request forgeries found at an outbound URL.
+    pub ssrf: u64,
+    /// Command injections found at a shell command.
+    pub shi: u64,
+    /// Of those, the ones blocked (block mode).
+    pub blocked: u64,
 }
 
 /// What the in-app WAF did.
@@ -143,11 +161,29 @@ pub(crate) struct Counters {
     pub(crate) rules_rejected: AtomicU64,
     pub(crate) playbooks_fired: AtomicU64,
     pub(crate) rules_remote: RemoteCounters,
+    /// RASP findings by sink (`Sink` order: SQL, file, URL, shell), and blocks.
+    pub(crate) rasp_hits: [AtomicU64; 4],
+    pub(crate) rasp_blocked: AtomicU64,
 }
 
 impl Counters {
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a RASP finding.
+    pub(crate) fn count_rasp(&self, sink: crate::rasp::Sink, blocked: bool) {
+        use crate::rasp::Sink;
+        let i = match sink {
+            Sink::Sql => 0,
+            Sink::File => 1,
+            Sink::Url => 2,
+            Sink::Shell => 3,
+        };
+        Counters::bump(&self.rasp_hits[i]);
+        if blocked {
+            Counters::bump(&self.rasp_blocked);
+        }
     }
 
     pub(crate) fn snapshot(
@@ -184,6 +220,13 @@ impl Counters {
             rules_remote: self.rules_remote.snapshot(),
             events: Default::default(),
             cluster: Default::default(),
+            rasp: RaspStats {
+                sqli: get(&self.rasp_hits[0]),
+                lfi: get(&self.rasp_hits[1]),
+                ssrf: get(&self.rasp_hits[2]),
+                shi: get(&self.rasp_hits[3]),
+                blocked: get(&self.rasp_blocked),
+            },
         }
     }
 }

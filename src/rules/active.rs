@@ -55,6 +55,8 @@ pub(crate) struct ActiveRules {
     pub(crate) waf: WafSettings,
     pub(crate) playbooks: Vec<Playbook>,
     pub(crate) ipv6_actor_prefix: Option<u8>,
+    /// `rasp.mode`, when the document states it.
+    pub(crate) rasp_mode: Option<super::WafMode>,
 }
 
 impl ActiveRules {
@@ -95,6 +97,7 @@ impl ActiveRules {
             waf: doc.waf,
             playbooks: doc.playbooks,
             ipv6_actor_prefix: doc.ipv6_actor_prefix,
+            rasp_mode: doc.rasp.mode,
         }
     }
 

@@ -56,6 +56,16 @@ pub struct RulesDocument {
     /// The prefix length IPv6 clients are counted, fired on and acted on by (`32..=128`), or
     /// `None` when the document does not state one (`SQREEN_IPV6_ACTOR_PREFIX` wins).
     pub ipv6_actor_prefix: Option<u8>,
+    /// The RASP settings the document states (`rasp.mode`).
+    pub rasp: RaspSettings,
+}
+
+/// The RASP settings a rules document states.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RaspSettings {
+    /// What a check that finds an exploit does (`off`, `monitor`, `block`), or `None` when the
+    /// document does not state it (`SQREEN_RASP_MODE` wins).
+    pub mode: Option<WafMode>,
 }
 
 /// The WAF settings a rules document states.
@@ -345,6 +355,15 @@ struct RawDocument {
     waf: Option<Obj<RawWaf>>,
     #[serde(default)]
     ipv6_actor_prefix: Option<u64>,
+    #[serde(default)]
+    rasp: Option<Obj<RawRasp>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRasp {
+    #[serde(default)]
+    mode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +484,13 @@ impl RawDocument {
             ),
             None => None,
         };
+        let rasp_mode = match self.rasp.and_then(|r| r.0.mode) {
+            Some(m) => Some(
+                m.parse::<WafMode>()
+                    .map_err(|e| Error::rules("rasp.mode", e.to_string()))?,
+            ),
+            None => None,
+        };
         let issued_at = match &self.issued_at {
             Some(t) => Some(crate::event::time::parse_rfc3339(t).ok_or_else(|| {
                 Error::rules(
@@ -493,6 +519,7 @@ impl RawDocument {
                 ),
                 None => None,
             },
+            rasp: RaspSettings { mode: rasp_mode },
             waf: WafSettings {
                 on_budget_exceeded: match waf.on_budget_exceeded.as_deref() {
                     None | Some("inspect") => OnBudgetExceeded::Inspect,

@@ -83,6 +83,7 @@ fn the_sample_parses() {
         user_passlist: vec![],
         redirect_passlist: vec!["/blocked".into()],
         ipv6_actor_prefix: None,
+        rasp: Default::default(),
         issued_at: None,
         waf: WafSettings {
             on_budget_exceeded: Default::default(),
