@@ -267,8 +267,10 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
         if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
             return found(R_IFS, p, p + 4);
         }
-        if let Some(m) = RE_EXPANSION.find(input) {
-            return found(R_EXP, m.start(), m.end());
+        if expansion_gate(b) {
+            if let Some(m) = RE_EXPANSION.find(input) {
+                return found(R_EXP, m.start(), m.end());
+            }
         }
         if let Some((s, e)) = braced_command(b) {
             return found(R_EXP, s, e);
@@ -470,10 +472,11 @@ fn backslash_command(b: &[u8]) -> Option<(usize, usize)> {
 
 /// `${cmd}`: a braced expansion whose name is a non-English command word.
 fn braced_command(b: &[u8]) -> Option<(usize, usize)> {
-    let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&b[from..], b"${") {
-        let o = from + p;
-        from = o + 2;
+    // (`${` cannot overlap itself: its places are the `$` followed by `{`)
+    for o in memchr::memchr_iter(b'$', b) {
+        if b.get(o + 1) != Some(&b'{') {
+            continue;
+        }
         let s = o + 2;
         let mut e = s;
         while e < b.len() && e - s < 24 && (b[e].is_ascii_alphanumeric() || b[e] == b'-') {
@@ -489,9 +492,43 @@ fn braced_command(b: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
+/// The first case-insensitive occurrence of `needle`, which opens with a byte that has no
+/// case (`$`): only the places of that byte are compared.
 fn find_ci(h: &[u8], needle: &[u8]) -> Option<usize> {
-    if h.len() < needle.len() {
-        return None;
-    }
-    (0..=h.len() - needle.len()).find(|&i| h[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    debug_assert!(!needle[0].is_ascii_alphabetic());
+    memchr::memchr_iter(needle[0], h).find(|&i| {
+        h.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
+}
+
+/// Necessary condition for [`RE_EXPANSION`] to match: every alternative opens with `$((`,
+/// `$[`, `${` then an optional `!`/`#` and a name byte (an ASCII letter or `_`, or any
+/// non-ASCII byte: under `(?i)` the Kelvin sign and long s fold into `[a-z]`), `${` then
+/// blanks and a backtick (a non-ASCII byte may be a Unicode blank), or `!-`. Checked at each
+/// `$` and `!` instead of running the automaton over text full of `${ `.
+fn expansion_gate(b: &[u8]) -> bool {
+    let name =
+        |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c >= 0x80);
+    memchr::memchr2_iter(b'$', b'!', b).any(|p| {
+        if b[p] == b'!' {
+            return b.get(p + 1) == Some(&b'-');
+        }
+        match b.get(p + 1) {
+            Some(b'(') => b.get(p + 2) == Some(&b'('),
+            Some(b'[') => true,
+            Some(b'{') => {
+                let k = p + 2;
+                if name(b.get(k)) || (matches!(b.get(k), Some(b'!' | b'#')) && name(b.get(k + 1))) {
+                    return true;
+                }
+                let mut j = k;
+                while j < b.len() && matches!(b[j], b'\t'..=b'\r' | b' ') {
+                    j += 1;
+                }
+                b.get(j).is_some_and(|&c| c == b'`' || c >= 0x80)
+            }
+            _ => false,
+        }
+    })
 }

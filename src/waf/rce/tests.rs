@@ -281,3 +281,124 @@ fn level2_is_linear() {
         );
     }
 }
+
+/// The byte tests in front of the `$` rules give the verdicts of the searches they guard:
+/// [`expansion_gate`] holds wherever [`RE_EXPANSION`] matches, [`log4shell`] (which needs a
+/// `j`) agrees with the resolution alone, [`find_ci`] and [`braced_command`] with a search
+/// from every byte.
+fn dollar_rules_agree(v: &str) {
+    let b = v.as_bytes();
+    if RE_EXPANSION.is_match(v) {
+        assert!(expansion_gate(b), "{v:?}");
+    }
+    assert_eq!(
+        structural::log4shell(b),
+        structural::resolve_lookups(b),
+        "{v:?}"
+    );
+    for needle in [&b"$ifs"[..], b"${ifs"] {
+        let naive = (0..=b.len().saturating_sub(needle.len())).find(|&i| {
+            b.len() >= needle.len() && b[i..i + needle.len()].eq_ignore_ascii_case(needle)
+        });
+        assert_eq!(find_ci(b, needle), naive, "{v:?}");
+    }
+    let braced = {
+        let mut from = 0;
+        let mut out = None;
+        while let Some(p) = memchr::memmem::find(&b[from..], b"${") {
+            let o = from + p;
+            from = o + 2;
+            let s = o + 2;
+            let mut e = s;
+            while e < b.len() && e - s < 24 && (b[e].is_ascii_alphanumeric() || b[e] == b'-') {
+                e += 1;
+            }
+            if e > s && b.get(e) == Some(&b'}') {
+                let w = b[s..e].to_ascii_lowercase();
+                if lookup(&w).is_some_and(|f| f & EN == 0) {
+                    out = Some((o, e + 1));
+                    break;
+                }
+            }
+        }
+        out
+    };
+    assert_eq!(braced_command(b), braced, "{v:?}");
+}
+
+/// ... on every corpus value, shifted by zero to three bytes ...
+#[test]
+fn dollar_rule_gates_agree_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    for v in &values {
+        for pad in ["", "$", "${", "a ${"] {
+            dollar_rules_agree(&format!("{pad}{v}"));
+        }
+    }
+}
+
+/// ... and on random sequences of near-attack tokens.
+#[test]
+fn dollar_rule_gates_agree_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "$",
+        "${",
+        "}",
+        "{",
+        "$((",
+        "$[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "!-",
+        "1",
+        "#",
+        "%",
+        ":-",
+        ":",
+        "::-",
+        "lower:",
+        "upper:",
+        "j",
+        "J",
+        "ndi",
+        "NDI",
+        "jndi:",
+        "ldap://x",
+        " ",
+        "\t",
+        "`",
+        "ifs",
+        "IFS",
+        "a",
+        "_x",
+        "wget",
+        "cat",
+        "K",
+        "ſ",
+        "\u{a0}",
+        "' or <a on=../;|",
+        "//",
+        ",,",
+        "^^",
+        "/",
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 60) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+        }
+        dollar_rules_agree(&v);
+    }
+}
