@@ -185,6 +185,7 @@ pub const RULES: &[&str] = &[
 mod anywhere;
 mod positional;
 mod prefilter;
+mod reach;
 mod rules;
 mod skip;
 mod strict;
@@ -400,40 +401,94 @@ fn nosql_operator(b: &[u8]) -> Option<Hit> {
 /// `usize::MAX` (the pre-filter found only weak, positional triggers: no quote, comment,
 /// statement keyword, ...), only the first folded tokens of the plain context are read.
 fn run(b: &[u8], toks: &mut Vec<Tok>, limit: usize) -> Option<Hit> {
+    run_from(b, toks, limit, PREFIX_FROM)
+}
+
+/// [`run`], reading values longer than `prefix_from` on a prefix of their tokens when that
+/// gives the same verdict (the tests compare both ways on every length).
+fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> Option<Hit> {
     if limit != usize::MAX {
         toks.clear();
         tokenize(b, 0, false, toks, limit);
         return analyze_window(toks, b);
     }
+    // on a long value where no "anywhere" rule can fire, each context is tokenized only as
+    // far as the other rules read (see `reach`)
+    let prefix = b.len() > prefix_from
+        && b.iter().find(|&&c| !tokenizer::is_ws(c)) != Some(&b'(')
+        && !reach::anywhere_reachable(b, memchr::memchr(b'(', b).is_some());
     for q in [0u8, b'\'', b'"'] {
         let first_q = if q == 0 { None } else { memchr::memchr(q, b) };
         if q != 0 && first_q.is_none() {
             continue;
         }
-        toks.clear();
-        if tokenize(b, q, false, toks, usize::MAX) {
-            if let Some(h) = analyze(toks, b) {
-                return Some(h);
-            }
+        if let Some(h) = context(b, q, false, toks, prefix) {
+            return Some(h);
         }
         // `admin\' or 1=1`: where backslash is not an escape (standard SQL strings), or
         // where the application's own escaping doubles it, `\'` still ends the string
         if first_q.is_some_and(|p| p > 0 && b[p - 1] == b'\\') {
-            toks.clear();
-            if tokenize(b, q, true, toks, usize::MAX) {
-                if let Some(h) = analyze(toks, b) {
-                    return Some(h);
-                }
+            if let Some(h) = context(b, q, true, toks, prefix) {
+                return Some(h);
             }
         }
     }
     if memchr::memchr(b'`', b).is_some() {
         toks.clear();
+        if prefix {
+            if !tokenize(b, b'`', false, toks, PREFIX) {
+                return None;
+            }
+            let known = if toks.len() > PREFIX {
+                toks.len() - 1
+            } else {
+                usize::MAX
+            };
+            let v = View::prefix(toks, b, known);
+            let hit = backtick_rules(&v);
+            if !v.overread() {
+                return hit;
+            }
+            toks.clear();
+        }
         if tokenize(b, b'`', false, toks, usize::MAX) {
-            return backtick_rules(&View(toks, b));
+            return backtick_rules(&View::new(toks, b));
         }
     }
     None
+}
+
+/// Values longer than this are read on their first [`PREFIX`] folded tokens when no
+/// "anywhere" rule can fire on them (see [`run`]).
+const PREFIX_FROM: usize = 256;
+/// Folded tokens tokenized for the rules that read a prefix of the stream: more than they
+/// read (a read past them falls back to the whole stream, see [`rules::View`]).
+const PREFIX: usize = 40;
+
+/// Tokenizes and analyses `b` in quote context `q` (`ansi`: a backslash does not escape the
+/// opening string); with `prefix`, on the first [`PREFIX`] tokens when they suffice.
+fn context(b: &[u8], q: u8, ansi: bool, toks: &mut Vec<Tok>, prefix: bool) -> Option<Hit> {
+    toks.clear();
+    if prefix {
+        if !tokenize(b, q, ansi, toks, PREFIX) {
+            return None;
+        }
+        // (cut short: all but the last token are final, see `tokenizer::settled`)
+        let known = if toks.len() > PREFIX {
+            toks.len() - 1
+        } else {
+            usize::MAX
+        };
+        if let Some(hit) = rules::analyze_prefix(toks, b, known) {
+            return hit;
+        }
+        toks.clear();
+    }
+    if tokenize(b, q, ansi, toks, usize::MAX) {
+        analyze(toks, b)
+    } else {
+        None
+    }
 }
 
 type Hit = (&'static str, usize, usize);
@@ -445,6 +500,7 @@ pub(crate) fn warm_up() {
     Lazy::force(&SKIP_GATE);
     Lazy::force(&PRE);
     Lazy::force(&WORDS);
+    reach::warm_up();
     strict::warm_up();
 }
 

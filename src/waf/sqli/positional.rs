@@ -139,7 +139,7 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
             let ok = if left == Left::Break {
                 stmt_continues(v, k)
             } else {
-                let has_func = v.0.iter().take(24).any(|t| t.t == T_FUNC);
+                let has_func = (0..24).any(|i| v.t(i) == T_FUNC);
                 stmt_at_start(v, k, has_func)
             };
             if ok {
@@ -305,7 +305,7 @@ pub(super) fn logic_rule(v: &View, left: Left, k: usize) -> Option<Hit> {
         // `9999 or /*+hint*/ true`, `1 or {if length((/*!5000select ...`: a comment used as
         // whitespace among the next tokens after `<number|break-out> OR`
         // (right after the operator or after a `(`, not trailing prose: `2 or 3 /* ~ */`)
-        let last = (k + 6).min(v.0.len().saturating_sub(1));
+        let last = v.at_most_last(k + 6);
         for m in k..last {
             if m == k || v.t(m) == T_LP {
                 let gap = v.b().get(v.get(m).e..v.get(m + 1).s).unwrap_or(&[]);

@@ -9,7 +9,48 @@ use super::tokenizer::is_ws;
 use super::words::{lookup, NILADIC};
 use super::Hit;
 
-pub(super) struct View<'a>(pub(super) &'a [Tok], pub(super) &'a [u8]);
+/// The folded tokens of a value and its bytes, as the rules read them.
+///
+/// A prefix view ([`View::prefix`]) holds only the first tokens of the stream, of which the
+/// first `known` are final: a read of any later token (or of the stream's length) is noted
+/// ([`View::overread`]), and the caller then reads the whole stream instead.
+pub(super) struct View<'a>(
+    pub(super) &'a [Tok],
+    pub(super) &'a [u8],
+    usize,
+    std::cell::Cell<bool>,
+);
+
+impl<'a> View<'a> {
+    /// The whole stream.
+    pub(super) fn new(toks: &'a [Tok], b: &'a [u8]) -> Self {
+        View(toks, b, usize::MAX, std::cell::Cell::new(false))
+    }
+
+    /// The first tokens of the stream, the first `known` of them final.
+    pub(super) fn prefix(toks: &'a [Tok], b: &'a [u8], known: usize) -> Self {
+        View(toks, b, known, std::cell::Cell::new(false))
+    }
+
+    /// Whether a rule read past the tokens known final.
+    pub(super) fn overread(&self) -> bool {
+        self.3.get()
+    }
+
+    #[inline]
+    fn note(&self, i: usize) {
+        if i >= self.2 {
+            self.3.set(true);
+        }
+    }
+
+    /// `min(i, index of the last token)`: only needs to know whether the stream goes on past
+    /// `i` (a read of token `i`).
+    pub(super) fn at_most_last(&self, i: usize) -> usize {
+        self.note(i);
+        i.min(self.0.len().saturating_sub(1))
+    }
+}
 
 impl View<'_> {
     pub(super) fn b(&self) -> &[u8] {
@@ -17,10 +58,12 @@ impl View<'_> {
     }
     #[inline]
     pub(super) fn get(&self, i: usize) -> Tok {
+        self.note(i);
         self.0.get(i).copied().unwrap_or(END)
     }
     #[inline]
     pub(super) fn t(&self, i: usize) -> u8 {
+        self.note(i);
         self.0.get(i).map_or(T_END, |t| t.t)
     }
     /// Index of the first token at or after `i` that is not `(`.
@@ -33,6 +76,7 @@ impl View<'_> {
     }
     pub(super) fn span(&self, a: usize, b: usize) -> (usize, usize) {
         let s = self.get(a).s;
+        self.note(b);
         let last = self.0.len().saturating_sub(1);
         let e = self.0.get(b.min(last)).map_or(s, |t| t.e);
         (s, e.max(s))
@@ -49,7 +93,7 @@ pub(super) const WINDOW: usize = 16;
 /// name, the "anywhere" rules, [`paren_comment`] and [`chained_cmp`] cannot fire, and the
 /// rest read only the first [`WINDOW`] tokens.
 pub(super) fn analyze_window(toks: &[Tok], b: &[u8]) -> Option<Hit> {
-    let v = View(toks, b);
+    let v = View::new(toks, b);
     positional(&v, 0)
         .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
         .or_else(|| equal_literals(&v))
@@ -66,8 +110,22 @@ fn nested(toks: &[Tok]) -> bool {
         && toks[1].f == b'='
 }
 
+/// [`analyze`] on the first tokens of a value on which the "anywhere" rules cannot fire
+/// (see [`super::reach`]) and which does not open with `(` (for [`paren_comment`]): the
+/// first `known` tokens of `toks` are final. `None` when a rule read past them (the caller
+/// then runs [`analyze`] on the whole stream); otherwise what [`analyze`] would give.
+pub(super) fn analyze_prefix(toks: &[Tok], b: &[u8], known: usize) -> Option<Option<Hit>> {
+    let v = View::prefix(toks, b, known);
+    let hit = positional(&v, 0)
+        .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
+        .or_else(|| equal_literals(&v))
+        .or_else(|| chained_cmp(&v))
+        .or_else(|| from_clause(&v));
+    (!v.overread()).then_some(hit)
+}
+
 pub(super) fn analyze(toks: &[Tok], b: &[u8]) -> Option<Hit> {
-    let v = View(toks, b);
+    let v = View::new(toks, b);
     positional(&v, 0)
         .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
         .or_else(|| anywhere(&v))

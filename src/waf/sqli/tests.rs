@@ -494,3 +494,122 @@ fn gated_word_classes_match_the_lookup() {
         }
     }
 }
+
+/// The full scan reading a prefix of the tokens where no "anywhere" rule can fire (`reach`)
+/// gives the verdict of the full scan over the whole stream.
+fn same_with_prefix(v: &[u8]) {
+    let mut toks = Vec::new();
+    let whole = super::run_from(v, &mut toks, usize::MAX, usize::MAX);
+    let prefix = super::run_from(v, &mut toks, usize::MAX, 0);
+    assert_eq!(prefix, whole, "{:?}", String::from_utf8_lossy(v));
+}
+
+/// ... on every corpus value, shifted by zero to three bytes (also made long: repeated past
+/// the stream prefix the rules read).
+#[test]
+fn prefix_reading_gives_the_whole_streams_verdict_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    assert!(values.len() > 10_000, "{}", values.len());
+    for v in &values {
+        for pad in ["", "a", "' ", "1 ("] {
+            same_with_prefix(format!("{pad}{v}").as_bytes());
+        }
+        if v.len() < 200 {
+            same_with_prefix(format!("{v} {v} {v} {v} {v} {v}").as_bytes());
+        }
+    }
+}
+
+/// ... and on random sequences of near-attack tokens, up to a few hundred bytes.
+#[test]
+fn prefix_reading_gives_the_whole_streams_verdict_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "'",
+        "\"",
+        "`",
+        "\\'",
+        " ",
+        "  ",
+        "\n",
+        "or",
+        " or ",
+        "and",
+        "xor",
+        "1",
+        "0x1f",
+        "1e5",
+        ".5",
+        "=",
+        "<",
+        ">",
+        "!=",
+        "<a",
+        "on=",
+        "../",
+        ";",
+        "|",
+        "||",
+        "&&",
+        "${",
+        "$x",
+        "(",
+        ")",
+        "((",
+        "--",
+        "-- ",
+        "#",
+        "/*",
+        "*/",
+        "/**/",
+        "/*!",
+        "union",
+        "select",
+        "as",
+        "from",
+        "where",
+        "when",
+        "then",
+        "case",
+        "sleep",
+        "char",
+        "user",
+        "having",
+        "values",
+        "order by",
+        "like",
+        "is not",
+        "null",
+        "@x",
+        "@@",
+        "::",
+        "::int",
+        "1.e(",
+        "x",
+        "a",
+        "name",
+        "admin",
+        "information_schema",
+        "drop",
+        "table",
+        "exec",
+        ",",
+        "N'",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 120) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+        }
+        same_with_prefix(v.as_bytes());
+    }
+}
