@@ -68,7 +68,9 @@
 //!   normalised text too), normalisation keeps an implicit identity offset map while it
 //!   can, the PowerShell regex is gated by checks around `-`/`(`/`$`, the scanner jumps
 //!   between separators with `memchr`, and the per-input loops (globs, braces, fork
-//!   bombs) have budgets. Every gate is a necessary condition of the rule it guards, so
+//!   bombs) have budgets. The `$` rules are searched from each `$` (the expansion regex
+//!   only when an alternative can open there, the Log4Shell resolution only with a `j` in
+//!   the value). Every gate is a necessary condition of the rule it guards, so
 //!   the gates change speed, never results.
 use super::{char_span, Finding};
 use std::cell::RefCell;

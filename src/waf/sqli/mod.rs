@@ -119,7 +119,8 @@
 //! (`!@#$%^&*()-=`, the same shape as benign `!@#$%^&*()`~`), `2+union+all` in a path.
 //!
 //! # Layout
-//! `token` (token types and `Tok`), `prefilter` (the byte pre-filter), `skip` (its
+//! `token` (token types and `Tok`), `prefilter` (the byte pre-filter), `reach` (whether
+//! the "anywhere" rules can fire at all), `skip` (its
 //! 64-byte-block skipping of plain runs and ungated words in long values), `tokenizer`
 //! (bytes to folded tokens), `words` (keyword, function and catalog tables), `rules` (the
 //! rule driver and whole-value shapes), `positional` (rules at the injection point),
@@ -159,7 +160,11 @@
 //!   of 64 bytes or more it steps over what cannot change its verdict (plain runs, words the
 //!   three-byte gate rejects) from two bit masks per 64-byte block (see `skip`).
 //!   Values whose only anchors are AND/OR/XOR/ORDER/GROUP (prose) are tokenized only up to
-//!   the positional window (16 final folded tokens), in the plain context.
+//!   the positional window (16 final folded tokens), in the plain context. Values over 256
+//!   bytes that the pre-filter sends to the full scan but on which no "anywhere" rule can
+//!   fire (`reach`: none of their trigger words or byte pairs occurs) and that do not open
+//!   with `(` are tokenized, in each context, to their first 40 folded tokens only; a rule
+//!   that reads past the tokens known final sends that context to the whole stream.
 
 use super::Finding;
 use once_cell::sync::Lazy;
