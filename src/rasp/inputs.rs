@@ -149,7 +149,7 @@ fn walk(inputs: &mut Inputs, path: &str, value: &Value, depth: usize) {
 
 /// Percent-decoding, once (and `+` as a space when `plus`); invalid UTF-8 replaced.
 fn decode(s: &str, plus: bool) -> Cow<'_, str> {
-    if !s.contains('%') && !(plus && s.contains('+')) {
+    if !(s.contains('%') || plus && s.contains('+')) {
         return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
