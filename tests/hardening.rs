@@ -684,3 +684,70 @@ async fn compressed_bodies_are_inspected_decoded_and_bombs_refused() {
     assert_eq!(refused, ["decompression_bomb", "unsupported_encoding"]);
     assert_eq!(agent.stats().internal_failures, 0);
 }
+
+/// A JSON body past `SQREEN_MAX_BODY_BYTES` whose attack comes after the limit: by default its
+/// first bytes are inspected and it goes through, recorded and counted (the documented trade);
+/// with `waf.on_body_over_limit: "refuse"` in block mode it is refused (413) before the handler.
+#[tokio::test]
+async fn a_body_over_the_limit_is_recorded_and_refused_when_the_rules_say_so() {
+    let padded = |attack_first: bool| {
+        let pad = "lorem ipsum dolor sit amet ".repeat(3_000); // ~81 KB
+        let attack = "1' UNION SELECT password FROM users --";
+        // (keys in the order written: `json!` would sort them)
+        if attack_first {
+            format!(r#"{{"q": "{attack}", "pad": "{pad}"}}"#)
+        } else {
+            format!(r#"{{"pad": "{pad}", "q": "{attack}"}}"#)
+        }
+    };
+    let post = |base: String, body: String| async move {
+        client()
+            .post(format!("{base}/echo"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let (agent, base) = setup(|b| {
+        b.waf_mode(WafMode::Block)
+            .event_sink(move |e: &Event| sink.lock().unwrap().push(e.name.clone()))
+    })
+    .await;
+    assert_eq!(post(base.clone(), padded(true)).await, 403, "in the prefix");
+    assert_eq!(
+        post(base.clone(), padded(false)).await,
+        200,
+        "past the limit"
+    );
+    assert_eq!(agent.stats().waf.bodies_over_limit, 2);
+    let over = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| *n == "app.sqreen.waf.body_over_limit")
+        .count();
+    assert_eq!(over, 2);
+
+    let rules = r#"{"waf": {"mode": "block", "on_body_over_limit": "refuse"}}"#;
+    let (_agent, base) = setup(|b| b.rules_json(rules)).await;
+    assert_eq!(post(base.clone(), padded(false)).await, 413);
+    assert_eq!(
+        post(base.clone(), json!({"q": "hello"}).to_string()).await,
+        200
+    );
+    // monitor mode never refuses
+    let rules = r#"{"waf": {"mode": "monitor", "on_body_over_limit": "refuse"}}"#;
+    let (_agent, base) = setup(|b| b.rules_json(rules)).await;
+    assert_eq!(post(base, padded(false)).await, 200);
+    assert!(
+        RulesDocument::parse(r#"{"waf": {"on_body_over_limit": "drop"}}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("waf.on_body_over_limit")
+    );
+}

@@ -236,6 +236,12 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         "Requests whose WAF inspection stopped at the time budget (they went through).",
         waf.budget_overruns,
     );
+    x.single(
+        "sqreen_waf_bodies_over_limit_total",
+        "counter",
+        "Request bodies longer than SQREEN_MAX_BODY_BYTES (first bytes inspected, or refused).",
+        waf.bodies_over_limit,
+    );
 
     // counters, rules, agent
     x.single(

@@ -87,6 +87,9 @@ pub struct WafStats {
     pub blocked: u64,
     /// Requests whose inspection stopped because the time budget was spent (they went through).
     pub budget_overruns: u64,
+    /// Request bodies longer than `SQREEN_MAX_BODY_BYTES` (only their first bytes inspected,
+    /// or refused with `waf.on_body_over_limit: "refuse"`).
+    pub bodies_over_limit: u64,
 }
 
 /// What the rules URL poller did (`SQREEN_RULES_URL`). Every poll counts in `polls` and in
@@ -153,6 +156,7 @@ pub(crate) struct Counters {
     pub(crate) waf_hits: [AtomicU64; 6],
     pub(crate) waf_blocked: AtomicU64,
     pub(crate) waf_overruns: AtomicU64,
+    pub(crate) waf_bodies_over_limit: AtomicU64,
     pub(crate) blocked_ip: AtomicU64,
     pub(crate) blocked_user: AtomicU64,
     pub(crate) redirected: AtomicU64,
@@ -216,6 +220,7 @@ impl Counters {
                 scanner: get(&self.waf_hits[5]),
                 blocked: get(&self.waf_blocked),
                 budget_overruns: get(&self.waf_overruns),
+                bodies_over_limit: get(&self.waf_bodies_over_limit),
             },
             rules_remote: self.rules_remote.snapshot(),
             events: Default::default(),

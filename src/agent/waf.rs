@@ -14,7 +14,7 @@ use crate::action::ActionKind;
 use crate::context::{PendingResponse, RequestContext};
 use crate::event::{names, redact::REDACTED};
 use crate::layer::ReadBody;
-use crate::rules::{OnBudgetExceeded, WafMode, WafSettings};
+use crate::rules::{OnBodyOverLimit, OnBudgetExceeded, WafMode, WafSettings};
 use crate::waf::{inputs, AttackCategory, Finding, Hit, Scan, Stop, MAX_FRAGMENT};
 
 /// What the layer does after the WAF looked at a request's head.
@@ -139,6 +139,45 @@ impl AgentInner {
         } else {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         };
+        Some(response)
+    }
+
+    /// A body longer than `SQREEN_MAX_BODY_BYTES` (`read`: the bytes the layer holds of it):
+    /// counted and recorded as `app.sqreen.waf.body_over_limit`; with
+    /// `waf.on_body_over_limit: "refuse"` in block mode the request is answered 413 before the
+    /// handler, else its first bytes are inspected as usual.
+    pub(crate) fn waf_body_over_limit(
+        &self,
+        ctx: &RequestContext,
+        read: usize,
+    ) -> Option<Response<Bytes>> {
+        let rules = self.rules.load();
+        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        if mode == WafMode::Off {
+            return None;
+        }
+        let refuse =
+            mode == WafMode::Block && rules.waf.on_body_over_limit == OnBodyOverLimit::Refuse;
+        Counters::bump(&self.counters.waf_bodies_over_limit);
+        if self.wants_events() {
+            let mut properties = Map::new();
+            properties.insert("limit".into(), (self.config.max_body_bytes as u64).into());
+            properties.insert(
+                "inspected".into(),
+                (read.min(self.config.max_body_bytes) as u64).into(),
+            );
+            properties.insert("blocked".into(), Value::Bool(refuse));
+            self.emit_about(ctx, names::WAF_BODY_OVER_LIMIT, properties);
+        }
+        if !refuse {
+            return None;
+        }
+        Counters::bump(&self.counters.waf_blocked);
+        let inner = ctx.inner();
+        let mut response =
+            self.renderer
+                .render(&ActionKind::Block, inner.rid, inner.accept.as_ref());
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
         Some(response)
     }
 

@@ -35,6 +35,10 @@ pub const WAF_BUDGET_EXCEEDED: &str = "app.sqreen.waf.budget_exceeded";
 /// A request body the WAF could not read as text: a decompression bomb, or an encoding it does
 /// not decode (`reason`); refused in block mode (413, 415).
 pub const WAF_BODY_REFUSED: &str = "app.sqreen.waf.body_refused";
+/// A request body longer than `SQREEN_MAX_BODY_BYTES`: only its first bytes were inspected
+/// (`waf.on_body_over_limit: "inspect_prefix"`, the default), or it was refused in block mode
+/// (413, `"refuse"`).
+pub const WAF_BODY_OVER_LIMIT: &str = "app.sqreen.waf.body_over_limit";
 
 /// True for names in the reserved namespace.
 pub fn is_reserved(name: &str) -> bool {

@@ -224,6 +224,22 @@ where
                             None => agent.failures.record(FailureKind::Waf, false),
                         }
                     }
+                    // more body than the limit: counted and recorded; refused when the rules
+                    // say so in block mode, else its first bytes are inspected
+                    let over_limit = !within || matches!(outcome, ReadOutcome::Limit);
+                    if let (true, Some(_)) = (over_limit, reading.waf) {
+                        let agent = &ctx.inner().agent;
+                        match guard(|| agent.waf_body_over_limit(&ctx, prefix.len())) {
+                            Some(Some(response)) => {
+                                self.as_mut().project().state.set(State::Ready {
+                                    response: Some(response),
+                                });
+                                continue;
+                            }
+                            Some(None) => {}
+                            None => agent.failures.record(FailureKind::Waf, false),
+                        }
+                    }
                     if let Some(spent) = reading.waf {
                         if let Some(response) = waf_body(&ctx, &read_body, &parts, spent) {
                             self.as_mut().project().state.set(State::Ready {

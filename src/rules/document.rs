@@ -81,6 +81,24 @@ pub struct WafSettings {
     /// What the WAF does with a request that takes longer than its time budget
     /// (`waf.on_budget_exceeded`; by default it reads all of it).
     pub on_budget_exceeded: OnBudgetExceeded,
+    /// What the WAF does with a body longer than `SQREEN_MAX_BODY_BYTES`
+    /// (`waf.on_body_over_limit`; by default it inspects the first bytes and lets it through).
+    pub on_body_over_limit: OnBodyOverLimit,
+}
+
+/// What the WAF does with a body longer than `SQREEN_MAX_BODY_BYTES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBodyOverLimit {
+    /// Inspect its first `SQREEN_MAX_BODY_BYTES` and let it through (the handler gets it
+    /// whole). The default: large uploads and documents keep working, but what comes after the
+    /// limit is not inspected, so an attacker can pad an attack past it; each such body is
+    /// recorded (`app.sqreen.waf.body_over_limit`) and counted.
+    #[default]
+    InspectPrefix,
+    /// In block mode, refuse it (413) before the handler: nothing goes through uninspected.
+    /// For APIs whose bodies stay under the limit (raise `SQREEN_MAX_BODY_BYTES` to fit yours).
+    Refuse,
 }
 
 /// What the WAF does with a request whose inspection takes longer than `SQREEN_WAF_BUDGET_US`.
@@ -431,6 +449,8 @@ struct RawWaf {
     paranoia: Option<u64>,
     #[serde(default)]
     on_budget_exceeded: Option<String>,
+    #[serde(default)]
+    on_body_over_limit: Option<String>,
 }
 
 /// Turns a reason into an error at `place`.
@@ -476,6 +496,7 @@ impl RawDocument {
             disabled_rules: Vec::new(),
             paranoia: None,
             on_budget_exceeded: None,
+            on_body_over_limit: None,
         });
         let mode = match waf.mode {
             Some(m) => Some(
@@ -528,6 +549,19 @@ impl RawDocument {
                         return Err(Error::rules(
                             "waf.on_budget_exceeded",
                             format!("expected \"inspect\" or \"pass\" (got {})", quote(other)),
+                        ))
+                    }
+                },
+                on_body_over_limit: match waf.on_body_over_limit.as_deref() {
+                    None | Some("inspect_prefix") => OnBodyOverLimit::InspectPrefix,
+                    Some("refuse") => OnBodyOverLimit::Refuse,
+                    Some(other) => {
+                        return Err(Error::rules(
+                            "waf.on_body_over_limit",
+                            format!(
+                                "expected \"inspect_prefix\" or \"refuse\" (got {})",
+                                quote(other)
+                            ),
                         ))
                     }
                 },

@@ -42,8 +42,8 @@ mod watcher;
 pub(crate) use active::ActiveRules;
 pub use active::RulesSource;
 pub use document::{
-    OnBudgetExceeded, Paranoia, ParseParanoiaError, ParseWafModeError, RaspSettings, RulesDocument,
-    WafMode, WafSettings, MAX_DOCUMENT_BYTES,
+    OnBodyOverLimit, OnBudgetExceeded, Paranoia, ParseParanoiaError, ParseWafModeError,
+    RaspSettings, RulesDocument, WafMode, WafSettings, MAX_DOCUMENT_BYTES,
 };
 pub(crate) use poller::RulesPoller;
 pub(crate) use remote::RemoteSource;

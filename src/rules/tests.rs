@@ -87,6 +87,7 @@ fn the_sample_parses() {
         issued_at: None,
         waf: WafSettings {
             on_budget_exceeded: Default::default(),
+            on_body_over_limit: Default::default(),
             mode: Some(WafMode::Block),
             disabled_rules: vec![],
             paranoia: Some(Paranoia::Level2),
