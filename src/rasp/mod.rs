@@ -35,6 +35,9 @@ pub mod fs;
 pub mod http;
 mod inputs;
 pub mod shell;
+pub mod sql;
+#[cfg(feature = "rusqlite")]
+pub mod sqlite;
 mod ssrf;
 
 use std::fmt;
@@ -237,6 +240,26 @@ fn finding(
     })
 }
 
+/// Checks a SQL query about to run, as `dialect` reads it (see [`sql`]): an input that spans
+/// several tokens, opens or closes a literal or a comment, is an injection. Bound parameters
+/// never occur in the query text, so parameterised queries always pass.
+pub fn check_sql(query: &str, dialect: sql::Dialect) -> Result<(), RaspError> {
+    RequestContext::with_current(|ctx| check_sql_in(ctx, query, dialect)).unwrap_or(Ok(()))
+}
+
+/// [`check_sql`] for the request `ctx`.
+pub fn check_sql_in(
+    ctx: &RequestContext,
+    query: &str,
+    dialect: sql::Dialect,
+) -> Result<(), RaspError> {
+    check_with(Some(ctx), Sink::Sql, |inputs| {
+        finding(inputs, Sink::Sql, query, |values| {
+            sql::first_injection(query, dialect, values)
+        })
+    })
+}
+
 /// Checks a file path about to be opened (see [`fs`]).
 pub fn check_path(path: impl AsRef<Path>) -> Result<(), RaspError> {
     RequestContext::with_current(|ctx| check_path_in(ctx, path.as_ref())).unwrap_or(Ok(()))
@@ -336,7 +359,9 @@ pub fn find_in(sink: Sink, target: &str, inputs: &Inputs) -> Option<String> {
                 _ => None,
             }
         }
-        Sink::Sql => None,
+        Sink::Sql => finding(inputs, sink, target, |v| {
+            sql::first_injection(target, sql::Dialect::Sqlite, v)
+        }),
     };
     found.map(|f| f.input)
 }
