@@ -25,7 +25,7 @@ pub(crate) fn find<'a>(
         if input.len() < 2 && !is_separator(input.as_bytes().first().copied().unwrap_or(b'x')) {
             continue; // one character climbs nowhere, unless it makes the path absolute
         }
-        for (s, _) in path.match_indices(input) {
+        for s in memchr::memmem::find_iter(path.as_bytes(), input.as_bytes()) {
             let e = s + input.len();
             if s == 0 && is_absolute(input) {
                 return Some((i, s..e));

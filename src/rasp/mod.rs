@@ -167,7 +167,7 @@ fn check_with(
     if inputs.is_empty() {
         return Ok(());
     }
-    let agent = ctx.inner().agent.clone();
+    let agent = &ctx.inner().agent;
     // a panic in a check must not take the app down: the value passes (fail open), counted
     let found = crate::agent::guard(|| find(inputs));
     let Some(found) = found else {
@@ -300,13 +300,12 @@ pub struct CheckedUrl {
 /// Checks an outbound URL about to be requested (see [`http`]): when a request input chooses
 /// its scheme or host, the host is resolved once and must be external.
 pub fn check_url(url: &str) -> Result<CheckedUrl, RaspError> {
-    match RequestContext::current() {
-        Some(ctx) => check_url_in(&ctx, url),
-        None => Ok(CheckedUrl {
+    RequestContext::with_current(|ctx| check_url_in(ctx, url)).unwrap_or_else(|| {
+        Ok(CheckedUrl {
             url: url.to_owned(),
             addrs: None,
-        }),
-    }
+        })
+    })
 }
 
 /// [`check_url`] for the request `ctx`.

@@ -93,7 +93,7 @@ pub(crate) fn find<'a>(
         if input.is_empty() {
             continue;
         }
-        for (s, _) in cmd.match_indices(input) {
+        for s in memchr::memmem::find_iter(cmd.as_bytes(), input.as_bytes()) {
             let marks = marks.get_or_insert_with(|| syntax(cmd));
             let e = s + input.len();
             if marks[s..e].iter().any(|m| *m) {

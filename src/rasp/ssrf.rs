@@ -89,7 +89,7 @@ pub(crate) fn controlling<'a>(
         if input.is_empty() {
             continue;
         }
-        for (s, _) in url.match_indices(input) {
+        for s in memchr::memmem::find_iter(url.as_bytes(), input.as_bytes()) {
             let e = s + input.len();
             if s < chooses.end && e > chooses.start && (e - s >= 2 || parts.host.len() <= 1) {
                 return Some((i, s..e));
