@@ -2,8 +2,10 @@
 //! typical request's inputs (10 query parameters, a browser's `User-Agent` and `Referer`).
 //!
 //! - `rasp/check/<sink>`: one more check of a request whose inputs were already taken (the
-//!   handler runs the check in a loop and times it; criterion's `iter_custom`). Values that
-//!   nothing in the request occurs in, as most checks are;
+//!   handler runs the check in a loop and times it; criterion's `iter_custom`). The path, URL
+//!   and command hold none of the request's values, as most do; the 300-byte query holds
+//!   three of them by chance (`2` in `24`, `en` in `garden`, `price`), so it is tokenized and
+//!   judged, as a real query often is;
 //! - `rasp/first_check`: what a request's first check adds (taking the inputs), as the time a
 //!   handler doing one file check adds over the same handler doing none, alternating;
 //! - `rasp/outside_request/<sink>`: a check with no request (a job, start-up): the task-local
@@ -43,13 +45,21 @@ fn request(iters: u64) -> Request<Full<Bytes>> {
 
 #[derive(Clone, Copy)]
 enum Which {
+    Sql,
     Path,
     Url,
     Command,
 }
 
+/// A 300-byte query of the shape apps build (a join, filters, an order, a limit).
+const QUERY: &str = "SELECT p.id, p.name, p.price, p.currency, c.name AS category, s.quantity \
+    FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN stock s ON \
+    s.product_id = p.id WHERE c.slug = 'garden-tools' AND p.active = 1 AND p.price BETWEEN 5 \
+    AND 500 ORDER BY p.created_at DESC, p.id LIMIT 24 OFFSET 48";
+
 fn run(which: Which) {
     let r = match which {
+        Which::Sql => rasp::check_sql(QUERY, rasp::sql::Dialect::Postgres),
         Which::Path => rasp::check_path("/srv/app/files/catalogue/readme.txt"),
         Which::Url => rasp::check_url("https://api.example.com/v1/items?q=boots").map(|_| ()),
         Which::Command => rasp::check_command("convert /srv/app/in.png -resize 50% /tmp/out.png"),
@@ -64,6 +74,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let mut group = c.benchmark_group("rasp");
     for (name, which) in [
+        ("sql", Which::Sql),
         ("path", Which::Path),
         ("url", Which::Url),
         ("command", Which::Command),

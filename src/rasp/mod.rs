@@ -229,9 +229,16 @@ fn finding(
     target: &str,
     find: impl FnOnce(&mut dyn Iterator<Item = &str>) -> Option<(usize, std::ops::Range<usize>)>,
 ) -> Option<Finding> {
-    let mut values = inputs.iter().map(|i| i.value.as_str());
-    let (index, range) = find(&mut values)?;
-    let input = inputs.iter().nth(index)?;
+    // most sinks hold no input at all: one prebuilt search per input says so
+    let occurring = inputs.occurring_in(target);
+    if occurring.is_empty() {
+        return None;
+    }
+    let mut values = occurring
+        .iter()
+        .filter_map(|&i| inputs.get(i).map(|input| input.value.as_str()));
+    let (k, range) = find(&mut values)?;
+    let input = inputs.get(*occurring.get(k)?)?;
     Some(Finding {
         sink,
         input: input.name.clone(),
@@ -313,9 +320,16 @@ pub fn check_url_in(ctx: &RequestContext, url: &str) -> Result<CheckedUrl, RaspE
     let mut addrs = None;
     let trimmed = url.trim();
     check_with(Some(ctx), Sink::Url, |inputs| {
+        let occurring = inputs.occurring_in(trimmed);
+        if occurring.is_empty() {
+            return None;
+        }
         let parts = ssrf::parts(trimmed)?;
-        let mut values = inputs.iter().map(|i| i.value.as_str());
-        let (index, range) = ssrf::controlling(trimmed, &parts, &mut values)?;
+        let mut values = occurring
+            .iter()
+            .filter_map(|&i| inputs.get(i).map(|input| input.value.as_str()));
+        let (k, range) = ssrf::controlling(trimmed, &parts, &mut values)?;
+        let index = *occurring.get(k)?;
         match ssrf::destination(trimmed, &parts) {
             ssrf::Verdict::External(found) => {
                 addrs = Some(Arc::from(found));
@@ -324,7 +338,7 @@ pub fn check_url_in(ctx: &RequestContext, url: &str) -> Result<CheckedUrl, RaspE
             // a name that does not resolve cannot be reached: the request will fail on its own
             ssrf::Verdict::Unresolved => None,
             ssrf::Verdict::Internal(_) => {
-                let input = inputs.iter().nth(index)?;
+                let input = inputs.get(index)?;
                 Some(Finding {
                     sink: Sink::Url,
                     input: input.name.clone(),
