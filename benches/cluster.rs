@@ -13,8 +13,7 @@
 //! Run: `cargo bench --bench cluster`.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -24,45 +23,9 @@ use sqreen::{Actor, Agent};
 
 const ACTORS: u32 = 10_000;
 
-struct Redis(Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> Option<Redis> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let redis = Redis(child, port);
-    for _ in 0..500 {
-        if info(port, "server").is_some() {
-            return Some(redis);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
+#[path = "../tests/common/redis.rs"]
+mod redis_server;
+use redis_server::RedisServer;
 
 /// `INFO <section>` as text.
 fn info(port: u16, section: &str) -> Option<String> {
@@ -199,11 +162,10 @@ fn commands_at(port: u16, rate: u64, seconds: u64) {
 }
 
 fn bench_cluster(c: &mut Criterion) {
-    let Some(redis) = start_redis() else {
-        println!("cluster bench skipped: redis-server could not be started");
-        return;
+    let Some(redis) = RedisServer::start() else {
+        return; // (the helper said why)
     };
-    let port = redis.1;
+    let port = redis.port;
     let seconds = std::env::var("CLUSTER_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -129,17 +129,24 @@ impl AgentInner {
         if !block {
             return None;
         }
+        let status = if reason == "decompression_bomb" {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        };
+        Some(self.refuse_body(ctx, status))
+    }
+
+    /// The block page with `status`, for a body refused before the handler (counted as a
+    /// WAF block).
+    fn refuse_body(&self, ctx: &RequestContext, status: StatusCode) -> Response<Bytes> {
         Counters::bump(&self.counters.waf_blocked);
         let inner = ctx.inner();
         let mut response =
             self.renderer
                 .render(&ActionKind::Block, inner.rid, inner.accept.as_ref());
-        *response.status_mut() = if reason == "decompression_bomb" {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        };
-        Some(response)
+        *response.status_mut() = status;
+        response
     }
 
     /// A body longer than `SQREEN_MAX_BODY_BYTES` (`read`: the bytes the layer holds of it):
@@ -169,16 +176,7 @@ impl AgentInner {
             properties.insert("blocked".into(), Value::Bool(refuse));
             self.emit_about(ctx, names::WAF_BODY_OVER_LIMIT, properties);
         }
-        if !refuse {
-            return None;
-        }
-        Counters::bump(&self.counters.waf_blocked);
-        let inner = ctx.inner();
-        let mut response =
-            self.renderer
-                .render(&ActionKind::Block, inner.rid, inner.accept.as_ref());
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        Some(response)
+        refuse.then(|| self.refuse_body(ctx, StatusCode::PAYLOAD_TOO_LARGE))
     }
 
     /// Counts a scan that went past the time budget and records

@@ -212,32 +212,28 @@ where
                         complete,
                     };
                     if let (Some(reason), Some(_)) = (refused, reading.waf) {
-                        let agent = &ctx.inner().agent;
-                        match guard(|| agent.waf_refuse_body(&ctx, reason, &parts.headers)) {
-                            Some(Some(response)) => {
-                                self.as_mut().project().state.set(State::Ready {
-                                    response: Some(response),
-                                });
-                                continue;
-                            }
-                            Some(None) => {}
-                            None => agent.failures.record(FailureKind::Waf, false),
+                        let refusal = waf_refusal(&ctx, |agent| {
+                            agent.waf_refuse_body(&ctx, reason, &parts.headers)
+                        });
+                        if let Some(response) = refusal {
+                            self.as_mut().project().state.set(State::Ready {
+                                response: Some(response),
+                            });
+                            continue;
                         }
                     }
                     // more body than the limit: counted and recorded; refused when the rules
                     // say so in block mode, else its first bytes are inspected
                     let over_limit = !within || matches!(outcome, ReadOutcome::Limit);
                     if let (true, Some(_)) = (over_limit, reading.waf) {
-                        let agent = &ctx.inner().agent;
-                        match guard(|| agent.waf_body_over_limit(&ctx, prefix.len())) {
-                            Some(Some(response)) => {
-                                self.as_mut().project().state.set(State::Ready {
-                                    response: Some(response),
-                                });
-                                continue;
-                            }
-                            Some(None) => {}
-                            None => agent.failures.record(FailureKind::Waf, false),
+                        let refusal = waf_refusal(&ctx, |agent| {
+                            agent.waf_body_over_limit(&ctx, prefix.len())
+                        });
+                        if let Some(response) = refusal {
+                            self.as_mut().project().state.set(State::Ready {
+                                response: Some(response),
+                            });
+                            continue;
                         }
                     }
                     if let Some(spent) = reading.waf {
@@ -352,6 +348,18 @@ fn waf_body(
             closed.then(|| agent.renderer.unavailable(ctx.rid()))
         }
     }
+}
+
+/// A body refusal decided by `decide` (fail open, counted, if it panics).
+fn waf_refusal(
+    ctx: &RequestContext,
+    decide: impl FnOnce(&crate::agent::AgentInner) -> Option<Response<Bytes>>,
+) -> Option<Response<Bytes>> {
+    let agent = &ctx.inner().agent;
+    guard(|| decide(agent)).unwrap_or_else(|| {
+        agent.failures.record(FailureKind::Waf, false);
+        None
+    })
 }
 
 /// Replaces the handler's response when an SDK call decided so during the handler.

@@ -176,55 +176,17 @@ fn walk(inputs: &mut Inputs, path: &str, value: &Value, depth: usize) {
     }
 }
 
-/// Percent-decoding, once (and `+` as a space when `plus`); invalid UTF-8 replaced.
+/// Percent-decoding, once (and `+` as a space when `plus`), as a framework hands a value to
+/// a handler; invalid UTF-8 replaced.
 fn decode(s: &str, plus: bool) -> Cow<'_, str> {
     if !(s.contains('%') || plus && s.contains('+')) {
         return Cow::Borrowed(s);
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len()
-                && b[i + 1].is_ascii_hexdigit()
-                && b[i + 2].is_ascii_hexdigit() =>
-            {
-                out.push(hex(b[i + 1]) << 4 | hex(b[i + 2]));
-                i += 3;
-            }
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    let bytes = crate::waf::inputs::decode_once(s.as_bytes(), plus);
+    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn hex(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'A' + 10,
-    }
-}
-
-/// `s` cut to at most `max` bytes, at a character boundary.
-pub(crate) fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub(crate) use crate::waf::inputs::cut;
 
 #[cfg(test)]
 mod tests {

@@ -44,7 +44,7 @@ impl fmt::Display for Name<'_> {
     }
 }
 
-pub(super) fn cut(s: &str, max: usize) -> &str {
+pub(crate) fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -82,7 +82,7 @@ fn utf8_lossy(raw: &[u8]) -> Cow<'_, str> {
 }
 
 /// One round of percent-decoding (and `+` to space when `plus`).
-fn decode_once(s: &[u8], plus: bool) -> Vec<u8> {
+pub(crate) fn decode_once(s: &[u8], plus: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {

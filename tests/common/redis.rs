@@ -3,6 +3,8 @@
 //! the PATH, [`RedisServer::start`] prints one line and returns `None` (the test skips), or
 //! panics under `CI=true` (`bash .ci/run` installs Debian's package).
 
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
