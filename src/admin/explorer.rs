@@ -11,8 +11,8 @@
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_FRAME_OPTIONS};
 use http::{Response, StatusCode};
-use once_cell::sync::Lazy;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 
 use super::respond;
 
@@ -20,7 +20,7 @@ use super::respond;
 pub(crate) const PAGE: &str = include_str!("explorer.html");
 
 /// The page's Content Security Policy, with the hash of its inline script.
-static CSP: Lazy<String> = Lazy::new(|| {
+static CSP: LazyLock<String> = LazyLock::new(|| {
     let script = inline_script(PAGE).unwrap_or_default();
     let hash = base64(&Sha256::digest(script.as_bytes()));
     format!(

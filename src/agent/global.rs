@@ -6,13 +6,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwapOption;
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 use super::{Agent, AgentInner};
 use crate::error::Result;
 use crate::layer::SqreenLayer;
 
-static GLOBAL: Lazy<ArcSwapOption<AgentInner>> = Lazy::new(ArcSwapOption::empty);
+static GLOBAL: LazyLock<ArcSwapOption<AgentInner>> = LazyLock::new(ArcSwapOption::empty);
 static WARNED_NO_AGENT: AtomicBool = AtomicBool::new(false);
 
 /// Builds an agent from the environment (see [`Agent::from_env`]) and installs it as the global

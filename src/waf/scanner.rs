@@ -21,7 +21,7 @@
 //! UA signal; the probe-path signal depends on the application answering 404.
 use super::{lists, Finding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// Rule ids this module can report.
 pub const RULES: &[&str] = &[
@@ -132,7 +132,7 @@ pub const EXTRA_PROBE_PATHS: &[&str] = &[
     "/geoserver/",
 ];
 
-static UA_AC: Lazy<AhoCorasick> = Lazy::new(|| {
+static UA_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostFirst)
@@ -149,9 +149,9 @@ fn restricted_files() -> Vec<String> {
 }
 
 /// Number of sensitive file patterns (they come first in [`PROBE_AC`]).
-static N_RESTRICTED: Lazy<usize> = Lazy::new(|| restricted_files().len());
+static N_RESTRICTED: LazyLock<usize> = LazyLock::new(|| restricted_files().len());
 
-static PROBE_AC: Lazy<AhoCorasick> = Lazy::new(|| {
+static PROBE_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let mut pats = restricted_files();
     pats.extend(EXTRA_PROBE_PATHS.iter().map(|p| p.to_string()));
     AhoCorasickBuilder::new()
@@ -163,9 +163,9 @@ static PROBE_AC: Lazy<AhoCorasick> = Lazy::new(|| {
 /// Builds this detector's tables now (user-agent and probe-path automata), so that the first request to need
 /// them does not spend its time budget on it.
 pub(crate) fn warm_up() {
-    Lazy::force(&UA_AC);
-    Lazy::force(&N_RESTRICTED);
-    Lazy::force(&PROBE_AC);
+    LazyLock::force(&UA_AC);
+    LazyLock::force(&N_RESTRICTED);
+    LazyLock::force(&PROBE_AC);
 }
 
 /// A known security scanner's User-Agent (`lists::SCANNER_USER_AGENTS`), matched as a

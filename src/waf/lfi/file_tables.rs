@@ -4,7 +4,7 @@
 use super::flags::{positions, word_hits, SHORT};
 use crate::waf::lists::{sensitive_files, Scope, SQL_DUMP_SUFFIXES};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// System locations, as absolute paths (`/etc/…`): valid at the value start or after a
 /// delimiter. Entries ending in `/` need a path character next; others a segment end.
@@ -161,7 +161,7 @@ impl FileAc {
     }
 }
 
-pub(super) static FILES: Lazy<FileAc> = Lazy::new(|| {
+pub(super) static FILES: LazyLock<FileAc> = LazyLock::new(|| {
     let mut all: Vec<(String, Kind)> = Vec::new();
     for (list, kind) in [
         (OS_ROOTS, Kind::Root),
@@ -271,30 +271,32 @@ pub(super) fn sql_backup_no_ws(v: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
-pub(super) static ZERO_X_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 2]> =
-    Lazy::new(|| [b"0x", b"0X"].map(memchr::memmem::Finder::new));
-pub(super) static DOTDOT_FINDER: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b".."));
-pub(super) static UDOT_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 3]> = Lazy::new(|| {
-    ["\u{FF0E}", "\u{2024}", "\u{FE52}"].map(|d| memchr::memmem::Finder::new(d.as_bytes()))
-});
-pub(super) static USLASH_FINDERS: Lazy<[memchr::memmem::Finder<'static>; 4]> = Lazy::new(|| {
-    ["\u{2215}", "\u{2216}", "\u{FF0F}", "\u{FF3C}"]
-        .map(|d| memchr::memmem::Finder::new(d.as_bytes()))
-});
-pub(super) static DOTSEG_FINDER: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b"/./"));
-pub(super) static HIDDEN_FINDER: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b"/."));
+pub(super) static ZERO_X_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+    LazyLock::new(|| [b"0x", b"0X"].map(memchr::memmem::Finder::new));
+pub(super) static DOTDOT_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b".."));
+pub(super) static UDOT_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+    LazyLock::new(|| {
+        ["\u{FF0E}", "\u{2024}", "\u{FE52}"].map(|d| memchr::memmem::Finder::new(d.as_bytes()))
+    });
+pub(super) static USLASH_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 4]> =
+    LazyLock::new(|| {
+        ["\u{2215}", "\u{2216}", "\u{FF0F}", "\u{FF3C}"]
+            .map(|d| memchr::memmem::Finder::new(d.as_bytes()))
+    });
+pub(super) static DOTSEG_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"/./"));
+pub(super) static HIDDEN_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"/."));
 
 /// Builds this detector's tables now (file automaton and finders), so that the first request to need
 /// them does not spend its time budget on it.
 pub(crate) fn warm_up() {
-    Lazy::force(&FILES);
-    Lazy::force(&ZERO_X_FINDERS);
-    Lazy::force(&DOTDOT_FINDER);
-    Lazy::force(&UDOT_FINDERS);
-    Lazy::force(&USLASH_FINDERS);
-    Lazy::force(&DOTSEG_FINDER);
-    Lazy::force(&HIDDEN_FINDER);
+    LazyLock::force(&FILES);
+    LazyLock::force(&ZERO_X_FINDERS);
+    LazyLock::force(&DOTDOT_FINDER);
+    LazyLock::force(&UDOT_FINDERS);
+    LazyLock::force(&USLASH_FINDERS);
+    LazyLock::force(&DOTSEG_FINDER);
+    LazyLock::force(&HIDDEN_FINDER);
 }

@@ -3,7 +3,7 @@
 //! It only answers "is this word a known command, and how cautious must we be with it";
 //! where the word sits is the scanner's business.
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// Also an ordinary English word / name: needs technical arguments or a glued separator.
 pub(super) const EN: u16 = 1;
@@ -244,7 +244,7 @@ impl CmdTable {
     }
 }
 
-pub(super) static COMMAND_TABLE: Lazy<CmdTable> = Lazy::new(CmdTable::build);
+pub(super) static COMMAND_TABLE: LazyLock<CmdTable> = LazyLock::new(CmdTable::build);
 
 /// Looks a (normalised, lower-case) word up; handles `.exe`, single-char bracket classes
 /// (`adduse[r]`), version suffixes (`python3.10`, `gcc7.4`) and tool families.

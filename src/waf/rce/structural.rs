@@ -5,15 +5,15 @@
 
 use super::commands::{lookup, COMMAND_TABLE};
 use super::scanner::{find_sub, is_space};
-use once_cell::sync::Lazy;
 use regex::bytes::Regex as BRegex;
 use regex::Regex;
+use std::sync::LazyLock;
 
-pub(super) static RE_SHELLSHOCK: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_SHELLSHOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*\(\s*\)\s*\{|\(\s*\)\s*\{\s*:?\s*;\s*\}\s*;").expect("valid regex")
 });
 
-pub(super) static RE_BATCH: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_BATCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i)(?:^|[;&|(\n])\s*@?(?:"#,
         r#"for(?:\s*/[a-z](?:\s+(?:"[^"]*"|\\"[^"]*\\"|[^%\s"/][^\s]*))?)*\s+%%?[^\s]+\s+in\s*\(.*\)\s*do\b"#,
@@ -22,11 +22,11 @@ pub(super) static RE_BATCH: Lazy<Regex> = Lazy::new(|| {
     .expect("valid regex")
 });
 
-pub(super) static RE_ALIAS: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_ALIAS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[;&|\n`(])\s*alias(?:\s+[-+]\S*)*\s+[^\s=;&|]+=").expect("valid regex")
 });
 
-pub(super) static RE_POWERSHELL: Lazy<BRegex> = Lazy::new(|| {
+pub(super) static RE_POWERSHELL: LazyLock<BRegex> = LazyLock::new(|| {
     BRegex::new(concat!(
         r"\b(?:invoke-(?:expression|webrequest|restmethod|command|wmimethod|item|shellcode|mimikatz|obfuscation|psremoting)\b",
         r"|new-object\s+(?:-typename\s+)?(?:system\.)?(?:net\.webclient|net\.sockets|io\.|diagnostics\.process|management\.automation)",
@@ -37,16 +37,16 @@ pub(super) static RE_POWERSHELL: Lazy<BRegex> = Lazy::new(|| {
     .expect("valid regex")
 });
 
-pub(super) static F_PARENS: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b"()"));
-pub(super) static F_SEMIDOT: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b";."));
-pub(super) static F_ALIAS: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b"alias"));
-pub(super) static F_DEV: Lazy<memchr::memmem::Finder<'static>> =
-    Lazy::new(|| memchr::memmem::Finder::new(b"/dev/"));
+pub(super) static F_PARENS: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"()"));
+pub(super) static F_SEMIDOT: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b";."));
+pub(super) static F_ALIAS: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"alias"));
+pub(super) static F_DEV: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"/dev/"));
 
-pub(super) static RE_MAIL: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_MAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?im)\n[ \t]*(?:",
         r"(?:mail\s+from|rcpt\s+to)\s*:\s*<",
@@ -62,17 +62,17 @@ pub(super) static RE_MAIL: Lazy<Regex> = Lazy::new(|| {
     .expect("valid regex")
 });
 
-pub(super) static RE_SQLITE: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_SQLITE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i);\s*(?:\\[nr]|\s)*\.\s*[\\"']*\s*(?:shell|system|sh|databases|tables|dump|import|output|once|load|schema|open|backup|restore)\b"#)
         .expect("valid regex")
 });
 
-pub(super) static RE_PIPE_SHELL: Lazy<BRegex> = Lazy::new(|| {
+pub(super) static RE_PIPE_SHELL: LazyLock<BRegex> = LazyLock::new(|| {
     BRegex::new(r"\|\s*(?:sh|bash|zsh|ksh|dash|csh|tcsh|python[23]?|perl|php|ruby|node)(?:\s*$|\s*[;&|#`)]|\s+-)")
         .expect("valid regex")
 });
 
-pub(super) static RE_EXPANSION: Lazy<Regex> = Lazy::new(|| {
+pub(super) static RE_EXPANSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\$\(\(|\$\[[\d\s+\-*/%()$a-z]*\]",
         r"|\$\{[!#]?[a-z_][a-z0-9_]*(?:#|%|:[-=?+]|\^\^|,,|/)",
@@ -82,31 +82,31 @@ pub(super) static RE_EXPANSION: Lazy<Regex> = Lazy::new(|| {
     .expect("valid regex")
 });
 
-pub(super) static RE_TILDE: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^\s*~(?:[+-]\d*|\d+)\s*$").expect("valid regex"));
+pub(super) static RE_TILDE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*~(?:[+-]\d*|\d+)\s*$").expect("valid regex"));
 
 /// `/dev/tcp/` reverse shells and similar device paths.
-pub(super) static RE_DEVTCP: Lazy<BRegex> =
-    Lazy::new(|| BRegex::new(r"/dev/(?:tcp|udp)/[\w.\-]+/\d").expect("valid regex"));
+pub(super) static RE_DEVTCP: LazyLock<BRegex> =
+    LazyLock::new(|| BRegex::new(r"/dev/(?:tcp|udp)/[\w.\-]+/\d").expect("valid regex"));
 
 /// Builds this detector's tables now (command table, regexes and finders), so that the first request to need
 /// them does not spend its time budget on it.
 pub(crate) fn warm_up() {
-    Lazy::force(&COMMAND_TABLE);
-    Lazy::force(&RE_SHELLSHOCK);
-    Lazy::force(&RE_BATCH);
-    Lazy::force(&RE_ALIAS);
-    Lazy::force(&RE_POWERSHELL);
-    Lazy::force(&F_PARENS);
-    Lazy::force(&F_SEMIDOT);
-    Lazy::force(&F_ALIAS);
-    Lazy::force(&F_DEV);
-    Lazy::force(&RE_MAIL);
-    Lazy::force(&RE_SQLITE);
-    Lazy::force(&RE_PIPE_SHELL);
-    Lazy::force(&RE_EXPANSION);
-    Lazy::force(&RE_TILDE);
-    Lazy::force(&RE_DEVTCP);
+    LazyLock::force(&COMMAND_TABLE);
+    LazyLock::force(&RE_SHELLSHOCK);
+    LazyLock::force(&RE_BATCH);
+    LazyLock::force(&RE_ALIAS);
+    LazyLock::force(&RE_POWERSHELL);
+    LazyLock::force(&F_PARENS);
+    LazyLock::force(&F_SEMIDOT);
+    LazyLock::force(&F_ALIAS);
+    LazyLock::force(&F_DEV);
+    LazyLock::force(&RE_MAIL);
+    LazyLock::force(&RE_SQLITE);
+    LazyLock::force(&RE_PIPE_SHELL);
+    LazyLock::force(&RE_EXPANSION);
+    LazyLock::force(&RE_TILDE);
+    LazyLock::force(&RE_DEVTCP);
 }
 
 /// Log4j lookups: resolves `${...}` innermost-first with a stack, bounded depth.

@@ -167,8 +167,8 @@
 //!   that reads past the tokens known final sends that context to the whole stream.
 
 use super::Finding;
-use once_cell::sync::Lazy;
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 /// Every rule id this detector can report.
 pub const RULES: &[&str] = &[
@@ -501,10 +501,10 @@ type Hit = (&'static str, usize, usize);
 /// Builds this detector's tables now (keyword maps and pre-filter gates), so that the first request to need
 /// them does not spend its time budget on it.
 pub(crate) fn warm_up() {
-    Lazy::force(&PRE_GATE);
-    Lazy::force(&SKIP_GATE);
-    Lazy::force(&PRE);
-    Lazy::force(&WORDS);
+    LazyLock::force(&PRE_GATE);
+    LazyLock::force(&SKIP_GATE);
+    LazyLock::force(&PRE);
+    LazyLock::force(&WORDS);
     reach::warm_up();
     strict::warm_up();
 }

@@ -1,7 +1,7 @@
 //! The byte pre-filter: one pass that decides whether a value needs tokenizing at all, and
 //! how far (see [`prefilter`]).
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 use super::skip::Skipper;
 use super::token::*;
@@ -287,20 +287,21 @@ pub(super) const GATE_WORDS: usize = (1 << 15) / 64;
 
 /// Bitmaps of the first three word bytes of every pre-filter table word: (without
 /// function names, with them — function names only count before a `(`).
-pub(super) static PRE_GATE: Lazy<([u64; GATE_WORDS], [u64; GATE_WORDS])> = Lazy::new(|| {
-    let mut plain = [0u64; GATE_WORDS];
-    let mut with_funcs = [0u64; GATE_WORDS];
-    for_each_gate_word(|w, func| {
-        let w = w.as_bytes();
-        let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
-        let key = usize::from(code(0)) << 10 | usize::from(code(1)) << 5 | usize::from(code(2));
-        with_funcs[key >> 6] |= 1 << (key & 63);
-        if !func {
-            plain[key >> 6] |= 1 << (key & 63);
-        }
+pub(super) static PRE_GATE: LazyLock<([u64; GATE_WORDS], [u64; GATE_WORDS])> =
+    LazyLock::new(|| {
+        let mut plain = [0u64; GATE_WORDS];
+        let mut with_funcs = [0u64; GATE_WORDS];
+        for_each_gate_word(|w, func| {
+            let w = w.as_bytes();
+            let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
+            let key = usize::from(code(0)) << 10 | usize::from(code(1)) << 5 | usize::from(code(2));
+            with_funcs[key >> 6] |= 1 << (key & 63);
+            if !func {
+                plain[key >> 6] |= 1 << (key & 63);
+            }
+        });
+        (plain, with_funcs)
     });
-    (plain, with_funcs)
-});
 
 /// Calls `f` with every word whose first bytes the gates let through, and whether it only
 /// counts before a `(` (a function name).
@@ -346,7 +347,7 @@ pub(super) fn skip_gate_key(first4: [u8; 4], len: usize) -> usize {
 
 /// [`PRE_GATE`] as the skipper reads it: the same words, keyed by [`skip_gate_key`], which
 /// costs fewer instructions than the 5-bit codes (one 4-byte read, one multiply).
-pub(super) static SKIP_GATE: Lazy<(GateBits, GateBits)> = Lazy::new(|| {
+pub(super) static SKIP_GATE: LazyLock<(GateBits, GateBits)> = LazyLock::new(|| {
     let mut plain: GateBits = Box::new([0u64; SKIP_GATE_BITS / 64]);
     let mut with_funcs = plain.clone();
     for_each_gate_word(|w, func| {
@@ -397,7 +398,7 @@ pub(super) fn word_at(b: &[u8], j: usize, w: &[u8]) -> bool {
 pub(super) const PRE_SLOTS: usize = 2048;
 
 /// Open-addressing table of FNV-1a hashes of lowercase anchor / function words.
-pub(super) static PRE: Lazy<Vec<(u64, u8)>> = Lazy::new(|| {
+pub(super) static PRE: LazyLock<Vec<(u64, u8)>> = LazyLock::new(|| {
     let mut t = vec![(0u64, 0u8); PRE_SLOTS];
     let mut add = |w: &str, kind: u8| {
         let mut h: u64 = 0;

@@ -14,7 +14,7 @@
 //! which needs the value to open with `(`.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 use super::token::*;
 use super::words::{CATALOG, FUNCS, KEYWORDS, NILADIC};
@@ -31,7 +31,7 @@ const AS: u8 = 2;
 const FROM: u8 = 4;
 const ALONE: u8 = 8;
 
-static TRIGGERS: Lazy<Triggers> = Lazy::new(|| {
+static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     let mut words: Vec<(&str, u8)> = Vec::new();
     for &(w, ty, a) in KEYWORDS {
         let alone = matches!(ty, T_UNION | T_STMT)
@@ -78,7 +78,7 @@ static TRIGGERS: Lazy<Triggers> = Lazy::new(|| {
 
 /// Builds the automaton now (see [`super::warm_up`]).
 pub(super) fn warm_up() {
-    Lazy::force(&TRIGGERS);
+    LazyLock::force(&TRIGGERS);
 }
 
 /// False when no token the "anywhere" rules start from can occur in any tokenization of

@@ -8,8 +8,8 @@
 //! `ascii`): on a 1.2 KB prose value the pass costs about what level 1 does (~10 µs in an
 //! optimised build on the 2-vCPU bench machine; with Unicode classes it was ~1 ms).
 
-use once_cell::sync::Lazy;
 use regex::bytes::{Regex, RegexSet};
+use std::sync::LazyLock;
 
 use super::{finding, percent_decoded, Finding};
 
@@ -140,7 +140,7 @@ fn ascii(p: &str) -> String {
     format!("(?-u){p}")
 }
 
-static LEVEL2: Lazy<Rules> = Lazy::new(|| {
+static LEVEL2: LazyLock<Rules> = LazyLock::new(|| {
     let pats: Vec<_> = patterns()
         .into_iter()
         .map(|(rule, p)| (rule, ascii(&p)))
@@ -162,7 +162,7 @@ static LEVEL2: Lazy<Rules> = Lazy::new(|| {
 
 /// Builds the level-2 regexes now (see [`super::warm_up`]).
 pub(super) fn warm_up() {
-    Lazy::force(&LEVEL2);
+    LazyLock::force(&LEVEL2);
 }
 
 /// The level-2 rules on one value (as given, then once form-decoded when it still holds a

@@ -1,9 +1,9 @@
 //! The word tables: SQL keywords, known functions (with a tier), system catalog names and
 //! PostgreSQL type names, in one hash map, and how a word is classed from them.
 
-use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::LazyLock;
 
 use super::prefilter::{has_glued_union, GATE_CODE, GATE_WORDS, GLUED};
 use super::token::*;
@@ -53,7 +53,7 @@ impl std::hash::Hasher for Fnv {
 pub(super) type WordMap = HashMap<&'static [u8], Entry, BuildHasherDefault<Fnv>>;
 
 /// One lookup table built from [`KEYWORDS`], [`FUNCS`] and [`CATALOG`].
-pub(super) static WORDS: Lazy<WordMap> = Lazy::new(|| {
+pub(super) static WORDS: LazyLock<WordMap> = LazyLock::new(|| {
     let mut m = WordMap::default();
     for &(n, t, a) in KEYWORDS {
         m.entry(n.as_bytes()).or_default().kw = (t, a);
@@ -88,7 +88,7 @@ pub(super) fn gate_key(w: &[u8]) -> usize {
 
 /// The gate keys of every word in [`WORDS`]: a word whose key is not here is no keyword,
 /// function or catalog name, and is classified without a lookup (most words of prose).
-static WORD_GATE: Lazy<[u64; GATE_WORDS]> = Lazy::new(|| {
+static WORD_GATE: LazyLock<[u64; GATE_WORDS]> = LazyLock::new(|| {
     let mut gate = [0u64; GATE_WORDS];
     for w in WORDS.keys() {
         let k = gate_key(w);
