@@ -153,6 +153,12 @@ impl UserKeys {
 ///
 /// Extract it in a handler with `Extension<RequestContext>` or, with the `axum` feature, as
 /// `RequestContext` directly; or call [`RequestContext::current`] anywhere in the handler's task.
+///
+/// With the `axum` feature, a handler taking `RequestContext` always runs: when the agent did
+/// not look at the request (it is disabled, it failed open, or no layer is installed), it gets
+/// a [detached](RequestContext::is_detached) context, with no client IP and no user, rather
+/// than an error; the kill switch must never break the app. A handler taking
+/// `Option<RequestContext>` gets `None` then, and can tell the two apart.
 #[derive(Clone)]
 pub struct RequestContext {
     inner: Arc<ContextInner>,
@@ -166,7 +172,8 @@ pub(crate) struct ContextInner {
     pub(crate) uri: http::Uri,
     /// The client IP is on the pass list: no check applies to this request.
     pub(crate) passlisted: bool,
-    pub(crate) agent: Arc<AgentInner>,
+    /// The agent serving the request; `None` for a detached context, which nothing checks.
+    pub(crate) agent: Option<Arc<AgentInner>>,
     pub(crate) user: Mutex<Option<Arc<UserKeys>>>,
     /// The request's `Accept` header, to negotiate a block page decided after the handler.
     pub(crate) accept: Option<http::HeaderValue>,
@@ -236,8 +243,47 @@ impl RequestContext {
         }
     }
 
+    /// A context that belongs to no agent: a fresh request id, `method` and `uri`, and nothing
+    /// else (no peer, no client IP, no user). It is what a handler extracting `RequestContext`
+    /// gets when the agent did not look at the request (disabled, failed open), and a stand-in
+    /// when calling a handler directly in a test. Nothing is ever checked or recorded for it.
+    ///
+    /// ```
+    /// let ctx = sqreen::RequestContext::detached(http::Method::GET, "/search".parse().unwrap());
+    /// assert!(ctx.is_detached());
+    /// assert_eq!((ctx.client_ip(), ctx.user()), (None, None));
+    /// ```
+    pub fn detached(method: http::Method, uri: http::Uri) -> Self {
+        RequestContext::new(ContextInner {
+            rid: Rid::random(),
+            peer: None,
+            client_ip: None,
+            method,
+            uri,
+            passlisted: false,
+            agent: None,
+            user: Mutex::new(None),
+            accept: None,
+            headers: EventHeaders::default(),
+            pending: Mutex::new(None),
+            body: std::sync::OnceLock::new(),
+            auth_tracked: std::sync::atomic::AtomicBool::new(false),
+            rasp_inputs: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// True when no agent looked at this request (see [`RequestContext::detached`]).
+    pub fn is_detached(&self) -> bool {
+        self.inner.agent.is_none()
+    }
+
     pub(crate) fn inner(&self) -> &ContextInner {
         &self.inner
+    }
+
+    /// The agent serving the request; `None` when the context is detached.
+    pub(crate) fn agent(&self) -> Option<&Arc<AgentInner>> {
+        self.inner.agent.as_ref()
     }
 
     /// The context of the request served by the current task, if any.
@@ -309,7 +355,8 @@ impl RequestContext {
     pub fn is_critical_ip(&self) -> bool {
         self.inner
             .client_ip
-            .is_some_and(|ip| self.inner.agent.critical.is_critical(ip))
+            .zip(self.agent())
+            .is_some_and(|(ip, agent)| agent.critical.is_critical(ip))
     }
 
     /// True when the client IP is on the pass list (no check applies).
@@ -327,23 +374,58 @@ impl fmt::Debug for RequestContext {
             .field("method", &self.inner.method)
             .field("path", &self.inner.uri.path())
             .field("passlisted", &self.inner.passlisted)
+            .field("detached", &self.is_detached())
             .field("user", &*self.inner.user.lock())
             .finish()
     }
 }
 
 #[cfg(feature = "axum")]
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestContext {
-    type Rejection = (http::StatusCode, &'static str);
+mod extract {
+    //! `RequestContext` as an axum extractor: never a rejection, so that turning the agent off
+    //! (or its failing open) cannot turn a handler's 200 into a 500.
 
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<RequestContext>().cloned().ok_or((
-            http::StatusCode::INTERNAL_SERVER_ERROR,
-            "sqreen: no RequestContext: is the sqreen layer installed (and enabled) on this route?",
-        ))
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+    use http::request::Parts;
+
+    use super::RequestContext;
+
+    static LOGGED_DETACHED: AtomicBool = AtomicBool::new(false);
+
+    /// The layer's context, or a detached one when the agent did not look at the request.
+    impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+        type Rejection = Infallible;
+
+        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+            if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+                return Ok(ctx.clone());
+            }
+            if !LOGGED_DETACHED.swap(true, Ordering::Relaxed) {
+                tracing::debug!(
+                    target: "sqreen",
+                    "no RequestContext on the request (agent disabled, failed open, or no sqreen layer on this route): handlers get a detached context (logged once)"
+                );
+            }
+            Ok(RequestContext::detached(
+                parts.method.clone(),
+                parts.uri.clone(),
+            ))
+        }
+    }
+
+    /// `Option<RequestContext>`: `None` when the agent did not look at the request.
+    impl<S: Send + Sync> OptionalFromRequestParts<S> for RequestContext {
+        type Rejection = Infallible;
+
+        async fn from_request_parts(
+            parts: &mut Parts,
+            _state: &S,
+        ) -> Result<Option<Self>, Infallible> {
+            Ok(parts.extensions.get::<RequestContext>().cloned())
+        }
     }
 }
 

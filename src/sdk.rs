@@ -169,7 +169,10 @@ fn warn_outside_request(call: &str) {
 /// closed); outside a request, warns once and proceeds.
 fn in_request(call: &str, f: impl FnOnce(&RequestContext, &AgentInner) -> Verdict) -> Verdict {
     RequestContext::with_current(|ctx| {
-        let agent = &ctx.inner().agent;
+        // a detached context has no agent: nothing to check or record
+        let Some(agent) = ctx.agent() else {
+            return Verdict::Proceed;
+        };
         guard(|| f(ctx, agent)).unwrap_or_else(|| sdk_failure(agent, Some(ctx)))
     })
     .unwrap_or_else(|| {
@@ -248,10 +251,10 @@ pub fn signup_track(user: UserKeys) -> Verdict {
 /// does nothing and warns once. A playbook firing applies its action to the actor's future
 /// requests; the verdict says which.
 pub fn track_for(actor: &Actor, name: &str, properties: Value) -> Verdict {
-    match RequestContext::with_current(|ctx| Agent {
-        inner: ctx.inner().agent.clone(),
-    })
-    .or_else(global)
+    match RequestContext::with_current(|ctx| ctx.agent().cloned())
+        .flatten()
+        .map(|inner| Agent { inner })
+        .or_else(global)
     {
         Some(agent) => agent.track_for(actor, name, properties),
         None => {
@@ -389,8 +392,10 @@ impl Agent {
         call: &str,
         f: impl FnOnce(&RequestContext, &AgentInner) -> Verdict,
     ) -> Verdict {
-        let ctx = RequestContext::current()
-            .filter(|ctx| std::sync::Arc::ptr_eq(&ctx.inner().agent, &self.inner));
+        let ctx = RequestContext::current().filter(|ctx| {
+            ctx.agent()
+                .is_some_and(|agent| std::sync::Arc::ptr_eq(agent, &self.inner))
+        });
         match ctx {
             Some(ctx) => guard(|| f(&ctx, &self.inner))
                 .unwrap_or_else(|| sdk_failure(&self.inner, Some(&ctx))),

@@ -86,7 +86,7 @@ impl AgentInner {
             method: req.method().clone(),
             uri: req.uri().clone(),
             passlisted,
-            agent: self.clone(),
+            agent: Some(self.clone()),
             user: Mutex::new(user.map(Arc::new)),
             accept,
             // only events read these: skip the lookups when no event is ever built

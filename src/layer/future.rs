@@ -147,7 +147,10 @@ where
                 StateProj::Scoped { fut, ctx } => {
                     let response = ready!(fut.poll(cx))?;
                     let status = response.status();
-                    let agent = &ctx.inner().agent;
+                    // the layer only scopes contexts it made, which all have an agent
+                    let Some(agent) = ctx.agent() else {
+                        return Poll::Ready(Ok(response.map(SqreenBody::inner)));
+                    };
                     // before the pending response is applied: a playbook firing on this login
                     // attempt answers this very request
                     if agent.users.login().is_some()
@@ -339,7 +342,7 @@ fn waf_body(
     head: &http::request::Parts,
     spent: std::time::Duration,
 ) -> Option<Response<Bytes>> {
-    let agent = &ctx.inner().agent;
+    let agent = ctx.agent()?;
     match guard(|| agent.waf_body(ctx, body, head, spent)) {
         Some(response) => response,
         None => {
@@ -355,7 +358,7 @@ fn waf_refusal(
     ctx: &RequestContext,
     decide: impl FnOnce(&crate::agent::AgentInner) -> Option<Response<Bytes>>,
 ) -> Option<Response<Bytes>> {
-    let agent = &ctx.inner().agent;
+    let agent = ctx.agent()?;
     guard(|| decide(agent)).unwrap_or_else(|| {
         agent.failures.record(FailureKind::Waf, false);
         None
@@ -368,7 +371,9 @@ fn apply_pending<B>(ctx: &RequestContext, response: Response<B>) -> Response<Sqr
     let Some(pending) = inner.pending.lock().take() else {
         return response.map(SqreenBody::inner);
     };
-    let agent = &inner.agent;
+    let Some(agent) = &inner.agent else {
+        return response.map(SqreenBody::inner);
+    };
     let rendered = guard(|| match &pending {
         PendingResponse::Action(kind) => {
             agent

@@ -139,9 +139,11 @@ pub(crate) struct Finding {
 /// Longest fragment and target recorded.
 const MAX_RECORDED: usize = 512;
 
-/// The mode in force for `ctx`'s agent.
+/// The mode in force for `ctx`'s agent (`Off` for a detached context).
 fn mode(ctx: &RequestContext) -> WafMode {
-    let agent = &ctx.inner().agent;
+    let Some(agent) = ctx.agent() else {
+        return WafMode::Off;
+    };
     agent
         .rules
         .load()
@@ -159,6 +161,10 @@ fn check_with(
     let Some(ctx) = ctx else {
         return Ok(());
     };
+    // a detached context has no agent: nothing to check
+    let Some(agent) = ctx.agent() else {
+        return Ok(());
+    };
     let mode = mode(ctx);
     if mode == WafMode::Off || ctx.is_passlisted() {
         return Ok(());
@@ -167,7 +173,6 @@ fn check_with(
     if inputs.is_empty() {
         return Ok(());
     }
-    let agent = &ctx.inner().agent;
     // a panic in a check must not take the app down: the value passes (fail open), counted
     let found = crate::agent::guard(|| find(inputs));
     let Some(found) = found else {
@@ -201,7 +206,9 @@ fn check_with(
 
 /// Records the finding as `app.sqreen.rasp.<category>` about the request's actors.
 fn record(ctx: &RequestContext, f: &Finding, blocked: bool) {
-    let agent = &ctx.inner().agent;
+    let Some(agent) = ctx.agent() else {
+        return;
+    };
     let mut properties = Map::new();
     properties.insert("sink".into(), f.sink.category().into());
     properties.insert("input".into(), f.input.clone().into());
