@@ -192,6 +192,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
-    agent.shutdown(Duration::from_secs(5));
+    agent.shutdown_async(Duration::from_secs(5)).await;
     Ok(())
 }

@@ -71,7 +71,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    let left = agent.shutdown(std::time::Duration::from_secs(5));
+    let left = agent
+        .shutdown_async(std::time::Duration::from_secs(5))
+        .await;
     if left > 0 {
         eprintln!("quickstart: {left} events or notifications could not be delivered in time");
     }

@@ -10,6 +10,7 @@ mod builder;
 pub(crate) mod failure;
 pub(crate) mod global;
 mod inspect;
+mod shutdown;
 mod stats;
 mod track;
 mod waf;
@@ -308,33 +309,6 @@ impl Agent {
         stats
     }
 
-    /// Stops the agent's background threads: delivers the queued events and notifications
-    /// within `deadline` and returns how many were left undelivered (0 when all went out).
-    /// Requests keep being served with the rules in force; events recorded afterwards are
-    /// dropped (and counted). The rules file and URL are no longer polled (a request to the URL
-    /// in flight is not waited for, and what it brings is not put in force).
-    pub fn shutdown(&self, deadline: Duration) -> usize {
-        if let Some(mut watcher) = self.inner.watcher.lock().take() {
-            watcher.stop();
-        }
-        if let Some(poller) = self.inner.poller.lock().take() {
-            poller.stop();
-        }
-        if let Some(cluster) = self.inner.cluster.get() {
-            cluster.stop();
-        }
-        let until = std::time::Instant::now() + deadline;
-        let left = self
-            .inner
-            .pipeline
-            .as_ref()
-            .map_or(0, |p| p.shutdown(deadline));
-        if let Some(queue) = &self.inner.notify {
-            queue.shutdown(until);
-        }
-        left
-    }
-
     fn act(&self, actor: Actor, kind: ActionKind, duration: Option<Duration>) -> Result<u64> {
         let actor = self.inner.actor_scope(actor);
         if let Some(d) = duration {
@@ -484,24 +458,4 @@ pub(crate) fn merge_playbooks(code: &[Playbook], document: &[Playbook]) -> Vec<P
         .chain(document)
         .cloned()
         .collect()
-}
-
-/// How long dropping the last handle of an agent waits for its events to go out.
-pub(crate) const DROP_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
-
-impl Drop for AgentInner {
-    fn drop(&mut self) {
-        if let Some(mut watcher) = self.watcher.get_mut().take() {
-            watcher.stop();
-        }
-        if let Some(poller) = self.poller.get_mut().take() {
-            poller.stop();
-        }
-        if let Some(cluster) = self.cluster.get() {
-            cluster.stop();
-        }
-        if let Some(pipeline) = &self.pipeline {
-            pipeline.shutdown(DROP_FLUSH_DEADLINE);
-        }
-    }
 }
