@@ -487,3 +487,41 @@ async fn form_and_json_body_parameters_are_reported_redacted() {
         "<Redacted by sqreen>"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_file_follows_log_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let rotated = dir.path().join("events.jsonl.1");
+    let path = file.clone();
+    let agent = Agent::builder()
+        .configure(move |c| c.events_path = Some(path))
+        .build()
+        .unwrap();
+    let names = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["name"].to_string())
+            .collect()
+    };
+    let ip = Actor::ip("192.0.2.90".parse().unwrap());
+    for _ in 0..3 {
+        agent.track_for(&ip, "before.rotation", Value::Null);
+    }
+    assert!(eventually(Duration::from_secs(5), || names(&file).len() == 3).await);
+    // logrotate renames the file away
+    std::fs::rename(&file, &rotated).unwrap();
+    for _ in 0..2 {
+        agent.track_for(&ip, "after.rotation", Value::Null);
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || names(&file).len() == 2).await,
+        "no new file at the path; the renamed one has {:?}",
+        names(&rotated)
+    );
+    assert_eq!(names(&rotated), vec!["\"before.rotation\""; 3]);
+    assert_eq!(names(&file), vec!["\"after.rotation\""; 2]);
+    let stats = agent.stats().events;
+    assert_eq!((stats.written, stats.file_errors), (5, 0));
+}

@@ -9,6 +9,7 @@
 //! pipeline (`pipeline`). Nothing here blocks the request.
 
 mod build;
+mod log_file;
 pub mod names;
 pub(crate) mod pipeline;
 pub mod redact;

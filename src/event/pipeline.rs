@@ -5,7 +5,9 @@
 //! newest item, counts it, and logs at most once a minute. Nothing on the request path waits.
 //!
 //! - `sqreen-events` drains the queue in batches: every event goes to the JSON-lines file
-//!   (`SQREEN_EVENTS_PATH`, appended, flushed after each batch, so within about 20 ms); webhook-worthy events and `immediately` notifications are handed on to the
+//!   (`SQREEN_EVENTS_PATH`, appended, flushed after each batch, so within about 20 ms, and
+//!   reopened when log rotation moved it: `log_file`); webhook-worthy events and `immediately`
+//!   notifications are handed on to the
 //!   delivery thread; `daily` / `weekly` notifications are gathered into digests, one per
 //!   playbook and period, sent when the agent's clock enters the next period.
 //! - `sqreen-delivery` sends webhook messages in batches of up to 1,000 (signed, retried with
@@ -14,9 +16,7 @@
 //! [`Pipeline::shutdown`] drains both within a deadline and says how many items were left.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use super::log_file::EventsFile;
 use super::ring::EventRing;
 use super::Event;
 use crate::clock::{Clock, Millis};
@@ -155,7 +156,7 @@ impl Pipeline {
             return Ok(None);
         }
         let file = match &config.events_path {
-            Some(path) => Some(open_log(path)?),
+            Some(path) => Some(EventsFile::open(path)?),
             None => None,
         };
         let policy = RetryPolicy::default();
@@ -324,21 +325,6 @@ fn record_drop(counter: &AtomicU64, last_log: &AtomicU64) {
     }
 }
 
-fn open_log(path: &Path) -> Result<BufWriter<File>> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(BufWriter::new)
-        .map_err(|e| {
-            Error::config(
-                "SQREEN_EVENTS_PATH",
-                path.display().to_string(),
-                format!("cannot open for appending: {e}"),
-            )
-        })
-}
-
 /// A digest being gathered for one playbook and period.
 struct DigestAcc {
     entry: DigestEntry,
@@ -370,7 +356,7 @@ fn period_bounds(frequency: Frequency, index: u64) -> (Millis, Millis) {
 struct Dispatcher {
     rx: Receiver<Item>,
     out: SyncSender<Outbound>,
-    file: Option<BufWriter<File>>,
+    file: Option<EventsFile>,
     /// The admin API's recent events.
     ring: Option<Arc<EventRing>>,
     webhook_all: bool,
@@ -393,6 +379,9 @@ impl Dispatcher {
             loop {
                 match self.rx.try_recv() {
                     Ok(item) => {
+                        if !got {
+                            self.follow_rotation();
+                        }
                         self.shared.counters.taken.fetch_add(1, Ordering::Relaxed);
                         self.handle(item);
                         got = true;
@@ -459,8 +448,21 @@ impl Dispatcher {
         }
     }
 
+    /// Before a batch: a file that log rotation moved is reopened (one `stat`).
+    fn follow_rotation(&mut self) {
+        if let Some(file) = &mut self.file {
+            if !file.follow_rotation() {
+                self.shared
+                    .counters
+                    .file_errors
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     fn write(&mut self, event: &Event) {
         let Some(file) = &mut self.file else { return };
+        let file = file.writer();
         let counters = &self.shared.counters;
         let ok = serde_json::to_writer(&mut *file, event).is_ok() && file.write_all(b"\n").is_ok();
         if ok {
