@@ -66,11 +66,16 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_LOGIN_USER_FIELD",
     "SQREEN_USER_ID_MODE",
     "SQREEN_USER_ID_SALT",
-    "SQREEN_LOG",
 ];
 
 /// Variables that belong to the crate's examples, not to the agent (not warned about).
-const EXAMPLE_VARS: &[&str] = &["SQREEN_DEMO_ADDR", "SQREEN_DEMO_RECEIVER_ADDR"];
+/// `SQREEN_LOG` is the quickstart's log filter: the agent logs through `tracing` and the
+/// application's subscriber decides what is shown.
+const EXAMPLE_VARS: &[&str] = &[
+    "SQREEN_DEMO_ADDR",
+    "SQREEN_DEMO_RECEIVER_ADDR",
+    "SQREEN_LOG",
+];
 
 /// Which events go to the webhook (`SQREEN_WEBHOOK_EVENTS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -80,24 +85,6 @@ pub enum WebhookEvents {
     Security,
     /// Every event.
     All,
-}
-
-/// How much the agent logs (`SQREEN_LOG`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum LogLevel {
-    /// Nothing.
-    Off,
-    /// Errors only.
-    Error,
-    /// Errors and warnings.
-    Warn,
-    /// Also start-up and rules changes (the default).
-    #[default]
-    Info,
-    /// Also every decision.
-    Debug,
-    /// Everything.
-    Trace,
 }
 
 /// The agent's settings. Build one with [`Config::from_env`] or start from [`Config::default`];
@@ -198,8 +185,6 @@ pub struct Config {
     pub user_id_mode: UserIdMode,
     /// `SQREEN_USER_ID_SALT`: the salt of anonymized user ids (random at start when unset).
     pub user_id_salt: Option<String>,
-    /// `SQREEN_LOG`.
-    pub log_level: LogLevel,
 }
 
 /// Secrets (the admin token, the webhook and rules secrets, the user id salt) are shown as
@@ -266,7 +251,6 @@ impl fmt::Debug for Config {
                 "user_id_salt",
                 &self.user_id_salt.as_ref().map(|_| "<redacted>"),
             )
-            .field("log_level", &self.log_level)
             .finish()
     }
 }
@@ -317,7 +301,6 @@ impl Default for Config {
             login_user_field: "username".to_owned(),
             user_id_mode: UserIdMode::Raw,
             user_id_salt: None,
-            log_level: LogLevel::Info,
         }
     }
 }
@@ -484,17 +467,6 @@ impl Config {
                 .map_err(|reason| Error::config("SQREEN_USER_ID_SALT", "<hidden>", reason))?;
             c.user_id_salt = Some(salt);
         }
-        env.parse("SQREEN_LOG", &mut c.log_level, |v| {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "off" => Ok(LogLevel::Off),
-                "error" => Ok(LogLevel::Error),
-                "warn" | "warning" => Ok(LogLevel::Warn),
-                "info" => Ok(LogLevel::Info),
-                "debug" => Ok(LogLevel::Debug),
-                "trace" => Ok(LogLevel::Trace),
-                _ => Err("expected one of off, error, warn, info, debug, trace".to_owned()),
-            }
-        })?;
         Ok(c)
     }
 }
@@ -717,7 +689,6 @@ mod tests {
             ("SQREEN_MAX_ACTIONS", "500"),
             ("SQREEN_RULES_PATH", "/etc/rules.json"),
             ("SQREEN_WEBHOOK_EVENTS", "all"),
-            ("SQREEN_LOG", "debug"),
             ("SQREEN_ADMIN_PATH", "/admin/"),
         ])
         .unwrap();
@@ -737,7 +708,6 @@ mod tests {
         }
         assert_eq!(c.rules_path.unwrap(), PathBuf::from("/etc/rules.json"));
         assert_eq!(c.webhook_events, WebhookEvents::All);
-        assert_eq!(c.log_level, LogLevel::Debug);
         assert_eq!(c.admin_path, "/admin");
     }
 
@@ -855,7 +825,6 @@ mod tests {
             ("SQREEN_STRIP_SENSITIVE_KEY_REGEX", "(unclosed"),
             ("SQREEN_ADMIN_TOKEN", "short"),
             ("SQREEN_ADMIN_PATH", "nope"),
-            ("SQREEN_LOG", "loud"),
             ("SQREEN_APP_NAME", "  "),
             ("SQREEN_RULES_PATH", ""),
             ("SQREEN_RULES_CACHE_PATH", " "),
@@ -878,16 +847,24 @@ mod tests {
     }
 
     #[test]
+    fn sqreen_log_belongs_to_the_examples_not_the_agent() {
+        // the agent never read it to any effect: its subscriber is the application's
+        assert!(!ENV_VARS.contains(&"SQREEN_LOG"));
+        assert!(EXAMPLE_VARS.contains(&"SQREEN_LOG"));
+        assert!(config(&[("SQREEN_LOG", "anything the example's filter takes")]).is_ok());
+    }
+
+    #[test]
     fn lookup_errors_propagate() {
         let err = Config::from_lookup(|k| {
-            if k == "SQREEN_LOG" {
+            if k == "SQREEN_APP_NAME" {
                 Err(Error::config(k, "\u{fffd}", "the value is not valid UTF-8"))
             } else {
                 Ok(None)
             }
         })
         .unwrap_err();
-        assert_eq!(err.variable(), Some("SQREEN_LOG"));
+        assert_eq!(err.variable(), Some("SQREEN_APP_NAME"));
     }
 
     #[test]

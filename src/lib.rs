@@ -58,8 +58,7 @@ pub use agent::{
 };
 pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{
-    Config, LogLevel, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX,
-    ENV_VARS,
+    Config, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX, ENV_VARS,
 };
 pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};
