@@ -26,6 +26,8 @@ enum ErrorKind {
         reason: String,
         /// The file the document came from, when it came from one.
         file: Option<String>,
+        /// The line of the document's text the place is on, when known.
+        line: Option<usize>,
     },
     /// A file could not be read.
     Io {
@@ -57,8 +59,17 @@ impl Error {
                 place: place.into(),
                 reason: reason.into(),
                 file: None,
+                line: None,
             },
         }
+    }
+
+    /// Says which line of the document's text the error is on.
+    pub(crate) fn at_line(mut self, at: Option<usize>) -> Self {
+        if let ErrorKind::Rules { line, .. } = &mut self.kind {
+            *line = at;
+        }
+        self
     }
 
     /// Names the file a rules document came from in the message.
@@ -95,6 +106,17 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The line (1-based) of the rules document's text the error is on, when known: where a
+    /// JSON syntax error is, where an unknown field is written, or where the value at
+    /// [`Error::place`] starts. Not part of the message (a JSON syntax error's message carries
+    /// its own line and column); `sqreen-rules check` prints it.
+    pub fn line(&self) -> Option<usize> {
+        match &self.kind {
+            ErrorKind::Rules { line, .. } => *line,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -109,6 +131,7 @@ impl fmt::Display for Error {
                 place,
                 reason,
                 file,
+                ..
             } => {
                 f.write_str("invalid rules document")?;
                 if let Some(file) = file {

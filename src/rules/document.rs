@@ -263,10 +263,19 @@ impl RulesDocument {
             return Err(too_big(text.len() as u64));
         }
         let mut de = serde_json::Deserializer::from_str(text);
-        let raw: Obj<RawDocument> = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| Error::rules(place_of(&e), describe(e.inner())))?;
-        de.end().map_err(|e| Error::rules("", describe(&e)))?;
-        raw.0.validate()
+        let raw: Obj<RawDocument> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let place = place_of(&e);
+            let line = line_of_serde_error(text, &place, e.inner());
+            Error::rules(place, describe(e.inner())).at_line(line)
+        })?;
+        de.end()
+            .map_err(|e| Error::rules("", describe(&e)).at_line(serde_line(&e)))?;
+        raw.0.validate().map_err(|e| {
+            let line = e
+                .place()
+                .and_then(|place| super::locate::line_of(text, place));
+            e.at_line(line)
+        })
     }
 
     /// Reads a rules document from a file and parses it (see [`RulesDocument::parse`]).
@@ -318,6 +327,25 @@ fn place_of(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
         }
     }
     place
+}
+
+/// The line serde_json gives an error, when it gives one.
+fn serde_line(e: &serde_json::Error) -> Option<usize> {
+    (e.line() > 0).then_some(e.line())
+}
+
+/// The line of a serde error at `place`: a syntax error's own line, where an unknown field is
+/// written, else where the value at the place starts (serde_json reports a missing field where
+/// the object ends, which for a playbook may be many lines below its start).
+fn line_of_serde_error(text: &str, place: &str, e: &serde_json::Error) -> Option<usize> {
+    use serde_json::error::Category;
+    let unknown_field = e.to_string().starts_with("unknown field");
+    match e.classify() {
+        Category::Data if !unknown_field => {
+            super::locate::line_of(text, place).or_else(|| serde_line(e))
+        }
+        _ => serde_line(e),
+    }
 }
 
 /// A serde_json error as a reason; syntax errors say so (the message carries line and column).

@@ -35,6 +35,7 @@
 mod active;
 mod cache;
 pub mod document;
+mod locate;
 mod poller;
 pub mod remote;
 mod watcher;

@@ -504,3 +504,47 @@ fn mangled_documents_never_panic() {
         }
     }
 }
+
+#[test]
+fn errors_name_the_line_of_their_place() {
+    let doc = |body: &str| format!("{{\n  \"version\": \"1\",\n{body}\n}}");
+    for (text, place, line) in [
+        // a syntax error: serde's own line
+        (doc("  \"waf\": {\n    \"mode\": ,\n  }"), "waf.mode", 4),
+        // an unknown field: the line it is written on
+        (
+            doc("  \"waf\": {\n    \"mode\": \"block\",\n    \"paranoya\": 2\n  }"),
+            "waf",
+            5,
+        ),
+        // a missing field: where the object missing it starts (serde_json points at its end)
+        (
+            doc("  \"playbooks\": [\n    { \"id\": \"p\",\n      \"trigger\": { \"event\": \"e\", \"threshold\": 2, \"period\": \"5m\", \"actor\": \"ip\" }\n    }\n  ]"),
+            "playbooks[0]",
+            4,
+        ),
+        // errors found after parsing: the line where the value starts
+        (
+            doc("  \"ip_denylist\": [\n    \"203.0.113.0/24\",\n    \"203.0.113.0/33\"\n  ]"),
+            "ip_denylist[1]",
+            5,
+        ),
+        (
+            doc(concat!(
+                "  \"playbooks\": [\n",
+                "    { \"id\": \"p\",\n",
+                "      \"trigger\": { \"event\": \"e\", \"threshold\": 2, \"period\": \"5 minutes\",\n",
+                "        \"actor\": \"ip\" },\n",
+                "      \"response\": { \"action\": \"none\" } } ]",
+            )),
+            "playbooks[0].trigger.period",
+            5,
+        ),
+    ] {
+        let err = RulesDocument::parse(&text).unwrap_err();
+        assert_eq!(err.place(), Some(place), "{err}\n{text}");
+        assert_eq!(err.line(), Some(line), "{err}\n{text}");
+    }
+    // a document too big to read has no line
+    assert_eq!(crate::Error::rules("", "too big").line(), None);
+}
