@@ -43,15 +43,16 @@
 //! wrote those bytes. MySQL's `NO_BACKSLASH_ESCAPES` mode and PostgreSQL with
 //! `standard_conforming_strings` off are not modelled (their default is assumed).
 //!
-//! The search is the cost of a request whose inputs are not in the query: one `memmem` per
-//! input, and the query is tokenized only once an input occurs in it, then shared by the rest.
+//! The search is the cost of a request whose inputs are not in the query: one search per input
+//! ([`search`]), and the query is tokenized only once an input occurs in it, then shared by the
+//! rest.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
-use memchr::memmem;
-
+mod search;
 mod tokenizer;
+use search::Occurrences;
 pub(crate) use tokenizer::{tokenize, Kind, Token};
 
 #[cfg(test)]
@@ -110,9 +111,11 @@ pub fn first_injection<'a>(
 
 /// What a naive escaper makes of an input holding quotes (each form only when it differs).
 fn escaped_forms(input: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+    // most inputs hold no quote: one scan says so
+    let quoted = memchr::memchr2(b'\'', b'"', input.as_bytes()).is_some();
     [('\'', "''"), ('\'', "\\'"), ('"', "\"\""), ('"', "\\\"")]
         .into_iter()
-        .filter(|(quote, _)| input.contains(*quote))
+        .filter(move |(quote, _)| quoted && input.contains(*quote))
         .map(|(quote, escaped)| input.replace(quote, escaped).into())
 }
 
@@ -124,11 +127,9 @@ fn injected_occurrence(
     needle: &str,
     tokens: &mut Option<Vec<Token>>,
 ) -> Option<Range<usize>> {
-    let finder = memmem::Finder::new(needle);
     let hay = query.as_bytes();
-    let mut from = 0;
-    while let Some(k) = finder.find(&hay[from..]) {
-        let at = from + k..from + k + needle.len();
+    for start in Occurrences::new(hay, needle.as_bytes()) {
+        let at = start..start + needle.len();
         let tokens = tokens.get_or_insert_with(|| {
             #[cfg(test)]
             tests::TOKENIZED.with(|n| n.set(n.get() + 1));
@@ -137,7 +138,6 @@ fn injected_occurrence(
         if is_injection(hay, tokens, at.clone()) {
             return Some(at);
         }
-        from = at.start + 1;
     }
     None
 }

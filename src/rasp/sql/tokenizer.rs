@@ -328,12 +328,13 @@ pub(crate) fn is_keyword(word: &[u8]) -> bool {
     if !(2..=10).contains(&word.len()) {
         return false;
     }
+    // byte by byte: a `copy_from_slice` of a variable length is a call to `memmove`
     let mut buf = [0u8; 10];
-    let up = &mut buf[..word.len()];
-    up.copy_from_slice(word);
-    up.make_ascii_uppercase();
+    for (up, b) in buf.iter_mut().zip(word) {
+        *up = b.to_ascii_uppercase();
+    }
     matches!(
-        &*up,
+        &buf[..word.len()],
         b"SELECT"
             | b"FROM"
             | b"WHERE"
