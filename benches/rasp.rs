@@ -1,4 +1,4 @@
-//! RASP's SQL check at the sink: `first_injection` over a 300-byte query (a product listing
+//! RASP's SQL check at the sink: `first_injection` over a 297-byte query (a product listing
 //! with a join, two string literals, a range and a sort) and a request's 10 values.
 //!
 //! - `rasp/sql/no_match`: none of the values occurs in the query — the common case, one

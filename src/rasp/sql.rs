@@ -111,8 +111,9 @@ pub fn first_injection<'a>(
 
 /// What a naive escaper makes of an input holding quotes (each form only when it differs).
 fn escaped_forms(input: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    // most inputs hold no quote: one scan says so
-    let quoted = memchr::memchr2(b'\'', b'"', input.as_bytes()).is_some();
+    // most inputs hold no quote: one scan says so; a lone quote is judged as itself only (its
+    // escaped forms, `''` and `\'`, are in every query with an escaped quote)
+    let quoted = input.len() > 1 && memchr::memchr2(b'\'', b'"', input.as_bytes()).is_some();
     [('\'', "''"), ('\'', "\\'"), ('"', "\"\""), ('"', "\\\"")]
         .into_iter()
         .filter(move |(quote, _)| quoted && input.contains(*quote))

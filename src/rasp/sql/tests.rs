@@ -422,6 +422,10 @@ fn short_inputs() {
         assert!(detected(&numeric("'"), d, "'"), "{d:?}");
         // a lone quote in a query whose literals all close: the app's own quotes
         assert!(!detected(&quoted("shoes"), d, "'"), "{d:?}");
+        assert!(
+            !detected(&quoted("it''s'' ''"), d, "'"),
+            "{d:?}: nor the app's escaped quotes"
+        );
         assert!(!detected(&quoted("shoes"), d, "a"), "{d:?}");
         assert!(!detected(&quoted("shoes"), d, ","), "{d:?}");
         // empty and whitespace inputs never match
