@@ -8,9 +8,9 @@
 //! 1. **overlaps two or more tokens** — `1 OR 1=1` after `id = `, `books' OR '1'='1` or even
 //!    `O'Brien` between the app's quotes (it splits the literal: harmless text this time, an
 //!    exploit the next) — unless it is *plain data*: only numbers, commas and `+`/`-` (`-1`,
-//!    `1,2,3` in an `IN (...)` list: values, never code), or a sort list right after the app's
-//!    `ORDER BY` (`price DESC, name`: whole names, numbers, `.`, `,`, `ASC`/`DESC`/`NULLS`/
-//!    `FIRST`/`LAST`);
+//!    `1,2,3` in an `IN (...)` list: values, never code), one whole dotted name (`p.price`: a
+//!    name, as a lone identifier is), or a sort list right after the app's `ORDER BY`
+//!    (`price DESC, name`: whole names, numbers, `.`, `,`, `ASC`/`DESC`/`NULLS`/`FIRST`/`LAST`);
 //! 2. overlaps **one string, quoted identifier or comment and covers one of its delimiters** —
 //!    the input opened or closed it — or ends with an escape whose second byte is the app's own
 //!    closing quote (`foo\` before the app's `'` in MySQL, `abc'` before it anywhere): the literal
@@ -153,7 +153,11 @@ fn is_injection(q: &[u8], tokens: &[Token], at: Range<usize>) -> bool {
         [] => false,
         [t] if at.len() == 1 => lone_quote(t, &at),
         [t] => breaks_out(q, t, &at),
-        _ => !plain_data(q, touched) && !sort_list(q, &tokens[..first], touched, &at),
+        _ => {
+            !plain_data(q, touched)
+                && !qualified_name(q, touched, &at)
+                && !sort_list(q, &tokens[..first], touched, &at)
+        }
     }
 }
 
@@ -217,6 +221,22 @@ fn plain_data(q: &[u8], touched: &[Token]) -> bool {
         Kind::Punct | Kind::Operator => matches!(&q[t.span.clone()], b"," | b"+" | b"-"),
         _ => false,
     })
+}
+
+/// One dotted name, whole (`p.price`, `"s"."t"`): a name where the app takes a name, as a
+/// single identifier is — and one that the app's own column list is full of.
+fn qualified_name(q: &[u8], touched: &[Token], at: &Range<usize>) -> bool {
+    let whole = |t: &Token| at.start <= t.span.start && t.span.end <= at.end;
+    touched.len() % 2 == 1
+        && touched.iter().enumerate().all(|(i, t)| {
+            whole(t)
+                && match t.kind {
+                    Kind::Word => i % 2 == 0,
+                    Kind::QuotedIdent => i % 2 == 0 && t.close > 0,
+                    Kind::Punct => i % 2 == 1 && q[t.span.start] == b'.',
+                    _ => false,
+                }
+        })
 }
 
 /// A sort list put whole right after the app's `ORDER BY`: names, positions, `ASC`/`DESC`.

@@ -411,6 +411,18 @@ fn plain_data_and_sort_lists_are_values_not_code() {
         ));
         assert!(detected("SELECT * FROM t WHERE a = b DESC", d, "b DESC"));
         assert!(detected("SELECT * FROM t WHERE id IN (1,2)", d, "1,2)"));
+        // a dotted name is one name, wherever it is; with code after it, it is not
+        let q = "SELECT p.id, p.price FROM products p ORDER BY p.price";
+        assert_eq!(injection(q, d, "p.price"), None, "{d:?}");
+        let name = if d == Dialect::MySql {
+            "`s`.`t`.c"
+        } else {
+            r#""s"."t".c"#
+        };
+        let q = format!("SELECT {name} FROM x");
+        assert_eq!(injection(&q, d, name), None, "{d:?}");
+        assert!(detected("SELECT p.price FROM p WHERE 1", d, "p.price FROM"));
+        assert!(detected("SELECT p.price. FROM p", d, "p.price."));
     }
 }
 
