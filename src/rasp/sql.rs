@@ -2,7 +2,7 @@
 //! did an input change the query's syntax?
 //!
 //! An input that reached the query by concatenation occurs in it verbatim (or escaped, see
-//! below). Where it occurs, the query is tokenized as the database would ([`tokenizer`]) and the
+//! below). Where it occurs, the query is tokenized as the database would (`sql/tokenizer.rs`) and the
 //! occurrence is an injection when it
 //!
 //! 1. **overlaps two or more tokens** — `1 OR 1=1` after `id = `, `books' OR '1'='1` or even
@@ -40,11 +40,13 @@
 //!
 //! **Known limits.** An input that occurs by coincidence in the app's own SQL across tokens
 //! (a value `name, price` against `SELECT name, price`) is flagged: the check cannot tell who
-//! wrote those bytes. MySQL's `NO_BACKSLASH_ESCAPES` mode and PostgreSQL with
+//! wrote those bytes. Plain data can still add values to a list the app concatenated it into
+//! (a `VALUES` row as well as an `IN` list), and a payload that is one whole literal put in code
+//! position (`' OR '` after `id = `) passes: both are taken as data. MySQL's `NO_BACKSLASH_ESCAPES` mode and PostgreSQL with
 //! `standard_conforming_strings` off are not modelled (their default is assumed).
 //!
 //! The search is the cost of a request whose inputs are not in the query: one search per input
-//! ([`search`]), and the query is tokenized only once an input occurs in it, then shared by the
+//! (`sql/search.rs`), and the query is tokenized only once an input occurs in it, then shared by the
 //! rest.
 
 use std::borrow::Cow;
