@@ -7,9 +7,9 @@
 //!   store's observer, which offers it to a bounded channel (`try_send`: never waits; when the
 //!   channel is full the change is dropped, counted, and the next connection pushes every
 //!   action in force instead).
-//! - One thread per agent, `sqreen-cluster`, owns the Redis connection ([`sync`]). It wakes on
+//! - One thread per agent, `sqreen-cluster`, owns the Redis connection (`sync.rs`). It wakes on
 //!   a local change or every sync period (`SQREEN_CLUSTER_SYNC_MS`, default 100 ms), writes the
-//!   changes (hash of actions in force, expiry index, change log: [`wire`]), reads the log from
+//!   changes (hash of actions in force, expiry index, change log: `wire.rs`), reads the log from
 //!   where it left off and applies the other replicas' changes to the local store, without
 //!   calling the observers again (no echo). So a change on one replica holds on every other
 //!   within about one sync period.

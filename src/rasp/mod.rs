@@ -13,7 +13,7 @@
 //!
 //! | sink | check | checked call |
 //! |---|---|---|
-//! | SQL | [`check_sql`] | `conn.prepare_checked(&sql)` (rusqlite, feature `rusqlite`: [`sqlite`]) |
+//! | SQL | [`check_sql`] | `conn.prepare_checked(&sql)` (rusqlite, feature `rusqlite`: `rasp::sqlite`) |
 //! | files | [`check_path`] | [`fs::read_to_string`], [`fs::read`], [`fs::open`], and async |
 //! | outbound HTTP | [`check_url`] | [`http::get`] (pins the checked addresses) |
 //! | shell | [`check_command`] | [`shell::sh`] (a checked `sh -c`) |

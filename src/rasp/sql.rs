@@ -101,7 +101,7 @@ pub fn first_injection<'a>(
 ) -> Option<(usize, Range<usize>)> {
     let mut tokens = None;
     inputs.into_iter().enumerate().find_map(|(index, input)| {
-        if input.trim().is_empty() {
+        if input.trim().is_empty() || one_token_shape(input) {
             return None;
         }
         let range = std::iter::once(Cow::Borrowed(input))
@@ -109,6 +109,18 @@ pub fn first_injection<'a>(
             .find_map(|form| injected_occurrence(query, dialect, &form, &mut tokens))?;
         Some((index, range))
     })
+}
+
+/// True for inputs that can never be an injection wherever they occur, so the query is not
+/// tokenized for them: ASCII letters and `_` only, or ASCII digits only. Such an input always
+/// lies within one token (a word, a keyword, a number, or a literal's or comment's text): the
+/// tokenizer never splits a run of letters, or of digits, and neither holds a delimiter. (The
+/// one token they could cover a delimiter of is a PostgreSQL dollar quote's `$tag$`: a tag the
+/// app wrote, which an input without `$` cannot open.) Short values like these (`2`, `en`,
+/// `price`) are the ones that occur in queries by chance.
+fn one_token_shape(input: &str) -> bool {
+    let b = input.as_bytes();
+    b.iter().all(|c| c.is_ascii_alphabetic() || *c == b'_') || b.iter().all(u8::is_ascii_digit)
 }
 
 /// What a naive escaper makes of an input holding quotes (each form only when it differs).

@@ -547,3 +547,83 @@ proptest! {
         }
     }
 }
+
+/// The shapes `first_injection` skips without tokenizing are never injections by the full
+/// verdict, wherever they land: in the quoted and numeric queries, in a comment, in a dollar
+/// quote, beside the app's words and numbers, in every dialect (random letters, digits and
+/// keywords; the corpus values of that shape are checked in `corpus_tests.rs`).
+#[test]
+fn one_token_shapes_are_never_injections() {
+    let mut seen = 0;
+    let mut check = |input: &str| {
+        assert!(one_token_shape(input), "{input}");
+        for d in ALL {
+            for query in [
+                quoted(input),
+                numeric(input),
+                format!("SELECT a{input}b, 1{input}2 FROM t -- {input}"),
+                format!("SELECT $q${input}$q$, x.{input} /* {input} */"),
+                format!("SELECT {input}1, N'{input}', {input}'x'"),
+            ] {
+                let tokens = tokenize(&query, d);
+                let hay = query.as_bytes();
+                let mut from = 0;
+                while let Some(k) = memchr::memmem::find(&hay[from..], input.as_bytes()) {
+                    let at = from + k..from + k + input.len();
+                    assert!(
+                        !is_injection(hay, &tokens, at.clone()),
+                        "{input:?} at {at:?} in {query:?} ({d:?})"
+                    );
+                    seen += 1;
+                    from = at.start + 1;
+                }
+            }
+        }
+    };
+    for word in [
+        "OR", "UNION", "select", "sleep", "a", "x_y", "_", "N", "E", "X", "q", "AND",
+    ] {
+        check(word);
+    }
+    for n in ["1", "0", "12", "0001", "4294967296"] {
+        check(n);
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..2_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let len = 1 + (state % 6) as usize;
+        let digits = state & 1 == 0;
+        let s: String = (0..len)
+            .map(|i| {
+                let r = (state >> (8 + i * 5)) as u8;
+                if digits {
+                    (b'0' + r % 10) as char
+                } else {
+                    [b'a', b'Z', b'_', b'q', b'N', b'e'][(r % 6) as usize] as char
+                }
+            })
+            .collect();
+        check(&s);
+    }
+    assert!(seen > 10_000, "{seen}");
+}
+
+#[test]
+fn inputs_of_one_token_shape_do_not_make_the_query_tokenized() {
+    let query = "SELECT p.price FROM products p WHERE p.page = 2 AND p.lang = 'en' LIMIT 24";
+    let before = TOKENIZED.with(Cell::get);
+    assert_eq!(
+        first_injection(query, Dialect::Postgres, ["price", "2", "en", "24"]),
+        None
+    );
+    assert_eq!(
+        TOKENIZED.with(Cell::get),
+        before,
+        "skipped without tokenizing"
+    );
+    // an input of another shape occurring in the query is judged
+    assert_eq!(first_injection(query, Dialect::Postgres, ["p.page"]), None);
+    assert_eq!(TOKENIZED.with(Cell::get), before + 1);
+}
