@@ -55,7 +55,9 @@ use std::ops::Range;
 mod search;
 mod tokenizer;
 use search::Occurrences;
-pub(crate) use tokenizer::{tokenize, Kind, Token};
+#[cfg(test)]
+pub(crate) use tokenizer::tokenize;
+pub(crate) use tokenizer::{Kind, Token, TokenStream};
 
 #[cfg(test)]
 mod corpus_tests;
@@ -136,11 +138,11 @@ fn escaped_forms(input: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
 
 /// The first occurrence of `needle` in `query` that is an injection, every occurrence tried
 /// (overlapping ones too); `tokens` is filled on the first occurrence found.
-fn injected_occurrence(
-    query: &str,
+fn injected_occurrence<'q>(
+    query: &'q str,
     dialect: Dialect,
     needle: &str,
-    tokens: &mut Option<Vec<Token>>,
+    tokens: &mut Option<TokenStream<'q>>,
 ) -> Option<Range<usize>> {
     let hay = query.as_bytes();
     for start in Occurrences::new(hay, needle.as_bytes()) {
@@ -148,9 +150,9 @@ fn injected_occurrence(
         let tokens = tokens.get_or_insert_with(|| {
             #[cfg(test)]
             tests::TOKENIZED.with(|n| n.set(n.get() + 1));
-            tokenize(query, dialect)
+            TokenStream::new(query, dialect)
         });
-        if is_injection(hay, tokens, at.clone()) {
+        if is_injection(hay, tokens.upto(at.end), at.clone()) {
             return Some(at);
         }
     }

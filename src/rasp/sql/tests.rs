@@ -627,3 +627,49 @@ fn inputs_of_one_token_shape_do_not_make_the_query_tokenized() {
     assert_eq!(first_injection(query, Dialect::Postgres, ["p.page"]), None);
     assert_eq!(TOKENIZED.with(Cell::get), before + 1);
 }
+
+/// A verdict on tokens lexed only up to the occurrence's end is the verdict on all of them.
+#[test]
+fn lexing_up_to_the_occurrence_gives_the_whole_query_verdict() {
+    let inputs = [
+        "books' OR '1'='1",
+        "1 OR 1=1",
+        "x'--",
+        "a\\",
+        "abc'",
+        "'",
+        "p.price DESC, name",
+        "$$ OR 1=1 --",
+        "1,2,3",
+        "O'Brien",
+        "*/ UNION SELECT 1 /*",
+        "\" OR \"\"=\"",
+    ];
+    let mut compared = 0;
+    for d in ALL {
+        for input in inputs {
+            for query in [
+                quoted(input),
+                numeric(input),
+                format!("SELECT * FROM t WHERE a = \"{input}\" ORDER BY {input} -- {input}"),
+                format!("SELECT $x${input}$x$, E'{input}', `{input}` /* {input}"),
+            ] {
+                let all = tokenize(&query, d);
+                let hay = query.as_bytes();
+                let mut from = 0;
+                while let Some(k) = memchr::memmem::find(&hay[from..], input.as_bytes()) {
+                    let at = from + k..from + k + input.len();
+                    let mut stream = TokenStream::new(&query, d);
+                    assert_eq!(
+                        is_injection(hay, stream.upto(at.end), at.clone()),
+                        is_injection(hay, &all, at.clone()),
+                        "{input:?} at {at:?} in {query:?} ({d:?})"
+                    );
+                    compared += 1;
+                    from = at.start + 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 100, "{compared}");
+}

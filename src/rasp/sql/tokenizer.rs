@@ -59,18 +59,44 @@ pub(crate) struct Token {
     pub(crate) backslash: bool,
 }
 
-/// The query's tokens, whitespace left out, in order.
+/// The query's tokens, whitespace left out, in order (all of them: the tests' view).
+#[cfg(test)]
 pub(crate) fn tokenize(query: &str, dialect: Dialect) -> Vec<Token> {
-    let mut lexer = Lexer {
-        b: query.as_bytes(),
-        i: 0,
-        d: dialect,
-    };
-    let mut out = Vec::with_capacity(query.len() / 4 + 4);
-    while let Some(t) = lexer.next_token() {
-        out.push(t);
+    TokenStream::new(query, dialect).upto(usize::MAX).to_vec()
+}
+
+/// The query's tokens, lexed only as far as asked: a verdict needs the tokens up to the one
+/// that holds an occurrence's end, not the rest of the query.
+pub(crate) struct TokenStream<'q> {
+    lexer: Lexer<'q>,
+    tokens: Vec<Token>,
+    done: bool,
+}
+
+impl<'q> TokenStream<'q> {
+    pub(crate) fn new(query: &'q str, dialect: Dialect) -> Self {
+        TokenStream {
+            lexer: Lexer {
+                b: query.as_bytes(),
+                i: 0,
+                d: dialect,
+            },
+            tokens: Vec::with_capacity(32),
+            done: false,
+        }
     }
-    out
+
+    /// Every token that starts before `end`, and the first one that does not (if any): all a
+    /// verdict on an occurrence ending at `end` reads.
+    pub(crate) fn upto(&mut self, end: usize) -> &[Token] {
+        while !self.done && self.tokens.last().is_none_or(|t| t.span.start < end) {
+            match self.lexer.next_token() {
+                Some(t) => self.tokens.push(t),
+                None => self.done = true,
+            }
+        }
+        &self.tokens
+    }
 }
 
 struct Lexer<'q> {
