@@ -13,7 +13,7 @@
 //!
 //! | sink | check | checked call |
 //! |---|---|---|
-//! | SQL | [`check_sql`] | `conn.prepare_checked(&sql)` (rusqlite, feature `rusqlite`: `rasp::sqlite`) |
+//! | SQL | [`check_sql`] | `conn.prepare_checked(&sql)` (rusqlite, feature `rusqlite`: `rasp::sqlite`); `client.query_checked(&sql, &[])` (tokio-postgres, feature `postgres`: `rasp::postgres`) |
 //! | files | [`check_path`] | [`fs::read_to_string`], [`fs::read`], [`fs::open`], and async |
 //! | outbound HTTP | [`check_url`] | [`http::get`] (pins the checked addresses) |
 //! | shell | [`check_command`] | [`shell::sh`] (a checked `sh -c`) |
@@ -34,6 +34,8 @@
 pub mod fs;
 pub mod http;
 mod inputs;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod shell;
 pub mod sql;
 #[cfg(feature = "rusqlite")]

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: a real axum server on 127.0.0.1:0 and a real client.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod receiver;
 pub mod redis;
 
