@@ -18,13 +18,15 @@
 //! `health` is answered here; [`metrics`] renders `agent.stats()` as Prometheus text;
 //! [`events`] queries the ring of recent events kept by the pipeline
 //! ([`crate::event::ring::EventRing`]); [`actions`] validates and applies action requests;
-//! [`explorer`] serves the page; [`auth`] checks tokens.
+//! [`explorer`] serves the page; [`openapi`] the OpenAPI 3.1 document of all of them; [`auth`]
+//! checks tokens. The routes are one table, [`ROUTES`].
 
 mod actions;
 mod auth;
 mod events;
 mod explorer;
 mod metrics;
+mod openapi;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -53,6 +55,8 @@ pub(crate) struct AdminApi {
     started: Millis,
     unauthorized: AtomicU64,
     last_refusal_log: AtomicU64,
+    /// The OpenAPI document, its paths under `path`.
+    openapi: Bytes,
 }
 
 impl std::fmt::Debug for AdminApi {
@@ -82,8 +86,10 @@ impl AdminApi {
     /// The admin API `config` asks for, if any (`admin_token` set), started at `now`.
     pub(crate) fn new(config: &Config, now: Millis) -> Option<AdminApi> {
         let token = config.admin_token.as_deref()?;
+        let path = config.admin_path.trim_end_matches('/').to_owned();
         Some(AdminApi {
-            path: config.admin_path.trim_end_matches('/').to_owned(),
+            openapi: openapi::document(&path),
+            path,
             token: TokenCheck::new(token),
             ring: Arc::new(EventRing::new(DEFAULT_CAPACITY, DEFAULT_MAX_BYTES)),
             started: now,
@@ -122,24 +128,24 @@ impl AdminApi {
             return AdminStep::Respond(self.refuse(agent, reason));
         }
         let method = req.method;
-        let response = match sub {
-            "health" => only(method, &Method::GET, || self.health(agent)),
-            "metrics" => only(method, &Method::GET, || metrics::render(agent, self)),
-            "events" => only(method, &Method::GET, || events::query(agent, self, req.uri)),
-            "explorer" => only(method, &Method::GET, explorer::page),
-            "actions" if method == Method::POST => return AdminStep::ReadBody,
-            "actions" => only(method, &Method::GET, || actions::list(agent)),
-            _ => match sub.strip_prefix("actions/") {
-                Some(id) => only(method, &Method::DELETE, || actions::delete(agent, id)),
-                None => error(
-                    StatusCode::NOT_FOUND,
-                    None,
-                    format!(
-                        "no admin endpoint {}: try health, metrics, events, actions or explorer",
-                        req.uri.path()
-                    ),
+        let response = match route(method, sub) {
+            Ok((Endpoint::Health, _)) => self.health(agent),
+            Ok((Endpoint::Metrics, _)) => metrics::render(agent, self),
+            Ok((Endpoint::Events, _)) => events::query(agent, self, req.uri),
+            Ok((Endpoint::Explorer, _)) => explorer::page(),
+            Ok((Endpoint::OpenApi, _)) => json_bytes(StatusCode::OK, self.openapi.clone()),
+            Ok((Endpoint::ListActions, _)) => actions::list(agent),
+            Ok((Endpoint::CreateAction, _)) => return AdminStep::ReadBody,
+            Ok((Endpoint::DeleteAction, id)) => actions::delete(agent, id),
+            Err(Unrouted::NotAllowed(allowed)) => not_allowed(method, &allowed),
+            Err(Unrouted::NotFound) => error(
+                StatusCode::NOT_FOUND,
+                None,
+                format!(
+                    "no admin endpoint {}: try health, metrics, events, actions, explorer or openapi.json",
+                    req.uri.path()
                 ),
-            },
+            ),
         };
         AdminStep::Respond(response)
     }
@@ -221,17 +227,76 @@ pub(crate) enum BodyError {
     Unreadable,
 }
 
-/// Answers with `f` when the method is `allowed`, else 405.
-fn only(method: &Method, allowed: &Method, f: impl FnOnce() -> Response<Bytes>) -> Response<Bytes> {
-    if method == allowed {
-        return f();
+/// The admin routes: method, path below the admin path (`{id}` stands for the rest of the
+/// path) and what answers. The router answers from this table alone, and a unit test holds the
+/// OpenAPI document (`openapi.json`) to it, both ways.
+pub(crate) const ROUTES: &[(&str, &str, Endpoint)] = &[
+    ("GET", "health", Endpoint::Health),
+    ("GET", "metrics", Endpoint::Metrics),
+    ("GET", "events", Endpoint::Events),
+    ("GET", "actions", Endpoint::ListActions),
+    ("POST", "actions", Endpoint::CreateAction),
+    ("DELETE", "actions/{id}", Endpoint::DeleteAction),
+    ("GET", "explorer", Endpoint::Explorer),
+    ("GET", "openapi.json", Endpoint::OpenApi),
+];
+
+/// What answers an admin route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Health,
+    Metrics,
+    Events,
+    ListActions,
+    CreateAction,
+    /// Takes the `{id}` of its path.
+    DeleteAction,
+    Explorer,
+    OpenApi,
+}
+
+/// Why a request has no endpoint.
+#[derive(Debug, PartialEq, Eq)]
+enum Unrouted {
+    /// The path is served, with these methods only.
+    NotAllowed(Vec<&'static str>),
+    NotFound,
+}
+
+/// The endpoint [`ROUTES`] gives `method` on `sub` (the path below the admin path), with the
+/// `{id}` of its path (empty when it has none).
+fn route<'a>(method: &Method, sub: &'a str) -> Result<(Endpoint, &'a str), Unrouted> {
+    let mut allowed = Vec::new();
+    for &(route_method, pattern, endpoint) in ROUTES {
+        let id = match pattern.strip_suffix("{id}") {
+            Some(prefix) => match sub.strip_prefix(prefix) {
+                Some(id) => id,
+                None => continue,
+            },
+            None if pattern == sub => "",
+            None => continue,
+        };
+        if method.as_str() == route_method {
+            return Ok((endpoint, id));
+        }
+        allowed.push(route_method);
     }
+    if allowed.is_empty() {
+        Err(Unrouted::NotFound)
+    } else {
+        Err(Unrouted::NotAllowed(allowed))
+    }
+}
+
+/// A 405 naming the methods the path takes, in `Allow` too.
+fn not_allowed(method: &Method, allowed: &[&str]) -> Response<Bytes> {
+    let allowed = allowed.join(", ");
     let mut response = error(
         StatusCode::METHOD_NOT_ALLOWED,
         None,
         format!("method {method} not allowed here: use {allowed}"),
     );
-    if let Ok(value) = HeaderValue::from_str(allowed.as_str()) {
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
         response.headers_mut().insert(ALLOW, value);
     }
     response
@@ -239,11 +304,15 @@ fn only(method: &Method, allowed: &Method, f: impl FnOnce() -> Response<Bytes>) 
 
 /// A JSON answer.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    respond(
+    json_bytes(
         status,
-        "application/json",
         Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
     )
+}
+
+/// A JSON answer already written.
+fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
+    respond(status, "application/json", body)
 }
 
 /// An answer with the headers every admin answer carries (never cached, never sniffed).
@@ -281,4 +350,29 @@ pub(crate) fn internal_error() -> Response<Bytes> {
         None,
         "internal error in the admin API (logged)".to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_reaches_its_endpoint_and_other_methods_are_405s() {
+        for &(method, path, endpoint) in ROUTES {
+            let sub = path.replace("{id}", "7");
+            let method: Method = method.parse().unwrap();
+            let id = if path.ends_with("{id}") { "7" } else { "" };
+            assert_eq!(route(&method, &sub), Ok((endpoint, id)), "{method} {path}");
+        }
+        assert_eq!(
+            route(&Method::PUT, "actions"),
+            Err(Unrouted::NotAllowed(vec!["GET", "POST"]))
+        );
+        assert_eq!(
+            route(&Method::GET, "actions/7"),
+            Err(Unrouted::NotAllowed(vec!["DELETE"]))
+        );
+        assert_eq!(route(&Method::GET, "health/"), Err(Unrouted::NotFound));
+        assert_eq!(route(&Method::GET, "openapi"), Err(Unrouted::NotFound));
+    }
 }
