@@ -36,6 +36,21 @@ fn app() -> Router {
             }),
         )
         .route(
+            "/file-safe",
+            get(|Query(q): Query<Q>| async move {
+                // safe code: only the name's last component, joined under the base
+                let name = std::path::Path::new(&q.name)
+                    .file_name()
+                    .map(|n| n.to_owned())
+                    .unwrap_or_default();
+                let path = std::path::Path::new("files").join(name);
+                match rasp::check_path(&path) {
+                    Ok(()) => format!("would read {}", path.display()),
+                    Err(e) => format!("the handler ignored: {e}"),
+                }
+            }),
+        )
+        .route(
             "/ping",
             get(|Query(q): Query<Q>| async move {
                 match rasp::shell::sh(&format!("echo pinging {}", q.name)) {
@@ -113,6 +128,21 @@ async fn a_finding_in_block_mode_answers_the_block_page_and_records_what_and_whe
     assert_eq!(p["blocked"], true);
     let stats = s.agent.stats().rasp;
     assert_eq!((stats.lfi, stats.blocked), (1, 1));
+}
+
+#[tokio::test]
+async fn the_same_strings_through_a_checked_name_pass() {
+    let s = setup(WafMode::Block, "{}").await;
+    for probe in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "docs/../../../Cargo.toml",
+    ] {
+        let (status, body) = call(&s.base, "/file-safe", probe).await;
+        assert_eq!(status, 200, "{probe}: {body}");
+        assert!(body.starts_with("would read files/"), "{body}");
+        assert_eq!(call(&s.base, "/file", probe).await.0, 403, "{probe}");
+    }
 }
 
 #[tokio::test]
