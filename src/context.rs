@@ -187,6 +187,12 @@ pub(crate) struct ContextInner {
     pub(crate) auth_tracked: std::sync::atomic::AtomicBool,
     /// The request's inputs as RASP checks compare them, decoded at the first check.
     pub(crate) rasp_inputs: std::sync::OnceLock<crate::rasp::Inputs>,
+    /// The trace id of a well-formed `traceparent` header: a label for events, never trusted.
+    pub(crate) trace_id: Option<crate::trace::TraceId>,
+    /// The request's `sqreen.request` span (disabled when no subscriber wants it).
+    pub(crate) span: tracing::Span,
+    /// The layer's first decision on the request, also recorded on the span.
+    pub(crate) verdict: std::sync::OnceLock<&'static str>,
 }
 
 /// The parameters of a request body the layer read.
@@ -269,6 +275,9 @@ impl RequestContext {
             body: std::sync::OnceLock::new(),
             auth_tracked: std::sync::atomic::AtomicBool::new(false),
             rasp_inputs: std::sync::OnceLock::new(),
+            trace_id: None,
+            span: tracing::Span::none(),
+            verdict: std::sync::OnceLock::new(),
         })
     }
 
@@ -279,6 +288,14 @@ impl RequestContext {
 
     pub(crate) fn inner(&self) -> &ContextInner {
         &self.inner
+    }
+
+    /// Records the layer's decision on the request, on its span too; the first one stands (a
+    /// block decided before the handler is not overwritten by `pass` after it).
+    pub(crate) fn decide(&self, verdict: &'static str) {
+        if self.inner.verdict.set(verdict).is_ok() {
+            self.inner.span.record("verdict", verdict);
+        }
     }
 
     /// The agent serving the request; `None` when the context is detached.

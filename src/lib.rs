@@ -48,6 +48,7 @@ pub mod playbook;
 pub mod rasp;
 pub mod rules;
 mod sdk;
+mod trace;
 mod user;
 pub mod waf;
 

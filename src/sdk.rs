@@ -186,6 +186,7 @@ fn sdk_failure(agent: &AgentInner, ctx: Option<&RequestContext>) -> Verdict {
     agent.failures.record(FailureKind::Sdk, closed);
     match ctx {
         Some(ctx) if closed => {
+            ctx.decide(crate::trace::VERDICT_UNAVAILABLE);
             *ctx.inner().pending.lock() = Some(PendingResponse::Unavailable);
             Verdict::Unavailable
         }

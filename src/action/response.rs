@@ -12,46 +12,80 @@ use http::{Response, StatusCode};
 
 use super::model::ActionKind;
 use super::negotiate::prefers_html;
-use crate::context::Rid;
+use crate::context::{ContextInner, Rid};
 use crate::error::{Error, Result};
+use crate::trace::TraceId;
 
 const DEFAULT_HTML: &str = include_str!("block.html");
 const DEFAULT_JSON: &str = r#"{"errors":[{"status":403,"code":"blocked","title":"You've been blocked","detail":"Sorry, you cannot access this page. Please contact the site owner."}],"security_response_id":"{rid}"}"#;
+/// The default JSON body for a request that carried a W3C `traceparent`.
+const DEFAULT_JSON_TRACED: &str = r#"{"errors":[{"status":403,"code":"blocked","title":"You've been blocked","detail":"Sorry, you cannot access this page. Please contact the site owner."}],"security_response_id":"{rid}","trace_id":"{trace_id}"}"#;
 const UNAVAILABLE_JSON: &str = r#"{"errors":[{"status":503,"code":"unavailable","title":"Service unavailable","detail":"The request could not be checked. Please try again later."}],"security_response_id":"{rid}"}"#;
 
-/// A template with `{rid}` placeholders, pre-split.
+/// A template with `{rid}` and `{trace_id}` placeholders, pre-split.
 #[derive(Clone, Debug)]
 struct Template {
-    parts: Vec<String>,
+    pieces: Vec<Piece>,
+}
+
+#[derive(Clone, Debug)]
+enum Piece {
+    Text(String),
+    Rid,
+    /// The request's W3C trace id, or nothing when it has none.
+    TraceId,
 }
 
 impl Template {
     fn new(text: &str) -> Self {
-        Template {
-            parts: text.split("{rid}").map(str::to_owned).collect(),
+        let mut pieces = Vec::new();
+        for (i, part) in text.split("{rid}").enumerate() {
+            if i > 0 {
+                pieces.push(Piece::Rid);
+            }
+            for (j, text) in part.split("{trace_id}").enumerate() {
+                if j > 0 {
+                    pieces.push(Piece::TraceId);
+                }
+                pieces.push(Piece::Text(text.to_owned()));
+            }
         }
+        Template { pieces }
     }
 
-    fn render(&self, rid: Rid) -> Bytes {
+    fn render(&self, rid: Rid, trace_id: Option<TraceId>) -> Bytes {
         let rid = rid.to_string();
-        let len = self.parts.iter().map(String::len).sum::<usize>()
-            + rid.len() * self.parts.len().saturating_sub(1);
+        let trace_id = trace_id.map(|t| t.to_string()).unwrap_or_default();
+        let len = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(text) => text.len(),
+                Piece::Rid => rid.len(),
+                Piece::TraceId => trace_id.len(),
+            })
+            .sum();
         let mut out = String::with_capacity(len);
-        for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
-                out.push_str(&rid);
-            }
-            out.push_str(part);
+        for piece in &self.pieces {
+            out.push_str(match piece {
+                Piece::Text(text) => text,
+                Piece::Rid => &rid,
+                Piece::TraceId => &trace_id,
+            });
         }
         Bytes::from(out)
     }
 }
 
-/// The block-page templates, HTML and JSON; `{rid}` is replaced by the request id.
+/// The block-page templates, HTML and JSON; `{rid}` is replaced by the request id, and
+/// `{trace_id}` by the trace id of the request's W3C `traceparent` header (nothing without one).
+/// The default JSON body has a `trace_id` field when the request has a trace id.
 #[derive(Clone, Debug)]
 pub struct Templates {
     html: Template,
     json: Template,
+    /// The JSON body for a request with a trace id, when it differs from `json`.
+    json_traced: Option<Template>,
 }
 
 impl Default for Templates {
@@ -59,6 +93,7 @@ impl Default for Templates {
         Templates {
             html: Template::new(DEFAULT_HTML),
             json: Template::new(DEFAULT_JSON),
+            json_traced: Some(Template::new(DEFAULT_JSON_TRACED)),
         }
     }
 }
@@ -69,6 +104,7 @@ impl Templates {
         Templates {
             html: Template::new(html),
             json: Template::new(json),
+            json_traced: None,
         }
     }
 
@@ -81,6 +117,7 @@ impl Templates {
         }
         if let Some(path) = json {
             templates.json = Template::new(&read_template("SQREEN_BLOCK_JSON_PATH", path)?);
+            templates.json_traced = None;
         }
         Ok(templates)
     }
@@ -141,43 +178,75 @@ impl ResponseRenderer {
         rid: Rid,
         accept: Option<&HeaderValue>,
     ) -> Response<Bytes> {
+        self.render_traced(kind, rid, None, accept)
+    }
+
+    /// [`ResponseRenderer::render`] for the request of `ctx`, with its trace id, if any.
+    pub(crate) fn render_for(&self, kind: &ActionKind, ctx: &ContextInner) -> Response<Bytes> {
+        self.render_traced(kind, ctx.rid, ctx.trace_id, ctx.accept.as_ref())
+    }
+
+    fn render_traced(
+        &self,
+        kind: &ActionKind,
+        rid: Rid,
+        trace_id: Option<TraceId>,
+        accept: Option<&HeaderValue>,
+    ) -> Response<Bytes> {
         match kind {
-            ActionKind::Block => self.block(rid, accept),
-            ActionKind::Redirect { url } => self.redirect(url, rid, accept),
+            ActionKind::Block => self.block_traced(rid, trace_id, accept),
+            ActionKind::Redirect { url } => match HeaderValue::from_str(url) {
+                Ok(location) if super::model::is_valid_location(url) => {
+                    let mut res = respond(
+                        self.redirect_status,
+                        "text/plain; charset=utf-8",
+                        Bytes::new(),
+                    );
+                    res.headers_mut().insert(LOCATION, location);
+                    res
+                }
+                _ => self.block_traced(rid, trace_id, accept),
+            },
         }
     }
 
     /// 403 with the HTML page when `accept` prefers HTML, else the JSON body.
     pub fn block(&self, rid: Rid, accept: Option<&HeaderValue>) -> Response<Bytes> {
+        self.block_traced(rid, None, accept)
+    }
+
+    fn block_traced(
+        &self,
+        rid: Rid,
+        trace_id: Option<TraceId>,
+        accept: Option<&HeaderValue>,
+    ) -> Response<Bytes> {
+        let templates = &self.templates;
         if prefers_html(accept) {
             respond(
                 StatusCode::FORBIDDEN,
                 "text/html; charset=utf-8",
-                self.templates.html.render(rid),
+                templates.html.render(rid, trace_id),
             )
         } else {
+            let json = match (&templates.json_traced, trace_id) {
+                (Some(traced), Some(_)) => traced,
+                _ => &templates.json,
+            };
             respond(
                 StatusCode::FORBIDDEN,
                 "application/json",
-                self.templates.json.render(rid),
+                json.render(rid, trace_id),
             )
         }
     }
 
     /// A redirect to `url`; a location that is not acceptable becomes a block.
     pub fn redirect(&self, url: &str, rid: Rid, accept: Option<&HeaderValue>) -> Response<Bytes> {
-        match HeaderValue::from_str(url) {
-            Ok(location) if super::model::is_valid_location(url) => {
-                let mut res = respond(
-                    self.redirect_status,
-                    "text/plain; charset=utf-8",
-                    Bytes::new(),
-                );
-                res.headers_mut().insert(LOCATION, location);
-                res
-            }
-            _ => self.block(rid, accept),
-        }
+        let kind = ActionKind::Redirect {
+            url: url.to_owned(),
+        };
+        self.render_traced(&kind, rid, None, accept)
     }
 
     /// 503, for an internal failure when the agent is configured to fail closed.
@@ -185,7 +254,7 @@ impl ResponseRenderer {
         respond(
             StatusCode::SERVICE_UNAVAILABLE,
             "application/json",
-            Template::new(UNAVAILABLE_JSON).render(rid),
+            Template::new(UNAVAILABLE_JSON).render(rid, None),
         )
     }
 }

@@ -21,6 +21,7 @@ use crate::context::{ContextInner, EventHeaders, PendingResponse, RequestContext
 use crate::event::names;
 use crate::rules::ActiveRules;
 use crate::sdk::Verdict;
+use crate::trace::{self, TraceId};
 
 /// What the layer does with a request.
 pub(crate) enum Inspection {
@@ -78,6 +79,11 @@ impl AgentInner {
         }
 
         let rid = Rid::random();
+        let trace_id = TraceId::from_headers(req.headers());
+        let span = crate::trace::request_span(rid, client_ip, trace_id);
+        if let Some(user) = &user {
+            self.record_user(&span, user);
+        }
         let accept = req.headers().get(ACCEPT).cloned();
         let ctx = RequestContext::new(ContextInner {
             rid,
@@ -99,12 +105,14 @@ impl AgentInner {
             body: std::sync::OnceLock::new(),
             auth_tracked: std::sync::atomic::AtomicBool::new(false),
             rasp_inputs: std::sync::OnceLock::new(),
+            trace_id,
+            span,
+            verdict: std::sync::OnceLock::new(),
         });
         if let Some((kind, reason)) = decision {
             if !self.exempt(&rules, &kind, req.uri().path()) {
                 self.denied(&ctx, &kind, reason);
-                let accept = ctx.inner().accept.as_ref();
-                return Inspection::Respond(self.renderer.render(&kind, rid, accept));
+                return Inspection::Respond(self.renderer.render_for(&kind, ctx.inner()));
             }
         }
         req.extensions_mut().insert(ctx.clone());
@@ -114,6 +122,11 @@ impl AgentInner {
     /// Counts a refused request and records `app.sqreen.ip.denied` or `app.sqreen.user.denied`.
     pub(crate) fn denied(&self, ctx: &RequestContext, kind: &ActionKind, reason: Reason) {
         self.count(kind, reason);
+        ctx.decide(match (kind, reason) {
+            (ActionKind::Redirect { .. }, _) => trace::VERDICT_REDIRECT,
+            (ActionKind::Block, Reason::Ip) => trace::VERDICT_BLOCKED_IP,
+            (ActionKind::Block, Reason::User) => trace::VERDICT_BLOCKED_USER,
+        });
         if !self.wants_events() {
             return;
         }
@@ -160,6 +173,7 @@ impl AgentInner {
         } else {
             self.user_decision(&rules, &user)
         };
+        self.record_user(&inner.span, &user);
         *inner.user.lock() = Some(Arc::new(user));
         match decision {
             Some(kind) if !self.exempt(&rules, &kind, inner.uri.path()) => {
@@ -170,6 +184,20 @@ impl AgentInner {
             }
             _ => Verdict::Proceed,
         }
+    }
+
+    /// Records the user on the request's span, as events show it (anonymized or redacted).
+    fn record_user(&self, span: &tracing::Span, user: &UserKeys) {
+        if span.is_disabled() {
+            return;
+        }
+        let id = user.id_cow();
+        let shown = if self.users.is_anonymized() {
+            id.into_owned()
+        } else {
+            self.redactor.string(None, &id)
+        };
+        span.record("user", shown.as_str());
     }
 
     fn ip_decision(&self, rules: &ActiveRules, ip: std::net::IpAddr) -> Option<ActionKind> {

@@ -141,10 +141,8 @@ impl AgentInner {
     /// WAF block).
     fn refuse_body(&self, ctx: &RequestContext, status: StatusCode) -> Response<Bytes> {
         Counters::bump(&self.counters.waf_blocked);
-        let inner = ctx.inner();
-        let mut response =
-            self.renderer
-                .render(&ActionKind::Block, inner.rid, inner.accept.as_ref());
+        ctx.decide(crate::trace::VERDICT_WAF_BLOCK);
+        let mut response = self.renderer.render_for(&ActionKind::Block, ctx.inner());
         *response.status_mut() = status;
         response
     }
@@ -257,20 +255,14 @@ impl AgentInner {
         let inner = ctx.inner();
         if block {
             Counters::bump(&self.counters.waf_blocked);
+            ctx.decide(crate::trace::VERDICT_WAF_BLOCK);
             inner.pending.lock().take();
-            return Some(self.renderer.render(
-                &ActionKind::Block,
-                inner.rid,
-                inner.accept.as_ref(),
-            ));
+            return Some(self.renderer.render_for(&ActionKind::Block, inner));
         }
         // monitor mode: a playbook fired on this request's actor answers before the handler
         let pending = inner.pending.lock().take()?;
         Some(match pending {
-            PendingResponse::Action(kind) => {
-                self.renderer
-                    .render(&kind, inner.rid, inner.accept.as_ref())
-            }
+            PendingResponse::Action(kind) => self.renderer.render_for(&kind, inner),
             PendingResponse::Unavailable => self.renderer.unavailable(inner.rid),
         })
     }

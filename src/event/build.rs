@@ -46,6 +46,9 @@ impl AgentInner {
             name: name.to_owned(),
             timestamp: now,
             request: ctx.map(|ctx| self.request_summary(ctx)),
+            trace_id: ctx
+                .and_then(|ctx| ctx.inner().trace_id)
+                .map(|t| t.to_string()),
             properties,
             client_ip: ip,
             user,

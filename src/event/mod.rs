@@ -46,6 +46,10 @@ pub struct Event {
     pub user: Option<Map<String, Value>>,
     /// What the client IP is.
     pub ip_meta: Option<IpMeta>,
+    /// The W3C trace id (32 lowercase hex digits) of the request's `traceparent` header, to
+    /// join the event to the app's traces; absent from the JSON when the request had none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 pub use summary::RequestSummary;

@@ -178,6 +178,7 @@ mod tests {
             client_ip: Some("203.0.113.7".parse().unwrap()),
             user: user.and_then(|u| u.as_object().cloned()),
             ip_meta: None,
+            trace_id: None,
         }
     }
 

@@ -94,7 +94,10 @@ where
 
     pub(crate) fn scoped(service: &mut S, request: Request<B>, ctx: RequestContext) -> Self {
         let request = request.map(SqreenRequestBody::original);
-        let fut = ctx.clone().sync_scope(|| service.call(request));
+        let fut = {
+            let _entered = ctx.inner().span.enter();
+            ctx.clone().sync_scope(|| service.call(request))
+        };
         ResponseFuture {
             state: State::Scoped {
                 fut: ctx.clone().scope(fut),
@@ -145,6 +148,8 @@ where
                     return Poll::Ready(Ok(response.map(SqreenBody::inner)));
                 }
                 StateProj::Scoped { fut, ctx } => {
+                    // the handler runs in the request's span: the app's own spans nest under it
+                    let _entered = ctx.inner().span.enter();
                     let response = ready!(fut.poll(cx))?;
                     let status = response.status();
                     // the layer only scopes contexts it made, which all have an agent
@@ -256,7 +261,10 @@ where
                     let body = SqreenRequestBody::replay(prefix, rest, reading.trailers, error);
                     let request = Request::from_parts(parts, body);
                     let service = &mut reading.service;
-                    let fut = ctx.clone().sync_scope(|| service.call(request));
+                    let fut = {
+                        let _entered = ctx.inner().span.enter();
+                        ctx.clone().sync_scope(|| service.call(request))
+                    };
                     self.as_mut().project().state.set(State::Scoped {
                         fut: ctx.clone().scope(fut),
                         ctx,
@@ -348,7 +356,10 @@ fn waf_body(
         None => {
             let closed = agent.config.fail_closed;
             agent.failures.record(FailureKind::Waf, closed);
-            closed.then(|| agent.renderer.unavailable(ctx.rid()))
+            closed.then(|| {
+                ctx.decide(crate::trace::VERDICT_UNAVAILABLE);
+                agent.renderer.unavailable(ctx.rid())
+            })
         }
     }
 }
@@ -369,17 +380,14 @@ fn waf_refusal(
 fn apply_pending<B>(ctx: &RequestContext, response: Response<B>) -> Response<SqreenBody<B>> {
     let inner = ctx.inner();
     let Some(pending) = inner.pending.lock().take() else {
+        ctx.decide(crate::trace::VERDICT_PASS);
         return response.map(SqreenBody::inner);
     };
     let Some(agent) = &inner.agent else {
         return response.map(SqreenBody::inner);
     };
     let rendered = guard(|| match &pending {
-        PendingResponse::Action(kind) => {
-            agent
-                .renderer
-                .render(kind, inner.rid, inner.accept.as_ref())
-        }
+        PendingResponse::Action(kind) => agent.renderer.render_for(kind, inner),
         PendingResponse::Unavailable => agent.renderer.unavailable(inner.rid),
     });
     match rendered {
@@ -388,8 +396,10 @@ fn apply_pending<B>(ctx: &RequestContext, response: Response<B>) -> Response<Sqr
             let closed = agent.config.fail_closed;
             agent.failures.record(FailureKind::Respond, closed);
             if closed {
+                ctx.decide(crate::trace::VERDICT_UNAVAILABLE);
                 full(agent.renderer.unavailable(inner.rid))
             } else {
+                ctx.decide(crate::trace::VERDICT_PASS);
                 response.map(SqreenBody::inner)
             }
         }

@@ -81,6 +81,7 @@ where
                         let closed = inner.config.fail_closed;
                         inner.failures.record(FailureKind::Waf, closed);
                         if closed {
+                            ctx.decide(crate::trace::VERDICT_UNAVAILABLE);
                             return ResponseFuture::ready(inner.renderer.unavailable(ctx.rid()));
                         }
                         None

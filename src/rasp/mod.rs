@@ -183,6 +183,7 @@ fn check_with(
             .failures
             .record(crate::agent::FailureKind::Rasp, closed);
         if closed {
+            ctx.decide(crate::trace::VERDICT_UNAVAILABLE);
             *ctx.inner().pending.lock() = Some(PendingResponse::Unavailable);
             return Err(RaspError {
                 sink,
@@ -199,6 +200,7 @@ fn check_with(
     if !block {
         return Ok(());
     }
+    ctx.decide(crate::trace::VERDICT_RASP_BLOCK);
     *ctx.inner().pending.lock() = Some(PendingResponse::Action(ActionKind::Block));
     Err(RaspError {
         sink: finding.sink,
