@@ -44,7 +44,9 @@ impl TraceId {
     /// well formed: `{version}-{trace id}-{parent id}-{flags}`, lowercase hex, version not `ff`
     /// (version `00` is exactly 55 bytes; a later version may append `-...`), ids not all zeros.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<TraceId> {
-        let mut values = headers.get_all("traceparent").iter();
+        // a constant name: no parsing of the name on the request path
+        static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+        let mut values = headers.get_all(&TRACEPARENT).iter();
         let value = values.next()?;
         if values.next().is_some() {
             return None;
