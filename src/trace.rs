@@ -54,6 +54,11 @@ impl TraceId {
         TraceId::parse(value.as_bytes())
     }
 
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: u128) -> TraceId {
+        TraceId(id)
+    }
+
     fn parse(s: &[u8]) -> Option<TraceId> {
         if s.len() < 55 || (s.len() > 55 && s[55] != b'-') {
             return None;

@@ -277,6 +277,25 @@ mod tests {
     }
 
     #[test]
+    fn trace_ids_in_json_templates() {
+        let id = rid();
+        let trace = Some(TraceId::for_tests(0xab));
+        let body = |r: &ResponseRenderer, trace| r.block_traced(id, trace, None).into_body();
+        let default = ResponseRenderer::default();
+        let with: serde_json::Value = serde_json::from_slice(&body(&default, trace)).unwrap();
+        assert_eq!(with["trace_id"], format!("{:032x}", 0xab));
+        assert_eq!(with["security_response_id"], id.to_string());
+        let without: serde_json::Value = serde_json::from_slice(&body(&default, None)).unwrap();
+        assert!(without.get("trace_id").is_none());
+        let custom = Templates::new("<p>{rid}</p>", r#"{"id":"{rid}","trace":"{trace_id}"}"#);
+        let custom = ResponseRenderer::new(custom, StatusCode::SEE_OTHER);
+        let with = format!(r#"{{"id":"{id}","trace":"{:032x}"}}"#, 0xab);
+        assert_eq!(body(&custom, trace), with.as_bytes());
+        let without = format!(r#"{{"id":"{id}","trace":""}}"#);
+        assert_eq!(body(&custom, None), without.as_bytes());
+    }
+
+    #[test]
     fn json_block_has_title_and_rid() {
         let r = ResponseRenderer::default();
         let id = rid();
