@@ -23,7 +23,7 @@ pub const DEFAULT_SENSITIVE_KEY_REGEX: &str = r"(?i)(passw(or)?d|passphrase|secr
 /// Default for `SQREEN_STRIP_SENSITIVE_VALUE_REGEX`: payment card numbers.
 pub const DEFAULT_SENSITIVE_VALUE_REGEX: &str = r"^(?:\d[ -]?){12,18}\d$";
 
-/// Every `SQREEN_*` variable the agent reads, in the README's order.
+/// Every `SQREEN_*` variable the agent reads, in the order of `docs/configuration.md`.
 pub const ENV_VARS: &[&str] = &[
     "SQREEN_DISABLE",
     "SQREEN_APP_NAME",

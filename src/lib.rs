@@ -75,3 +75,16 @@ pub use user::{AuthenticatedUser, UserIdMode, UserMonitoring};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The guides' code blocks (`docs/`), compiled as doc-tests too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/sdk-playbooks-events.md")]
+struct SdkGuideDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/operations.md")]
+struct OperationsGuideDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rasp.md")]
+struct RaspGuideDoctests;
