@@ -60,6 +60,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_STRIP_SENSITIVE_VALUE_REGEX",
     "SQREEN_ADMIN_TOKEN",
     "SQREEN_ADMIN_PATH",
+    "SQREEN_ADMIN_ADDR",
     "SQREEN_USER_MONITORING",
     "SQREEN_JWT_USER_CLAIM",
     "SQREEN_LOGIN_PATH",
@@ -173,6 +174,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `SQREEN_ADMIN_PATH`.
     pub admin_path: String,
+    /// `SQREEN_ADMIN_ADDR`: which listener serves the admin API.
+    pub admin_listener: AdminListener,
     /// `SQREEN_USER_MONITORING`: how the agent learns the user of a request.
     pub user_monitoring: UserMonitoring,
     /// `SQREEN_JWT_USER_CLAIM`: the JWT claim naming the user in automatic monitoring.
@@ -242,6 +245,7 @@ impl fmt::Debug for Config {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("admin_path", &self.admin_path)
+            .field("admin_listener", &self.admin_listener)
             .field("user_monitoring", &self.user_monitoring)
             .field("jwt_user_claim", &self.jwt_user_claim)
             .field("login_path", &self.login_path)
@@ -295,6 +299,7 @@ impl Default for Config {
                 .expect("built-in regex"),
             admin_token: None,
             admin_path: "/_sqreen".to_owned(),
+            admin_listener: AdminListener::App,
             user_monitoring: UserMonitoring::Advanced,
             jwt_user_claim: "sub".to_owned(),
             login_path: None,
@@ -444,6 +449,11 @@ impl Config {
         )?;
         env.parse_opt("SQREEN_ADMIN_TOKEN", &mut c.admin_token, parse_admin_token)?;
         env.parse("SQREEN_ADMIN_PATH", &mut c.admin_path, parse_admin_path)?;
+        env.parse(
+            "SQREEN_ADMIN_ADDR",
+            &mut c.admin_listener,
+            AdminListener::from_str,
+        )?;
         env.parse(
             "SQREEN_USER_MONITORING",
             &mut c.user_monitoring,
@@ -638,6 +648,51 @@ pub(crate) fn parse_admin_path(v: &str) -> std::result::Result<String, String> {
     }
 }
 
+/// Where the admin API (`SQREEN_ADMIN_TOKEN`) is served: `SQREEN_ADMIN_ADDR`, or
+/// [`crate::AgentBuilder::admin_listener`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AdminListener {
+    /// The layer answers the admin path on the application's own listener (`app`, the default).
+    #[default]
+    App,
+    /// The agent serves the admin API on this address itself, on a thread of its own
+    /// (`127.0.0.1:9901`, `[::1]:9901`; port 0 picks a free one, see
+    /// [`crate::Agent::admin_addr`]). The layer passes the admin path to the application
+    /// like any other path.
+    Addr(std::net::SocketAddr),
+    /// Nobody serves it on its own (`mounted`): the application mounts
+    /// [`crate::Agent::admin_service`] (or `admin_router`) on a listener of its choice. The layer
+    /// passes the admin path to the application like any other path.
+    Mounted,
+}
+
+impl AdminListener {
+    /// True when the layer answers the admin path on the application's listener.
+    pub fn on_app_listener(self) -> bool {
+        self == AdminListener::App
+    }
+}
+
+impl FromStr for AdminListener {
+    type Err = String;
+
+    fn from_str(v: &str) -> std::result::Result<Self, String> {
+        let v = v.trim();
+        if v.eq_ignore_ascii_case("app") {
+            return Ok(AdminListener::App);
+        }
+        if v.eq_ignore_ascii_case("mounted") {
+            return Ok(AdminListener::Mounted);
+        }
+        v.parse().map(AdminListener::Addr).map_err(|_| {
+            "expected an IP address and port (`127.0.0.1:9901`, `[::1]:9901`; no host names), \
+             `app` or `mounted`"
+                .to_owned()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,6 +704,32 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| Ok(map.get(k).cloned()))
+    }
+
+    #[test]
+    fn admin_listener_values() {
+        assert_eq!(config(&[]).unwrap().admin_listener, AdminListener::App);
+        for (value, expected) in [
+            ("app", AdminListener::App),
+            (" Mounted ", AdminListener::Mounted),
+            (
+                "127.0.0.1:9901",
+                AdminListener::Addr("127.0.0.1:9901".parse().unwrap()),
+            ),
+            ("[::1]:0", AdminListener::Addr("[::1]:0".parse().unwrap())),
+        ] {
+            let c = config(&[("SQREEN_ADMIN_ADDR", value)]).unwrap();
+            assert_eq!(c.admin_listener, expected, "{value}");
+        }
+        for bad in ["localhost:9901", "127.0.0.1", "9901", "", "127.0.0.1:99999"] {
+            let e = config(&[("SQREEN_ADMIN_ADDR", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("SQREEN_ADMIN_ADDR") && e.contains("no host names"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

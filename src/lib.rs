@@ -53,13 +53,15 @@ mod user;
 pub mod waf;
 
 pub use action::Actor;
+pub use admin::AdminService;
 pub use agent::global::{global, init, init_from_env, layer};
 pub use agent::{
     Agent, AgentBuilder, RaspStats, RemoteRulesStats, RequestHead, Stats, UserResolver, WafStats,
 };
 pub use clock::{Clock, CoarseClock, ManualClock, Millis, SystemClock, COARSE_CLOCK_STEP};
 pub use config::{
-    Config, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX, DEFAULT_SENSITIVE_VALUE_REGEX, ENV_VARS,
+    AdminListener, Config, WebhookEvents, DEFAULT_SENSITIVE_KEY_REGEX,
+    DEFAULT_SENSITIVE_VALUE_REGEX, ENV_VARS,
 };
 pub use context::{RequestContext, Rid, UserKeys};
 pub use error::{Error, Result};

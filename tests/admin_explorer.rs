@@ -1,5 +1,7 @@
 //! The Events Explorer in a real browser: Debian's headless Chromium loads the page from a real
-//! server, with the token in the URL, after events were recorded through the real layer; the
+//! internal server (the admin API mounted with `admin_router`), with the token in the URL's
+//! fragment, after events were recorded through the real layer on the application's own server;
+//! an access log on the internal server shows the token never reached it in a URL; the
 //! test reads the DOM the page's script built (charts, top actors, the what-if answer asked for in
 //! the URL) and Chromium's console log, and keeps a screenshot in `target/explorer.png`.
 //!
@@ -11,16 +13,18 @@ mod common;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::Form;
+use axum::extract::{Form, Request};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::routing::{get, post};
 use axum::Router;
 use common::{client, serve_router};
 use regex::Regex;
 use serde_json::json;
-use sqreen::{auth_track, identify, track, Agent, ManualClock, UserKeys};
+use sqreen::{auth_track, identify, track, AdminListener, Agent, ManualClock, UserKeys};
 
 const TOKEN: &str = "explorer-test-token-0123456789";
 /// 2026-11-23T15:00:00Z: the hour the test's events happen in.
@@ -232,17 +236,36 @@ async fn explorer_plots_lists_and_answers_what_if_in_a_real_browser() {
     let clock = ManualClock::new(START);
     let agent = Agent::builder()
         .admin_token(TOKEN)
+        .admin_listener(AdminListener::Mounted)
         .clock(clock.clone())
         .build()
         .unwrap();
     let base = serve_router(app().layer(agent.layer())).await;
+    // the admin API on an internal server of the test's own, behind an access log that keeps
+    // each request's URI and whether it carried the token in its Authorization header
+    let access_log = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
+    let log = access_log.clone();
+    let admin = agent.admin_router().layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let bearer = format!("Bearer {TOKEN}");
+            let line = (
+                req.uri().to_string(),
+                req.headers()
+                    .get("authorization")
+                    .is_some_and(|v| v.as_bytes() == bearer.as_bytes()),
+            );
+            log.lock().unwrap().push(line);
+            next.run(req)
+        },
+    ));
+    let admin_base = serve_router(admin).await;
     let recorded = record_an_hour(&base, &clock).await;
     assert_eq!(recorded, 27 + 14 + 3);
     // the ring has them all once the pipeline's thread took them
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let res = client()
-            .get(format!("{base}/_sqreen/events?limit=1"))
+            .get(format!("{admin_base}/_sqreen/events?limit=1"))
             .bearer_auth(TOKEN)
             .send()
             .await
@@ -257,8 +280,9 @@ async fn explorer_plots_lists_and_answers_what_if_in_a_real_browser() {
 
     let profile = tempfile::tempdir().unwrap();
     let url = format!(
-        "{base}/_sqreen/explorer?token={TOKEN}&event=app.sqreen.auth.login_failure&actor=ip&period=5m&threshold=5"
+        "{admin_base}/_sqreen/explorer?event=app.sqreen.auth.login_failure&actor=ip&period=5m&threshold=5#token={TOKEN}"
     );
+    access_log.lock().unwrap().clear();
     let (dom, log) = {
         let (browser, profile, url) = (browser.clone(), profile.path().to_owned(), url.clone());
         tokio::task::spawn_blocking(move || {
@@ -289,6 +313,27 @@ async fn explorer_plots_lists_and_answers_what_if_in_a_real_browser() {
     );
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
+
+    // the server saw the page and the events call, the token only ever in a header
+    {
+        let lines = access_log.lock().unwrap().clone();
+        assert!(
+            lines
+                .iter()
+                .any(|(uri, auth)| uri.starts_with("/_sqreen/explorer?event=") && !auth),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(uri, auth)| uri.starts_with("/_sqreen/events?") && *auth),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().all(|(uri, _)| !uri.contains(TOKEN)),
+            "the token reached the server in a URL: {lines:?}"
+        );
+    }
 
     // the hour chart has one point per minute with login failures, adding up to all 27
     let hour = section(&dom, "<svg class=\"chart\" id=\"chart-hour\"", "</svg>");
@@ -392,6 +437,51 @@ async fn explorer_plots_lists_and_answers_what_if_in_a_real_browser() {
         bytes.len()
     );
     eprintln!("screenshot: {}", png.display());
+
+    // opened the old way, with the token in the query: the token is not used (the calls are
+    // refused) and the page says why
+    let profile = tempfile::tempdir().unwrap();
+    let (dom, _) = {
+        let (browser, profile) = (browser.clone(), profile.path().to_owned());
+        let url = format!("{admin_base}/_sqreen/explorer?token={TOKEN}");
+        tokio::task::spawn_blocking(move || {
+            run_chromium(
+                &browser,
+                &profile,
+                &[
+                    "--virtual-time-budget=10000".into(),
+                    "--dump-dom".into(),
+                    url,
+                ],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        section(&dom, "<body", ">").starts_with("<body data-state=\"failed\""),
+        "{}",
+        section(&dom, "<body", ">")
+    );
+    let errors = section(&dom, "<pre id=\"errors\"", "</pre>");
+    assert!(
+        errors.contains("it was not used") && errors.contains("401"),
+        "{errors}"
+    );
+    assert!(
+        !section(&dom, "<form id=\"token-form\"", ">").contains("hidden"),
+        "the token form is offered"
+    );
+
+    // the application's listener no longer answers the admin path
+    let res = client()
+        .get(format!("{base}/_sqreen/events"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(!res.text().await.unwrap().contains("\"events\""));
 }
 
 /// The part of `text` from `start` to the next `end` (included).

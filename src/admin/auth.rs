@@ -7,7 +7,7 @@
 
 use hmac::{Hmac, Mac};
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, Uri};
+use http::HeaderMap;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -35,14 +35,9 @@ impl TokenCheck {
         mac.verify_slice(&self.expected).is_ok()
     }
 
-    /// Checks `Authorization: Bearer <token>` (and, when `query_allowed`, a `token` query
-    /// parameter, for a browser opening the Explorer). The error is what the 401 says.
-    pub(crate) fn check(
-        &self,
-        headers: &HeaderMap,
-        uri: &Uri,
-        query_allowed: bool,
-    ) -> Result<(), &'static str> {
+    /// Checks `Authorization: Bearer <token>`, the only place a token is taken from (a query
+    /// parameter would end up in access logs). The error is what the 401 says.
+    pub(crate) fn check(&self, headers: &HeaderMap) -> Result<(), &'static str> {
         let mut given = None;
         if let Some(value) = headers.get(AUTHORIZATION) {
             let bearer = value
@@ -52,15 +47,9 @@ impl TokenCheck {
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, token)| token.trim());
             match bearer {
-                Some(token) if !token.is_empty() => given = Some(token.to_owned()),
+                Some(token) if !token.is_empty() => given = Some(token),
                 _ => return Err("the Authorization header must be `Bearer <token>`"),
             }
-        } else if query_allowed {
-            given = uri.query().and_then(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == "token")
-                    .map(|(_, v)| v.into_owned())
-            });
         }
         match given {
             None => Err("missing admin token: send `Authorization: Bearer <token>`"),
@@ -96,31 +85,16 @@ mod tests {
     #[test]
     fn bearer_tokens() {
         let check = TokenCheck::new("0123456789abcdef");
-        let uri: Uri = "/_sqreen/health".parse().unwrap();
         assert!(check.matches(b"0123456789abcdef"));
         assert!(!check.matches(b"0123456789abcdeF"));
         assert!(!check.matches(b"0123456789abcdef0"));
         assert!(!check.matches(b""));
-        let ok = |auth| check.check(&headers(auth), &uri, false);
+        let ok = |auth| check.check(&headers(auth));
         assert_eq!(ok(Some("Bearer 0123456789abcdef")), Ok(()));
         assert_eq!(ok(Some("bearer   0123456789abcdef ")), Ok(()));
         assert_eq!(ok(Some("Bearer nope")), Err("invalid admin token"));
         assert!(ok(Some("Basic 0123456789abcdef")).is_err());
         assert!(ok(Some("Bearer ")).is_err());
         assert!(ok(None).unwrap_err().starts_with("missing"));
-    }
-
-    #[test]
-    fn query_token_only_where_allowed() {
-        let check = TokenCheck::new("0123456789abcdef");
-        let uri: Uri = "/_sqreen/explorer?token=0123456789abcdef".parse().unwrap();
-        assert_eq!(check.check(&headers(None), &uri, true), Ok(()));
-        assert!(check.check(&headers(None), &uri, false).is_err());
-        let wrong: Uri = "/_sqreen/explorer?token=x".parse().unwrap();
-        assert!(check.check(&headers(None), &wrong, true).is_err());
-        // a header, when present, is what counts
-        assert!(check
-            .check(&headers(Some("Bearer wrong")), &uri, true)
-            .is_err());
     }
 }

@@ -5,9 +5,15 @@
 //! Policy says so to the browser: `connect-src 'self'` and `default-src 'none'`, and the one
 //! inline script is allowed by its SHA-256 hash, computed here once, so even text that slipped
 //! into the page could not run (the page only ever writes event data with `textContent`).
-//! `Referrer-Policy: no-referrer` and the page itself keep the `?token=` it may be opened with
-//! from leaking (the script moves it to the tab's session storage and out of the address bar).
+//!
+//! The page holds no data, so it is served without a token (`admin::AdminApi::head`). It takes
+//! the token from the address's fragment (`explorer#token=...`: browsers never send a fragment,
+//! so the token reaches no access log), moves it to the tab's session storage and out of the
+//! address bar, or asks for it in a form; its calls send it in the `Authorization` header. A
+//! `?token=` in the query is not used (the server and its logs have seen it): the page says so.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_FRAME_OPTIONS};
 use http::{Response, StatusCode};
@@ -22,7 +28,7 @@ pub(crate) const PAGE: &str = include_str!("explorer.html");
 /// The page's Content Security Policy, with the hash of its inline script.
 static CSP: LazyLock<String> = LazyLock::new(|| {
     let script = inline_script(PAGE).unwrap_or_default();
-    let hash = base64(&Sha256::digest(script.as_bytes()));
+    let hash = STANDARD.encode(Sha256::digest(script.as_bytes()));
     format!(
         "default-src 'none'; script-src 'sha256-{hash}'; style-src 'unsafe-inline'; \
          img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
@@ -35,28 +41,6 @@ fn inline_script(page: &str) -> Option<&str> {
     let start = page.find("<script>")? + "<script>".len();
     let end = start + page[start..].find("</script>")?;
     Some(&page[start..end])
-}
-
-/// Standard base64 with padding (the CSP hash syntax).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The page, with its security headers.
@@ -78,16 +62,6 @@ pub(crate) fn page() -> Response<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_known_values() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(&[0xff, 0xfe, 0xfd, 0xfc]), "//79/A==");
-    }
 
     #[test]
     fn the_page_is_self_contained() {

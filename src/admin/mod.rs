@@ -25,8 +25,10 @@ mod actions;
 mod auth;
 mod events;
 mod explorer;
+mod listener;
 mod metrics;
 mod openapi;
+mod service;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -43,6 +45,8 @@ use crate::event::ring::{EventRing, DEFAULT_CAPACITY, DEFAULT_MAX_BYTES};
 use crate::event::time::rfc3339;
 
 pub(crate) use auth::TokenCheck;
+pub(crate) use listener::AdminServer;
+pub use service::AdminService;
 
 /// The largest request body the admin API reads (`POST actions`).
 pub(crate) const MAX_BODY: usize = 64 * 1024;
@@ -57,6 +61,9 @@ pub(crate) struct AdminApi {
     last_refusal_log: AtomicU64,
     /// The OpenAPI document, its paths under `path`.
     openapi: Bytes,
+    /// The layer answers the admin path on the application's listener (`SQREEN_ADMIN_ADDR`
+    /// unset or `app`).
+    on_app_listener: bool,
 }
 
 impl std::fmt::Debug for AdminApi {
@@ -95,6 +102,7 @@ impl AdminApi {
             started: now,
             unauthorized: AtomicU64::new(0),
             last_refusal_log: AtomicU64::new(u64::MAX),
+            on_app_listener: config.admin_listener.on_app_listener(),
         })
     }
 
@@ -106,6 +114,12 @@ impl AdminApi {
     /// Requests refused for a missing or wrong token so far.
     pub(crate) fn unauthorized(&self) -> u64 {
         self.unauthorized.load(Ordering::Relaxed)
+    }
+
+    /// True when the layer answers `path` on the application's listener: the admin API is
+    /// served there and `path` is its.
+    pub(crate) fn serves_on_app(&self, path: &str) -> bool {
+        self.on_app_listener && self.serves(path)
     }
 
     /// True when `path` is the admin path or below it (`/_sqreen`, `/_sqreen/...`), so the
@@ -123,11 +137,16 @@ impl AdminApi {
             .strip_prefix(self.path.as_str())
             .unwrap_or_default()
             .trim_start_matches('/');
-        let explorer = sub == "explorer";
-        if let Err(reason) = self.token.check(req.headers, req.uri, explorer) {
+        let method = req.method;
+        // The Explorer's page holds no data and takes its token from the address's fragment,
+        // which browsers never send: it is served to anyone, and the calls it makes need the
+        // token like any other.
+        if sub == "explorer" && method == Method::GET {
+            return AdminStep::Respond(explorer::page());
+        }
+        if let Err(reason) = self.token.check(req.headers) {
             return AdminStep::Respond(self.refuse(agent, reason));
         }
-        let method = req.method;
         let response = match route(method, sub) {
             Ok((Endpoint::Health, _)) => self.health(agent),
             Ok((Endpoint::Metrics, _)) => metrics::render(agent, self),

@@ -15,9 +15,11 @@ use parking_lot::Mutex;
 
 use super::{stats, Agent, AgentInner, FailureLog};
 use crate::action::{ActionStore, ResponseRenderer, Templates};
-use crate::admin::AdminApi;
+use crate::admin::{AdminApi, AdminServer};
 use crate::clock::{Clock, CoarseClock};
-use crate::config::{self, parse_admin_path, parse_admin_token, parse_cidrs, Config};
+use crate::config::{
+    self, parse_admin_path, parse_admin_token, parse_cidrs, AdminListener, Config,
+};
 use crate::context::UserKeys;
 use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
@@ -424,6 +426,14 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_ADMIN_ADDR`: which listener serves the admin API (default: the application's own,
+    /// through the layer). With [`AdminListener::Addr`] the agent serves it on that address
+    /// itself, and the build fails if the address cannot be bound.
+    pub fn admin_listener(mut self, listener: AdminListener) -> Self {
+        self.config.admin_listener = listener;
+        self
+    }
+
     /// The store of playbook counters (default: in-process, bounded by `SQREEN_MAX_ACTORS`).
     pub fn counter_store(mut self, store: Arc<dyn CounterStore>) -> Self {
         self.counters = Some(store);
@@ -543,6 +553,7 @@ impl AgentBuilder {
             pipeline,
             admin,
             cluster: std::sync::OnceLock::new(),
+            admin_server: std::sync::OnceLock::new(),
             clock: self.clock,
             config,
         });
@@ -569,6 +580,15 @@ impl AgentBuilder {
             let cluster = crate::cluster::Cluster::start(settings, Arc::downgrade(&inner))
                 .map_err(|e| Error::io("the sqreen-cluster thread", e))?;
             let _ = inner.cluster.set(cluster);
+        }
+        if let AdminListener::Addr(addr) = inner.config.admin_listener {
+            if inner.admin.is_some() {
+                let server = AdminServer::start(addr, Arc::downgrade(&inner))
+                    .map_err(|e| Error::io(format!("SQREEN_ADMIN_ADDR {addr}"), e))?;
+                let _ = inner.admin_server.set(server);
+            } else if !inner.config.disabled {
+                tracing::warn!(target: "sqreen", %addr, "SQREEN_ADMIN_ADDR is set but SQREEN_ADMIN_TOKEN is not: no admin API is served");
+            }
         }
         inner.warm_up_waf();
         inner.log_rules("agent started");

@@ -96,6 +96,8 @@ pub(crate) struct AgentInner {
     /// Cluster mode's sync with Redis, when `SQREEN_REDIS_URL` is set (started after the
     /// agent, which its thread holds weakly).
     pub(crate) cluster: std::sync::OnceLock<crate::cluster::Cluster>,
+    /// The admin API's own listener (`SQREEN_ADMIN_ADDR=ip:port`).
+    pub(crate) admin_server: std::sync::OnceLock<crate::admin::AdminServer>,
 }
 
 impl std::fmt::Debug for AgentInner {

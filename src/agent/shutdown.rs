@@ -40,6 +40,9 @@ impl Agent {
         if let Some(cluster) = self.inner.cluster.get() {
             cluster.stop();
         }
+        if let Some(server) = self.inner.admin_server.get() {
+            server.stop_and_wait();
+        }
         let until = Instant::now() + deadline;
         let left = self
             .inner
@@ -84,6 +87,9 @@ impl Drop for AgentInner {
         }
         if let Some(cluster) = self.cluster.get() {
             cluster.stop();
+        }
+        if let Some(server) = self.admin_server.get() {
+            server.stop();
         }
         // these two wait: for the watcher's thread, for the events to go out
         let watcher = self.watcher.get_mut().take();

@@ -56,7 +56,11 @@ where
         let inner = &agent.inner;
         // The admin API comes first: its requests skip the lists, the WAF and the playbooks,
         // and never reach the inner service.
-        if let Some(admin) = inner.admin.as_ref().filter(|a| a.serves(req.uri().path())) {
+        if let Some(admin) = inner
+            .admin
+            .as_ref()
+            .filter(|a| a.serves_on_app(req.uri().path()))
+        {
             let head = AdminRequest {
                 method: req.method(),
                 uri: req.uri(),
