@@ -16,7 +16,7 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::ip::{parse_net, ClientIpResolver, IpSet};
 use crate::rules::{Paranoia, WafMode};
-use crate::user::{UserIdMode, UserMonitoring};
+use crate::user::mode::{UserIdMode, UserMonitoring};
 
 /// Default for `SQREEN_STRIP_SENSITIVE_KEY_REGEX`: keys whose values never leave the process.
 pub const DEFAULT_SENSITIVE_KEY_REGEX: &str = r"(?i)(passw(or)?d|passphrase|secret|authorization|api[-_ ]?key|access[-_ ]?token|token|cookie|session)";
@@ -141,7 +141,7 @@ pub struct Config {
     pub max_actions: usize,
     /// `SQREEN_REDIS_URL`: cluster mode, actions shared with the other replicas through this
     /// Redis (see [`crate::cluster`]); shown with its password redacted.
-    pub redis_url: Option<crate::cluster::RedisUrl>,
+    pub redis_url: Option<crate::cluster::url::RedisUrl>,
     /// `SQREEN_CLUSTER_SYNC_MS`: how often a replica syncs with Redis (default 100 ms,
     /// 10 ms to 60 s).
     pub cluster_sync: Duration,
@@ -282,8 +282,8 @@ impl Default for Config {
             ipv6_actor_prefix: crate::ip::actor::DEFAULT_PREFIX,
             max_actions: crate::action::DEFAULT_MAX_ACTIONS,
             redis_url: None,
-            cluster_sync: crate::cluster::DEFAULT_SYNC,
-            cluster_namespace: crate::cluster::DEFAULT_NAMESPACE.to_owned(),
+            cluster_sync: crate::cluster::url::DEFAULT_SYNC,
+            cluster_namespace: crate::cluster::url::DEFAULT_NAMESPACE.to_owned(),
             events_path: None,
             event_queue: 10_000,
             webhook_url: None,
@@ -395,18 +395,22 @@ impl Config {
         })?;
         if let Some(url) = lookup("SQREEN_REDIS_URL")? {
             // the value is shown redacted: it may hold a password
-            let parsed = crate::cluster::RedisUrl::parse(&url).map_err(|reason| {
-                Error::config("SQREEN_REDIS_URL", crate::cluster::redact(&url), reason)
+            let parsed = crate::cluster::url::RedisUrl::parse(&url).map_err(|reason| {
+                Error::config(
+                    "SQREEN_REDIS_URL",
+                    crate::cluster::url::redact(&url),
+                    reason,
+                )
             })?;
             c.redis_url = Some(parsed);
         }
         env.parse("SQREEN_CLUSTER_SYNC_MS", &mut c.cluster_sync, |v| {
-            positive(v).and_then(|n| crate::cluster::check_sync(Duration::from_millis(n)))
+            positive(v).and_then(|n| crate::cluster::url::check_sync(Duration::from_millis(n)))
         })?;
         env.parse(
             "SQREEN_CLUSTER_NAMESPACE",
             &mut c.cluster_namespace,
-            crate::cluster::check_namespace,
+            crate::cluster::url::check_namespace,
         )?;
         env.parse_opt("SQREEN_EVENTS_PATH", &mut c.events_path, |v| {
             non_empty(v).map(PathBuf::from)
@@ -553,14 +557,14 @@ impl Config {
         ] {
             bounded(d).map_err(|reason| Error::config(variable, format!("{d:?}"), reason))?;
         }
-        crate::cluster::check_sync(self.cluster_sync).map_err(|reason| {
+        crate::cluster::url::check_sync(self.cluster_sync).map_err(|reason| {
             Error::config(
                 "SQREEN_CLUSTER_SYNC_MS",
                 self.cluster_sync.as_millis().to_string(),
                 reason,
             )
         })?;
-        crate::cluster::check_namespace(&self.cluster_namespace).map_err(|reason| {
+        crate::cluster::url::check_namespace(&self.cluster_namespace).map_err(|reason| {
             Error::config("SQREEN_CLUSTER_NAMESPACE", &self.cluster_namespace, reason)
         })?;
         Ok(())

@@ -40,6 +40,7 @@ pub mod counter;
 pub mod duration;
 mod error;
 pub mod event;
+mod failure;
 mod fasthash;
 pub mod ip;
 mod layer;

@@ -16,10 +16,10 @@ use http::{Response, StatusCode, Uri};
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::{error, respond, AdminApi};
-use crate::agent::Agent;
+use super::{error, respond};
+
 use crate::clock::Millis;
-use crate::event::ring::RingEntry;
+use crate::event::ring::{EventRing, RingEntry};
 use crate::event::time::{parse_rfc3339, rfc3339};
 
 /// Events returned when `limit` is not given.
@@ -125,8 +125,7 @@ impl Query {
 }
 
 /// Answers `GET events`.
-pub(crate) fn query(agent: &Agent, admin: &AdminApi, uri: &Uri) -> Response<Bytes> {
-    let ring = &admin.ring;
+pub(crate) fn query(ring: &EventRing, now: Millis, uri: &Uri) -> Response<Bytes> {
     let q = match parse(uri.query(), ring.capacity()) {
         Ok(q) => q,
         Err((field, message)) => return error(StatusCode::BAD_REQUEST, Some(&field), message),
@@ -154,7 +153,7 @@ pub(crate) fn query(agent: &Agent, admin: &AdminApi, uri: &Uri) -> Response<Byte
         }
     }
     let tail = json!({
-        "now": rfc3339(agent.inner.now()),
+        "now": rfc3339(now),
         "held": ring.len(),
         "capacity": ring.capacity(),
         "recorded": ring.recorded(),

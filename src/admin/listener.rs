@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
 use super::service::AdminService;
-use crate::agent::AgentInner;
+use crate::agent::{AgentInner, Background};
 
 /// Connections served at once; more are closed when accepted.
 pub(crate) const MAX_CONNECTIONS: usize = 64;
@@ -38,7 +38,11 @@ pub(crate) struct AdminServer {
 
 impl AdminServer {
     /// Binds `addr` now and serves it on the `sqreen-admin` thread.
-    pub(crate) fn start(addr: SocketAddr, agent: Weak<AgentInner>) -> std::io::Result<Self> {
+    pub(crate) fn start(
+        addr: SocketAddr,
+        admin: super::AdminApi,
+        agent: Weak<AgentInner>,
+    ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -51,7 +55,7 @@ impl AdminServer {
         let thread = std::thread::Builder::new()
             .name("sqreen-admin".to_owned())
             .spawn(move || {
-                runtime.block_on(serve(listener, AdminService::weak(agent), stopped));
+                runtime.block_on(serve(listener, AdminService::weak(agent, admin), stopped));
             })?;
         tracing::info!(target: "sqreen", %addr, "admin API listening");
         Ok(AdminServer {
@@ -65,14 +69,16 @@ impl AdminServer {
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
+}
 
+impl Background for AdminServer {
     /// Stops accepting and closes the connections; does not wait.
-    pub(crate) fn stop(&self) {
+    fn stop(&self) {
         self.stop.notify_one();
     }
 
     /// Stops and waits for the thread, so the address is free when this returns.
-    pub(crate) fn stop_and_wait(&self) {
+    fn stop_and_wait(&self) {
         self.stop();
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();

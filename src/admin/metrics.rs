@@ -11,8 +11,8 @@ use std::fmt::Write;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::AdminApi;
 use crate::agent::Agent;
+use crate::event::ring::EventRing;
 
 /// The content type of the exposition format.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -60,7 +60,7 @@ fn escape_label(v: &str) -> String {
 }
 
 /// The exposition of `agent`'s counters.
-pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
+pub(crate) fn render(agent: &Agent, ring: &EventRing) -> Response<Bytes> {
     let stats = agent.stats();
     let inner = &agent.inner;
     let rules = inner.rules.load();
@@ -87,7 +87,7 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         "sqreen_uptime_seconds",
         "gauge",
         "Seconds since the agent started.",
-        now.saturating_sub(admin.started) / 1000,
+        now.saturating_sub(agent.inner.started) / 1000,
     );
 
     // events
@@ -95,13 +95,13 @@ pub(crate) fn render(agent: &Agent, admin: &AdminApi) -> Response<Bytes> {
         "sqreen_events_recorded_total",
         "counter",
         "Security events recorded (taken by the background pipeline).",
-        admin.ring.recorded(),
+        ring.recorded(),
     );
     x.single(
         "sqreen_events_held",
         "gauge",
         "Recent events held in memory for the admin API.",
-        admin.ring.len() as u64,
+        ring.len() as u64,
     );
     x.single(
         "sqreen_events_queued_total",

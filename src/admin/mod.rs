@@ -31,7 +31,6 @@ mod openapi;
 mod service;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -39,9 +38,8 @@ use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
 use crate::agent::Agent;
-use crate::clock::Millis;
 use crate::config::Config;
-use crate::event::ring::{EventRing, DEFAULT_CAPACITY, DEFAULT_MAX_BYTES};
+use crate::event::ring::EventRing;
 use crate::event::time::rfc3339;
 
 pub(crate) use auth::TokenCheck;
@@ -55,15 +53,9 @@ pub(crate) const MAX_BODY: usize = 64 * 1024;
 pub(crate) struct AdminApi {
     path: String,
     token: TokenCheck,
-    ring: Arc<EventRing>,
-    started: Millis,
-    unauthorized: AtomicU64,
     last_refusal_log: AtomicU64,
     /// The OpenAPI document, its paths under `path`.
     openapi: Bytes,
-    /// The layer answers the admin path on the application's listener (`SQREEN_ADMIN_ADDR`
-    /// unset or `app`).
-    on_app_listener: bool,
 }
 
 impl std::fmt::Debug for AdminApi {
@@ -90,36 +82,29 @@ pub(crate) struct AdminRequest<'a> {
 }
 
 impl AdminApi {
-    /// The admin API `config` asks for, if any (`admin_token` set), started at `now`.
-    pub(crate) fn new(config: &Config, now: Millis) -> Option<AdminApi> {
+    /// The admin API `config` asks for, if any (`admin_token` set, the agent not disabled).
+    pub(crate) fn new(config: &Config) -> Option<AdminApi> {
+        if config.disabled {
+            return None;
+        }
         let token = config.admin_token.as_deref()?;
         let path = config.admin_path.trim_end_matches('/').to_owned();
         Some(AdminApi {
             openapi: openapi::document(&path),
             path,
             token: TokenCheck::new(token),
-            ring: Arc::new(EventRing::new(DEFAULT_CAPACITY, DEFAULT_MAX_BYTES)),
-            started: now,
-            unauthorized: AtomicU64::new(0),
             last_refusal_log: AtomicU64::new(u64::MAX),
-            on_app_listener: config.admin_listener.on_app_listener(),
         })
     }
 
-    /// The recent events, fed by the pipeline.
-    pub(crate) fn ring(&self) -> &Arc<EventRing> {
-        &self.ring
-    }
-
-    /// Requests refused for a missing or wrong token so far.
-    pub(crate) fn unauthorized(&self) -> u64 {
-        self.unauthorized.load(Ordering::Relaxed)
-    }
-
-    /// True when the layer answers `path` on the application's listener: the admin API is
-    /// served there and `path` is its.
-    pub(crate) fn serves_on_app(&self, path: &str) -> bool {
-        self.on_app_listener && self.serves(path)
+    /// The admin API the layer answers on the application's listener, if any (there is an
+    /// admin API, and `SQREEN_ADMIN_ADDR` is unset or `app`).
+    pub(crate) fn on_app_listener(config: &Config) -> Option<AdminApi> {
+        if config.admin_listener.on_app_listener() {
+            AdminApi::new(config)
+        } else {
+            None
+        }
     }
 
     /// True when `path` is the admin path or below it (`/_sqreen`, `/_sqreen/...`), so the
@@ -147,10 +132,19 @@ impl AdminApi {
         if let Err(reason) = self.token.check(req.headers) {
             return AdminStep::Respond(self.refuse(agent, reason));
         }
+        // the recent events exist whenever the agent has an admin API (built from the same
+        // configuration); without them there is nothing to serve
+        let Some(ring) = agent.inner.recent.as_deref() else {
+            return AdminStep::Respond(error(
+                StatusCode::NOT_FOUND,
+                None,
+                "the admin API is off: set SQREEN_ADMIN_TOKEN".to_owned(),
+            ));
+        };
         let response = match route(method, sub) {
-            Ok((Endpoint::Health, _)) => self.health(agent),
-            Ok((Endpoint::Metrics, _)) => metrics::render(agent, self),
-            Ok((Endpoint::Events, _)) => events::query(agent, self, req.uri),
+            Ok((Endpoint::Health, _)) => health(agent, ring),
+            Ok((Endpoint::Metrics, _)) => metrics::render(agent, ring),
+            Ok((Endpoint::Events, _)) => events::query(ring, agent.inner.now(), req.uri),
             Ok((Endpoint::Explorer, _)) => explorer::page(),
             Ok((Endpoint::OpenApi, _)) => json_bytes(StatusCode::OK, self.openapi.clone()),
             Ok((Endpoint::ListActions, _)) => actions::list(agent),
@@ -193,7 +187,12 @@ impl AdminApi {
 
     /// A 401, counted, and logged at most once a minute (a flood of guesses cannot flood logs).
     fn refuse(&self, agent: &Agent, reason: &'static str) -> Response<Bytes> {
-        let refused = self.unauthorized.fetch_add(1, Ordering::Relaxed) + 1;
+        let refused = agent
+            .inner
+            .counters
+            .admin_unauthorized
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
         let minute = agent.inner.now() / 60_000;
         if self.last_refusal_log.swap(minute, Ordering::Relaxed) != minute {
             tracing::warn!(target: "sqreen", refused_so_far = refused, reason, "admin API: request refused (401); logged at most once a minute");
@@ -205,38 +204,39 @@ impl AdminApi {
         );
         response
     }
+}
 
-    fn health(&self, agent: &Agent) -> Response<Bytes> {
-        let inner = &agent.inner;
-        let rules = inner.rules.load();
-        let now = inner.now();
-        let events = inner
-            .pipeline
-            .as_ref()
-            .map(|p| p.stats())
-            .unwrap_or_default();
-        json_response(
-            StatusCode::OK,
-            &json!({
-                "status": "ok",
-                "rules_version": rules.version,
-                "rules_source": rules.source.to_string(),
-                "waf_mode": agent.waf_mode().as_str(),
-                "waf_paranoia": agent.waf_paranoia().level(),
-                "uptime_s": now.saturating_sub(self.started) / 1000,
-                "started_at": rfc3339(self.started),
-                "queue_depth": events.queue_depth,
-                "last_delivery_error": events.last_delivery_error,
-                "actions": agent.actions().len(),
-                "events_held": self.ring.len(),
-                "internal_failures": inner.failures.count(),
-                "cluster": inner.cluster.get().map_or_else(
-                    || json!({ "state": crate::cluster::ClusterState::Off }),
-                    |c| c.health(now),
-                ),
-            }),
-        )
-    }
+/// Answers `GET health`.
+fn health(agent: &Agent, ring: &EventRing) -> Response<Bytes> {
+    let inner = &agent.inner;
+    let rules = inner.rules.load();
+    let now = inner.now();
+    let events = inner
+        .pipeline
+        .as_ref()
+        .map(|p| p.stats())
+        .unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "rules_version": rules.version,
+            "rules_source": rules.source.to_string(),
+            "waf_mode": agent.waf_mode().as_str(),
+            "waf_paranoia": agent.waf_paranoia().level(),
+            "uptime_s": now.saturating_sub(inner.started) / 1000,
+            "started_at": rfc3339(inner.started),
+            "queue_depth": events.queue_depth,
+            "last_delivery_error": events.last_delivery_error,
+            "actions": agent.actions().len(),
+            "events_held": ring.len(),
+            "internal_failures": inner.failures.count(),
+            "cluster": inner.cluster.get().map_or_else(
+                || json!({ "state": crate::cluster::ClusterState::Off }),
+                |c| c.health(now),
+            ),
+        }),
+    )
 }
 
 /// Why an admin body could not be used.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 
-use super::{error, internal_error, AdminRequest, AdminStep, BodyError, MAX_BODY};
+use super::{error, internal_error, AdminApi, AdminRequest, AdminStep, BodyError, MAX_BODY};
 use crate::agent::{guard, Agent, AgentInner, FailureKind};
 
 /// The admin API of an agent as a [`tower_service::Service`]: see [`crate::Agent::admin_service`].
@@ -25,6 +25,8 @@ use crate::agent::{guard, Agent, AgentInner, FailureKind};
 #[derive(Clone)]
 pub struct AdminService {
     agent: Handle,
+    /// `None` when the agent has no admin API (no token, or disabled).
+    admin: Option<Arc<AdminApi>>,
 }
 
 /// The agent a service answers for: the application's services hold it, the agent's own
@@ -44,13 +46,15 @@ impl std::fmt::Debug for AdminService {
 impl AdminService {
     pub(crate) fn new(agent: Agent) -> Self {
         AdminService {
+            admin: AdminApi::new(&agent.inner.config).map(Arc::new),
             agent: Handle::Strong(agent),
         }
     }
 
-    pub(crate) fn weak(agent: Weak<AgentInner>) -> Self {
+    pub(crate) fn weak(agent: Weak<AgentInner>, admin: AdminApi) -> Self {
         AdminService {
             agent: Handle::Weak(agent),
+            admin: Some(Arc::new(admin)),
         }
     }
 
@@ -73,7 +77,7 @@ impl AdminService {
                 }
             },
         };
-        let Some(admin) = agent.inner.admin.as_ref() else {
+        let Some(admin) = self.admin.as_deref() else {
             return error(
                 StatusCode::NOT_FOUND,
                 None,
@@ -168,7 +172,7 @@ impl Agent {
     /// The address the agent's own admin listener is bound to (`SQREEN_ADMIN_ADDR=ip:port`;
     /// with port 0 the port the system chose), `None` when it has none.
     pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
-        self.inner.admin_server.get().map(super::AdminServer::addr)
+        self.inner.admin_server.get().map(|(addr, _)| *addr)
     }
 }
 

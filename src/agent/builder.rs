@@ -25,6 +25,7 @@ use crate::counter::{CounterStore, LocalCounterStore};
 use crate::error::{Error, Result};
 use crate::event::pipeline::Pipeline;
 use crate::event::redact::Redactor;
+use crate::event::ring::{self, EventRing};
 use crate::event::{EventSink, LogSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::notify::RetryPolicy;
@@ -502,16 +503,17 @@ impl AgentBuilder {
             .counters
             .unwrap_or_else(|| Arc::new(LocalCounterStore::new(config.max_actors, now)));
         let playbooks = PlaybookEngine::new(counters);
-        let admin = if config.disabled {
-            None
-        } else {
-            AdminApi::new(&config, self.clock.now_ms())
-        };
+        // the recent events the admin API serves, kept when there is an admin API
+        let recent = (!config.disabled && config.admin_token.is_some()).then(|| {
+            Arc::new(EventRing::new(
+                ring::DEFAULT_CAPACITY,
+                ring::DEFAULT_MAX_BYTES,
+            ))
+        });
         let pipeline = if config.disabled {
             None
         } else {
-            let ring = admin.as_ref().map(|a| a.ring().clone());
-            Pipeline::start(&config, self.clock.clone(), ring)?
+            Pipeline::start(&config, self.clock.clone(), recent.clone())?
         };
         playbooks.install(
             &super::merge_playbooks(&self.playbooks, &rules.playbooks),
@@ -551,7 +553,8 @@ impl AgentBuilder {
             events: self.events,
             notify,
             pipeline,
-            admin,
+            recent,
+            started: now,
             cluster: std::sync::OnceLock::new(),
             admin_server: std::sync::OnceLock::new(),
             clock: self.clock,
@@ -582,10 +585,10 @@ impl AgentBuilder {
             let _ = inner.cluster.set(cluster);
         }
         if let AdminListener::Addr(addr) = inner.config.admin_listener {
-            if inner.admin.is_some() {
-                let server = AdminServer::start(addr, Arc::downgrade(&inner))
+            if let Some(admin) = AdminApi::new(&inner.config) {
+                let server = AdminServer::start(addr, admin, Arc::downgrade(&inner))
                     .map_err(|e| Error::io(format!("SQREEN_ADMIN_ADDR {addr}"), e))?;
-                let _ = inner.admin_server.set(server);
+                let _ = inner.admin_server.set((server.addr(), Box::new(server)));
             } else if !inner.config.disabled {
                 tracing::warn!(target: "sqreen", %addr, "SQREEN_ADMIN_ADDR is set but SQREEN_ADMIN_TOKEN is not: no admin API is served");
             }

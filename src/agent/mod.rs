@@ -7,7 +7,8 @@
 //! live in one process; [`global`] holds the one the free functions fall back to.
 
 mod builder;
-pub(crate) mod failure;
+mod event_build;
+
 pub(crate) mod global;
 mod inspect;
 mod shutdown;
@@ -24,8 +25,8 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use parking_lot::Mutex;
 
+pub(crate) use crate::failure::{guard, FailureKind, FailureLog};
 pub use builder::{AgentBuilder, RequestHead, UserResolver};
-pub(crate) use failure::{guard, FailureKind, FailureLog};
 pub(crate) use global::global;
 pub(crate) use inspect::Inspection;
 pub use stats::{RaspStats, RemoteRulesStats, Stats, WafStats};
@@ -33,13 +34,13 @@ pub(crate) use track::{marker, marker_ttl, Subject, UserRef};
 pub(crate) use waf::WafStep;
 
 use crate::action::{Action, ActionKind, ActionSource, ActionStore, Actor, ResponseRenderer};
-use crate::admin::AdminApi;
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::context::UserKeys;
 use crate::error::{Error, Result};
 use crate::event::pipeline::Pipeline;
 use crate::event::redact::Redactor;
+use crate::event::ring::EventRing;
 use crate::event::{Event, EventSink};
 use crate::ip::{ClientIpResolver, CriticalIps};
 use crate::layer::SqreenLayer;
@@ -91,13 +92,25 @@ pub(crate) struct AgentInner {
     pub(crate) notify: Option<crate::notify::queue::NotifyQueue>,
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) pipeline: Option<Pipeline>,
-    /// The admin API, when `SQREEN_ADMIN_TOKEN` is set.
-    pub(crate) admin: Option<AdminApi>,
+    /// The recent events the admin API serves, fed by the pipeline (when `SQREEN_ADMIN_TOKEN`
+    /// is set).
+    pub(crate) recent: Option<Arc<EventRing>>,
+    /// When the agent was built, by its clock.
+    pub(crate) started: Millis,
     /// Cluster mode's sync with Redis, when `SQREEN_REDIS_URL` is set (started after the
     /// agent, which its thread holds weakly).
     pub(crate) cluster: std::sync::OnceLock<crate::cluster::Cluster>,
-    /// The admin API's own listener (`SQREEN_ADMIN_ADDR=ip:port`).
-    pub(crate) admin_server: std::sync::OnceLock<crate::admin::AdminServer>,
+    /// The admin API's own listener (`SQREEN_ADMIN_ADDR=ip:port`) and its address. The agent
+    /// only stops it: the admin API depends on the agent, not the reverse.
+    pub(crate) admin_server: std::sync::OnceLock<(std::net::SocketAddr, Box<dyn Background>)>,
+}
+
+/// A thread the builder started for the agent (the admin listener) that the agent stops.
+pub(crate) trait Background: Send + Sync {
+    /// Tells it to stop; does not wait.
+    fn stop(&self);
+    /// Tells it to stop and waits until it has.
+    fn stop_and_wait(&self);
 }
 
 impl std::fmt::Debug for AgentInner {
@@ -305,9 +318,11 @@ impl Agent {
         if let Some(pipeline) = &self.inner.pipeline {
             stats.events = pipeline.stats();
         }
-        if let Some(admin) = &self.inner.admin {
-            stats.admin_unauthorized = admin.unauthorized();
-        }
+        stats.admin_unauthorized = self
+            .inner
+            .counters
+            .admin_unauthorized
+            .load(std::sync::atomic::Ordering::Relaxed);
         stats
     }
 

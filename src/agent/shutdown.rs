@@ -40,7 +40,7 @@ impl Agent {
         if let Some(cluster) = self.inner.cluster.get() {
             cluster.stop();
         }
-        if let Some(server) = self.inner.admin_server.get() {
+        if let Some((_, server)) = self.inner.admin_server.get() {
             server.stop_and_wait();
         }
         let until = Instant::now() + deadline;
@@ -88,7 +88,7 @@ impl Drop for AgentInner {
         if let Some(cluster) = self.cluster.get() {
             cluster.stop();
         }
-        if let Some(server) = self.admin_server.get() {
+        if let Some((_, server)) = self.admin_server.get() {
             server.stop();
         }
         // these two wait: for the watcher's thread, for the events to go out

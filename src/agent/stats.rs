@@ -168,6 +168,8 @@ pub(crate) struct Counters {
     /// RASP findings by sink (`Sink` order: SQL, file, URL, shell), and blocks.
     pub(crate) rasp_hits: [AtomicU64; 4],
     pub(crate) rasp_blocked: AtomicU64,
+    /// Admin API calls refused for a missing or wrong token.
+    pub(crate) admin_unauthorized: AtomicU64,
 }
 
 impl Counters {

@@ -22,7 +22,7 @@
 
 pub(crate) mod counts;
 mod sync;
-mod url;
+pub(crate) mod url;
 pub(crate) mod wire;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-pub use url::{redact, RedisUrl};
+pub use url::{check_namespace, check_sync, redact, RedisUrl, DEFAULT_NAMESPACE, DEFAULT_SYNC};
 
 use crate::action::ActionChange;
 use crate::agent::AgentInner;
@@ -40,37 +40,8 @@ use crate::event::Event;
 use crate::notify::PlaybookNotification;
 use counts::Tally;
 
-/// The default sync period (`SQREEN_CLUSTER_SYNC_MS`).
-pub const DEFAULT_SYNC: Duration = Duration::from_millis(100);
-
-/// The default key prefix (`SQREEN_CLUSTER_NAMESPACE`).
-pub const DEFAULT_NAMESPACE: &str = "sqreen";
-
 /// Local changes waiting for the sync thread, at most.
 const OUTBOX: usize = 10_000;
-
-/// Checks a `SQREEN_CLUSTER_NAMESPACE`: 1 to 64 of `[A-Za-z0-9_.:-]` (it starts every key).
-pub fn check_namespace(v: &str) -> Result<String, String> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > 64 {
-        return Err("expected 1 to 64 characters".to_owned());
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
-    {
-        return Err("expected letters, digits, `_`, `.`, `:` or `-`".to_owned());
-    }
-    Ok(v.to_owned())
-}
-
-/// Checks a sync period: 10 ms to 60 s.
-pub fn check_sync(d: Duration) -> Result<Duration, String> {
-    if d < Duration::from_millis(10) || d > Duration::from_secs(60) {
-        return Err("expected 10 to 60000 milliseconds".to_owned());
-    }
-    Ok(d)
-}
 
 /// Where a replica stands with Redis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

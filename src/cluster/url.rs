@@ -1,6 +1,9 @@
-//! [`RedisUrl`]: `SQREEN_REDIS_URL`, checked at start-up, its password never shown.
+//! [`RedisUrl`]: `SQREEN_REDIS_URL`, checked at start-up, its password never shown; and the checks of
+//! the other cluster settings (`SQREEN_CLUSTER_SYNC_MS`, `SQREEN_CLUSTER_NAMESPACE`), which the
+//! configuration uses without depending on the rest of cluster mode.
 
 use std::fmt;
+use std::time::Duration;
 
 /// A checked Redis URL: `redis://[user][:password]@host[:port][/db]` (plain TCP) or
 /// `rediss://...` (TLS, with the crate's `tls` feature). Shown (`Display`, `Debug`, errors,
@@ -90,6 +93,35 @@ pub fn redact(value: &str) -> String {
         }
         None => value.to_owned(),
     }
+}
+
+/// The default sync period (`SQREEN_CLUSTER_SYNC_MS`).
+pub const DEFAULT_SYNC: Duration = Duration::from_millis(100);
+
+/// The default key prefix (`SQREEN_CLUSTER_NAMESPACE`).
+pub const DEFAULT_NAMESPACE: &str = "sqreen";
+
+/// Checks a `SQREEN_CLUSTER_NAMESPACE`: 1 to 64 of `[A-Za-z0-9_.:-]` (it starts every key).
+pub fn check_namespace(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 64 {
+        return Err("expected 1 to 64 characters".to_owned());
+    }
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+    {
+        return Err("expected letters, digits, `_`, `.`, `:` or `-`".to_owned());
+    }
+    Ok(v.to_owned())
+}
+
+/// Checks a sync period: 10 ms to 60 s.
+pub fn check_sync(d: Duration) -> Result<Duration, String> {
+    if d < Duration::from_millis(10) || d > Duration::from_secs(60) {
+        return Err("expected 10 to 60000 milliseconds".to_owned());
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

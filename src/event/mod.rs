@@ -8,7 +8,6 @@
 //! configured, or the admin API (which keeps the recent ones in a `ring`), to the background
 //! pipeline (`pipeline`). Nothing here blocks the request.
 
-mod build;
 mod log_file;
 pub mod names;
 pub(crate) mod pipeline;
@@ -70,7 +69,7 @@ fn serialize_time<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&time::rfc3339(*ms))
 }
 
-impl Serialize for crate::context::Rid {
+impl Serialize for crate::context::keys::Rid {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }

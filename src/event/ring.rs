@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::Event;
 use crate::clock::Millis;
-use crate::context::UserKeys;
+use crate::context::keys::UserKeys;
 
 /// Events the admin API holds by default.
 pub(crate) const DEFAULT_CAPACITY: usize = 10_000;

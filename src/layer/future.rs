@@ -18,7 +18,7 @@ use super::body_params::{BodyKind, ReadBody};
 use super::decode::{self, Decoded};
 use super::service::full;
 use super::{SqreenBody, SqreenRequestBody};
-use crate::admin::BodyError;
+use crate::admin::{AdminApi, BodyError};
 use crate::agent::{guard, Agent, FailureKind};
 use crate::context::{PendingResponse, RequestContext};
 
@@ -56,6 +56,7 @@ pin_project! {
 /// The body of an admin call (`POST actions`) being read; the admin API answers once it is.
 pub(crate) struct AdminBody<B> {
     agent: Agent,
+    admin: std::sync::Arc<AdminApi>,
     body: B,
     buf: BytesMut,
 }
@@ -106,11 +107,16 @@ where
         }
     }
 
-    pub(crate) fn admin_body(agent: Agent, request: Request<B>) -> Self {
+    pub(crate) fn admin_body(
+        agent: Agent,
+        admin: std::sync::Arc<AdminApi>,
+        request: Request<B>,
+    ) -> Self {
         ResponseFuture {
             state: State::AdminBody {
                 read: Some(AdminBody {
                     agent,
+                    admin,
                     body: request.into_body(),
                     buf: BytesMut::new(),
                 }),
@@ -175,8 +181,7 @@ where
                     };
                     let outcome = ready!(admin_body.poll_read(cx));
                     let response = read.take().and_then(|done| {
-                        let admin = done.agent.inner.admin.as_ref()?;
-                        let answer = guard(|| admin.with_body(&done.agent, outcome));
+                        let answer = guard(|| done.admin.with_body(&done.agent, outcome));
                         if answer.is_none() {
                             done.agent.inner.failures.record(FailureKind::Admin, false);
                         }

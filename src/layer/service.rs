@@ -1,5 +1,6 @@
 //! [`SqreenService`]: checks each request, then answers it or calls the inner service.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -9,7 +10,7 @@ use tower_service::Service;
 use super::body_params::BodyKind;
 use super::future::Reading;
 use super::{ResponseFuture, SqreenBody, SqreenRequestBody};
-use crate::admin::{AdminRequest, AdminStep};
+use crate::admin::{AdminApi, AdminRequest, AdminStep};
 use crate::agent::{guard, Agent, FailureKind, Inspection, WafStep};
 use crate::context::{RequestContext, Rid};
 
@@ -18,13 +19,28 @@ use crate::context::{RequestContext, Rid};
 pub struct SqreenService<S> {
     inner: S,
     agent: Option<Agent>,
+    /// The admin API, when this service answers it on the application's listener.
+    admin: Option<Arc<AdminApi>>,
 }
 
 impl<S> SqreenService<S> {
     /// Wraps `inner`; without an agent every request passes through.
     pub fn new(inner: S, agent: Option<Agent>) -> Self {
+        let admin = agent
+            .as_ref()
+            .and_then(|a| AdminApi::on_app_listener(&a.inner.config))
+            .map(Arc::new);
+        Self::with_admin(inner, agent, admin)
+    }
+
+    /// Wraps `inner`, sharing the layer's admin API.
+    pub(crate) fn with_admin(inner: S, agent: Option<Agent>, admin: Option<Arc<AdminApi>>) -> Self {
         let agent = agent.filter(|a| !a.inner.config.disabled);
-        SqreenService { inner, agent }
+        SqreenService {
+            inner,
+            admin: admin.filter(|_| agent.is_some()),
+            agent,
+        }
     }
 
     /// The wrapped service.
@@ -56,11 +72,7 @@ where
         let inner = &agent.inner;
         // The admin API comes first: its requests skip the lists, the WAF and the playbooks,
         // and never reach the inner service.
-        if let Some(admin) = inner
-            .admin
-            .as_ref()
-            .filter(|a| a.serves_on_app(req.uri().path()))
-        {
+        if let Some(admin) = self.admin.as_ref().filter(|a| a.serves(req.uri().path())) {
             let head = AdminRequest {
                 method: req.method(),
                 uri: req.uri(),
@@ -68,7 +80,9 @@ where
             };
             return match guard(|| admin.head(agent, &head)) {
                 Some(AdminStep::Respond(response)) => ResponseFuture::ready(response),
-                Some(AdminStep::ReadBody) => ResponseFuture::admin_body(agent.clone(), req),
+                Some(AdminStep::ReadBody) => {
+                    ResponseFuture::admin_body(agent.clone(), admin.clone(), req)
+                }
                 None => {
                     inner.failures.record(FailureKind::Admin, false);
                     ResponseFuture::ready(crate::admin::internal_error())

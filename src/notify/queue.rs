@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::{Notifier, PlaybookNotification};
-use crate::agent::failure::{FailureKind, FailureLog};
+use crate::failure::{FailureKind, FailureLog};
 
 /// How often the thread looks at the stop flag while its queue is empty.
 const TICK: Duration = Duration::from_millis(20);

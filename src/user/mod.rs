@@ -23,9 +23,11 @@
 mod anonymize;
 mod credentials;
 mod login;
+pub(crate) mod mode;
+
+pub use mode::{UserIdMode, UserMonitoring};
 
 use std::borrow::Cow;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) use anonymize::Anonymizer;
@@ -67,54 +69,6 @@ use crate::rules::ActiveRules;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthenticatedUser(pub UserKeys);
-
-/// How the agent learns who the user of a request is (`SQREEN_USER_MONITORING`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum UserMonitoring {
-    /// The SDK, the builder's resolver, the [`AuthenticatedUser`] extension, HTTP Basic
-    /// credentials and bearer JWTs name the user.
-    Automatic,
-    /// Only the SDK and the builder's resolver name the user (the default).
-    #[default]
-    Advanced,
-    /// No user at all: `identify` is ignored, auth events count for the client IP only.
-    Off,
-}
-
-impl FromStr for UserMonitoring {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "automatic" => Ok(UserMonitoring::Automatic),
-            "advanced" => Ok(UserMonitoring::Advanced),
-            "off" | "disabled" => Ok(UserMonitoring::Off),
-            _ => Err("expected one of automatic, advanced, off".to_owned()),
-        }
-    }
-}
-
-/// How users are keyed (`SQREEN_USER_ID_MODE`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum UserIdMode {
-    /// By their canonical id (see [`UserKeys::id`]), as the app gives it (the default).
-    #[default]
-    Raw,
-    /// By the lowercase hex SHA-256 of `SQREEN_USER_ID_SALT` followed by the canonical id.
-    Anonymized,
-}
-
-impl FromStr for UserIdMode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "raw" => Ok(UserIdMode::Raw),
-            "anonymized" | "anonymised" => Ok(UserIdMode::Anonymized),
-            _ => Err("expected raw or anonymized".to_owned()),
-        }
-    }
-}
 
 /// The key of an anonymized user's only key.
 pub(crate) const ANONYMIZED_KEY: &str = "id";

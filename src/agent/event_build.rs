@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use super::{Event, IpMeta, RequestSummary};
-use crate::agent::{AgentInner, UserRef};
+use super::{AgentInner, UserRef};
 use crate::clock::Millis;
 use crate::context::RequestContext;
+use crate::event::{Event, IpMeta, RequestSummary};
 use crate::ip::ip_metadata;
 
 impl AgentInner {
