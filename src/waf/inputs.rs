@@ -56,7 +56,7 @@ pub(crate) fn cut(s: &str, max: usize) -> &str {
 }
 
 /// True when `s` holds a `%XX` escape.
-fn has_escape(s: &[u8]) -> bool {
+pub(crate) fn has_escape(s: &[u8]) -> bool {
     memchr::memchr_iter(b'%', s).any(|i| {
         s.get(i + 1..i + 3)
             .is_some_and(|h| h[0].is_ascii_hexdigit() && h[1].is_ascii_hexdigit())

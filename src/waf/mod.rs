@@ -49,6 +49,7 @@ use classes::Classes;
 pub use crate::rules::Paranoia;
 
 mod classes;
+pub(crate) mod entity;
 pub(crate) mod inputs;
 mod json;
 pub mod lfi;

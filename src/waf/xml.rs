@@ -9,10 +9,9 @@
 //! malformed document is read as far as it makes sense, never rejected) and linear; the path
 //! keeps at most [`MAX_DEPTH`] elements.
 
-use std::borrow::Cow;
-
 use memchr::memmem;
 
+use super::entity;
 use super::inputs::Name;
 use super::{Scan, Source, Stop};
 
@@ -32,7 +31,11 @@ pub(crate) fn scan_xml(scan: &mut Scan<'_>, text: &str) -> Result<(), Stop> {
             let end = memchr::memchr(b'<', &b[i..]).map_or(b.len(), |p| i + p);
             let node = text[i..end].trim();
             if !node.is_empty() {
-                scan.value(Source::Body, &Name::Raw(&path), &entities(node))?;
+                scan.value(
+                    Source::Body,
+                    &Name::Raw(&path),
+                    &entity::decode_terminated(node),
+                )?;
             }
             i = end;
             continue;
@@ -157,7 +160,7 @@ fn start_tag(
                 (start, end, end)
             }
         };
-        let value = entities(&text[value_start..value_end]);
+        let value = entity::decode_terminated(&text[value_start..value_end]);
         let name = Name::Attr(path, cut(attr, MAX_NAME));
         scan.value(Source::Body, &name, &value)?;
         i = next;
@@ -173,51 +176,6 @@ fn cut(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
-}
-
-/// Decodes XML's predefined entities and character references; anything else stays as it is.
-pub(crate) fn entities(s: &str) -> Cow<'_, str> {
-    if !s.contains('&') {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
-            let c = match &rest[1..semi] {
-                "lt" => '<',
-                "gt" => '>',
-                "amp" => '&',
-                "quot" => '"',
-                "apos" => '\'',
-                num => {
-                    let code = match num.strip_prefix('#') {
-                        Some(hex) if hex.starts_with(['x', 'X']) => {
-                            u32::from_str_radix(&hex[1..], 16).ok()
-                        }
-                        Some(dec) => dec.parse().ok(),
-                        None => None,
-                    };
-                    char::from_u32(code?)?
-                }
-            };
-            Some((c, semi + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -280,14 +238,5 @@ mod tests {
         ] {
             assert!(hits(broken).is_empty(), "{broken}");
         }
-    }
-
-    #[test]
-    fn entities_are_decoded_once() {
-        assert_eq!(
-            entities("a &lt;b&gt; &amp;lt; &#60;&#x3C; &nope; &"),
-            "a <b> &lt; << &nope; &"
-        );
-        assert!(matches!(entities("plain"), Cow::Borrowed(_)));
     }
 }

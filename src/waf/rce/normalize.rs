@@ -4,6 +4,7 @@
 //! It never decides anything; the rules run on its output.
 
 use super::prefilter::NOT_IDENT;
+use crate::waf::entity;
 
 /// Normalised view of the input with a map from each output byte to an input offset.
 ///
@@ -216,9 +217,9 @@ pub(super) fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
                 out.push(b' ', i - 1);
             }
             b'`' if b.get(i + 1) == Some(&b'`') => i += 2,
-            b'&' if entity_len(&b[i..]) > 0 => {
+            b'&' if entity::reference_len(&b[i..]) > 0 => {
                 out.push(b' ', i);
-                i += entity_len(&b[i..]);
+                i += entity::reference_len(&b[i..]);
             }
             b'<' | b'>' if b.get(i + 1) == Some(&b'(') && b.get(i + 2) == Some(&b')') => i += 3,
             b'$' => {
@@ -336,25 +337,5 @@ pub(super) fn normalize_plain(b: &[u8], n: &mut Vec<u8>) {
         if matches!(next, b'/' | b'-' | b'$' | b'.') || matches!(prev, b' ' | b';' | b'|' | b'&') {
             n[i] = b' ';
         }
-    }
-}
-
-/// Length of an HTML character reference (`&#59;`, `&#x3b;`, `&lt;`) at the start of `b`.
-pub(super) fn entity_len(b: &[u8]) -> usize {
-    let mut j = 1;
-    if b.get(1) == Some(&b'#') {
-        j = 2;
-        if matches!(b.get(2), Some(b'x' | b'X')) {
-            j = 3;
-        }
-    }
-    let s = j;
-    while j < b.len() && j - s < 10 && b[j].is_ascii_alphanumeric() {
-        j += 1;
-    }
-    if j > s && b.get(j) == Some(&b';') {
-        j + 1
-    } else {
-        0
     }
 }

@@ -324,33 +324,8 @@ fn scan_by_class(input: &str, paren: bool) -> Option<Finding> {
 /// The value form-decoded once (`%XX` → byte, `+` → space), when it holds at least one
 /// `%XX` escape; `None` otherwise. Linear, one allocation.
 fn percent_decoded(b: &[u8]) -> Option<String> {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut p = memchr::memchr(b'%', b)?;
-    loop {
-        if p + 2 < b.len() && hex(b[p + 1]).is_some() && hex(b[p + 2]).is_some() {
-            break;
-        }
-        p = p + 1 + memchr::memchr(b'%', b.get(p + 1..)?)?;
-    }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(c),
-            },
-            b'+' => out.push(b' '),
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    use crate::waf::inputs::{decode_once, has_escape};
+    has_escape(b).then(|| String::from_utf8_lossy(&decode_once(b, true)).into_owned())
 }
 
 /// MongoDB query operators where a JSON/qs parser would turn them into a query object:

@@ -159,8 +159,9 @@ mod strict;
 mod tests;
 mod vocab;
 
+use crate::waf::entity::parse as parse_entity;
 use bytes::{eq_ci, lc_at};
-use normalize::{hex_n, parse_entity, Norm};
+use normalize::{hex_n, Norm};
 use scan::Scan;
 
 /// Every rule id this detector can report.

@@ -2,6 +2,7 @@
 //! with a map of every decoded byte back to its offset in the input.
 
 use super::bytes::{eq_ci, lc_at};
+use crate::waf::entity::parse as parse_entity;
 
 pub(super) struct Norm {
     pub(super) buf: Vec<u8>,
@@ -187,118 +188,6 @@ pub(super) fn push_cp(out: &mut Norm, cp: u32, o: u32) {
             }
         }
     }
-}
-
-/// Named entities worth knowing for XSS (case-insensitive here, on purpose).
-pub(super) const ENTITIES: &[(&[u8], u8)] = &[
-    (b"amp", b'&'),
-    (b"apos", b'\''),
-    (b"ast", b'*'),
-    (b"bsol", b'\\'),
-    (b"colon", b':'),
-    (b"comma", b','),
-    (b"dollar", b'$'),
-    (b"equals", b'='),
-    (b"excl", b'!'),
-    (b"grave", b'`'),
-    (b"gt", b'>'),
-    (b"lbrack", b'['),
-    (b"lcub", b'{'),
-    (b"lowbar", b'_'),
-    (b"lpar", b'('),
-    (b"lsqb", b'['),
-    (b"lt", b'<'),
-    (b"nbsp", b' '),
-    (b"newline", b'\n'),
-    (b"num", b'#'),
-    (b"percnt", b'%'),
-    (b"period", b'.'),
-    (b"plus", b'+'),
-    (b"quest", b'?'),
-    (b"quot", b'"'),
-    (b"rbrack", b']'),
-    (b"rcub", b'}'),
-    (b"rpar", b')'),
-    (b"rsqb", b']'),
-    (b"semi", b';'),
-    (b"sol", b'/'),
-    (b"tab", b'\t'),
-    (b"verbar", b'|'),
-    (b"vert", b'|'),
-];
-
-/// Parses an entity at `src[i] == '&'`. Returns (code point, length consumed).
-pub(super) fn parse_entity(src: &[u8], i: usize) -> Option<(u32, usize)> {
-    let mut j = i + 1;
-    if src.get(j) == Some(&b'#') {
-        j += 1;
-        let hex = matches!(src.get(j), Some(b'x') | Some(b'X'));
-        if hex {
-            j += 1;
-        }
-        let start = j;
-        let mut v: u32 = 0;
-        while let Some(&c) = src.get(j) {
-            let d = if hex {
-                (c as char).to_digit(16)
-            } else {
-                (c as char).to_digit(10)
-            };
-            match d {
-                Some(d) => {
-                    v = v
-                        .saturating_mul(if hex { 16 } else { 10 })
-                        .saturating_add(d);
-                    j += 1;
-                }
-                None => break,
-            }
-            if j - start > 32 {
-                break;
-            }
-        }
-        if j == start {
-            return None;
-        }
-        if src.get(j) == Some(&b';') {
-            j += 1;
-        }
-        let v = if v > 0x10FFFF { 0xFFFD } else { v };
-        return Some((v, j - i));
-    }
-    let start = j;
-    while j < src.len() && j - start < 10 && src[j].is_ascii_alphabetic() {
-        j += 1;
-    }
-    if j == start {
-        return None;
-    }
-    let name = &src[start..j];
-    let lookup = |nm: &[u8]| {
-        ENTITIES
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(nm))
-            .map(|&(_, v)| v)
-    };
-    if let Some(v) = lookup(name) {
-        let mut len = j - i;
-        if src.get(j) == Some(&b';') {
-            len += 1;
-        }
-        return Some((u32::from(v), len));
-    }
-    // Legacy entities decoded without `;` even when glued to letters (`&ltscript`).
-    for (k, v) in [
-        (&b"quot"[..], b'"'),
-        (b"amp", b'&'),
-        (b"lt", b'<'),
-        (b"gt", b'>'),
-    ] {
-        if name.len() > k.len() && name[..k.len()].eq_ignore_ascii_case(k) {
-            return Some((u32::from(v), 1 + k.len()));
-        }
-    }
-    None
 }
 
 /// Parses `\xHH`, `\uHHHH`, `\u{H..}` at `src[i] == '\\'`.
