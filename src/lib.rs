@@ -32,6 +32,7 @@
 pub mod action;
 mod admin;
 mod agent;
+mod body;
 mod clock;
 pub mod cluster;
 mod config;

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use super::{stats::Counters, AgentInner, Subject, UserRef};
 use crate::action::ActionKind;
+use crate::body::ReadBody;
 use crate::context::{PendingResponse, RequestContext};
 use crate::event::{names, redact::REDACTED};
-use crate::layer::ReadBody;
 use crate::rules::{OnBodyOverLimit, OnBudgetExceeded, WafMode, WafSettings};
 use crate::waf::{inputs, AttackCategory, Finding, Hit, Scan, Stop, MAX_FRAGMENT};
 

@@ -56,7 +56,7 @@ pub(crate) struct ContextInner {
     /// A response decided during the handler (by `identify`), replacing the handler's.
     pub(crate) pending: Mutex<Option<PendingResponse>>,
     /// The form or JSON body the layer read, set once before the handler.
-    pub(crate) body: std::sync::OnceLock<crate::layer::ReadBody>,
+    pub(crate) body: std::sync::OnceLock<crate::body::ReadBody>,
     /// `auth_track` was called for this request (automatic login tracking then records nothing).
     pub(crate) auth_tracked: std::sync::atomic::AtomicBool,
     /// The request's inputs as RASP checks compare them, decoded at the first check.
@@ -67,15 +67,6 @@ pub(crate) struct ContextInner {
     pub(crate) span: tracing::Span,
     /// The layer's first decision on the request, also recorded on the span.
     pub(crate) verdict: std::sync::OnceLock<&'static str>,
-}
-
-/// The parameters of a request body the layer read.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct BodyParams {
-    /// Form parameters (a repeated name gives an array).
-    pub(crate) form: serde_json::Map<String, serde_json::Value>,
-    /// A JSON body.
-    pub(crate) json: Option<serde_json::Value>,
 }
 
 /// The request headers that events report, kept from the request for the handler's duration.

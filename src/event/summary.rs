@@ -14,8 +14,8 @@ use http::{HeaderValue, Method, Uri};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::redact::{Redactor, MAX_STRING, REDACTED};
+use crate::body::ReadBody;
 use crate::context::{EventHeaders, Rid};
-use crate::layer::ReadBody;
 
 /// At most this many query parameters are reported.
 pub(crate) const MAX_QUERY_PARAMS: usize = 64;

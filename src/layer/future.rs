@@ -14,12 +14,12 @@ use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 use tower_service::Service;
 
-use super::body_params::{BodyKind, ReadBody};
 use super::decode::{self, Decoded};
 use super::service::full;
 use super::{SqreenBody, SqreenRequestBody};
 use crate::admin::{AdminApi, BodyError};
 use crate::agent::{guard, Agent, FailureKind};
+use crate::body::{BodyKind, ReadBody};
 use crate::context::{PendingResponse, RequestContext};
 
 type Inner<S, B> = <S as Service<Request<SqreenRequestBody<B>>>>::Future;

@@ -22,7 +22,6 @@
 //! ```
 
 mod body;
-mod body_params;
 mod decode;
 #[cfg(feature = "axum")]
 mod for_axum;
@@ -39,5 +38,4 @@ pub use future::ResponseFuture;
 pub use layer::SqreenLayer;
 pub use request_body::SqreenRequestBody;
 
-pub(crate) use body_params::{BodyKind, ReadBody};
 pub use service::SqreenService;

@@ -7,11 +7,11 @@ use bytes::{Bytes, BytesMut};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::body_params::BodyKind;
 use super::future::Reading;
 use super::{ResponseFuture, SqreenBody, SqreenRequestBody};
 use crate::admin::{AdminApi, AdminRequest, AdminStep};
 use crate::agent::{guard, Agent, FailureKind, Inspection, WafStep};
+use crate::body::BodyKind;
 use crate::context::{RequestContext, Rid};
 
 /// The service made by [`super::SqreenLayer`]. Cheap to clone: the agent is shared.

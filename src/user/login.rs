@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::credentials::MAX_USER_ID_BYTES;
 use crate::agent::AgentInner;
+use crate::body::ReadBody;
 use crate::context::{RequestContext, UserKeys};
-use crate::layer::ReadBody;
 
 /// The login route tracked automatically.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl AgentInner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::BodyKind;
+    use crate::body::BodyKind;
     use bytes::Bytes;
 
     fn user(kind: BodyKind, body: &'static str) -> Option<String> {

@@ -15,7 +15,7 @@ use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
 
 use super::{Scan, Source, Stop};
-use crate::layer::{BodyKind, ReadBody};
+use crate::body::{BodyKind, ReadBody};
 
 /// Rounds of percent-decoding at most.
 pub(crate) const DECODE_ROUNDS: usize = 3;

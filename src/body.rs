@@ -8,10 +8,17 @@ use serde_json::{Map, Value};
 
 use bytes::Bytes;
 
-use crate::context::BodyParams;
-
 /// At most this many form parameters are kept.
 const MAX_FORM_PARAMS: usize = 256;
+
+/// The parameters of a request body the layer read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct BodyParams {
+    /// Form parameters (a repeated name gives an array).
+    pub(crate) form: serde_json::Map<String, serde_json::Value>,
+    /// A JSON body.
+    pub(crate) json: Option<serde_json::Value>,
+}
 
 /// A body the layer reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
