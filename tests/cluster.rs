@@ -506,18 +506,23 @@ async fn a_threshold_reached_across_four_replicas_fires_once_and_blocks_on_all_w
             assert_eq!(login_from(&r.base, attacker).await, 200);
         }
     }
+    // "within two periods" is counted in the replicas' own sync rounds, not in wall-clock time
+    // (a loaded machine stretches both alike): from the 8th failure, each replica blocks within
+    // the round in progress and two more
     let last = Instant::now();
-    for r in &replicas {
+    let rounds_then: Vec<u64> = replicas
+        .iter()
+        .map(|r| r.agent.stats().cluster.syncs)
+        .collect();
+    for (r, then) in replicas.iter().zip(&rounds_then) {
         until_status(&r.base, attacker, 403, Duration::from_secs(3))
             .await
             .expect("a replica never blocked the attacker");
+        let rounds = r.agent.stats().cluster.syncs - then;
+        assert!(rounds <= 3, "blocked after {rounds} sync rounds");
     }
     let took = last.elapsed();
     println!("blocked on all four {took:?} after the 8th failure");
-    assert!(
-        took <= Duration::from_millis(200) + Duration::from_millis(60),
-        "{took:?}"
-    );
     // once: one notification, one event, cluster-wide (give late announcements time)
     tokio::time::sleep(Duration::from_millis(400)).await;
     let notified: Vec<String> = replicas
