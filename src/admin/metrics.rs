@@ -226,6 +226,7 @@ pub(crate) fn render(agent: &Agent, ring: &EventRing) -> Response<Bytes> {
         ("lfi", waf.lfi),
         ("rce", waf.rce),
         ("ssrf", waf.ssrf),
+        ("code_injection", waf.code_injection),
         ("scanner", waf.scanner),
     ] {
         x.sample("sqreen_waf_matches_total", &[("category", category)], count);

@@ -81,6 +81,8 @@ pub struct WafStats {
     pub rce: u64,
     /// Matches of SSRF rules.
     pub ssrf: u64,
+    /// Matches of code injection rules.
+    pub code_injection: u64,
     /// Known scanners (user agent, or probe path answered 404).
     pub scanner: u64,
     /// Requests answered 403 by the WAF in block mode.
@@ -153,7 +155,7 @@ impl RemoteCounters {
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// WAF matches by [`crate::waf::AttackCategory`] (in declaration order).
-    pub(crate) waf_hits: [AtomicU64; 6],
+    pub(crate) waf_hits: [AtomicU64; 7],
     pub(crate) waf_blocked: AtomicU64,
     pub(crate) waf_overruns: AtomicU64,
     pub(crate) waf_bodies_over_limit: AtomicU64,
@@ -220,6 +222,7 @@ impl Counters {
                 rce: get(&self.waf_hits[3]),
                 ssrf: get(&self.waf_hits[4]),
                 scanner: get(&self.waf_hits[5]),
+                code_injection: get(&self.waf_hits[6]),
                 blocked: get(&self.waf_blocked),
                 budget_overruns: get(&self.waf_overruns),
                 bodies_over_limit: get(&self.waf_bodies_over_limit),

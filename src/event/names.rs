@@ -19,6 +19,9 @@ pub const ATTACK_LFI: &str = "app.sqreen.attack.lfi";
 pub const ATTACK_RCE: &str = "app.sqreen.attack.rce";
 /// Server-side request forgery recognised by the WAF.
 pub const ATTACK_SSRF: &str = "app.sqreen.attack.ssrf";
+/// Code injection (PHP, Java expression languages, templates, Node.js, Python...) recognised
+/// by the WAF.
+pub const ATTACK_CODE_INJECTION: &str = "app.sqreen.attack.code_injection";
 /// A request answered 404 (`app.sqreen.http.not_found`).
 pub const HTTP_NOT_FOUND: &str = "app.sqreen.http.not_found";
 /// A known scanner's path or user agent.

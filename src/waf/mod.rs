@@ -12,7 +12,7 @@
 //!   as one value, so nothing hides below the bound. A JSON string repeated in one body (the
 //!   item names of an array of records) is inspected once.
 //! - One module per detector family ([`sqli`], [`xss`], [`lfi`], [`rce`], [`ssrf`],
-//!   [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
+//!   [`code`], [`scanner`]); each takes one decoded value, undoes the encodings of its own family (HTML
 //!   entities, SQL comments, shell quoting, ...) and reports the first rule that matched with the
 //!   fragment's byte range. Each module's docs say why it is shaped as it is.
 //! - One pass per value over a shared 256-entry table (`classes`) tells which byte classes
@@ -49,6 +49,7 @@ use classes::Classes;
 pub use crate::rules::Paranoia;
 
 mod classes;
+pub mod code;
 pub(crate) mod entity;
 pub(crate) mod inputs;
 mod json;
@@ -99,20 +100,25 @@ pub enum AttackCategory {
     Ssrf,
     /// A known security scanner (user agent, or probe path answered 404).
     Scanner,
+    /// Code injection: PHP, Java expression languages and deserialization, server-side
+    /// templates, Node.js, Python, Ruby, Perl.
+    #[serde(rename = "code_injection")]
+    CodeInjection,
 }
 
 impl AttackCategory {
     /// Every category, in the order detectors run.
-    pub const ALL: [AttackCategory; 6] = [
+    pub const ALL: [AttackCategory; 7] = [
         AttackCategory::Sqli,
         AttackCategory::Xss,
         AttackCategory::Rce,
         AttackCategory::Lfi,
         AttackCategory::Ssrf,
+        AttackCategory::CodeInjection,
         AttackCategory::Scanner,
     ];
 
-    /// Lowercase name: `sqli`, `xss`, `lfi`, `rce`, `ssrf`, `scanner`.
+    /// Lowercase name: `sqli`, `xss`, `lfi`, `rce`, `ssrf`, `code_injection`, `scanner`.
     pub fn as_str(self) -> &'static str {
         match self {
             AttackCategory::Sqli => "sqli",
@@ -121,6 +127,7 @@ impl AttackCategory {
             AttackCategory::Rce => "rce",
             AttackCategory::Ssrf => "ssrf",
             AttackCategory::Scanner => "scanner",
+            AttackCategory::CodeInjection => "code_injection",
         }
     }
 
@@ -133,6 +140,7 @@ impl AttackCategory {
             AttackCategory::Rce => crate::event::names::ATTACK_RCE,
             AttackCategory::Ssrf => crate::event::names::ATTACK_SSRF,
             AttackCategory::Scanner => crate::event::names::HTTP_SCANNER,
+            AttackCategory::CodeInjection => crate::event::names::ATTACK_CODE_INJECTION,
         }
     }
 
@@ -149,6 +157,7 @@ impl AttackCategory {
             AttackCategory::Rce => rce::RULES,
             AttackCategory::Ssrf => ssrf::RULES,
             AttackCategory::Scanner => scanner::RULES,
+            AttackCategory::CodeInjection => code::RULES,
         }
     }
 }
@@ -176,6 +185,7 @@ pub fn detect(category: AttackCategory, value: &str) -> Option<Finding> {
         AttackCategory::Rce => rce::detect(value),
         AttackCategory::Ssrf => ssrf::detect(value),
         AttackCategory::Scanner => scanner::detect_user_agent(value),
+        AttackCategory::CodeInjection => code::detect(value),
     }
 }
 
@@ -198,6 +208,7 @@ fn run_strict(category: AttackCategory, value: &str, host: &str) -> Option<Findi
         Xss => xss::detect_strict(value),
         Rce => rce::detect_strict(value),
         Lfi => lfi::detect_strict(value, host),
+        CodeInjection => code::detect_strict(value),
         Ssrf | Scanner => None,
     }
 }
@@ -262,8 +273,8 @@ impl Source {
     fn categories(self) -> &'static [AttackCategory] {
         use AttackCategory::*;
         match self {
-            Source::Query | Source::Body => &[Sqli, Xss, Rce, Lfi, Ssrf],
-            Source::Path | Source::Header | Source::Cookie => &[Sqli, Xss, Rce, Lfi],
+            Source::Query | Source::Body => &[Sqli, Xss, Rce, Lfi, Ssrf, CodeInjection],
+            Source::Path | Source::Header | Source::Cookie => &[Sqli, Xss, Rce, Lfi, CodeInjection],
         }
     }
 }
@@ -725,6 +736,9 @@ fn run_detector(
         (_, Lfi) => lfi::detect_classified(part, classes.lfi()),
         (_, Rce) => rce::detect_classified(part, classes.rce()),
         (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
+        (Source::Header, CodeInjection) => {
+            code::detect(part).or_else(|| code::script_file_name(part))
+        }
         (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes
             .may_be_xss(part.len())
@@ -747,6 +761,9 @@ fn run_detector_alone(
         (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
         (Source::Query | Source::Body, AttackCategory::Lfi) => {
             lfi::detect(part).or_else(|| lfi::detect_offsite(part, host))
+        }
+        (Source::Header, AttackCategory::CodeInjection) => {
+            code::detect(part).or_else(|| code::script_file_name(part))
         }
         _ => detect(category, part),
     }

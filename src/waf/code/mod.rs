@@ -1,0 +1,482 @@
+//! Code injection detector: code for an interpreter other than the shell or the database —
+//! PHP (OWASP CRS 933 family), Java expression languages, deserialization classes and gadgets
+//! (944), server-side templates, Node.js, Python, Ruby and Perl (934).
+//!
+//! # Shape
+//!
+//! Injected code has to *do* something, and what it does is name an entry point: a function
+//! call, a template or expression opener, a magic name (`__globals__`, `__proto__`), a class
+//! of the runtime. Ordinary text quotes the same words without those shapes. The detector
+//! therefore looks at a few trigger bytes only, each found with `memchr`, and reads the few
+//! bytes around each one:
+//!
+//! - `<`: PHP open tags (`<?php`, `<?=`, `<? code`), JSP/ERB/ASP tags (`<% ... %>`);
+//! - `(`: the callee before it (identifier, dotted name, quoted string or parenthesised
+//!   expression), looked up in tables of dangerous functions per language (`calls`);
+//! - `{`: template and expression openers (`{{`, `${`, `#{`, `%{`, `*{`, `@{[`) whose
+//!   contents read as code rather than a variable name (`template`);
+//! - `$`: PHP superglobals, variable functions (`$f(`, `$__['o'](`), variable variables
+//!   (`$ {'a'}`);
+//! - `.`: dotted names: JDK and library classes, Java gadget chains, Node.js and Ruby objects
+//!   (`script`);
+//! - `__`: Python dunder chains and JavaScript prototype pollution;
+//! - `[`: bulletin-board PHP tags (`[php]`), `constructor[prototype]`;
+//! - `:`: PHP serialized objects (`O:8:"stdClass":0:{}`).
+//!
+//! Before that, one bounded pass undoes what these languages let an attacker hide a name
+//! with: `\uXXXX` and `\xNN` escapes and PHP comments (`/*...*/`, and `//` or `#` to the end
+//! of a line), keeping a map back to the value's offsets. A value that is one base64 word
+//! (`cmVxdWlyZSgi...`) is also decoded and read again.
+//!
+//! # Deliberately not done
+//!
+//! - English words that are also function names (`system`, `exec`, `eval`, `include`) fire
+//!   only where code would put them: at the value's start or after a code separator (`;`,
+//!   `=`, `(`, `@`, `.`...), so `the system (see above)` and `system of record` do not.
+//! - Template expressions fire on what an exploit needs (dunders, arithmetic probes such as
+//!   `{{7*7}}`, `T(...)`, OGNL `#` variables, `_self`, `getClass`, known globals), not on any
+//!   `{{ name }}` or `{{ url_for('x') }}`.
+//! - `require('lodash')` is not reported: only the modules that run commands or touch files
+//!   and sockets (`child_process`, `fs`, `net`, `vm`...) are.
+//! - A JDK class named in passing (`returns a java.lang.String`) fires at paranoia 2 only; at
+//!   level 1 a class name fires when it is the whole value (what deserialization endpoints
+//!   receive) or names a class that runs code (`Runtime`, `ProcessBuilder`, `ScriptEngine`...).
+//! - Text bodies (`text/plain`) are not read by the layer, so code sent in one is not seen.
+//!
+//! Cost: values with none of the trigger bytes stop after the byte searches; every rule is
+//! linear in its input (each trigger reads a bounded window around it).
+
+use super::{char_span, Finding};
+
+mod calls;
+mod php;
+mod script;
+mod template;
+#[cfg(test)]
+mod tests;
+
+/// Every rule id this detector can report.
+///
+/// * `code_injection-php-tag`: a PHP open tag (`<?php`, `<?=`, `<? echo`), `[php]`/`{php}` tags.
+/// * `code_injection-php-function`: a call of a PHP function that runs code or commands, reads or
+///   writes files, or decodes payloads; a string or array called as a function
+///   (`"system"(`, `(system)(`, `[system][0](`).
+/// * `code_injection-php-variable`: superglobals (`$_GET`, `$GLOBALS`), variable functions (`$f(1)`,
+///   `$__['o'](`), variable variables (`$ {'a'}`).
+/// * `code_injection-php-serialized`: a PHP serialized object (`O:8:"stdClass":0:{}`).
+/// * `code_injection-php-config`: a `php.ini` directive set (`allow_url_include=On`).
+/// * `code_injection-php-session-file`: a PHP session file name (`sess_` and 20 id characters).
+/// * `code_injection-java-class`: a JDK or library class that runs code, or a class name as a whole
+///   value.
+/// * `code_injection-java-gadget`: a deserialization gadget chain (`ProcessBuilder` with a
+///   `commons-collections` transformer or closure).
+/// * `code_injection-expression`: an expression-language injection (`${...}`, `#{...}`, `%{...}`,
+///   `*{...}`: SpEL `T(...)`, OGNL `#_memberAccess`, `getClass()`).
+/// * `code_injection-template`: server-side template injection (`{{7*7}}`, `{{''.__class__}}`,
+///   `<%= 7*7 %>`, `{{_self.env}}`).
+/// * `code_injection-python`: Python dunder chains (`__globals__`, `__subclasses__`) and calls
+///   (`__import__(`, `os.popen(`, `subprocess.check_output(`).
+/// * `code_injection-node`: Node.js (`require('child_process')`, `process.mainModule`,
+///   `constructor.constructor`, `_$$ND_FUNC$$_`, `while(true)`).
+/// * `code_injection-ruby`: Ruby (`Process.spawn(`, `Kernel.exec(`, `IO.popen(`).
+/// * `code_injection-perl`: Perl (`@{[ ... ]}` interpolation).
+/// * `code_injection-prototype-pollution`: `__proto__` and `constructor.prototype` as property paths.
+/// * `code_injection-script-upload`: a header value naming a file with a server-script extension
+///   (`shell.php`, `a.jspx`: an upload's name, see [`script_file_name`]).
+/// * `code_injection-php-data-uri`: a `data:` URI of plain text or PHP opening a value (PHP's `data://`
+///   stream wrapper).
+/// * `code_injection-pl2-template-statement` (paranoia 2): a template statement (`{% if ... %}`,
+///   `<% ... %>`).
+/// * `code_injection-pl2-java-class` (paranoia 2): a JDK class named anywhere.
+/// * `code_injection-pl2-function` (paranoia 2): a `snake_case` call at the value's start.
+pub const RULES: &[&str] = &[
+    R_PHP_TAG,
+    R_PHP_FUNCTION,
+    R_PHP_VARIABLE,
+    R_PHP_SERIALIZED,
+    R_PHP_CONFIG,
+    R_PHP_SESSION,
+    R_JAVA_CLASS,
+    R_JAVA_GADGET,
+    R_EXPRESSION,
+    R_TEMPLATE,
+    R_PYTHON,
+    R_NODE,
+    R_RUBY,
+    R_PERL,
+    R_PROTO,
+    R_SCRIPT_UPLOAD,
+    R_PHP_DATA_URI,
+    R_PL2_TEMPLATE,
+    R_PL2_JAVA,
+    R_PL2_FUNCTION,
+];
+
+const R_PHP_TAG: &str = "code_injection-php-tag";
+const R_PHP_FUNCTION: &str = "code_injection-php-function";
+const R_PHP_VARIABLE: &str = "code_injection-php-variable";
+const R_PHP_SERIALIZED: &str = "code_injection-php-serialized";
+const R_PHP_CONFIG: &str = "code_injection-php-config";
+const R_PHP_SESSION: &str = "code_injection-php-session-file";
+const R_JAVA_CLASS: &str = "code_injection-java-class";
+const R_JAVA_GADGET: &str = "code_injection-java-gadget";
+const R_EXPRESSION: &str = "code_injection-expression";
+const R_TEMPLATE: &str = "code_injection-template";
+const R_PYTHON: &str = "code_injection-python";
+const R_NODE: &str = "code_injection-node";
+const R_RUBY: &str = "code_injection-ruby";
+const R_PERL: &str = "code_injection-perl";
+const R_PROTO: &str = "code_injection-prototype-pollution";
+const R_SCRIPT_UPLOAD: &str = "code_injection-script-upload";
+const R_PHP_DATA_URI: &str = "code_injection-php-data-uri";
+const R_PL2_TEMPLATE: &str = "code_injection-pl2-template-statement";
+const R_PL2_JAVA: &str = "code_injection-pl2-java-class";
+const R_PL2_FUNCTION: &str = "code_injection-pl2-function";
+
+/// Longest input examined (bytes); longer values are examined on their first 64 KiB.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// A rule's match in the text it read: rule id and byte range.
+type Hit = (&'static str, usize, usize);
+
+/// Looks for code injection in one decoded input value (paranoia level 1 rules).
+pub fn detect(input: &str) -> Option<Finding> {
+    run(input, false)
+}
+
+/// The paranoia level 2 rules, run when [`detect`] found nothing: template statements,
+/// JDK classes named anywhere, `snake_case` calls opening a value.
+pub fn detect_strict(input: &str) -> Option<Finding> {
+    run(input, true)
+}
+
+fn run(input: &str, strict: bool) -> Option<Finding> {
+    let mut cut = input.len().min(MAX_INPUT);
+    while !input.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let input = &input[..cut];
+    let b = input.as_bytes();
+    if b.len() < 4 {
+        return None;
+    }
+    let found = |(rule, s, e): Hit| Finding {
+        rule,
+        span: char_span(input, s, e),
+    };
+    match normalize(b) {
+        None => scan(b, strict).map(found),
+        Some((n, map)) => scan(&n, strict).map(|(rule, s, e)| {
+            let e = if e == 0 { 0 } else { map[e - 1] + 1 };
+            found((rule, map[s.min(map.len() - 1)], e))
+        }),
+    }
+    .or_else(|| {
+        let decoded = base64_word(b)?;
+        let hit = match normalize(&decoded) {
+            None => scan(&decoded, strict),
+            Some((n, _)) => scan(&n, strict),
+        }?;
+        Some(found((hit.0, 0, b.len())))
+    })
+}
+
+/// Extensions of files a web server runs as code.
+const SCRIPT_EXTENSIONS: &[&[u8]] = &[
+    b"php", b"phtml", b"pht", b"phps", b"phpt", b"phar", b"jsp", b"jspx", b"jspf", b"asp", b"aspx",
+    b"ashx", b"asmx",
+];
+
+/// A header value that is a file name with a server-script extension (`shell.php`,
+/// `a.php5...`, `photo. php`, `x.jspx`): what upload endpoints read from `X-Filename`-like
+/// headers (CRS 933110, 944140). Values that start with `/` or hold `:`, `?`, `=` or `&`
+/// (paths of the site, URLs) are not names of uploads.
+pub(crate) fn script_file_name(input: &str) -> Option<Finding> {
+    let t = input.as_bytes().trim_ascii();
+    if t.len() < 4 || t.len() > 255 || t[0] == b'/' {
+        return None;
+    }
+    if t.iter()
+        .any(|&c| matches!(c, b':' | b'?' | b'=' | b'&' | b'<' | b'>' | b'"'))
+    {
+        return None;
+    }
+    // trailing dots and blanks are dropped by Windows and by some upload handlers
+    let mut end = t.len();
+    while end > 0 && matches!(t[end - 1], b'.' | b' ') {
+        end -= 1;
+    }
+    let dot = t[..end].iter().rposition(|&c| c == b'.')?;
+    let mut ext = t[dot + 1..end].trim_ascii_start();
+    while ext.last().is_some_and(u8::is_ascii_digit) {
+        ext = &ext[..ext.len() - 1];
+    }
+    let base = &t[..dot];
+    if base.trim_ascii().is_empty()
+        || !SCRIPT_EXTENSIONS
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e))
+    {
+        return None;
+    }
+    let offset = input.len() - input.trim_ascii_start().len();
+    Some(Finding {
+        rule: R_SCRIPT_UPLOAD,
+        span: char_span(input, offset, offset + t.len()),
+    })
+}
+
+/// Runs every trigger's rules on `t` (normalized text).
+fn scan(t: &[u8], strict: bool) -> Option<Hit> {
+    let has = |c: u8| memchr::memchr(c, t).is_some();
+    let (lt, lbrace, dollar, paren) = (has(b'<'), has(b'{'), has(b'$'), has(b'('));
+    let bracket = has(b'[');
+    if lt {
+        if let Some(h) = php::open_tags(t).or_else(|| template::angle(t, strict)) {
+            return Some(h);
+        }
+    }
+    if lbrace {
+        if let Some(h) = template::braces(t, strict) {
+            return Some(h);
+        }
+    }
+    if let Some(h) = script::dunders(t) {
+        return Some(h);
+    }
+    if paren {
+        if let Some(h) = calls::calls(t, strict) {
+            return Some(h);
+        }
+    }
+    if dollar {
+        if let Some(h) = php::dollars(t) {
+            return Some(h);
+        }
+    }
+    if bracket || has(b'.') {
+        if let Some(h) = script::dotted(t, strict) {
+            return Some(h);
+        }
+    }
+    if bracket || lbrace {
+        if let Some(h) = php::bb_tags(t) {
+            return Some(h);
+        }
+    }
+    if has(b':') {
+        if let Some(h) = php::serialized(t) {
+            return Some(h);
+        }
+    }
+    if has(b'=') {
+        if let Some(h) = php::config(t, strict) {
+            return Some(h);
+        }
+    }
+    php::data_uri(t).or_else(|| php::session_file(t))
+}
+
+/// Undoes `\uXXXX` and `\xNN` escapes of ASCII characters and PHP comments (`/*...*/`, and
+/// `//` or `#` up to a line break), so that a name split or escaped reads whole; `None` when
+/// there is nothing to undo. The map gives, for each byte of the result, its offset in `b`.
+fn normalize(b: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    let escapes = memchr::memchr2(b'\\', b'&', b).is_some();
+    let block = memchr::memmem::find(b, b"/*").is_some();
+    let line = memchr::memchr(b'\n', b).is_some()
+        && (memchr::memchr(b'#', b).is_some() || memchr::memmem::find(b, b"//").is_some());
+    if !(escapes || block || line) {
+        return None;
+    }
+    let mut n = Vec::with_capacity(b.len());
+    let mut map = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            let (len, hex) = match b[i + 1] {
+                b'u' | b'U' => (6, &b[(i + 2).min(b.len())..(i + 6).min(b.len())]),
+                b'x' | b'X' => (4, &b[(i + 2).min(b.len())..(i + 4).min(b.len())]),
+                _ => (0, &b[..0]),
+            };
+            if len > 0 && hex.len() == len - 2 && hex.iter().all(u8::is_ascii_hexdigit) {
+                let v = hex.iter().fold(0u32, |v, &h| v * 16 + hex_val(h) as u32);
+                if (0x20..0x7f).contains(&v) {
+                    n.push(v as u8);
+                    map.push(i);
+                    i += len;
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        if c == b'&' {
+            // the entities of `$` and `{` that Log4Shell and expression payloads hide behind
+            let rest = &b[i..(i + 8).min(b.len())];
+            let ent = [
+                (&b"&lbrace;"[..], b'{'),
+                (b"&lcub;", b'{'),
+                (b"&#123;", b'{'),
+                (b"&#x7b;", b'{'),
+                (b"&#36;", b'$'),
+                (b"&dollar;", b'$'),
+                (b"&#x24;", b'$'),
+            ]
+            .into_iter()
+            .find(|(e, _)| rest.len() >= e.len() && rest[..e.len()].eq_ignore_ascii_case(e));
+            if let Some((e, v)) = ent {
+                n.push(v);
+                map.push(i);
+                i += e.len();
+                changed = true;
+                continue;
+            }
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            if let Some(end) = memchr::memmem::find(&b[i + 2..], b"*/") {
+                i += 2 + end + 2;
+                changed = true;
+                continue;
+            }
+        }
+        // (`//` after `:` or `/` is a URL's)
+        let line_comment = c == b'#'
+            || (c == b'/'
+                && b.get(i + 1) == Some(&b'/')
+                && (i == 0 || !matches!(b[i - 1], b':' | b'/')));
+        if line && line_comment {
+            if let Some(end) = memchr::memchr(b'\n', &b[i..]) {
+                i += end;
+                changed = true;
+                continue;
+            }
+        }
+        n.push(c);
+        map.push(i);
+        i += 1;
+    }
+    (changed && !n.is_empty()).then_some((n, map))
+}
+
+fn hex_val(h: u8) -> u8 {
+    match h {
+        b'0'..=b'9' => h - b'0',
+        b'a'..=b'f' => h - b'a' + 10,
+        _ => h - b'A' + 10,
+    }
+}
+
+/// The bytes of a value that is one base64 word (12 to 4096 characters of the standard or
+/// URL-safe alphabet, optionally padded, upper and lower case mixed) and decodes to printable
+/// text; `None` otherwise.
+fn base64_word(b: &[u8]) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT};
+    use base64::Engine;
+    let t = b.trim_ascii();
+    if !(12..=4096).contains(&t.len()) {
+        return None;
+    }
+    let body = t.strip_suffix(b"==").or(t.strip_suffix(b"=")).unwrap_or(t);
+    if !body
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_'))
+        || !body.iter().any(u8::is_ascii_uppercase)
+        || !body.iter().any(u8::is_ascii_lowercase)
+    {
+        return None;
+    }
+    let url = body.iter().any(|&c| c == b'-' || c == b'_');
+    let decoded = if url {
+        URL_SAFE_PAD_INDIFFERENT.decode(body)
+    } else {
+        STANDARD_PAD_INDIFFERENT.decode(body)
+    }
+    .ok()?;
+    let printable = decoded
+        .iter()
+        .all(|&c| matches!(c, b' '..=b'~' | b'\t' | b'\r' | b'\n'));
+    printable.then_some(decoded)
+}
+
+/// True for bytes of an identifier (ASCII letters, digits, `_`, `$`).
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+}
+
+/// The identifier ending at `end` (exclusive): its start.
+fn ident_start(t: &[u8], end: usize) -> usize {
+    let mut s = end;
+    while s > 0 && end - s < 64 && is_ident(t[s - 1]) {
+        s -= 1;
+    }
+    s
+}
+
+/// The identifier starting at `start`: its end.
+fn ident_end(t: &[u8], start: usize) -> usize {
+    let mut e = start;
+    while e < t.len() && e - start < 64 && is_ident(t[e]) {
+        e += 1;
+    }
+    e
+}
+
+/// Skips blanks (spaces, tabs, line breaks) from `i` on.
+fn skip_blanks(t: &[u8], mut i: usize) -> usize {
+    while i < t.len() && t[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// Skips blanks backwards from `i` (exclusive): the offset after the last non-blank byte.
+fn skip_blanks_back(t: &[u8], mut i: usize) -> usize {
+    while i > 0 && t[i - 1].is_ascii_whitespace() {
+        i -= 1;
+    }
+    i
+}
+
+/// True when `t[at..]` starts with `word`, compared ASCII case-insensitively.
+fn starts_ci(t: &[u8], at: usize, word: &[u8]) -> bool {
+    t.get(at..at + word.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// True when `needle` occurs in `t`, compared ASCII case-insensitively (`needle` in lower
+/// case; `t` is a short window).
+fn contains_ci(t: &[u8], needle: &[u8]) -> bool {
+    t.len() >= needle.len()
+        && t.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// True when what comes before `at` (blanks skipped) is the value's start or a byte after
+/// which code continues (`;`, `=`, `(`, `{`, `@`, `.`, `!`, `&`, `|`, `?`, `:`, `>`, a
+/// quote, a backtick): where a statement or an expression can start. Not `,`, which
+/// sentences use as much as argument lists.
+fn code_position(t: &[u8], at: usize) -> bool {
+    let k = skip_blanks_back(t, at);
+    k == 0
+        || matches!(
+            t[k - 1],
+            b';' | b'='
+                | b'('
+                | b'{'
+                | b'}'
+                | b'@'
+                | b'.'
+                | b'!'
+                | b'&'
+                | b'|'
+                | b'?'
+                | b':'
+                | b'>'
+                | b'"'
+                | b'\''
+                | b'`'
+                | b'['
+                | b'+'
+        )
+}

@@ -1,0 +1,318 @@
+//! Dotted names and magic names: JDK and library classes, Java gadget chains, Node.js
+//! objects, prototype pollution, Python dunders.
+
+use super::{
+    code_position, ident_end, ident_start, is_ident, starts_ci, Hit, R_JAVA_CLASS, R_JAVA_GADGET,
+    R_NODE, R_PL2_JAVA, R_PROTO, R_PYTHON,
+};
+
+/// Class name segments that run code, load classes or reach naming services.
+const DANGEROUS_CLASSES: &[&[u8]] = &[
+    b"runtime",
+    b"processbuilder",
+    b"processimpl",
+    b"unixprocess",
+    b"classloader",
+    b"urlclassloader",
+    b"scriptenginemanager",
+    b"templatesimpl",
+    b"jdbcrowsetimpl",
+    b"invokertransformer",
+    b"objectinputstream",
+    b"xmldecoder",
+    b"initialcontext",
+    b"methodhandles",
+    b"unsafe",
+    b"reflect",
+    b"jndi",
+    b"naming",
+    b"script",
+    b"rmi",
+];
+
+/// `commons-collections` and similar gadget classes chained after `ProcessBuilder` or
+/// `Runtime` in deserialization payloads.
+const GADGETS: &[&[u8]] = &[
+    b"clonetransformer",
+    b"forclosure",
+    b"instantiatefactory",
+    b"instantiatetransformer",
+    b"invokertransformer",
+    b"prototypeclonefactory",
+    b"prototypeserializationfactory",
+    b"whileclosure",
+    b"chainedtransformer",
+    b"constanttransformer",
+    b"getproperty",
+    b"filewriter",
+    b"xmldecoder",
+];
+
+/// At most this many segments are read in one dotted name.
+const MAX_SEGMENTS: usize = 12;
+
+/// A dotted (or bracketed) name: its segments' ranges.
+struct Path {
+    start: usize,
+    end: usize,
+    segs: [(usize, usize); MAX_SEGMENTS],
+    n: usize,
+}
+
+impl Path {
+    fn seg<'a>(&self, t: &'a [u8], i: usize) -> &'a [u8] {
+        let (s, e) = self.segs[i];
+        &t[s..e]
+    }
+
+    fn is(&self, t: &[u8], i: usize, word: &[u8]) -> bool {
+        i < self.n && self.seg(t, i).eq_ignore_ascii_case(word)
+    }
+
+    fn any(&self, t: &[u8], words: &[&[u8]]) -> Option<usize> {
+        (0..self.n).find(|&i| words.iter().any(|w| self.seg(t, i).eq_ignore_ascii_case(w)))
+    }
+}
+
+/// The dotted name that starts at `s`: segments separated by `.` or written as `[name]`,
+/// `["name"]` (an unclosed `[name` ends it).
+fn path_at(t: &[u8], s: usize) -> Path {
+    let mut p = Path {
+        start: s,
+        end: s,
+        segs: [(0, 0); MAX_SEGMENTS],
+        n: 0,
+    };
+    let mut i = s;
+    while p.n < MAX_SEGMENTS {
+        let e = ident_end(t, i);
+        if e == i {
+            break;
+        }
+        p.segs[p.n] = (i, e);
+        p.n += 1;
+        p.end = e;
+        match t.get(e) {
+            Some(b'.') => i = e + 1,
+            Some(b'[') => {
+                let q = matches!(t.get(e + 1), Some(b'"' | b'\''));
+                i = e + 1 + usize::from(q);
+                let ie = ident_end(t, i);
+                if ie == i || p.n == MAX_SEGMENTS {
+                    break;
+                }
+                p.segs[p.n] = (i, ie);
+                p.n += 1;
+                let mut k = ie + usize::from(q);
+                p.end = ie;
+                if t.get(k) == Some(&b']') {
+                    k += 1;
+                    p.end = k;
+                }
+                match t.get(k) {
+                    Some(b'.') => i = k + 1,
+                    Some(b'[') => i = k,
+                    _ => break,
+                }
+                if t.get(i) == Some(&b'[') {
+                    // `a[b][c]`: read the next bracket as a segment
+                    let q = matches!(t.get(i + 1), Some(b'"' | b'\''));
+                    i = i + 1 + usize::from(q);
+                }
+            }
+            _ => break,
+        }
+    }
+    p
+}
+
+/// Names with `.` or `[`: the first rule the name matches.
+pub(super) fn dotted(t: &[u8], strict: bool) -> Option<Hit> {
+    let mut done = 0;
+    for d in memchr::memchr2_iter(b'.', b'[', t) {
+        if d < done || d == 0 || !is_ident(t[d - 1]) {
+            continue;
+        }
+        // the name's first segment: back over `a.b.` before it
+        let mut s = ident_start(t, d);
+        while s >= 2 && t[s - 1] == b'.' && is_ident(t[s - 2]) {
+            s = ident_start(t, s - 1);
+        }
+        let path = path_at(t, s);
+        done = path.end.max(d + 1);
+        if path.n < 2 {
+            continue;
+        }
+        if let Some(h) = judge(t, &path, strict) {
+            return Some(h);
+        }
+    }
+    None
+}
+
+fn judge(t: &[u8], p: &Path, strict: bool) -> Option<Hit> {
+    let hit = |rule| Some((rule, p.start, p.end));
+    let first = p.seg(t, 0);
+    let is = |i, w: &[u8]| p.is(t, i, w);
+    // Java
+    let jdk = [&b"java"[..], b"javax", b"jdk", b"sun"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w))
+        || (is(0, b"com") && is(1, b"sun"))
+        || (is(0, b"org") && (is(1, b"omg") || is(1, b"w3c")));
+    let lib = (is(0, b"org")
+        && [
+            &b"apache"[..],
+            b"springframework",
+            b"codehaus",
+            b"mozilla",
+            b"hibernate",
+            b"jboss",
+        ]
+        .iter()
+        .any(|w| is(1, w)))
+        || [&b"groovy"[..], b"bsh", b"ognl", b"javassist"]
+            .iter()
+            .any(|w| first.eq_ignore_ascii_case(w))
+        || (is(0, b"com") && (is(1, b"mchange") || is(1, b"alibaba") || is(1, b"opensymphony")));
+    if let Some(i) = p.any(t, &[b"processbuilder", b"runtime"]) {
+        if (0..p.n).any(|k| k != i && GADGETS.iter().any(|g| p.seg(t, k).eq_ignore_ascii_case(g))) {
+            return hit(R_JAVA_GADGET);
+        }
+    }
+    // `java.sun.com`, `docs.oracle.com`: host names, not classes
+    let host = [&b"com"[..], b"org", b"net", b"io"]
+        .iter()
+        .any(|w| p.seg(t, p.n - 1).eq_ignore_ascii_case(w))
+        || t.get(p.end) == Some(&b'/')
+        || t[..p.start].ends_with(b"//");
+    if (jdk || lib) && !host {
+        if (1..p.n).any(|k| {
+            DANGEROUS_CLASSES
+                .iter()
+                .any(|c| p.seg(t, k).eq_ignore_ascii_case(c))
+        }) {
+            return hit(R_JAVA_CLASS);
+        }
+        let whole = t.trim_ascii();
+        let whole = whole
+            .strip_prefix(b"\"")
+            .and_then(|w| w.strip_suffix(b"\""))
+            .unwrap_or(whole);
+        if whole.len() == p.end - p.start && &t[p.start..p.end] == whole {
+            return hit(R_JAVA_CLASS);
+        }
+        if strict && jdk {
+            return hit(R_PL2_JAVA);
+        }
+    }
+    // Node.js
+    if is(0, b"process")
+        && (is(1, b"mainmodule")
+            || is(1, b"binding")
+            || is(1, b"dlopen")
+            || is(1, b"env") && code_position(t, p.start))
+    {
+        return hit(R_NODE);
+    }
+    if (is(0, b"process") || is(0, b"require")) && t.get(p.segs[0].1) == Some(&b'[') {
+        return hit(R_NODE);
+    }
+    if is(0, b"require") && (is(1, b"main") || is(1, b"cache")) {
+        return hit(R_NODE);
+    }
+    if let Some(i) = p.any(t, &[b"constructor"]) {
+        match p
+            .segs
+            .get(i + 1)
+            .filter(|_| i + 1 < p.n)
+            .map(|&(s, e)| &t[s..e])
+        {
+            Some(w) if w.eq_ignore_ascii_case(b"prototype") => return hit(R_PROTO),
+            Some(w) if w.eq_ignore_ascii_case(b"constructor") || w == b"_load" => {
+                return hit(R_NODE)
+            }
+            _ => {}
+        }
+        if is(0, b"this") && i == 1 {
+            return hit(R_NODE);
+        }
+    }
+    if code_position(t, p.start)
+        && ((is(0, b"module") && is(1, b"exports")) || is(0, b"console"))
+        && p.start == super::skip_blanks(t, 0)
+    {
+        return hit(R_NODE);
+    }
+    None
+}
+
+/// Magic names: Python dunder chains, `__proto__`, Node.js serialized functions.
+pub(super) fn dunders(t: &[u8]) -> Option<Hit> {
+    if let Some(p) = find_ci(t, b"nd_func$$") {
+        return Some((R_NODE, p.saturating_sub(3), (p + 10).min(t.len())));
+    }
+    if let Some(p) = find_ci(t, b"__js_function") {
+        return Some((R_NODE, p, p + 13));
+    }
+    if let Some(h) = child_process(t) {
+        return Some(h);
+    }
+    let mut from = 0;
+    while let Some(q) = memchr::memmem::find(&t[from..], b"__") {
+        let p = from + q;
+        let s = ident_start(t, p);
+        let e = ident_end(t, p);
+        from = e.max(p + 2);
+        let name = &t[s..e];
+        let lower = |w: &[u8]| name.eq_ignore_ascii_case(w);
+        if lower(b"__proto__") {
+            return Some((R_PROTO, s, e));
+        }
+        if [
+            &b"__globals__"[..],
+            b"__builtins__",
+            b"__subclasses__",
+            b"__mro__",
+            b"__bases__",
+            b"__base__",
+            b"__import__",
+            b"__getattribute__",
+            b"__reduce__",
+            b"__code__",
+        ]
+        .iter()
+        .any(|w| lower(w))
+        {
+            return Some((R_PYTHON, s, e));
+        }
+        if lower(b"__class__") && matches!(t.get(e), Some(b'.' | b'[')) {
+            return Some((R_PYTHON, s, e));
+        }
+    }
+    // React Server Components references: `"$1:constructor:constructor"`, `"$7:Module:prototype"`
+    if let Some(p) = memchr::memmem::find(t, b":constructor:") {
+        return Some((R_PROTO, p, p + 13));
+    }
+    if let Some(p) = memchr::memmem::find(t, b":prototype") {
+        if t[..p].ends_with(b":Module") || t[..p].ends_with(b":constructor") {
+            return Some((R_PROTO, p, p + 10));
+        }
+    }
+    None
+}
+
+/// `child_process` inside code: quoted, or followed by `)` or `.`.
+fn child_process(t: &[u8]) -> Option<Hit> {
+    let p = find_ci(t, b"child_process")?;
+    let e = p + 13;
+    let quoted = p > 0 && matches!(t[p - 1], b'"' | b'\'' | b'`' | b'(' | b'=');
+    let code = matches!(t.get(e), Some(b')' | b'.' | b'"' | b'\'' | b'`' | b';'));
+    (quoted || code).then_some((R_NODE, p, e))
+}
+
+/// The first ASCII case-insensitive occurrence of `needle` (lower case) in `h`.
+fn find_ci(h: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), h).find(|&i| starts_ci(h, i, needle))
+}

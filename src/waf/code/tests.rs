@@ -1,0 +1,363 @@
+//! Code injection rules: attacks of each family (written for these tests, in several
+//! spellings each) and near-miss benign values that quote the same words.
+
+use super::{detect, detect_strict, RULES};
+
+fn rule(v: &str) -> Option<&'static str> {
+    detect(v).map(|f| f.rule)
+}
+
+#[track_caller]
+fn fires(rule_id: &str, values: &[&str]) {
+    assert!(RULES.contains(&rule_id), "{rule_id}");
+    for v in values {
+        assert_eq!(rule(v), Some(rule_id), "{v:?}");
+    }
+}
+
+#[track_caller]
+fn quiet(values: &[&str]) {
+    for v in values {
+        assert_eq!(detect(v), None, "{v:?}");
+    }
+}
+
+#[test]
+fn php_open_tags() {
+    fires(
+        "code_injection-php-tag",
+        &[
+            "<?php echo shell_exec($_GET['c']); ?>",
+            "<?PHP\nphpinfo();",
+            "<?= `id` ?>",
+            "<? passthru('uname -a');",
+            "<?\tsystem('ls');?>",
+            "<?xml :system('id');",
+            "name=x<?",
+            "[php]print 'hi';[/php]",
+            "{php}echo 1;{/php}",
+        ],
+    );
+    quiet(&[
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><a/>",
+        "is <? valid in html? no, it is not",
+        "a < b ? c : d",
+    ]);
+}
+
+#[test]
+fn php_calls() {
+    fires(
+        "code_injection-php-function",
+        &[
+            "passthru('uname -a');",
+            "x=proc_open('sh', $d, $p)",
+            "@system('id')",
+            "exec  (whoami)",
+            "eval(base64_decode('ZWNobyAxOw=='))",
+            "exec /* c */ ('id')",
+            "exec #c\n ('id')",
+            "assert(\"phpinfo()\")",
+            "(system)('uname');",
+            "(sy.(st).em)('id');",
+            "[system][0]('ls');",
+            "(\"sys\".\"tem\")(\"id\");",
+            "\"\\x73ystem\"('id');",
+            "'system'('id')",
+            "gzinflate(str_rot13($x))",
+            "FOOcall_user_func()",
+            "chr(112).chr(104)",
+            "include('/tmp/shell.php');",
+            "file_put_contents('a.php', $_POST['x'])",
+        ],
+    );
+    quiet(&[
+        "system of record",
+        "the system (see above) is slow",
+        "we should exec the plan (carefully)",
+        "Please include (if possible) a photo",
+        "call the file (the big one) tomorrow",
+        "use substr() to cut a string",
+        "T(n) = O(n log n)",
+        "f(a)(b) is a curried call",
+        "print (the second page) in colour",
+        "Copy (or move) the files",
+        "In C, printf(\"%d\", count) prints it",
+    ]);
+}
+
+#[test]
+fn php_variables_and_data() {
+    fires(
+        "code_injection-php-variable",
+        &[
+            "$_GET['cmd']",
+            "echo $GLOBALS['x'];",
+            "$a(1)",
+            "$__['o'](5)",
+            "${'a'}(11)",
+            "$ {'fdf'}",
+            "$foo->$bar()",
+            "Foo::$fn()",
+            "($y)('uname');",
+        ],
+    );
+    fires(
+        "code_injection-php-serialized",
+        &[
+            "O:8:\"stdClass\":0:{}",
+            "x=O:21:\"JDatabaseDriverMysqli\":3:{s:2:\"fc\";",
+            "a:2:{i:0;s:1:\"a\";i:1;s:1:\"b\";}",
+        ],
+    );
+    fires(
+        "code_injection-php-config",
+        &[
+            "allow_url_include=On",
+            "auto_prepend_file = /tmp/x.php",
+            "opcache.jit_buffer_size=1",
+            "engine=true",
+        ],
+    );
+    fires(
+        "code_injection-php-session-file",
+        &[
+            "sess_d8ew88tqmabdcokhumchy8htqm",
+            "/var/lib/php/sessions/sess_abcdefghijklmnopqrst1",
+        ],
+    );
+    quiet(&[
+        "$5 (five dollars) per seat",
+        "pay in $USD (United States dollars)",
+        "jQuery: $('#menu').show()",
+        "${name}",
+        "Hello ${user.name}",
+        "the engine=diesel option and more",
+        "session id sess_abc",
+        "ratio a:2 and b:3",
+    ]);
+}
+
+#[test]
+fn java() {
+    fires(
+        "code_injection-java-class",
+        &[
+            "java.lang.Runtime",
+            "java.io.PrintStream",
+            "\"javax.naming.InitialContext\"",
+            "x java.lang.ProcessBuilder y",
+            "Runtime.getRuntime().exec('id')",
+            "new ProcessBuilder(\"sh\")",
+            "org.apache.commons.collections.functors.InvokerTransformer",
+        ],
+    );
+    fires(
+        "code_injection-java-gadget",
+        &["ProcessBuilder.evil.forclosure", "runtime.whileclosure"],
+    );
+    fires(
+        "code_injection-expression",
+        &[
+            "${T(java.lang.Runtime).getRuntime().exec('id')}",
+            "%{(#_memberAccess['allowStaticMethodAccess']=true)}",
+            "#{7*7}",
+            "${7*7}",
+            "*{T(java.lang.System).getenv()}",
+            "${''.getClass().forName('java.lang.Runtime')}",
+        ],
+    );
+    quiet(&[
+        "the method returns a java.lang.String, not a char[]",
+        "see com.example.shop.Order for details",
+        "download it from http://java.sun.com/ (old link)",
+        "Hello #{name}, welcome",
+        "${user.firstName} ${user.lastName}",
+    ]);
+    assert_eq!(
+        detect_strict("the method returns a java.lang.String").map(|f| f.rule),
+        Some("code_injection-pl2-java-class")
+    );
+}
+
+#[test]
+fn templates() {
+    fires(
+        "code_injection-template",
+        &[
+            "{{7*7}}",
+            "{{ 7 * '7' }}",
+            "{{''.__class__.__mro__[1].__subclasses__()}}",
+            "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+            "{{_self.env.registerUndefinedFilterCallback(\"exec\")}}",
+            "<%= 7*7 %>",
+            "<% system('id') %>",
+            "{% if True %}49{% endif %}",
+            "<%@ page import=\"java.io.*\" %>",
+        ],
+    );
+    quiet(&[
+        "In a Jinja template write {{ name }} to print a variable",
+        "{{ user.name|upper }} and {{ loop.index }}",
+        "{{ url_for('static', filename='app.css') }}",
+        "{% for item in items %}{{ item }}{% endfor %}",
+        "<% if logged_in %>Hi<% end %>",
+        "Handlebars loops with {{#each posts}}{{title}}{{/each}}",
+        "ERB prints with <%= @user.name %>",
+    ]);
+    assert_eq!(
+        detect_strict("{% for item in items %}{{ item }}{% endfor %}").map(|f| f.rule),
+        Some("code_injection-pl2-template-statement")
+    );
+}
+
+#[test]
+fn python_node_ruby_perl() {
+    fires(
+        "code_injection-python",
+        &[
+            "__import__('os').system('id')",
+            "__import__(\"subprocess\").check_output(['id'])",
+            "os.popen('id').read()",
+            "subprocess.Popen(['sh'])",
+            "().__class__.__bases__[0]",
+        ],
+    );
+    fires(
+        "code_injection-node",
+        &[
+            "require('child_process').exec('id')",
+            "process.mainModule.constructor._load(\"child_process\")",
+            "this.constructor.constructor('return process')()",
+            "_$$ND_FUNC$$_function(){}",
+            "while(true);",
+            "while(!0)",
+            "new Function('return 1')",
+            "process.env",
+            "cmVxdWlyZSgiY2hpbGRfcHJvY2VzcyIpLmV4ZWMoJ2lkJyk=",
+            "r\\u0065quire('child_process')",
+        ],
+    );
+    fires(
+        "code_injection-ruby",
+        &[
+            "Process.spawn(\"id\")",
+            "Kernel.exec('id')",
+            "IO.popen('id')",
+        ],
+    );
+    fires(
+        "code_injection-perl",
+        &["@{[system 'id']}", "@{[ CORE::time() ]}"],
+    );
+    fires(
+        "code_injection-prototype-pollution",
+        &[
+            "__proto__[admin]",
+            "__proto__.polluted",
+            "constructor.prototype.x",
+            "constructor[prototype][x]",
+        ],
+    );
+    quiet(&[
+        "require('lodash') is fine here, see the review comment",
+        "const fs = await import('node:fs/promises') // later",
+        "the while (loop) keeps going",
+        "Array.prototype.map is handy",
+        "read process.env.PORT at start-up",
+        "def __init__(self): pass",
+        "in Python, __init__ runs first",
+        "the subprocess module has helpers",
+    ]);
+}
+
+#[test]
+fn every_rule_id_is_listed_once() {
+    let mut ids = RULES.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), RULES.len());
+    assert!(RULES.iter().all(|r| r.starts_with("code_injection-")));
+}
+
+#[test]
+fn odd_input_never_panics() {
+    for v in [
+        "",
+        "<",
+        "<?",
+        "${",
+        "$",
+        "(",
+        ")(",
+        "](",
+        "\"(",
+        "$ {",
+        "{{",
+        "{%",
+        "<%",
+        "\\u",
+        "\\x4",
+        "O:",
+        "O:1:\"",
+        "a:1:{",
+        "__",
+        "[php",
+        "sess_",
+        "é(",
+        "$é(",
+        "(é)(",
+        "\"é\"(",
+        "é.é[é",
+        "{{é",
+        "%{é}",
+        "while(",
+        "require(",
+        "require('",
+        "x.",
+        "[",
+        "java.",
+    ] {
+        let _ = detect(v);
+        let _ = detect_strict(v);
+        let padded = format!("ab{v}cd{v}");
+        let _ = detect(&padded);
+        let _ = detect_strict(&padded);
+    }
+}
+
+#[test]
+fn base64_words_are_read_decoded() {
+    fires(
+        "code_injection-node",
+        &["XyQkTkRfRlVOQyQkX2Z1bmN0aW9uKCkK", "d2hpbGUodHJ1ZSk7Cg=="],
+    );
+    quiet(&[
+        "SGVsbG8gd29ybGQsIGhvdyBhcmUgeW91Pw==",
+        "dGhpcyBpcyBqdXN0IHRleHQ=",
+    ]);
+}
+
+#[test]
+fn script_file_names_in_headers() {
+    use super::script_file_name;
+    for v in [
+        "a.php",
+        "fda.php5...",
+        "photo. php",
+        "shell.jsp ",
+        "x/y.phtml",
+        "up.aspx",
+    ] {
+        assert!(script_file_name(v).is_some(), "{v:?}");
+    }
+    for v in [
+        "/index.php",
+        "https://example.com/a.php",
+        "photo.png",
+        "report.pdf",
+        "php",
+    ] {
+        assert!(script_file_name(v).is_none(), "{v:?}");
+    }
+}
