@@ -70,9 +70,10 @@ fn bench_waf(c: &mut Criterion) {
             stats.lfi,
             stats.rce,
             stats.ssrf,
-            stats.scanner
+            stats.scanner,
+            stats.code_injection
         ),
-        (0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0, 0),
         "a typical request is benign"
     );
     // The first request builds the detectors' tables (regexes, automata), which takes more
@@ -85,6 +86,7 @@ fn bench_waf(c: &mut Criterion) {
         );
     }
 
+    // (the code-injection detector's triggers `(`, `{`, `$`, `<`, `.` are in it too)
     let unit = "' or <a on=../;|${ ";
     let big = unit.repeat((64 << 10) / unit.len());
     let big = Bytes::from(serde_json::json!({ "q": big }).to_string());
@@ -128,6 +130,7 @@ fn bench_detectors(c: &mut Criterion) {
         AttackCategory::Rce,
         AttackCategory::Lfi,
         AttackCategory::Ssrf,
+        AttackCategory::CodeInjection,
         AttackCategory::Scanner,
     ] {
         for (name, input) in inputs {

@@ -9,7 +9,7 @@
 //! test, see [`Classes::may_be_ssrf`] and [`Classes::may_be_xss`]). `plain` values (short
 //! `[A-Za-z0-9-]` tokens) are recognised from the same pass.
 
-use super::{lfi, rce, sqli, xss};
+use super::{code, lfi, rce, sqli, xss};
 
 /// Bits 0..[`LFI_SHIFT`]: the RCE detector's classes; then the LFI detector's flags; then:
 const LFI_SHIFT: u32 = 20;
@@ -25,6 +25,8 @@ const XSS_DECODE: u64 = 1 << 43;
 const DOLLAR: u64 = 1 << 44;
 const PERCENT: u64 = 1 << 45;
 const PAREN: u64 = 1 << 46;
+/// Bits 47..: the code-injection detector's trigger bytes ([`code::CLASS`]).
+const CODE_SHIFT: u32 = 47;
 
 static TABLE: [u64; 256] = {
     let mut t = [0u64; 256];
@@ -50,6 +52,7 @@ static TABLE: [u64; 256] = {
             b'(' => PAREN,
             _ => 0,
         };
+        m |= (code::CLASS[i] as u64) << CODE_SHIFT;
         t[i] = m;
         i += 1;
     }
@@ -105,6 +108,11 @@ impl Classes {
             percent: self.0 & PERCENT != 0,
             paren: self.0 & PAREN != 0,
         }
+    }
+
+    /// The code-injection detector's trigger-byte mask ([`code::CLASS`]).
+    pub(crate) fn code(self) -> u16 {
+        (self.0 >> CODE_SHIFT) as u16
     }
 
     /// False when the value has no byte the XSS detector's normaliser decodes (see

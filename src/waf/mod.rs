@@ -73,6 +73,7 @@ pub(crate) fn warm_up() {
     rce::warm_up();
     lfi::warm_up();
     scanner::warm_up();
+    code::warm_up();
 }
 
 /// What a detector reports: the rule that matched and where, in the value it was given.
@@ -736,9 +737,9 @@ fn run_detector(
         (_, Lfi) => lfi::detect_classified(part, classes.lfi()),
         (_, Rce) => rce::detect_classified(part, classes.rce()),
         (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
-        (Source::Header, CodeInjection) => {
-            code::detect(part).or_else(|| code::script_file_name(part))
-        }
+        (Source::Header, CodeInjection) => code::detect_classified(part, classes.code(), false)
+            .or_else(|| code::script_file_name(part)),
+        (_, CodeInjection) => code::detect_classified(part, classes.code(), false),
         (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes
             .may_be_xss(part.len())

@@ -139,6 +139,11 @@ const MAX_INPUT: usize = 64 * 1024;
 /// A rule's match in the text it read: rule id and byte range.
 type Hit = (&'static str, usize, usize);
 
+/// Builds the detector's automaton now rather than on the first request that needs it.
+pub(crate) fn warm_up() {
+    template::warm_up();
+}
+
 /// Looks for code injection in one decoded input value (paranoia level 1 rules).
 pub fn detect(input: &str) -> Option<Finding> {
     run(input, false)
@@ -150,7 +155,56 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
     run(input, true)
 }
 
+/// Trigger bytes, one bit each: a rule can only match a value holding its trigger (escapes
+/// `\` and `&` can make any of them, so they count as all).
+const T_LT: u16 = 1;
+const T_LBRACE: u16 = 1 << 1;
+const T_DOLLAR: u16 = 1 << 2;
+const T_PAREN: u16 = 1 << 3;
+const T_BRACKET: u16 = 1 << 4;
+const T_DOT: u16 = 1 << 5;
+const T_COLON: u16 = 1 << 6;
+const T_EQ: u16 = 1 << 7;
+const T_UNDERSCORE: u16 = 1 << 8;
+const T_ESCAPE: u16 = 1 << 9;
+/// `/` and `#`: comments to undo.
+const T_COMMENT: u16 = 1 << 10;
+
+/// The trigger bits of each byte (also a part of the scan's shared pass, `super::classes`).
+pub(in crate::waf) static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    t[b'<' as usize] = T_LT;
+    t[b'{' as usize] = T_LBRACE;
+    t[b'$' as usize] = T_DOLLAR;
+    t[b'(' as usize] = T_PAREN;
+    t[b'[' as usize] = T_BRACKET;
+    t[b'.' as usize] = T_DOT;
+    t[b':' as usize] = T_COLON;
+    t[b'=' as usize] = T_EQ;
+    t[b'_' as usize] = T_UNDERSCORE;
+    t[b'\\' as usize] = T_ESCAPE;
+    t[b'&' as usize] = T_ESCAPE;
+    t[b'/' as usize] = T_COMMENT;
+    t[b'#' as usize] = T_COMMENT;
+    t
+};
+
+/// [`detect`] (or, `strict`, [`detect_strict`]) on a value whose [`CLASS`] mask the caller
+/// has (the scan's shared pass).
+pub(in crate::waf) fn detect_classified(input: &str, mask: u16, strict: bool) -> Option<Finding> {
+    if mask == 0 && !(input.len() > super::PLAIN_MAX && input.len() <= 4096) {
+        // no trigger byte, and too short to be a base64 word the scan reads
+        return None;
+    }
+    run_masked(input, strict, mask)
+}
+
 fn run(input: &str, strict: bool) -> Option<Finding> {
+    let mask = super::classes::or_over(&CLASS, input.as_bytes());
+    run_masked(input, strict, mask)
+}
+
+fn run_masked(input: &str, strict: bool, mask: u16) -> Option<Finding> {
     let mut cut = input.len().min(MAX_INPUT);
     while !input.is_char_boundary(cut) {
         cut -= 1;
@@ -164,9 +218,13 @@ fn run(input: &str, strict: bool) -> Option<Finding> {
         rule,
         span: char_span(input, s, e),
     };
-    match normalize(b) {
-        None => scan(b, strict).map(found),
-        Some((n, map)) => scan(&n, strict).map(|(rule, s, e)| {
+    // (`normalize` has nothing to undo without these bytes)
+    let normalized = (mask & (T_ESCAPE | T_COMMENT) != 0)
+        .then(|| normalize(b))
+        .flatten();
+    match normalized {
+        None => scan(b, strict, mask).map(found),
+        Some((n, map)) => scan(&n, strict, u16::MAX).map(|(rule, s, e)| {
             let e = if e == 0 { 0 } else { map[e - 1] + 1 };
             found((rule, map[s.min(map.len() - 1)], e))
         }),
@@ -174,8 +232,8 @@ fn run(input: &str, strict: bool) -> Option<Finding> {
     .or_else(|| {
         let decoded = base64_word(b)?;
         let hit = match normalize(&decoded) {
-            None => scan(&decoded, strict),
-            Some((n, _)) => scan(&n, strict),
+            None => scan(&decoded, strict, u16::MAX),
+            Some((n, _)) => scan(&n, strict, u16::MAX),
         }?;
         Some(found((hit.0, 0, b.len())))
     })
@@ -227,10 +285,15 @@ pub(crate) fn script_file_name(input: &str) -> Option<Finding> {
 }
 
 /// Runs every trigger's rules on `t` (normalized text).
-fn scan(t: &[u8], strict: bool) -> Option<Hit> {
-    let has = |c: u8| memchr::memchr(c, t).is_some();
-    let (lt, lbrace, dollar, paren) = (has(b'<'), has(b'{'), has(b'$'), has(b'('));
-    let bracket = has(b'[');
+fn scan(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
+    let has_bit = |bit: u16| mask & bit != 0;
+    let (lt, lbrace, dollar, paren) = (
+        has_bit(T_LT),
+        has_bit(T_LBRACE),
+        has_bit(T_DOLLAR),
+        has_bit(T_PAREN),
+    );
+    let bracket = has_bit(T_BRACKET);
     if lt {
         if let Some(h) = php::open_tags(t).or_else(|| template::angle(t, strict)) {
             return Some(h);
@@ -241,8 +304,15 @@ fn scan(t: &[u8], strict: bool) -> Option<Hit> {
             return Some(h);
         }
     }
-    if let Some(h) = script::dunders(t) {
-        return Some(h);
+    if has_bit(T_UNDERSCORE) {
+        if let Some(h) = script::dunders(t) {
+            return Some(h);
+        }
+    }
+    if has_bit(T_COLON) {
+        if let Some(h) = script::flight_references(t) {
+            return Some(h);
+        }
     }
     if paren {
         if let Some(h) = calls::calls(t, strict) {
@@ -254,7 +324,7 @@ fn scan(t: &[u8], strict: bool) -> Option<Hit> {
             return Some(h);
         }
     }
-    if bracket || has(b'.') {
+    if bracket || has_bit(T_DOT) {
         if let Some(h) = script::dotted(t, strict) {
             return Some(h);
         }
@@ -264,15 +334,18 @@ fn scan(t: &[u8], strict: bool) -> Option<Hit> {
             return Some(h);
         }
     }
-    if has(b':') {
+    if has_bit(T_COLON) {
         if let Some(h) = php::serialized(t) {
             return Some(h);
         }
     }
-    if has(b'=') {
+    if has_bit(T_EQ) {
         if let Some(h) = php::config(t, strict) {
             return Some(h);
         }
+    }
+    if !has_bit(T_COLON | T_UNDERSCORE) {
+        return None;
     }
     php::data_uri(t).or_else(|| php::session_file(t))
 }

@@ -290,7 +290,12 @@ pub(super) fn dunders(t: &[u8]) -> Option<Hit> {
             return Some((R_PYTHON, s, e));
         }
     }
-    // React Server Components references: `"$1:constructor:constructor"`, `"$7:Module:prototype"`
+    None
+}
+
+/// React Server Components references that walk to a constructor or a prototype:
+/// `"$1:constructor:constructor"`, `"$7:Module:prototype"`.
+pub(super) fn flight_references(t: &[u8]) -> Option<Hit> {
     if let Some(p) = memchr::memmem::find(t, b":constructor:") {
         return Some((R_PROTO, p, p + 13));
     }

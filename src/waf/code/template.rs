@@ -79,7 +79,21 @@ fn codey(inner: &[u8], expression: bool) -> bool {
     if expression && (i.starts_with(b"(#") || ognl_variable(i) || ognl_static(i)) {
         return true;
     }
-    REACH.iter().any(|w| super::contains_ci(i, w))
+    REACH_AUTOMATON.is_match(i)
+}
+
+/// [`REACH`] as one automaton (ASCII case-insensitive): one pass over the contents.
+static REACH_AUTOMATON: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(REACH)
+            .expect("valid patterns")
+    });
+
+/// Builds the automaton now (see [`crate::waf::warm_up`]).
+pub(super) fn warm_up() {
+    std::sync::LazyLock::force(&REACH_AUTOMATON);
 }
 
 /// OGNL's context variables used as objects: `#_memberAccess[`, `#context.get(`, `#a=`.
@@ -118,10 +132,16 @@ fn probe(i: &[u8]) -> bool {
 /// The contents of the opener whose `{` is at `p` (up to `close`, at most 256 bytes on) and
 /// the offset after the closing bytes (the window's end when unclosed).
 fn inner<'a>(t: &'a [u8], from: usize, close: &[u8]) -> (&'a [u8], usize) {
+    let from = from.min(t.len());
     let limit = (from + 256).min(t.len());
     match memchr::memmem::find(&t[from..limit], close) {
         Some(q) => (&t[from..from + q], from + q + close.len()),
-        None => (&t[from..limit], limit),
+        // unclosed (a payload cut short): its first 64 bytes, so that a text of many
+        // openers costs 64 bytes each
+        None => {
+            let short = (from + 64).min(limit);
+            (&t[from..short], short)
+        }
     }
 }
 
