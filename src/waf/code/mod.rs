@@ -47,6 +47,7 @@
 //! linear in its input (each trigger reads a bounded window around it).
 
 use super::{char_span, Finding};
+use crate::waf::entity;
 
 mod calls;
 mod php;
@@ -385,23 +386,14 @@ fn normalize(b: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
             }
         }
         if c == b'&' {
-            // the entities of `$` and `{` that Log4Shell and expression payloads hide behind
-            let rest = &b[i..(i + 8).min(b.len())];
-            let ent = [
-                (&b"&lbrace;"[..], b'{'),
-                (b"&lcub;", b'{'),
-                (b"&#123;", b'{'),
-                (b"&#x7b;", b'{'),
-                (b"&#36;", b'$'),
-                (b"&dollar;", b'$'),
-                (b"&#x24;", b'$'),
-            ]
-            .into_iter()
-            .find(|(e, _)| rest.len() >= e.len() && rest[..e.len()].eq_ignore_ascii_case(e));
-            if let Some((e, v)) = ent {
-                n.push(v);
+            // the references to `$` and `{` that Log4Shell and expression payloads hide behind
+            let decoded = entity::parse(b, i).filter(|&(cp, len)| {
+                (cp == u32::from(b'{') || cp == u32::from(b'$')) && b[i + len - 1] == b';'
+            });
+            if let Some((cp, len)) = decoded {
+                n.push(cp as u8);
                 map.push(i);
-                i += e.len();
+                i += len;
                 changed = true;
                 continue;
             }
