@@ -1,5 +1,5 @@
-//! Delivery: one HTTP `POST` carried through to an answer, with retries, shared by the webhook and
-//! Slack sinks.
+//! Delivery: one HTTP `POST` (or, through [`Target::with_retries`], one email) carried through
+//! to an answer, with retries, shared by the webhook, Slack and email sinks.
 //!
 //! This file owns the retry rules ([`RetryPolicy`]: exponential backoff with full jitter, capped,
 //! and the timeouts), what a delivery came to ([`Outcome`], [`RetryReason`]), and the loop that
@@ -134,7 +134,7 @@ pub enum RetryReason {
     Connection(String),
     /// The request took longer than the policy's `connect_timeout` or `timeout`.
     Timeout,
-    /// The receiver answered 429 or 5xx.
+    /// The receiver answered HTTP 429 or 5xx, or an SMTP server a 4xx (transient) reply.
     Status(u16),
 }
 
@@ -234,16 +234,100 @@ impl Poster {
                 }
             }
         };
+        let target = Target {
+            sink: self.sink,
+            shown: &self.shown,
+            policy: &self.policy,
+            observer: self.observer.as_ref(),
+        };
+        target.with_retries(
+            &mut |n| match self.post_once(uri, make_attempt(n)) {
+                Answer::Status(status, _) if (200..300).contains(&status) => Step::Done,
+                Answer::Status(status, retry_after) if status == 429 || status >= 500 => {
+                    Step::Retry(RetryReason::Status(status), retry_after)
+                }
+                Answer::Status(status, _) => Step::Rejected(status),
+                Answer::Unusable(reason) => Step::Unusable(reason),
+                Answer::Retry(reason) => Step::Retry(reason, None),
+            },
+            stop,
+        )
+    }
+
+    fn post_once(&self, uri: &http::Uri, attempt: Attempt) -> Answer {
+        let mut request = self
+            .agent
+            .post(uri.clone())
+            .header("Content-Type", "application/json");
+        for (name, value) in &attempt.headers {
+            request = request.header(*name, value.as_str());
+        }
+        match request.send(&attempt.body[..]) {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                // Read what little the receiver says so the connection can be reused; a failure
+                // here does not change the status it already gave.
+                let _ = response
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_DRAINED)
+                    .read_to_vec();
+                Answer::Status(status, retry_after)
+            }
+            Err(e) => classify(e),
+        }
+    }
+}
+
+/// What one delivery attempt came to, for [`Target::with_retries`]: the same for an HTTP `POST`
+/// and an SMTP transaction.
+pub(crate) enum Step {
+    /// The receiver took it.
+    Done,
+    /// The receiver refused it for good (an HTTP status other than 429 and 5xx that is not
+    /// 2xx, an SMTP 5xx reply): not retried.
+    Rejected(u16),
+    /// It can never succeed as configured: not retried.
+    Unusable(String),
+    /// Worth another attempt, waiting at least this long if the receiver said so.
+    Retry(RetryReason, Option<Duration>),
+}
+
+/// Where a delivery goes, as the retry loop and its log lines see it.
+pub(crate) struct Target<'a> {
+    /// `"webhook"`, `"slack"` or `"email"`, for logs.
+    pub(crate) sink: &'static str,
+    /// The receiver without any secret (scheme and host), for logs.
+    pub(crate) shown: &'a str,
+    pub(crate) policy: &'a RetryPolicy,
+    pub(crate) observer: Option<&'a RetryObserver>,
+}
+
+impl Target<'_> {
+    /// Runs `attempt(n)` for `n` = 0, 1, 2... until it is done, rejected or unusable, or
+    /// `stop()` is true (checked before each attempt and while sleeping between attempts), with
+    /// the policy's backoff between attempts.
+    pub(crate) fn with_retries(
+        &self,
+        attempt: &mut dyn FnMut(u32) -> Step,
+        stop: &dyn Fn() -> bool,
+    ) -> Outcome {
         let mut attempts: u32 = 0;
         let mut last_error = String::from("stopped before the first attempt");
         loop {
             if stop() {
                 return self.abandon(attempts, last_error);
             }
-            let attempt = make_attempt(attempts);
+            let step = attempt(attempts);
             attempts = attempts.saturating_add(1);
-            let (reason, retry_after) = match self.post_once(uri, attempt) {
-                Answer::Status(status, _) if (200..300).contains(&status) => {
+            let (reason, retry_after) = match step {
+                Step::Done => {
                     if attempts > 1 {
                         tracing::info!(
                             target: "sqreen::notify",
@@ -253,10 +337,7 @@ impl Poster {
                     }
                     return Outcome::Delivered { attempts };
                 }
-                Answer::Status(status, retry_after) if status == 429 || status >= 500 => {
-                    (RetryReason::Status(status), retry_after)
-                }
-                Answer::Status(status, _) => {
+                Step::Rejected(status) => {
                     tracing::warn!(
                         target: "sqreen::notify",
                         sink = self.sink, url = %self.shown, status,
@@ -264,7 +345,7 @@ impl Poster {
                     );
                     return Outcome::Rejected { status };
                 }
-                Answer::Unusable(reason) => {
+                Step::Unusable(reason) => {
                     tracing::error!(
                         target: "sqreen::notify",
                         sink = self.sink, url = %self.shown, %reason,
@@ -272,9 +353,9 @@ impl Poster {
                     );
                     return Outcome::Failed { reason };
                 }
-                Answer::Retry(reason) => (reason, None),
+                Step::Retry(reason, retry_after) => (reason, retry_after),
             };
-            if let Some(observer) = &self.observer {
+            if let Some(observer) = self.observer {
                 observer(&reason);
             }
             // Every failure is worth a debug line; a receiver down for long gets warn lines at
@@ -312,36 +393,6 @@ impl Poster {
         Outcome::Abandoned {
             attempts,
             last_error,
-        }
-    }
-
-    fn post_once(&self, uri: &http::Uri, attempt: Attempt) -> Answer {
-        let mut request = self
-            .agent
-            .post(uri.clone())
-            .header("Content-Type", "application/json");
-        for (name, value) in &attempt.headers {
-            request = request.header(*name, value.as_str());
-        }
-        match request.send(&attempt.body[..]) {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get(http::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                // Read what little the receiver says so the connection can be reused; a failure
-                // here does not change the status it already gave.
-                let _ = response
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_DRAINED)
-                    .read_to_vec();
-                Answer::Status(status, retry_after)
-            }
-            Err(e) => classify(e),
         }
     }
 }
