@@ -53,6 +53,9 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_WEBHOOK_SECRET",
     "SQREEN_WEBHOOK_EVENTS",
     "SQREEN_SLACK_WEBHOOK_URL",
+    "SQREEN_SMTP_URL",
+    "SQREEN_EMAIL_FROM",
+    "SQREEN_EMAIL_TO",
     "SQREEN_BLOCK_HTML_PATH",
     "SQREEN_BLOCK_JSON_PATH",
     "SQREEN_FAIL_CLOSED",
@@ -160,6 +163,13 @@ pub struct Config {
     pub webhook_events: WebhookEvents,
     /// `SQREEN_SLACK_WEBHOOK_URL`.
     pub slack_webhook_url: Option<String>,
+    /// `SQREEN_SMTP_URL`: the SMTP server of email notifications (see
+    /// [`SmtpUrl`](crate::notify::email::SmtpUrl)); shown without its user and password.
+    pub smtp_url: Option<crate::notify::email::SmtpUrl>,
+    /// `SQREEN_EMAIL_FROM`: the sender of email notifications (required with `smtp_url`).
+    pub email_from: Option<crate::notify::email::EmailAddress>,
+    /// `SQREEN_EMAIL_TO`: their recipients, a comma-separated list (required with `smtp_url`).
+    pub email_to: Vec<crate::notify::email::EmailAddress>,
     /// `SQREEN_BLOCK_HTML_PATH`: block page template.
     pub block_html_path: Option<PathBuf>,
     /// `SQREEN_BLOCK_JSON_PATH`: block JSON template.
@@ -232,6 +242,9 @@ impl fmt::Debug for Config {
             )
             .field("webhook_events", &self.webhook_events)
             .field("slack_webhook_url", &self.slack_webhook_url)
+            .field("smtp_url", &self.smtp_url)
+            .field("email_from", &self.email_from)
+            .field("email_to", &self.email_to)
             .field("block_html_path", &self.block_html_path)
             .field("block_json_path", &self.block_json_path)
             .field("fail_closed", &self.fail_closed)
@@ -290,6 +303,9 @@ impl Default for Config {
             webhook_secret: None,
             webhook_events: WebhookEvents::Security,
             slack_webhook_url: None,
+            smtp_url: None,
+            email_from: None,
+            email_to: Vec::new(),
             block_html_path: None,
             block_json_path: None,
             fail_closed: false,
@@ -434,6 +450,27 @@ impl Config {
             &mut c.slack_webhook_url,
             parse_url,
         )?;
+        if let Some(url) = lookup("SQREEN_SMTP_URL")? {
+            // the value is shown redacted: it may hold a user and a password
+            let parsed = crate::notify::email::SmtpUrl::parse(&url).map_err(|reason| {
+                Error::config(
+                    "SQREEN_SMTP_URL",
+                    crate::notify::email::redact(&url),
+                    reason,
+                )
+            })?;
+            c.smtp_url = Some(parsed);
+        }
+        env.parse_opt(
+            "SQREEN_EMAIL_FROM",
+            &mut c.email_from,
+            crate::notify::email::EmailAddress::parse,
+        )?;
+        env.parse(
+            "SQREEN_EMAIL_TO",
+            &mut c.email_to,
+            crate::notify::email::EmailAddress::parse_list,
+        )?;
         env.parse_opt("SQREEN_BLOCK_HTML_PATH", &mut c.block_html_path, |v| {
             non_empty(v).map(PathBuf::from)
         })?;
@@ -567,7 +604,22 @@ impl Config {
         crate::cluster::url::check_namespace(&self.cluster_namespace).map_err(|reason| {
             Error::config("SQREEN_CLUSTER_NAMESPACE", &self.cluster_namespace, reason)
         })?;
-        Ok(())
+        self.validate_email()
+    }
+
+    /// Email needs all three settings or none: an SMTP server without a sender or recipients
+    /// (or the reverse) is a mistake, reported at start-up rather than as emails never sent.
+    fn validate_email(&self) -> Result<()> {
+        let missing = |variable: &str, reason: &str| Err(Error::config(variable, "", reason));
+        match (&self.smtp_url, &self.email_from, self.email_to.is_empty()) {
+            (None, None, true) | (Some(_), Some(_), false) => Ok(()),
+            (Some(_), None, _) => missing("SQREEN_EMAIL_FROM", "required with SQREEN_SMTP_URL"),
+            (Some(_), Some(_), true) => missing("SQREEN_EMAIL_TO", "required with SQREEN_SMTP_URL"),
+            (None, _, _) => missing(
+                "SQREEN_SMTP_URL",
+                "required with SQREEN_EMAIL_FROM and SQREEN_EMAIL_TO",
+            ),
+        }
     }
 }
 
@@ -905,6 +957,11 @@ mod tests {
             ("SQREEN_WAF_PARANOIA", "3"),
             ("SQREEN_WEBHOOK_URL", "ftp://x"),
             ("SQREEN_SLACK_WEBHOOK_URL", "hooks.slack.example"),
+            ("SQREEN_SMTP_URL", "http://mail.example.com"),
+            ("SQREEN_SMTP_URL", "smtp://mail.example.com?tls=sometimes"),
+            ("SQREEN_EMAIL_FROM", "nobody"),
+            ("SQREEN_EMAIL_TO", "ops@example.com, nope"),
+            ("SQREEN_EMAIL_TO", ""),
             ("SQREEN_RULES_URL", "https://"),
             ("SQREEN_WEBHOOK_EVENTS", "some"),
             ("SQREEN_STRIP_SENSITIVE_KEY_REGEX", "(unclosed"),
@@ -929,6 +986,59 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn email_settings_are_read_and_go_together() {
+        let email = [
+            (
+                "SQREEN_SMTP_URL",
+                "smtp://alerts:hunter2@mail.example.com?tls=required",
+            ),
+            ("SQREEN_EMAIL_FROM", "Sqreen <sqreen@example.com>"),
+            ("SQREEN_EMAIL_TO", "ops@example.com, security@example.com"),
+        ];
+        let c = config(&email).unwrap();
+        assert!(c.validate().is_ok());
+        let url = c.smtp_url.as_ref().unwrap();
+        assert_eq!((url.host(), url.port()), ("mail.example.com", 587));
+        assert_eq!(
+            c.email_from.as_ref().unwrap().address(),
+            "sqreen@example.com"
+        );
+        assert_eq!(c.email_to.len(), 2);
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("alerts:"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("smtp://***@mail.example.com:587?tls=required"),
+            "{shown}"
+        );
+        // a bad URL's error shows neither user nor password
+        let e = config(&[(
+            "SQREEN_SMTP_URL",
+            "smtp://alerts:hunter2@mail.example.com:0x",
+        )])
+        .unwrap_err();
+        assert_eq!(e.variable(), Some("SQREEN_SMTP_URL"));
+        assert!(
+            !e.to_string().contains("hunter2") && !e.to_string().contains("alerts"),
+            "{e}"
+        );
+        // one without the others is an error at start-up, naming what is missing
+        for (i, missing) in ["SQREEN_SMTP_URL", "SQREEN_EMAIL_FROM", "SQREEN_EMAIL_TO"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut vars = email.to_vec();
+            vars.remove(i);
+            let e = config(&vars).unwrap().validate().unwrap_err();
+            assert_eq!(e.variable(), Some(missing), "{e}");
+            assert!(e.to_string().contains("required with"), "{e}");
+        }
+        assert!(config(&[]).unwrap().validate().is_ok());
     }
 
     #[test]

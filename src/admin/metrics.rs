@@ -118,7 +118,7 @@ pub(crate) fn render(agent: &Agent, ring: &EventRing) -> Response<Bytes> {
     x.family(
         "sqreen_events_dropped_total",
         "counter",
-        "Items dropped because a queue was full: queue=\"events\" before the background thread, queue=\"delivery\" before the webhook and Slack.",
+        "Items dropped because a queue was full: queue=\"events\" before the background thread, queue=\"delivery\" before the webhook, Slack and email.",
     )
     .sample("sqreen_events_dropped_total", &[("queue", "events")], ev.dropped)
     .sample(
@@ -154,24 +154,43 @@ pub(crate) fn render(agent: &Agent, ring: &EventRing) -> Response<Bytes> {
         "sqreen_deliveries_total",
         &[("sink", "slack")],
         ev.slack_sent,
+    )
+    .sample(
+        "sqreen_deliveries_total",
+        &[("sink", "email")],
+        ev.email_sent,
     );
     x.family(
         "sqreen_delivery_failures_total",
         "counter",
-        "Failed webhook requests by HTTP status (0: connection error, timeout or abandoned).",
+        "Failed webhook requests by HTTP status, failed email attempts by SMTP reply code (0: connection error, timeout or abandoned).",
     );
-    for (status, count) in &ev.webhook_failures {
-        x.sample(
-            "sqreen_delivery_failures_total",
-            &[("sink", "webhook"), ("status", &status.to_string())],
-            *count,
-        );
+    for (sink, failures) in [
+        ("webhook", &ev.webhook_failures),
+        ("email", &ev.email_failures),
+    ] {
+        for (status, count) in failures {
+            x.sample(
+                "sqreen_delivery_failures_total",
+                &[("sink", sink), ("status", &status.to_string())],
+                *count,
+            );
+        }
     }
-    x.single(
+    x.family(
         "sqreen_delivery_retries_total",
         "counter",
-        "Webhook message retries.",
+        "Retries: webhook messages sent again, failed email attempts retried.",
+    )
+    .sample(
+        "sqreen_delivery_retries_total",
+        &[("sink", "webhook")],
         ev.webhook_retries,
+    )
+    .sample(
+        "sqreen_delivery_retries_total",
+        &[("sink", "email")],
+        ev.email_retries,
     );
     x.single(
         "sqreen_digests_sent_total",

@@ -326,6 +326,48 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_SMTP_URL`: the SMTP server of email notifications:
+    /// `smtps://user:password@host[:port]` (TLS), `smtp://user:password@host[:port]?tls=required`
+    /// (STARTTLS) or `smtp://host[:port]` (a local relay); see
+    /// [`SmtpUrl`](crate::notify::email::SmtpUrl). Needs [`email_from`](Self::email_from) and
+    /// [`email_to`](Self::email_to). A bad URL is an error at build, shown without its user
+    /// and password; an unreachable server is not (emails are retried).
+    pub fn smtp(mut self, url: &str) -> Self {
+        match crate::notify::email::SmtpUrl::parse(url) {
+            Ok(url) => self.config.smtp_url = Some(url),
+            Err(reason) => self.fail(Error::config(
+                "smtp",
+                crate::notify::email::redact(url),
+                reason,
+            )),
+        }
+        self
+    }
+
+    /// `SQREEN_EMAIL_FROM`: the sender of email notifications (`sqreen@example.com` or
+    /// `Sqreen <sqreen@example.com>`).
+    pub fn email_from(mut self, address: &str) -> Self {
+        match crate::notify::email::EmailAddress::parse(address) {
+            Ok(address) => self.config.email_from = Some(address),
+            Err(reason) => self.fail(Error::config("email_from", address, reason)),
+        }
+        self
+    }
+
+    /// `SQREEN_EMAIL_TO`: the recipients of email notifications (1 to 50 addresses).
+    pub fn email_to<I, S>(mut self, addresses: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let list = join(addresses);
+        match crate::notify::email::EmailAddress::parse_list(&list) {
+            Ok(to) => self.config.email_to = to,
+            Err(reason) => self.fail(Error::config("email_to", list, reason)),
+        }
+        self
+    }
+
     /// `SQREEN_CLUSTER_SYNC_MS`: how often a replica syncs with Redis (default 100 ms; 10 ms
     /// to 60 s, else an error at build).
     pub fn cluster_sync(mut self, every: Duration) -> Self {

@@ -452,6 +452,15 @@ impl AgentInner {
             playbooks = self.playbooks_in_force().len(),
             "{message}"
         );
+        if self.config.smtp_url.is_none() && !self.config.disabled {
+            for place in email_without_smtp(&self.code_playbooks, &rules.playbooks) {
+                tracing::warn!(
+                    target: "sqreen",
+                    %place,
+                    "{place}: email is true, but SQREEN_SMTP_URL is not set: no email will be sent for this playbook",
+                );
+            }
+        }
     }
 
     pub(crate) fn playbooks_in_force(&self) -> Vec<Playbook> {
@@ -466,6 +475,23 @@ impl AgentInner {
         user.match_candidates()
             .find_map(|c| self.actions.lookup_user(&c, now))
     }
+}
+
+/// Where playbooks in force ask for email: `playbooks[i].notification.email` in the rules
+/// document, `playbook "id" (code): notification.email` for a playbook written in code. A
+/// notification channel that is not configured is a warning, not an error: one rules document
+/// serves every environment, and a staging without SMTP must not lose its security rules.
+fn email_without_smtp(code: &[Playbook], document: &[Playbook]) -> Vec<String> {
+    let from_code = code
+        .iter()
+        .filter(|c| c.notification.email && !document.iter().any(|d| d.id == c.id))
+        .map(|c| format!("playbook {:?} (code): notification.email", c.id));
+    let from_document = document
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.notification.email)
+        .map(|(i, _)| format!("playbooks[{i}].notification.email"));
+    from_code.chain(from_document).collect()
 }
 
 /// Code playbooks, then the document's; a document playbook replaces a code one with its id.

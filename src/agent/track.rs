@@ -244,6 +244,7 @@ impl AgentInner {
             frequency: playbook.notification.frequency,
             webhook: playbook.notification.webhook,
             slack: playbook.notification.slack,
+            email: playbook.notification.email,
             actor: actor.to_string(),
             event: playbook.trigger.event.to_string(),
             count: firing.count,

@@ -8,6 +8,8 @@
 //! configured, or the admin API (which keeps the recent ones in a `ring`), to the background
 //! pipeline (`pipeline`). Nothing here blocks the request.
 
+mod digests;
+mod email_delivery;
 mod log_file;
 pub mod names;
 pub(crate) mod pipeline;

@@ -12,10 +12,12 @@
 //!   playbook and period, sent when the agent's clock enters the next period.
 //! - `sqreen-delivery` sends webhook messages in batches of up to 1,000 (signed, retried with
 //!   backoff while the receiver is down) and Slack messages. Its own queue is bounded too.
+//! - `sqreen-email` (with `SQREEN_SMTP_URL`) sends emails, one at a time, retried with backoff
+//!   while the server is down (`email_delivery`); a thread of its own, so that a mail server
+//!   down delays neither the webhook nor Slack. Its queue is bounded too.
 //!
 //! [`Pipeline::shutdown`] drains both within a deadline and says how many items were left.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
@@ -26,6 +28,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use super::digests::{DigestSinks, Digests};
+use super::email_delivery::EmailDelivery;
 use super::log_file::EventsFile;
 use super::ring::EventRing;
 use super::Event;
@@ -33,18 +37,14 @@ use crate::clock::{Clock, Millis};
 use crate::config::{Config, WebhookEvents};
 use crate::error::{Error, Result};
 use crate::notify::delivery::{Outcome, RetryPolicy, RetryReason};
-use crate::notify::slack::{digest_message, DigestEntry, SlackSink};
+use crate::notify::email::{digest_email, notification_email, Email, PlaybookDigest};
+use crate::notify::slack::{digest_message, SlackSink};
 use crate::notify::webhook::{Message, MessageType, WebhookSink, MAX_MESSAGES_PER_REQUEST};
 use crate::notify::PlaybookNotification;
 use crate::playbook::Frequency;
 
-const DAY_MS: u64 = 86_400_000;
-/// Most actors a digest keeps counts for (the top ones are reported).
-const DIGEST_ACTORS: usize = 1_000;
-/// Actors a digest reports.
-const DIGEST_TOP: usize = 10;
 /// How long the threads sleep when their queue is empty (events wait at most this long).
-const TICK: Duration = Duration::from_millis(20);
+pub(super) const TICK: Duration = Duration::from_millis(20);
 
 /// What the pipeline did, for `agent.stats()`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -54,8 +54,8 @@ pub struct PipelineStats {
     pub queued: u64,
     /// Items dropped because the queue was full (or the pipeline was shut down).
     pub dropped: u64,
-    /// Webhook or Slack messages dropped because the delivery queue was full (the receiver is
-    /// slower than the events, or down).
+    /// Webhook or Slack messages, or emails, dropped because their delivery queue was full (the
+    /// receiver is slower than the events, or down).
     pub delivery_dropped: u64,
     /// Events written to the JSON-lines file.
     pub written: u64,
@@ -68,31 +68,39 @@ pub struct PipelineStats {
     pub webhook_failures: std::collections::BTreeMap<u16, u64>,
     /// Slack messages delivered.
     pub slack_sent: u64,
-    /// Digests sent (webhook or Slack).
+    /// Emails the SMTP server took.
+    pub email_sent: u64,
+    /// Failed email attempts that were retried (connection errors, timeouts, SMTP 4xx).
+    pub email_retries: u64,
+    /// Failed emails and email attempts by SMTP reply code, retried or not (0: connection
+    /// failure or timeout; also emails abandoned at shutdown or impossible to send).
+    pub email_failures: std::collections::BTreeMap<u16, u64>,
+    /// Digests sent (webhook, Slack or email; one per playbook and period).
     pub digests: u64,
     /// File write errors.
     pub file_errors: u64,
     /// Events and notifications in the queue now, not yet taken by the background thread.
     pub queue_depth: u64,
-    /// The last failed webhook or Slack delivery attempt, if any.
+    /// The last failed webhook, Slack or email delivery attempt, if any.
     pub last_delivery_error: Option<DeliveryError>,
 }
 
-/// A failed webhook or Slack delivery attempt (retried or not), as health checks report it.
+/// A failed webhook, Slack or email delivery attempt (retried or not), as health checks report it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DeliveryError {
     /// When it happened (milliseconds since the Unix epoch; RFC 3339 in JSON).
     #[serde(serialize_with = "super::serialize_time")]
     pub at: Millis,
-    /// `webhook` or `slack`.
+    /// `webhook`, `slack` or `email`.
     pub sink: &'static str,
-    /// What went wrong (a status, a connection error, a timeout), without the receiver's URL.
+    /// What went wrong (a status or SMTP reply code, a connection error, a timeout), without
+    /// the receiver's URL or credentials.
     pub error: String,
 }
 
 #[derive(Default)]
-struct Counters {
+pub(super) struct Counters {
     queued: AtomicU64,
     dropped: AtomicU64,
     delivery_dropped: AtomicU64,
@@ -101,6 +109,9 @@ struct Counters {
     webhook_retries: AtomicU64,
     webhook_failures: Mutex<std::collections::BTreeMap<u16, u64>>,
     slack_sent: AtomicU64,
+    pub(super) email_sent: AtomicU64,
+    pub(super) email_retries: AtomicU64,
+    pub(super) email_failures: Mutex<std::collections::BTreeMap<u16, u64>>,
     digests: AtomicU64,
     file_errors: AtomicU64,
     last_drop_log: AtomicU64,
@@ -119,11 +130,11 @@ enum Outbound {
     Slack(serde_json::Value),
 }
 
-struct Shared {
-    counters: Counters,
+pub(super) struct Shared {
+    pub(super) counters: Counters,
     clock: Arc<dyn Clock>,
     stop: AtomicBool,
-    /// Past this instant, the delivery thread gives up (set by shutdown).
+    /// Past this instant, the delivery threads give up (set by shutdown).
     deadline: Mutex<Option<Instant>>,
 }
 
@@ -141,7 +152,8 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the pipeline when the configuration names a file, a webhook or Slack, or when
+    /// Starts the pipeline when the configuration names a file, a webhook, Slack or an SMTP
+    /// server, or when
     /// the admin API holds recent events in `ring`.
     pub(crate) fn start(
         config: &Config,
@@ -151,6 +163,7 @@ impl Pipeline {
         if config.events_path.is_none()
             && config.webhook_url.is_none()
             && config.slack_webhook_url.is_none()
+            && config.smtp_url.is_none()
             && ring.is_none()
         {
             return Ok(None);
@@ -187,17 +200,21 @@ impl Pipeline {
             .slack_webhook_url
             .as_deref()
             .map(|url| SlackSink::new(url, policy.clone()));
+        let email = EmailDelivery::sink(config, policy.clone(), &shared);
         let (tx, rx) = mpsc::sync_channel(config.event_queue);
         let (out_tx, out_rx) = mpsc::sync_channel(config.event_queue);
+        let (email_tx, email_rx) = mpsc::sync_channel(config.event_queue);
         let dispatcher = Dispatcher {
             rx,
             out: out_tx,
+            email_out: email.as_ref().map(|_| email_tx),
+            app_name: config.app_name.clone(),
             file,
             ring,
             webhook_all: config.webhook_events == WebhookEvents::All,
             has_webhook: webhook.is_some(),
             has_slack: slack.is_some(),
-            digests: HashMap::new(),
+            digests: Digests::default(),
             clock,
             shared: shared.clone(),
         };
@@ -213,10 +230,14 @@ impl Pipeline {
                 .spawn(f)
                 .map_err(|e| Error::io(format!("thread {name}"), e))
         };
-        let threads = vec![
+        let mut threads = vec![
             spawn("sqreen-events", Box::new(move || dispatcher.run()))?,
             spawn("sqreen-delivery", Box::new(move || delivery.run()))?,
         ];
+        if let Some(sink) = email {
+            let email = EmailDelivery::new(email_rx, sink, shared.clone());
+            threads.push(spawn("sqreen-email", Box::new(move || email.run()))?);
+        }
         Ok(Some(Pipeline {
             tx,
             shared,
@@ -263,6 +284,9 @@ impl Pipeline {
             webhook_retries: get(&c.webhook_retries),
             webhook_failures: c.webhook_failures.lock().clone(),
             slack_sent: get(&c.slack_sent),
+            email_sent: get(&c.email_sent),
+            email_retries: get(&c.email_retries),
+            email_failures: c.email_failures.lock().clone(),
             digests: get(&c.digests),
             file_errors: get(&c.file_errors),
             queue_depth: get(&c.queued).saturating_sub(get(&c.taken)),
@@ -300,8 +324,14 @@ impl Pipeline {
 }
 
 impl Shared {
+    /// Whether shutdown was asked for and its deadline has passed: delivery threads give up.
+    pub(super) fn past_deadline(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            && self.deadline.lock().is_some_and(|d| Instant::now() >= d)
+    }
+
     /// Remembers a failed delivery attempt for health checks.
-    fn delivery_error(&self, sink: &'static str, error: String) {
+    pub(super) fn delivery_error(&self, sink: &'static str, error: String) {
         *self.counters.last_delivery_error.lock() = Some(DeliveryError {
             at: self.clock.now_ms(),
             sink,
@@ -325,44 +355,20 @@ fn record_drop(counter: &AtomicU64, last_log: &AtomicU64) {
     }
 }
 
-/// A digest being gathered for one playbook and period.
-struct DigestAcc {
-    entry: DigestEntry,
-    actors: HashMap<String, u64>,
-    webhook: bool,
-    slack: bool,
-    period: u64,
-}
-
-/// The index of the period `ms` falls in: UTC days, or weeks starting on Monday.
-fn period_index(frequency: Frequency, ms: Millis) -> u64 {
-    let day = ms / DAY_MS;
-    match frequency {
-        Frequency::Weekly => (day + 3) / 7, // 1970-01-01 was a Thursday
-        _ => day,
-    }
-}
-
-fn period_bounds(frequency: Frequency, index: u64) -> (Millis, Millis) {
-    match frequency {
-        Frequency::Weekly => {
-            let start = (index * 7).saturating_sub(3) * DAY_MS;
-            (start, start + 7 * DAY_MS)
-        }
-        _ => (index * DAY_MS, (index + 1) * DAY_MS),
-    }
-}
-
 struct Dispatcher {
     rx: Receiver<Item>,
     out: SyncSender<Outbound>,
+    /// The queue to `sqreen-email`, when an SMTP server is configured.
+    email_out: Option<SyncSender<Email>>,
+    /// `SQREEN_APP_NAME`, in emails.
+    app_name: String,
     file: Option<EventsFile>,
     /// The admin API's recent events.
     ring: Option<Arc<EventRing>>,
     webhook_all: bool,
     has_webhook: bool,
     has_slack: bool,
-    digests: HashMap<String, DigestAcc>,
+    digests: Digests,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
 }
@@ -442,8 +448,18 @@ impl Dispatcher {
                             &n,
                         )));
                     }
+                    if n.email {
+                        self.forward_email(|app| notification_email(app, &n));
+                    }
                 }
-                Frequency::Daily | Frequency::Weekly => self.gather(&n),
+                Frequency::Daily | Frequency::Weekly => {
+                    let sinks = DigestSinks {
+                        webhook: n.webhook && self.has_webhook,
+                        slack: n.slack && self.has_slack,
+                        email: n.email && self.email_out.is_some(),
+                    };
+                    self.digests.gather(&n, sinks);
+                }
             },
         }
     }
@@ -490,73 +506,45 @@ impl Dispatcher {
         }
     }
 
-    fn gather(&mut self, n: &PlaybookNotification) {
-        if !(n.webhook && self.has_webhook || n.slack && self.has_slack) {
-            return;
-        }
-        let period = period_index(n.frequency, n.at);
-        let acc = self
-            .digests
-            .entry(n.playbook_id.clone())
-            .or_insert_with(|| {
-                let (start, end) = period_bounds(n.frequency, period);
-                DigestAcc {
-                    entry: DigestEntry {
-                        playbook_id: n.playbook_id.clone(),
-                        playbook_name: n.playbook_name.clone(),
-                        frequency: n.frequency,
-                        count: 0,
-                        top_actors: Vec::new(),
-                        first_ms: n.at,
-                        last_ms: n.at,
-                        period_start_ms: start,
-                        period_end_ms: end,
-                    },
-                    actors: HashMap::new(),
-                    webhook: n.webhook,
-                    slack: n.slack,
-                    period,
-                }
-            });
-        acc.entry.count += 1;
-        acc.entry.first_ms = acc.entry.first_ms.min(n.at);
-        acc.entry.last_ms = acc.entry.last_ms.max(n.at);
-        if acc.actors.len() < DIGEST_ACTORS || acc.actors.contains_key(&n.actor) {
-            *acc.actors.entry(n.actor.clone()).or_insert(0) += 1;
+    /// Builds an email (with the app's name) and queues it for `sqreen-email`, when there is
+    /// one; never waits: a full queue drops it and counts it.
+    fn forward_email(&self, build: impl FnOnce(&str) -> Email) {
+        let Some(out) = &self.email_out else { return };
+        if out.try_send(build(&self.app_name)).is_err() {
+            let c = &self.shared.counters;
+            record_drop(&c.delivery_dropped, &c.last_drop_log);
         }
     }
 
-    /// Sends the digests whose period is over at `now` (all of them when `now` is `None`).
+    /// Sends the digests whose period is over at `now` (all of them when `now` is `None`): a
+    /// webhook message and a Slack message per playbook, and one email per frequency with a
+    /// table per playbook.
     fn send_due_digests(&mut self, now: Option<Millis>) {
-        let due: Vec<String> = self
-            .digests
-            .iter()
-            .filter(|(_, acc)| {
-                now.is_none_or(|now| period_index(acc.entry.frequency, now) > acc.period)
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            let Some(mut acc) = self.digests.remove(&id) else {
-                continue;
-            };
-            let mut actors: Vec<(String, u64)> = acc.actors.into_iter().collect();
-            actors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            actors.truncate(DIGEST_TOP);
-            acc.entry.top_actors = actors;
-            let at = now.unwrap_or(acc.entry.last_ms);
-            if acc.webhook && self.has_webhook {
-                let message = serde_json::to_value(&acc.entry).unwrap_or_default();
+        let mut emails: [Vec<PlaybookDigest>; 2] = [Vec::new(), Vec::new()];
+        for due in self.digests.take_due(now) {
+            let entry = &due.digest.entry;
+            let at = now.unwrap_or(entry.last_ms);
+            if due.sinks.webhook {
+                let message = serde_json::to_value(entry).unwrap_or_default();
                 self.forward(Outbound::Webhook(Message::new(
                     MessageType::Digest,
                     message,
                     at,
                 )));
             }
-            if acc.slack && self.has_slack {
-                self.forward(Outbound::Slack(digest_message(&acc.entry)));
+            if due.sinks.slack {
+                self.forward(Outbound::Slack(digest_message(entry)));
+            }
+            if due.sinks.email {
+                let weekly = usize::from(entry.frequency == Frequency::Weekly);
+                emails[weekly].push(due.digest);
             }
             self.shared.counters.digests.fetch_add(1, Ordering::Relaxed);
+        }
+        for (digests, frequency) in emails.iter().zip([Frequency::Daily, Frequency::Weekly]) {
+            if !digests.is_empty() {
+                self.forward_email(|app| digest_email(app, frequency, digests));
+            }
         }
     }
 }
@@ -600,18 +588,9 @@ impl Delivery {
         left
     }
 
-    fn past_deadline(&self) -> bool {
-        self.shared.stop.load(Ordering::Relaxed)
-            && self
-                .shared
-                .deadline
-                .lock()
-                .is_some_and(|d| Instant::now() >= d)
-    }
-
     fn deliver(&self, mut batch: Vec<Message>, slack: Vec<serde_json::Value>) -> usize {
         let counters = &self.shared.counters;
-        let stop = || self.past_deadline();
+        let stop = || self.shared.past_deadline();
         let mut left = 0;
         if let (Some(webhook), false) = (&self.webhook, batch.is_empty()) {
             let outcome = webhook.send(&mut batch, &stop);
@@ -663,25 +642,5 @@ impl Delivery {
             }
         }
         left
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods() {
-        let monday = 1_795_392_000_000; // 2026-11-23, a Monday
-        assert_eq!(period_index(Frequency::Daily, monday), monday / DAY_MS);
-        let week = period_index(Frequency::Weekly, monday);
-        assert_eq!(period_bounds(Frequency::Weekly, week).0, monday);
-        assert_eq!(
-            period_index(Frequency::Weekly, monday + 6 * DAY_MS + 1),
-            week
-        );
-        assert_eq!(period_index(Frequency::Weekly, monday - 1), week - 1);
-        let (s, e) = period_bounds(Frequency::Daily, monday / DAY_MS);
-        assert_eq!((s, e), (monday, monday + DAY_MS));
     }
 }

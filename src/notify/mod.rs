@@ -3,9 +3,11 @@
 //! The agent hands a [`PlaybookNotification`] to its notifier each time a playbook fires. Like
 //! event sinks, a notifier runs on the request path and must return at once. The default
 //! [`LogNotifier`] writes a log line. Delivery to people and machines happens on the event
-//! pipeline's background thread, through [`webhook`] (signed, retried) and [`slack`].
+//! pipeline's background threads, through [`webhook`] (signed, retried), [`slack`] and
+//! [`email`] (SMTP, retried).
 
 pub(crate) mod delivery;
+pub mod email;
 pub(crate) mod queue;
 pub mod slack;
 pub mod webhook;
@@ -35,6 +37,8 @@ pub struct PlaybookNotification {
     pub webhook: bool,
     /// Whether Slack is to be told.
     pub slack: bool,
+    /// Whether the email recipients are to be told.
+    pub email: bool,
     /// The actor, e.g. `ip 192.0.2.7` or `user alice@example.com`.
     pub actor: String,
     /// The trigger's event pattern.

@@ -14,6 +14,7 @@ fn notification() -> PlaybookNotification {
         frequency: Frequency::Immediately,
         webhook: false,
         slack: true,
+        email: false,
         actor: "ip 192.0.2.7".to_string(),
         event: "app.sqreen.auth.login_failure".to_string(),
         count: 12,

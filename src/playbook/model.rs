@@ -274,7 +274,7 @@ impl fmt::Display for Frequency {
 }
 
 /// Who hears about a playbook firing, and how often. Every field has a default (medium,
-/// immediately, no webhook, no Slack).
+/// immediately, no webhook, no Slack, no email).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Notification {
     /// How serious the notification is.
@@ -285,6 +285,8 @@ pub struct Notification {
     pub webhook: bool,
     /// Whether the configured Slack channel is told.
     pub slack: bool,
+    /// Whether the configured email recipients (`SQREEN_EMAIL_TO`) are told.
+    pub email: bool,
 }
 
 /// One validated playbook: when it fires, what it does and who is told.
@@ -599,7 +601,7 @@ mod tests {
                 "trigger": {"event": "app.attack.*", "threshold": 3, "period": "5m", "actor": "ip"},
                 "response": {"action": "redirect", "url": "/blocked", "duration": "1d"},
                 "notification": {"severity": "medium", "frequency": "immediately",
-                                 "webhook": false, "slack": false}
+                                 "webhook": false, "slack": false, "email": false}
             })
         );
         assert_eq!(

@@ -464,6 +464,8 @@ struct RawNotification {
     webhook: bool,
     #[serde(default)]
     slack: bool,
+    #[serde(default)]
+    email: bool,
 }
 
 #[derive(Deserialize)]
@@ -672,6 +674,7 @@ impl RawPlaybook {
                 frequency: n.frequency,
                 webhook: n.webhook,
                 slack: n.slack,
+                email: n.email,
             }
         });
         Ok(Playbook {

@@ -75,6 +75,7 @@ fn the_sample_parses() {
                 frequency: Frequency::Daily,
                 webhook: true,
                 slack: false,
+                email: false,
             },
         }],
         ip_denylist: vec![net("203.0.113.0/24")],
@@ -126,7 +127,7 @@ fn playbook_defaults_and_responses() {
         "period": "30d", "actor": "user"},
        "response": {"action": "redirect", "url": "https://x.example/reset",
          "duration": "permanent"},
-       "notification": {"slack": true}}]}"#;
+       "notification": {"slack": true, "email": true}}]}"#;
     let doc = RulesDocument::parse(text).unwrap();
     let (p1, p2) = (&doc.playbooks[0], &doc.playbooks[1]);
     assert_eq!(p1.name, "p1");
@@ -151,7 +152,8 @@ fn playbook_defaults_and_responses() {
             lifetime: Lifetime::Permanent
         }
     );
-    assert!(p2.notification.slack && !p2.notification.webhook);
+    assert!(p2.notification.slack && p2.notification.email && !p2.notification.webhook);
+    assert!(!p1.notification.email);
     assert_eq!(p2.notification.severity, Severity::Medium);
     assert_eq!(p2.notification.frequency, Frequency::Immediately);
 }
@@ -237,6 +239,7 @@ fn invalid_values_name_their_place() {
         r#"/playbooks/0/notification/severity | "urgent" | playbooks[0].notification.severity | unknown variant `urgent`"#,
         r#"/playbooks/0/notification/frequency | "hourly" | playbooks[0].notification.frequency | unknown variant `hourly`"#,
         r#"/playbooks/0/notification/webhook | "true" | playbooks[0].notification.webhook | invalid type: string "true", expected a boolean"#,
+        r#"/playbooks/0/notification/email | "ops@example.com" | playbooks[0].notification.email | invalid type: string "ops@example.com", expected a boolean"#,
         r#"/playbooks/1 | {"id": "free-plan-abuse", "trigger": {"event": "e", "threshold": 1, "period": "1s", "actor": "ip"}, "response": {"action": "none"}} | playbooks[1].id | duplicate id "free-plan-abuse" (first used by playbooks[0])"#,
         "/playbooks | {} | playbooks | invalid type: map, expected a sequence",
         r#"/playbooks/0 | "free-plan-abuse" | playbooks[0] | expected a JSON object"#,
@@ -301,7 +304,7 @@ fn unknown_fields_are_rejected_at_every_level() {
         ("/playbooks/0/trigger/treshold", "playbooks[0].trigger"),
         ("/playbooks/0/response/reason", "playbooks[0].response"),
         (
-            "/playbooks/0/notification/email",
+            "/playbooks/0/notification/mail",
             "playbooks[0].notification",
         ),
         ("/waf/strict", "waf"),
