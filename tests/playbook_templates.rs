@@ -84,12 +84,10 @@ fn every_template_says_what_the_readme_says() {
         assert_eq!(p.response, response, "{file}");
         assert!(p.enabled);
     }
-    assert_eq!(
-        template("free-plan-abuse.json").playbooks[0]
-            .notification
-            .frequency,
-        Frequency::Daily
-    );
+    let free_plan = template("free-plan-abuse.json").playbooks[0].notification;
+    assert_eq!(free_plan.frequency, Frequency::Daily);
+    // "sends a daily email digest and Slack notification"
+    assert!(free_plan.email && free_plan.slack);
     assert!(template("attack-burst.json").playbooks[0]
         .trigger
         .event
