@@ -18,6 +18,8 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use super::waf_scope::{self, RawExclusion, RawRoute};
+pub use super::waf_scope::{WafExclusion, WafRoute};
 use crate::duration::{parse_duration, quote, Lifetime};
 use crate::playbook::model::{self as m, ActorKind, Frequency, Severity};
 use crate::playbook::{EventPattern, Notification, Playbook, ResponseAction, Trigger};
@@ -84,6 +86,10 @@ pub struct WafSettings {
     /// What the WAF does with a body longer than `SQREEN_MAX_BODY_BYTES`
     /// (`waf.on_body_over_limit`; by default it inspects the first bytes and lets it through).
     pub on_body_over_limit: OnBodyOverLimit,
+    /// Rules turned off on some paths, methods or inputs (`waf.exclusions`), in document order.
+    pub exclusions: Vec<WafExclusion>,
+    /// Per-route modes (`waf.routes`); the first route that matches a request wins.
+    pub routes: Vec<WafRoute>,
 }
 
 /// What the WAF does with a body longer than `SQREEN_MAX_BODY_BYTES`.
@@ -358,7 +364,7 @@ fn describe(e: &serde_json::Error) -> String {
 }
 
 /// A `T` that must be written as a JSON object (serde would otherwise also accept an array).
-struct Obj<T>(T);
+pub(super) struct Obj<T>(pub(super) T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -481,6 +487,10 @@ struct RawWaf {
     on_budget_exceeded: Option<String>,
     #[serde(default)]
     on_body_over_limit: Option<String>,
+    #[serde(default)]
+    exclusions: Vec<Obj<RawExclusion>>,
+    #[serde(default)]
+    routes: Vec<Obj<RawRoute>>,
 }
 
 /// Turns a reason into an error at `place`.
@@ -527,6 +537,8 @@ impl RawDocument {
             paranoia: None,
             on_budget_exceeded: None,
             on_body_over_limit: None,
+            exclusions: Vec::new(),
+            routes: Vec::new(),
         });
         let mode = match waf.mode {
             Some(m) => Some(
@@ -596,6 +608,8 @@ impl RawDocument {
                     }
                 },
                 mode,
+                exclusions: waf_scope::exclusions(waf.exclusions)?,
+                routes: waf_scope::routes(waf.routes)?,
                 disabled_rules: names("waf.disabled_rules", waf.disabled_rules)?,
                 paranoia: match waf.paranoia {
                     Some(n) => Some(Paranoia::from_level(n).ok_or_else(|| {

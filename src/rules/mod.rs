@@ -38,13 +38,14 @@ pub mod document;
 mod locate;
 mod poller;
 pub mod remote;
+mod waf_scope;
 mod watcher;
 
 pub(crate) use active::ActiveRules;
 pub use active::RulesSource;
 pub use document::{
     OnBodyOverLimit, OnBudgetExceeded, Paranoia, ParseParanoiaError, ParseWafModeError,
-    RaspSettings, RulesDocument, WafMode, WafSettings, MAX_DOCUMENT_BYTES,
+    RaspSettings, RulesDocument, WafExclusion, WafMode, WafRoute, WafSettings, MAX_DOCUMENT_BYTES,
 };
 pub(crate) use poller::RulesPoller;
 pub(crate) use remote::RemoteSource;

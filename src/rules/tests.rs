@@ -92,6 +92,8 @@ fn the_sample_parses() {
             mode: Some(WafMode::Block),
             disabled_rules: vec![],
             paranoia: Some(Paranoia::Level2),
+            exclusions: vec![],
+            routes: vec![],
         },
     };
     assert_eq!(doc, expected);

@@ -51,6 +51,8 @@ pub use crate::rules::Paranoia;
 mod classes;
 pub mod code;
 pub(crate) mod entity;
+pub(crate) mod exclusions;
+pub(crate) mod glob;
 pub(crate) mod inputs;
 mod json;
 pub mod lfi;
