@@ -108,6 +108,7 @@ impl AgentInner {
             trace_id,
             span,
             verdict: std::sync::OnceLock::new(),
+            waf_scope: std::sync::OnceLock::new(),
         });
         if let Some((kind, reason)) = decision {
             if !self.exempt(&rules, &kind, req.uri().path()) {

@@ -33,11 +33,28 @@ impl AgentInner {
         self.rules.load().waf.mode.unwrap_or(self.config.waf_mode)
     }
 
+    /// The WAF mode for this request: its route's (resolved by [`AgentInner::waf_head`]), else
+    /// the one in force.
+    fn request_waf_mode(&self, ctx: &RequestContext) -> WafMode {
+        match ctx.inner().waf_scope.get() {
+            Some(scope) => scope.mode,
+            None => self.current_waf_mode(),
+        }
+    }
+
     /// Inspects the path, query, headers and cookies.
     pub(crate) fn waf_head<B>(&self, ctx: &RequestContext, req: &Request<B>) -> WafStep {
+        if ctx.is_passlisted() {
+            return WafStep::Skip;
+        }
         let rules = self.rules.load();
-        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
-        if mode == WafMode::Off || ctx.is_passlisted() {
+        let global = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        let scope = rules
+            .waf_scopes
+            .resolve(global, req.method(), req.uri(), req.headers());
+        let scope = ctx.inner().waf_scope.get_or_init(|| scope);
+        let mode = scope.mode;
+        if mode == WafMode::Off {
             return WafStep::Skip;
         }
         let mut scan = Scan::new(
@@ -46,6 +63,7 @@ impl AgentInner {
             self.config.waf_budget,
             Duration::ZERO,
         )
+        .with_exclusions(scope.applied.as_ref())
         .with_request(req.uri(), req.headers())
         .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia))
         .with_cut_off(rules.waf.on_budget_exceeded == OnBudgetExceeded::Pass);
@@ -79,7 +97,8 @@ impl AgentInner {
         spent: Duration,
     ) -> Option<Response<Bytes>> {
         let rules = self.rules.load();
-        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        let scope = ctx.inner().waf_scope.get();
+        let mode = scope.map_or_else(|| self.current_waf_mode(), |s| s.mode);
         if mode == WafMode::Off {
             return None;
         }
@@ -89,6 +108,7 @@ impl AgentInner {
             self.config.waf_budget,
             spent,
         )
+        .with_exclusions(scope.and_then(|s| s.applied.as_ref()))
         .with_request(&head.uri, &head.headers)
         .with_paranoia(rules.waf.paranoia.unwrap_or(self.config.waf_paranoia))
         .with_cut_off(rules.waf.on_budget_exceeded == OnBudgetExceeded::Pass);
@@ -109,7 +129,7 @@ impl AgentInner {
         reason: &str,
         headers: &http::HeaderMap,
     ) -> Option<Response<Bytes>> {
-        let mode = self.current_waf_mode();
+        let mode = self.request_waf_mode(ctx);
         let block = mode == WafMode::Block;
         let encoding = headers
             .get(http::header::CONTENT_ENCODING)
@@ -157,7 +177,7 @@ impl AgentInner {
         read: usize,
     ) -> Option<Response<Bytes>> {
         let rules = self.rules.load();
-        let mode = rules.waf.mode.unwrap_or(self.config.waf_mode);
+        let mode = self.request_waf_mode(ctx);
         if mode == WafMode::Off {
             return None;
         }
@@ -312,7 +332,7 @@ impl AgentInner {
             user: user.as_deref().map(UserRef::Keys),
         };
         self.record_event(names::HTTP_NOT_FOUND, Map::new(), subject());
-        if self.current_waf_mode() == WafMode::Off {
+        if self.request_waf_mode(ctx) == WafMode::Off {
             return;
         }
         let path = inputs::decode(ctx.path().as_bytes(), false);
@@ -327,6 +347,13 @@ impl AgentInner {
             .iter()
             .any(|r| r == rule)
         {
+            return;
+        }
+        let applied = ctx.inner().waf_scope.get().and_then(|s| s.applied.as_ref());
+        if applied.is_some_and(|a| {
+            a.skip & AttackCategory::Scanner.bit() != 0
+                || a.excludes(AttackCategory::Scanner, rule, &"path", &mut String::new())
+        }) {
             return;
         }
         let hit = Hit {

@@ -67,6 +67,9 @@ pub(crate) struct ContextInner {
     pub(crate) span: tracing::Span,
     /// The layer's first decision on the request, also recorded on the span.
     pub(crate) verdict: std::sync::OnceLock<&'static str>,
+    /// The WAF's mode for this request and the exclusions that apply, resolved once when the
+    /// WAF looked at its head.
+    pub(crate) waf_scope: std::sync::OnceLock<crate::waf::exclusions::RequestScope>,
 }
 
 /// The request headers that events report, kept from the request for the handler's duration.
@@ -143,6 +146,7 @@ impl RequestContext {
             trace_id: None,
             span: tracing::Span::none(),
             verdict: std::sync::OnceLock::new(),
+            waf_scope: std::sync::OnceLock::new(),
         })
     }
 

@@ -53,6 +53,8 @@ pub(crate) struct ActiveRules {
     redirect_exact: HashSet<String>,
     redirect_prefixes: Vec<String>,
     pub(crate) waf: WafSettings,
+    /// `waf.exclusions` and `waf.routes`, compiled.
+    pub(crate) waf_scopes: std::sync::Arc<crate::waf::exclusions::WafScopes>,
     pub(crate) playbooks: Vec<Playbook>,
     pub(crate) ipv6_actor_prefix: Option<u8>,
     /// `rasp.mode`, when the document states it.
@@ -94,6 +96,10 @@ impl ActiveRules {
             user_deny: doc.user_denylist.into_iter().collect(),
             redirect_exact,
             redirect_prefixes,
+            waf_scopes: std::sync::Arc::new(crate::waf::exclusions::WafScopes::compile(
+                &doc.waf.exclusions,
+                &doc.waf.routes,
+            )),
             waf: doc.waf,
             playbooks: doc.playbooks,
             ipv6_actor_prefix: doc.ipv6_actor_prefix,

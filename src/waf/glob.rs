@@ -95,11 +95,6 @@ impl PathGlob {
         })
     }
 
-    /// The pattern as written.
-    pub(crate) fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// The first segment, when it has no wildcard: requests whose path starts elsewhere cannot
     /// match.
     pub(crate) fn first_literal(&self) -> Option<&str> {

@@ -237,6 +237,7 @@ impl<'de> Walk<'_, '_, 'de> {
         }
         // the byte classes first: without a `%` there is nothing to decode, and the scan
         // takes them as they are
+        let excluded_before = self.scan.excluded_findings;
         let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
         match classes {
             Some(classes) if !classes.has_percent() => {
@@ -257,7 +258,11 @@ impl<'de> Walk<'_, '_, 'de> {
                 }
             }
         }
-        if let Some(v) = text.body() {
+        // a value an exclusion covered here may not be covered under another name
+        if let Some(v) = text
+            .body()
+            .filter(|_| self.scan.excluded_findings == excluded_before)
+        {
             self.seen.insert(v);
         }
         Ok(())

@@ -147,7 +147,7 @@ impl AttackCategory {
         }
     }
 
-    fn bit(self) -> u8 {
+    pub(crate) fn bit(self) -> u8 {
         1 << self as u8
     }
 
@@ -303,6 +303,10 @@ pub(crate) struct Hit {
     pub(crate) fragment: String,
 }
 
+/// How many times [`Scan::past_excluded`] reads on past excluded findings in one part of a
+/// value, at most.
+const EXCLUDED_REREADS: usize = 16;
+
 /// Longest fragment kept in a hit, in characters.
 pub(crate) const MAX_FRAGMENT: usize = 64;
 /// Values longer than this are scanned in chunks of this size (overlapping by [`OVERLAP`]),
@@ -320,6 +324,13 @@ const CHECK_EVERY_BYTES: usize = 4 * 1024;
 /// A scan of one request's inputs: the hits so far, the budget, what to skip.
 pub(crate) struct Scan<'r> {
     disabled: &'r [String],
+    /// The exclusions that apply to this request, if any.
+    excluded: Option<&'r exclusions::Applied>,
+    /// An input's name, written when an input-scoped exclusion needs it.
+    scratch: String,
+    /// Findings an exclusion covered so far (the JSON walk does not take a value with one as
+    /// inspected for its repeats: under another name it may not be excluded).
+    pub(crate) excluded_findings: u32,
     /// The request's `Host` (empty when absent), for the off-site inclusion rules: read when
     /// one first needs it (most requests carry no value they look at).
     host: Host<'r>,
@@ -380,6 +391,9 @@ impl<'r> Scan<'r> {
     ) -> Self {
         Scan {
             disabled,
+            excluded: None,
+            scratch: String::new(),
+            excluded_findings: 0,
             host: Host::Known(""),
             stop_at_first,
             paranoia: Paranoia::Level1,
@@ -395,6 +409,16 @@ impl<'r> Scan<'r> {
             cut_off: true,
             bytes: 0,
         }
+    }
+
+    /// The exclusions that apply to the request: the categories they turn off for every input
+    /// are not looked for, and findings they cover are not reported.
+    pub(crate) fn with_exclusions(mut self, applied: Option<&'r exclusions::Applied>) -> Self {
+        if let Some(applied) = applied {
+            self.found |= applied.skip;
+        }
+        self.excluded = applied;
+        self
     }
 
     /// Whether a spent budget stops the scan (`true`, the inputs left are not inspected) or is
@@ -479,6 +503,62 @@ impl<'r> Scan<'r> {
 
     fn disabled(&self, rule: &str) -> bool {
         !self.disabled.is_empty() && self.disabled.iter().any(|r| r == rule)
+    }
+
+    /// True when an exclusion covers a finding of `rule` in the input `name`.
+    fn is_excluded(
+        &mut self,
+        category: AttackCategory,
+        rule: &str,
+        name: &dyn fmt::Display,
+    ) -> bool {
+        match self.excluded {
+            Some(applied) => applied.excludes(category, rule, name, &mut self.scratch),
+            None => false,
+        }
+    }
+
+    /// The first finding past `finding` in `part` that no exclusion covers, `finding` being
+    /// covered: a detector reports its first finding only, so an excluded one could hide an
+    /// attack further on, and the rest of the part is read again past it (the bytes counted
+    /// toward the budget), at most [`EXCLUDED_REREADS`] times; past that, the last finding is
+    /// reported as it is (many excluded fragments are not a hiding place). A finding within
+    /// the `judged` bytes (see [`Scan::detect_all`]) is read past too.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn past_excluded(
+        &mut self,
+        category: AttackCategory,
+        source: Source,
+        part: &str,
+        judged: usize,
+        mut finding: Finding,
+        name: &dyn fmt::Display,
+        host: &str,
+    ) -> Option<Finding> {
+        let strict = self.paranoia >= Paranoia::Level2;
+        for _ in 0..EXCLUDED_REREADS {
+            self.excluded_findings += 1;
+            let mut next = finding.span.end.max(finding.span.start + 1);
+            while next < part.len() && !part.is_char_boundary(next) {
+                next += 1;
+            }
+            if next >= part.len() {
+                return None;
+            }
+            let rest = &part[next..];
+            self.bytes_since_check += rest.len();
+            let found = run_detector(category, source, rest, Classes::of(rest.as_bytes()), host)
+                .or_else(|| strict.then(|| run_strict(category, rest, host)).flatten())?;
+            finding = Finding {
+                rule: found.rule,
+                span: next + found.span.start..next + found.span.end,
+            };
+            if finding.span.end > judged && !self.is_excluded(category, finding.rule, name) {
+                return Some(finding);
+            }
+        }
+        Some(finding)
     }
 
     /// Records a finding of `category` in `value` (named by `name`).
@@ -670,8 +750,16 @@ impl<'r> Scan<'r> {
                 finding = past;
                 self.bytes_since_check += reread;
             }
-            if let Some(finding) = finding {
+            if finding.is_some() {
                 clean = false;
+            }
+            let finding = match finding {
+                Some(f) if self.excluded.is_some() && self.is_excluded(category, f.rule, name) => {
+                    self.past_excluded(category, source, part, judged, f, name, host)
+                }
+                other => other,
+            };
+            if let Some(finding) = finding {
                 if !self.disabled(finding.rule) && source.allows(finding.rule) {
                     self.record(category, finding, whole, offset, name)?;
                 }
@@ -697,6 +785,16 @@ impl<'r> Scan<'r> {
             return Ok(());
         }
         match scanner::detect_user_agent(value) {
+            Some(finding)
+                if self.is_excluded(
+                    AttackCategory::Scanner,
+                    finding.rule,
+                    &"header.user-agent",
+                ) =>
+            {
+                self.excluded_findings += 1;
+                Ok(())
+            }
             Some(finding) if !self.disabled(finding.rule) => self.record(
                 AttackCategory::Scanner,
                 finding,
