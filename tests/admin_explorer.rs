@@ -406,6 +406,19 @@ async fn explorer_plots_lists_and_answers_what_if_in_a_real_browser() {
         section(&dom, "id=\"whatif-summary\"", "</div>")
     );
 
+    // top attacks: the monitor-mode SQLi probes of /search, one group, with its exclusion
+    let top = section(&dom, "<table id=\"top-attacks\"", "</table>");
+    let group = Regex::new(r#"<tr data-rule="(sqli-[a-z-]+)" data-route="/search" data-input="query.q" data-count="(\d+)""#).unwrap();
+    let groups: Vec<_> = group.captures_iter(top).collect();
+    assert_eq!(groups.len(), 1, "{top}");
+    let rule = &groups[0][1];
+    assert!(
+        top.contains(&format!(
+            r#"{{"path":"/search","method":"GET","inputs":["query.q"],"rules":["{rule}"]}}"#
+        )),
+        "{top}"
+    );
+
     // a screenshot, kept as the test's artefact
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

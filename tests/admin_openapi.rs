@@ -195,7 +195,7 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_served_methods() {
     );
     assert_eq!(doc["security"], json!([{ "adminToken": [] }]));
     let paths = documented(&doc);
-    assert_eq!(paths.len(), 7, "{paths:?}");
+    assert_eq!(paths.len(), 8, "{paths:?}");
     for (path, methods) in &paths {
         let concrete = path.replace("{id}", "424242");
         for method in METHODS {
@@ -299,6 +299,31 @@ async fn real_answers_validate_against_the_documented_schemas() {
         "?view=xml",
         "?token=x",
         "?name=a&name=b",
+    ] {
+        let a = admin(&base, "GET", &format!("{t}{query}"), None).await;
+        expect(&doc, t, "GET", &a, 400);
+    }
+
+    // the top attacks, with their exclusions
+    let t = "/_sqreen/attacks/top";
+    for query in [
+        "",
+        "?limit=1",
+        "?since=2020-01-01T00:00:00Z",
+        "?since=2999-01-01T00:00:00Z",
+    ] {
+        let a = admin(&base, "GET", &format!("{t}{query}"), None).await;
+        expect(&doc, t, "GET", &a, 200);
+    }
+    let a = admin(&base, "GET", t, None).await;
+    let top: Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(top["top"][0]["exclusion"]["path"], "/search", "{top}");
+    for query in [
+        "?limit=0",
+        "?limit=x",
+        "?since=x",
+        "?view=full",
+        "?limit=1&limit=2",
     ] {
         let a = admin(&base, "GET", &format!("{t}{query}"), None).await;
         expect(&doc, t, "GET", &a, 400);

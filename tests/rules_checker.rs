@@ -48,7 +48,12 @@ const GOOD: &str = r#"{
                    "actor": "ip" },
       "response": { "action": "redirect", "url": "/blocked", "duration": "1h" } }
   ],
-  "waf": { "mode": "block", "paranoia": 2, "disabled_rules": ["sqli-tautology"] },
+  "waf": { "mode": "block", "paranoia": 2, "disabled_rules": ["sqli-tautology"],
+           "exclusions": [
+             { "path": "/forum/*", "method": "POST", "inputs": ["body.content", "body.*.text"],
+               "rules": ["xss-*"] },
+             { "inputs": ["header.x-preview"] } ],
+           "routes": [ { "path": "/admin/**", "mode": "monitor" } ] },
   "rasp": { "mode": "monitor" },
   "ipv6_actor_prefix": 56
 }
@@ -75,6 +80,11 @@ fn a_valid_document_exits_0_with_a_one_screen_summary() {
         "invite-flood: 10 x user.invited in 5m by user -> block 1d",
         "login-brute-force: 5 x app.sqreen.auth.login_failure in 10m by ip -> redirect to /blocked 1h (disabled)",
         "waf                mode block, paranoia 2, disabled rules: sqli-tautology",
+        "waf exclusions     2",
+        "POST /forum/* inputs body.content, body.*.text: rules xss-*",
+        "any path inputs header.x-preview: every rule",
+        "waf routes         1",
+        "/admin/** -> monitor",
         "rasp               mode monitor",
         "ipv6_actor_prefix  /56",
     ] {
@@ -97,6 +107,11 @@ fn a_valid_document_exits_0_with_a_one_screen_summary() {
     assert_eq!(summary["waf"]["mode"], "block");
     assert_eq!(summary["waf"]["paranoia"], 2);
     assert_eq!(summary["rasp"]["mode"], "monitor");
+    let exclusion = &summary["waf"]["exclusions"][0];
+    assert_eq!(exclusion["inputs"][1], "body.*.text");
+    assert_eq!(exclusion["excludes"], "rules xss-*");
+    assert_eq!(summary["waf"]["exclusions"][1]["excludes"], "every rule");
+    assert_eq!(summary["waf"]["routes"][0]["mode"], "monitor");
     assert_eq!(summary["ipv6_actor_prefix"], 56);
 }
 
@@ -133,6 +148,20 @@ fn invalid_documents() -> Vec<(
             Some("ip_denylist[1]"),
             4,
             "prefix length",
+        ),
+        (
+            "bad-exclusion-input.json",
+            broken(r#""body.*.text"]"#, r#""content"]"#),
+            Some("waf.exclusions[0].inputs[1]"),
+            18,
+            "an input starts with path",
+        ),
+        (
+            "bad-route-mode.json",
+            broken(r#""mode": "monitor" }"#, r#""mode": "watch" }"#),
+            Some("waf.routes[0].mode"),
+            21,
+            "expected one of off, monitor, block",
         ),
         (
             "bad-duration.json",

@@ -1,7 +1,7 @@
 //! `GET explorer`: the Events Explorer, one self-contained HTML page (`explorer.html`).
 //!
 //! The page is compiled into the crate and fetches nothing but the admin API's own `events`
-//! (inline script, inline SVG charts, no chart library, no font, no CDN). Its Content Security
+//! and `attacks/top` (inline script, inline SVG charts, no chart library, no font, no CDN). Its Content Security
 //! Policy says so to the browser: `connect-src 'self'` and `default-src 'none'`, and the one
 //! inline script is allowed by its SHA-256 hash, computed here once, so even text that slipped
 //! into the page could not run (the page only ever writes event data with `textContent`).
@@ -66,8 +66,12 @@ mod tests {
     #[test]
     fn the_page_is_self_contained() {
         let script = inline_script(PAGE).expect("one inline script");
-        assert_eq!(script.matches("fetch(").count(), 1);
-        assert!(script.contains("fetch(\"events?"), "only the events call");
+        assert_eq!(script.matches("fetch(").count(), 2);
+        assert!(script.contains("fetch(\"events?"), "the events call");
+        assert!(
+            script.contains("fetch(\"attacks/top?"),
+            "the top attacks call"
+        );
         assert_eq!(PAGE.matches("<script").count(), 1, "one script, inline");
         // the SVG namespace is a name, not a fetch; nothing else may point outside
         let page = PAGE.replace("\"http://www.w3.org/2000/svg\"", "");

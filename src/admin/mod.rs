@@ -17,11 +17,13 @@
 //!
 //! `health` is answered here; [`metrics`] renders `agent.stats()` as Prometheus text;
 //! [`events`] queries the ring of recent events kept by the pipeline
-//! ([`crate::event::ring::EventRing`]); [`actions`] validates and applies action requests;
+//! ([`crate::event::ring::EventRing`]); [`attacks`] groups the attack events in it by rule,
+//! route and input, with the WAF exclusion for each; [`actions`] validates and applies action requests;
 //! [`explorer`] serves the page; [`openapi`] the OpenAPI 3.1 document of all of them; [`auth`]
 //! checks tokens. The routes are one table, [`ROUTES`].
 
 mod actions;
+mod attacks;
 mod auth;
 mod events;
 mod explorer;
@@ -145,6 +147,7 @@ impl AdminApi {
             Ok((Endpoint::Health, _)) => health(agent, ring),
             Ok((Endpoint::Metrics, _)) => metrics::render(agent, ring),
             Ok((Endpoint::Events, _)) => events::query(ring, agent.inner.now(), req.uri),
+            Ok((Endpoint::TopAttacks, _)) => attacks::top(ring, agent.inner.now(), req.uri),
             Ok((Endpoint::Explorer, _)) => explorer::page(),
             Ok((Endpoint::OpenApi, _)) => json_bytes(StatusCode::OK, self.openapi.clone()),
             Ok((Endpoint::ListActions, _)) => actions::list(agent),
@@ -155,7 +158,7 @@ impl AdminApi {
                 StatusCode::NOT_FOUND,
                 None,
                 format!(
-                    "no admin endpoint {}: try health, metrics, events, actions, explorer or openapi.json",
+                    "no admin endpoint {}: try health, metrics, events, attacks/top, actions, explorer or openapi.json",
                     req.uri.path()
                 ),
             ),
@@ -253,6 +256,7 @@ pub(crate) const ROUTES: &[(&str, &str, Endpoint)] = &[
     ("GET", "health", Endpoint::Health),
     ("GET", "metrics", Endpoint::Metrics),
     ("GET", "events", Endpoint::Events),
+    ("GET", "attacks/top", Endpoint::TopAttacks),
     ("GET", "actions", Endpoint::ListActions),
     ("POST", "actions", Endpoint::CreateAction),
     ("DELETE", "actions/{id}", Endpoint::DeleteAction),
@@ -266,6 +270,8 @@ pub(crate) enum Endpoint {
     Health,
     Metrics,
     Events,
+    /// Attack events grouped by rule, route and input, with exclusions to copy.
+    TopAttacks,
     ListActions,
     CreateAction,
     /// Takes the `{id}` of its path.

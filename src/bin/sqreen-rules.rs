@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use sqreen::playbook::{Playbook, ResponseAction};
-use sqreen::rules::RulesDocument;
+use sqreen::rules::{RulesDocument, WafExclusion, WafRoute};
 
 const USAGE: &str = "usage: sqreen-rules check [--json] FILE
 
@@ -126,6 +126,19 @@ fn summary(doc: &RulesDocument) -> Value {
             "paranoia": doc.waf.paranoia.map(|p| p.level()),
             "disabled_rules": doc.waf.disabled_rules,
             "on_budget_exceeded": doc.waf.on_budget_exceeded,
+            "exclusions": doc.waf.exclusions.iter().map(|e| json!({
+                "path": e.path,
+                "method": e.method,
+                "inputs": e.inputs,
+                "rules": e.rules,
+                "categories": e.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "excludes": exclusion_what(e),
+            })).collect::<Vec<_>>(),
+            "routes": doc.waf.routes.iter().map(|r| json!({
+                "path": r.path,
+                "method": r.method,
+                "mode": r.mode.as_str(),
+            })).collect::<Vec<_>>(),
         },
         "rasp": { "mode": doc.rasp.mode.map(|m| m.as_str()) },
         "ipv6_actor_prefix": doc.ipv6_actor_prefix,
@@ -170,6 +183,26 @@ fn report(file: &str, doc: &RulesDocument) -> String {
         stated(waf.mode.map(|m| m.as_str().to_owned())),
         stated(waf.paranoia.map(|p| p.level().to_string())),
     );
+    out += &format!("  waf exclusions     {}\n", waf.exclusions.len());
+    for e in waf.exclusions.iter().take(PLAYBOOKS_SHOWN) {
+        out += &format!("    {}\n", exclusion_line(e));
+    }
+    if waf.exclusions.len() > PLAYBOOKS_SHOWN {
+        out += &format!(
+            "    ... and {} more (--json lists them all)\n",
+            waf.exclusions.len() - PLAYBOOKS_SHOWN
+        );
+    }
+    out += &format!("  waf routes         {}\n", waf.routes.len());
+    for r in waf.routes.iter().take(PLAYBOOKS_SHOWN) {
+        out += &format!("    {}\n", route_line(r));
+    }
+    if waf.routes.len() > PLAYBOOKS_SHOWN {
+        out += &format!(
+            "    ... and {} more (--json lists them all)\n",
+            waf.routes.len() - PLAYBOOKS_SHOWN
+        );
+    }
     out += &format!(
         "  rasp               mode {}\n",
         stated(doc.rasp.mode.map(|m| m.as_str().to_owned()))
@@ -179,6 +212,43 @@ fn report(file: &str, doc: &RulesDocument) -> String {
         stated(doc.ipv6_actor_prefix.map(|p| format!("/{p}")))
     );
     out
+}
+
+/// What an exclusion turns off: `rules xss-*; categories sqli`, or `every rule`.
+fn exclusion_what(e: &WafExclusion) -> String {
+    if e.excludes_everything() {
+        return "every rule".to_owned();
+    }
+    let mut parts = Vec::new();
+    if !e.rules.is_empty() {
+        parts.push(format!("rules {}", e.rules.join(", ")));
+    }
+    if !e.categories.is_empty() {
+        let names: Vec<&str> = e.categories.iter().map(|c| c.as_str()).collect();
+        parts.push(format!("categories {}", names.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// `POST /forum/* inputs body.content, body.*.text: rules xss-*`.
+fn exclusion_line(e: &WafExclusion) -> String {
+    let mut scope = Vec::new();
+    if let Some(method) = &e.method {
+        scope.push(method.clone());
+    }
+    scope.push(e.path.clone().unwrap_or_else(|| "any path".to_owned()));
+    if !e.inputs.is_empty() {
+        scope.push(format!("inputs {}", e.inputs.join(", ")));
+    }
+    format!("{}: {}", scope.join(" "), exclusion_what(e))
+}
+
+/// `GET /api/* -> off`.
+fn route_line(r: &WafRoute) -> String {
+    match &r.method {
+        Some(method) => format!("{method} {} -> {}", r.path, r.mode),
+        None => format!("{} -> {}", r.path, r.mode),
+    }
 }
 
 /// `invite-flood: 10 x user.invited in 5m by user -> block 24h`.

@@ -553,3 +553,164 @@ fn errors_name_the_line_of_their_place() {
     // a document too big to read has no line
     assert_eq!(crate::Error::rules("", "too big").line(), None);
 }
+
+#[test]
+fn waf_exclusions_and_routes_parse() {
+    let doc = RulesDocument::parse(
+        r#"{"waf": {
+            "exclusions": [
+                {"path": "/forum/*", "method": "post", "inputs": ["body.content", "body.*.text", "header.X-Note"],
+                 "rules": ["xss-*"], "categories": ["sqli"]},
+                {"inputs": ["query.q"]}
+            ],
+            "routes": [{"path": "/admin/**", "mode": "Monitor"}, {"path": "/api/*", "method": "GET", "mode": "off"}]
+        }}"#,
+    )
+    .unwrap();
+    let e = &doc.waf.exclusions[0];
+    assert_eq!(e.path.as_deref(), Some("/forum/*"));
+    assert_eq!(e.method.as_deref(), Some("POST"));
+    assert_eq!(e.inputs, ["body.content", "body.*.text", "header.x-note"]);
+    assert_eq!(e.rules, ["xss-*"]);
+    assert_eq!(e.categories, [crate::waf::AttackCategory::Sqli]);
+    assert!(!e.excludes_everything() && doc.waf.exclusions[1].excludes_everything());
+    assert_eq!(doc.waf.routes[0].mode, WafMode::Monitor);
+    assert_eq!(doc.waf.routes[1].method.as_deref(), Some("GET"));
+}
+
+#[test]
+fn invalid_waf_exclusions_and_routes_name_their_place() {
+    let waf = |body: &str| format!(r#"{{"waf": {body}}}"#);
+    for (body, place, fragment) in [
+        (
+            r#"{"exclusions": [{"rules": ["xss-*"]}]}"#,
+            "waf.exclusions[0]",
+            "needs a scope",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "rule": ["x"]}]}"#,
+            "waf.exclusions[0]",
+            "unknown field `rule`",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a"}, {"path": "a/*"}]}"#,
+            "waf.exclusions[1].path",
+            "starts with \"/\"",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a/**x"}]}"#,
+            "waf.exclusions[0].path",
+            "whole segment",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a/../b"}]}"#,
+            "waf.exclusions[0].path",
+            "\"..\"",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a%2Fb"}]}"#,
+            "waf.exclusions[0].path",
+            "decoded",
+        ),
+        (
+            r#"{"exclusions": [{"method": "PO ST"}]}"#,
+            "waf.exclusions[0].method",
+            "HTTP method",
+        ),
+        (
+            r#"{"exclusions": [{"method": ""}]}"#,
+            "waf.exclusions[0].method",
+            "HTTP method",
+        ),
+        (
+            r#"{"exclusions": [{"inputs": []}]}"#,
+            "waf.exclusions[0].inputs",
+            "must not be empty",
+        ),
+        (
+            r#"{"exclusions": [{"inputs": ["body.x", "content"]}]}"#,
+            "waf.exclusions[0].inputs[1]",
+            "starts with path",
+        ),
+        (
+            r#"{"exclusions": [{"inputs": ["body.***"]}]}"#,
+            "waf.exclusions[0].inputs[0]",
+            "***",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "rules": []}]}"#,
+            "waf.exclusions[0].rules",
+            "must not be empty",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "rules": ["xss-*", "xsss-*"]}]}"#,
+            "waf.exclusions[0].rules[1]",
+            "matches no rule",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "rules": ["sqli union"]}]}"#,
+            "waf.exclusions[0].rules[0]",
+            "no spaces",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "categories": ["xss", "XSS"]}]}"#,
+            "waf.exclusions[0].categories[1]",
+            "unknown category",
+        ),
+        (
+            r#"{"exclusions": [{"path": "/a", "categories": []}]}"#,
+            "waf.exclusions[0].categories",
+            "must not be empty",
+        ),
+        (
+            r#"{"exclusions": {"path": "/a"}}"#,
+            "waf.exclusions",
+            "sequence",
+        ),
+        (
+            r#"{"exclusions": [["/a"]]}"#,
+            "waf.exclusions[0]",
+            "JSON object",
+        ),
+        (
+            r#"{"routes": [{"mode": "off"}]}"#,
+            "waf.routes[0]",
+            "missing field `path`",
+        ),
+        (
+            r#"{"routes": [{"path": "/a"}]}"#,
+            "waf.routes[0]",
+            "missing field `mode`",
+        ),
+        (
+            r#"{"routes": [{"path": "/a", "mode": "block"}, {"path": "/b", "mode": "loud"}]}"#,
+            "waf.routes[1].mode",
+            "expected one of off, monitor, block",
+        ),
+        (
+            r#"{"routes": [{"path": "b", "mode": "off"}]}"#,
+            "waf.routes[0].path",
+            "starts with",
+        ),
+        (
+            r#"{"routes": [{"path": "/b", "method": "G(T", "mode": "off"}]}"#,
+            "waf.routes[0].method",
+            "HTTP method",
+        ),
+        (
+            r#"{"routes": [{"path": "/b", "mode": "off", "inputs": []}]}"#,
+            "waf.routes[0]",
+            "unknown field `inputs`",
+        ),
+    ] {
+        assert_rejected(&waf(body), place, fragment);
+    }
+}
+
+#[test]
+fn waf_exclusion_errors_name_their_line() {
+    let text = "{\n  \"waf\": {\n    \"exclusions\": [\n      {\"path\": \"/forum/*\",\n       \"inputs\": [\"body.content\",\n                  \"content\"]}\n    ]\n  }\n}";
+    let err = RulesDocument::parse(text).unwrap_err();
+    assert_eq!(err.place(), Some("waf.exclusions[0].inputs[1]"));
+    assert_eq!(err.line(), Some(6));
+}
