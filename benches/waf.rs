@@ -6,6 +6,12 @@
 //!   body is read by the layer in both, so only the inspection differs).
 //! - `waf/body_64k`: the worst case the budget allows for: a 64 KiB JSON body of near-attacks
 //!   for every detector, budget raised so the whole body is inspected.
+//! - `exclusions/*`: the typical request (`POST /api/orders`) through three agents in monitor
+//!   mode, in alternating chunks in one run, each row timing its own agent: `none` (no
+//!   exclusions or routes), `other_routes` (100 exclusions and 10 routes, none naming
+//!   `/api/...`: the cost must be nil) and `this_route` (the same plus one input-scoped exclusion
+//!   for `/api/orders`, which applies). With `WAF_EXCLUSIONS_ONLY=i,n` the group instead sends
+//!   `n` requests through the `i`th agent alone, for instruction counts under callgrind.
 //! - `detector/<category>/<input>`: one detector on one decoded value (`scanner`: the
 //!   user-agent list).
 //! - `corpus/sqli_*`: the SQLi detector over libinjection's SQLi values and over the benign
@@ -176,5 +182,95 @@ fn bench_corpus(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_waf, bench_detectors, bench_corpus);
+/// 100 exclusions and 10 routes for routes other than `/api/...` (every scope kind), plus
+/// `extra`.
+fn other_routes(extra: &str) -> String {
+    let mut exclusions: Vec<String> = (0..100)
+        .map(|i| match i % 4 {
+            0 => format!(r#"{{"path": "/forum{i}/*", "categories": ["xss"]}}"#),
+            1 => format!(
+                r#"{{"path": "/shop{i}/**", "method": "POST", "inputs": ["body.items[*].note"], "rules": ["sqli-*"]}}"#
+            ),
+            2 => format!(r#"{{"path": "/blog/{i}/*", "inputs": ["body.content"]}}"#),
+            _ => format!(r#"{{"path": "/docs{i}/**/edit", "rules": ["xss-script-tag"]}}"#),
+        })
+        .collect();
+    if !extra.is_empty() {
+        exclusions.push(extra.to_owned());
+    }
+    let routes: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"path": "/admin{i}/**", "mode": "monitor"}}"#))
+        .collect();
+    format!(
+        r#"{{"waf": {{"exclusions": [{}], "routes": [{}]}}}}"#,
+        exclusions.join(","),
+        routes.join(",")
+    )
+}
+
+fn bench_exclusions(c: &mut Criterion) {
+    let body = Bytes::from(json_body());
+    let budget = Duration::from_millis(if cfg!(debug_assertions) { 100 } else { 1 });
+    let with_rules = |rules: Option<String>| {
+        let builder = Agent::builder().waf_mode(WafMode::Monitor).configure(|c| {
+            c.waf_budget = budget;
+            c.max_body_bytes = 1 << 20;
+        });
+        let builder = match rules {
+            Some(rules) => builder.rules_json(&rules),
+            None => builder,
+        };
+        builder.build().unwrap()
+    };
+    let agents = [
+        with_rules(None),
+        with_rules(Some(other_routes(""))),
+        with_rules(Some(other_routes(
+            r#"{"path": "/api/*", "method": "POST", "inputs": ["body.comment"], "categories": ["xss"]}"#,
+        ))),
+    ];
+    let mut services = agents
+        .each_ref()
+        .map(|a| a.layer().layer(tower::service_fn(bare::<Layered>)));
+    // `WAF_EXCLUSIONS_ONLY=i,n`: n requests through service i alone, then return (for
+    // instruction counts under callgrind, which do not depend on the machine's load)
+    if let Ok(only) = std::env::var("WAF_EXCLUSIONS_ONLY") {
+        let (i, n) = only.split_once(',').expect("WAF_EXCLUSIONS_ONLY=i,n");
+        let (i, n): (usize, u64) = (i.parse().unwrap(), n.parse().unwrap());
+        for k in 0..n {
+            support::call(&mut services[i], typical(&body));
+            black_box(k);
+        }
+        return;
+    }
+    let mut group = c.benchmark_group("exclusions");
+    group.measurement_time(Duration::from_secs(10));
+    for (i, name) in ["none", "other_routes", "this_route"]
+        .into_iter()
+        .enumerate()
+    {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                support::alternating_times(iters, |_| typical(&body), &mut services)[i]
+            })
+        });
+    }
+    group.finish();
+    for agent in &agents {
+        let waf = agent.stats().waf;
+        assert_eq!(
+            (waf.sqli, waf.xss, waf.lfi, waf.rce, waf.ssrf, waf.scanner),
+            (0, 0, 0, 0, 0, 0),
+            "a typical request is benign"
+        );
+    }
+}
+
+criterion_group!(
+    benches,
+    bench_waf,
+    bench_exclusions,
+    bench_detectors,
+    bench_corpus
+);
 criterion_main!(benches);

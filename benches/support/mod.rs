@@ -75,3 +75,37 @@ where
     }
     t_with.saturating_sub(t_without)
 }
+
+/// The time each of `services` takes over `iters` requests from `make`, measured in
+/// alternating chunks of 256 (each service in turn, starting with the next one each round), so
+/// that machine drift between samples falls on all of them alike.
+pub fn alternating_times<S, const N: usize>(
+    iters: u64,
+    mut make: impl FnMut(u64) -> Request<Full<Bytes>>,
+    services: &mut [S; N],
+) -> [Duration; N]
+where
+    S: Service<Request<Full<Bytes>>>,
+    S::Error: Debug,
+{
+    const CHUNK: u64 = 256;
+    let mut times = [Duration::ZERO; N];
+    let mut done = 0;
+    let mut round = 0;
+    while done < iters {
+        let n = CHUNK.min(iters - done);
+        // each round starts with the next service, so none is always first or last
+        for k in 0..N {
+            let i = (round + k) % N;
+            let reqs: Vec<_> = (done..done + n).map(&mut make).collect();
+            let start = Instant::now();
+            for req in reqs {
+                call(&mut services[i], req);
+            }
+            times[i] += start.elapsed();
+        }
+        done += n;
+        round += 1;
+    }
+    times
+}

@@ -259,3 +259,27 @@ fn applied_exclusions_cover_their_inputs_rules_and_categories() {
     assert!(ex(Sqli, "sqli-union", "header.x-preview"));
     assert!(!ex(Lfi, "lfi-traversal", "header.x-other"));
 }
+
+#[test]
+fn the_first_segment_table_finds_its_segments_and_skips_most_others() {
+    let mut table = Table::default();
+    let named: Vec<String> = (0..100).map(|i| format!("route{i}")).collect();
+    for (i, name) in named.iter().enumerate() {
+        table.add(i, Some(&PathGlob::parse(&format!("/{name}/*")).unwrap()));
+    }
+    for name in &named {
+        assert!(table.may_match(name), "{name}");
+    }
+    // a segment with an escape may decode to one of them
+    assert!(table.may_match("r%6fute1"));
+    let others: Vec<String> = (0..1000).map(|i| format!("other{i}")).collect();
+    let passed = others.iter().filter(|o| table.may_match(o)).count();
+    assert!(
+        passed < 200,
+        "{passed} of 1000 unnamed segments not told apart"
+    );
+    assert!(!Table::default().may_match("api"));
+    let mut anywhere = Table::default();
+    anywhere.add(0, Some(&PathGlob::parse("/*/x").unwrap()));
+    assert!(anywhere.may_match("api"));
+}
