@@ -771,3 +771,29 @@ fn plain_http_needs_a_secret_of_at_least_32_bytes() {
         .unwrap();
     agent.shutdown(Duration::from_millis(100));
 }
+
+#[tokio::test]
+async fn a_new_document_from_the_url_swaps_the_waf_exclusions_whole() {
+    let excluding = |version: &str, path: &str| {
+        let n: u32 = version.trim_start_matches('v').parse().unwrap();
+        format!(
+            r#"{{"version": "{version}", "issued_at": "2026-01-01T00:{n:02}:00Z",
+                "waf": {{"mode": "block", "exclusions": [{{"path": "{path}", "categories": ["xss"]}}]}}}}"#
+        )
+    };
+    let server = RulesServer::start(&excluding("v1", "/"));
+    let agent = builder(&server.url).build().unwrap();
+    let base = serve(&agent).await;
+    assert!(version_becomes(&agent, "v1").await);
+    let xss = format!("{base}/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    assert_eq!(get_with(&xss, &[]).await.0, 200, "excluded on /");
+    server.set(&excluding("v2", "/elsewhere/*"), None, None);
+    assert!(version_becomes(&agent, "v2").await);
+    assert_eq!(get_with(&xss, &[]).await.0, 403, "the exclusion moved away");
+    // an invalid exclusion keeps the one in force
+    server.set(&excluding("v3", "/**x"), None, None);
+    let invalid = agent.stats().rules_remote.invalid;
+    assert!(eventually(WAIT, || agent.stats().rules_remote.invalid > invalid).await);
+    assert_eq!(agent.rules_version().as_deref(), Some("v2"));
+    assert_eq!(get_with(&xss, &[]).await.0, 403);
+}
