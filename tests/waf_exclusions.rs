@@ -173,6 +173,9 @@ async fn an_input_scoped_exclusion_covers_its_inputs_only() {
             "{other}"
         );
     }
+    // a whole category excluded in an input: any number of its fragments there
+    let many = json!({ "content": format!("{XSS} {CODE} ").repeat(30) });
+    assert_eq!(send(&base, "POST", "/forum/1", &many).await, 200);
     // the same string under an excluded name and another: the repeat is still inspected
     let twice = json!({ "content": XSS, "title": XSS });
     let n = attacks(&seen).len();

@@ -384,10 +384,18 @@ pub(crate) struct Applied {
     pub(crate) skip: u8,
 }
 
+/// How an exclusion covers a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cover {
+    /// Its rule only: another rule of the category may still be reported in that input.
+    Rule,
+    /// Its whole category, in that input: nothing of the category is reported there.
+    Category,
+}
+
 impl Applied {
     /// True when an applying exclusion covers a finding of `rule` (of `category`) in the input
-    /// `name`; `scratch` holds the name once written (a finding in an input-scoped exclusion's
-    /// rules is the only time the name is written).
+    /// `name` (see [`Applied::cover`]).
     pub(crate) fn excludes(
         &self,
         category: AttackCategory,
@@ -395,25 +403,43 @@ impl Applied {
         name: &dyn fmt::Display,
         scratch: &mut String,
     ) -> bool {
+        self.cover(category, rule, name, scratch).is_some()
+    }
+
+    /// How the applying exclusions cover a finding of `rule` (of `category`) in the input
+    /// `name`, if they do: by its whole category when one does; `scratch` holds the name once
+    /// written (a finding in an input-scoped exclusion's rules is the only time the name is
+    /// written).
+    pub(crate) fn cover(
+        &self,
+        category: AttackCategory,
+        rule: &str,
+        name: &dyn fmt::Display,
+        scratch: &mut String,
+    ) -> Option<Cover> {
         let mut written = false;
+        let mut found = None;
         for &i in self.indices.iter() {
             let e = &self.scopes.exclusions[i as usize];
             if !e.covers(category, rule) {
                 continue;
             }
-            if e.inputs.is_empty() {
-                return true;
+            if !e.inputs.is_empty() {
+                if !written {
+                    scratch.clear();
+                    let _ = write!(scratch, "{name}");
+                    written = true;
+                }
+                if !e.inputs.iter().any(|g| g.matches(scratch)) {
+                    continue;
+                }
             }
-            if !written {
-                scratch.clear();
-                let _ = write!(scratch, "{name}");
-                written = true;
+            if e.categories & category.bit() != 0 {
+                return Some(Cover::Category);
             }
-            if e.inputs.iter().any(|g| g.matches(scratch)) {
-                return true;
-            }
+            found = Some(Cover::Rule);
         }
-        false
+        found
     }
 }
 

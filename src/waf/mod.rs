@@ -512,10 +512,18 @@ impl<'r> Scan<'r> {
         rule: &str,
         name: &dyn fmt::Display,
     ) -> bool {
-        match self.excluded {
-            Some(applied) => applied.excludes(category, rule, name, &mut self.scratch),
-            None => false,
-        }
+        self.cover(category, rule, name).is_some()
+    }
+
+    /// How an exclusion covers a finding of `rule` in the input `name`, if one does.
+    fn cover(
+        &mut self,
+        category: AttackCategory,
+        rule: &str,
+        name: &dyn fmt::Display,
+    ) -> Option<exclusions::Cover> {
+        let applied = self.excluded?;
+        applied.cover(category, rule, name, &mut self.scratch)
     }
 
     /// The first finding past `finding` in `part` that no exclusion covers, `finding` being
@@ -554,8 +562,15 @@ impl<'r> Scan<'r> {
                 rule: found.rule,
                 span: next + found.span.start..next + found.span.end,
             };
-            if finding.span.end > judged && !self.is_excluded(category, finding.rule, name) {
-                return Some(finding);
+            if finding.span.end > judged {
+                match self.cover(category, finding.rule, name) {
+                    None => return Some(finding),
+                    Some(exclusions::Cover::Category) => {
+                        self.excluded_findings += 1;
+                        return None;
+                    }
+                    Some(exclusions::Cover::Rule) => {}
+                }
             }
         }
         Some(finding)
@@ -754,9 +769,18 @@ impl<'r> Scan<'r> {
                 clean = false;
             }
             let finding = match finding {
-                Some(f) if self.excluded.is_some() && self.is_excluded(category, f.rule, name) => {
-                    self.past_excluded(category, source, part, judged, f, name, host)
-                }
+                // an excluded rule may hide another finding further on; an excluded category
+                // in this input cannot
+                Some(f) if self.excluded.is_some() => match self.cover(category, f.rule, name) {
+                    None => Some(f),
+                    Some(exclusions::Cover::Category) => {
+                        self.excluded_findings += 1;
+                        None
+                    }
+                    Some(exclusions::Cover::Rule) => {
+                        self.past_excluded(category, source, part, judged, f, name, host)
+                    }
+                },
                 other => other,
             };
             if let Some(finding) = finding {
