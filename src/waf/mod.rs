@@ -89,7 +89,7 @@ pub struct Finding {
 
 /// The attack families the WAF reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum AttackCategory {
     /// SQL injection.
     Sqli,

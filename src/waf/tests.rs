@@ -500,3 +500,13 @@ fn a_long_values_chunks_are_not_read_as_value_starts() {
         assert!(fragment.contains("UNION"), "at {at}: {fragment}");
     }
 }
+
+#[test]
+fn categories_serialize_as_their_names() {
+    for category in AttackCategory::ALL {
+        assert_eq!(
+            serde_json::to_value(category).unwrap(),
+            serde_json::Value::String(category.as_str().to_owned()),
+        );
+    }
+}
