@@ -116,6 +116,21 @@ for root in ("../examples", "../examples/playbooks"):
 put("rules_document", "{}")
 put("rules_document", '{"waf": {"mode": "monitor", "paranoia": 2, "disabled_rules": ["sqli-pl2-strict"]}}')
 
+# admin API calls: control bit 0 adds the token, bit 1 a JSON content type
+admin = [
+    (1, "GET", "health", ""), (1, "GET", "metrics", ""), (0, "GET", "health", ""),
+    (1, "GET", "events?name=app.sqreen.*&limit=5&view=summary", ""),
+    (1, "GET", "events?actor=203.0.113.0/24&since=2026-11-23T00:00:00Z", ""),
+    (1, "GET", "actions", ""), (1, "DELETE", "actions/1", ""), (1, "GET", "openapi.json", ""),
+    (0, "GET", "explorer", ""), (1, "PUT", "actions", ""),
+    (3, "POST", "actions", '{"actor": {"ip": "192.0.2.0/24"}, "action": "block", "duration": "1h"}'),
+    (3, "POST", "actions", '{"actor": {"user": "eve@example.com"}, "action": "redirect", "url": "/blocked", "duration": "permanent"}'),
+    (3, "POST", "actions", '{"actor": {"ip": "2001:db8::1"}, "action": "block", "duration": "3650d"}'),
+    (3, "POST", "actions", '{"actor": {"ip": "::"}, "action": "block", "duration": "18446744073709552s"}'),
+]
+for control, method, target, body in admin:
+    put("admin", raw_request(control, method, "/" + target, [("Host", "internal")], body))
+
 for target in sorted(counts):
     print("seed.sh: %-16s %6d new seeds" % (target, counts[target]))
 PY
