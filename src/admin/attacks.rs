@@ -16,8 +16,8 @@ use http::{Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
 use super::{error, json_response};
-use crate::event::ring::EventRing;
 use crate::clock::Millis;
+use crate::event::ring::EventRing;
 use crate::event::time::{parse_rfc3339, rfc3339};
 use crate::waf::exclusions::canonical;
 use crate::waf::glob::{InputGlob, PathGlob};

@@ -83,7 +83,7 @@ mod tests;
 /// * `code_injection-perl`: Perl (`@{[ ... ]}` interpolation).
 /// * `code_injection-prototype-pollution`: `__proto__` and `constructor.prototype` as property paths.
 /// * `code_injection-script-upload`: a header value naming a file with a server-script extension
-///   (`shell.php`, `a.jspx`: an upload's name, see [`script_file_name`]).
+///   (`shell.php`, `a.jspx`: an upload's name, see `script_file_name`).
 /// * `code_injection-php-data-uri`: a `data:` URI of plain text or PHP opening a value (PHP's `data://`
 ///   stream wrapper).
 /// * `code_injection-pl2-template-statement` (paranoia 2): a template statement (`{% if ... %}`,
