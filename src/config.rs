@@ -35,6 +35,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_IP_HEADER",
     "SQREEN_TRUSTED_PROXIES",
     "SQREEN_CRITICAL_IPS",
+    "SQREEN_TOR_EXIT_LIST",
     "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
     "SQREEN_WAF_MODE",
     "SQREEN_WAF_BUDGET_US",
@@ -120,6 +121,9 @@ pub struct Config {
     pub critical_ips: IpSet,
     /// `SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS`: let playbooks act on critical IPs.
     pub playbooks_block_critical_ips: bool,
+    /// `SQREEN_TOR_EXIT_LIST`: a file of Tor exit addresses (one a line, `#` comments), read at
+    /// start and reloaded when it changes; events get `ip_meta.is_tor`.
+    pub tor_exit_list: Option<PathBuf>,
     /// `SQREEN_WAF_MODE`.
     pub waf_mode: WafMode,
     /// `SQREEN_WAF_BUDGET_US`: time budget of one WAF evaluation.
@@ -218,6 +222,7 @@ impl fmt::Debug for Config {
             .field("ip_header", &self.ip_header)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("critical_ips", &self.critical_ips)
+            .field("tor_exit_list", &self.tor_exit_list)
             .field(
                 "playbooks_block_critical_ips",
                 &self.playbooks_block_critical_ips,
@@ -286,6 +291,7 @@ impl Default for Config {
             trusted_proxies: ClientIpResolver::default_trusted_proxies(),
             critical_ips: IpSet::new(),
             playbooks_block_critical_ips: false,
+            tor_exit_list: None,
             waf_mode: WafMode::Monitor,
             waf_budget: Duration::from_micros(1000),
             waf_paranoia: Paranoia::default(),
@@ -381,6 +387,9 @@ impl Config {
             &mut c.playbooks_block_critical_ips,
             parse_bool,
         )?;
+        env.parse_opt("SQREEN_TOR_EXIT_LIST", &mut c.tor_exit_list, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
         env.parse("SQREEN_WAF_MODE", &mut c.waf_mode, |v| {
             WafMode::from_str(v.trim())
                 .map_err(|_| "expected one of off, monitor, block".to_owned())
@@ -969,6 +978,7 @@ mod tests {
             ("SQREEN_ADMIN_PATH", "nope"),
             ("SQREEN_APP_NAME", "  "),
             ("SQREEN_RULES_PATH", ""),
+            ("SQREEN_TOR_EXIT_LIST", " "),
             ("SQREEN_RULES_CACHE_PATH", " "),
             ("SQREEN_RULES_SECRET", ""),
             ("SQREEN_USER_MONITORING", "always"),

@@ -43,6 +43,7 @@ mod error;
 pub mod event;
 mod failure;
 mod fasthash;
+pub mod intel;
 pub mod ip;
 mod layer;
 pub mod notify;

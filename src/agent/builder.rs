@@ -326,6 +326,15 @@ impl AgentBuilder {
         self
     }
 
+    /// `SQREEN_TOR_EXIT_LIST`: a file of Tor exit addresses (the bulk exit list format: one
+    /// address a line, `#` comments), read at build (an unreadable or bad file is an error) and
+    /// reloaded when it changes (a bad new version is logged and the previous list stays).
+    /// Events get `ip_meta.is_tor`. The agent never fetches the list: keep the file up to date.
+    pub fn tor_exit_list(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.configure(|c| c.tor_exit_list = Some(path))
+    }
+
     /// `SQREEN_SMTP_URL`: the SMTP server of email notifications:
     /// `smtps://user:password@host[:port]` (TLS), `smtp://user:password@host[:port]?tls=required`
     /// (STARTTLS) or `smtp://host[:port]` (a local relay); see
@@ -561,6 +570,11 @@ impl AgentBuilder {
             &super::merge_playbooks(&self.playbooks, &rules.playbooks),
             now,
         );
+        let intel = if config.disabled {
+            None
+        } else {
+            crate::intel::IpIntel::start(&config, poll)?
+        };
         let failures = Arc::new(FailureLog::default());
         // the notifier runs on a thread of its own, never on the request path
         let notify = if config.disabled {
@@ -599,6 +613,7 @@ impl AgentBuilder {
             started: now,
             cluster: std::sync::OnceLock::new(),
             admin_server: std::sync::OnceLock::new(),
+            intel,
             clock: self.clock,
             config,
         });

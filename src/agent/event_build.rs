@@ -52,10 +52,18 @@ impl AgentInner {
             properties,
             client_ip: ip,
             user,
-            ip_meta: ip.map(|address| IpMeta {
-                address,
-                critical: self.critical.is_critical(address),
-                metadata: ip_metadata(address),
+            ip_meta: ip.map(|address| {
+                let facts = self
+                    .intel
+                    .as_ref()
+                    .map(|intel| intel.lookup(address))
+                    .unwrap_or_default();
+                IpMeta {
+                    address,
+                    critical: self.critical.is_critical(address),
+                    metadata: ip_metadata(address),
+                    is_tor: facts.is_tor,
+                }
             }),
         }
     }

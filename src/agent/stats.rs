@@ -49,6 +49,8 @@ pub struct Stats {
     pub cluster: crate::cluster::ClusterStats,
     /// What the RASP checks found.
     pub rasp: RaspStats,
+    /// The IP lists' sizes and reloads (all zero without `SQREEN_TOR_EXIT_LIST`).
+    pub ip_lists: crate::intel::IpListStats,
 }
 
 /// What the RASP checks at the sinks found (`sqreen::rasp`).
@@ -237,6 +239,7 @@ impl Counters {
                 shi: get(&self.rasp_hits[3]),
                 blocked: get(&self.rasp_blocked),
             },
+            ip_lists: Default::default(),
         }
     }
 }

@@ -65,6 +65,9 @@ pub struct IpMeta {
     pub critical: bool,
     /// Address classes.
     pub metadata: IpMetadata,
+    /// In the Tor exit list (`SQREEN_TOR_EXIT_LIST`); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_tor: Option<bool>,
 }
 
 fn serialize_time<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
