@@ -4,6 +4,10 @@
 //!   published bulk exit list) and of 100,000, parsed with the agent's own parser
 //!   (`sqreen::intel::parse_tor_exit_list`): what `ip_meta.is_tor` costs besides one `ArcSwap`
 //!   load.
+//! - `datacenter/{hit,miss}`: one longest-prefix lookup in datacenter ranges shaped like the
+//!   published cloud lists (10,000 IPv4 networks of lengths /12 to /28 and 2,000 IPv6 of /32 to
+//!   /64, a provider each), with `sqreen::intel::parse_datacenter_ranges`: what
+//!   `ip_meta.datacenter` and `provider` cost besides one `ArcSwap` load.
 //! - `event/{without,tor_list}`: one `track_for` by an IP actor whose event goes to a sink that
 //!   keeps nothing, on an agent without and with a Tor list of 2,000, both measured in the same
 //!   alternating chunks of 256 calls (each bench reports its side), so drift falls on both.
@@ -45,6 +49,41 @@ fn lookups(c: &mut Criterion) {
             b.iter(|| set.contains(black_box(miss)))
         });
     }
+    g.finish();
+}
+
+/// Cloud-like ranges: many prefix lengths, which is what a longest-prefix lookup pays for.
+fn datacenter_ranges() -> String {
+    let mut text = String::new();
+    for i in 0..10_000u32 {
+        let len = 12 + i % 17;
+        let net = Ipv4Addr::from(0x2000_0000u32.wrapping_add(i.wrapping_mul(0x0001_3579)));
+        let provider = ["aws", "gcp", "azure", "oracle"][(i % 4) as usize];
+        text.push_str(&format!("{net}/{len} {provider}\n"));
+    }
+    for i in 0..2_000u32 {
+        let len = 32 + (i % 33);
+        text.push_str(&format!("2600:{:x}:{:x}::/{len} aws\n", i % 0xffff, i * 3));
+    }
+    text
+}
+
+fn datacenter(c: &mut Criterion) {
+    let map = sqreen::intel::parse_datacenter_ranges(&datacenter_ranges()).unwrap();
+    let hit = map
+        .iter()
+        .find(|(net, _)| net.prefix_len() == 28)
+        .map(|(net, _)| net.addr())
+        .unwrap();
+    let miss = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+    assert!(map.longest_match(hit).is_some() && map.longest_match(miss).is_none());
+    let mut g = c.benchmark_group("ip_intel/datacenter");
+    g.bench_function("hit", |b| {
+        b.iter(|| map.longest_match(black_box(hit)).map(|(_, p)| p.clone()))
+    });
+    g.bench_function("miss", |b| {
+        b.iter(|| map.longest_match(black_box(miss)).is_some())
+    });
     g.finish();
 }
 
@@ -97,5 +136,5 @@ fn events(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, events);
+criterion_group!(benches, lookups, datacenter, events);
 criterion_main!(benches);

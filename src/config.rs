@@ -36,6 +36,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_TRUSTED_PROXIES",
     "SQREEN_CRITICAL_IPS",
     "SQREEN_TOR_EXIT_LIST",
+    "SQREEN_DATACENTER_RANGES",
     "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
     "SQREEN_WAF_MODE",
     "SQREEN_WAF_BUDGET_US",
@@ -124,6 +125,9 @@ pub struct Config {
     /// `SQREEN_TOR_EXIT_LIST`: a file of Tor exit addresses (one a line, `#` comments), read at
     /// start and reloaded when it changes; events get `ip_meta.is_tor`.
     pub tor_exit_list: Option<PathBuf>,
+    /// `SQREEN_DATACENTER_RANGES`: a file of CIDRs, each with an optional provider name, read at
+    /// start and reloaded when it changes; events get `ip_meta.datacenter` and `provider`.
+    pub datacenter_ranges: Option<PathBuf>,
     /// `SQREEN_WAF_MODE`.
     pub waf_mode: WafMode,
     /// `SQREEN_WAF_BUDGET_US`: time budget of one WAF evaluation.
@@ -223,6 +227,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("critical_ips", &self.critical_ips)
             .field("tor_exit_list", &self.tor_exit_list)
+            .field("datacenter_ranges", &self.datacenter_ranges)
             .field(
                 "playbooks_block_critical_ips",
                 &self.playbooks_block_critical_ips,
@@ -292,6 +297,7 @@ impl Default for Config {
             critical_ips: IpSet::new(),
             playbooks_block_critical_ips: false,
             tor_exit_list: None,
+            datacenter_ranges: None,
             waf_mode: WafMode::Monitor,
             waf_budget: Duration::from_micros(1000),
             waf_paranoia: Paranoia::default(),
@@ -388,6 +394,9 @@ impl Config {
             parse_bool,
         )?;
         env.parse_opt("SQREEN_TOR_EXIT_LIST", &mut c.tor_exit_list, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse_opt("SQREEN_DATACENTER_RANGES", &mut c.datacenter_ranges, |v| {
             non_empty(v).map(PathBuf::from)
         })?;
         env.parse("SQREEN_WAF_MODE", &mut c.waf_mode, |v| {
@@ -979,6 +988,7 @@ mod tests {
             ("SQREEN_APP_NAME", "  "),
             ("SQREEN_RULES_PATH", ""),
             ("SQREEN_TOR_EXIT_LIST", " "),
+            ("SQREEN_DATACENTER_RANGES", ""),
             ("SQREEN_RULES_CACHE_PATH", " "),
             ("SQREEN_RULES_SECRET", ""),
             ("SQREEN_USER_MONITORING", "always"),

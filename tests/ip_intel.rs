@@ -113,7 +113,9 @@ async fn without_a_list_the_field_is_absent() {
         let meta = events.ip_meta(name, TOR);
         assert_eq!(meta.len(), 1, "{name}");
         assert_eq!(meta[0]["address"], TOR);
-        assert!(meta[0].get("is_tor").is_none(), "{meta:?}");
+        for field in ["is_tor", "datacenter", "provider"] {
+            assert!(meta[0].get(field).is_none(), "{field}: {meta:?}");
+        }
     }
     assert_eq!(agent.stats().ip_lists, Default::default());
 }
@@ -152,6 +154,56 @@ async fn a_list_replaced_while_running_is_picked_up_and_a_bad_one_is_not() {
     assert_eq!(events.ip_meta(ATTACK, NOT_TOR)[0]["is_tor"], true);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datacenter_ranges_mark_events_with_their_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let ranges = dir.path().join("datacenters.txt");
+    write(
+        &ranges,
+        "# clouds\n192.0.2.0/25 aws\n192.0.2.64/28\n2001:db8::/32 Google Cloud\n",
+    );
+    let events = Events::default();
+    let agent = builder(&events).datacenter_ranges(&ranges).build().unwrap();
+    assert_eq!(agent.stats().ip_lists.datacenter_ranges, 3);
+    let base = serve_router(app().layer(agent.layer())).await;
+    for (ip, datacenter, provider) in [
+        ("192.0.2.10", true, Some("aws")),
+        // the longest prefix wins: the /28 names no provider
+        (TOR, true, None),
+        ("2001:db8::5", true, Some("Google Cloud")),
+        ("198.51.100.1", false, None),
+    ] {
+        requests(&base, ip).await;
+        for name in [ATTACK, PLAYBOOK] {
+            let meta = &events.ip_meta(name, ip)[0];
+            assert_eq!(meta["datacenter"], datacenter, "{ip} {name}: {meta}");
+            assert_eq!(meta["provider"].as_str(), provider, "{ip} {name}: {meta}");
+            assert!(meta.get("is_tor").is_none(), "no Tor list: {meta}");
+        }
+    }
+
+    // replaced: picked up; a bad version: refused, the ranges in force stay
+    write(&ranges, "198.51.100.0/24 azure\n");
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().ip_lists.reloads
+            == 1)
+        .await
+    );
+    write(&ranges, "198.51.100.0/24 azure\n198.51.100.0/40 broken\n");
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().ip_lists.rejected
+            == 1)
+        .await
+    );
+    requests(&base, "198.51.100.1").await;
+    let meta = &events.ip_meta(ATTACK, "198.51.100.1")[1];
+    assert_eq!(
+        (&meta["datacenter"], &meta["provider"]),
+        (&Value::from(true), &Value::from("azure"))
+    );
+    assert_eq!(agent.stats().ip_lists.datacenter_ranges, 1);
+}
+
 #[test]
 fn a_bad_or_missing_list_is_a_start_up_error_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
@@ -165,4 +217,11 @@ fn a_bad_or_missing_list_is_a_start_up_error_naming_the_variable() {
         assert!(shown.contains(reason), "{shown}");
         assert!(shown.contains(&path.display().to_string()), "{shown}");
     }
+    std::fs::write(&bad, "3.5.140.0/22 aws\nnot a range\n").unwrap();
+    let err = Agent::builder()
+        .datacenter_ranges(&bad)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.variable(), Some("SQREEN_DATACENTER_RANGES"));
+    assert!(err.to_string().contains("line 2: "), "{err}");
 }

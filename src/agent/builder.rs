@@ -335,6 +335,15 @@ impl AgentBuilder {
         self.configure(|c| c.tor_exit_list = Some(path))
     }
 
+    /// `SQREEN_DATACENTER_RANGES`: a file of CIDRs, one a line, each optionally followed by a
+    /// provider name (`3.5.140.0/22 aws`), `#` comments; read at build (a bad file is an error)
+    /// and reloaded when it changes (a bad new version is logged, the previous ranges stay).
+    /// Events get `ip_meta.datacenter` and `provider`.
+    pub fn datacenter_ranges(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.configure(|c| c.datacenter_ranges = Some(path))
+    }
+
     /// `SQREEN_SMTP_URL`: the SMTP server of email notifications:
     /// `smtps://user:password@host[:port]` (TLS), `smtp://user:password@host[:port]?tls=required`
     /// (STARTTLS) or `smtp://host[:port]` (a local relay); see

@@ -63,6 +63,8 @@ impl AgentInner {
                     critical: self.critical.is_critical(address),
                     metadata: ip_metadata(address),
                     is_tor: facts.is_tor,
+                    datacenter: facts.datacenter,
+                    provider: facts.provider.as_deref().map(str::to_owned),
                 }
             }),
         }

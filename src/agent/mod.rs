@@ -100,7 +100,8 @@ pub(crate) struct AgentInner {
     /// Cluster mode's sync with Redis, when `SQREEN_REDIS_URL` is set (started after the
     /// agent, which its thread holds weakly).
     pub(crate) cluster: std::sync::OnceLock<crate::cluster::Cluster>,
-    /// The IP lists (`SQREEN_TOR_EXIT_LIST`) and their watcher, when a file is configured.
+    /// The IP lists (`SQREEN_TOR_EXIT_LIST`, `SQREEN_DATACENTER_RANGES`) and their watcher,
+    /// when a file is configured.
     pub(crate) intel: Option<crate::intel::IpIntel>,
     /// The admin API's own listener (`SQREEN_ADMIN_ADDR=ip:port`) and its address. The agent
     /// only stops it: the admin API depends on the agent, not the reverse.

@@ -49,7 +49,8 @@ pub struct Stats {
     pub cluster: crate::cluster::ClusterStats,
     /// What the RASP checks found.
     pub rasp: RaspStats,
-    /// The IP lists' sizes and reloads (all zero without `SQREEN_TOR_EXIT_LIST`).
+    /// The IP lists' sizes and reloads (all zero without `SQREEN_TOR_EXIT_LIST` and
+    /// `SQREEN_DATACENTER_RANGES`).
     pub ip_lists: crate::intel::IpListStats,
 }
 

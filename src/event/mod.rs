@@ -68,6 +68,12 @@ pub struct IpMeta {
     /// In the Tor exit list (`SQREEN_TOR_EXIT_LIST`); absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_tor: Option<bool>,
+    /// In the datacenter ranges (`SQREEN_DATACENTER_RANGES`); absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<bool>,
+    /// The provider the datacenter ranges name for the address; absent when they name none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 fn serialize_time<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {

@@ -1,6 +1,7 @@
 //! IP intelligence from local files: what an event's client address is besides its class
-//! (`ip_meta.is_tor` from `SQREEN_TOR_EXIT_LIST`), read at start-up and reloaded when a file
-//! changes; never fetched by the agent.
+//! (`ip_meta.is_tor` from `SQREEN_TOR_EXIT_LIST`, `ip_meta.datacenter` and `provider` from
+//! `SQREEN_DATACENTER_RANGES`), read at start-up and reloaded when a file changes; never fetched
+//! by the agent.
 //!
 //! This module owns the lists in force (each behind an `ArcSwap`: a lookup is one atomic load
 //! and a hash probe, never a lock, never I/O), their loading (a bad file at start-up is an error
@@ -26,13 +27,20 @@ use crate::error::{Error, Result};
 use crate::ip::IpSet;
 use crate::rules::FileStamp;
 
-pub use lists::{parse_tor_exit_list, MAX_LIST_BYTES};
+pub use lists::{
+    parse_datacenter_ranges, parse_tor_exit_list, DatacenterRanges, MAX_LIST_BYTES,
+    MAX_PROVIDER_CHARS,
+};
 
 /// What the lists in force say of one address; `None` where no list is configured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IntelFacts {
     /// In the Tor exit list.
     pub(crate) is_tor: Option<bool>,
+    /// In the datacenter ranges.
+    pub(crate) datacenter: Option<bool>,
+    /// The provider the datacenter ranges name for it, if any.
+    pub(crate) provider: Option<Arc<str>>,
 }
 
 /// A list read from a file, the file's last seen version, and its reload counts.
@@ -118,12 +126,16 @@ fn read<T>(
 
 struct Lists {
     tor: Option<Watched<IpSet>>,
+    datacenters: Option<Watched<DatacenterRanges>>,
 }
 
 impl Lists {
     fn reload_changed(&self) {
         if let Some(tor) = &self.tor {
             tor.reload_if_changed();
+        }
+        if let Some(datacenters) = &self.datacenters {
+            datacenters.reload_if_changed();
         }
     }
 }
@@ -142,6 +154,14 @@ impl std::fmt::Debug for IpIntel {
                 "tor",
                 &self.lists.tor.as_ref().map(|t| t.current.load().len()),
             )
+            .field(
+                "datacenters",
+                &self
+                    .lists
+                    .datacenters
+                    .as_ref()
+                    .map(|d| d.current.load().len()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +172,8 @@ impl std::fmt::Debug for IpIntel {
 pub struct IpListStats {
     /// Addresses in the Tor exit list in force (0 without `SQREEN_TOR_EXIT_LIST`).
     pub tor_exits: u64,
+    /// Networks in the datacenter ranges in force (0 without `SQREEN_DATACENTER_RANGES`).
+    pub datacenter_ranges: u64,
     /// Times a changed list file was read and put in force.
     pub reloads: u64,
     /// Times a changed list file was rejected (the previous list stayed).
@@ -170,10 +192,18 @@ impl IpIntel {
             )?),
             None => None,
         };
-        if tor.is_none() {
+        let datacenters = match &config.datacenter_ranges {
+            Some(path) => Some(Watched::load(
+                "SQREEN_DATACENTER_RANGES",
+                path,
+                parse_datacenter_ranges,
+            )?),
+            None => None,
+        };
+        if tor.is_none() && datacenters.is_none() {
             return Ok(None);
         }
-        let lists = Arc::new(Lists { tor });
+        let lists = Arc::new(Lists { tor, datacenters });
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let (watched, flag) = (Arc::downgrade(&lists), stop.clone());
         let thread = std::thread::Builder::new()
@@ -202,15 +232,24 @@ impl IpIntel {
         }))
     }
 
-    /// What the lists in force say of `ip`: lock-free, no I/O, no allocation.
+    /// What the lists in force say of `ip`: lock-free, no I/O, no allocation (a provider's
+    /// name is shared, not copied).
     pub(crate) fn lookup(&self, ip: IpAddr) -> IntelFacts {
-        IntelFacts {
+        let mut facts = IntelFacts {
             is_tor: self
                 .lists
                 .tor
                 .as_ref()
                 .map(|tor| tor.current.load().contains(ip)),
+            ..IntelFacts::default()
+        };
+        if let Some(datacenters) = &self.lists.datacenters {
+            let ranges = datacenters.current.load();
+            let found = ranges.longest_match(ip);
+            facts.datacenter = Some(found.is_some());
+            facts.provider = found.and_then(|(_, provider)| provider.clone());
         }
+        facts
     }
 
     /// The lists' sizes and reload counts.
@@ -220,6 +259,11 @@ impl IpIntel {
             stats.tor_exits = tor.current.load().len() as u64;
             stats.reloads += tor.reloads.load(Ordering::Relaxed);
             stats.rejected += tor.rejected.load(Ordering::Relaxed);
+        }
+        if let Some(datacenters) = &self.lists.datacenters {
+            stats.datacenter_ranges = datacenters.current.load().len() as u64;
+            stats.reloads += datacenters.reloads.load(Ordering::Relaxed);
+            stats.rejected += datacenters.rejected.load(Ordering::Relaxed);
         }
         stats
     }
