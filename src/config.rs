@@ -37,6 +37,7 @@ pub const ENV_VARS: &[&str] = &[
     "SQREEN_CRITICAL_IPS",
     "SQREEN_TOR_EXIT_LIST",
     "SQREEN_DATACENTER_RANGES",
+    "SQREEN_GEOIP_DB",
     "SQREEN_PLAYBOOKS_BLOCK_CRITICAL_IPS",
     "SQREEN_WAF_MODE",
     "SQREEN_WAF_BUDGET_US",
@@ -128,6 +129,9 @@ pub struct Config {
     /// `SQREEN_DATACENTER_RANGES`: a file of CIDRs, each with an optional provider name, read at
     /// start and reloaded when it changes; events get `ip_meta.datacenter` and `provider`.
     pub datacenter_ranges: Option<PathBuf>,
+    /// `SQREEN_GEOIP_DB`: a MaxMind DB file (GeoLite2/GeoIP2, DB-IP Lite, IPinfo), verified at
+    /// start and reloaded when it changes; events get `ip_meta.geo` and `ip_meta.asn`.
+    pub geoip_db: Option<PathBuf>,
     /// `SQREEN_WAF_MODE`.
     pub waf_mode: WafMode,
     /// `SQREEN_WAF_BUDGET_US`: time budget of one WAF evaluation.
@@ -228,6 +232,7 @@ impl fmt::Debug for Config {
             .field("critical_ips", &self.critical_ips)
             .field("tor_exit_list", &self.tor_exit_list)
             .field("datacenter_ranges", &self.datacenter_ranges)
+            .field("geoip_db", &self.geoip_db)
             .field(
                 "playbooks_block_critical_ips",
                 &self.playbooks_block_critical_ips,
@@ -298,6 +303,7 @@ impl Default for Config {
             playbooks_block_critical_ips: false,
             tor_exit_list: None,
             datacenter_ranges: None,
+            geoip_db: None,
             waf_mode: WafMode::Monitor,
             waf_budget: Duration::from_micros(1000),
             waf_paranoia: Paranoia::default(),
@@ -397,6 +403,9 @@ impl Config {
             non_empty(v).map(PathBuf::from)
         })?;
         env.parse_opt("SQREEN_DATACENTER_RANGES", &mut c.datacenter_ranges, |v| {
+            non_empty(v).map(PathBuf::from)
+        })?;
+        env.parse_opt("SQREEN_GEOIP_DB", &mut c.geoip_db, |v| {
             non_empty(v).map(PathBuf::from)
         })?;
         env.parse("SQREEN_WAF_MODE", &mut c.waf_mode, |v| {
@@ -989,6 +998,7 @@ mod tests {
             ("SQREEN_RULES_PATH", ""),
             ("SQREEN_TOR_EXIT_LIST", " "),
             ("SQREEN_DATACENTER_RANGES", ""),
+            ("SQREEN_GEOIP_DB", " "),
             ("SQREEN_RULES_CACHE_PATH", " "),
             ("SQREEN_RULES_SECRET", ""),
             ("SQREEN_USER_MONITORING", "always"),

@@ -3,6 +3,8 @@
 //! agent builds for them.
 
 mod common;
+#[path = "support/mmdb.rs"]
+mod mmdb;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -202,6 +204,96 @@ async fn datacenter_ranges_mark_events_with_their_provider() {
         (&Value::from(true), &Value::from("azure"))
     );
     assert_eq!(agent.stats().ip_lists.datacenter_ranges, 1);
+}
+
+fn geo_database(moscow: &str) -> Vec<u8> {
+    use mmdb::{city, map, s, Value};
+    mmdb::database(
+        "sqreen-test-City",
+        &[
+            ("192.0.2.0/25", city("RU", moscow, 55.75, 37.62)),
+            // IPinfo's shape: codes and AS as strings at the top level
+            (
+                "2001:db8::/32",
+                map(&[("country_code", s("DE")), ("asn", s("AS3320"))]),
+            ),
+            (
+                "203.0.113.0/24",
+                map(&[("autonomous_system_number", Value::U32(64_501))]),
+            ),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maxmind_database_fills_geo_and_asn_and_a_corrupt_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.mmdb");
+    std::fs::write(&db, geo_database("Moscow")).unwrap();
+    let events = Events::default();
+    let agent = builder(&events).geoip_db(&db).build().unwrap();
+    assert!(agent.stats().ip_lists.geoip_nodes > 0);
+    let base = serve_router(app().layer(agent.layer())).await;
+    requests(&base, TOR).await;
+    requests(&base, "2001:db8::5").await;
+    requests(&base, "203.0.113.7").await;
+    requests(&base, "198.51.100.1").await;
+    for name in [ATTACK, PLAYBOOK] {
+        let moscow = &events.ip_meta(name, TOR)[0];
+        assert_eq!(
+            moscow["geo"],
+            serde_json::json!({"code": "RU", "city": "Moscow", "point": [37.62, 55.75]}),
+            "{name}: {moscow}"
+        );
+        assert_eq!(moscow["asn"], 64_500);
+        let v6 = &events.ip_meta(name, "2001:db8::5")[0];
+        assert_eq!(v6["geo"], serde_json::json!({"code": "DE"}), "{v6}");
+        assert_eq!(v6["asn"], 3320);
+        let asn_only = &events.ip_meta(name, "203.0.113.7")[0];
+        assert!(asn_only.get("geo").is_none(), "{asn_only}");
+        assert_eq!(asn_only["asn"], 64_501);
+        let unknown = &events.ip_meta(name, "198.51.100.1")[0];
+        assert!(
+            unknown.get("geo").is_none() && unknown.get("asn").is_none(),
+            "{unknown}"
+        );
+        assert!(unknown.get("is_tor").is_none() && unknown.get("datacenter").is_none());
+    }
+
+    // a corrupt version is refused and the database in force stays; a good one is picked up
+    let mut corrupt = geo_database("Moskva");
+    corrupt.truncate(corrupt.len() / 2);
+    write_bytes(&db, &corrupt);
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().ip_lists.rejected
+            == 1)
+        .await
+    );
+    requests(&base, TOR).await;
+    assert_eq!(events.ip_meta(ATTACK, TOR)[1]["geo"]["city"], "Moscow");
+    write_bytes(&db, &geo_database("Moskva"));
+    assert!(
+        eventually(Duration::from_secs(5), || agent.stats().ip_lists.reloads
+            == 1)
+        .await
+    );
+    requests(&base, TOR).await;
+    assert_eq!(events.ip_meta(ATTACK, TOR)[2]["geo"]["city"], "Moskva");
+
+    // and at start-up, a corrupt database is an error naming the variable: here its metadata
+    // is sound but the root of its search tree points past the data section
+    let mut corrupt = geo_database("Moscow");
+    corrupt[..3].copy_from_slice(&[0xff, 0xff, 0xff]);
+    write_bytes(&db, &corrupt);
+    let err = Agent::builder().geoip_db(&db).build().unwrap_err();
+    assert_eq!(err.variable(), Some("SQREEN_GEOIP_DB"));
+    assert!(err.to_string().contains("MaxMind DB"), "{err}");
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 #[test]

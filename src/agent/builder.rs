@@ -344,6 +344,15 @@ impl AgentBuilder {
         self.configure(|c| c.datacenter_ranges = Some(path))
     }
 
+    /// `SQREEN_GEOIP_DB`: a MaxMind DB file (GeoLite2/GeoIP2 City or Country, DB-IP Lite,
+    /// IPinfo), read into memory and verified at build (a corrupt file is an error) and
+    /// reloaded when it changes (a corrupt new version is logged, the previous one stays).
+    /// Events get `ip_meta.geo` (`code`, `city`, `point`) and `ip_meta.asn`.
+    pub fn geoip_db(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.configure(|c| c.geoip_db = Some(path))
+    }
+
     /// `SQREEN_SMTP_URL`: the SMTP server of email notifications:
     /// `smtps://user:password@host[:port]` (TLS), `smtp://user:password@host[:port]?tls=required`
     /// (STARTTLS) or `smtp://host[:port]` (a local relay); see

@@ -65,6 +65,8 @@ impl AgentInner {
                     is_tor: facts.is_tor,
                     datacenter: facts.datacenter,
                     provider: facts.provider.as_deref().map(str::to_owned),
+                    geo: facts.geo,
+                    asn: facts.asn,
                 }
             }),
         }

@@ -74,6 +74,13 @@ pub struct IpMeta {
     /// The provider the datacenter ranges name for the address; absent when they name none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// Where the address is, from the MaxMind DB (`SQREEN_GEOIP_DB`): `code`, `city`, `point`
+    /// `[longitude, latitude]`, each when the database has it; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<crate::intel::Geo>,
+    /// The address's autonomous system number, when the MaxMind DB has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
 }
 
 fn serialize_time<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {

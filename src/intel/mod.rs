@@ -1,7 +1,7 @@
 //! IP intelligence from local files: what an event's client address is besides its class
 //! (`ip_meta.is_tor` from `SQREEN_TOR_EXIT_LIST`, `ip_meta.datacenter` and `provider` from
-//! `SQREEN_DATACENTER_RANGES`), read at start-up and reloaded when a file changes; never fetched
-//! by the agent.
+//! `SQREEN_DATACENTER_RANGES`, `ip_meta.geo` and `asn` from the MaxMind DB `SQREEN_GEOIP_DB`),
+//! read at start-up and reloaded when a file changes; never fetched by the agent.
 //!
 //! This module owns the lists in force (each behind an `ArcSwap`: a lookup is one atomic load
 //! and a hash probe, never a lock, never I/O), their loading (a bad file at start-up is an error
@@ -10,6 +10,7 @@
 //! rules file watcher does). It knows nothing of requests or events: the agent asks `lookup`
 //! when it builds an event, and a field is absent when its file is not configured.
 
+mod geo;
 mod lists;
 
 use std::net::IpAddr;
@@ -27,13 +28,14 @@ use crate::error::{Error, Result};
 use crate::ip::IpSet;
 use crate::rules::FileStamp;
 
+pub use geo::{Geo, GeoDb, GeoFacts};
 pub use lists::{
     parse_datacenter_ranges, parse_tor_exit_list, DatacenterRanges, MAX_LIST_BYTES,
     MAX_PROVIDER_CHARS,
 };
 
 /// What the lists in force say of one address; `None` where no list is configured.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct IntelFacts {
     /// In the Tor exit list.
     pub(crate) is_tor: Option<bool>,
@@ -41,6 +43,10 @@ pub(crate) struct IntelFacts {
     pub(crate) datacenter: Option<bool>,
     /// The provider the datacenter ranges name for it, if any.
     pub(crate) provider: Option<Arc<str>>,
+    /// Where it is, from the MaxMind DB.
+    pub(crate) geo: Option<Geo>,
+    /// Its AS number, from the MaxMind DB.
+    pub(crate) asn: Option<u32>,
 }
 
 /// A list read from a file, the file's last seen version, and its reload counts.
@@ -48,7 +54,7 @@ struct Watched<T> {
     /// The variable naming the file, for errors and logs.
     variable: &'static str,
     path: PathBuf,
-    parse: fn(&str) -> std::result::Result<T, String>,
+    parse: fn(Vec<u8>) -> std::result::Result<T, String>,
     current: ArcSwap<T>,
     stamp: Mutex<Option<FileStamp>>,
     reloads: AtomicU64,
@@ -60,7 +66,7 @@ impl<T> Watched<T> {
     fn load(
         variable: &'static str,
         path: &Path,
-        parse: fn(&str) -> std::result::Result<T, String>,
+        parse: fn(Vec<u8>) -> std::result::Result<T, String>,
     ) -> Result<Watched<T>> {
         let stamp = FileStamp::of(path);
         let list = read(path, parse)
@@ -110,23 +116,48 @@ impl<T> Watched<T> {
 
 fn read<T>(
     path: &Path,
-    parse: fn(&str) -> std::result::Result<T, String>,
+    parse: fn(Vec<u8>) -> std::result::Result<T, String>,
 ) -> std::result::Result<T, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut text = String::new();
-    file.take(MAX_LIST_BYTES + 1)
-        .read_to_string(&mut text)
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
-    if text.len() as u64 > MAX_LIST_BYTES {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
+    }
+    parse(bytes)
+}
+
+/// The largest file read (256 MiB: a GeoLite2 City database is about 60 MiB); lists are
+/// further held to [`MAX_LIST_BYTES`].
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A text list's bytes as UTF-8, at most [`MAX_LIST_BYTES`], parsed by `parse`.
+fn text<T>(
+    bytes: Vec<u8>,
+    parse: fn(&str) -> std::result::Result<T, String>,
+) -> std::result::Result<T, String> {
+    if bytes.len() as u64 > MAX_LIST_BYTES {
         return Err(format!("larger than {MAX_LIST_BYTES} bytes"));
     }
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
     parse(&text)
+}
+
+fn tor_list(bytes: Vec<u8>) -> std::result::Result<IpSet, String> {
+    text(bytes, parse_tor_exit_list)
+}
+
+fn datacenter_list(bytes: Vec<u8>) -> std::result::Result<DatacenterRanges, String> {
+    text(bytes, parse_datacenter_ranges)
 }
 
 struct Lists {
     tor: Option<Watched<IpSet>>,
     datacenters: Option<Watched<DatacenterRanges>>,
+    geo: Option<Watched<GeoDb>>,
 }
 
 impl Lists {
@@ -136,6 +167,9 @@ impl Lists {
         }
         if let Some(datacenters) = &self.datacenters {
             datacenters.reload_if_changed();
+        }
+        if let Some(geo) = &self.geo {
+            geo.reload_if_changed();
         }
     }
 }
@@ -174,6 +208,8 @@ pub struct IpListStats {
     pub tor_exits: u64,
     /// Networks in the datacenter ranges in force (0 without `SQREEN_DATACENTER_RANGES`).
     pub datacenter_ranges: u64,
+    /// Search tree nodes of the MaxMind DB in force (0 without `SQREEN_GEOIP_DB`).
+    pub geoip_nodes: u64,
     /// Times a changed list file was read and put in force.
     pub reloads: u64,
     /// Times a changed list file was rejected (the previous list stayed).
@@ -185,25 +221,29 @@ impl IpIntel {
     /// names none. A file that cannot be read or parsed is an error naming its variable.
     pub(crate) fn start(config: &Config, poll: Duration) -> Result<Option<IpIntel>> {
         let tor = match &config.tor_exit_list {
-            Some(path) => Some(Watched::load(
-                "SQREEN_TOR_EXIT_LIST",
-                path,
-                parse_tor_exit_list,
-            )?),
+            Some(path) => Some(Watched::load("SQREEN_TOR_EXIT_LIST", path, tor_list)?),
             None => None,
         };
         let datacenters = match &config.datacenter_ranges {
             Some(path) => Some(Watched::load(
                 "SQREEN_DATACENTER_RANGES",
                 path,
-                parse_datacenter_ranges,
+                datacenter_list,
             )?),
             None => None,
         };
-        if tor.is_none() && datacenters.is_none() {
+        let geo = match &config.geoip_db {
+            Some(path) => Some(Watched::load("SQREEN_GEOIP_DB", path, GeoDb::from_bytes)?),
+            None => None,
+        };
+        if tor.is_none() && datacenters.is_none() && geo.is_none() {
             return Ok(None);
         }
-        let lists = Arc::new(Lists { tor, datacenters });
+        let lists = Arc::new(Lists {
+            tor,
+            datacenters,
+            geo,
+        });
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let (watched, flag) = (Arc::downgrade(&lists), stop.clone());
         let thread = std::thread::Builder::new()
@@ -249,6 +289,11 @@ impl IpIntel {
             facts.datacenter = Some(found.is_some());
             facts.provider = found.and_then(|(_, provider)| provider.clone());
         }
+        if let Some(geo) = &self.lists.geo {
+            let found = geo.current.load().lookup(ip);
+            facts.geo = found.geo;
+            facts.asn = found.asn;
+        }
         facts
     }
 
@@ -264,6 +309,11 @@ impl IpIntel {
             stats.datacenter_ranges = datacenters.current.load().len() as u64;
             stats.reloads += datacenters.reloads.load(Ordering::Relaxed);
             stats.rejected += datacenters.rejected.load(Ordering::Relaxed);
+        }
+        if let Some(geo) = &self.lists.geo {
+            stats.geoip_nodes = geo.current.load().nodes();
+            stats.reloads += geo.reloads.load(Ordering::Relaxed);
+            stats.rejected += geo.rejected.load(Ordering::Relaxed);
         }
         stats
     }
