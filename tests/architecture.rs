@@ -66,6 +66,7 @@ fn the_parts_below_the_agent_do_not_import_it() {
         "context/keys.rs",
         "user/mode.rs",
         "cluster/url.rs",
+        "intel",
     ];
     let forbidden = [
         "crate::agent",
