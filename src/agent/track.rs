@@ -26,7 +26,8 @@ use crate::event::names;
 use crate::event::Event;
 use crate::ip::actor::{actor_ip, actor_net};
 use crate::notify::PlaybookNotification;
-use crate::playbook::engine::{Actors, Firing, FiringActor};
+use crate::playbook::engine::{Actors, Facts, Firing, FiringActor};
+use crate::playbook::model::IpFacts;
 use crate::playbook::Playbook;
 use crate::playbook::ResponseAction;
 use crate::sdk::Verdict;
@@ -70,6 +71,23 @@ impl UserRef<'_> {
 }
 
 impl AgentInner {
+    /// What the IP intelligence files say of `ip`, as a playbook's `where` reads it (nothing
+    /// without an address or without files).
+    fn ip_facts(&self, ip: Option<IpAddr>) -> IpFacts {
+        let (Some(intel), Some(ip)) = (&self.intel, ip) else {
+            return IpFacts::default();
+        };
+        let found = intel.lookup(ip);
+        IpFacts {
+            is_tor: found.is_tor,
+            datacenter: found.datacenter,
+            country: found
+                .geo
+                .and_then(|g| g.code)
+                .and_then(|code| IpFacts::country_code(&code)),
+        }
+    }
+
     /// Records `name` about `subject` and runs the playbooks it feeds.
     pub(crate) fn record_event(
         &self,
@@ -89,9 +107,12 @@ impl AgentInner {
         }
         // IPv6 clients are counted and acted on by prefix (`ip::actor`)
         let prefix = self.ipv6_actor_prefix();
+        // the IP intelligence of the full address, asked only by playbooks that filter on it
+        let facts = || self.ip_facts(subject.ip);
         let actors = Actors {
             ip: subject.ip.map(|ip| actor_ip(ip, prefix)),
             user: user_id.as_deref(),
+            facts: Some(Facts(&facts)),
         };
         let mut verdict = Verdict::Proceed;
         for firing in self.playbooks.observe(name, actors, now) {

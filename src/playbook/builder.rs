@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::model::{
     validate_event_name, validate_id, validate_lifetime, validate_name, validate_period,
-    validate_redirect_url, validate_threshold, ActorKind, EventPattern, Notification, Playbook,
-    ResponseAction, Trigger,
+    validate_redirect_url, validate_threshold, ActorKind, EventPattern, IpFilter, Notification,
+    Playbook, ResponseAction, Trigger,
 };
 use crate::duration::Lifetime;
 use crate::error::{Error, Result};
@@ -41,6 +41,7 @@ impl Playbook {
             response: ResponseAction::None,
             notification: Notification::default(),
             enabled: true,
+            filter: None,
         }
     }
 }
@@ -95,6 +96,7 @@ pub struct PlaybookBuilder {
     response: ResponseAction,
     notification: Notification,
     enabled: bool,
+    filter: Option<IpFilter>,
 }
 
 impl PlaybookBuilder {
@@ -140,6 +142,13 @@ impl PlaybookBuilder {
         self
     }
 
+    /// Counts only the events whose client IP the IP intelligence says this of (the rules
+    /// document's `where`): e.g. `IpFilter { is_tor: Some(true), ..Default::default() }`.
+    pub fn only_from(mut self, filter: IpFilter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
     /// Whether the playbook runs (default true).
     pub fn enabled(mut self, enabled: bool) -> Self {
         self.enabled = enabled;
@@ -168,6 +177,17 @@ impl PlaybookBuilder {
         let threshold = validate_threshold(i64::from(self.threshold))
             .map_err(|e| Error::rules(at("trigger.threshold"), e))?;
         validate_period(self.period).map_err(|e| Error::rules(at("trigger.period"), e))?;
+        let filter = match self.filter {
+            Some(filter) => Some(filter.validate().map_err(|(key, reason)| {
+                let place = if key.is_empty() {
+                    at("trigger.where")
+                } else {
+                    at(&format!("trigger.where.{key}"))
+                };
+                Error::rules(place, reason)
+            })?),
+            None => None,
+        };
         if let Some(lifetime) = self.response.lifetime() {
             validate_lifetime(lifetime).map_err(|e| Error::rules(at("response.duration"), e))?;
         }
@@ -183,6 +203,7 @@ impl PlaybookBuilder {
                 threshold,
                 period: self.period,
                 actor: self.actor,
+                filter,
             },
             response: self.response,
             notification: self.notification,

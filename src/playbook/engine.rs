@@ -20,7 +20,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
-use super::model::{ActorKind, EventPattern, Playbook, ResponseAction};
+use super::model::{ActorKind, EventPattern, IpFacts, IpFilter, Playbook, ResponseAction};
 use crate::clock::Millis;
 use crate::counter::{ActorId, CounterKey, CounterStore, GroupSpec, MemberSpec, Quiet, Regroup};
 use crate::duration::Lifetime;
@@ -35,6 +35,8 @@ struct Group {
     slot: u32,
     pattern: EventPattern,
     actor: ActorKind,
+    /// Only events whose client IP this holds of are counted.
+    filter: Option<IpFilter>,
     spec: Arc<GroupSpec>,
     /// The playbooks, by member index.
     playbooks: Box<[Arc<Playbook>]>,
@@ -67,6 +69,7 @@ struct GroupKey {
     event: String,
     actor: ActorKind,
     period_ms: u128,
+    filter: Option<IpFilter>,
 }
 
 impl GroupKey {
@@ -76,6 +79,7 @@ impl GroupKey {
             event: t.event.to_string(),
             actor: t.actor,
             period_ms: t.period.as_millis(),
+            filter: t.filter.clone(),
         }
     }
 
@@ -87,7 +91,13 @@ impl GroupKey {
             ActorKind::Ip => "ip",
             ActorKind::User => "user",
         };
-        let digest = Sha256::digest(format!("{}\n{kind}\n{}", self.event, self.period_ms));
+        let mut named = format!("{}\n{kind}\n{}", self.event, self.period_ms);
+        // (groups without a filter keep the name they had before filters existed)
+        if let Some(filter) = &self.filter {
+            named.push('\n');
+            named.push_str(&serde_json::to_string(filter).unwrap_or_default());
+        }
+        let digest = Sha256::digest(named);
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
         u64::from_be_bytes(first)
@@ -182,6 +192,18 @@ pub(crate) struct Actors<'a> {
     pub(crate) ip: Option<IpAddr>,
     /// The user's canonical id.
     pub(crate) user: Option<&'a str>,
+    /// What the IP intelligence says of the client IP, asked only when a group filters on it.
+    pub(crate) facts: Option<Facts<'a>>,
+}
+
+/// The IP intelligence of an event's client IP, looked up on demand (once per event at most).
+#[derive(Clone, Copy)]
+pub(crate) struct Facts<'a>(pub(crate) &'a dyn Fn() -> IpFacts);
+
+impl std::fmt::Debug for Facts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Facts")
+    }
 }
 
 /// A playbook that fired for an actor.
@@ -299,6 +321,7 @@ impl PlaybookEngine {
                 slot,
                 pattern: first.trigger.event.clone(),
                 actor: first.trigger.actor,
+                filter: first.trigger.filter.clone(),
                 spec: spec.clone(),
                 playbooks: members
                     .iter()
@@ -348,8 +371,16 @@ impl PlaybookEngine {
             .prefixed
             .iter()
             .filter(|&&g| index.groups[g].pattern.matches(event));
+        let mut facts: Option<IpFacts> = None;
         for &g in exact.iter().chain(prefixed) {
             let group = &index.groups[g];
+            if let Some(filter) = &group.filter {
+                let known =
+                    *facts.get_or_insert_with(|| actors.facts.map(|f| f.0()).unwrap_or_default());
+                if !filter.matches(&known) {
+                    continue;
+                }
+            }
             let (actor_id, actor) = match (group.actor, actors.ip, actors.user) {
                 (ActorKind::Ip, Some(ip), _) => (ActorId::ip(ip), Some(ip)),
                 (ActorKind::User, _, Some(user)) => (self.counters.user_id(user), None),
@@ -436,6 +467,7 @@ mod tests {
     const IP: Actors<'static> = Actors {
         ip: Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1))),
         user: Some("alice"),
+        facts: None,
     };
 
     #[test]
@@ -459,6 +491,7 @@ mod tests {
         let no_user = Actors {
             ip: IP.ip,
             user: None,
+            facts: None,
         };
         assert!(e
             .observe("app.sqreen.attack.xss", no_user, 3_000)
@@ -481,6 +514,7 @@ mod tests {
         let other = Actors {
             ip: Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2))),
             user: None,
+            facts: None,
         };
         for k in 1..=100 {
             assert_eq!(fired_ids(e.observe("x", IP, 1_000)), vec![format!("n{k}")]);
@@ -575,6 +609,7 @@ mod tests {
                 event: "login.failed".into(),
                 actor: ActorKind::Ip,
                 period_ms,
+                filter: None,
             };
             let g = SharedGroup::of(&key);
             let p = period_ms as u64;
@@ -595,6 +630,7 @@ mod tests {
             event: "x".into(),
             actor: ActorKind::Ip,
             period_ms: 60_000,
+            filter: None,
         };
         let b = GroupKey {
             period_ms: 60_001,
@@ -603,6 +639,15 @@ mod tests {
         // (the first 8 bytes of SHA-256("x\nip\n60000"), as any other process computes them)
         assert_eq!(a.uid(), 0xbfd8_981b_90e5_08d9);
         assert_ne!(a.uid(), b.uid());
+        // a `where` filter makes another group
+        let c = GroupKey {
+            filter: Some(crate::playbook::IpFilter {
+                is_tor: Some(true),
+                ..Default::default()
+            }),
+            ..a.clone()
+        };
+        assert_ne!(a.uid(), c.uid());
     }
 
     #[test]

@@ -16,6 +16,6 @@ pub mod model;
 
 pub use builder::PlaybookBuilder;
 pub use model::{
-    validate_event_name, ActorKind, EventPattern, Frequency, Notification, Playbook,
-    ResponseAction, Severity, Trigger,
+    validate_event_name, ActorKind, EventPattern, Frequency, IpFacts, IpFilter, Notification,
+    Playbook, ResponseAction, Severity, Trigger,
 };

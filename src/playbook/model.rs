@@ -167,6 +167,97 @@ pub struct Trigger {
     pub period: Duration,
     /// Whom the events are counted for.
     pub actor: ActorKind,
+    /// Only events from client IPs the IP intelligence says this of are counted (the rules
+    /// document's `where`); `None` counts every event.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<IpFilter>,
+}
+
+/// What a trigger's `where` asks of an event's client IP, from the IP intelligence files
+/// (`SQREEN_TOR_EXIT_LIST`, `SQREEN_DATACENTER_RANGES`, `SQREEN_GEOIP_DB`). Every condition
+/// given must hold, and a fact no file gives (no list configured, an address the database does
+/// not hold, an event without a client IP) holds no condition: such events are not counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct IpFilter {
+    /// In the Tor exit list (`true`), or known not to be (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_tor: Option<bool>,
+    /// In the datacenter ranges (`true`), or known not to be (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<bool>,
+    /// The country code is one of these (uppercase ISO 3166-1 alpha-2, as GeoIP2 writes them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<Vec<String>>,
+}
+
+/// What the IP intelligence knows of one client IP, as an [`IpFilter`] reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpFacts {
+    /// In the Tor exit list; `None` without one.
+    pub is_tor: Option<bool>,
+    /// In the datacenter ranges; `None` without them.
+    pub datacenter: Option<bool>,
+    /// The two-letter country code, uppercase, when the database holds the address.
+    pub country: Option<[u8; 2]>,
+}
+
+impl IpFacts {
+    /// `code` as [`IpFacts::country`] holds it: two ASCII letters, uppercased; else `None`.
+    pub fn country_code(code: &str) -> Option<[u8; 2]> {
+        match code.as_bytes() {
+            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// At most this many countries in a `where`.
+pub const MAX_FILTER_COUNTRIES: usize = 250;
+
+impl IpFilter {
+    /// True when every condition holds of `facts`.
+    pub fn matches(&self, facts: &IpFacts) -> bool {
+        self.is_tor.is_none_or(|want| facts.is_tor == Some(want))
+            && self
+                .datacenter
+                .is_none_or(|want| facts.datacenter == Some(want))
+            && self.country.as_ref().is_none_or(|codes| {
+                facts
+                    .country
+                    .is_some_and(|c| codes.iter().any(|code| code.as_bytes() == c))
+            })
+    }
+
+    /// Checks a filter: at least one condition, countries as two ASCII letters (written back
+    /// uppercase), 1 to [`MAX_FILTER_COUNTRIES`] of them. The error names the key at fault.
+    pub fn validate(mut self) -> std::result::Result<IpFilter, (String, String)> {
+        if self.is_tor.is_none() && self.datacenter.is_none() && self.country.is_none() {
+            return Err((
+                String::new(),
+                "expected at least one of is_tor, datacenter, country".to_owned(),
+            ));
+        }
+        if let Some(codes) = &mut self.country {
+            if codes.is_empty() || codes.len() > MAX_FILTER_COUNTRIES {
+                return Err((
+                    "country".to_owned(),
+                    format!("expected 1 to {MAX_FILTER_COUNTRIES} country codes"),
+                ));
+            }
+            for (i, code) in codes.iter_mut().enumerate() {
+                if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err((
+                        format!("country[{i}]"),
+                        format!("expected a two-letter country code such as \"RU\", got {code:?}"),
+                    ));
+                }
+                code.make_ascii_uppercase();
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// What happens to the actor when a playbook fires. Serialized as the document writes it:
@@ -587,6 +678,7 @@ mod tests {
                 threshold: 3,
                 period: Duration::from_secs(300),
                 actor: ActorKind::Ip,
+                filter: None,
             },
             response: ResponseAction::Redirect {
                 url: "/blocked".into(),
@@ -613,5 +705,57 @@ mod tests {
             pb.response.lifetime().and_then(|l| l.duration()),
             Some(Duration::from_secs(86_400))
         );
+    }
+
+    #[test]
+    fn ip_filters_need_known_facts() {
+        let tor = IpFilter {
+            is_tor: Some(true),
+            ..IpFilter::default()
+        };
+        let not_tor = IpFilter {
+            is_tor: Some(false),
+            ..IpFilter::default()
+        };
+        let known_tor = IpFacts {
+            is_tor: Some(true),
+            ..IpFacts::default()
+        };
+        assert!(tor.matches(&known_tor) && !not_tor.matches(&known_tor));
+        // no list: neither `true` nor `false` holds
+        assert!(!tor.matches(&IpFacts::default()) && !not_tor.matches(&IpFacts::default()));
+        let countries = IpFilter {
+            country: Some(vec!["ru".into(), "KP".into()]),
+            ..IpFilter::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            countries.country.as_deref(),
+            Some(&["RU".to_owned(), "KP".to_owned()][..])
+        );
+        let moscow = IpFacts {
+            country: IpFacts::country_code("ru"),
+            ..IpFacts::default()
+        };
+        assert!(countries.matches(&moscow));
+        assert!(!countries.matches(&IpFacts {
+            country: IpFacts::country_code("DE"),
+            ..IpFacts::default()
+        }));
+        assert_eq!(IpFacts::country_code("EU1"), None);
+        // every condition must hold
+        let both = IpFilter {
+            is_tor: Some(true),
+            country: Some(vec!["RU".into()]),
+            ..IpFilter::default()
+        };
+        assert!(!both.matches(&moscow) && !both.matches(&known_tor));
+        assert!(both.matches(&IpFacts {
+            is_tor: Some(true),
+            country: Some(*b"RU"),
+            datacenter: None,
+        }));
+        assert_eq!(IpFilter::default().validate().unwrap_err().0, "");
     }
 }

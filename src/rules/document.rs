@@ -439,6 +439,19 @@ struct RawTrigger {
     threshold: i64,
     period: String,
     actor: ActorKind,
+    #[serde(default, rename = "where")]
+    filter: Option<Obj<RawFilter>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFilter {
+    #[serde(default)]
+    is_tor: Option<bool>,
+    #[serde(default)]
+    datacenter: Option<bool>,
+    #[serde(default)]
+    country: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -709,11 +722,30 @@ impl RawTrigger {
         let threshold = m::validate_threshold(self.threshold).map_err(at(field("threshold")))?;
         let period = parse_duration(&self.period).map_err(at(field("period")))?;
         m::validate_period(period).map_err(at(field("period")))?;
+        let filter = match self.filter {
+            None => None,
+            Some(Obj(raw)) => {
+                let filter = m::IpFilter {
+                    is_tor: raw.is_tor,
+                    datacenter: raw.datacenter,
+                    country: raw.country,
+                };
+                Some(filter.validate().map_err(|(key, reason)| {
+                    let place = if key.is_empty() {
+                        field("where")
+                    } else {
+                        format!("{}.{key}", field("where"))
+                    };
+                    Error::rules(place, reason)
+                })?)
+            }
+        };
         Ok(Trigger {
             event,
             threshold,
             period,
             actor: self.actor,
+            filter,
         })
     }
 }

@@ -68,6 +68,7 @@ fn the_sample_parses() {
                 threshold: 2,
                 period: Duration::from_secs(300),
                 actor: ActorKind::User,
+                filter: None,
             },
             response: ResponseAction::None,
             notification: Notification {
