@@ -1,9 +1,11 @@
 //! Rules that hold wherever in the value the construct appears (`UNION SELECT`, `; DROP`,
 //! `WAITFOR DELAY`, catalog names, attack functions in operator position, ...).
 
+use super::positional::start_call;
 use super::positional::word_is;
 use super::rules::{
-    is_literal, niladic, split_keyword, stmt_continues, unfinished_info_call, View,
+    closed_where, is_literal, niladic, row_limit, split_keyword, stmt_continues,
+    unfinished_info_call, View,
 };
 use super::token::*;
 use super::tokenizer::{is_word_char, is_ws};
@@ -46,6 +48,17 @@ pub(super) fn case_when(v: &View, i: usize) -> Option<Hit> {
         }
     }
     None
+}
+
+/// A `regexp_*` call whose first argument is `repeat(`: a heavy query.
+fn heavy_regexp(v: &View, i: usize) -> bool {
+    let t = v.get(i);
+    v.b()
+        .get(t.s..t.e)
+        .is_some_and(|w| w.len() > 7 && w[..7].eq_ignore_ascii_case(b"regexp_"))
+        && v.t(i + 1) == T_LP
+        && v.t(i + 2) == T_FUNC
+        && word_is(v, v.get(i + 2), b"repeat")
 }
 
 pub(super) fn is_sql_kw(t: Tok) -> bool {
@@ -98,6 +111,18 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
             T_STMT if t.a == S_WAITFOR_DELAY => {
                 return Some(("sqli-fingerprint", t.s, t.e));
             }
+            T_STMT
+                if t.a == S_WAITFOR && word_is(v, v.get(i + 1), b"time") && v.t(i + 2) == T_STR =>
+            {
+                // `WAITFOR TIME '23:59:59'`
+                let (s, e) = v.span(i, i + 2);
+                return Some(("sqli-fingerprint", s, e));
+            }
+            T_KW if t.a == K_WHERE => {
+                if let Some(h) = closed_where(v, i) {
+                    return Some(h);
+                }
+            }
             T_STMT if t.a == S_SELECT && i > 0 && v.t(i - 1) == T_LP => {
                 let n1 = v.get(i + 1);
                 let n2 = v.get(i + 2);
@@ -108,7 +133,10 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
                         matches!(n2.t, T_COMMA | T_RP | T_END) || (n2.t == T_KW && n2.a == K_FROM)
                     }
                     T_WORD => {
-                        n1.a == W_STRONG || n1.a == W_CATALOG || (n2.t == T_KW && n2.a == K_FROM)
+                        n1.a == W_STRONG
+                            || n1.a == W_CATALOG
+                            || row_limit(v, n1, n2)
+                            || (n2.t == T_KW && n2.a == K_FROM)
                     }
                     _ => false,
                 };
@@ -191,9 +219,25 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
                 let (s, e) = v.span(i, i + 1);
                 return Some(("sqli-function", s, e));
             }
+            T_FUNC if heavy_regexp(v, i) => {
+                // `REGEXP_SUBSTRING(REPEAT(..., 500000000), NULL)`: a regular expression
+                // over a repeated string, a heavy query that stands in for a sleep
+                let (s, e) = v.span(i, i + 2);
+                return Some(("sqli-function", s, e));
+            }
             T_FUNC => {
                 let p = if i > 0 { v.t(i - 1) } else { T_END };
-                let op_position = !matches!(p, T_WORD | T_NUM);
+                // (`BEGIN DBMS_LOCK.SLEEP(5); END`, `THEN dbms_pipe.receive_message(..)`: a
+                // package procedure called as a PL/SQL block's statement)
+                let block = p == T_WORD
+                    && v.b().get(t.s..t.e).is_some_and(|w| w.contains(&b'.'))
+                    && [&b"begin"[..], b"then", b"else", b"loop"]
+                        .iter()
+                        .any(|w| word_is(v, v.get(i - 1), w));
+                let op_position = !matches!(p, T_WORD | T_NUM) || block;
+                if i == 0 && !start_call(v, 0) {
+                    continue;
+                }
                 if op_position && (t.a == FN_STRONG || (p != T_END && niladic(v, i))) {
                     let (s, e) = v.span(i, i + 2);
                     return Some(("sqli-function", s, e));

@@ -62,6 +62,19 @@
 //!   `INTO OUTFILE`, `@@system_var`, system catalog names (`information_schema`,
 //!   `sysobjects`, `xp_cmdshell`, ...), PostgreSQL casts `x::int` (no spaces, lowercase or
 //!   uppercase type name).
+//! * Time-based and heavy-query probes: a procedure of an Oracle package (`dbms_pipe`,
+//!   `dbms_lock`, `dbms_session`, `user_lock`, ...) called by its qualified name is a strong
+//!   function, also as a PL/SQL block's statement (`BEGIN DBMS_LOCK.SLEEP(5); END`, `THEN
+//!   sys.dbms_pipe.receive_message(..)`); `WAITFOR TIME '..'`; a `regexp_*` call over
+//!   `repeat(..)`; Firebird's `RDB$` system tables are catalog names; `SELECT TOP n` /
+//!   `SELECT FIRST n` continue a statement. A call that opens the value counts only when
+//!   SQL follows it (`sleep(5)--`, not "sleep(8) hours a night").
+//! * Probes after a closing token: `WHERE <literal> <cmp> <literal>` right after a `)`, a
+//!   backticked name or a break-out, optionally through `AS alias` (`') AS abcd WHERE
+//!   1234=1234 OR 5678=5678-- x`, `` ` WHERE 1=1 HAVING 2=3-- ``); a break-out closed
+//!   through a MySQL full-text modifier (`') IN BOOLEAN MODE) AND 1=1#`) reads on after it.
+//! * PostgreSQL dollar-quoted strings (`$$abc$$`, `$q$x$q$`) are strings, and strings joined
+//!   by `||` fold into one (`$$a$$||$$b$$=$$ab$$`), except a break-out.
 //! * `sqli-union` also covers `unionselect` glued inside one word (`1unionselect1`).
 //! * `sqli-nosql-operator` — MongoDB query operators where a JSON/qs parser would build a
 //!   query object from them: the whole value is `$ne`/`$where`/`$text`/..., a bracketed key
@@ -124,7 +137,9 @@
 //! 64-byte-block skipping of plain runs and ungated words in long values), `tokenizer`
 //! (bytes to folded tokens), `words` (keyword, function and catalog tables), `rules` (the
 //! rule driver and whole-value shapes), `positional` (rules at the injection point),
-//! `anywhere` (rules over the whole token stream), `strict` (the level-2 rules), `tests`.
+//! `anywhere` (rules over the whole token stream), `strict` (the level-2 rules), `tests`,
+//! `probe_tests` (time-based, heavy-query and closing-token probes per database, generated
+//! from cores, injection points and spellings).
 //!
 //! # Percent-encoded values
 //! The framework URL-decodes query/form/path values but not XML attribute values and text
@@ -190,6 +205,8 @@ pub const RULES: &[&str] = &[
 mod anywhere;
 mod positional;
 mod prefilter;
+#[cfg(test)]
+mod probe_tests;
 mod reach;
 mod rules;
 mod skip;

@@ -51,9 +51,15 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
             return Some(h);
         }
     }
-    let after_rp = v.t(k) == T_RP;
+    let mut after_rp = v.t(k) == T_RP;
     if after_rp {
         k += 1;
+    }
+    if left == Left::Break {
+        if let Some(j) = fulltext_modifier(v, k) {
+            k = j;
+            after_rp = true;
+        }
     }
     let r = v.get(k);
     match r.t {
@@ -149,6 +155,9 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
             None
         }
         T_FUNC if left == Left::Break || left == Left::Start => {
+            if left == Left::Start && !start_call(v, k) {
+                return None;
+            }
             if r.a == FN_STRONG || literal_args(v, k) {
                 let (s, e) = v.span(k, k + 2);
                 return Some(("sqli-function", s, e));
@@ -219,6 +228,79 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
             None
         }
         _ => None,
+    }
+}
+
+/// `IN BOOLEAN MODE)` (or `IN NATURAL LANGUAGE MODE)`, `WITH QUERY EXPANSION)`) at `k`: the
+/// modifier and `)` that close a MySQL `MATCH (..) AGAINST ('..` search the value broke out
+/// of; the index after that `)`.
+pub(super) fn fulltext_modifier(v: &View, k: usize) -> Option<usize> {
+    let t = v.get(k);
+    let mut j = if t.t == T_CMP && word_is(v, t, b"in") {
+        let words: &[&[u8]] = if word_is(v, v.get(k + 1), b"boolean") {
+            &[b"boolean", b"mode"]
+        } else {
+            &[b"natural", b"language", b"mode"]
+        };
+        let mut j = k + 1;
+        for w in words {
+            if !word_is(v, v.get(j), w) {
+                return None;
+            }
+            j += 1;
+        }
+        j
+    } else {
+        k
+    };
+    if word_is(v, v.get(j), b"with") {
+        for w in [&b"query"[..], b"expansion"] {
+            if !word_is(v, v.get(j + 1), w) {
+                return None;
+            }
+            j += 1;
+        }
+        j += 1;
+    }
+    (j > k && v.t(j) == T_RP).then_some(j + 1)
+}
+
+/// A call at the very start of the value (`sleep(5)`, `benchmark(1e7,md5(1))`) counts when
+/// its arguments are not one plain word (`benchmark(s)`) and what follows the call is SQL,
+/// not more prose (`sleep(8) hours a night`, `sleep(5)?`).
+pub(super) fn start_call(v: &View, k: usize) -> bool {
+    if v.t(k + 1) != T_LP {
+        return true;
+    }
+    let arg = v.get(k + 2);
+    if arg.t == T_WORD && arg.a == W_ENGLISHY && v.t(k + 3) == T_RP {
+        return false;
+    }
+    // the token after the call's closing parenthesis (an unclosed or long call counts)
+    let mut depth = 0i32;
+    let mut close = None;
+    for j in k + 1..k + 24 {
+        match v.t(j) {
+            T_LP => depth += i32::from(v.get(j).a),
+            T_RP => {
+                depth -= i32::from(v.get(j).a);
+                if depth <= 0 {
+                    close = Some(j);
+                    break;
+                }
+            }
+            T_END => return true,
+            _ => {}
+        }
+    }
+    let Some(j) = close else {
+        return true;
+    };
+    let after = v.get(j + 1);
+    match after.t {
+        T_WORD | T_NUM | T_STR | T_LP | T_FUNC => false,
+        T_CMP => !(after.f == b'?' && v.t(j + 2) == T_END),
+        _ => true,
     }
 }
 

@@ -8,7 +8,7 @@ use super::token::*;
 use super::tokenizer::{
     is_word_char, is_word_start, is_ws, skip_ws_comments, BYTE_CLASS, C_WSTART,
 };
-use super::words::{CATALOG, FUNCS, KEYWORDS, MAX_WORD};
+use super::words::{CATALOG, FUNCS, KEYWORDS, MAX_WORD, PACKAGES};
 
 /// Pre-filter verdicts: nothing to scan, only weak triggers (windowed scan), full scan.
 pub(super) const SCAN_NONE: u8 = 0;
@@ -325,6 +325,9 @@ fn for_each_gate_word(mut f: impl FnMut(&str, bool)) {
             }
         }
     }
+    for &w in PACKAGES {
+        f(w, false);
+    }
 }
 
 /// A [`SKIP_GATE`] bitmap.
@@ -443,6 +446,9 @@ pub(super) static PRE: LazyLock<Vec<(u64, u8)>> = LazyLock::new(|| {
                 add(part, PRE_ANCHOR);
             }
         }
+    }
+    for &w in PACKAGES {
+        add(w, PRE_ANCHOR);
     }
     t
 });

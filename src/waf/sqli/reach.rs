@@ -17,7 +17,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use std::sync::LazyLock;
 
 use super::token::*;
-use super::words::{CATALOG, FUNCS, KEYWORDS, NILADIC};
+use super::words::{CATALOG, FUNCS, KEYWORDS, NILADIC, PACKAGES};
 
 /// The trigger words: (automaton, pattern kinds).
 struct Triggers {
@@ -55,7 +55,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     ] {
         words.push((w, ALONE));
     }
-    for &w in CATALOG {
+    for &w in CATALOG.iter().chain(PACKAGES) {
         words.push((w, ALONE));
     }
     for &(w, _) in FUNCS {

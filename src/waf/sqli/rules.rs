@@ -207,8 +207,8 @@ pub(super) fn from_clause(v: &View) -> Option<Hit> {
 
 /// Backtick context (the value pasted inside a MySQL `` `identifier` ``). Backticks are
 /// also markdown code spans, so only a few shapes count here: the identifier closed and the
-/// statement ended (`` admin`; ``, `` admin`;-- ``, `` admin`-- ``), or the select-list tail
-/// `` ` AS `alias` FROM``.
+/// statement ended (`` admin`; ``, `` admin`;-- ``, `` admin`-- ``), the select-list tail
+/// `` ` AS `alias` FROM``, or a WHERE on a constant condition (`` ` WHERE 1=1 HAVING 2=3``).
 pub(super) fn backtick_rules(v: &View) -> Option<Hit> {
     let first = v.get(0);
     if first.t != T_STR || first.f & F_BREAK == 0 {
@@ -227,6 +227,8 @@ pub(super) fn backtick_rules(v: &View) -> Option<Hit> {
             let (s, e) = v.span(0, 1);
             Some(("sqli-comment", s, e))
         }
+        T_KW if n1.a == K_WHERE => closed_where(v, 1),
+        T_RP if n2.t == T_KW && n2.a == K_WHERE => closed_where(v, 2),
         T_KW if n1.a == K_AS
             && matches!(n2.t, T_WORD | T_STR)
             && (n2.f == b'`' || n2.t == T_STR)
@@ -352,6 +354,7 @@ pub(super) fn stmt_continues(v: &View, j: usize) -> bool {
             T_WORD => {
                 n1.a == W_STRONG
                     || n1.a == W_CATALOG
+                    || row_limit(v, n1, n2)
                     || matches!(n2.t, T_END | T_COMMA | T_COMMENT | T_SEMI | T_RP)
                     || (n2.t == T_KW && n2.a == K_FROM)
             }
@@ -385,6 +388,40 @@ pub(super) fn stmt_continues(v: &View, j: usize) -> bool {
         S_CALL => n1.t == T_WORD && n2.t == T_LP,
         _ => false,
     }
+}
+
+/// `SELECT TOP 1 x` (SQL Server, Access), `SELECT FIRST 1 x` (Firebird, Informix): a row
+/// limit right after SELECT.
+pub(super) fn row_limit(v: &View, n1: Tok, n2: Tok) -> bool {
+    n2.t == T_NUM && (word_is(v, n1, b"top") || word_is(v, n1, b"first"))
+}
+
+/// A WHERE clause at `i` on a constant condition, right after what closes the value's own
+/// context: a `)`, a backticked name or a break-out string, optionally followed by `AS
+/// alias` (`') AS abcd WHERE 1234=1234 OR 5678=5678`, `` ` WHERE 1=1 HAVING 2=3``,
+/// `` `) WHERE 8=8``). "the case where 1 = 1" has no closing token before WHERE.
+pub(super) fn closed_where(v: &View, i: usize) -> Option<Hit> {
+    if i == 0 {
+        return None;
+    }
+    let mut p = i - 1;
+    if p >= 2 && matches!(v.t(p), T_WORD | T_STR) && v.t(p - 1) == T_KW && v.get(p - 1).a == K_AS {
+        p -= 2;
+    }
+    let c = v.get(p);
+    let closing =
+        c.t == T_RP || (c.t == T_WORD && c.f == b'`') || (c.t == T_STR && c.f & F_BREAK != 0);
+    let (a, cmp, b) = (v.get(i + 1), v.get(i + 2), v.get(i + 3));
+    let after = v.get(i + 4);
+    let tail = matches!(
+        after.t,
+        T_END | T_COMMENT | T_LOGIC | T_CLAUSE | T_RP | T_SEMI
+    ) || (after.t == T_KW && after.a == K_HAVING);
+    if closing && is_literal(a) && cmp.t == T_CMP && is_literal(b) && tail {
+        let (s, e) = v.span(p, i + 3);
+        return Some(("sqli-tautology", s, e));
+    }
+    None
 }
 
 /// `0x616263`: a hex literal long enough to spell a string (MySQL reads it as one).

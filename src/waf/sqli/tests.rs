@@ -1,4 +1,4 @@
-use super::words::{CATALOG, FUNCS, KEYWORDS};
+use super::words::{CATALOG, FUNCS, KEYWORDS, PACKAGES};
 use super::*;
 
 fn fires(s: &str) -> bool {
@@ -456,7 +456,8 @@ fn gated_word_classes_match_the_lookup() {
         .iter()
         .map(|k| k.0)
         .chain(FUNCS.iter().map(|f| f.0))
-        .chain(CATALOG.iter().copied());
+        .chain(CATALOG.iter().copied())
+        .chain(PACKAGES.iter().copied());
     for w in table {
         for v in [
             w.to_owned(),
@@ -477,6 +478,8 @@ fn gated_word_classes_match_the_lookup() {
         );
     }
     words.push(b"xUnionSelect".to_vec());
+    words.push(b"sys.dbms_pipe.receive_message".to_vec());
+    words.push(b"time.sleep".to_vec());
     words.push(b"reunionselection".to_vec());
     assert!(words.len() > 100_000, "{}", words.len());
     for w in &words {

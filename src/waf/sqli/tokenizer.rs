@@ -262,6 +262,22 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
                 push(out, tok(T_SEMI, 0, start, i + 1));
                 i += 1;
             }
+            b'$' if dollar_quoted(b, i).is_some() => {
+                // PostgreSQL dollar quoting: `$$text$$`, `$tag$text$tag$`
+                let e = dollar_quoted(b, i).unwrap_or(n);
+                push(
+                    out,
+                    Tok {
+                        t: T_STR,
+                        a: b'$',
+                        f: F_CLOSED,
+                        g: false,
+                        s: start,
+                        e,
+                    },
+                );
+                i = e;
+            }
             _ if is_word_start(c) => {
                 // prefixed string literals: N'..', X'..', B'..', E'..'
                 if i + 1 < n
@@ -346,13 +362,40 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
     true
 }
 
+/// A PostgreSQL dollar-quoted string at `i` (`$$..$$`, `$tag$..$tag$`, not glued to a word
+/// before it), closed within [`DOLLAR_BODY`] bytes: the end of its closing delimiter. An
+/// unclosed one (`$$10`) is read as before, as a word.
+pub(super) fn dollar_quoted(b: &[u8], i: usize) -> Option<usize> {
+    if i > 0 && is_word_char(b[i - 1]) {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < b.len() && j - i <= 16 && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'$') || b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let tag = &b[i..=j];
+    let body = &b[j + 1..b.len().min(j + 1 + DOLLAR_BODY + tag.len())];
+    memchr::memmem::find(body, tag).map(|k| j + 1 + k + tag.len())
+}
+
+/// How far a dollar-quoted string's closing delimiter is looked for (probes quote a few
+/// bytes; the bound keeps a value full of `$tag$` openers linear).
+const DOLLAR_BODY: usize = 256;
+
 /// Are all tokens but the last final? Folding (see [`push`]) only ever pops trailing
-/// operators, merges into the last token or the operand before a trailing operator, or
+/// operators, merges into the last token or the operand before a trailing operator (or
+/// `||`), or
 /// removes a `(` right before a trailing operand: none can reach past a last token that
 /// is neither an operator nor `(` and does not follow a `(`.
 pub(super) fn settled(out: &[Tok]) -> bool {
     let n = out.len();
-    n >= 2 && !matches!(out[n - 1].t, T_OP | T_LP) && out[n - 2].t != T_LP
+    n >= 2
+        && !matches!(out[n - 1].t, T_OP | T_LP)
+        && !(out[n - 1].t == T_LOGIC && out[n - 1].f == b'|')
+        && out[n - 2].t != T_LP
 }
 
 pub(super) fn scan_number(b: &[u8], mut i: usize) -> usize {
@@ -535,6 +578,20 @@ pub(super) fn push(out: &mut Vec<Tok>, mut t: Tok) {
                 out.pop();
                 t.s = s;
                 push(out, t);
+                return;
+            }
+        }
+        // string concatenation: `'a'||'b'`, `$$a$$||$$b$$` -> one string (not after a
+        // break-out: `x' || 'a'='a` is the probe itself)
+        if t.t == T_STR && t.f & F_CLOSED != 0 && len >= 2 {
+            let (last, prev) = (out[len - 1], out[len - 2]);
+            if last.t == T_LOGIC
+                && last.f == b'|'
+                && prev.t == T_STR
+                && prev.f & (F_CLOSED | F_BREAK) == F_CLOSED
+            {
+                out.pop();
+                out[len - 2].e = t.e;
                 return;
             }
         }

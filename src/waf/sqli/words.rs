@@ -26,6 +26,8 @@ pub(super) struct Entry {
     /// function tier, 0 when not a function
     pub(super) func: u8,
     pub(super) catalog: bool,
+    /// an Oracle package whose procedures only SQL calls (`dbms_pipe`)
+    pub(super) package: bool,
 }
 
 /// FNV-1a: tiny, no allocation, good enough for a few hundred fixed keys.
@@ -63,6 +65,9 @@ pub(super) static WORDS: LazyLock<WordMap> = LazyLock::new(|| {
     }
     for &n in CATALOG {
         m.entry(n.as_bytes()).or_default().catalog = true;
+    }
+    for &n in PACKAGES {
+        m.entry(n.as_bytes()).or_default().package = true;
     }
     m
 });
@@ -124,6 +129,9 @@ pub(super) fn classify_listed(w: &[u8], called: bool, s: usize, e: usize) -> Tok
         return tok(T_WORD, 0, s, e);
     };
     let en = lookup(lw);
+    if called && package_call(lw) {
+        return tok(T_FUNC, FN_STRONG, s, e);
+    }
     if called && en.func != 0 {
         return tok(T_FUNC, en.func, s, e);
     }
@@ -141,6 +149,14 @@ pub(super) fn classify_listed(w: &[u8], called: bool, s: usize, e: usize) -> Tok
     }
     let englishy = lw.iter().all(|c| c.is_ascii_lowercase() || *c == b'\'');
     tok(T_WORD, if englishy { W_ENGLISHY } else { 0 }, s, e)
+}
+
+/// `dbms_pipe.receive_message`, `sys.dbms_lock.sleep`: a procedure of a database package
+/// (named by a qualifier part of the dotted word).
+fn package_call(lw: &[u8]) -> bool {
+    let mut parts = lw.rsplit(|&c| c == b'.');
+    parts.next();
+    parts.any(|p| lookup(p).package)
 }
 
 /// Catalog name, as a whole word or as one of its dot-separated parts (`mysql.user`,
@@ -196,6 +212,20 @@ pub(super) const CATALOG: &[&str] = &[
     "pg_database",
     "pg_shadow",
     "pg_user",
+    "rdb$character_sets",
+    "rdb$collations",
+    "rdb$database",
+    "rdb$fields",
+    "rdb$functions",
+    "rdb$generators",
+    "rdb$indices",
+    "rdb$procedures",
+    "rdb$relation_fields",
+    "rdb$relations",
+    "rdb$roles",
+    "rdb$triggers",
+    "rdb$types",
+    "rdb$user_privileges",
     "schema_name",
     "sp_addextendedproc",
     "sp_executesql",
@@ -216,6 +246,20 @@ pub(super) const CATALOG: &[&str] = &[
     "xp_dirtree",
     "xp_fileexist",
     "xp_regread",
+];
+
+/// Oracle packages whose procedures a probe calls to wait (`dbms_pipe.receive_message`,
+/// `dbms_lock.sleep`) or to reach out (`utl_http` is in [`CATALOG`]): a call qualified by one
+/// is a strong function wherever it is.
+pub(super) const PACKAGES: &[&str] = &[
+    "dbms_java",
+    "dbms_lock",
+    "dbms_pipe",
+    "dbms_scheduler",
+    "dbms_session",
+    "dbms_sql",
+    "dbms_xmlgen",
+    "user_lock",
 ];
 
 /// Keywords: (lowercase name, token type, attribute). Sorted by name.
@@ -380,6 +424,8 @@ pub(super) const FUNCS: &[(&str, u8)] = &[
     ("pg_ls_dir", FN_STRONG),
     ("pg_read_file", FN_STRONG),
     ("pg_sleep", FN_STRONG),
+    ("pg_sleep_for", FN_STRONG),
+    ("pg_sleep_until", FN_STRONG),
     ("pi", FN_WEAK),
     ("polygon", FN_STRONG),
     ("position", FN_WEAK),
@@ -387,6 +433,11 @@ pub(super) const FUNCS: &[(&str, u8)] = &[
     ("power", FN_WEAK),
     ("rand", FN_WEAK),
     ("randomblob", FN_STRONG),
+    ("regexp_instr", FN_WEAK),
+    ("regexp_like", FN_WEAK),
+    ("regexp_replace", FN_WEAK),
+    ("regexp_substr", FN_WEAK),
+    ("regexp_substring", FN_WEAK),
     ("repeat", FN_WEAK),
     ("replace", FN_WEAK),
     ("reverse", FN_WEAK),
