@@ -456,3 +456,57 @@ async fn multipart_uploads_have_their_file_names_and_text_fields_inspected() {
         assert_eq!(last.properties["input"], input);
     }
 }
+
+#[tokio::test]
+async fn urls_to_internal_addresses_in_url_headers_are_ssrf_and_a_development_referer_is_not() {
+    let (_agent, base, seen) = setup(|b| b.waf_mode(WafMode::Block)).await;
+    let url = format!("{base}/search");
+    for (name, value) in [
+        ("x-original-url", "http://169.254.169.254/latest/meta-data/"),
+        ("x-callback-url", "gopher://127.0.0.1:6379/_INFO"),
+        ("x-forwarded-host", "metadata.google.internal"),
+        ("referer", "http://[fd00:ec2::254]/latest/api/token"),
+    ] {
+        assert_eq!(get_with(&url, &[(name, value)]).await.0, 403, "{name}");
+    }
+    for (name, value) in [
+        ("referer", "http://localhost:3000/cart"),
+        ("x-forwarded-host", "localhost:3000"),
+        ("x-original-url", "/search"),
+        ("x-trace-target", "http://127.0.0.1:6379/"),
+    ] {
+        assert_eq!(get_with(&url, &[(name, value)]).await.0, 200, "{name}");
+    }
+    let inputs: Vec<String> = attacks(&seen)
+        .iter()
+        .map(|e| format!("{} {}", e.name, e.properties["input"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            "app.sqreen.attack.ssrf header.x-original-url",
+            "app.sqreen.attack.ssrf header.x-callback-url",
+            "app.sqreen.attack.ssrf header.x-forwarded-host",
+            "app.sqreen.attack.ssrf header.referer",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn exploit_campaign_paths_answered_404_are_scanner_hits() {
+    let (agent, base, _seen) = setup(|b| b.waf_mode(WafMode::Monitor)).await;
+    for path in [
+        "/GponForm/diag_Form",
+        "/storage/logs/laravel.log",
+        "/wp-content/plugins/wp-file-manager/lib/php/connector.minimal.php",
+        "/autodiscover/autodiscover.json",
+        "/site/admin/root.php",
+    ] {
+        assert_eq!(
+            get_with(&format!("{base}{path}"), &[]).await.0,
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(agent.stats().waf.scanner, 5);
+}

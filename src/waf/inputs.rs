@@ -14,8 +14,12 @@ use std::fmt;
 use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
 
-use super::{Scan, Source, Stop};
+use super::ssrf::{self, HeaderUrl};
+use super::{AttackCategory, Scan, Source, Stop};
 use crate::body::{BodyKind, ReadBody};
+
+#[cfg(test)]
+mod header_tests;
 
 /// Rounds of percent-decoding at most.
 pub(crate) const DECODE_ROUNDS: usize = 3;
@@ -192,6 +196,9 @@ pub(crate) fn scan_head(scan: &mut Scan<'_>, uri: &Uri, headers: &HeaderMap) -> 
         if name == USER_AGENT {
             scan.user_agent(&utf8_lossy(value.as_bytes()))?;
         }
+        if let Some(kind) = ssrf::header_kind(name.as_str()) {
+            scan.header_url(kind, name.as_str(), &decoded)?;
+        }
         scan.value(
             Source::Header,
             &Name::Prefixed("header", name.as_str()),
@@ -199,6 +206,26 @@ pub(crate) fn scan_head(scan: &mut Scan<'_>, uri: &Uri, headers: &HeaderMap) -> 
         )?;
     }
     Ok(())
+}
+
+impl Scan<'_> {
+    /// Looks for an SSRF target in a header that carries a URL or a host (see
+    /// [`ssrf::header_kind`]); the other detectors have their turn in [`Scan::value`].
+    fn header_url(&mut self, kind: HeaderUrl, name: &str, value: &str) -> Result<(), Stop> {
+        if self.found & AttackCategory::Ssrf.bit() != 0 || value.len() > 8 * 1024 {
+            return Ok(());
+        }
+        match ssrf::detect_header(kind, value) {
+            Some(finding) if !self.disabled(finding.rule) => self.record(
+                AttackCategory::Ssrf,
+                finding,
+                value,
+                0,
+                &Name::Prefixed("header", name),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `name=value` pairs separated by `&` (queries and form bodies): names and values.

@@ -1,5 +1,6 @@
-//! The lists the detectors ship: security tools' User-Agent tokens ([`SCANNER_USER_AGENTS`]) and
-//! sensitive file names ([`SENSITIVE_FILES`], [`config_variants`], [`SQL_DUMP_SUFFIXES`]).
+//! The lists the detectors ship: security tools' User-Agent tokens ([`SCANNER_USER_AGENTS`]),
+//! paths of exploit campaigns ([`CAMPAIGN_PROBE_PATHS`]) and sensitive file names
+//! ([`SENSITIVE_FILES`], [`config_variants`], [`SQL_DUMP_SUFFIXES`]).
 //!
 //! Tool names and file paths are facts; the choice, grouping and scopes are this crate's. Each
 //! group says why it is there. Entries are matched ASCII case-insensitively as substrings
@@ -167,14 +168,176 @@ pub(crate) const SCANNER_USER_AGENTS: &[Group] = &[
         entries: &["noseyparker", "trufflehog"],
     },
     Group {
-        why: "out-of-band interaction hosts that scanners put in the header",
-        entries: &["burpcollaborator", "interactsh"],
+        why: "out-of-band interaction hosts that scanners put in the header (Burp Collaborator, \
+              interactsh's public servers, DNS-log and request-catcher services, blind-XSS \
+              callbacks): a request naming one is a probe waiting for the server to call back",
+        entries: &[
+            "burpcollaborator",
+            "interactsh",
+            "interact.sh",
+            ".oastify.com",
+            ".oast.pro",
+            ".oast.live",
+            ".oast.site",
+            ".oast.online",
+            ".oast.fun",
+            ".oast.me",
+            ".dnslog.cn",
+            ".ceye.io",
+            ".requestrepo.com",
+            ".canarytokens.com",
+            ".bxss.me",
+            ".xss.ht",
+            "pingb.in",
+        ],
+    },
+    Group {
+        why: "commercial dynamic scanners and attack-surface services that name themselves",
+        entries: &[
+            "invicti",
+            "webinspect",
+            "nexpose",
+            "insightappsec",
+            "metasploit",
+            "veracode",
+            "probely",
+            "hawkscan",
+            "pentest-tools.com",
+            "qualys",
+            "tenable.io",
+            "crashtest-security",
+            "rapid7",
+        ],
     },
     Group {
         why: "misspelt browser names only bots send",
         entries: &["mozlila", "mozilla/5.g"],
     },
 ];
+
+/// Paths that exploit campaigns request on every host they sweep, by target: router and
+/// IoT firmware endpoints, framework log files, file-manager connectors of CMS and editor
+/// plugins, Exchange's autodiscover chains (ProxyLogon, ProxyShell), appliance and
+/// middleware consoles, dropped webshells. Matched on path-segment boundaries like
+/// `scanner::EXTRA_PROBE_PATHS`, and only on a 404 (an application that serves one of them
+/// answers it).
+pub(crate) const CAMPAIGN_PROBE_PATHS: &[Group] = &[
+    Group {
+        why: "router, modem, camera and NAS firmware endpoints of botnet exploits",
+        entries: &[
+            "/gponform/diag_form",
+            "/tmunblock.cgi",
+            "/hndunblock.cgi",
+            "/ctrlt/deviceupgrade_1",
+            "/picsdesc.xml",
+            "/hedwig.cgi",
+            "/getcfg.php",
+            "/command.php",
+            "/cgi-bin/luci",
+            "/cgi-bin/kerbynet",
+            "/cgi-bin/mainfunction.cgi",
+            "/cgi-bin/nas_sharing.cgi",
+            "/cgi-bin/authlogin.cgi",
+            "/device.rsp",
+            "/board.cgi",
+            "/web_shell_cmd.gch",
+            "/currentsetting.htm",
+            "/ud/act",
+            "/shell",
+            "/apply.cgi",
+            "/login.cgi",
+            "/soap.cgi",
+        ],
+    },
+    Group {
+        why: "framework and server log files (stack traces, queries, secrets)",
+        entries: &[
+            "/storage/logs/laravel.log",
+            "/storage/logs/",
+            "/log/production.log",
+            "/log/development.log",
+            "/logs/access.log",
+            "/logs/error_log",
+            "/error_log",
+            "/var/log/",
+            "/application/logs/",
+            "/runtime/log/",
+            "/sites/default/files/logs/",
+        ],
+    },
+    Group {
+        why: "file-manager and upload connectors of CMS and editor plugins",
+        entries: &[
+            "/fckeditor/editor/filemanager/",
+            "/ckfinder/core/connector/",
+            "/elfinder/php/connector",
+            "/connector.minimal.php",
+            "/kcfinder/upload.php",
+            "/filemanager/dialog.php",
+            "/filemanager/upload.php",
+            "/uploadify/uploadify.php",
+            "/server/php/upload.class.php",
+            "/wp-content/plugins/wp-file-manager/",
+            "/wp-content/plugins/revslider/",
+            "/wp-content/plugins/wp-mobile-detector/",
+            "/plupload/examples/upload.php",
+        ],
+    },
+    Group {
+        why: "Exchange autodiscover and back-end chains (ProxyLogon, ProxyShell, ProxyNotShell)",
+        entries: &[
+            "/autodiscover/autodiscover.json",
+            "/mapi/nspi",
+            "/ews/exchange.asmx",
+            "/rpc/rpcproxy.dll",
+            "/aspnet_client/",
+            "/owa/auth/logon.aspx",
+            "/ecp/default.flt",
+            "/powershell/",
+        ],
+    },
+    Group {
+        why: "VPN, middleware and appliance endpoints of mass-exploited CVEs",
+        entries: &[
+            "/remote/fgt_lang",
+            "/vpns/",
+            "/wls-wsat/",
+            "/_async/asyncresponseservice",
+            "/console/css/",
+            "/manager/text/",
+            "/mifs/",
+            "/telerik.web.ui.webresource.axd",
+            "/webtools/control/",
+            "/oa_html/",
+            "/api/v1/totp/user-backup-code",
+            "/mgmt/shared/authn/login",
+        ],
+    },
+    Group {
+        why: "webshells and backdoors dropped by earlier compromises",
+        entries: &[
+            "/admin/root.php",
+            "/wso.php",
+            "/alfa.php",
+            "/b374k.php",
+            "/indoxploit.php",
+            "/up.php",
+            "/x.php",
+            "/0x.php",
+            "/radio.php",
+            "/wp-content/uploads/shell.php",
+            "/wp-includes/wp-class.php",
+            "/wp-admin/css/colors/blue/",
+        ],
+    },
+];
+
+/// Every campaign probe path.
+pub(crate) fn campaign_probe_paths() -> impl Iterator<Item = &'static str> {
+    CAMPAIGN_PROBE_PATHS
+        .iter()
+        .flat_map(|g| g.entries.iter().copied())
+}
 
 /// Sensitive file names, by what they hold. An entry ending in `/` is a directory, one ending
 /// in `.`, `-`, `_` a name prefix (`wp-config.php.bak`); a leading `/` anchors it at a segment
@@ -804,6 +967,7 @@ mod tests {
         let all = sensitive_files()
             .map(|(e, _)| e)
             .chain(scanner_user_agents().map(str::to_owned))
+            .chain(campaign_probe_paths().map(str::to_owned))
             .chain(SQL_DUMP_SUFFIXES.iter().map(|s| format!(".sql.{s}")));
         for e in all {
             assert_eq!(e, e.to_ascii_lowercase(), "{e}");
@@ -818,6 +982,7 @@ mod tests {
     fn every_group_says_why() {
         for g in SCANNER_USER_AGENTS
             .iter()
+            .chain(CAMPAIGN_PROBE_PATHS)
             .chain(SENSITIVE_FILES.iter().map(|f| &f.group))
         {
             assert!(g.why.len() > 8 && !g.entries.is_empty(), "{}", g.why);

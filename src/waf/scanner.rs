@@ -13,7 +13,9 @@
 //!   be broad. It is the crate's sensitive-file list (`lists::sensitive_files`, every scope, and
 //!   SQL dump names) matched as a case-insensitive substring of the decoded path after Windows
 //!   path normalisation (`\` → `/`, `//` → `/`, `/./` → `/`), as CRS rule 930130 matches its
-//!   list, plus common admin/debug/CMS/appliance probe paths ([`EXTRA_PROBE_PATHS`]) matched on
+//!   list, plus common admin/debug/CMS/appliance probe paths ([`EXTRA_PROBE_PATHS`]) and the
+//!   paths of exploit campaigns (`lists::CAMPAIGN_PROBE_PATHS`: router and IoT endpoints, log
+//!   files, plugin connectors, Exchange chains, dropped webshells) matched on
 //!   path-segment boundaries so that `/consoles` does not match `/console`, and any hidden
 //!   segment but `/.well-known/`.
 //!
@@ -154,6 +156,7 @@ static N_RESTRICTED: LazyLock<usize> = LazyLock::new(|| restricted_files().len()
 static PROBE_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let mut pats = restricted_files();
     pats.extend(EXTRA_PROBE_PATHS.iter().map(|p| p.to_string()));
+    pats.extend(lists::campaign_probe_paths().map(str::to_owned));
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .build(pats)
@@ -446,3 +449,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod campaign_tests;

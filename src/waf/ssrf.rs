@@ -55,6 +55,86 @@ pub const RULES: &[&str] = &[
     "ssrf-scheme",
 ];
 
+/// How a request header that carries a URL or a host is read (see [`header_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HeaderUrl {
+    /// A URL the application or a proxy fetches, rewrites to or calls back: every rule.
+    Fetched,
+    /// A host (`host[:port]`, a comma-separated list, or `Forwarded`'s `host=`) that
+    /// applications build absolute URLs from: metadata endpoints and obfuscated notations
+    /// only (a development proxy forwards `localhost:3000`).
+    Host,
+    /// The page a browser came from (`Referer`, `Origin`): metadata endpoints, smuggling
+    /// schemes and obfuscated notations only (in development they name `localhost`).
+    Page,
+}
+
+/// The request headers read for SSRF, and how. Headers that name where the request is
+/// going or where the answer is sent are acted on by servers: IIS and Symfony rewrite to
+/// `X-Original-URL` / `X-Rewrite-URL`, WebDAV copies to `Destination`, handset gateways fetch
+/// `X-Wap-Profile`, webhook and notification endpoints call `*-Callback*` / `*-Webhook*` /
+/// `*-Url` headers back; `X-Forwarded-Host` and its kin make password-reset and redirect
+/// links; link-preview and analytics code fetches the `Referer`. Other headers are not URLs
+/// servers act on.
+pub(crate) fn header_kind(name: &str) -> Option<HeaderUrl> {
+    match name {
+        "referer" | "origin" => Some(HeaderUrl::Page),
+        "x-forwarded-host"
+        | "x-host"
+        | "x-forwarded-server"
+        | "x-original-host"
+        | "x-http-host-override"
+        | "forwarded" => Some(HeaderUrl::Host),
+        "x-original-url" | "x-rewrite-url" | "x-wap-profile" | "destination" => {
+            Some(HeaderUrl::Fetched)
+        }
+        _ if name.ends_with("-url")
+            || name.ends_with("-uri")
+            || name.contains("callback")
+            || name.contains("webhook") =>
+        {
+            Some(HeaderUrl::Fetched)
+        }
+        _ => None,
+    }
+}
+
+/// Looks for an SSRF target in the value of a header read as `kind`.
+pub(crate) fn detect_header(kind: HeaderUrl, value: &str) -> Option<Finding> {
+    match kind {
+        HeaderUrl::Fetched => detect(value),
+        HeaderUrl::Page => detect(value).filter(|f| f.rule != "ssrf-internal-host"),
+        HeaderUrl::Host => {
+            // each host of the list (`Forwarded: for=..;host=x`, `X-Forwarded-Host: a, b`),
+            // read as the authority of a URL
+            let mut at = 0;
+            for part in value.split([',', ';']).take(16) {
+                let start = at;
+                at += part.len() + 1;
+                let trimmed = part.trim();
+                let host = match trimmed.get(..5) {
+                    Some(k) if k.eq_ignore_ascii_case("host=") => &trimmed[5..],
+                    _ if trimmed.contains('=') => continue,
+                    _ => trimmed,
+                };
+                let host = host.trim_matches('"');
+                if host.is_empty() || host.len() > 255 {
+                    continue;
+                }
+                let url = format!("http://{host}/");
+                if let Some(f) = detect(&url).filter(|f| f.rule != "ssrf-internal-host") {
+                    let end = (start + part.len()).min(value.len());
+                    return Some(Finding {
+                        rule: f.rule,
+                        span: start..end,
+                    });
+                }
+            }
+            None
+        }
+    }
+}
+
 /// Looks for an SSRF target in one decoded input value.
 pub fn detect(input: &str) -> Option<Finding> {
     let b = input.as_bytes();
