@@ -58,9 +58,9 @@ mod floors {
     pub const BENIGN_FLAGGED: [usize; 2] = [0, 10];
     /// Posts of the crate's own technical-prose set (`tests/data/technical-prose.jsonl`: forum
     /// posts and docs that quote SQL, shell, templates and code) flagged, at most (the aim is
-    /// 10% at paranoia 1: the 9 flagged there quote SQL statements, shell pipelines and
-    /// redirections, a database URL on `localhost` and `$(CC)`, for the older detectors).
-    pub const PROSE_FLAGGED: [usize; 2] = [9, 19];
+    /// 10% at paranoia 1; the 3 flagged there name `information_schema.tables`, pipe `du`
+    /// into `sort -h` and redirect a cron job into `/var/log/`).
+    pub const PROSE_FLAGGED: [usize; 2] = [3, 13];
     /// CRS code-injection `attack` requests (`crs-code-requests.jsonl`) of a rule's paranoia
     /// level (1 or 2) that gave any attack event, by rule file: PHP (933), Java (944), generic
     /// (934: Node.js, prototype pollution, Ruby, Perl, SSTI, ORM lookups). Java's misses are

@@ -11,7 +11,9 @@
 //!   `ws`, `wss`, `ftp`) also `scheme:host` with no slash, which WHATWG parsers accept. The scheme
 //!   itself does not matter (`xri://`, `rsync://`, `acap://` reach the same hosts), except that
 //!   `gopher://`, `dict://` and `tftp://` fire on their own (`ssrf-scheme`): they exist in
-//!   request parameters only to smuggle raw bytes to internal services.
+//!   request parameters only to smuggle raw bytes to internal services. Database connection
+//!   strings (`postgres://`, `mysql://`, `redis://`, `mongodb://`, ...) count only for a
+//!   metadata host: no URL fetcher speaks them, and development settings name `localhost`.
 //! * **Scheme-less values** at the start of the value: `//host` (protocol-relative; any host
 //!   notation), and `host/…` or `host:port/…`, where only unambiguous internal names
 //!   (`localhost`, `*.internal`, `*.localhost`, `kubernetes.default.svc`, ...), dotted-quad IPv4
@@ -173,6 +175,17 @@ pub fn detect(input: &str) -> Option<Finding> {
                 span: s..h,
             });
         }
+        if DATABASE_SCHEMES
+            .iter()
+            .any(|x| scheme.eq_ignore_ascii_case(x))
+        {
+            // a connection string: no URL fetcher speaks these protocols, and a local
+            // database is what development settings name (`postgres://localhost/test`)
+            if let Some(f) = authority(input, h, false).filter(|f| f.rule == "ssrf-metadata") {
+                return Some(f);
+            }
+            continue;
+        }
         if let Some(f) = authority(input, h, false) {
             return Some(f);
         }
@@ -189,6 +202,25 @@ pub fn detect(input: &str) -> Option<Finding> {
     }
     authority(input, t, true)
 }
+
+/// Schemes of database connection strings: URL fetchers (curl, HTTP clients) cannot reach a
+/// host through them, so only a metadata endpoint counts there.
+const DATABASE_SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "mongodb",
+    "mongodb+srv",
+    "redis",
+    "rediss",
+    "amqp",
+    "amqps",
+    "sqlserver",
+    "mssql",
+    "clickhouse",
+    "cockroachdb",
+];
 
 fn is_scheme_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'_')
@@ -619,6 +651,32 @@ mod tests {
             f.span
         );
         Some(f.rule)
+    }
+
+    /// Database connection strings name a host no URL fetcher reaches through them: only a
+    /// metadata endpoint counts there; a fetchable URL to the same host still fires.
+    #[test]
+    fn database_connection_strings() {
+        for b in [
+            "export DATABASE_URL=postgres://localhost/test and then cargo test",
+            "postgresql://app:secret@127.0.0.1:5432/app",
+            "REDIS_URL=redis://127.0.0.1:6379/0",
+            "mongodb+srv://cluster0.internal/db",
+            "mysql://root@10.0.0.5/shop",
+        ] {
+            assert_eq!(detect(b), None, "{b}");
+        }
+        for (a, rule) in [
+            ("mysql://169.254.169.254/latest", "ssrf-metadata"),
+            ("redis://metadata.google.internal/", "ssrf-metadata"),
+            ("http://localhost/admin", "ssrf-internal-host"),
+            (
+                "postgres://x@y/ then http://127.0.0.1:6379/",
+                "ssrf-internal-host",
+            ),
+        ] {
+            assert_eq!(detect(a).map(|f| f.rule), Some(rule), "{a}");
+        }
     }
 
     #[test]

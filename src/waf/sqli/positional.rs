@@ -143,7 +143,7 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
         }
         T_STMT if left == Left::Break || (left == Left::Start && !after_rp) => {
             let ok = if left == Left::Break {
-                stmt_continues(v, k)
+                !opening_quote(v, first) && stmt_continues(v, k)
             } else {
                 let has_func = (0..24).any(|i| v.t(i) == T_FUNC);
                 stmt_at_start(v, k, has_func)
@@ -229,6 +229,18 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
         }
         _ => None,
     }
+}
+
+/// The break-out's quote opens a string rather than closing one: after `(`, `=`, `,`, `:`
+/// or a blank, and glued to the letter after it (`cursor.execute("SELECT * FROM t ..")`:
+/// code quoted in prose). A probe closes the value's string and then spaces or punctuates
+/// (`x' SELECT`, `x';SELECT`).
+pub(super) fn opening_quote(v: &View, first: Tok) -> bool {
+    let b = v.b();
+    first.e >= 2
+        && b.get(first.e - 2)
+            .is_some_and(|&c| matches!(c, b'(' | b'=' | b',' | b':') || is_ws(c))
+        && b.get(first.e).is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// `IN BOOLEAN MODE)` (or `IN NATURAL LANGUAGE MODE)`, `WITH QUERY EXPANSION)`) at `k`: the

@@ -424,3 +424,29 @@ fn probe_near_misses_stay_clean() {
         .collect();
     assert!(flagged.is_empty(), "{flagged:#?}");
 }
+
+/// SQL quoted in technical prose: date arithmetic on `now()` and a statement inside a
+/// code string (`execute("SELECT ...")`) stay clean; the probes they resemble still fire.
+#[test]
+fn quoted_sql_in_prose() {
+    for b in [
+        "My query is SELECT o.id FROM orders o WHERE o.created_at > now() - interval '7 days'. Any idea?",
+        "Our job runs DELETE FROM sessions WHERE last_seen < now() - interval '30 days' nightly",
+        "WHERE updated_at >= NOW() + INTERVAL 1 DAY",
+        "Use cursor.execute(\"SELECT * FROM users WHERE email = %s\", (email,)) instead",
+        "db.query('SELECT id FROM t WHERE x = ?', [x])",
+        "sql = \"SELECT name FROM users\"",
+    ] {
+        assert_eq!(detect(b), None, "{b}");
+    }
+    for a in [
+        "1 and now()=sysdate()",
+        "' or now() > 0 --",
+        "x' AND now()-1=1--",
+        "admin' SELECT * FROM users--",
+        "x';SELECT * FROM users",
+        "1\" UNION SELECT password FROM users--",
+    ] {
+        assert!(detect(a).is_some(), "{a}");
+    }
+}
