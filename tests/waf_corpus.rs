@@ -32,7 +32,7 @@ mod corpus;
 /// Each pair is `[at paranoia 1, at paranoia 2]` (`SQREEN_WAF_PARANOIA`).
 mod floors {
     /// libinjection attack values detected as their own category (carried in a query).
-    pub const LIBINJECTION_SQLI: [f64; 2] = [98.10, 98.33];
+    pub const LIBINJECTION_SQLI: [f64; 2] = [98.13, 98.35];
     pub const LIBINJECTION_XSS: [f64; 2] = [98.52, 100.0];
     /// CRS `attack` requests of a rule's paranoia level (1 or 2) detected as their own
     /// category, with the agent at paranoia 1 and 2.
