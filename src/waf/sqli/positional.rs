@@ -1,7 +1,7 @@
 //! Rules anchored at the injection point: the first folded tokens after a break-out string,
 //! a leading operand or the start of the value.
 
-use super::rules::{is_literal, literal_args, stmt_at_start, stmt_continues, View};
+use super::rules::{closed_where, is_literal, literal_args, stmt_at_start, stmt_continues, View};
 use super::token::*;
 use super::tokenizer::{is_word_char, is_ws};
 use super::Hit;
@@ -163,6 +163,15 @@ pub(super) fn positional(v: &View, base: usize) -> Option<Hit> {
                 return Some(("sqli-function", s, e));
             }
             None
+        }
+        T_KW if matches!(r.a, K_AS | K_WHERE) && (left == Left::Break || after_rp) => {
+            // `') AS abcd WHERE 1234=1234 OR ..` at the injection point (the "anywhere"
+            // rules find it after text too, but long values are read on a prefix here)
+            let w = if r.a == K_AS { k + 2 } else { k };
+            let t = v.get(w);
+            (t.t == T_KW && t.a == K_WHERE)
+                .then(|| closed_where(v, w))
+                .flatten()
         }
         T_CMP if after_rp && left == Left::Start && r.f == 0 && r.a == C_LIKE => {
             // `) like (`, `)in(select`: the value closes a parenthesis and compares

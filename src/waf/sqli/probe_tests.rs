@@ -41,8 +41,20 @@ const POINTS: &[(&str, &[&str])] = &[
     ("'", &["-- -", "#", " OR 'a'='b"]),
 ];
 
-/// Free-text values a tail probe is appended to.
-const TEXTS: &[&str] = &["1", "Suite 5", "john", "42 Main Street", "x", ""];
+/// Free-text values a tail probe is appended to (the last one longer than the prefix the
+/// detector reads long values on when nothing else in them calls for the whole stream).
+const TEXTS: &[&str] = &[
+    "1",
+    "Suite 5",
+    "john",
+    "42 Main Street",
+    "x",
+    "",
+    "Please deliver to the side entrance next to the garage, ring twice and wait for a \
+     minute because the bell is slow; if nobody answers leave the parcel with the neighbour \
+     at number seven who knows about it, and send a message to the phone number on the \
+     order so that we can pick it up in the evening after work, thanks a lot Suite 5",
+];
 /// Numbers a tail probe with no quote of its own is appended to.
 const ONE_WORD: &[&str] = &["1", "42", "-5", "1337", "0"];
 

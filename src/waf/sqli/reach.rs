@@ -4,7 +4,8 @@
 //! The "anywhere" rules ([`super::anywhere`]) each start at a token that only some bytes can
 //! make: a UNION-like or statement keyword, HAVING, VALUES, OUTFILE/ANALYSE, AS (with FROM
 //! after it), `when`, a catalog name, a glued `unionselect`, a called function name (with a
-//! `(` in the value), `@@`, `::`, MySQL's `1.e(` and a `/* */` comment used as a space. A
+//! `(` in the value), `@@`, `::`, MySQL's `1.e(`, a `/* */` comment used as a space and a
+//! `)` followed by `AS` or `WHERE` (`) AS x WHERE 1=1`). A
 //! word token is a run of the value's bytes whose ASCII-lowercase form is the table word (or
 //! holds it, for catalog names read by their dotted parts and glued `unionselect`), so a value
 //! that contains none of these words (ASCII case-insensitively, anywhere, even inside other
@@ -95,6 +96,10 @@ pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
             return true;
         }
     }
+    // `) AS x WHERE`, `) WHERE`: a WHERE right after a closing parenthesis (`closed_where`)
+    if memchr::memchr_iter(b')', b).any(|p| closes_into_where(&b[p + 1..])) {
+        return true;
+    }
     if memchr::memmem::find_iter(b, b".e")
         .chain(memchr::memmem::find_iter(b, b".E"))
         .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
@@ -114,4 +119,18 @@ pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
         }
     }
     false
+}
+
+/// Whether `rest` (what follows a `)`) opens with `AS` or `WHERE` as a word, after blanks or
+/// inline comments: the start of [`super::rules::closed_where`]'s shape.
+fn closes_into_where(rest: &[u8]) -> bool {
+    let i = super::tokenizer::skip_ws_comments(rest, 0);
+    let word = |w: &[u8]| {
+        rest.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+            && rest
+                .get(i + w.len())
+                .is_none_or(|&c| !super::tokenizer::is_word_char(c))
+    };
+    word(b"as") || word(b"where")
 }
