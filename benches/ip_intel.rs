@@ -119,22 +119,58 @@ fn geoip(c: &mut Criterion) {
     g.finish();
 }
 
-fn agent(list: Option<&std::path::Path>) -> Agent {
+/// The files of the three sources.
+struct Files {
+    tor: std::path::PathBuf,
+    datacenters: std::path::PathBuf,
+    geo: std::path::PathBuf,
+}
+
+fn agent(files: Option<&Files>) -> Agent {
     let mut b = Agent::builder().event_sink(|e: &Event| {
         black_box(e);
     });
-    if let Some(path) = list {
-        b = b.tor_exit_list(path);
+    if let Some(files) = files {
+        b = b
+            .tor_exit_list(&files.tor)
+            .datacenter_ranges(&files.datacenters)
+            .geoip_db(&files.geo);
     }
     b.build().unwrap()
 }
 
+fn geo_database() -> Vec<u8> {
+    let networks: Vec<(String, mmdb::Value)> = (0..10_000u32)
+        .map(|i| {
+            let net = Ipv4Addr::from(0x2000_0000u32 + (i << 10));
+            (
+                format!("{net}/22"),
+                mmdb::city("DE", &format!("City {i}"), 48.85, 2.35),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, mmdb::Value)> = networks
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
+    mmdb::database("bench-City", &refs)
+}
+
 fn events(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tor.txt");
-    std::fs::write(&path, exit_list(2_000)).unwrap();
-    let (without, with) = (agent(None), agent(Some(&path)));
-    let actor = Actor::ip(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9)));
+    let files = Files {
+        tor: dir.path().join("tor.txt"),
+        datacenters: dir.path().join("datacenters.txt"),
+        geo: dir.path().join("city.mmdb"),
+    };
+    std::fs::write(&files.tor, exit_list(2_000)).unwrap();
+    std::fs::write(&files.datacenters, datacenter_ranges()).unwrap();
+    std::fs::write(&files.geo, geo_database()).unwrap();
+    let (without, with) = (agent(None), agent(Some(&files)));
+    // an address the database places (a city record to decode): the dearest case
+    let actor = Actor::ip(IpAddr::V4(Ipv4Addr::from(
+        0x2000_0000u32 + (1234 << 10) + 7,
+    )));
     let track = |a: &Agent| a.track_for(&actor, "bench.event", Value::Null);
     // both agents in alternating chunks of 256 calls, whichever side is reported, so that
     // machine drift falls on both sides alike
@@ -164,7 +200,9 @@ fn events(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("ip_intel/event");
     g.bench_function("without", |b| b.iter_custom(|n| alternating(n, false)));
-    g.bench_function("tor_list", |b| b.iter_custom(|n| alternating(n, true)));
+    g.bench_function("tor_datacenters_geo", |b| {
+        b.iter_custom(|n| alternating(n, true))
+    });
     g.finish();
 }
 
