@@ -15,7 +15,7 @@ use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
 
 use super::ssrf::{self, HeaderUrl};
-use super::{AttackCategory, Scan, Source, Stop};
+use super::{memo, AttackCategory, Scan, Source, Stop};
 use crate::body::{BodyKind, ReadBody};
 
 #[cfg(test)]
@@ -215,7 +215,20 @@ impl Scan<'_> {
         if self.found & AttackCategory::Ssrf.bit() != 0 || value.len() > 8 * 1024 {
             return Ok(());
         }
-        match ssrf::detect_header(kind, value) {
+        // a URL clean for every SSRF rule is clean for the `Referer`'s subset too (the page
+        // a browser comes from repeats from request to request)
+        let remembered = kind != HeaderUrl::Host;
+        if remembered && memo::is_clean(memo::Kind::UrlHeader, value) {
+            return Ok(());
+        }
+        let found = ssrf::detect_header(kind, value);
+        if found.is_none()
+            && remembered
+            && (kind == HeaderUrl::Fetched || ssrf::detect(value).is_none())
+        {
+            memo::remember(memo::Kind::UrlHeader, value);
+        }
+        match found {
             Some(finding) if !self.disabled(finding.rule) => self.record(
                 AttackCategory::Ssrf,
                 finding,

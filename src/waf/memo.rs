@@ -1,5 +1,6 @@
 //! Header values, paths and parameter names this thread has seen clean: the few most recent
-//! `User-Agent`s, other header values, request paths and query, form or JSON parameter names
+//! `User-Agent`s, other header values, URL header values (for SSRF), request paths and query,
+//! form or JSON parameter names
 //! that no detector matched, so the next request carrying the same bytes skips them. A service
 //! sees few distinct user agents, and their scan is the largest part of the WAF's cost on a
 //! request without parameters (about 1 µs of a browser's GET); its routes' paths and its API's
@@ -39,9 +40,12 @@ pub(super) enum Kind {
     Name = 5,
     /// The same, with the paranoia level 2 rules.
     NameStrict = 6,
+    /// Values of headers that carry a URL (`Referer`, `X-Original-URL`, ...), clean for every
+    /// SSRF rule (the same for both levels).
+    UrlHeader = 7,
 }
 
-const KINDS: usize = 7;
+const KINDS: usize = 8;
 
 impl Kind {
     /// The kind for values from `source` at `paranoia`, if such values are remembered.

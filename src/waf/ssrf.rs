@@ -90,10 +90,11 @@ pub(crate) fn header_kind(name: &str) -> Option<HeaderUrl> {
         "x-original-url" | "x-rewrite-url" | "x-wap-profile" | "destination" => {
             Some(HeaderUrl::Fetched)
         }
+        // (`callback` and `webhook` both hold a `k`: most names have none)
         _ if name.ends_with("-url")
             || name.ends_with("-uri")
-            || name.contains("callback")
-            || name.contains("webhook") =>
+            || (memchr::memchr(b'k', name.as_bytes()).is_some()
+                && (name.contains("callback") || name.contains("webhook"))) =>
         {
             Some(HeaderUrl::Fetched)
         }

@@ -206,3 +206,16 @@ fn ordinary_header_values_stay_clean() {
         );
     }
 }
+
+/// A URL header value is remembered only when it is clean for every SSRF rule: the
+/// development `Referer` that is clean there (an internal host) still fires as a URL the
+/// server fetches, on the same thread right after.
+#[test]
+fn only_urls_clean_for_every_rule_are_remembered() {
+    for _ in 0..2 {
+        assert!(ssrf_inputs("referer", "http://localhost:3000/cart").is_empty());
+        assert!(found("x-original-url", "http://localhost:3000/cart"));
+        assert!(ssrf_inputs("referer", "https://shop.example/cart?step=2").is_empty());
+        assert!(ssrf_inputs("x-callback-url", "https://shop.example/cart?step=2").is_empty());
+    }
+}
