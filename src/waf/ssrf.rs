@@ -45,8 +45,10 @@
 //! Deliberately not done: public hosts in canonical form (that would flag every link; the lfi
 //! detector reports RFI-style `http://<public IP>/` URLs), DNS rebinding (needs resolution),
 //! `ldap://` and `sftp://` on their own (admin settings forms legitimately hold such URLs; they
-//! fire when the host is internal). The WAF should not run this detector on the `Host`,
-//! `Origin` and `Referer` headers: in development they legitimately name `localhost`.
+//! fire when the host is internal). On headers the WAF runs it only where servers act on a
+//! URL or host (`header_kind`), and on `Origin`, `Referer` and the forwarded-host headers
+//! keeps only metadata, smuggling schemes and obfuscated hosts: in development they
+//! legitimately name `localhost`.
 use super::Finding;
 
 /// Rule ids this detector can report.
