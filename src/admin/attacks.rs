@@ -15,10 +15,10 @@ use bytes::Bytes;
 use http::{Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
-use super::{error, json_response};
+use super::{each_param, error, json_response, param_time, BadParam};
 use crate::clock::Millis;
 use crate::event::ring::EventRing;
-use crate::event::time::{parse_rfc3339, rfc3339};
+use crate::event::time::rfc3339;
 use crate::waf::exclusions::canonical;
 use crate::waf::glob::{InputGlob, PathGlob};
 
@@ -38,30 +38,19 @@ struct Group {
     last: Millis,
 }
 
-fn parse(query: Option<&str>) -> Result<(Option<Millis>, usize), (String, String)> {
+fn parse(query: Option<&str>) -> Result<(Option<Millis>, usize), BadParam> {
     let (mut since, mut limit) = (None, DEFAULT_LIMIT);
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let key = key.into_owned();
-        let bad = |why: String| Err((key.clone(), format!("{key}: {why}")));
-        if seen.contains(&key) {
-            return bad("given more than once".to_owned());
-        }
-        seen.push(key.clone());
-        match key.as_str() {
-            "since" => match parse_rfc3339(value.trim()) {
-                Some(ms) => since = Some(ms),
-                None => {
-                    return bad("expected an RFC 3339 time such as 2026-11-23T16:00:00Z".to_owned())
-                }
-            },
-            "limit" => match value.trim().parse::<usize>() {
+    each_param(query, |key, value| {
+        match key {
+            "since" => since = Some(param_time(value)?),
+            "limit" => match value.parse::<usize>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
-                _ => return bad(format!("expected a whole number from 1 to {MAX_LIMIT}")),
+                _ => return Err(format!("expected a whole number from 1 to {MAX_LIMIT}")),
             },
-            _ => return bad("unknown parameter (expected since, limit)".to_owned()),
+            _ => return Err("unknown parameter (expected since, limit)".to_owned()),
         }
-    }
+        Ok(())
+    })?;
     Ok((since, limit))
 }
 

@@ -16,11 +16,11 @@ use http::{Response, StatusCode, Uri};
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::{error, respond};
+use super::{each_param, error, param_time, respond, BadParam};
 
 use crate::clock::Millis;
 use crate::event::ring::{EventRing, RingEntry};
-use crate::event::time::{parse_rfc3339, rfc3339};
+use crate::event::time::rfc3339;
 
 /// Events returned when `limit` is not given.
 const DEFAULT_LIMIT: usize = 100;
@@ -49,29 +49,18 @@ struct Query {
     summary: bool,
 }
 
-/// A bad parameter: its name and what is wrong.
-type Bad = (String, String);
-
-fn parse(query: Option<&str>, capacity: usize) -> Result<Query, Bad> {
+fn parse(query: Option<&str>, capacity: usize) -> Result<Query, BadParam> {
     let mut q = Query::default();
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let key = key.into_owned();
-        let bad = |why: String| Err((key.clone(), format!("{key}: {why}")));
-        if seen.contains(&key) {
-            return bad("given more than once".to_owned());
-        }
-        seen.push(key.clone());
-        let value = value.trim();
-        match key.as_str() {
-            "name" if value.is_empty() => return bad("empty".to_owned()),
+    each_param(query, |key, value| {
+        match key {
+            "name" if value.is_empty() => return Err("empty".to_owned()),
             "name" => {
                 q.name = Some(match value.strip_suffix('*') {
                     Some(prefix) => NameFilter::Prefix(prefix.to_owned()),
                     None => NameFilter::Exact(value.to_owned()),
                 })
             }
-            "actor" if value.is_empty() => return bad("empty".to_owned()),
+            "actor" if value.is_empty() => return Err("empty".to_owned()),
             "actor" => {
                 q.actor = Some(if let Ok(ip) = value.parse::<std::net::IpAddr>() {
                     ActorFilter::Net(IpNet::from(ip))
@@ -81,28 +70,25 @@ fn parse(query: Option<&str>, capacity: usize) -> Result<Query, Bad> {
                     ActorFilter::User(value.to_owned())
                 })
             }
-            "since" => match parse_rfc3339(value) {
-                Some(ms) => q.since = Some(ms),
-                None => {
-                    return bad("expected an RFC 3339 time such as 2026-11-23T16:00:00Z".to_owned())
-                }
-            },
+            "since" => q.since = Some(param_time(value)?),
             "limit" => match value.parse::<usize>() {
                 Ok(n) if (1..=capacity).contains(&n) => q.limit = Some(n),
-                _ => return bad(format!("expected a whole number from 1 to {capacity}")),
+                _ => return Err(format!("expected a whole number from 1 to {capacity}")),
             },
             "view" => match value {
                 "full" => q.summary = false,
                 "summary" => q.summary = true,
-                _ => return bad("expected full or summary".to_owned()),
+                _ => return Err("expected full or summary".to_owned()),
             },
-            "token" => return bad(
-                "send the token in the Authorization header (only explorer takes it in the URL)"
-                    .to_owned(),
-            ),
-            _ => return bad(format!("unknown parameter (expected {PARAMETERS})")),
+            "token" => {
+                return Err(
+                    "send the token in the Authorization header, never in the URL".to_owned(),
+                )
+            }
+            _ => return Err(format!("unknown parameter (expected {PARAMETERS})")),
         }
-    }
+        Ok(())
+    })?;
     Ok(q)
 }
 

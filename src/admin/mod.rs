@@ -327,6 +327,36 @@ fn not_allowed(method: &Method, allowed: &[&str]) -> Response<Bytes> {
     response
 }
 
+/// A bad query parameter: its name and the message (which starts with the name).
+pub(crate) type BadParam = (String, String);
+
+/// Reads a query's parameters for `each(key, value)` (value trimmed), once each: a repeated
+/// key, or `each`'s complaint about one, is the error naming that key.
+pub(crate) fn each_param(
+    query: Option<&str>,
+    mut each: impl FnMut(&str, &str) -> Result<(), String>,
+) -> Result<(), BadParam> {
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let why = if seen.iter().any(|k| *k == key) {
+            Err("given more than once".to_owned())
+        } else {
+            seen.push(key.clone().into_owned());
+            each(&key, value.trim())
+        };
+        if let Err(why) = why {
+            return Err((key.clone().into_owned(), format!("{key}: {why}")));
+        }
+    }
+    Ok(())
+}
+
+/// `since`: an RFC 3339 time.
+pub(crate) fn param_time(value: &str) -> Result<crate::clock::Millis, String> {
+    crate::event::time::parse_rfc3339(value)
+        .ok_or_else(|| "expected an RFC 3339 time such as 2026-11-23T16:00:00Z".to_owned())
+}
+
 /// A JSON answer.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
     json_bytes(
