@@ -43,6 +43,16 @@ const RULES: &str = r#"{
   ]
 }"#;
 
+fn signup_app() -> Router {
+    Router::new().route(
+        "/signup",
+        post(|| async {
+            sqreen::track("user.signup", Value::Null);
+            "welcome"
+        }),
+    )
+}
+
 fn geo_database() -> Vec<u8> {
     use mmdb::city;
     mmdb::database(
@@ -70,13 +80,7 @@ async fn a_where_filter_counts_only_the_events_of_matching_addresses() {
         .event_sink(move |e: &Event| sink.lock().unwrap().push(e.clone()))
         .build()
         .unwrap();
-    let app = Router::new().route(
-        "/signup",
-        post(|| async {
-            sqreen::track("user.signup", Value::Null);
-            "welcome"
-        }),
-    );
+    let app = signup_app();
     let base = serve_router(app.layer(agent.layer())).await;
     for ip in [TOR, RUSSIA, ELSEWHERE] {
         for _ in 0..3 {
@@ -137,13 +141,7 @@ async fn without_the_files_a_filtered_playbook_counts_nothing() {
         .event_sink(move |e: &Event| sink.lock().unwrap().push(e.clone()))
         .build()
         .unwrap();
-    let app = Router::new().route(
-        "/signup",
-        post(|| async {
-            sqreen::track("user.signup", Value::Null);
-            "welcome"
-        }),
-    );
+    let app = signup_app();
     let base = serve_router(app.layer(agent.layer())).await;
     for _ in 0..3 {
         client()
