@@ -374,20 +374,35 @@ fn nosql_operator(b: &[u8]) -> Option<Hit> {
     const WHOLE: &[&[u8]] = &[
         b"not", b"text", b"or", b"and", b"type", b"size", b"mod", b"all", b"search",
     ];
-    for p in memchr::memchr_iter(b'$', b) {
-        let mut e = p + 1;
-        while e < b.len() && b[e].is_ascii_alphabetic() {
-            e += 1;
-        }
-        let name = &b[p + 1..e];
-        if name.len() < 2 {
+    // the name after the `$` at `p`, and where it ends (two letters at least)
+    let name_at = |p: usize| {
+        let e = p
+            + 1
+            + b[p + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+        (e - p > 2).then(|| (&b[p + 1..e], e))
+    };
+    // where an operator can be: the value's start (the whole value, or a dotted key whose
+    // name ends the value: only the last `$` can), and after each `[` (`[$ne]`), in order
+    let last = memchr::memrchr(b'$', b)?;
+    let first = (b[0] == b'$').then_some(0);
+    let dotted = (last > 0 && b[last - 1] == b'.').then_some(last);
+    let keyed = memchr::memmem::find_iter(b, b"[$").map(|p| p + 1);
+    for p in first.into_iter().chain(keyed).chain(dotted) {
+        let Some((name, e)) = name_at(p) else {
             continue;
-        }
-        let before = if p == 0 { 0 } else { b[p - 1] };
-        let whole = p == 0 && e == b.len();
-        let keyed = (before == b'[' && b.get(e) == Some(&b']')) || (before == b'.' && e == b.len());
+        };
         let strong = STRONG.contains(&name);
-        if (whole && (strong || WHOLE.contains(&name))) || (keyed && strong) {
+        let hit = if p == 0 {
+            e == b.len() && (strong || WHOLE.contains(&name))
+        } else if b[p - 1] == b'[' {
+            strong && b.get(e) == Some(&b']')
+        } else {
+            strong && e == b.len()
+        };
+        if hit {
             return Some(("sqli-nosql-operator", p, e));
         }
     }

@@ -15,6 +15,7 @@
 //! which needs the value to open with `(`.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
 use super::token::*;
@@ -23,8 +24,13 @@ use super::words::{CATALOG, FUNCS, KEYWORDS, NILADIC, PACKAGES};
 /// The trigger words: (automaton, pattern kinds).
 struct Triggers {
     ac: AhoCorasick,
-    /// Per pattern: [`FUNC`], [`AS`], [`FROM`] or 0 (a trigger on its own).
+    /// Per pattern: [`FUNC`], [`AS`], [`FROM`] or [`ALONE`].
     kind: Vec<u8>,
+    /// The length of the shortest word that can fire without a `(` in the value: an
+    /// [`ALONE`] or [`FROM`] word (AS counts only with FROM).
+    shortest: usize,
+    /// The same, counting function names too (the value holds a `(`).
+    shortest_with_paren: usize,
 }
 
 const FUNC: u8 = 1;
@@ -71,42 +77,109 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         .kind(Some(AhoCorasickKind::DFA))
         .build(words.iter().map(|(w, _)| w))
         .expect("trigger automaton");
+    let shortest = |kinds: u8| {
+        words
+            .iter()
+            .filter(|&&(_, k)| k & kinds != 0)
+            .map(|(w, _)| w.len())
+            .min()
+            .expect("trigger words")
+    };
     Triggers {
         ac,
         kind: words.iter().map(|&(_, k)| k).collect(),
+        shortest: shortest(ALONE | FROM),
+        shortest_with_paren: shortest(ALONE | FROM | FUNC),
     }
 });
+
+/// Whether `c` can be part of a trigger word, in either case: a letter, a digit, `_`, `$` or
+/// `.` (a superset of the words' bytes, see the test).
+#[inline]
+fn word_byte(c: u8) -> bool {
+    ((c | 0x20).wrapping_sub(b'a') < 26)
+        | (c.wrapping_sub(b'0') < 10)
+        | (c == b'_')
+        | (c == b'$')
+        | (c == b'.')
+}
+
+/// Whether `b` holds a run of at least `k` (1 to 64) consecutive [`word_byte`]s: the only
+/// place a trigger word of that length can be. Made from one bit mask per 64-byte block (a
+/// loop the compiler vectorizes), so a value whose words are all shorter (`' or <a on=`...)
+/// skips the automaton for about a byte's worth of instructions per byte.
+fn has_word_run(b: &[u8], k: usize) -> bool {
+    let mut prev = 0u64;
+    let mut blocks = b.chunks_exact(64);
+    let mut tail = [0u8; 64];
+    let rest = blocks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    // (a zero byte is no word byte: the tail's padding adds no run)
+    for block in blocks.by_ref().chain(std::iter::once(&tail[..])) {
+        let block: &[u8; 64] = block.try_into().expect("64 bytes");
+        let mut marks = [0u8; 64];
+        for k in 0..64 {
+            marks[k] = if word_byte(block[k]) { 0x80 } else { 0 };
+        }
+        let m = super::skip::pack(&marks);
+        // the previous block's bits below this one's: runs across the cut count
+        let w = u128::from(m) << 64 | u128::from(prev);
+        let mut r = w;
+        for i in 1..k {
+            r &= w >> i;
+        }
+        if r != 0 {
+            return true;
+        }
+        prev = m;
+    }
+    false
+}
+
+/// The byte pairs that reach an "anywhere" rule on their own.
+static PAIRS: LazyLock<[Finder<'static>; 3]> =
+    LazyLock::new(|| [Finder::new(b"/*"), Finder::new(b"@@"), Finder::new(b"::")]);
+
+/// MySQL's `1.e(`: a `.e` or `.E`, checked for what follows.
+static DOT_E: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [Finder::new(b".e"), Finder::new(b".E")]);
 
 /// Builds the automaton now (see [`super::warm_up`]).
 pub(super) fn warm_up() {
     LazyLock::force(&TRIGGERS);
+    LazyLock::force(&PAIRS);
+    LazyLock::force(&DOT_E);
 }
 
 /// False when no token the "anywhere" rules start from can occur in any tokenization of
 /// `b` (`paren`: `b` holds a `(`, without which no function name is called). True is no
 /// promise of a match.
 pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
-    // `/*` (comment as a space, `/*!` bodies), `@@`, `::`, `.e(` / `.e.`
-    for p in memchr::memchr3_iter(b'/', b'@', b':', b) {
-        let next = b.get(p + 1).copied();
-        if matches!(
-            (b[p], next),
-            (b'/', Some(b'*')) | (b'@', Some(b'@')) | (b':', Some(b':'))
-        ) {
-            return true;
-        }
+    // `/*` (comment as a space, `/*!` bodies), `@@`, `::`, `.e(` / `.e.` (each pair found
+    // whole by a vector search: a value full of `/` or `:` does not stop it at each one)
+    if PAIRS.iter().any(|f| f.find(b).is_some()) {
+        return true;
     }
     // `) AS x WHERE`, `) WHERE`: a WHERE right after a closing parenthesis (`closed_where`)
     if memchr::memchr_iter(b')', b).any(|p| closes_into_where(&b[p + 1..])) {
         return true;
     }
-    if memchr::memmem::find_iter(b, b".e")
-        .chain(memchr::memmem::find_iter(b, b".E"))
+    if DOT_E
+        .iter()
+        .flat_map(|f| f.find_iter(b))
         .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
     {
         return true;
     }
     let t = &*TRIGGERS;
+    let shortest = if paren {
+        t.shortest_with_paren
+    } else {
+        t.shortest
+    };
+    if !has_word_run(b, shortest) {
+        return false;
+    }
     let mut seen = 0u8;
     for m in t.ac.find_overlapping_iter(b) {
         let k = t.kind[m.pattern().as_usize()];
@@ -133,4 +206,82 @@ fn closes_into_where(rest: &[u8]) -> bool {
                 .is_none_or(|&c| !super::tokenizer::is_word_char(c))
     };
     word(b"as") || word(b"where")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trigger_byte_is_a_word_byte() {
+        let t = &*TRIGGERS;
+        for w in KEYWORDS
+            .iter()
+            .map(|k| k.0)
+            .chain(CATALOG.iter().copied())
+            .chain(PACKAGES.iter().copied())
+            .chain(FUNCS.iter().map(|f| f.0))
+            .chain(NILADIC.iter().copied())
+            .chain([
+                "outfile",
+                "dumpfile",
+                "analyse",
+                "analyze",
+                "when",
+                "unionselect",
+            ])
+        {
+            for c in w.bytes() {
+                assert!(
+                    word_byte(c) && word_byte(c.to_ascii_uppercase()),
+                    "{w:?}: {:?}",
+                    c as char
+                );
+            }
+        }
+        assert!((2..=4).contains(&t.shortest), "{}", t.shortest);
+        assert!(t.shortest_with_paren <= t.shortest);
+    }
+
+    /// [`has_word_run`] against a byte-by-byte count, across block cuts.
+    #[test]
+    fn word_runs_match_a_byte_by_byte_count() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"ab_$.1 '<=/;|{(";
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..5000u64 {
+            let len = (next() % 200) as usize;
+            // few word bytes in some rounds (short runs), many in others
+            let odds = 2 + round % 6;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    let x = next();
+                    if x % odds == 0 {
+                        b' '
+                    } else {
+                        alphabet[((x >> 8) % alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            let mut longest = 0;
+            let mut run = 0;
+            for &c in &v {
+                run = if word_byte(c) { run + 1 } else { 0 };
+                longest = longest.max(run);
+            }
+            for k in 1..=5 {
+                assert_eq!(
+                    has_word_run(&v, k),
+                    longest >= k,
+                    "{k} {:?}",
+                    String::from_utf8_lossy(&v)
+                );
+            }
+        }
+    }
 }

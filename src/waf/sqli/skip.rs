@@ -163,7 +163,7 @@ fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
 }
 
 /// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
-fn pack(a: &[u8; BLOCK]) -> u64 {
+pub(super) fn pack(a: &[u8; BLOCK]) -> u64 {
     let mut m = 0u64;
     for (j, chunk) in a.chunks_exact(8).enumerate() {
         let mut x = [0u8; 8];

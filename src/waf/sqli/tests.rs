@@ -616,3 +616,100 @@ fn prefix_reading_gives_the_whole_streams_verdict_on_random_token_sequences() {
         same_with_prefix(v.as_bytes());
     }
 }
+
+/// The operator rule as first written: every `$` looked at, in order.
+fn nosql_operator_bytewise(b: &[u8]) -> Option<Hit> {
+    const STRONG: &[&[u8]] = &[
+        b"ne",
+        b"nin",
+        b"gt",
+        b"gte",
+        b"lt",
+        b"lte",
+        b"eq",
+        b"in",
+        b"regex",
+        b"where",
+        b"elemMatch",
+        b"exists",
+        b"nor",
+        b"expr",
+        b"jsonSchema",
+        b"function",
+        b"accumulator",
+    ];
+    const WHOLE: &[&[u8]] = &[
+        b"not", b"text", b"or", b"and", b"type", b"size", b"mod", b"all", b"search",
+    ];
+    for p in memchr::memchr_iter(b'$', b) {
+        let mut e = p + 1;
+        while e < b.len() && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        let name = &b[p + 1..e];
+        if name.len() < 2 {
+            continue;
+        }
+        let before = if p == 0 { 0 } else { b[p - 1] };
+        let whole = p == 0 && e == b.len();
+        let keyed = (before == b'[' && b.get(e) == Some(&b']')) || (before == b'.' && e == b.len());
+        let strong = STRONG.contains(&name);
+        if (whole && (strong || WHOLE.contains(&name))) || (keyed && strong) {
+            return Some(("sqli-nosql-operator", p, e));
+        }
+    }
+    None
+}
+
+/// The operator rule, which looks only where an operator can be, finds what looking at every
+/// `$` finds: on random sequences of its pieces, and on the corpus.
+#[test]
+fn nosql_operators_are_found_where_a_bytewise_reading_finds_them() {
+    const PIECES: &[&str] = &[
+        "$",
+        "[",
+        "]",
+        ".",
+        "ne",
+        "gt",
+        "in",
+        "where",
+        "or",
+        "text",
+        "x",
+        "a",
+        "$ne",
+        "[$gt]",
+        "$$",
+        " ",
+        "1",
+        "elemMatch",
+        "user",
+        "=",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut found = 0;
+    for _ in 0..50_000 {
+        let len = (next() % 8) as usize;
+        let v: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let want = nosql_operator_bytewise(v.as_bytes());
+        found += usize::from(want.is_some());
+        assert_eq!(nosql_operator(v.as_bytes()), want, "{v:?}");
+    }
+    assert!(found > 1000, "{found}");
+    for v in crate::waf::tests::corpus_values(true).unwrap_or_default() {
+        assert_eq!(
+            nosql_operator(v.as_bytes()),
+            nosql_operator_bytewise(v.as_bytes()),
+            "{v:?}"
+        );
+    }
+}
