@@ -48,6 +48,7 @@ use classes::Classes;
 
 pub use crate::rules::Paranoia;
 
+mod blocks;
 mod classes;
 pub mod code;
 pub(crate) mod entity;

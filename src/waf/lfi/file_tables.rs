@@ -2,6 +2,7 @@
 //! the Aho-Corasick automaton with its prefix prefilters, SQL dump names, and the finders.
 
 use super::flags::{positions, word_hits, SHORT};
+use crate::waf::blocks;
 use crate::waf::lists::{sensitive_files, Scope, SQL_DUMP_SUFFIXES};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
 use std::sync::LazyLock;
@@ -143,7 +144,7 @@ impl FileAc {
             w.starts_with(b"./") || self.prefix_hit(w)
         };
         if vb.len() > SHORT {
-            return memchr::memchr_iter(b'/', vb).any(hit);
+            return blocks::each_of(vb, b'/', |p| hit(p).then_some(())).is_some();
         }
         // the `/` of one word at a time
         let mut at = 0;
@@ -273,8 +274,6 @@ pub(super) fn sql_backup_no_ws(v: &str) -> Option<std::ops::Range<usize>> {
 
 pub(super) static ZERO_X_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
     LazyLock::new(|| [b"0x", b"0X"].map(memchr::memmem::Finder::new));
-pub(super) static DOTDOT_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
-    LazyLock::new(|| memchr::memmem::Finder::new(b".."));
 pub(super) static UDOT_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 3]> =
     LazyLock::new(|| {
         ["\u{FF0E}", "\u{2024}", "\u{FE52}"].map(|d| memchr::memmem::Finder::new(d.as_bytes()))
@@ -294,7 +293,6 @@ pub(super) static HIDDEN_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
 pub(crate) fn warm_up() {
     LazyLock::force(&FILES);
     LazyLock::force(&ZERO_X_FINDERS);
-    LazyLock::force(&DOTDOT_FINDER);
     LazyLock::force(&UDOT_FINDERS);
     LazyLock::force(&USLASH_FINDERS);
     LazyLock::force(&DOTSEG_FINDER);

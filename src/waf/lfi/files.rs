@@ -125,9 +125,9 @@ pub(super) fn sensitive(
             _ => "lfi-os-file",
         })
     };
-    // short values: skip both automata unless some '/' (or the start) is followed by three
-    // bytes that begin a pattern; long values go straight to the automaton
-    let gate = vb.len() > 1024 || fa.may_match(vb);
+    // skip both automata unless some '/' (or the start) is followed by bytes that begin a
+    // pattern (a few instructions a `/`, against the automaton's stop at each one)
+    let gate = fa.may_match(vb);
     let found = (|| {
         if !gate {
             return sql_backup(v).map(|r| ("lfi-sensitive-file", r.start, r.end));
@@ -167,8 +167,7 @@ pub(super) fn sensitive(
 }
 
 pub(super) fn files(input: &str, path: bool, fl: Flags) -> Option<Finding> {
-    if !fl.has(C_BSL | C_NUL | C_HIGH) && input.len() <= 1024 && !FILES.may_match(input.as_bytes())
-    {
+    if !fl.has(C_BSL | C_NUL | C_HIGH) && !FILES.may_match(input.as_bytes()) {
         // the normalised view is the value itself (no "\\", NUL, unicode slash or "/./"),
         // and no pattern can start in it: only the SQL dump names and hidden segments remain
         if let Some(span) = (!fl.has(C_WS) && fl.has(C_QL))

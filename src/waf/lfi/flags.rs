@@ -110,7 +110,9 @@ pub(super) fn word_hits(b: &[u8], at: usize, c: u8) -> u64 {
             for (d, &s) in k.iter_mut().zip(rest) {
                 *d = s;
             }
-            eq_bytes(u64::from_le_bytes(k), c, 0) & (HI1 >> (8 * (8 - rest.len()) as u32))
+            // (an empty rest keeps no byte: the shift by 64 is checked)
+            let keep = HI1.checked_shr(8 * (8 - rest.len()) as u32).unwrap_or(0);
+            eq_bytes(u64::from_le_bytes(k), c, 0) & keep
         }
     }
 }

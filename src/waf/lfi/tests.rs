@@ -344,8 +344,13 @@ fn file_gate_is_exact_for_no() {
         "system32", "a", "1", ".", "-", "_", "boot", ".ssh", "id_rsa", "usr", "var", "log", "@fs",
         "@id", "ROOT", "sys", "config", "conf", "user", "secrets",
     ];
-    for _ in 0..100_000 {
-        let mut v = String::new();
+    for round in 0..100_000 {
+        // some long, with separators all along (the gate reads every `/` of them too)
+        let mut v = if round % 10 == 0 {
+            "ab/cd ".repeat(300)
+        } else {
+            String::new()
+        };
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -678,4 +683,58 @@ fn offsite_scheme_with_multibyte_characters() {
     }
     // the prefix still works
     assert!(detect_strict("url:http://evil.test/x", "example.com").is_some());
+}
+
+/// Long values take the same gates as short ones: a file or a traversal far into a value full
+/// of separators and near-misses is still found, and the near-misses alone are not.
+#[test]
+fn long_values_keep_file_and_traversal_detections() {
+    let filler = "' or <a on=../;|${ x/y ".repeat(100);
+    assert!(filler.len() > 2048);
+    assert_eq!(detect(&filler), None);
+    for tail in [
+        " /etc/passwd",
+        " =../../../etc/hosts",
+        " C:\\Windows\\win.ini",
+        " /var/www/.env",
+    ] {
+        let v = format!("{filler}{tail}");
+        let found = detect(&v).unwrap_or_else(|| panic!("{tail}"));
+        assert!(found.span.start > 2048, "{tail}: {found:?}");
+    }
+}
+
+/// The ASCII traversal reading (`..` runs only, one byte a token) finds what the full token
+/// walk finds, where both apply (ASCII, no escape, no NUL): on random sequences of near-miss
+/// pieces, short and long, and on the corpus.
+#[test]
+fn ascii_traversal_agrees_with_the_token_walk() {
+    const PIECES: &[&str] = &[
+        "..", ".", "...", "/", "\\", ";", " ", "'", "=", ",", "a", "etc", "../", "..\\", "./",
+        "..;", "x/", "|", "<a on=", "${", "-",
+    ];
+    let applies = |v: &str| v.is_ascii() && !v.contains(['%', '\0']) && !v.contains("0x");
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut found = 0;
+    for round in 0..40_000 {
+        let len = (next() % if round % 4 == 0 { 200 } else { 12 }) as usize;
+        let v: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let want = traversal_general(&v);
+        found += usize::from(want.is_some());
+        assert_eq!(traversal_ascii(&v), want, "{v:?}");
+    }
+    assert!(found > 1000, "{found}");
+    for v in crate::waf::tests::corpus_values(true).unwrap_or_default() {
+        if applies(&v) {
+            assert_eq!(traversal_ascii(&v), traversal_general(&v), "{v:?}");
+        }
+    }
 }

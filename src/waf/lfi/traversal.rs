@@ -1,13 +1,15 @@
 //! Traversal (`lfi-traversal`): the value read as a token stream where every spelling of a
 //! dot and of a separator counts, and the chain / leading-unit decision.
 
-use super::file_tables::DOTDOT_FINDER;
+use std::cell::Cell;
+
 use super::flags::{positions, FIND_SHORT};
+use crate::waf::blocks;
 use crate::waf::Finding;
 
 /// Class of one normalised position: `.` dot, `/` separator, `;`, `~` U+FFFD, ` ` blank/quote,
 /// `a` anything else.
-pub(super) fn char_class(c: char) -> u8 {
+pub(super) const fn char_class(c: char) -> u8 {
     match c {
         '.' | '\u{FF0E}' | '\u{2024}' | '\u{FE52}' => b'.',
         '/' | '\\' | '\u{FF0F}' | '\u{FF3C}' | '\u{2215}' | '\u{2216}' | '\u{2044}'
@@ -17,6 +19,23 @@ pub(super) fn char_class(c: char) -> u8 {
         ' ' | '\t' | '\r' | '\n' | '"' | '\'' | '`' | '=' | ',' => b' ',
         _ => b'a',
     }
+}
+
+/// [`char_class`] of each ASCII byte (bytes from 0x80 are never looked up here).
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        t[c] = char_class(c as u8 as char);
+        c += 1;
+    }
+    t
+};
+
+/// [`char_class`] of an ASCII byte, by table.
+#[inline]
+fn ascii_class(c: u8) -> u8 {
+    ASCII_CLASS[usize::from(c & 0x7f)]
 }
 
 pub(super) fn hexval(c: u8) -> Option<u32> {
@@ -70,26 +89,35 @@ pub(super) fn tok(input: &str, i: usize) -> (u8, usize) {
         }
     }
     if c < 0x80 {
-        return (char_class(c as char), 1);
+        return (ascii_class(c), 1);
     }
     let ch = input[i..].chars().next().unwrap_or('\u{FFFD}');
     (char_class(ch), ch.len_utf8())
 }
 
 /// Token stream over `input`, NULs dropped: `next(i)` is (class, start, end) of the first
-/// non-NUL token at or after `i`.
-pub(super) struct Toks<'a> {
-    pub(super) input: &'a str,
-    pub(super) ascii: bool,
+/// non-NUL token at or after `i`. `ASCII`: `input` is ASCII without escapes or NULs, so one
+/// byte is one token (a separate, inlined reading).
+pub(super) struct Toks<'a, const ASCII: bool> {
+    input: &'a str,
+    /// [`Toks::lead_end`], once known (`usize::MAX` before).
+    lead: Cell<usize>,
 }
 
-impl Toks<'_> {
+impl<'a, const ASCII: bool> Toks<'a, ASCII> {
+    pub(super) fn new(input: &'a str) -> Self {
+        Toks {
+            input,
+            lead: Cell::new(usize::MAX),
+        }
+    }
+
     #[inline]
     pub(super) fn next(&self, mut i: usize) -> Option<(u8, usize, usize)> {
         let b = self.input.as_bytes();
         while i < b.len() {
-            let (k, n) = if self.ascii {
-                (char_class(b[i] as char), 1)
+            let (k, n) = if ASCII {
+                (ascii_class(b[i]), 1)
             } else {
                 tok(self.input, i)
             };
@@ -151,8 +179,15 @@ impl Toks<'_> {
         }
     }
 
-    /// Offset where the value "starts": after blanks, separators and `./`.
+    /// Offset where the value "starts": after blanks, separators and `./` (read once).
     pub(super) fn lead_end(&self) -> usize {
+        if self.lead.get() == usize::MAX {
+            self.lead.set(self.read_lead_end());
+        }
+        self.lead.get()
+    }
+
+    fn read_lead_end(&self) -> usize {
         let mut i = 0;
         loop {
             match self.next(i) {
@@ -169,7 +204,11 @@ impl Toks<'_> {
 }
 
 /// Decision on one unit found at `first`: chain of 2+ or a unit starting the value.
-pub(super) fn traversal_unit(t: &Toks<'_>, first: usize, end: usize) -> Result<Finding, usize> {
+pub(super) fn traversal_unit<const ASCII: bool>(
+    t: &Toks<'_, ASCII>,
+    first: usize,
+    end: usize,
+) -> Result<Finding, usize> {
     let (more, end) = t.chain(end);
     if more >= 1 || first == t.lead_end() {
         Ok(Finding {
@@ -181,41 +220,69 @@ pub(super) fn traversal_unit(t: &Toks<'_>, first: usize, end: usize) -> Result<F
     }
 }
 
-/// Traversal on plain ASCII without escapes or NULs: only `..` occurrences are examined.
+/// Traversal on plain ASCII without escapes or NULs: only the starts of dot runs of two or
+/// more (`..`) are examined.
 pub(super) fn traversal_ascii(input: &str) -> Option<Finding> {
     // ASCII only (the caller checked), so every offset is a char boundary
     let b = input.as_bytes();
-    if b.len() <= FIND_SHORT {
-        positions(b'.', b).find(|&p| b.get(p + 1) == Some(&b'.'))?;
-    } else {
-        DOTDOT_FINDER.find(b)?;
-    }
-    let t = Toks { input, ascii: true };
+    let t = Toks::<true>::new(input);
     let mut done = 0;
-    for p in positions(b'.', b) {
-        if p < done || b.get(p + 1) != Some(&b'.') || (p > 0 && b[p - 1] == b'.') {
-            continue;
-        }
-        let boundary = p == 0 || matches!(char_class(b[p - 1] as char), b'/' | b';' | b' ');
-        if !boundary {
-            continue;
-        }
-        if let Some(end) = t.unit_at(p) {
-            match traversal_unit(&t, p, end) {
-                Ok(f) => return Some(f),
-                Err(e) => done = e,
+    if b.len() <= FIND_SHORT {
+        for p in positions(b'.', b) {
+            if b.get(p + 1) == Some(&b'.') {
+                if let Some(f) = dot_run(&t, p, &mut done) {
+                    return Some(f);
+                }
             }
         }
+    } else {
+        // the start of each dot run, from block masks (a value dense with `..` costs a few
+        // instructions a run to walk, not a substring search's restart at each)
+        let mut prev = 0u64;
+        return blocks::each(b, |base, block| {
+            let d = blocks::mask(block, |c| c == b'.');
+            let starts = d & !(d << 1 | prev >> 63);
+            prev = d;
+            let mut m = starts;
+            while m != 0 {
+                let p = base + m.trailing_zeros() as usize;
+                m &= m - 1;
+                if b.get(p + 1) == Some(&b'.') {
+                    if let Some(f) = dot_run(&t, p, &mut done) {
+                        return Some(f);
+                    }
+                }
+            }
+            None
+        });
     }
     None
 }
 
+/// [`traversal_ascii`] at `p`, where `..` starts: a finding, or `done` moved past a unit that
+/// made none.
+#[inline]
+fn dot_run(t: &Toks<'_, true>, p: usize, done: &mut usize) -> Option<Finding> {
+    let b = t.input.as_bytes();
+    if p < *done || (p > 0 && b[p - 1] == b'.') {
+        return None;
+    }
+    let boundary = p == 0 || matches!(ascii_class(b[p - 1]), b'/' | b';' | b' ');
+    if !boundary {
+        return None;
+    }
+    match traversal_unit(t, p, t.unit_at(p)?) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            *done = e;
+            None
+        }
+    }
+}
+
 /// Traversal with escapes, NULs or non-ASCII: a full token walk.
 pub(super) fn traversal_general(input: &str) -> Option<Finding> {
-    let t = Toks {
-        input,
-        ascii: false,
-    };
+    let t = Toks::<false>::new(input);
     let mut prev = 0u8;
     let mut i = 0;
     while let Some((k, s, e)) = t.next(i) {

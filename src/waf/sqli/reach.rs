@@ -16,6 +16,8 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memmem::Finder;
+
+use crate::waf::blocks;
 use std::sync::LazyLock;
 
 use super::token::*;
@@ -110,30 +112,19 @@ fn word_byte(c: u8) -> bool {
 /// skips the automaton for about a byte's worth of instructions per byte.
 fn has_word_run(b: &[u8], k: usize) -> bool {
     let mut prev = 0u64;
-    let mut blocks = b.chunks_exact(64);
-    let mut tail = [0u8; 64];
-    let rest = blocks.remainder();
-    tail[..rest.len()].copy_from_slice(rest);
-    // (a zero byte is no word byte: the tail's padding adds no run)
-    for block in blocks.by_ref().chain(std::iter::once(&tail[..])) {
-        let block: &[u8; 64] = block.try_into().expect("64 bytes");
-        let mut marks = [0u8; 64];
-        for k in 0..64 {
-            marks[k] = if word_byte(block[k]) { 0x80 } else { 0 };
-        }
-        let m = super::skip::pack(&marks);
+    // (a zero byte is no word byte: the last block's padding adds no run)
+    blocks::each(b, |_, block| {
+        let m = blocks::mask(block, word_byte);
         // the previous block's bits below this one's: runs across the cut count
         let w = u128::from(m) << 64 | u128::from(prev);
         let mut r = w;
         for i in 1..k {
             r &= w >> i;
         }
-        if r != 0 {
-            return true;
-        }
         prev = m;
-    }
-    false
+        (r != 0).then_some(())
+    })
+    .is_some()
 }
 
 /// The byte pairs that reach an "anywhere" rule on their own.

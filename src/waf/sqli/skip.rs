@@ -18,6 +18,7 @@ use super::prefilter::{skip_gate_key, word_kind, PB_PLAIN, PRE_BYTE, SKIP_GATE_B
 /// A word gate as [`Skipper::next`] reads it.
 type SkipGate = [u64; SKIP_GATE_BITS / 64];
 use super::tokenizer::is_word_char;
+use crate::waf::blocks::pack;
 
 /// Bytes per block: one bit each in a `u64`.
 const BLOCK: usize = 64;
@@ -160,19 +161,6 @@ fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
         word[k] = if w { 0x80 } else { 0 };
     }
     (pack(&boring), pack(&word))
-}
-
-/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
-pub(super) fn pack(a: &[u8; BLOCK]) -> u64 {
-    let mut m = 0u64;
-    for (j, chunk) in a.chunks_exact(8).enumerate() {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
-        // moves bit 8j+7 to bit 56+j for every j: the eight bits land in the top byte
-        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
-    }
-    m
 }
 
 #[cfg(test)]
