@@ -510,3 +510,30 @@ async fn exploit_campaign_paths_answered_404_are_scanner_hits() {
     }
     assert_eq!(agent.stats().waf.scanner, 5);
 }
+
+/// A disabled rule hides nothing: its finding is read past, and an attack of another rule of
+/// the same category further on in the same value is still found (the detector reports its
+/// first finding only).
+#[tokio::test]
+async fn a_disabled_rules_finding_hides_no_attack_after_it() {
+    let (agent, base, seen) = setup(|b| b.waf_mode(WafMode::Block)).await;
+    assert_eq!(search(&base, SQLI).await.0, 403);
+    let disabled = attacks(&seen)[0].properties["rule"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hidden = "x'; DROP TABLE users; --";
+    assert_eq!(search(&base, hidden).await.0, 403);
+    let other = attacks(&seen)[1].properties["rule"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(other, disabled, "the attack behind is another rule's");
+    let doc = format!(r#"{{ "waf": {{ "mode": "block", "disabled_rules": ["{disabled}"] }} }}"#);
+    agent.set_rules(sqreen::rules::RulesDocument::parse(&doc).unwrap());
+    assert_eq!(search(&base, SQLI).await.0, 200, "{disabled} is disabled");
+    let (status, _) = search(&base, &format!("{SQLI} {hidden}")).await;
+    assert_eq!(status, 403, "the attack behind the disabled rule's finding");
+    let last = attacks(&seen).last().unwrap().properties.clone();
+    assert_eq!(last["rule"], other.as_str(), "{last:?}");
+}

@@ -516,6 +516,22 @@ impl<'r> Scan<'r> {
         self.cover(category, rule, name).is_some()
     }
 
+    /// Why a finding of `rule` in the input `name` (from `source`) is not reported, if it is
+    /// not: the rules document disables the rule or it does not apply to values from
+    /// `source` (as [`exclusions::Cover::Rule`]: only that rule), or an exclusion covers it.
+    fn passed_over(
+        &mut self,
+        category: AttackCategory,
+        source: Source,
+        rule: &str,
+        name: &dyn fmt::Display,
+    ) -> Option<exclusions::Cover> {
+        if self.disabled(rule) || !source.allows(rule) {
+            return Some(exclusions::Cover::Rule);
+        }
+        self.cover(category, rule, name)
+    }
+
     /// How an exclusion covers a finding of `rule` in the input `name`, if one does.
     fn cover(
         &mut self,
@@ -527,9 +543,9 @@ impl<'r> Scan<'r> {
         applied.cover(category, rule, name, &mut self.scratch)
     }
 
-    /// The first finding past `finding` in `part` that no exclusion covers, `finding` being
-    /// covered: a detector reports its first finding only, so an excluded one could hide an
-    /// attack further on, and the rest of the part is read again past it (the bytes counted
+    /// The first finding past `finding` in `part` that is not passed over (see
+    /// [`Scan::passed_over`]), `finding` being passed over: a detector reports its first
+    /// finding only, so an excluded or disabled one could hide an attack further on, and the rest of the part is read again past it (the bytes counted
     /// toward the budget), at most [`EXCLUDED_REREADS`] times; past that, the last finding is
     /// reported as it is (many excluded fragments are not a hiding place). A finding within
     /// the `judged` bytes (see [`Scan::detect_all`]) is read past too.
@@ -547,7 +563,10 @@ impl<'r> Scan<'r> {
     ) -> Option<Finding> {
         let strict = self.paranoia >= Paranoia::Level2;
         for _ in 0..EXCLUDED_REREADS {
-            self.excluded_findings += 1;
+            // (a disabled rule's finding is no excluded one)
+            if !self.disabled(finding.rule) && source.allows(finding.rule) {
+                self.excluded_findings += 1;
+            }
             let mut next = finding.span.end.max(finding.span.start + 1);
             while next < part.len() && !part.is_char_boundary(next) {
                 next += 1;
@@ -564,7 +583,7 @@ impl<'r> Scan<'r> {
                 span: next + found.span.start..next + found.span.end,
             };
             if finding.span.end > judged {
-                match self.cover(category, finding.rule, name) {
+                match self.passed_over(category, source, finding.rule, name) {
                     None => return Some(finding),
                     Some(exclusions::Cover::Category) => {
                         self.excluded_findings += 1;
@@ -770,9 +789,9 @@ impl<'r> Scan<'r> {
                 clean = false;
             }
             let finding = match finding {
-                // an excluded rule may hide another finding further on; an excluded category
-                // in this input cannot
-                Some(f) if self.excluded.is_some() => match self.cover(category, f.rule, name) {
+                // a rule passed over (excluded, disabled, not for this source) may hide another
+                // finding further on; an excluded category in this input cannot
+                Some(f) => match self.passed_over(category, source, f.rule, name) {
                     None => Some(f),
                     Some(exclusions::Cover::Category) => {
                         self.excluded_findings += 1;
@@ -782,12 +801,10 @@ impl<'r> Scan<'r> {
                         self.past_excluded(category, source, part, judged, f, name, host)
                     }
                 },
-                other => other,
+                None => None,
             };
             if let Some(finding) = finding {
-                if !self.disabled(finding.rule) && source.allows(finding.rule) {
-                    self.record(category, finding, whole, offset, name)?;
-                }
+                self.record(category, finding, whole, offset, name)?;
             }
             if part.len() > LONG {
                 // detector work on long values counts toward the next reading too: at most
