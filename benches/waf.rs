@@ -37,7 +37,7 @@ mod support;
 #[path = "support/typical.rs"]
 mod typical;
 use support::{added_time, Layered};
-use typical::{json_body, typical};
+use typical::{json_body, typical, worst_body, NEAR_ATTACKS};
 
 async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
@@ -92,8 +92,7 @@ fn bench_waf(c: &mut Criterion) {
         );
     }
 
-    let big = NEAR_ATTACKS.repeat((64 << 10) / NEAR_ATTACKS.len());
-    let big = Bytes::from(serde_json::json!({ "q": big }).to_string());
+    let big = Bytes::from(worst_body());
     let worst = agent(WafMode::Monitor, Duration::from_secs(10));
     let mut with = worst.layer().layer(tower::service_fn(bare::<Layered>));
     group.sample_size(20);
@@ -102,10 +101,6 @@ fn bench_waf(c: &mut Criterion) {
     });
     group.finish();
 }
-
-/// The unit `waf/body_64k`'s value repeats: a trigger of every detector (the code-injection
-/// detector's `(`, `{`, `$`, `<`, `.` included), no attack.
-const NEAR_ATTACKS: &str = "' or <a on=../;|${ ";
 
 /// The free-text comment of [`json_body`]: 1.2 KB of prose.
 fn prose() -> String {

@@ -44,6 +44,16 @@ pub fn json_body() -> String {
     doc.to_string()
 }
 
+/// The unit `waf/body_64k`'s value repeats: a trigger of every detector (the code-injection
+/// detector's `(`, `{`, `$`, `<`, `.` included), no attack.
+pub const NEAR_ATTACKS: &str = "' or <a on=../;|${ ";
+
+/// `waf/body_64k`'s body: a JSON document whose one string is 64 KiB of [`NEAR_ATTACKS`].
+pub fn worst_body() -> String {
+    let big = NEAR_ATTACKS.repeat((64 << 10) / NEAR_ATTACKS.len());
+    serde_json::json!({ "q": big }).to_string()
+}
+
 pub fn typical(body: &Bytes) -> Request<Full<Bytes>> {
     let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
                &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
