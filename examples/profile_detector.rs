@@ -53,7 +53,7 @@ fn main() {
     };
     let n = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let value = match value.as_str() {
-        "near" => typical::NEAR_ATTACKS.repeat(2048 / NEAR_ATTACKS.len()),
+        "near" => typical::NEAR_ATTACKS.repeat(2048 / typical::NEAR_ATTACKS.len()),
         "prose" => {
             let body: serde_json::Value = serde_json::from_str(&typical::json_body()).unwrap();
             body["comment"].as_str().unwrap().to_owned()
