@@ -389,9 +389,21 @@ fn map_host_char(c: char, out: &mut String) -> Option<bool> {
 }
 
 /// Classifies one host candidate (may carry `[..]`, a port, a trailing dot).
+/// Hosts longer than this (in bytes, before mapping) are no address we classify.
+const MAX_HOST: usize = 300;
+
 fn classify(raw: &str, schemeless: bool) -> Option<Class> {
-    if raw.len() > 300 {
+    if raw.len() > MAX_HOST {
         return None;
+    }
+    if raw.bytes().all(|c| (0x21..=0x7e).contains(&c)) {
+        // printable ASCII (most hosts): lower-cased on the stack, which is all the mapping
+        // below would do to it
+        let mut buf = [0u8; MAX_HOST];
+        let host = &mut buf[..raw.len()];
+        host.copy_from_slice(raw.as_bytes());
+        host.make_ascii_lowercase();
+        return classify_ascii(std::str::from_utf8(host).ok()?, schemeless);
     }
     let mut host = String::with_capacity(raw.len());
     let mut enclosed = false;
@@ -658,6 +670,23 @@ mod tests {
 
     /// Database connection strings name a host no URL fetcher reaches through them: only a
     /// metadata endpoint counts there; a fetchable URL to the same host still fires.
+    #[test]
+    fn hosts_are_classified_whatever_their_case_or_spelling() {
+        // printable ASCII takes the stack path, the rest the mapping: same classes
+        for (a, b) in [
+            ("LocalHost", "localhost"),
+            ("METADATA.GOOGLE.INTERNAL", "metadata.google.internal"),
+            ("０x7F.1", "0x7f.1"),
+            ("127.0.0.１", "127.0.0.1"),
+            ("[::FFFF:7F00:1]", "[::ffff:7f00:1]"),
+            ("Shop.Example", "shop.example"),
+        ] {
+            assert_eq!(classify(a, false), classify(b, false), "{a} {b}");
+        }
+        assert!(classify("LocalHost", false).is_some());
+        assert_eq!(classify(&"a".repeat(MAX_HOST + 1), false), None);
+    }
+
     #[test]
     fn database_connection_strings() {
         for b in [
