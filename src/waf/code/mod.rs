@@ -197,15 +197,26 @@ pub(in crate::waf) fn detect_classified(input: &str, mask: u16, strict: bool) ->
         // no trigger byte, and too short to be a base64 word the scan reads
         return None;
     }
-    run_masked(input, strict, mask)
+    run_masked::<true>(input, strict, mask)
 }
 
 fn run(input: &str, strict: bool) -> Option<Finding> {
     let mask = super::classes::or_over(&CLASS, input.as_bytes());
-    run_masked(input, strict, mask)
+    run_masked::<true>(input, strict, mask)
 }
 
-fn run_masked(input: &str, strict: bool, mask: u16) -> Option<Finding> {
+/// [`detect`] (or, `strict`, [`detect_strict`]) with every rule reading its input the plain
+/// way, without what the scan skips or keeps between triggers: what the differential tests
+/// compare the detector with.
+#[cfg(test)]
+pub(super) fn detect_plain(input: &str, strict: bool) -> Option<Finding> {
+    let mask = super::classes::or_over(&CLASS, input.as_bytes());
+    run_masked::<false>(input, strict, mask)
+}
+
+/// `FAST`: the rules skip what cannot change their answer (see [`scan`]); without it they
+/// read their input the plain way ([`detect_plain`]).
+fn run_masked<const FAST: bool>(input: &str, strict: bool, mask: u16) -> Option<Finding> {
     let mut cut = input.len().min(MAX_INPUT);
     while !input.is_char_boundary(cut) {
         cut -= 1;
@@ -224,8 +235,8 @@ fn run_masked(input: &str, strict: bool, mask: u16) -> Option<Finding> {
         .then(|| normalize(b))
         .flatten();
     match normalized {
-        None => scan(b, strict, mask).map(found),
-        Some((n, map)) => scan(&n, strict, u16::MAX).map(|(rule, s, e)| {
+        None => scan::<FAST>(b, strict, mask).map(found),
+        Some((n, map)) => scan::<FAST>(&n, strict, u16::MAX).map(|(rule, s, e)| {
             let e = if e == 0 { 0 } else { map[e - 1] + 1 };
             found((rule, map[s.min(map.len() - 1)], e))
         }),
@@ -233,8 +244,8 @@ fn run_masked(input: &str, strict: bool, mask: u16) -> Option<Finding> {
     .or_else(|| {
         let decoded = base64_word(b)?;
         let hit = match normalize(&decoded) {
-            None => scan(&decoded, strict, u16::MAX),
-            Some((n, _)) => scan(&n, strict, u16::MAX),
+            None => scan::<FAST>(&decoded, strict, u16::MAX),
+            Some((n, _)) => scan::<FAST>(&n, strict, u16::MAX),
         }?;
         Some(found((hit.0, 0, b.len())))
     })
@@ -286,8 +297,18 @@ pub(crate) fn script_file_name(input: &str) -> Option<Finding> {
 }
 
 /// Runs every trigger's rules on `t` (normalized text).
-fn scan(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
+///
+/// Each rule runs only when `mask` holds one of its trigger bytes. With `FAST`, the rules that
+/// visit many triggers skip what cannot change their answer (`script::dotted`,
+/// `template::braces`, `php::dollars` say what); a rule added here takes the `FAST`
+/// parameter if it has such a gate, and the differential tests (`tests.rs`) compare both.
+fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
     let has_bit = |bit: u16| mask & bit != 0;
+    // (FAST) where three ASCII letters in a row or `__` first occur: the rules that look for
+    // names (dotted names, superglobals, the template openers' words) need one
+    let run = std::cell::OnceCell::new();
+    let run = || *run.get_or_init(|| if FAST { first_run(t, 0) } else { 0 });
+    let words = || run() < t.len();
     let (lt, lbrace, dollar, paren) = (
         has_bit(T_LT),
         has_bit(T_LBRACE),
@@ -296,12 +317,12 @@ fn scan(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
     );
     let bracket = has_bit(T_BRACKET);
     if lt {
-        if let Some(h) = php::open_tags(t).or_else(|| template::angle(t, strict)) {
+        if let Some(h) = php::open_tags(t).or_else(|| template::angle::<FAST>(t, strict, run())) {
             return Some(h);
         }
     }
     if lbrace {
-        if let Some(h) = template::braces(t, strict) {
+        if let Some(h) = template::braces::<FAST>(t, strict, run()) {
             return Some(h);
         }
     }
@@ -320,18 +341,19 @@ fn scan(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
             return Some(h);
         }
     }
-    if dollar {
-        if let Some(h) = php::dollars(t) {
+    // (a variable function needs a `(`, a `${...}` its `}`, a superglobal a name)
+    if dollar && (words() || memchr::memchr2(b'(', b'}', t).is_some()) {
+        if let Some(h) = php::dollars::<FAST>(t) {
             return Some(h);
         }
     }
-    if bracket || has_bit(T_DOT) {
-        if let Some(h) = script::dotted(t, strict) {
+    if (bracket || has_bit(T_DOT)) && words() {
+        if let Some(h) = script::dotted::<FAST>(t, strict) {
             return Some(h);
         }
     }
     if bracket || lbrace {
-        if let Some(h) = php::bb_tags(t) {
+        if let Some(h) = php::bb_tags::<FAST>(t) {
             return Some(h);
         }
     }
@@ -462,6 +484,213 @@ fn base64_word(b: &[u8]) -> Option<Vec<u8>> {
         .iter()
         .all(|&c| matches!(c, b' '..=b'~' | b'\t' | b'\r' | b'\n'));
     printable.then_some(decoded)
+}
+
+/// The next offset of one byte at or after a position, kept between calls on one text so that
+/// a rule visiting many triggers searches each byte of the text once, not once per trigger.
+struct NextByte {
+    byte: u8,
+    /// The last search's start and its answer: the answer of every start in `from..=at`.
+    from: usize,
+    at: usize,
+}
+
+impl NextByte {
+    fn new(byte: u8) -> Self {
+        NextByte {
+            byte,
+            from: usize::MAX,
+            at: 0,
+        }
+    }
+
+    /// The first offset at or after `x` holding the byte in `t` (`t.len()` when none); `t` is
+    /// the same text on every call.
+    fn at(&mut self, t: &[u8], x: usize) -> usize {
+        if !(self.from <= x && x <= self.at) {
+            let x = x.min(t.len());
+            self.from = x;
+            self.at = memchr::memchr(self.byte, &t[x..]).map_or(t.len(), |q| x + q);
+        }
+        self.at
+    }
+}
+
+/// Bytes per block of [`block_mask`]: one bit each in a `u64`.
+const BLOCK: usize = 64;
+
+/// The bytes of `t[base..base + 64]` (zeros past `t`'s end) and the mask of the bits that
+/// stand for bytes of `t`.
+#[inline(always)]
+fn load(t: &[u8], base: usize) -> ([u8; BLOCK], u64) {
+    let end = (base + BLOCK).min(t.len());
+    let mut block = [0u8; BLOCK];
+    block[..end - base].copy_from_slice(&t[base..end]);
+    let valid = if end - base < BLOCK {
+        (1u64 << (end - base)) - 1
+    } else {
+        u64::MAX
+    };
+    (block, valid)
+}
+
+/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
+#[inline(always)]
+fn pack(flags: &[u8; BLOCK]) -> u64 {
+    let mut m = 0u64;
+    for (j, chunk) in flags.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
+        // moves bit 8j+7 to bit 56+j for every j: the eight bits land in the top byte
+        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
+    }
+    m
+}
+
+/// The bytes of `t[base..base + 64]` for which `f` holds, one bit per byte (byte `base + k`
+/// to bit `k`; none past `t`'s end). A byte-wise map, then packed, so that it compiles to
+/// vector code.
+#[inline(always)]
+fn block_mask(t: &[u8], base: usize, f: impl Fn(u8) -> bool) -> u64 {
+    let (block, valid) = load(t, base);
+    let mut flags = [0u8; BLOCK];
+    for k in 0..BLOCK {
+        flags[k] = if f(block[k]) { 0x80 } else { 0 };
+    }
+    pack(&flags) & valid
+}
+
+/// (ASCII letters, `_`) of `t[base..base + 64]`, one bit per byte.
+fn letters_and_underscores(t: &[u8], base: usize) -> (u64, u64) {
+    let (block, valid) = load(t, base);
+    let mut letters = [0u8; BLOCK];
+    let mut underscores = [0u8; BLOCK];
+    for k in 0..BLOCK {
+        let c = block[k];
+        letters[k] = if (c | 0x20).wrapping_sub(b'a') < 26 {
+            0x80
+        } else {
+            0
+        };
+        underscores[k] = if c == b'_' { 0x80 } else { 0 };
+    }
+    (pack(&letters) & valid, pack(&underscores) & valid)
+}
+
+/// The first offset at or after `x` where three ASCII letters in a row or `__` start
+/// (`t.len()` when none). Every name the rules gated on it look for holds one of them (the
+/// tests check their tables), so a text without any (`' or <a on=../;|${ `, repeated) skips
+/// those rules, and a window without any skips the search for the names.
+fn first_run(t: &[u8], x: usize) -> usize {
+    // a short look first: a text with words mostly opens with one
+    let letter = |k: usize| t.get(k).is_some_and(u8::is_ascii_alphabetic);
+    let look = (x + 16).min(t.len());
+    for k in x..look {
+        if (letter(k) && letter(k + 1) && letter(k + 2))
+            || (t[k] == b'_' && t.get(k + 1) == Some(&b'_'))
+        {
+            return k;
+        }
+    }
+    let x = look;
+    let mut base = x;
+    let (mut l, mut u) = if x < t.len() {
+        letters_and_underscores(t, x)
+    } else {
+        (0, 0)
+    };
+    while base < t.len() {
+        // the runs the block shows alone, then those its last two bytes start (which need
+        // the next block's first bytes)
+        let inside = (l & l >> 1 & l >> 2) | (u & u >> 1);
+        if inside != 0 {
+            return base + inside.trailing_zeros() as usize;
+        }
+        let next = base + BLOCK;
+        let (nl, nu) = if next < t.len() {
+            letters_and_underscores(t, next)
+        } else {
+            (0, 0)
+        };
+        let runs = (l & (l >> 1 | nl << 63) & (l >> 2 | nl << 62)) | (u & (u >> 1 | nu << 63));
+        if runs != 0 {
+            return base + runs.trailing_zeros() as usize;
+        }
+        (base, l, u) = (next, nl, nu);
+    }
+    t.len()
+}
+
+/// The offsets of the bytes `a` and `b` in `t`, in order: what `memchr2_iter` gives. A rule
+/// visiting triggers that may be dense (every few bytes of a padded body) uses it: it
+/// searches from one trigger to the next while they are sparse, and once they come close
+/// together it reads the rest 64 bytes at a time, a mask per block (a search per trigger
+/// costs more than a mask per block there).
+fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_> {
+    Positions {
+        t,
+        bytes: (a, b),
+        from: 0,
+        close: 0,
+        base: usize::MAX,
+        mask: 0,
+    }
+}
+
+struct Positions<'a> {
+    t: &'a [u8],
+    bytes: (u8, u8),
+    /// Searching: where the next search starts.
+    from: usize,
+    /// Searching: how many triggers came within [`DENSE`] bytes of the one before.
+    close: usize,
+    /// Reading blocks (else `usize::MAX`): the current block's first byte...
+    base: usize,
+    /// ... and its bits not yet given.
+    mask: u64,
+}
+
+/// A trigger this close to the one before counts as dense; after four of them, blocks.
+const DENSE: usize = 32;
+
+impl Positions<'_> {
+    fn block(&self, base: usize) -> u64 {
+        let (a, b) = self.bytes;
+        block_mask(self.t, base, |c| (c == a) | (c == b))
+    }
+}
+
+impl Iterator for Positions<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.base == usize::MAX {
+            let (a, b) = self.bytes;
+            let q = self.from + memchr::memchr2(a, b, self.t.get(self.from..)?)?;
+            if q < self.from + DENSE && self.from > 0 {
+                self.close += 1;
+            }
+            self.from = q + 1;
+            if self.close >= 4 && q + 1 < self.t.len() {
+                // the rest by blocks, from the byte after this one
+                self.base = q + 1;
+                self.mask = self.block(q + 1);
+            }
+            return Some(q);
+        }
+        while self.mask == 0 {
+            self.base += BLOCK;
+            if self.base >= self.t.len() {
+                return None;
+            }
+            self.mask = self.block(self.base);
+        }
+        let k = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + k)
+    }
 }
 
 /// True for bytes of an identifier (ASCII letters, digits, `_`, `$`).

@@ -66,7 +66,11 @@ const STATEMENTS: &[&[u8]] = &[
 ];
 
 /// `[php]`, `[/php]`, `[\php]`, `{php}`, `{/php}`: PHP blocks of forum and template engines.
-pub(super) fn bb_tags(t: &[u8]) -> Option<Hit> {
+/// (`FAST`: not a bracket is read in a text without `php`.)
+pub(super) fn bb_tags<const FAST: bool>(t: &[u8]) -> Option<Hit> {
+    if FAST && find_ci(t, b"php").is_none() {
+        return None;
+    }
     for p in memchr::memchr2_iter(b'[', b'{', t) {
         let close = if t[p] == b'[' { b']' } else { b'}' };
         let mut a = p + 1;
@@ -81,7 +85,7 @@ pub(super) fn bb_tags(t: &[u8]) -> Option<Hit> {
 }
 
 /// PHP's superglobals (case-sensitive, as in PHP).
-const SUPERGLOBALS: &[&[u8]] = &[
+pub(super) const SUPERGLOBALS: &[&[u8]] = &[
     b"_GET",
     b"_POST",
     b"_COOKIE",
@@ -100,9 +104,26 @@ const SUPERGLOBALS: &[&[u8]] = &[
 
 /// `$_GET`, `$GLOBALS`; variable functions (`$f(1)`, `$__['o'](5)`, `${'a'}(11)`,
 /// `$foo->$bar()`); variable variables with PHP's own syntax (`$ {'a'}`, `${$x}`).
-pub(super) fn dollars(t: &[u8]) -> Option<Hit> {
+///
+/// `FAST` skips the bracket matching of a `{` or `[` with no closing byte in reach (found once
+/// per value, [`super::NextByte`]); the plain loop is kept for the tests that compare them.
+pub(super) fn dollars<const FAST: bool>(t: &[u8]) -> Option<Hit> {
+    let mut closers = (super::NextByte::new(b'}'), super::NextByte::new(b']'));
+    let mut closing = |t: &[u8], open: usize| {
+        if FAST {
+            let close = if t[open] == b'[' {
+                &mut closers.1
+            } else {
+                &mut closers.0
+            };
+            if close.at(t, open) >= (open + MATCHING_REACH).min(t.len()) {
+                return None;
+            }
+        }
+        matching(t, open)
+    };
     let mut from = 0;
-    for p in memchr::memchr_iter(b'$', t) {
+    for p in super::positions(t, b'$', b'$') {
         if p < from {
             continue;
         }
@@ -119,7 +140,7 @@ pub(super) fn dollars(t: &[u8]) -> Option<Hit> {
         let brace = skip_blanks(t, i);
         let mut j;
         if t.get(brace) == Some(&b'{') {
-            let Some(close) = matching(t, brace) else {
+            let Some(close) = closing(t, brace) else {
                 continue;
             };
             let inner = skip_blanks(t, brace + 1);
@@ -139,7 +160,7 @@ pub(super) fn dollars(t: &[u8]) -> Option<Hit> {
             let n = skip_blanks(t, j);
             blanks |= n > j;
             match t.get(n) {
-                Some(b'[' | b'{') => match matching(t, n) {
+                Some(b'[' | b'{') => match closing(t, n) {
                     Some(c) => j = c + 1,
                     None => break,
                 },
@@ -166,8 +187,11 @@ pub(super) fn dollars(t: &[u8]) -> Option<Hit> {
     None
 }
 
-/// The offset of the bracket closing the one at `open` (at most 64 bytes on), nesting
-/// counted.
+/// How far [`matching`] looks.
+const MATCHING_REACH: usize = 64;
+
+/// The offset of the bracket closing the one at `open` (at most [`MATCHING_REACH`] bytes on),
+/// nesting counted.
 fn matching(t: &[u8], open: usize) -> Option<usize> {
     let (o, c) = match t[open] {
         b'[' => (b'[', b']'),
@@ -175,7 +199,10 @@ fn matching(t: &[u8], open: usize) -> Option<usize> {
         _ => (b'(', b')'),
     };
     let mut depth = 0;
-    for (k, &b) in t[open..(open + 64).min(t.len())].iter().enumerate() {
+    for (k, &b) in t[open..(open + MATCHING_REACH).min(t.len())]
+        .iter()
+        .enumerate()
+    {
         if b == o {
             depth += 1;
         } else if b == c {

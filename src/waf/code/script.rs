@@ -127,20 +127,60 @@ fn path_at(t: &[u8], s: usize) -> Path {
 }
 
 /// Names with `.` or `[`: the first rule the name matches.
-pub(super) fn dotted(t: &[u8], strict: bool) -> Option<Hit> {
+///
+/// `FAST` skips what cannot change the answer (the plain loop is kept for the tests that
+/// check it gives the same verdicts): a separator with nothing after it to read as a second
+/// segment and no `name.` chain before it (a sentence's `. `, `e-mail.`), a chain walked back
+/// before (each dot of `a.b.c.d...` would walk back to its start), a name judged before, and a
+/// name [`may_fire`] rules out (version numbers, prices, host names).
+pub(super) fn dotted<const FAST: bool>(t: &[u8], strict: bool) -> Option<Hit> {
     let mut done = 0;
-    for d in memchr::memchr2_iter(b'.', b'[', t) {
+    // (FAST) the last `.` seen; the last walk back (from, to); the last path read (start, end)
+    let mut prev_dot = None::<usize>;
+    let mut walked = (usize::MAX, 0);
+    let mut read = (usize::MAX, 0);
+    for d in super::positions(t, b'.', b'[') {
+        let last_dot = prev_dot;
+        if t[d] == b'.' {
+            prev_dot = Some(d);
+        }
         if d < done || d == 0 || !is_ident(t[d - 1]) {
             continue;
+        }
+        if FAST {
+            // `path_at` would read one segment: no identifier after the separator (and its
+            // quote), and no `.` in reach of a walk back (one identifier, at most 64 bytes)
+            let after =
+                d + 1 + usize::from(t[d] == b'[' && matches!(t.get(d + 1), Some(b'"' | b'\'')));
+            if !t.get(after).is_some_and(|&c| is_ident(c)) && last_dot.is_none_or(|p| p + 66 <= d) {
+                done = d + 1;
+                continue;
+            }
         }
         // the name's first segment: back over `a.b.` before it
         let mut s = ident_start(t, d);
         while s >= 2 && t[s - 1] == b'.' && is_ident(t[s - 2]) {
+            if FAST && s - 1 == walked.0 {
+                // the rest of the walk is the one made from that dot
+                s = walked.1;
+                break;
+            }
             s = ident_start(t, s - 1);
+        }
+        if FAST {
+            walked = (d, s);
+            if s == read.0 {
+                // the same path as before, which matched no rule
+                done = read.1.max(d + 1);
+                continue;
+            }
         }
         let path = path_at(t, s);
         done = path.end.max(d + 1);
-        if path.n < 2 {
+        if FAST {
+            read = (s, path.end);
+        }
+        if path.n < 2 || (FAST && !may_fire(t, &path)) {
             continue;
         }
         if let Some(h) = judge(t, &path, strict) {
@@ -148,6 +188,35 @@ pub(super) fn dotted(t: &[u8], strict: bool) -> Option<Hit> {
         }
     }
     None
+}
+
+/// First segments a rule of [`judge`] reads (lower case).
+pub(super) const FIRST_SEGMENTS: &[&[u8]] = &[
+    b"java",
+    b"javax",
+    b"jdk",
+    b"sun",
+    b"com",
+    b"org",
+    b"groovy",
+    b"bsh",
+    b"ognl",
+    b"javassist",
+    b"process",
+    b"require",
+    b"module",
+    b"console",
+];
+
+/// Segments a rule of [`judge`] looks for anywhere in a name (lower case).
+pub(super) const ANY_SEGMENTS: &[&[u8]] = &[b"processbuilder", b"runtime", b"constructor"];
+
+/// False when no rule of [`judge`] can match `p`: its first segment is none of
+/// [`FIRST_SEGMENTS`] and no segment is one of [`ANY_SEGMENTS`]. A rule keyed on another
+/// name adds the name to one of the lists (the differential tests catch a rule left out).
+fn may_fire(t: &[u8], p: &Path) -> bool {
+    let first = p.seg(t, 0);
+    FIRST_SEGMENTS.iter().any(|w| first.eq_ignore_ascii_case(w)) || p.any(t, ANY_SEGMENTS).is_some()
 }
 
 fn judge(t: &[u8], p: &Path, strict: bool) -> Option<Hit> {

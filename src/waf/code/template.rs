@@ -8,7 +8,7 @@ use super::{skip_blanks, Hit, R_EXPRESSION, R_PERL, R_PL2_TEMPLATE, R_TEMPLATE};
 /// What the contents of an expression reach for (lower case, compared case-insensitively):
 /// the runtime's classes and reflection, Python's and Jinja's objects that lead to `os`,
 /// Node's loader, OGNL's context.
-const REACH: &[&[u8]] = &[
+pub(super) const REACH: &[&[u8]] = &[
     b"__",
     b"getclass",
     b".class",
@@ -69,17 +69,21 @@ const REACH: &[&[u8]] = &[
 /// True when `inner` reads as an exploit's expression: an arithmetic probe on two numbers
 /// (`7*7`), SpEL's `T(`, OGNL's `#var` / `(#` / `@class@`, or a [`REACH`] word.
 fn codey(inner: &[u8], expression: bool) -> bool {
+    shape(inner, expression) || REACH_AUTOMATON.is_match(inner.trim_ascii())
+}
+
+/// [`codey`] but for its [`REACH`] words: the shapes of the contents.
+fn shape(inner: &[u8], expression: bool) -> bool {
     let i = inner.trim_ascii();
-    if probe(i) {
-        return true;
-    }
-    if expression && i.len() >= 2 && (i[0] | 0x20 == b't') && i[1] == b'(' {
-        return true;
-    }
-    if expression && (i.starts_with(b"(#") || ognl_variable(i) || ognl_static(i)) {
-        return true;
-    }
-    REACH_AUTOMATON.is_match(i)
+    probe(i) || (expression && expression_shape(i))
+}
+
+/// SpEL's `T(`, OGNL's `(#`, `#var` and `@class@` opening trimmed contents.
+fn expression_shape(i: &[u8]) -> bool {
+    (i.len() >= 2 && (i[0] | 0x20 == b't') && i[1] == b'(')
+        || i.starts_with(b"(#")
+        || ognl_variable(i)
+        || ognl_static(i)
 }
 
 /// [`REACH`] as one automaton (ASCII case-insensitive): one pass over the contents.
@@ -145,6 +149,97 @@ fn inner<'a>(t: &'a [u8], from: usize, close: &[u8]) -> (&'a [u8], usize) {
     }
 }
 
+/// The contents of a value's openers, read with what earlier openers of the value found
+/// kept (`FAST`; without it, each opener reads its window afresh, as [`inner`] and [`codey`]
+/// do): the next `}` and the first [`REACH`] word, so that a value of many openers (`${ ${
+/// ${`) is searched once rather than once per opener. Same answers (a differential test
+/// checks it).
+struct Reader<'a, const FAST: bool> {
+    t: &'a [u8],
+    rbrace: super::NextByte,
+    /// (`from`, [`first_run`] from `from`): the answer for every offset in `from..=at`.
+    run: (usize, usize),
+    /// (`from`, the earliest-ending [`REACH`] word starting at or after `from`): what a
+    /// search from any offset in `from..=start` would find too (`from`: `usize::MAX` before
+    /// the first search).
+    reach: (usize, Option<(usize, usize)>),
+}
+
+impl<'a, const FAST: bool> Reader<'a, FAST> {
+    /// `run`: [`super::first_run`] from 0.
+    fn new(t: &'a [u8], run: usize) -> Self {
+        Reader {
+            t,
+            rbrace: super::NextByte::new(b'}'),
+            run: (0, run),
+            reach: (usize::MAX, None),
+        }
+    }
+
+    /// [`inner`]: the range of the contents and the offset after the closing bytes.
+    fn inner(&mut self, from: usize, close: &[u8]) -> (std::ops::Range<usize>, usize) {
+        let t = self.t;
+        let from = from.min(t.len());
+        if !FAST {
+            let (i, e) = inner(t, from, close);
+            return (from..from + i.len(), e);
+        }
+        let limit = (from + 256).min(t.len());
+        let found = if close == b"}" {
+            Some(self.rbrace.at(t, from)).filter(|&q| q < limit)
+        } else {
+            // (the first byte's occurrences, then the second: what `memmem` finds, without
+            // building a searcher for each opener)
+            memchr::memchr_iter(close[0], &t[from..limit])
+                .map(|q| from + q)
+                .find(|&q| t[q..limit].starts_with(close))
+        };
+        match found {
+            Some(q) => (from..q, q + close.len()),
+            None => {
+                let short = (from + 64).min(limit);
+                (from..short, short)
+            }
+        }
+    }
+
+    /// [`codey`] on the contents `t[r]`.
+    fn codey(&mut self, r: std::ops::Range<usize>, expression: bool) -> bool {
+        let t = self.t;
+        if !FAST {
+            return codey(&t[r], expression);
+        }
+        // the shapes open the contents: a probe with a number (maybe quoted), an expression
+        // with `T(`, `(#`, `#` or `@`
+        let s = super::skip_blanks(t, r.start).min(r.end);
+        let number = |k: usize| k < r.end && t[k].is_ascii_digit();
+        let shaped = match t.get(s) {
+            _ if s == r.end => false,
+            Some(b'\'') => number(s + 1),
+            Some(&c) => number(s) || (expression && matches!(c, b't' | b'T' | b'(' | b'#' | b'@')),
+            None => false,
+        };
+        if shaped && shape(&t[r.clone()], expression) {
+            return true;
+        }
+        // (no word holds a blank: the contents trimmed or not hold the same words)
+        let (from, at) = self.run;
+        if !(from <= r.start && r.start <= at) {
+            self.run = (r.start, super::first_run(t, r.start));
+        }
+        if self.run.1 + 2 > r.end {
+            return false;
+        }
+        let (from, found) = self.reach;
+        if !(from <= r.start && found.is_none_or(|(s, _)| r.start <= s)) {
+            let input = aho_corasick::Input::new(t).span(r.start..t.len());
+            let found = REACH_AUTOMATON.find(input).map(|m| (m.start(), m.end()));
+            self.reach = (r.start, found);
+        }
+        self.reach.1.is_some_and(|(_, e)| e <= r.end)
+    }
+}
+
 /// Template statements (`{% if %}`, `{% for %}`...): the words that open one.
 const STATEMENTS: &[&[u8]] = &[
     b"if", b"for", b"set", b"import", b"include", b"extends", b"macro", b"block", b"raw", b"from",
@@ -173,31 +268,36 @@ fn is_statement(inner: &[u8]) -> bool {
 }
 
 /// Openers with `{`.
-pub(super) fn braces(t: &[u8], strict: bool) -> Option<Hit> {
-    for p in memchr::memchr_iter(b'{', t) {
+///
+/// `run`: where three ASCII letters or `__` first occur ([`super::first_run`], with `FAST`).
+pub(super) fn braces<const FAST: bool>(t: &[u8], strict: bool, run: usize) -> Option<Hit> {
+    let mut r = Reader::<FAST>::new(t, run);
+    for p in super::positions(t, b'{', b'{') {
         let prev = if p > 0 { t[p - 1] } else { 0 };
         match (prev, t.get(p + 1)) {
             (b'@', _) if t.get(skip_blanks(t, p + 1)) == Some(&b'[') => {
                 return Some((R_PERL, p - 1, skip_blanks(t, p + 1) + 1))
             }
             (_, Some(b'{')) => {
-                let (i, e) = inner(t, p + 2, b"}}");
-                if codey(i, false) {
+                let (i, e) = r.inner(p + 2, b"}}");
+                if r.codey(i, false) {
                     return Some((R_TEMPLATE, p, e));
                 }
             }
             (_, Some(b'%')) => {
-                let (i, e) = inner(t, p + 2, b"%}");
-                if codey(i, false) || (is_statement(i) && statement_probe(t, e, b"{%")) {
+                let (i, e) = r.inner(p + 2, b"%}");
+                if r.codey(i.clone(), false)
+                    || (is_statement(&t[i.clone()]) && statement_probe(t, e, b"{%"))
+                {
                     return Some((R_TEMPLATE, p, e));
                 }
-                if strict && is_statement(i) {
+                if strict && is_statement(&t[i]) {
                     return Some((R_PL2_TEMPLATE, p, e));
                 }
             }
             (b'$' | b'#' | b'%' | b'*' | b'~', _) => {
-                let (i, e) = inner(t, p + 1, b"}");
-                if codey(i, true) {
+                let (i, e) = r.inner(p + 1, b"}");
+                if r.codey(i, true) {
                     return Some((R_EXPRESSION, p - 1, e));
                 }
             }
@@ -208,18 +308,20 @@ pub(super) fn braces(t: &[u8], strict: bool) -> Option<Hit> {
 }
 
 /// Openers with `<`: `<%= 7*7 %>`, `<% system('id') %>`, `<%@ page import=... %>`.
-pub(super) fn angle(t: &[u8], strict: bool) -> Option<Hit> {
+pub(super) fn angle<const FAST: bool>(t: &[u8], strict: bool, run: usize) -> Option<Hit> {
+    let mut r = Reader::<FAST>::new(t, run);
     for p in memchr::memmem::find_iter(t, b"<%") {
         let mut a = p + 2;
         let directive = t.get(a) == Some(&b'@');
         if matches!(t.get(a), Some(b'=' | b'@' | b'-' | b'#')) {
             a += 1;
         }
-        let (i, e) = inner(t, a, b"%>");
+        let (ir, e) = r.inner(a, b"%>");
+        let i = &t[ir.clone()];
         if directive && super::contains_ci(i, b"import") {
             return Some((R_TEMPLATE, p, e));
         }
-        if codey(i, false) || (is_statement(i) && statement_probe(t, e, b"<%")) {
+        if r.codey(ir, false) || (is_statement(i) && statement_probe(t, e, b"<%")) {
             return Some((R_TEMPLATE, p, e));
         }
         if strict

@@ -361,3 +361,302 @@ fn script_file_names_in_headers() {
         assert!(script_file_name(v).is_none(), "{v:?}");
     }
 }
+
+/// The detector's verdict (rule and span, at both levels) is the plain reading's
+/// ([`super::detect_plain`]: every rule reading its input without the scan's skips) on `v`,
+/// and on `v` behind and before a few texts that change what the skips see (a chain before
+/// it, an opener or a closer around it). Returns how many readings found something.
+fn same_as_plain(v: &str) -> usize {
+    let mut found = 0;
+    for (pre, post) in [
+        ("", ""),
+        ("x", ""),
+        ("a.b.", " }"),
+        ("${ ", ""),
+        ("", " java.lang.Runtime"),
+        ("{{ ", "}} "),
+    ] {
+        let v = format!("{pre}{v}{post}");
+        for strict in [false, true] {
+            let fast = if strict {
+                detect_strict(&v)
+            } else {
+                detect(&v)
+            };
+            assert_eq!(
+                fast,
+                super::detect_plain(&v, strict),
+                "strict={strict} {v:?}"
+            );
+            found += usize::from(fast.is_some());
+        }
+    }
+    found
+}
+
+/// Every string the corpus holds for the WAF's tests, the CRS code-injection requests (URI,
+/// percent-decoded URI and each of its parameters, body, header values) and the crate's own
+/// technical prose.
+fn corpus_strings() -> Option<Vec<String>> {
+    use crate::waf::inputs::decode_once;
+    let mut out = crate::waf::tests::corpus_values(true)?;
+    let code = crate::waf::tests::corpus::read("crs-code-requests.jsonl", "code differential")?;
+    let prose = include_str!("../../../tests/data/technical-prose.jsonl");
+    for line in code.lines().chain(prose.lines()) {
+        let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in ["uri", "body", "text"] {
+            let Some(v) = rec[key].as_str() else { continue };
+            let decoded = String::from_utf8_lossy(&decode_once(v.as_bytes(), true)).into_owned();
+            for part in decoded.split(['&', '?']) {
+                out.push(part.split_once('=').map_or(part, |(_, v)| v).to_owned());
+            }
+            out.push(decoded);
+            out.push(v.to_owned());
+        }
+        if let Some(map) = rec["headers"].as_object() {
+            out.extend(map.values().filter_map(|v| v.as_str().map(str::to_owned)));
+        }
+    }
+    Some(out)
+}
+
+/// ... on every corpus string.
+#[test]
+fn the_scan_gives_the_plain_readings_verdicts_on_the_corpus() {
+    let Some(values) = corpus_strings() else {
+        return;
+    };
+    assert!(values.len() > 30_000, "{}", values.len());
+    let found: usize = values.iter().map(|v| same_as_plain(v)).sum();
+    // the corpus reaches the rules, not only "nothing found"
+    assert!(found > 5_000, "{found}");
+}
+
+/// ... and on random sequences of the tokens the rules look at (openers, closers, dotted
+/// names, dunders, calls, escapes, comments, near-attack filler), up to a few hundred bytes.
+#[test]
+fn the_scan_gives_the_plain_readings_verdicts_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "${",
+        "#{",
+        "%{",
+        "*{",
+        "~{",
+        "@{",
+        "{{",
+        "{%",
+        "{",
+        "}",
+        "}}",
+        "%}",
+        "<%",
+        "<%=",
+        "%>",
+        "<?",
+        "<?php",
+        "?>",
+        "[",
+        "]",
+        "[php]",
+        "(",
+        ")",
+        "'",
+        "\"",
+        "`",
+        " ",
+        "  ",
+        "\n",
+        ".",
+        ". ",
+        "..",
+        "../",
+        "a.",
+        ".a",
+        "$",
+        "$_GET",
+        "$x",
+        "$ {",
+        "@",
+        "#",
+        "//",
+        "/*",
+        "*/",
+        "\\u0024",
+        "\\x7b",
+        "&#36;",
+        "&lbrace;",
+        "__",
+        "__class__",
+        "__proto__",
+        "__globals__",
+        "java",
+        "javax",
+        "lang",
+        "Runtime",
+        "ProcessBuilder",
+        "com",
+        "org",
+        "apache",
+        "sun",
+        "process",
+        "mainModule",
+        "env",
+        "require",
+        "main",
+        "constructor",
+        "prototype",
+        "this",
+        "module",
+        "exports",
+        "console",
+        "log",
+        "os",
+        "popen",
+        "system",
+        "exec",
+        "eval",
+        "getClass",
+        "forName",
+        "T(",
+        "7*7",
+        "7",
+        "49",
+        "if",
+        "endif",
+        "import",
+        "child_process",
+        "cycler",
+        "self",
+        "_self",
+        "env",
+        "new",
+        "Function",
+        "O:8:",
+        ":",
+        "=",
+        "sess_",
+        "data:",
+        "php",
+        "x",
+        "abc",
+        "the",
+        "box",
+        "great",
+        "' or ",
+        "<a ",
+        "on=",
+        ";",
+        "|",
+        "1",
+        "2.5",
+        "0",
+        "_",
+        "-",
+        ",",
+        "[\"",
+        "\"]",
+        "a[b]",
+        "x.y.z",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut found = 0;
+    for _ in 0..10_000 {
+        let len = (next() % 150) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+            if next() % 4 == 0 {
+                v.push(' ');
+            }
+        }
+        found += same_as_plain(&v);
+    }
+    // the sequences reach the rules, not only "nothing found"
+    assert!(found > 10_000, "{found}");
+}
+
+/// ... and on long values made of one near-attack unit repeated (what a padded body's chunks
+/// hold), where the skips and the kept searches matter most.
+#[test]
+fn the_scan_gives_the_plain_readings_verdicts_on_repeated_units() {
+    for unit in [
+        "' or <a on=../;|${ ",
+        "${ ",
+        "${x} ",
+        "{{ a }} ",
+        "a.b.",
+        "a.",
+        "java.",
+        "x[y].",
+        "$x{ ",
+        "$a[",
+        "<% a ",
+        "{% x ",
+        "7*7 ",
+    ] {
+        for n in [1, 3, 20, 200] {
+            let v = unit.repeat(n);
+            same_as_plain(&v);
+            same_as_plain(&format!("{v}${{T(java.lang.Runtime)}}"));
+            same_as_plain(&format!("{v}}} java.lang.Runtime.getRuntime"));
+        }
+    }
+}
+
+/// The searches and block masks give the offsets `memchr` gives, on random texts of every
+/// length up to a few blocks (and on every byte value), sparse and dense.
+#[test]
+fn positions_are_memchrs() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..3000 {
+        let len = round % 300;
+        let t: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // few distinct bytes, so that each occurs often
+                if round % 2 == 0 {
+                    seed as u8
+                } else {
+                    b"{$.[ a"[(seed % 6) as usize]
+                }
+            })
+            .collect();
+        for (a, b) in [(b'{', b'{'), (b'$', b'$'), (b'.', b'['), (0, 0xff)] {
+            let got: Vec<usize> = super::positions(&t, a, b).collect();
+            assert_eq!(
+                got,
+                memchr::memchr2_iter(a, b, &t).collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
+    }
+}
+
+/// What the scan's skips rely on (`first_run`): every name the gated rules look for holds
+/// three ASCII letters in a row or `__` — the template openers' words, the first and
+/// anywhere segments of the dotted names' rules, PHP's superglobals (a name without them
+/// would need the skip changed).
+#[test]
+fn gated_names_hold_three_letters_or_a_dunder() {
+    let names = super::template::REACH
+        .iter()
+        .chain(super::script::FIRST_SEGMENTS)
+        .chain(super::script::ANY_SEGMENTS)
+        .chain(super::php::SUPERGLOBALS);
+    for w in names {
+        let letters = w.windows(3).any(|x| x.iter().all(u8::is_ascii_alphabetic));
+        assert!(
+            letters || w.windows(2).any(|x| x == b"__"),
+            "{}",
+            String::from_utf8_lossy(w)
+        );
+    }
+}
