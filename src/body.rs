@@ -1,6 +1,7 @@
-//! Which request bodies the layer reads (forms and JSON, up to `SQREEN_MAX_BODY_BYTES`), and
-//! what it keeps of them: the bytes read (shared with the body handed on, no copy), parsed into
-//! bounded parameters only when an event is serialized, off the request path.
+//! Which request bodies the layer reads (forms, JSON, XML, multipart and plain text, up to
+//! `SQREEN_MAX_BODY_BYTES`), and what it keeps of them: the bytes read (shared with the body
+//! handed on, no copy), parsed into bounded parameters only when an event is serialized, off
+//! the request path.
 
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
@@ -31,6 +32,9 @@ pub(crate) enum BodyKind {
     /// `multipart/form-data` (forms with file uploads): read for the WAF only (field names,
     /// text fields, file names); events report no parameters for it.
     Multipart,
+    /// `text/plain`: read for the WAF only (its `name=value` lines when it is a form sent
+    /// with `enctype="text/plain"`, else the whole text); events report no parameters for it.
+    Text,
 }
 
 impl BodyKind {
@@ -47,6 +51,8 @@ impl BodyKind {
             Some(BodyKind::Xml)
         } else if essence == "multipart/form-data" {
             Some(BodyKind::Multipart)
+        } else if essence == "text/plain" {
+            Some(BodyKind::Text)
         } else {
             None
         }
@@ -73,7 +79,9 @@ impl ReadBody {
                 json: serde_json::from_slice::<Value>(&self.bytes).ok(),
                 ..BodyParams::default()
             },
-            BodyKind::Json | BodyKind::Xml | BodyKind::Multipart => BodyParams::default(),
+            BodyKind::Json | BodyKind::Xml | BodyKind::Multipart | BodyKind::Text => {
+                BodyParams::default()
+            }
             BodyKind::Form => {
                 let bytes: &[u8] = if self.complete {
                     &self.bytes
@@ -138,7 +146,9 @@ mod tests {
             Some(BodyKind::Multipart)
         );
         assert_eq!(kind("multipart/mixed; boundary=x"), None);
-        assert_eq!(kind("text/plain"), None);
+        assert_eq!(kind("text/plain"), Some(BodyKind::Text));
+        assert_eq!(kind("Text/Plain; charset=utf-8"), Some(BodyKind::Text));
+        assert_eq!(kind("text/csv"), None);
         assert_eq!(BodyKind::of(&HeaderMap::new()), None);
     }
 

@@ -260,7 +260,8 @@ fn scan_pairs(
 }
 
 /// True when every name and value of `raw` (a query or form body) is plain (see
-/// [`super::plain`]: short, only ASCII letters, digits and `-`), so the scan would skip them all:
+/// [`super::plain`]: short, only ASCII letters, digits and `-`) and holds no `A` (which the
+/// scan looks at, see [`super::code::plain_may_hide`]), so the scan would skip them all:
 /// `page=2&sort=price-asc`, as most queries are. One pass over the bytes, instead of splitting,
 /// decoding and classifying each name and value.
 fn plain_pairs(raw: &[u8]) -> bool {
@@ -277,7 +278,9 @@ fn plain_pairs(raw: &[u8]) -> bool {
                 run = 0;
                 in_value = true;
             }
-            _ if b.is_ascii_alphanumeric() || b == b'-' => {
+            // (an `A` may be part of a base64 Java serialization header: see
+            // `code::plain_may_hide`)
+            _ if (b.is_ascii_alphanumeric() && b != b'A') || b == b'-' => {
                 run += 1;
                 if run > super::PLAIN_MAX {
                     return false;
@@ -370,8 +373,9 @@ fn scan_cookies(scan: &mut Scan<'_>, raw: &[u8]) -> Result<(), Stop> {
     Ok(())
 }
 
-/// Scans a body the layer read: a form's pairs, a JSON document's keys and strings, or an XML
-/// document's text and attribute values. A JSON body that does not parse (or nests deeper than
+/// Scans a body the layer read: a form's pairs, a JSON document's keys and strings, an XML
+/// document's text and attribute values, a multipart form's fields and file names, or a text
+/// body's fields or whole text (see `super::text`). A JSON body that does not parse (or nests deeper than
 /// [`MAX_JSON_DEPTH`]) is also inspected whole, as one value named `body`; a truncated body is
 /// inspected up to where it was cut.
 pub(crate) fn scan_body(
@@ -383,6 +387,7 @@ pub(crate) fn scan_body(
         BodyKind::Xml => super::xml::scan_xml(scan, &String::from_utf8_lossy(&body.bytes)),
         BodyKind::Form => scan_pairs(scan, Source::Body, "body", &body.bytes),
         BodyKind::Json => super::json::scan_json(scan, &body.bytes),
+        BodyKind::Text => super::text::scan_text(scan, &body.bytes),
         BodyKind::Multipart => {
             let content_type = headers
                 .get(http::header::CONTENT_TYPE)

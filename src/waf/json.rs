@@ -232,7 +232,10 @@ impl<'de> Walk<'_, '_, 'de> {
         let value = text.as_str();
         // words and numbers are never inspected (and need no decoding): not worth
         // remembering; the empty string is `Seen`'s filler
-        if value.is_empty() || super::plain(value) || self.seen.contains(value) {
+        if value.is_empty()
+            || (super::plain(value) && !super::code::plain_may_hide(value.as_bytes(), false))
+            || self.seen.contains(value)
+        {
             return Ok(());
         }
         // the byte classes first: without a `%` there is nothing to decode, and the scan
@@ -545,7 +548,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A string, at its opening quote; `at` ends past its closing one. Says whether it is
-    /// known to be plain ([`PLAIN_STRING`]: a short one of letters, digits and `-` only, as
+    /// known to be plain ([`PLAIN_STRING`]: a short one of letters, digits and `-` only, no `A`, as
     /// [`super::plain`] accepts; not set also means "not known") and whether it had escapes
     /// ([`ESCAPED`]: its text is then in [`Reader::decoded`]).
     ///
@@ -624,7 +627,9 @@ impl<'de> Reader<'de> {
 /// [`STRING_CLASS`]: a byte that ends the quick read of a string (`"`, `\\`, a control
 /// character).
 const STOP: u8 = 1;
-/// [`STRING_CLASS`]: a byte [`super::plain`] accepts (ASCII letter, digit, `-`).
+/// [`STRING_CLASS`]: a byte [`super::plain`] accepts (ASCII letter, digit, `-`), bar `A`:
+/// a plain string holding one is looked at for a base64 Java serialization header (see
+/// [`super::code::plain_may_hide`]).
 const PLAIN: u8 = 2;
 
 /// The class of each byte inside a JSON string: [`STOP`], [`PLAIN`] or neither.
@@ -635,7 +640,7 @@ static STRING_CLASS: [u8; 256] = {
         let c = b as u8;
         t[b] = if c == b'"' || c == b'\\' || c < 0x20 {
             STOP
-        } else if c.is_ascii_alphanumeric() || c == b'-' {
+        } else if (c.is_ascii_alphanumeric() && c != b'A') || c == b'-' {
             PLAIN
         } else {
             0

@@ -7,7 +7,8 @@
 //!   header values, cookie values, and form or JSON bodies read up to `SQREEN_MAX_BODY_BYTES` —
 //!   and undoes the URL encoding attackers rely on (percent-decoding repeated up to three rounds,
 //!   `+` as a space in forms and queries). XML bodies (`xml`) give their attribute values and
-//!   text nodes. JSON (`json`) is walked to every key and string value; below
+//!   text nodes, multipart forms (`multipart`) their fields and file names, text bodies
+//!   (`text`) their `name=value` lines or their whole text. JSON (`json`) is walked to every key and string value; below
 //!   `inputs::MAX_JSON_DEPTH` levels, or when a body does not parse, the raw body is inspected
 //!   as one value, so nothing hides below the bound. A JSON string repeated in one body (the
 //!   item names of an array of records) is inspected once.
@@ -64,6 +65,7 @@ pub mod rce;
 pub mod scanner;
 pub mod sqli;
 pub mod ssrf;
+mod text;
 pub(crate) mod xml;
 pub mod xss;
 
@@ -270,6 +272,9 @@ pub(crate) enum Source {
     Header,
     Cookie,
     Body,
+    /// The name of a file a multipart form uploads: a body value, also read as a file name
+    /// ([`code::script_file_name`]), as the names header values give are.
+    Upload,
 }
 
 impl Source {
@@ -277,7 +282,9 @@ impl Source {
     fn categories(self) -> &'static [AttackCategory] {
         use AttackCategory::*;
         match self {
-            Source::Query | Source::Body => &[Sqli, Xss, Rce, Lfi, Ssrf, CodeInjection],
+            Source::Query | Source::Body | Source::Upload => {
+                &[Sqli, Xss, Rce, Lfi, Ssrf, CodeInjection]
+            }
             Source::Path | Source::Header | Source::Cookie => &[Sqli, Xss, Rce, Lfi, CodeInjection],
         }
     }
@@ -730,8 +737,11 @@ impl<'r> Scan<'r> {
     ) -> Result<(), Stop> {
         debug_assert!(value.len() <= CHUNK);
         // words and numbers (see `plain`), before any lookup: most names are words
-        if value.is_empty() || (value.len() <= PLAIN_MAX && classes.only_plain_bytes()) {
+        if value.is_empty() {
             return Ok(());
+        }
+        if value.len() <= PLAIN_MAX && classes.only_plain_bytes() {
+            return self.plain_value(source, name, value);
         }
         let memo = memo.filter(|_| value.len() <= memo::MAX_LEN);
         if !looked_up && memo.is_some_and(|kind| memo::is_clean(kind, value)) {
@@ -743,6 +753,38 @@ impl<'r> Scan<'r> {
             memo::remember(kind, value);
         }
         Ok(())
+    }
+
+    /// A plain value (see [`plain`]): no detector needs to see it, except the code-injection
+    /// one where base64 may hide code in it ([`code::plain_may_hide`]).
+    fn plain_value(
+        &mut self,
+        source: Source,
+        name: &dyn fmt::Display,
+        value: &str,
+    ) -> Result<(), Stop> {
+        let category = AttackCategory::CodeInjection;
+        let words = matches!(source, Source::Cookie | Source::Header);
+        if self.found & category.bit() != 0 || !code::plain_may_hide(value.as_bytes(), words) {
+            return Ok(());
+        }
+        self.tick(value.len())?;
+        let finding = code::detect_classified(value, 0, self.paranoia >= Paranoia::Level2);
+        let finding = match finding {
+            Some(f) if self.excluded.is_some() => match self.cover(category, f.rule, name) {
+                None => Some(f),
+                Some(_) => {
+                    // (one rule for the whole value: nothing past it to read)
+                    self.excluded_findings += 1;
+                    None
+                }
+            },
+            other => other,
+        };
+        match finding {
+            Some(f) if !self.disabled(f.rule) => self.record(category, f, value, 0, name),
+            _ => Ok(()),
+        }
     }
 
     /// Runs every detector of `source` on `part`, which starts at `offset` in `whole`; its
@@ -770,7 +812,7 @@ impl<'r> Scan<'r> {
                 continue;
             }
             let host = match (source, category) {
-                (Source::Query | Source::Body, AttackCategory::Lfi) => self.host(),
+                (Source::Query | Source::Body | Source::Upload, AttackCategory::Lfi) => self.host(),
                 _ => "",
             };
             let strict = self.paranoia >= Paranoia::Level2;
@@ -867,7 +909,7 @@ fn run_detector(
     use AttackCategory::*;
     match (source, category) {
         (Source::Path, Lfi) => lfi::detect_path(part),
-        (Source::Query | Source::Body, Lfi) => {
+        (Source::Query | Source::Body | Source::Upload, Lfi) => {
             lfi::detect_classified(part, classes.lfi()).or_else(|| {
                 // (it needs a `:`)
                 classes
@@ -879,8 +921,10 @@ fn run_detector(
         (_, Lfi) => lfi::detect_classified(part, classes.lfi()),
         (_, Rce) => rce::detect_classified(part, classes.rce()),
         (_, Ssrf) => classes.may_be_ssrf().then(|| ssrf::detect(part)).flatten(),
-        (Source::Header, CodeInjection) => code::detect_classified(part, classes.code(), false)
-            .or_else(|| code::script_file_name(part)),
+        (Source::Header | Source::Upload, CodeInjection) => {
+            code::detect_classified(part, classes.code(), false)
+                .or_else(|| code::script_file_name(part))
+        }
         (_, CodeInjection) => code::detect_classified(part, classes.code(), false),
         (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes
@@ -902,10 +946,10 @@ fn run_detector_alone(
 ) -> Option<Finding> {
     match (source, category) {
         (Source::Path, AttackCategory::Lfi) => lfi::detect_path(part),
-        (Source::Query | Source::Body, AttackCategory::Lfi) => {
+        (Source::Query | Source::Body | Source::Upload, AttackCategory::Lfi) => {
             lfi::detect(part).or_else(|| lfi::detect_offsite(part, host))
         }
-        (Source::Header, AttackCategory::CodeInjection) => {
+        (Source::Header | Source::Upload, AttackCategory::CodeInjection) => {
             code::detect(part).or_else(|| code::script_file_name(part))
         }
         _ => detect(category, part),
@@ -918,7 +962,8 @@ pub(super) const PLAIN_MAX: usize = 64;
 /// True for short values made only of ASCII letters, digits and `-`: words, numbers, slugs,
 /// ids, codes, language tags — most query and JSON names and many values. No rule needs to see
 /// them (a lone command word is not an attack on its own), so the detectors are not run on
-/// them. `_` and `.` are not in the set: `xp_cmdshell`, `information_schema` and
+/// them, bar the code-injection detector's look at what base64 can hide in them
+/// ([`code::plain_may_hide`]: a Java serialization header, which always holds an `A`). `_` and `.` are not in the set: `xp_cmdshell`, `information_schema` and
 /// `document.cookie` are tokens rules look for.
 pub(super) fn plain(value: &str) -> bool {
     value.len() <= PLAIN_MAX

@@ -2,7 +2,8 @@
 //!
 //! Each part's field name, its file name when it is a file, and the content of the parts that
 //! are not files (text fields) are handed to the scan: `body.comment` for a text field's value,
-//! `body.avatar@filename` for an uploaded file's name. File contents are not inspected: they
+//! `body.avatar@filename` for an uploaded file's name (also read as a file name: a server
+//! script's extension, `shell.php`, is an upload of code). File contents are not inspected: they
 //! are images, archives and documents whose bytes mean nothing to the detectors, and their names
 //! carry what attacks upload (`../../etc/passwd`, `shell.php`). This is what the OWASP CRS
 //! inspects too (`ARGS` and `FILES`).
@@ -164,7 +165,7 @@ pub(crate) fn scan_multipart(
         match &part.filename {
             Some(filename) => {
                 let name = format!("{field}@filename");
-                scan.value(Source::Body, &Name::Raw(&name), filename)?;
+                scan.value(Source::Upload, &Name::Raw(&name), filename)?;
             }
             None => {
                 let content = String::from_utf8_lossy(part.content);
@@ -264,6 +265,36 @@ mod tests {
             "Content-Disposition: form-data; name=\"avatar\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n\u{89}PNG",
             "Content-Disposition: form-data; name=\"bio\"\r\n\r\nI select a plan, 1 or 2 bedrooms, O'Brien.",
         ]);
+        assert_eq!(hits(CT, &b), []);
+    }
+
+    #[test]
+    fn uploads_named_as_server_scripts_are_code() {
+        for filename in [
+            "shell.php",
+            "something/dangerous.php",
+            "photo. php",
+            "photo.php  ",
+            "shell. jspx",
+            "cmd.aspx",
+        ] {
+            let b = body(&[&format!(
+                "Content-Disposition: form-data; name=\"f\"; filename=\"{filename}\"\r\n\r\nhi"
+            )]);
+            assert_eq!(
+                hits(CT, &b),
+                [(AttackCategory::CodeInjection, "body.f@filename".to_owned())],
+                "{filename:?}"
+            );
+        }
+        // documents, and a field (not a file) whose value names a script
+        for filename in ["report.pdf", "php-notes.txt", "index.php.bak.png"] {
+            let b = body(&[&format!(
+                "Content-Disposition: form-data; name=\"f\"; filename=\"{filename}\"\r\n\r\nhi"
+            )]);
+            assert_eq!(hits(CT, &b), [], "{filename:?}");
+        }
+        let b = body(&["Content-Disposition: form-data; name=\"title\"\r\n\r\nshell.php"]);
         assert_eq!(hits(CT, &b), []);
     }
 

@@ -244,6 +244,7 @@ fn the_shared_byte_classes_change_no_detector_verdict() {
         Source::Header,
         Source::Cookie,
         Source::Body,
+        Source::Upload,
     ];
     let mut compared = 0usize;
     for value in corpus_strings() {

@@ -26,7 +26,9 @@
 //! Before that, one bounded pass undoes what these languages let an attacker hide a name
 //! with: `\uXXXX` and `\xNN` escapes and PHP comments (`/*...*/`, and `//` or `#` to the end
 //! of a line), keeping a map back to the value's offsets. A value that is one base64 word
-//! (`cmVxdWlyZSgi...`) is also decoded and read again.
+//! (`cmVxdWlyZSgi...`, also when written with those escapes) is also decoded and read again,
+//! and every value is searched for a Java serialization header in base64 (`serialized`), short
+//! plain values included (see `plain_may_hide`).
 //!
 //! # Deliberately not done
 //!
@@ -41,7 +43,6 @@
 //! - A JDK class named in passing (`returns a java.lang.String`) fires at paranoia 2 only; at
 //!   level 1 a class name fires when it is the whole value (what deserialization endpoints
 //!   receive) or names a class that runs code (`Runtime`, `ProcessBuilder`, `ScriptEngine`...).
-//! - Text bodies (`text/plain`) are not read by the layer, so code sent in one is not seen.
 //!
 //! Cost: values with none of the trigger bytes stop after the byte searches; every rule is
 //! linear in its input (each trigger reads a bounded window around it). A value of many
@@ -61,6 +62,7 @@ use crate::waf::entity;
 mod calls;
 mod php;
 mod script;
+mod serialized;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -80,6 +82,8 @@ mod tests;
 ///   value.
 /// * `code_injection-java-gadget`: a deserialization gadget chain (`ProcessBuilder` with a
 ///   `commons-collections` transformer or closure).
+/// * `code_injection-java-serialized`: a Java serialization stream in base64 (its header,
+///   `AC ED 00 05`, at any byte alignment: `rO0AB...`), in any value, short ones included.
 /// * `code_injection-expression`: an expression-language injection (`${...}`, `#{...}`, `%{...}`,
 ///   `*{...}`: SpEL `T(...)`, OGNL `#_memberAccess`, `getClass()`).
 /// * `code_injection-template`: server-side template injection (`{{7*7}}`, `{{''.__class__}}`,
@@ -91,8 +95,8 @@ mod tests;
 /// * `code_injection-ruby`: Ruby (`Process.spawn(`, `Kernel.exec(`, `IO.popen(`).
 /// * `code_injection-perl`: Perl (`@{[ ... ]}` interpolation).
 /// * `code_injection-prototype-pollution`: `__proto__` and `constructor.prototype` as property paths.
-/// * `code_injection-script-upload`: a header value naming a file with a server-script extension
-///   (`shell.php`, `a.jspx`: an upload's name, see `script_file_name`).
+/// * `code_injection-script-upload`: a header value or a multipart upload's file name naming a
+///   file with a server-script extension (`shell.php`, `a.jspx`: see `script_file_name`).
 /// * `code_injection-php-data-uri`: a `data:` URI of plain text or PHP opening a value (PHP's `data://`
 ///   stream wrapper).
 /// * `code_injection-pl2-template-statement` (paranoia 2): a template statement (`{% if ... %}`,
@@ -108,6 +112,7 @@ pub const RULES: &[&str] = &[
     R_PHP_SESSION,
     R_JAVA_CLASS,
     R_JAVA_GADGET,
+    R_JAVA_SERIALIZED,
     R_EXPRESSION,
     R_TEMPLATE,
     R_PYTHON,
@@ -130,6 +135,7 @@ const R_PHP_CONFIG: &str = "code_injection-php-config";
 const R_PHP_SESSION: &str = "code_injection-php-session-file";
 const R_JAVA_CLASS: &str = "code_injection-java-class";
 const R_JAVA_GADGET: &str = "code_injection-java-gadget";
+const R_JAVA_SERIALIZED: &str = "code_injection-java-serialized";
 const R_EXPRESSION: &str = "code_injection-expression";
 const R_TEMPLATE: &str = "code_injection-template";
 const R_PYTHON: &str = "code_injection-python";
@@ -202,11 +208,47 @@ pub(in crate::waf) static CLASS: [u16; 256] = {
 /// [`detect`] (or, `strict`, [`detect_strict`]) on a value whose [`CLASS`] mask the caller
 /// has (the scan's shared pass).
 pub(in crate::waf) fn detect_classified(input: &str, mask: u16, strict: bool) -> Option<Finding> {
-    if mask == 0 && !(input.len() > super::PLAIN_MAX && input.len() <= 4096) {
-        // no trigger byte, and too short to be a base64 word the scan reads
-        return None;
+    if mask == 0 && input.len() <= super::PLAIN_MAX {
+        // no trigger byte: only what base64 hides
+        return hidden(input, strict);
     }
     run_masked::<true>(input, strict, mask)
+}
+
+/// True when a plain value (see `super::plain`: short, letters, digits and `-` only, which
+/// the scan otherwise skips) from `source` may hide code in base64: it holds an `A`, which
+/// every base64 spelling of a Java serialization header does (see `serialized`), or it is a
+/// cookie or header value long enough to be a base64 word worth decoding (serialized state
+/// that applications decode, as `node-serialize` cookies are).
+pub(in crate::waf) fn plain_may_hide(value: &[u8], words: bool) -> bool {
+    value.len() >= 6
+        && (memchr::memchr(b'A', value).is_some() || (words && value.len() >= 12))
+}
+
+/// [`detect_classified`] on a value with no trigger byte of at most `PLAIN_MAX` bytes (what
+/// [`run_masked`] finds there, without its passes): a Java serialization header, or a base64
+/// word that decodes to code.
+fn hidden(input: &str, strict: bool) -> Option<Finding> {
+    let b = input.as_bytes();
+    if b.len() < 4 {
+        return None;
+    }
+    serialized::java_serialized(b)
+        .or_else(|| decoded_word::<true>(b, strict))
+        .map(|(rule, s, e)| Finding {
+            rule,
+            span: char_span(input, s, e),
+        })
+}
+
+/// A base64 word's decoded text, read again: the rule it fires, over the whole word.
+fn decoded_word<const FAST: bool>(b: &[u8], strict: bool) -> Option<Hit> {
+    let decoded = base64_word(b)?;
+    let hit = match normalize(&decoded) {
+        None => scan::<FAST>(&decoded, strict, u16::MAX),
+        Some((n, _)) => scan::<FAST>(&n, strict, u16::MAX),
+    }?;
+    Some((hit.0, 0, b.len()))
 }
 
 fn run(input: &str, strict: bool) -> Option<Finding> {
@@ -243,20 +285,19 @@ fn run_masked<const FAST: bool>(input: &str, strict: bool, mask: u16) -> Option<
     let normalized = (mask & (T_ESCAPE | T_COMMENT) != 0)
         .then(|| normalize(b))
         .flatten();
-    match normalized {
+    match &normalized {
         None => scan::<FAST>(b, strict, mask).map(found),
-        Some((n, map)) => scan::<FAST>(&n, strict, u16::MAX).map(|(rule, s, e)| {
+        Some((n, map)) => scan::<FAST>(n, strict, u16::MAX).map(|(rule, s, e)| {
             let e = if e == 0 { 0 } else { map[e - 1] + 1 };
             found((rule, map[s.min(map.len() - 1)], e))
         }),
     }
+    .or_else(|| serialized::java_serialized(b).map(found))
+    .or_else(|| decoded_word::<FAST>(b, strict).map(found))
     .or_else(|| {
-        let decoded = base64_word(b)?;
-        let hit = match normalize(&decoded) {
-            None => scan::<FAST>(&decoded, strict, u16::MAX),
-            Some((n, _)) => scan::<FAST>(&n, strict, u16::MAX),
-        }?;
-        Some(found((hit.0, 0, b.len())))
+        // a base64 word written with escapes (`\u0063\u006dVx...`)
+        let (n, _) = normalized.as_ref()?;
+        decoded_word::<FAST>(n, strict).map(|(rule, _, _)| found((rule, 0, b.len())))
     })
 }
 
@@ -268,7 +309,8 @@ const SCRIPT_EXTENSIONS: &[&[u8]] = &[
 
 /// A header value that is a file name with a server-script extension (`shell.php`,
 /// `a.php5...`, `photo. php`, `x.jspx`): what upload endpoints read from `X-Filename`-like
-/// headers (CRS 933110, 944140). Values that start with `/` or hold `:`, `?`, `=` or `&`
+/// headers (CRS 933110, 944140) and multipart forms give as a file's name. Values that start
+/// with `/` or hold `:`, `?`, `=` or `&`
 /// (paths of the site, URLs) are not names of uploads.
 pub(crate) fn script_file_name(input: &str) -> Option<Finding> {
     let t = input.as_bytes().trim_ascii();
