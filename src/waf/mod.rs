@@ -925,6 +925,8 @@ fn run_detector(
             code::detect_classified(part, classes.code(), false)
                 .or_else(|| code::script_file_name(part))
         }
+        (Source::Path, CodeInjection) => code::detect_classified(part, classes.code(), false)
+            .or_else(|| code::path_calls(part)),
         (_, CodeInjection) => code::detect_classified(part, classes.code(), false),
         (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes
@@ -951,6 +953,9 @@ fn run_detector_alone(
         }
         (Source::Header | Source::Upload, AttackCategory::CodeInjection) => {
             code::detect(part).or_else(|| code::script_file_name(part))
+        }
+        (Source::Path, AttackCategory::CodeInjection) => {
+            code::detect(part).or_else(|| code::path_calls(part))
         }
         _ => detect(category, part),
     }

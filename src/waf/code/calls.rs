@@ -9,7 +9,7 @@ use super::{
 
 /// How much context a function name needs to be reported.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Need {
+pub(super) enum Need {
     /// Any call: names no prose uses (`shell_exec`, `gzinflate`).
     Call,
     /// A call where code can start (see [`code_position`]): short names of code
@@ -220,11 +220,11 @@ fn call_end(t: &[u8], p: usize) -> usize {
 /// A call of the identifier `t[s..k]` whose `(` is at `p`.
 fn named(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
     let name = &t[s..k];
-    if name.len() < 2 || name.len() > 40 || name[0] == b'$' {
+    if name.len() < 2 || name.len() > 64 || name[0] == b'$' {
         // `$f(` is PHP's (see `php::dollars`)
         return None;
     }
-    let mut buf = [0u8; 40];
+    let mut buf = [0u8; 64];
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
@@ -310,6 +310,9 @@ fn named(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
     if let Some(h) = php_suffix(t, s, k, end, lower) {
         return Some(h);
     }
+    if let Some(h) = super::openers::lone_opener(t, s, k, p) {
+        return Some(h);
+    }
     // a `snake_case` call opening the value, with no arguments or cut after its `(`
     // (`curl_init()`, `is_array()`, `ldap_get_entries(`); at paranoia 2 also with a variable
     // or string argument
@@ -324,6 +327,14 @@ fn named(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
         }
     }
     None
+}
+
+/// How much context the PHP function `lower` (lower case) needs to be reported, if it is one
+/// of the table's.
+pub(super) fn php_need(lower: &[u8]) -> Option<Need> {
+    PHP.iter()
+        .find(|(n, _)| n.as_bytes() == lower)
+        .map(|&(_, need)| need)
 }
 
 /// A PHP function name with `_` that ends an identifier (`FOOcall_user_func()`: CRS reads

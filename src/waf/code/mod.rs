@@ -60,6 +60,7 @@ use super::{char_span, Finding};
 use crate::waf::entity;
 
 mod calls;
+mod openers;
 mod php;
 mod script;
 mod serialized;
@@ -298,6 +299,17 @@ fn run_masked<const FAST: bool>(input: &str, strict: bool, mask: u16) -> Option<
         // a base64 word written with escapes (`\u0063\u006dVx...`)
         let (n, _) = normalized.as_ref()?;
         decoded_word::<FAST>(n, strict).map(|(rule, _, _)| found((rule, 0, b.len())))
+    })
+}
+
+/// A call opening a segment of a request path (`/get/substr()`, `/x/array_diff (`): what the
+/// path gives the code-injection detector beside [`detect`] (see `openers`).
+pub(crate) fn path_calls(path: &str) -> Option<Finding> {
+    memchr::memchr(b'(', path.as_bytes())?;
+    let (rule, s, e) = openers::path_calls(path.as_bytes())?;
+    Some(Finding {
+        rule,
+        span: char_span(path, s, e),
     })
 }
 
