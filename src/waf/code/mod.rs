@@ -61,6 +61,7 @@ use crate::waf::entity;
 
 mod calls;
 mod openers;
+mod orm;
 mod php;
 mod script;
 mod serialized;
@@ -104,6 +105,8 @@ mod tests;
 ///   `<% ... %>`).
 /// * `code_injection-pl2-java-class` (paranoia 2): a JDK class named anywhere.
 /// * `code_injection-pl2-function` (paranoia 2): a `snake_case` call at the value's start.
+/// * `code_injection-pl2-orm-lookup` (paranoia 2): an ORM lookup through relations
+///   (`user__profile__email__startswith`: see `orm`).
 pub const RULES: &[&str] = &[
     R_PHP_TAG,
     R_PHP_FUNCTION,
@@ -126,6 +129,7 @@ pub const RULES: &[&str] = &[
     R_PL2_TEMPLATE,
     R_PL2_JAVA,
     R_PL2_FUNCTION,
+    R_PL2_ORM,
 ];
 
 const R_PHP_TAG: &str = "code_injection-php-tag";
@@ -149,6 +153,7 @@ const R_PHP_DATA_URI: &str = "code_injection-php-data-uri";
 const R_PL2_TEMPLATE: &str = "code_injection-pl2-template-statement";
 const R_PL2_JAVA: &str = "code_injection-pl2-java-class";
 const R_PL2_FUNCTION: &str = "code_injection-pl2-function";
+const R_PL2_ORM: &str = "code_injection-pl2-orm-lookup";
 
 /// Longest input examined (bytes); longer values are examined on their first 64 KiB.
 const MAX_INPUT: usize = 64 * 1024;
@@ -167,9 +172,26 @@ pub fn detect(input: &str) -> Option<Finding> {
 }
 
 /// The paranoia level 2 rules, run when [`detect`] found nothing: template statements,
-/// JDK classes named anywhere, `snake_case` calls opening a value.
+/// JDK classes named anywhere, `snake_case` calls opening a value, ORM lookups through
+/// relations.
 pub fn detect_strict(input: &str) -> Option<Finding> {
-    run(input, true)
+    run(input, true).or_else(|| {
+        let cut = floor_char_boundary(input, MAX_INPUT);
+        let (rule, s, e) = orm::nested_lookup(input[..cut].as_bytes())?;
+        Some(Finding {
+            rule,
+            span: char_span(input, s, e),
+        })
+    })
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut cut = at.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
 }
 
 /// Trigger bytes, one bit each: a rule can only match a value holding its trigger (escapes
