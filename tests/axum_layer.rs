@@ -84,7 +84,10 @@ async fn the_axum_layer_spares_two_allocations_a_request_and_behaves_the_same() 
             "application/json",
             format!(r#"{{"q": "{}"}}"#, "long ".repeat(100)),
         ),
-        ("text/plain", "a note of plain text, read and handed on".to_owned()),
+        (
+            "text/plain",
+            "a note of plain text, read and handed on".to_owned(),
+        ),
     ] {
         let res = client
             .post(format!("{base}/echo"))

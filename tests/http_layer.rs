@@ -347,7 +347,10 @@ async fn bodies_are_handed_on_byte_for_byte(base: &str) {
             "user=alice&password=hunter2".to_owned(),
         ),
         ("application/x-www-form-urlencoded", long_form),
-        ("text/plain", "a note of plain text, read and handed on".to_owned()),
+        (
+            "text/plain",
+            "a note of plain text, read and handed on".to_owned(),
+        ),
         ("application/json", "{ not json at all".to_owned()),
     ];
     for (content_type, body) in cases {

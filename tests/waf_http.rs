@@ -1,5 +1,5 @@
-//! The in-app WAF over real HTTP: each mode, the inputs it reads (query, headers, JSON and form
-//! bodies), bodies over the limit, deep JSON, the time budget, 404 probes, the rules document,
+//! The in-app WAF over real HTTP: each mode, the inputs it reads (query, headers, JSON, form,
+//! multipart and text bodies), bodies over the limit, deep JSON, the time budget, 404 probes, the rules document,
 //! and attack events feeding a playbook.
 
 mod common;
@@ -410,6 +410,64 @@ async fn an_offsite_include_url_is_remote_file_inclusion_and_an_ordinary_link_is
             .unwrap();
         assert_eq!(res.status(), 200, "{link}");
     }
+}
+
+#[tokio::test]
+async fn text_bodies_are_inspected_as_form_fields_or_whole_up_to_the_limit() {
+    let (agent, base, seen) = setup(|b| {
+        b.waf_mode(WafMode::Block)
+            .configure(|c| c.max_body_bytes = 1024)
+    })
+    .await;
+    let post = |body: String| {
+        client()
+            .post(format!("{base}/api/echo"))
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(body)
+            .send()
+    };
+    // ordinary notes and text-encoded forms go through byte for byte
+    for body in [
+        "Meeting moved to 3pm. Bring the Q3 numbers = the ones from June.".to_owned(),
+        "name=Jane O'Connor\r\nmessage=Call me at 5, the door code is 1234=\r\n".to_owned(),
+        format!("note={}", "long text ".repeat(300)),
+    ] {
+        let res = post(body.clone()).await.unwrap();
+        assert_eq!(res.status(), 200, "{body:?}: {:?}", attacks(&seen));
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+    assert!(attacks(&seen).is_empty(), "{:?}", attacks(&seen));
+    // an attack in a text-encoded form's field, in a whole text, as a field's name
+    for (body, input, category) in [
+        ("test=java.io.BufferedReader", "body.test", "code_injection"),
+        (
+            "java.lang.Runtime=test",
+            "body.java.lang.Runtime",
+            "code_injection",
+        ),
+        ("rO0ABQ", "body", "code_injection"),
+        (
+            "Hi!\nq=1' UNION SELECT password FROM users --",
+            "body",
+            "sqli",
+        ),
+    ] {
+        let res = post(body.to_owned()).await.unwrap();
+        assert_eq!(res.status(), 403, "{body:?}");
+        let events = attacks(&seen);
+        let last = events.last().unwrap();
+        assert_eq!(
+            last.name,
+            format!("app.sqreen.attack.{category}"),
+            "{body:?}"
+        );
+        assert_eq!(last.properties["input"], input, "{body:?}");
+    }
+    // past the limit: not read, handed on whole
+    let late = format!("{}\n<script>alert(1)</script>", "words ".repeat(400));
+    let res = post(late.clone()).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", agent.stats().waf);
+    assert_eq!(res.text().await.unwrap(), late);
 }
 
 #[tokio::test]

@@ -925,8 +925,9 @@ fn run_detector(
             code::detect_classified(part, classes.code(), false)
                 .or_else(|| code::script_file_name(part))
         }
-        (Source::Path, CodeInjection) => code::detect_classified(part, classes.code(), false)
-            .or_else(|| code::path_calls(part)),
+        (Source::Path, CodeInjection) => {
+            code::detect_classified(part, classes.code(), false).or_else(|| code::path_calls(part))
+        }
         (_, CodeInjection) => code::detect_classified(part, classes.code(), false),
         (_, Sqli) => sqli::detect_hinted(part, classes.sqli()),
         (_, Xss) => classes

@@ -146,7 +146,10 @@ mod tests {
         );
         assert_eq!(
             hits("java.lang.ProcessBuilder=x"),
-            [(AttackCategory::CodeInjection, "body.java.lang.ProcessBuilder".to_owned())]
+            [(
+                AttackCategory::CodeInjection,
+                "body.java.lang.ProcessBuilder".to_owned()
+            )]
         );
         assert_eq!(
             hits("Please run this for me:\n<script>alert(1)</script>"),

@@ -176,8 +176,8 @@ pub fn detect(input: &str) -> Option<Finding> {
 /// relations.
 pub fn detect_strict(input: &str) -> Option<Finding> {
     run(input, true).or_else(|| {
-        let cut = floor_char_boundary(input, MAX_INPUT);
-        let (rule, s, e) = orm::nested_lookup(input[..cut].as_bytes())?;
+        let cut = input.len().min(MAX_INPUT);
+        let (rule, s, e) = orm::nested_lookup(&input.as_bytes()[..cut])?;
         Some(Finding {
             rule,
             span: char_span(input, s, e),
@@ -185,14 +185,6 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
     })
 }
 
-/// The largest char boundary of `s` at or below `at`.
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    let mut cut = at.min(s.len());
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    cut
-}
 
 /// Trigger bytes, one bit each: a rule can only match a value holding its trigger (escapes
 /// `\` and `&` can make any of them, so they count as all).
@@ -244,8 +236,7 @@ pub(in crate::waf) fn detect_classified(input: &str, mask: u16, strict: bool) ->
 /// cookie or header value long enough to be a base64 word worth decoding (serialized state
 /// that applications decode, as `node-serialize` cookies are).
 pub(in crate::waf) fn plain_may_hide(value: &[u8], words: bool) -> bool {
-    value.len() >= 6
-        && (memchr::memchr(b'A', value).is_some() || (words && value.len() >= 12))
+    value.len() >= 6 && (memchr::memchr(b'A', value).is_some() || (words && value.len() >= 12))
 }
 
 /// [`detect_classified`] on a value with no trigger byte of at most `PLAIN_MAX` bytes (what

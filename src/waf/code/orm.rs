@@ -64,21 +64,19 @@ pub(super) fn nested_lookup(t: &[u8]) -> Option<Hit> {
 /// True when `name` is three or more non-empty parts joined by `__`, the last a lookup.
 fn is_nested_lookup(name: &[u8]) -> bool {
     let mut parts = 0;
-    let mut last: &[u8] = &[];
     let mut rest = name;
-    loop {
+    let last = loop {
         let cut = memchr::memmem::find(rest, b"__");
         let part = &rest[..cut.unwrap_or(rest.len())];
         if part.is_empty() || part[0] == b'_' || part.contains(&b'$') {
             return false;
         }
         parts += 1;
-        last = part;
         match cut {
             Some(c) => rest = &rest[c + 2..],
-            None => break,
+            None => break part,
         }
-    }
+    };
     parts >= 3 && LOOKUPS.iter().any(|l| last.eq_ignore_ascii_case(l))
 }
 
