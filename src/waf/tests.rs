@@ -191,6 +191,68 @@ fn short_plain_tokens_are_not_inspected_but_identifiers_with_underscores_are() {
 }
 
 #[test]
+fn plain_values_are_looked_at_for_base64_java_serialization_in_every_carrier() {
+    // the header alone, at its three alignments, as a query value and name, a JSON key and
+    // string, a cookie's name and value, a header value
+    for magic in [
+        "rO0ABQ",
+        "KztAAU",
+        "Cs7QAF",
+        "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
+    ] {
+        let query = format!("page=2&state={magic}&{magic}=x");
+        let mut s = scan(&[], false);
+        inputs::scan_head(
+            &mut s,
+            &format!("/a?{query}").parse().unwrap(),
+            &http::HeaderMap::new(),
+        )
+        .unwrap();
+        assert_eq!(s.hits.len(), 1, "{magic}: {:?}", s.hits);
+        assert_eq!(s.hits[0].rule, "code_injection-java-serialized");
+        assert_eq!(s.hits[0].input, "query.state");
+        for (source, name, value) in [
+            (Source::Cookie, "cookie.s", magic),
+            (Source::Header, "header.x-state", magic),
+            (Source::Body, "body.state", magic),
+        ] {
+            let mut s = scan(&[], false);
+            s.value(source, &name, value).unwrap();
+            assert_eq!(s.hits.len(), 1, "{magic} in {name}");
+        }
+        let mut s = scan(&[], false);
+        json::scan_json(
+            &mut s,
+            format!(r#"{{"{magic}":"x","y":"{magic}"}}"#).as_bytes(),
+        )
+        .unwrap();
+        // (one hit per category and request)
+        assert_eq!(s.hits.len(), 1, "{magic}: {:?}", s.hits);
+        assert_eq!(s.hits[0].rule, "code_injection-java-serialized");
+    }
+    // plain words, ids and codes with an `A`, and a plain query: nothing
+    let mut s = scan(&[], false);
+    inputs::scan_head(
+        &mut s,
+        &"/a?city=ALBUQUERQUE&sku=SKU-A0042&code=AAAAAA&lang=en-US&q=Amazon"
+            .parse()
+            .unwrap(),
+        &http::HeaderMap::new(),
+    )
+    .unwrap();
+    for v in [
+        "ABQ-2026",
+        "SANTA-CLARA",
+        "A1B2C3D4E5F6",
+        "AbCdEfGhIjKlMnOp",
+    ] {
+        s.value(Source::Cookie, &"cookie.c", v).unwrap();
+        json::scan_json(&mut s, format!(r#"{{"{v}":"{v}"}}"#).as_bytes()).unwrap();
+    }
+    assert!(s.hits.is_empty(), "{:?}", s.hits);
+}
+
+#[test]
 fn fixed_syntax_headers_are_not_inspected() {
     let mut headers = http::HeaderMap::new();
     headers.insert(
