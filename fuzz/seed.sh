@@ -66,6 +66,8 @@ for i, r in enumerate(requests):
         put("body_json", body)
     elif essence in ("application/xml", "text/xml") or essence.endswith("+xml"):
         put("body_xml", body)
+    elif essence == "text/plain":
+        put("body_text", body)
     elif essence == "multipart/form-data":
         params = ct.split(";", 1)[1].strip() if ";" in ct else "boundary=fuzz"
         put("body_multipart", params + "\n" + body)

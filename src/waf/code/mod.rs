@@ -185,7 +185,6 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
     })
 }
 
-
 /// Trigger bytes, one bit each: a rule can only match a value holding its trigger (escapes
 /// `\` and `&` can make any of them, so they count as all).
 const T_LT: u16 = 1;
