@@ -175,13 +175,16 @@ pub fn detect(input: &str) -> Option<Finding> {
 /// JDK classes named anywhere, `snake_case` calls opening a value, ORM lookups through
 /// relations.
 pub fn detect_strict(input: &str) -> Option<Finding> {
-    run(input, true).or_else(|| {
-        let cut = input.len().min(MAX_INPUT);
-        let (rule, s, e) = orm::nested_lookup(&input.as_bytes()[..cut])?;
-        Some(Finding {
-            rule,
-            span: char_span(input, s, e),
-        })
+    run(input, true).or_else(|| orm_lookup(input))
+}
+
+/// The paranoia-2 rule that reads parameter names rather than code (`orm::nested_lookup`).
+fn orm_lookup(input: &str) -> Option<Finding> {
+    let cut = input.len().min(MAX_INPUT);
+    let (rule, s, e) = orm::nested_lookup(&input.as_bytes()[..cut])?;
+    Some(Finding {
+        rule,
+        span: char_span(input, s, e),
     })
 }
 
@@ -275,7 +278,7 @@ fn run(input: &str, strict: bool) -> Option<Finding> {
 #[cfg(test)]
 pub(super) fn detect_plain(input: &str, strict: bool) -> Option<Finding> {
     let mask = super::classes::or_over(&CLASS, input.as_bytes());
-    run_masked::<false>(input, strict, mask)
+    run_masked::<false>(input, strict, mask).or_else(|| strict.then(|| orm_lookup(input)).flatten())
 }
 
 /// `FAST`: the rules skip what cannot change their answer (see [`scan`]); without it they
