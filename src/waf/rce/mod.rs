@@ -77,6 +77,7 @@ use std::cell::RefCell;
 
 mod args;
 mod commands;
+mod gate;
 mod normalize;
 mod prefilter;
 mod scanner;
@@ -93,12 +94,18 @@ use prefilter::{
     B_LPAREN, B_PIPE, B_SEMI, B_TILDE,
 };
 use scanner::{find_sub, Scanner, Stops};
-pub(crate) use structural::warm_up;
 use structural::{
     brace_rule, fork_bomb, glob_rule, log4shell, F_ALIAS, F_DEV, F_PARENS, F_SEMIDOT, RE_ALIAS,
     RE_BATCH, RE_DEVTCP, RE_EXPANSION, RE_MAIL, RE_PIPE_SHELL, RE_POWERSHELL, RE_SHELLSHOCK,
     RE_SQLITE, RE_TILDE,
 };
+
+/// Builds this detector's tables now (command table, regexes, finders, the word gate's
+/// pairs), so that the first request to need them does not spend its time budget on it.
+pub(crate) fn warm_up() {
+    structural::warm_up();
+    gate::warm_up();
+}
 
 /// An expansion match ending in `:-` or `:=` at `end` whose default is a plain word or
 /// number closed by `}` (`${name:-default}`, `${PORT:=8080}`): the POSIX default-value
@@ -179,8 +186,17 @@ thread_local! {
 /// submodule's docs for their shape and what they fire on). Called alone on a value that
 /// [`detect`] flags, it may report that value's level 1 command rule instead.
 pub fn detect_strict(input: &str) -> Option<Finding> {
+    detect_strict_with(input, true)
+}
+
+/// [`detect_strict`]; with `gated`, the scanner runs only where the word gate says a
+/// command word may sit in command position.
+fn detect_strict_with(input: &str, gated: bool) -> Option<Finding> {
     let (input, classes) = worth_a_look(input)?;
     let b = input.as_bytes();
+    if gated && !gate::may_match_normalized(b, classes) {
+        return None;
+    }
     with_normalized(b, classes, |norm| {
         let lower = |s: usize, e: usize| {
             let (s, e) = norm.map(s, e);
@@ -263,6 +279,21 @@ pub(super) fn detect_classified(input: &str, classes: u32) -> Option<Finding> {
 /// [`byte_classes`] mask.
 #[inline(never)]
 fn analyse(input: &str, classes: u32) -> Option<Finding> {
+    analyse_with(input, classes, true)
+}
+
+/// [`detect`] without the word gate in front of normalisation: the reference the gated path
+/// is checked against.
+#[cfg(test)]
+fn detect_ungated(input: &str) -> Option<Finding> {
+    let (input, classes) = worth_a_look(input)?;
+    analyse_with(input, classes, false)
+}
+
+/// [`analyse`]; with `gated`, the rules on the normalised view run only where the word gate
+/// ([`gate::may_match_normalized`]) says one of them may match.
+#[inline(always)]
+fn analyse_with(input: &str, classes: u32, gated: bool) -> Option<Finding> {
     let b = input.as_bytes();
     let found = |rule: &'static str, s: usize, e: usize| -> Option<Finding> {
         Some(Finding {
@@ -323,7 +354,15 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
         }
     }
 
-    // normalised view
+    // normalised view, when a rule on it may match
+    if gated && !gate::may_match_normalized(b, classes) {
+        if has(B_BSLASH) {
+            if let Some(h) = backslash_command(b) {
+                return found(R_UNIX, h.0, h.1);
+            }
+        }
+        return None;
+    }
     with_normalized(b, classes, |norm| {
         let n = &norm.n;
         let map = |s: usize, e: usize| norm.map(s, e);

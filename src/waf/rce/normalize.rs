@@ -324,7 +324,7 @@ pub(super) fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
 
 /// The length of the upper-case name (`[A-Z_][A-Z0-9_]*`, at least one letter, at most 32
 /// bytes) that opens `b`, if one does.
-fn upper_name_len(b: &[u8]) -> Option<usize> {
+pub(super) fn upper_name_len(b: &[u8]) -> Option<usize> {
     let n = b
         .iter()
         .take(33)

@@ -91,7 +91,7 @@ pub(super) static RE_DEVTCP: LazyLock<BRegex> =
 
 /// Builds this detector's tables now (command table, regexes and finders), so that the first request to need
 /// them does not spend its time budget on it.
-pub(crate) fn warm_up() {
+pub(super) fn warm_up() {
     LazyLock::force(&COMMAND_TABLE);
     LazyLock::force(&RE_SHELLSHOCK);
     LazyLock::force(&RE_BATCH);

@@ -430,3 +430,157 @@ fn make_variables_and_default_expansions() {
         assert!(hit(a).is_some(), "{a}");
     }
 }
+
+/// The gated analysis gives the ungated one's verdict (rule and span), at both levels.
+fn same_as_ungated(v: &str) {
+    let key = |f: Option<crate::waf::Finding>| f.map(|f| (f.rule, f.span));
+    assert_eq!(key(detect(v)), key(detect_ungated(v)), "level 1 on {v:?}");
+    assert_eq!(
+        key(detect_strict(v)),
+        key(detect_strict_with(v, false)),
+        "level 2 on {v:?}"
+    );
+}
+
+/// ... on every corpus value, with prefixes and suffixes that open or close a command
+/// position or glue a word ...
+#[test]
+fn word_gate_gives_the_ungated_verdict_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    assert!(values.len() > 10_000, "{}", values.len());
+    for v in &values {
+        for (pre, post) in [("", ""), ("x ", " y"), (";", "|"), ("a=", "'")] {
+            same_as_ungated(&format!("{pre}{v}{post}"));
+        }
+    }
+}
+
+/// ... and on random sequences of command words, keywords, shell syntax that normalisation
+/// rewrites (quotes, `$` forms, backtick pairs, entities) and prose.
+#[test]
+fn word_gate_gives_the_ungated_verdict_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "cat",
+        "c",
+        "at",
+        "ls",
+        "id",
+        "wget",
+        "sh",
+        "python3",
+        "nohup",
+        "time",
+        "ping",
+        "alias",
+        "powershell",
+        "invoke-expression",
+        "iex",
+        "new-object",
+        "download",
+        "string(",
+        "encodedcommand",
+        "bin",
+        "/bin/",
+        "bin/",
+        "/dev/tcp/10.0.0.1/80",
+        "c:",
+        "system32",
+        "cmd.exe",
+        "[c]",
+        "[",
+        "]",
+        "whoami",
+        "ansible-x",
+        "g++",
+        "the",
+        "or",
+        "on",
+        "a",
+        "x",
+        "Please",
+        "leave",
+        "UPPER",
+        "CC",
+        "IFS",
+        "SHELL",
+        "BASH",
+        "'",
+        "\"",
+        "\\",
+        "^",
+        "$",
+        "${",
+        "}",
+        "{",
+        "$1",
+        "$@",
+        "$0",
+        "$x",
+        "${x}",
+        "$IFS",
+        "${IFS}",
+        "$SHELL",
+        "$(",
+        "$()",
+        "$(CC)",
+        "$'",
+        ")",
+        "(",
+        "`",
+        "``",
+        "```",
+        "<()",
+        "<",
+        ">",
+        "&",
+        "&amp;",
+        "&#59;",
+        ";",
+        "|",
+        "||",
+        "&&",
+        "\n",
+        "\r",
+        "\t",
+        " ",
+        "  ",
+        "=",
+        "a=",
+        "x=cat",
+        "+",
+        ":",
+        "/",
+        "-",
+        "-la",
+        "/etc/passwd",
+        "é",
+        "\u{a0}",
+        ",",
+        "?",
+        "*",
+        "#",
+        "!",
+        "@",
+        ".",
+        "5",
+        "10.0.0.1",
+        "' or <a on=../;|${ ",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..30_000 {
+        let len = (next() % 24) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+        }
+        same_as_ungated(&v);
+    }
+}

@@ -1,0 +1,355 @@
+//! The word gate: one pass over the raw value that tells whether any rule on the normalised
+//! view (the command-position scanner, the alias, PowerShell, pipe-into-shell, `/dev/tcp`,
+//! fork-bomb, brace and glob rules) could match, so that a value where none can skips
+//! normalisation and the scanner altogether. It never decides a verdict: it answers "maybe"
+//! or "no", and every "no" rests on a necessary condition of each rule it stands for.
+//!
+//! # Why a "no" is safe
+//!
+//! Every way the scanner fires goes through [`lookup`] of a whole word (a maximal run of
+//! command-word bytes, bracket classes stripped) that starts a token, follows a `=`, a
+//! `bin/` or a drive letter's `:`, in command position; the path-qualified binaries need a
+//! `bin`/`sbin` word; chains need two looked-up words. The other rules need a keyword at a
+//! word start (`alias`, `invoke-`, `iex`, `powershell`, `download...`, `encodedcommand`,
+//! `dev` of `/dev/`, an interpreter name, which is a command), a `{` with a `}` and a `,`
+//! (braces), `(` and `{` (fork bombs) or a glob byte. The gate finds the words of the
+//! *normalised* text from the raw bytes: a word of the normalised view starts at a raw byte
+//! that follows a byte that is not alphanumeric, or right after a `$` construct that
+//! normalisation deletes (`$1`, `$x`, `${x}`); from there it reads the word as
+//! normalisation would write it (quotes, backslashes, carets and the deleted constructs
+//! skipped, lower-cased), and answers "maybe" wherever normalisation could insert text (`$0`,
+//! `$SHELL`, variables the value may assign) or where it cannot tell cheaply (`+`).
+//! Command position is over-approximated on the raw bytes: the value start, or a separator,
+//! substitution, redirection, `=` or `:` before the word (skipping blanks, quotes and the
+//! bytes the scanner skips), or a previous token that holds a `=` or a `$`.
+//!
+//! A differential test (`tests.rs`) runs the analysis with and without the gate on every
+//! corpus value and on random near-attack token sequences.
+
+use super::commands::{lookup, COMMAND_TABLE};
+use super::normalize::{is_name, is_name_start, upper_name_len};
+use super::prefilter::{B_DOLLAR, B_EQ, B_GLOB, B_LBRACE, B_LPAREN};
+use std::sync::LazyLock;
+
+/// Bytes of a command word as the scanner reads them (see `scanner::WORD_BYTE`) minus `+`,
+/// which normalisation may turn into a blank (the gate answers "maybe" on it).
+const fn word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'[' | b']')
+}
+
+/// Byte kinds of the word reader and the command-position walk.
+const WORD: u8 = 1;
+/// Deleted by normalisation wherever it stands: `'`, `"`, `\`, `^`.
+const DROP: u8 = 2;
+/// Blanks, quotes and the bytes the scanner steps over before a command word (and any
+/// non-ASCII byte, which a `\s` of the pipe rule may read as a blank).
+const SKIP: u8 = 4;
+/// Bytes that open a command position (or may: `<`, `>`, `=`, `:`, `$`).
+const OPEN: u8 = 8;
+/// Blanks: they end a token of the normalised view. (Brackets do too, but a `${x}` or
+/// `$(CC)` that normalisation deletes holds them: the walk goes on through them.)
+const END: u8 = 16;
+
+static KIND: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if word_byte(b) {
+            k |= WORD;
+        }
+        if matches!(b, b'\'' | b'"' | b'\\' | b'^') {
+            k |= DROP | SKIP;
+        }
+        if matches!(
+            b,
+            b' ' | b'\t' | 0x0b | 0x0c | b'+' | b'(' | b'{' | b'!' | b'@' | b')' | b'}'
+        ) || b >= 0x80
+        {
+            k |= SKIP;
+        }
+        if matches!(
+            b,
+            b';' | b'\n' | b'\r' | b'|' | b'&' | b'`' | b'$' | b'<' | b'>' | b'=' | b':'
+        ) {
+            k |= OPEN;
+        }
+        if matches!(b, b' ' | b'\t' | 0x0b | 0x0c) {
+            k |= END;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
+
+/// Keywords of the PowerShell, alias and `/dev/` rules, at a word start.
+const KEYWORD_PREFIXES: &[&[u8]] = &[
+    b"invoke-",
+    b"new-",
+    b"start-",
+    b"set-",
+    b"add-",
+    b"get-",
+    b"frombase64string",
+    b"download",
+    b"encodedcommand",
+    b"iex",
+    b"powershell",
+    b"alias",
+];
+
+/// Words that make a path-qualified binary or a device path.
+const KEYWORD_WORDS: &[&[u8]] = &[b"bin", b"sbin", b"dev"];
+
+/// First two (lower-case) bytes of every word the gate must read in full: command names
+/// and family prefixes (the command table's pair filter), keywords.
+static PAIRS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut bits = COMMAND_TABLE.pairs.clone();
+    for k in KEYWORD_PREFIXES.iter().chain(KEYWORD_WORDS) {
+        let x = usize::from(k[0]) << 8 | usize::from(k[1]);
+        bits[x >> 6] |= 1 << (x & 63);
+    }
+    bits
+});
+
+/// Builds the gate's table now.
+pub(super) fn warm_up() {
+    LazyLock::force(&PAIRS);
+}
+
+/// What normalisation makes of the `$` at `i`.
+enum Dollar {
+    /// Copied as a `$` (not a word byte).
+    Literal,
+    /// A blank (`$IFS`, `${IFS...}`).
+    Blank,
+    /// Deleted up to (not including) this offset.
+    Deleted(usize),
+    /// May insert text (`$0`, `$SHELL`, a variable the value may assign).
+    Inserts,
+}
+
+struct Gate<'a> {
+    b: &'a [u8],
+    /// The value may assign variables (`=` and `$`: [`super::normalize::collect_vars`] runs).
+    vars: bool,
+    /// The value holds a `:` (drive letters).
+    colon: bool,
+}
+
+/// Whether any rule on the normalised view of `b` (its byte classes: `classes`) may match;
+/// `false` only when none can.
+pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
+    if classes & B_GLOB != 0 {
+        return true;
+    }
+    if classes & B_LBRACE != 0
+        && (classes & B_LPAREN != 0
+            || (memchr::memchr(b'}', b).is_some() && memchr::memchr(b',', b).is_some()))
+    {
+        return true;
+    }
+    let g = Gate {
+        b,
+        vars: classes & B_EQ != 0 && classes & B_DOLLAR != 0,
+        colon: memchr::memchr(b':', b).is_some(),
+    };
+    if classes & B_DOLLAR != 0 {
+        for i in memchr::memchr_iter(b'$', b) {
+            match g.dollar(i) {
+                Dollar::Inserts => return true,
+                Dollar::Deleted(end) => {
+                    if end < b.len() && g.word_at(end) {
+                        return true;
+                    }
+                }
+                Dollar::Literal | Dollar::Blank => {}
+            }
+        }
+    }
+    let mut prev_alnum = false;
+    for (q, &c) in b.iter().enumerate() {
+        let alnum = c.is_ascii_alphanumeric();
+        if (alnum || c == b'[') && !prev_alnum && g.word_at(q) {
+            return true;
+        }
+        prev_alnum = alnum;
+    }
+    false
+}
+
+impl Gate<'_> {
+    /// What normalisation does with the `$` at `i` (`normalize`'s `$` arm, read only).
+    fn dollar(&self, i: usize) -> Dollar {
+        let b = self.b;
+        let len = b.len();
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        match next {
+            b'(' if b.get(i + 2) == Some(&b')') => Dollar::Deleted(i + 3),
+            b'(' => match upper_name_len(&b[i + 2..]) {
+                Some(n) if b.get(i + 2 + n) == Some(&b')') => Dollar::Deleted(i + 3 + n),
+                _ => Dollar::Literal,
+            },
+            b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$' | b'#' | b'1'..=b'9' => {
+                Dollar::Deleted(i + 2)
+            }
+            b'0' => Dollar::Inserts,
+            b'\'' | b'"' => Dollar::Deleted(i + 1),
+            b'{' => {
+                let s = i + 2;
+                // a content that does not open with a name byte or `}` is never a name
+                // nor `IFS...`: the `$` is copied
+                if !b.get(s).is_some_and(|&c| is_name(c) || c == b'}') {
+                    return Dollar::Literal;
+                }
+                let mut e = s;
+                while e < len && e - s < 64 && b[e] != b'}' && b[e] != b'{' && b[e] != b'$' {
+                    e += 1;
+                }
+                if e < len && b[e] == b'}' {
+                    let content = &b[s..e];
+                    let ne = content.iter().take_while(|&&c| is_name(c)).count();
+                    let name = &content[..ne];
+                    if name.eq_ignore_ascii_case(b"IFS") {
+                        return Dollar::Blank;
+                    }
+                    if ne == content.len() && ne > 0 && is_name_start(content[0]) {
+                        if name.eq_ignore_ascii_case(b"SHELL")
+                            || name.eq_ignore_ascii_case(b"BASH")
+                            || self.vars
+                        {
+                            return Dollar::Inserts;
+                        }
+                        return Dollar::Deleted(e + 1);
+                    }
+                }
+                Dollar::Literal
+            }
+            _ if is_name_start(next) => {
+                let s = i + 1;
+                let mut e = s;
+                while e < len && is_name(b[e]) && e - s < 32 {
+                    e += 1;
+                }
+                let name = &b[s..e];
+                if name.eq_ignore_ascii_case(b"IFS") {
+                    Dollar::Blank
+                } else if name.eq_ignore_ascii_case(b"SHELL")
+                    || name.eq_ignore_ascii_case(b"BASH")
+                    || self.vars
+                {
+                    Dollar::Inserts
+                } else {
+                    Dollar::Deleted(e)
+                }
+            }
+            _ => Dollar::Literal,
+        }
+    }
+
+    /// Whether the word that normalisation writes from raw offset `q` may matter.
+    fn word_at(&self, q: usize) -> bool {
+        let b = self.b;
+        // quick reject on two plain bytes: neither a command, a keyword, nor a drive letter
+        if let (Some(&c0), Some(&c1)) = (b.get(q), b.get(q + 1)) {
+            if c0.is_ascii_alphanumeric() {
+                let k1 = KIND[usize::from(c1)];
+                if k1 & WORD != 0 && c1 != b'[' {
+                    let x = usize::from(c0.to_ascii_lowercase()) << 8
+                        | usize::from(c1.to_ascii_lowercase());
+                    if PAIRS[x >> 6] & (1 << (x & 63)) == 0 {
+                        return false;
+                    }
+                } else if !(matches!(
+                    c1,
+                    b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'<' | b'>' | b'[' | b'+'
+                ) || (c1 == b':' && self.colon))
+                {
+                    // a one-byte word: no command, keyword or drive path has one
+                    return false;
+                }
+            }
+        }
+        let mut buf = [0u8; 41];
+        let Some((len, stop)) = self.read_word(q, &mut buf) else {
+            return true;
+        };
+        let w = &buf[..len];
+        if w.is_empty() {
+            return false;
+        }
+        if KEYWORD_WORDS.contains(&w) || KEYWORD_PREFIXES.iter().any(|p| w.starts_with(p)) {
+            return true;
+        }
+        if stop == b':' && len == 1 && w[0].is_ascii_alphabetic() {
+            return true;
+        }
+        self.command_position(q) && lookup(w).is_some()
+    }
+
+    /// Reads the word normalisation writes from `q` into `buf` (lower-case, at most
+    /// `buf.len()` bytes: a longer word is no command): its length and the byte after it
+    /// (0 at the end); `None` when normalisation may insert text or turn a `+` into a blank.
+    fn read_word(&self, q: usize, buf: &mut [u8; 41]) -> Option<(usize, u8)> {
+        let b = self.b;
+        let mut i = q;
+        let mut len = 0;
+        while i < b.len() {
+            let c = b[i];
+            let k = KIND[usize::from(c)];
+            if k & WORD != 0 {
+                if len < buf.len() {
+                    buf[len] = c.to_ascii_lowercase();
+                    len += 1;
+                }
+                i += 1;
+                continue;
+            }
+            if k & DROP != 0 {
+                i += 1;
+                continue;
+            }
+            match c {
+                b'+' => return None,
+                b'`' if b.get(i + 1) == Some(&b'`') && b.get(i + 2) != Some(&b'`') => i += 2,
+                b'<' | b'>' if b.get(i + 1) == Some(&b'(') && b.get(i + 2) == Some(&b')') => i += 3,
+                b'$' => match self.dollar(i) {
+                    Dollar::Inserts => return None,
+                    Dollar::Deleted(e) => i = e,
+                    Dollar::Literal => return Some((len, b'$')),
+                    Dollar::Blank => return Some((len, b' ')),
+                },
+                _ => return Some((len, c)),
+            }
+        }
+        Some((len, 0))
+    }
+
+    /// Over-approximates whether the word at raw offset `q` sits in command position (see
+    /// the module docs).
+    fn command_position(&self, q: usize) -> bool {
+        let b = self.b;
+        let mut k = q;
+        while k > 0 && KIND[usize::from(b[k - 1])] & SKIP != 0 {
+            k -= 1;
+        }
+        if k == 0 || KIND[usize::from(b[k - 1])] & OPEN != 0 {
+            return true;
+        }
+        // the previous token: an assignment keeps the command position, a `$` may delete
+        // what separates it from a separator
+        while k > 0 {
+            let kind = KIND[usize::from(b[k - 1])];
+            if kind & OPEN != 0 {
+                return true;
+            }
+            if kind & END != 0 {
+                return false;
+            }
+            k -= 1;
+        }
+        false
+    }
+}
