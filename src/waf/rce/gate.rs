@@ -137,6 +137,8 @@ struct Gate<'a> {
     vars: bool,
     /// The value holds a `:` (drive letters).
     colon: bool,
+    /// [`PAIRS`].
+    pairs: &'a [u64],
 }
 
 /// Whether any rule on the normalised view of `b` (its byte classes: `classes`) may match;
@@ -155,6 +157,7 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
         b,
         vars: classes & B_EQ != 0 && classes & B_DOLLAR != 0,
         colon: memchr::memchr(b':', b).is_some(),
+        pairs: &PAIRS,
     };
     if classes & B_DOLLAR != 0 {
         for i in memchr::memchr_iter(b'$', b) {
@@ -169,15 +172,54 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
             }
         }
     }
-    let mut prev_alnum = false;
-    for (q, &c) in b.iter().enumerate() {
-        let alnum = c.is_ascii_alphanumeric();
-        if (alnum || c == b'[') && !prev_alnum && g.word_at(q) {
-            return true;
+    // raw word starts: an ASCII alphanumeric or `[` after a byte that is not alphanumeric,
+    // found 64 bytes at a time from bit masks
+    let mut prev_alnum = 0u64;
+    for (j, chunk) in b.chunks(BLOCK).enumerate() {
+        let mut block = [0u8; BLOCK];
+        block[..chunk.len()].copy_from_slice(chunk);
+        let (alnum, bracket) = masks(&block);
+        let mut starts = (alnum | bracket) & !(alnum << 1 | prev_alnum);
+        while starts != 0 {
+            let k = starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            if g.word_at(j * BLOCK + k) {
+                return true;
+            }
         }
-        prev_alnum = alnum;
+        prev_alnum = alnum >> (BLOCK - 1);
     }
     false
+}
+
+/// Bytes per block of [`masks`]: one bit each in a `u64`.
+const BLOCK: usize = 64;
+
+/// (ASCII alphanumerics, `[`) of a block, one bit per byte: a byte-wise map into two arrays
+/// (no branches, so the compiler makes vector code of it), then packed eight bytes at a time.
+fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
+    let mut alnum = [0u8; BLOCK];
+    let mut bracket = [0u8; BLOCK];
+    for k in 0..BLOCK {
+        let x = c[k];
+        let a = ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10);
+        alnum[k] = if a { 0x80 } else { 0 };
+        bracket[k] = if x == b'[' { 0x80 } else { 0 };
+    }
+    (pack(&alnum), pack(&bracket))
+}
+
+/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
+fn pack(a: &[u8; BLOCK]) -> u64 {
+    let mut m = 0u64;
+    for (j, chunk) in a.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
+        // moves bit 8i+7 to bit 56+i for every i: the eight bits land in the top byte
+        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
+    }
+    m
 }
 
 impl Gate<'_> {
@@ -259,7 +301,7 @@ impl Gate<'_> {
                 if k1 & WORD != 0 && c1 != b'[' {
                     let x = usize::from(c0.to_ascii_lowercase()) << 8
                         | usize::from(c1.to_ascii_lowercase());
-                    if PAIRS[x >> 6] & (1 << (x & 63)) == 0 {
+                    if self.pairs[x >> 6] & (1 << (x & 63)) == 0 {
                         return false;
                     }
                 } else if !(matches!(

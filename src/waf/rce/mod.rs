@@ -313,10 +313,14 @@ fn analyse_with(input: &str, classes: u32, gated: bool) -> Option<Finding> {
         if let Some((s, e)) = log4shell(b) {
             return found(R_LOG4J, s, e);
         }
-        if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
-            return found(R_IFS, p, p + 4);
+        // which of the next three rules may match, from one pass over the `$` and `!`
+        let hints = if gated { dollar_hints(b) } else { H_ALL };
+        if hints & H_IFS != 0 {
+            if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
+                return found(R_IFS, p, p + 4);
+            }
         }
-        if expansion_gate(b) {
+        if hints & H_EXP != 0 && expansion_gate(b) {
             if let Some(m) = RE_EXPANSION
                 .find_iter(input)
                 .find(|m| !plain_default(b, m.end()))
@@ -324,8 +328,10 @@ fn analyse_with(input: &str, classes: u32, gated: bool) -> Option<Finding> {
                 return found(R_EXP, m.start(), m.end());
             }
         }
-        if let Some((s, e)) = braced_command(b) {
-            return found(R_EXP, s, e);
+        if hints & H_BRACED != 0 {
+            if let Some((s, e)) = braced_command(b) {
+                return found(R_EXP, s, e);
+            }
         }
     } else if has(B_BANG) && memchr::memchr_iter(b'!', b).any(|p| b.get(p + 1) == Some(&b'-')) {
         // without a `$` only the history alternative (`!-2`) of the regex can match
@@ -562,33 +568,73 @@ fn find_ci(h: &[u8], needle: &[u8]) -> Option<usize> {
     })
 }
 
+/// [`dollar_hints`]: `$ifs` or `${ifs` may occur.
+const H_IFS: u8 = 1;
+/// [`dollar_hints`]: [`expansion_gate`] holds.
+const H_EXP: u8 = 2;
+/// [`dollar_hints`]: a `${` is followed by a byte of a command name.
+const H_BRACED: u8 = 4;
+const H_ALL: u8 = H_IFS | H_EXP | H_BRACED;
+
+/// The `$` rules after Log4Shell that may match, from one pass over the `$` and `!` bytes
+/// (each bit a necessary condition of its rule: [`find_ci`] of `$ifs`/`${ifs`,
+/// [`expansion_gate`], [`braced_command`]); stops early once all three may.
+fn dollar_hints(b: &[u8]) -> u8 {
+    let mut h = 0;
+    for p in memchr::memchr2_iter(b'$', b'!', b) {
+        if expansion_at(b, p) {
+            h |= H_EXP;
+        }
+        if b[p] == b'$' {
+            let n1 = b.get(p + 1).copied();
+            let n2 = b.get(p + 2).copied();
+            if matches!(n1, Some(b'i' | b'I'))
+                || (n1 == Some(b'{') && matches!(n2, Some(b'i' | b'I')))
+            {
+                h |= H_IFS;
+            }
+            if n1 == Some(b'{') && n2.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'-') {
+                h |= H_BRACED;
+            }
+        }
+        if h == H_ALL {
+            break;
+        }
+    }
+    h
+}
+
 /// Necessary condition for [`RE_EXPANSION`] to match: every alternative opens with `$((`,
 /// `$[`, `${` then an optional `!`/`#` and a name byte (an ASCII letter or `_`, or any
 /// non-ASCII byte: under `(?i)` the Kelvin sign and long s fold into `[a-z]`), `${` then
 /// blanks and a backtick (a non-ASCII byte may be a Unicode blank), or `!-`. Checked at each
 /// `$` and `!` instead of running the automaton over text full of `${ `.
 fn expansion_gate(b: &[u8]) -> bool {
+    memchr::memchr2_iter(b'$', b'!', b).any(|p| expansion_at(b, p))
+}
+
+/// [`expansion_gate`] at the `$` or `!` at `p`.
+#[inline]
+fn expansion_at(b: &[u8], p: usize) -> bool {
     let name =
         |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c >= 0x80);
-    memchr::memchr2_iter(b'$', b'!', b).any(|p| {
-        if b[p] == b'!' {
-            return b.get(p + 1) == Some(&b'-');
-        }
-        match b.get(p + 1) {
-            Some(b'(') => b.get(p + 2) == Some(&b'('),
-            Some(b'[') => true,
-            Some(b'{') => {
-                let k = p + 2;
-                if name(b.get(k)) || (matches!(b.get(k), Some(b'!' | b'#')) && name(b.get(k + 1))) {
-                    return true;
-                }
-                let mut j = k;
-                while j < b.len() && matches!(b[j], b'\t'..=b'\r' | b' ') {
-                    j += 1;
-                }
-                b.get(j).is_some_and(|&c| c == b'`' || c >= 0x80)
+    if b[p] == b'!' {
+        return b.get(p + 1) == Some(&b'-');
+    }
+    match b.get(p + 1) {
+        Some(b'(') => b.get(p + 2) == Some(&b'('),
+        Some(b'[') => true,
+        Some(b'{') => {
+            let k = p + 2;
+            if name(b.get(k)) || (matches!(b.get(k), Some(b'!' | b'#')) && name(b.get(k + 1))) {
+                return true;
             }
-            _ => false,
+            let mut j = k;
+            while j < b.len() && matches!(b[j], b'\t'..=b'\r' | b' ') {
+                j += 1;
+            }
+            b.get(j).is_some_and(|&c| c == b'`' || c >= 0x80)
         }
-    })
+        _ => false,
+    }
 }
