@@ -70,8 +70,16 @@
 //!   between separators with `memchr`, and the per-input loops (globs, braces, fork
 //!   bombs) have budgets. The `$` rules are searched from each `$` (the expansion regex
 //!   only when an alternative can open there, the Log4Shell resolution only with a `j` in
-//!   the value). Every gate is a necessary condition of the rule it guards, so
-//!   the gates change speed, never results.
+//!   the value; one pass over the `$` and `!` bytes tells which of the others may match).
+//!   Normalisation and everything after it run only when the word gate (`gate`) finds, in
+//!   the raw value, a word that normalisation would write and that could matter: a command
+//!   word in command position, a keyword of the PowerShell, alias or `/dev/` rules, or the
+//!   bytes the brace, fork-bomb and glob rules need. A value of near-attack punctuation
+//!   with no command word in it (`' or <a on=../;|${ ` repeated) costs one pass of byte
+//!   masks and a look at each word's first two bytes. Every gate is a necessary condition
+//!   of the rule it guards, so the gates change speed, never results (differential tests
+//!   run the analysis with and without the word gate on the corpus and on random token
+//!   sequences).
 use super::{char_span, Finding};
 use std::cell::RefCell;
 
