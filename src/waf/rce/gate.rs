@@ -159,8 +159,18 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
         colon: memchr::memchr(b':', b).is_some(),
         pairs: &PAIRS,
     };
-    if classes & B_DOLLAR != 0 {
-        for i in memchr::memchr_iter(b'$', b) {
+    // raw word starts: an ASCII alphanumeric or `[` after a byte that is not alphanumeric,
+    // and the ends of the `$` constructs normalisation deletes, found 64 bytes at a time
+    // from bit masks
+    let mut prev_alnum = 0u64;
+    for (j, chunk) in b.chunks(BLOCK).enumerate() {
+        let mut block = [0u8; BLOCK];
+        block[..chunk.len()].copy_from_slice(chunk);
+        let (alnum, bracket, dollar) = masks(&block);
+        let mut dollars = dollar;
+        while dollars != 0 {
+            let i = j * BLOCK + dollars.trailing_zeros() as usize;
+            dollars &= dollars - 1;
             match g.dollar(i) {
                 Dollar::Inserts => return true,
                 Dollar::Deleted(end) => {
@@ -171,14 +181,6 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
                 Dollar::Literal | Dollar::Blank => {}
             }
         }
-    }
-    // raw word starts: an ASCII alphanumeric or `[` after a byte that is not alphanumeric,
-    // found 64 bytes at a time from bit masks
-    let mut prev_alnum = 0u64;
-    for (j, chunk) in b.chunks(BLOCK).enumerate() {
-        let mut block = [0u8; BLOCK];
-        block[..chunk.len()].copy_from_slice(chunk);
-        let (alnum, bracket) = masks(&block);
         let mut starts = (alnum | bracket) & !(alnum << 1 | prev_alnum);
         while starts != 0 {
             let k = starts.trailing_zeros() as usize;
@@ -195,18 +197,21 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
 /// Bytes per block of [`masks`]: one bit each in a `u64`.
 const BLOCK: usize = 64;
 
-/// (ASCII alphanumerics, `[`) of a block, one bit per byte: a byte-wise map into two arrays
-/// (no branches, so the compiler makes vector code of it), then packed eight bytes at a time.
-fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
+/// (ASCII alphanumerics, `[`, `$`) of a block, one bit per byte: a byte-wise map into
+/// arrays (no branches, so the compiler makes vector code of it), then packed eight bytes at
+/// a time.
+fn masks(c: &[u8; BLOCK]) -> (u64, u64, u64) {
     let mut alnum = [0u8; BLOCK];
     let mut bracket = [0u8; BLOCK];
+    let mut dollar = [0u8; BLOCK];
     for k in 0..BLOCK {
         let x = c[k];
         let a = ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10);
         alnum[k] = if a { 0x80 } else { 0 };
         bracket[k] = if x == b'[' { 0x80 } else { 0 };
+        dollar[k] = if x == b'$' { 0x80 } else { 0 };
     }
-    (pack(&alnum), pack(&bracket))
+    (pack(&alnum), pack(&bracket), pack(&dollar))
 }
 
 /// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
@@ -224,7 +229,19 @@ fn pack(a: &[u8; BLOCK]) -> u64 {
 
 impl Gate<'_> {
     /// What normalisation does with the `$` at `i` (`normalize`'s `$` arm, read only).
+    #[inline(always)]
     fn dollar(&self, i: usize) -> Dollar {
+        // `${` before a byte that is neither a name byte nor `}` (`${ `): copied
+        let b = self.b;
+        if b.get(i + 1) == Some(&b'{') && !b.get(i + 2).is_some_and(|&c| is_name(c) || c == b'}') {
+            return Dollar::Literal;
+        }
+        self.dollar_slow(i)
+    }
+
+    /// [`Gate::dollar`] past its first test.
+    #[inline(never)]
+    fn dollar_slow(&self, i: usize) -> Dollar {
         let b = self.b;
         let len = b.len();
         let next = b.get(i + 1).copied().unwrap_or(0);
@@ -292,7 +309,15 @@ impl Gate<'_> {
     }
 
     /// Whether the word that normalisation writes from raw offset `q` may matter.
+    #[inline(always)]
     fn word_at(&self, q: usize) -> bool {
+        self.first_bytes_may_matter(q) && self.word_matters(q)
+    }
+
+    /// A quick reject on the first two bytes at `q` when they are plain: neither a command,
+    /// a keyword, nor a drive letter starts so.
+    #[inline(always)]
+    fn first_bytes_may_matter(&self, q: usize) -> bool {
         let b = self.b;
         // quick reject on two plain bytes: neither a command, a keyword, nor a drive letter
         if let (Some(&c0), Some(&c1)) = (b.get(q), b.get(q + 1)) {
@@ -314,6 +339,12 @@ impl Gate<'_> {
                 }
             }
         }
+        true
+    }
+
+    /// [`Gate::word_at`] past the quick reject: reads the word and looks it up.
+    #[inline(never)]
+    fn word_matters(&self, q: usize) -> bool {
         let mut buf = [0u8; 41];
         let Some((len, stop)) = self.read_word(q, &mut buf) else {
             return true;

@@ -622,7 +622,7 @@ fn expansion_gate(b: &[u8]) -> bool {
 }
 
 /// [`expansion_gate`] at the `$` or `!` at `p`.
-#[inline]
+#[inline(always)]
 fn expansion_at(b: &[u8], p: usize) -> bool {
     let name =
         |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c >= 0x80);
