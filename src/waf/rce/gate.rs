@@ -103,6 +103,12 @@ const KEYWORD_PREFIXES: &[&[u8]] = &[
 /// Words that make a path-qualified binary or a device path.
 const KEYWORD_WORDS: &[&[u8]] = &[b"bin", b"sbin", b"dev"];
 
+/// The first three bytes of [`KEYWORD_PREFIXES`] and [`KEYWORD_WORDS`] (a test checks it).
+const KEYWORD_HEADS: &[[u8; 3]] = &[
+    *b"inv", *b"new", *b"sta", *b"set", *b"add", *b"get", *b"fro", *b"dow", *b"enc", *b"iex",
+    *b"pow", *b"ali", *b"bin", *b"sbi", *b"dev",
+];
+
 /// First two (lower-case) bytes of every word the gate must read in full: command names
 /// and family prefixes (the command table's pair filter), keywords.
 static PAIRS: LazyLock<Vec<u64>> = LazyLock::new(|| {
@@ -329,6 +335,22 @@ impl Gate<'_> {
                     if self.pairs[x >> 6] & (1 << (x & 63)) == 0 {
                         return false;
                     }
+                    // out of command position only a keyword matters: its first three
+                    // bytes, when they are plain
+                    if let Some(&c2) = b.get(q + 2) {
+                        let k2 = KIND[usize::from(c2)];
+                        let plain = k2 & WORD != 0 && c2 != b'[';
+                        let ends = k2 & (WORD | DROP) == 0
+                            && !matches!(c2, b'$' | b'`' | b'<' | b'>' | b'+');
+                        if (plain || ends) && !self.command_position(q) {
+                            let head = [
+                                c0.to_ascii_lowercase(),
+                                c1.to_ascii_lowercase(),
+                                c2.to_ascii_lowercase(),
+                            ];
+                            return plain && KEYWORD_HEADS.contains(&head);
+                        }
+                    }
                 } else if !(matches!(
                     c1,
                     b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'<' | b'>' | b'[' | b'+'
@@ -424,5 +446,24 @@ impl Gate<'_> {
             k -= 1;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_heads_are_the_keywords_first_three_bytes() {
+        let mut heads: Vec<[u8; 3]> = KEYWORD_PREFIXES
+            .iter()
+            .chain(KEYWORD_WORDS)
+            .map(|k| [k[0], k[1], k[2]])
+            .collect();
+        heads.sort();
+        heads.dedup();
+        let mut listed = KEYWORD_HEADS.to_vec();
+        listed.sort();
+        assert_eq!(heads, listed);
     }
 }
