@@ -166,29 +166,8 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
         pairs: &PAIRS,
     };
     // raw word starts: an ASCII alphanumeric or `[` after a byte that is not alphanumeric,
-    // and the ends of the `$` constructs normalisation deletes; a byte loop on short values,
-    // 64 bytes at a time from bit masks on longer ones
-    if b.len() < SHORT {
-        let mut prev_alnum = false;
-        for (q, &c) in b.iter().enumerate() {
-            let alnum = c.is_ascii_alphanumeric();
-            if c == b'$' {
-                match g.dollar(q) {
-                    Dollar::Inserts => return true,
-                    Dollar::Deleted(end) => {
-                        if end < b.len() && g.word_at(end) {
-                            return true;
-                        }
-                    }
-                    Dollar::Literal | Dollar::Blank => {}
-                }
-            } else if (alnum || c == b'[') && !prev_alnum && g.word_at(q) {
-                return true;
-            }
-            prev_alnum = alnum;
-        }
-        return false;
-    }
+    // and the ends of the `$` constructs normalisation deletes, found 64 bytes at a time
+    // from bit masks
     let mut prev_alnum = 0u64;
     for (j, chunk) in b.chunks(BLOCK).enumerate() {
         let mut block = [0u8; BLOCK];
@@ -223,9 +202,6 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
 
 /// Bytes per block of [`masks`]: one bit each in a `u64`.
 const BLOCK: usize = 64;
-
-/// Values shorter than this are read byte by byte (making the masks costs more on them).
-const SHORT: usize = 128;
 
 /// (ASCII alphanumerics, `[`, `$`) of a block, one bit per byte: a byte-wise map into
 /// arrays (no branches, so the compiler makes vector code of it), then packed eight bytes at
