@@ -71,8 +71,9 @@
 //!   bombs) have budgets. The `$` rules are searched from each `$` (the expansion regex
 //!   only when an alternative can open there, the Log4Shell resolution only with a `j` in
 //!   the value; one pass over the `$` and `!` bytes tells which of the others may match).
-//!   Normalisation and everything after it run only when the word gate (`gate`) finds, in
-//!   the raw value, a word that normalisation would write and that could matter: a command
+//!   On values of 256 bytes or more (on shorter ones the gate's fixed cost is more than
+//!   what it saves), normalisation and everything after it run only when the word gate
+//!   (`gate`) finds, in the raw value, a word that normalisation would write and that could matter: a command
 //!   word in command position, a keyword of the PowerShell, alias or `/dev/` rules, or the
 //!   bytes the brace, fork-bomb and glob rules need. A value of near-attack punctuation
 //!   with no command word in it (`' or <a on=../;|${ ` repeated) costs one pass of byte
@@ -287,7 +288,19 @@ pub(super) fn detect_classified(input: &str, classes: u32) -> Option<Finding> {
 /// [`byte_classes`] mask.
 #[inline(never)]
 fn analyse(input: &str, classes: u32) -> Option<Finding> {
-    analyse_with(input, classes, true)
+    analyse_with(input, classes, GATE_FROM)
+}
+
+/// Shortest value the word gate runs on: on shorter ones its fixed cost (the block masks)
+/// is more than the normalisation and scan it would save.
+const GATE_FROM: usize = 256;
+
+/// [`detect`] with the word gate on every value, however short (what the differential tests
+/// check against [`detect_ungated`]).
+#[cfg(test)]
+fn detect_gated(input: &str) -> Option<Finding> {
+    let (input, classes) = worth_a_look(input)?;
+    analyse_with(input, classes, 0)
 }
 
 /// [`detect`] without the word gate in front of normalisation: the reference the gated path
@@ -295,14 +308,16 @@ fn analyse(input: &str, classes: u32) -> Option<Finding> {
 #[cfg(test)]
 fn detect_ungated(input: &str) -> Option<Finding> {
     let (input, classes) = worth_a_look(input)?;
-    analyse_with(input, classes, false)
+    analyse_with(input, classes, usize::MAX)
 }
 
-/// [`analyse`]; with `gated`, the rules on the normalised view run only where the word gate
-/// ([`gate::may_match_normalized`]) says one of them may match.
+/// [`analyse`]; on values of at least `gate_from` bytes, the rules on the normalised view run
+/// only where the word gate ([`gate::may_match_normalized`]) says one of them may match
+/// (`usize::MAX`: the path without the gate nor the `$` hints, the tests' reference).
 #[inline(always)]
-fn analyse_with(input: &str, classes: u32, gated: bool) -> Option<Finding> {
+fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> {
     let b = input.as_bytes();
+    let gated = b.len() >= gate_from;
     let found = |rule: &'static str, s: usize, e: usize| -> Option<Finding> {
         Some(Finding {
             rule,
@@ -322,7 +337,11 @@ fn analyse_with(input: &str, classes: u32, gated: bool) -> Option<Finding> {
             return found(R_LOG4J, s, e);
         }
         // which of the next three rules may match, from one pass over the `$` and `!`
-        let hints = if gated { dollar_hints(b) } else { H_ALL };
+        let hints = if gate_from != usize::MAX {
+            dollar_hints(b)
+        } else {
+            H_ALL
+        };
         if hints & H_IFS != 0 {
             if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
                 return found(R_IFS, p, p + 4);

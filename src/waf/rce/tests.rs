@@ -434,6 +434,11 @@ fn make_variables_and_default_expansions() {
 /// The gated analysis gives the ungated one's verdict (rule and span), at both levels.
 fn same_as_ungated(v: &str) {
     let key = |f: Option<crate::waf::Finding>| f.map(|f| (f.rule, f.span));
+    assert_eq!(
+        key(detect_gated(v)),
+        key(detect_ungated(v)),
+        "level 1 on {v:?}"
+    );
     assert_eq!(key(detect(v)), key(detect_ungated(v)), "level 1 on {v:?}");
     assert_eq!(
         key(detect_strict(v)),
