@@ -151,6 +151,7 @@
 use super::Finding;
 
 mod bytes;
+mod gate;
 mod normalize;
 mod scan;
 mod script;
@@ -210,6 +211,13 @@ pub fn detect_strict(input: &str) -> Option<Finding> {
 /// Returns the first rule that matched and the byte range of the matched fragment in `input`.
 pub fn detect(input: &str) -> Option<Finding> {
     run(input, |b, map, raw| Scan::new(b, map, raw).run())
+}
+
+/// [`detect`] with the tokenizer over every value (no cheap pass first): the reference of the
+/// differential tests.
+#[cfg(test)]
+fn detect_ungated(input: &str) -> Option<Finding> {
+    run(input, |b, map, raw| Scan::new(b, map, raw).run_ungated())
 }
 
 /// [`detect`] on a value the caller's shared pass ([`super::classes`]) found without any byte

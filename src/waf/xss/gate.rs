@@ -1,0 +1,362 @@
+//! The cheap pass in front of the tokenizer: can any rule fire on this value at all?
+//!
+//! The tokenizer ([`Scan::run`]) walks tag contents byte by byte, so markup-dense text that
+//! holds no attack (`<a on=../;|${ ` repeated, a tag with an attribute that is no handler every
+//! few bytes) costs it several nanoseconds a byte. Yet every rule fires at one of a few bytes
+//! (`: ( ` . [ { ! < =`) and, the tokenizer state aside, only from what lies a bounded
+//! distance around it. [`Scan::may_hit`] finds those bytes from a bit mask per 64-byte block
+//! (a loop the compiler turns into vector code) and asks, at each, the very checks the
+//! tokenizer would run there, in the state most favourable to firing:
+//!
+//! - `: ( ` . [ { !`: the tokenizer runs their check in every state; the probe runs it "inside
+//!   a tag" and "inside `{{`" (the only state these checks read, and only to fire more: a
+//!   `javascript:` without code after it, an `expression(` without a `:` before it, a rule id
+//!   chosen between `xss-template` and another). `xmlns:` (an attribute name holding a `:`) is
+//!   settled at its `:`.
+//! - `<`: its own check ([`Scan::at_lt`], which reads no state), then, when it opens a tag
+//!   name, the tag name's check at the name's end ([`Scan::tag_name_end`]).
+//! - `=`: the text check ([`Scan::text_eq`]) "outside a tag" (the one condition it reads of
+//!   the state only lets it fire there), and the attribute-name check ([`Scan::attr_name`]) on
+//!   the letters right before the `=` (or before the spaces before it). Every attribute name
+//!   that check fires on is all letters, and the tokenizer starts an attribute name only after
+//!   a byte that is no letter or digit, so that run of letters is the name it would check.
+//!
+//! When none of them can fire, nor the value-start check, no rule fires: the value is clean
+//! without the tokenizer. Otherwise the tokenizer runs over the whole value and gives the
+//! verdict, so a verdict is never the probe's. What it must never do: answer "clean" where one
+//! state of the tokenizer could fire; a differential test holds it against the tokenizer alone
+//! (`tests.rs`).
+
+use super::bytes::{back_ws_comments, eq_ci};
+use super::scan::{Scan, St};
+
+/// Bytes per block: one bit each in a `u64`.
+const BLOCK: usize = 64;
+
+impl Scan<'_> {
+    /// False when no rule can fire anywhere in the value (see the module docs); true when one
+    /// may, and the tokenizer must decide.
+    pub(super) fn may_hit(&self) -> bool {
+        let b = self.b;
+        let mut probe = Scan::new(b, self.map, self.raw);
+        let mut base = 0;
+        while base < b.len() {
+            let mut m = match b.get(base..base + BLOCK) {
+                Some(block) => triggers(block.try_into().expect("64 bytes")),
+                None => {
+                    // the last, partial block (zeros are no trigger)
+                    let mut block = [0u8; BLOCK];
+                    block[..b.len() - base].copy_from_slice(&b[base..]);
+                    triggers(&block)
+                }
+            };
+            while m != 0 {
+                let p = base + m.trailing_zeros() as usize;
+                m &= m - 1;
+                if probe.may_fire_at(p) {
+                    return true;
+                }
+            }
+            base += BLOCK;
+        }
+        false
+    }
+
+    /// Whether a check the tokenizer runs at the trigger byte `b[p]` can fire in some state.
+    fn may_fire_at(&mut self, p: usize) -> bool {
+        let b = self.b;
+        match b[p] {
+            b'<' => {
+                self.st = St::Text;
+                if self.at_lt(p).is_some() {
+                    return true;
+                }
+                // a tag name opened: its check runs where the name ends
+                self.st == St::TagName && self.tag_name_end(tag_name_fwd(b, p + 1)).is_some()
+            }
+            b'=' => {
+                if self.attr_name_before(p, p) {
+                    return true;
+                }
+                let e = back_ws_comments(b, p);
+                if e < p && self.attr_name_before(e, p) {
+                    return true;
+                }
+                self.st = St::Text;
+                self.text_eq(p).is_some()
+            }
+            c => {
+                // inside a tag and inside `{{`: these checks fire there at least as often
+                self.st = St::BeforeAttr;
+                self.braces = Some(p);
+                let hit = match c {
+                    b':' => self.at_colon(p).is_some() || (p >= 5 && eq_ci(b, p - 5, b"xmlns")),
+                    b'(' => self.at_paren(p).is_some(),
+                    b'`' => self.at_backtick(p).is_some(),
+                    b'.' => self.at_dot(p).is_some(),
+                    b'[' => self.at_bracket(p).is_some(),
+                    b'{' => self.at_brace(p).is_some(),
+                    b'!' => self.at_bang(p).is_some(),
+                    _ => false,
+                };
+                self.braces = None;
+                hit
+            }
+        }
+    }
+
+    /// The attribute-name check on the run of letters ending at `end`, for the `=` at `eq`.
+    fn attr_name_before(&self, end: usize, eq: usize) -> bool {
+        let b = self.b;
+        let mut s = end;
+        while s > 0 && b[s - 1].is_ascii_alphabetic() {
+            s -= 1;
+        }
+        // (every name it fires on has 5 letters or more)
+        end - s >= 5 && self.attr_name(s, end, eq).is_some()
+    }
+}
+
+/// Where the tag name starting at `i` ends, as the tokenizer's tag-name state reads it.
+fn tag_name_fwd(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b':' | b'-' | b'_')) {
+        i += 1;
+    }
+    i
+}
+
+/// The trigger bytes of a block, one bit per byte (byte `k` to bit `k`). Branch-free, so that
+/// the compiler makes vector code of it.
+fn triggers(c: &[u8; BLOCK]) -> u64 {
+    let mut m = 0u64;
+    for (k, &x) in c.iter().enumerate() {
+        let t = (x == b':')
+            | (x == b'(')
+            | (x == b'`')
+            | (x == b'.')
+            | (x == b'[')
+            | (x == b'{')
+            | (x == b'!')
+            | (x == b'<')
+            | (x == b'=');
+        m |= u64::from(t) << k;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{detect, detect_classified, detect_ungated, Finding};
+    use super::*;
+
+    /// The verdict with the cheap pass is the tokenizer's alone (rule and span), through
+    /// [`detect`] and, for values with nothing to decode, the WAF's [`detect_classified`];
+    /// returns that verdict.
+    fn same_verdict(v: &str) -> Option<Finding> {
+        let want = detect_ungated(v);
+        assert_eq!(detect(v), want, "{v:?}");
+        let raw = v.as_bytes();
+        let plain = Scan::new(raw, None, raw).run_ungated();
+        assert_eq!(Scan::new(raw, None, raw).run(), plain, "{v:?}");
+        if !super::super::needs_norm(raw) {
+            assert_eq!(detect_classified(v, false), want, "{v:?}");
+        }
+        want
+    }
+
+    /// Around every corpus value (attacks and benign), inside and outside a tag, in and out
+    /// of a quoted attribute value: the same verdict as the tokenizer alone.
+    #[test]
+    fn the_gate_gives_the_tokenizers_verdict_on_the_corpus() {
+        let Some(values) = crate::waf::tests::corpus_values(true) else {
+            return;
+        };
+        assert!(values.len() > 10_000, "{}", values.len());
+        let mut hits = 0;
+        for v in &values {
+            for (pre, post) in [("", ""), ("<a ", ""), ("<b c=\"", "\">"), ("z ", " z=")] {
+                hits += usize::from(same_verdict(&format!("{pre}{v}{post}")).is_some());
+            }
+        }
+        // the corpus reaches both verdicts
+        assert!(hits > 5_000 && hits < values.len() * 4 - 5_000, "{hits}");
+    }
+
+    /// Pieces of markup, script and prose that come near the rules, glued at random.
+    const TOKENS: &[&str] = &[
+        "<",
+        "<a",
+        "<a ",
+        "</",
+        "<!",
+        "<?",
+        "< ",
+        ">",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "/",
+        "=",
+        " = ",
+        "\"",
+        "'",
+        "`",
+        "on",
+        "on=",
+        "onx",
+        "onabc",
+        "onload",
+        "onfoo=",
+        "xmlns",
+        ":",
+        "x:",
+        "script",
+        "s c r i p t",
+        "svg",
+        "style",
+        "form",
+        "a",
+        "b",
+        "img",
+        "src",
+        "href",
+        "formaction",
+        "srcdoc",
+        "datasrc",
+        "javascript",
+        "java\tscript",
+        "data",
+        "text/html",
+        "image/png",
+        ",",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "{{",
+        "}}",
+        "${",
+        "$",
+        "!",
+        "!!",
+        ".",
+        "..",
+        "../",
+        ";",
+        "|",
+        "&",
+        "*",
+        "/*",
+        "*/",
+        "-->",
+        "--",
+        "in",
+        " in ",
+        "x.y",
+        "alert",
+        "alert(",
+        "eval",
+        "constructor",
+        "__proto__",
+        "call",
+        "fetch",
+        "import",
+        "document",
+        "window",
+        "top",
+        "self",
+        "location",
+        "cookie",
+        "name",
+        "expression",
+        "url",
+        "url(",
+        "binding",
+        "-moz-",
+        "behavior",
+        "entity",
+        "ENTITY",
+        "system",
+        "#",
+        "&lt;",
+        "&#60;",
+        "&amp;",
+        "\\x3c",
+        "\\xbc",
+        "\\u0076",
+        "%3c",
+        "%u003c",
+        "+ADw-",
+        "7",
+        "x",
+        "The box was intact",
+        "\u{ff1c}",
+        "\u{e9}",
+    ];
+
+    /// Thousands of random sequences of those pieces, of every length up to a few blocks:
+    /// the same verdict with and without the cheap pass.
+    #[test]
+    fn the_gate_gives_the_tokenizers_verdict_on_random_near_attacks() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut hits, mut clean, mut gated) = (0, 0, 0);
+        for round in 0..40_000 {
+            // short values, then longer ones (several blocks)
+            let len = (next() % if round < 20_000 { 40 } else { 300 }) as usize;
+            let mut v = String::new();
+            while v.len() < len {
+                v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+                if next() % 4 == 0 {
+                    v.push(' ');
+                }
+            }
+            match same_verdict(&v) {
+                Some(_) => hits += 1,
+                None => {
+                    clean += 1;
+                    let raw = v.as_bytes();
+                    gated += usize::from(!Scan::new(raw, None, raw).may_hit());
+                }
+            }
+        }
+        // both verdicts, and clean values both the gate and the tokenizer had to clear
+        assert!(hits > 5_000, "{hits}");
+        assert!(gated > 1_000 && clean - gated > 1_000, "{clean} {gated}");
+    }
+
+    /// The worst case of the benchmarks (markup every few bytes, no attack) is cleared by the
+    /// gate alone, as are ordinary prose and JSON.
+    #[test]
+    fn near_attacks_and_prose_are_cleared_without_the_tokenizer() {
+        for v in [
+            "' or <a on=../;|${ ".repeat(108),
+            "The headphones arrived two days late, but the box was intact. ".repeat(20),
+            r#"{"sku": "SKU-00001", "name": "Wireless headphones", "price": 129.99}"#.repeat(9),
+        ] {
+            let b = v.as_bytes();
+            assert!(!Scan::new(b, None, b).may_hit(), "{v:?}");
+            assert_eq!(same_verdict(&v), None);
+        }
+    }
+
+    #[test]
+    fn the_mask_marks_the_trigger_bytes_and_no_other() {
+        for x in 0..=255u8 {
+            for k in [0, 1, 7, 8, 31, 63] {
+                let mut c = [b'a'; BLOCK];
+                c[k] = x;
+                let want = u64::from(b":(`.[{!<=".contains(&x)) << k;
+                assert_eq!(triggers(&c), want, "byte {x:#x} at {k}");
+            }
+        }
+    }
+}
