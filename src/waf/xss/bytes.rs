@@ -66,7 +66,17 @@ pub(super) fn skip_ws_comments(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Position just after the last non-space, non-comment byte before `i` (bounded).
-pub(super) fn back_ws_comments(b: &[u8], mut i: usize) -> usize {
+#[inline]
+pub(super) fn back_ws_comments(b: &[u8], i: usize) -> usize {
+    // most calls come right after a word or a sign: nothing to skip
+    if i == 0 || !(is_ws(b[i - 1]) || b[i - 1] == b'/') {
+        return i;
+    }
+    back_ws_comments_from(b, i)
+}
+
+#[inline(never)]
+fn back_ws_comments_from(b: &[u8], mut i: usize) -> usize {
     for _ in 0..4 {
         let lim = i.saturating_sub(32);
         while i > lim && is_ws(b[i - 1]) {

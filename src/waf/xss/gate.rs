@@ -9,10 +9,10 @@
 //! tokenizer would run there, in the state most favourable to firing:
 //!
 //! - `: ( ` . [ { !`: the tokenizer runs their check in every state; the probe runs it "inside
-//!   a tag" and "inside `{{`" (the only state these checks read, and only to fire more: a
-//!   `javascript:` without code after it, an `expression(` without a `:` before it, a rule id
-//!   chosen between `xss-template` and another). `xmlns:` (an attribute name holding a `:`) is
-//!   settled at its `:`.
+//!   a tag" (the only tokenizer state these checks read, and only to fire more: a
+//!   `javascript:` without code after it, an `expression(` without a `:` before it). The last
+//!   `{{` they read is the tokenizer's own: the probe passes every `{` in order as it does.
+//!   `xmlns:` (an attribute name holding a `:`) is settled at its `:`.
 //! - `<`: its own check ([`Scan::at_lt`], which reads no state), then, when it opens a tag
 //!   name, the tag name's check at the name's end ([`Scan::tag_name_end`]).
 //! - `=`: the text check ([`Scan::text_eq`]) "outside a tag" (the one condition it reads of
@@ -27,7 +27,7 @@
 //! state of the tokenizer could fire; a differential test holds it against the tokenizer alone
 //! (`tests.rs`).
 
-use super::bytes::{back_ws_comments, eq_ci};
+use super::bytes::{back_ws_comments, eq_ci, is_ws, lc_at, skip_ws};
 use super::scan::{Scan, St};
 
 /// Bytes per block: one bit each in a `u64`.
@@ -68,11 +68,17 @@ impl Scan<'_> {
         match b[p] {
             b'<' => {
                 self.st = St::Text;
-                if self.at_lt(p).is_some() {
+                if (self.map.is_some() || may_spell_out(b, p)) && self.at_lt(p).is_some() {
                     return true;
                 }
-                // a tag name opened: its check runs where the name ends
-                self.st == St::TagName && self.tag_name_end(tag_name_fwd(b, p + 1)).is_some()
+                if !(lc_at(b, p + 1).is_ascii_alphabetic() || lc_at(b, p + 1) == b':') {
+                    return false;
+                }
+                // a tag name opens: its check runs where the name ends (and needs a name of
+                // 3 bytes or more: a dangerous tag, a namespace prefix, a glued attribute)
+                let end = tag_name_fwd(b, p + 1);
+                self.mark = p + 1;
+                end - self.mark >= 3 && self.tag_name_end(end).is_some()
             }
             b'=' => {
                 if self.attr_name_before(p, p) {
@@ -85,10 +91,29 @@ impl Scan<'_> {
                 self.st = St::Text;
                 self.text_eq(p).is_some()
             }
+            // `{{` opens a template (the tokenizer's own state: kept), `${` fires only before
+            // a name
+            b'{' if b.get(p + 1) == Some(&b'{') => self.at_brace(p).is_some(),
+            b'{' if p == 0
+                || b[p - 1] != b'$'
+                || !lc_at(b, skip_ws(b, p + 1)).is_ascii_alphabetic() =>
+            {
+                false
+            }
+            // a global before a `.` ends with a letter (spaces, a comment or a `)` between),
+            // unless inside `{{`
+            b'.' if !self.in_braces(p)
+                && (p == 0
+                    || !(b[p - 1].is_ascii_alphabetic()
+                        || is_ws(b[p - 1])
+                        || matches!(b[p - 1], b'/' | b')'))) =>
+            {
+                false
+            }
             c => {
-                // inside a tag and inside `{{`: these checks fire there at least as often
+                // inside a tag: these checks fire there at least as often (the last `{{`
+                // is the tokenizer's own: the probe, too, passes every `{` in order)
                 self.st = St::BeforeAttr;
-                self.braces = Some(p);
                 let hit = match c {
                     b':' => self.at_colon(p).is_some() || (p >= 5 && eq_ci(b, p - 5, b"xmlns")),
                     b'(' => self.at_paren(p).is_some(),
@@ -99,7 +124,6 @@ impl Scan<'_> {
                     b'!' => self.at_bang(p).is_some(),
                     _ => false,
                 };
-                self.braces = None;
                 hit
             }
         }
@@ -117,6 +141,28 @@ impl Scan<'_> {
     }
 }
 
+/// Whether the `<` at `lt` may be what [`Scan::at_lt`] fires on: anything but a letter then
+/// a byte that is no space (a tag name, which [`Scan::tag_name_end`] checks), or a letter, a
+/// space and no second spelled-out letter (`<a on`: `<f o r m` needs a letter alone after
+/// one or two spaces). (On a decoded copy, [`Scan::at_lt`] also looks for 8-bit escapes:
+/// the caller asks it then.)
+fn may_spell_out(b: &[u8], lt: usize) -> bool {
+    let c1 = lc_at(b, lt + 1);
+    if !c1.is_ascii_alphabetic() {
+        return true;
+    }
+    if !b.get(lt + 2).is_some_and(|&c| is_ws(c)) {
+        return false;
+    }
+    // the second letter of `< s c r i p t`, after one or two spaces
+    let k = if b.get(lt + 3).is_some_and(|&c| is_ws(c)) {
+        lt + 4
+    } else {
+        lt + 3
+    };
+    lc_at(b, k).is_ascii_alphabetic() && !lc_at(b, k + 1).is_ascii_alphanumeric()
+}
+
 /// Where the tag name starting at `i` ends, as the tokenizer's tag-name state reads it.
 fn tag_name_fwd(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b':' | b'-' | b'_')) {
@@ -125,21 +171,29 @@ fn tag_name_fwd(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The trigger bytes of a block, one bit per byte (byte `k` to bit `k`). Branch-free, so that
-/// the compiler makes vector code of it.
+/// The trigger bytes of a block, one bit per byte (byte `k` to bit `k`). Written as a
+/// branch-free byte-wise map into an array, then packed eight bytes at a time, so that it
+/// compiles to vector code.
 fn triggers(c: &[u8; BLOCK]) -> u64 {
-    let mut m = 0u64;
-    for (k, &x) in c.iter().enumerate() {
-        let t = (x == b':')
+    let mut t = [0u8; BLOCK];
+    for (d, &x) in t.iter_mut().zip(c) {
+        // `|`, not `||`: no branches. `<` `=` are 0x3c 0x3d, `[` `{` are 0x5b 0x7b.
+        let hit = (x == b':')
             | (x == b'(')
             | (x == b'`')
             | (x == b'.')
-            | (x == b'[')
-            | (x == b'{')
             | (x == b'!')
-            | (x == b'<')
-            | (x == b'=');
-        m |= u64::from(t) << k;
+            | (x & 0xfe == b'<')
+            | (x | 0x20 == b'{');
+        *d = if hit { 0x80 } else { 0 };
+    }
+    let mut m = 0u64;
+    for (j, chunk) in t.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(x);
+        // moves bit 8i+7 to bit 56+i for every i: the eight bits land in the top byte
+        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
     }
     m
 }
@@ -351,7 +405,7 @@ mod tests {
     #[test]
     fn the_mask_marks_the_trigger_bytes_and_no_other() {
         for x in 0..=255u8 {
-            for k in [0, 1, 7, 8, 31, 63] {
+            for k in 0..BLOCK {
                 let mut c = [b'a'; BLOCK];
                 c[k] = x;
                 let want = u64::from(b":(`.[{!<=".contains(&x)) << k;
