@@ -27,7 +27,7 @@
 //! state of the tokenizer could fire; a differential test holds it against the tokenizer alone
 //! (`tests.rs`).
 
-use super::bytes::{back_ws_comments, eq_ci, is_ws, lc_at, skip_ws};
+use super::bytes::{back_ws_comments, eq_ci, ident_back, is_ws, lc_at, skip_ws};
 use super::scan::{Scan, St};
 
 /// Bytes per block: one bit each in a `u64`.
@@ -39,6 +39,8 @@ impl Scan<'_> {
     pub(super) fn may_hit(&self) -> bool {
         let b = self.b;
         let mut probe = Scan::new(b, self.map, self.raw);
+        // whether the value holds an `in` operator (looked for at the first `=` that needs it)
+        let mut in_op = None;
         let mut base = 0;
         while base < b.len() {
             let mut m = match b.get(base..base + BLOCK) {
@@ -53,7 +55,7 @@ impl Scan<'_> {
             while m != 0 {
                 let p = base + m.trailing_zeros() as usize;
                 m &= m - 1;
-                if probe.may_fire_at(p) {
+                if probe.may_fire_at(p, &mut in_op) {
                     return true;
                 }
             }
@@ -63,7 +65,7 @@ impl Scan<'_> {
     }
 
     /// Whether a check the tokenizer runs at the trigger byte `b[p]` can fire in some state.
-    fn may_fire_at(&mut self, p: usize) -> bool {
+    fn may_fire_at(&mut self, p: usize, in_op: &mut Option<bool>) -> bool {
         let b = self.b;
         match b[p] {
             b'<' => {
@@ -87,6 +89,12 @@ impl Scan<'_> {
                 let e = back_ws_comments(b, p);
                 if e < p && self.attr_name_before(e, p) {
                     return true;
+                }
+                // the text check fires on a name of 5 bytes or more (`on...`,
+                // `formaction`) or after the `in` operator (`in` then a space or a comment)
+                let s = ident_back(b, e);
+                if e - s < 5 && !*in_op.get_or_insert_with(|| has_in_operator(b)) {
+                    return false;
                 }
                 self.st = St::Text;
                 self.text_eq(p).is_some()
@@ -114,7 +122,7 @@ impl Scan<'_> {
                 // inside a tag: these checks fire there at least as often (the last `{{`
                 // is the tokenizer's own: the probe, too, passes every `{` in order)
                 self.st = St::BeforeAttr;
-                let hit = match c {
+                match c {
                     b':' => self.at_colon(p).is_some() || (p >= 5 && eq_ci(b, p - 5, b"xmlns")),
                     b'(' => self.at_paren(p).is_some(),
                     b'`' => self.at_backtick(p).is_some(),
@@ -123,8 +131,7 @@ impl Scan<'_> {
                     b'{' => self.at_brace(p).is_some(),
                     b'!' => self.at_bang(p).is_some(),
                     _ => false,
-                };
-                hit
+                }
             }
         }
     }
@@ -161,6 +168,13 @@ fn may_spell_out(b: &[u8], lt: usize) -> bool {
         lt + 3
     };
     lc_at(b, k).is_ascii_alphabetic() && !lc_at(b, k + 1).is_ascii_alphanumeric()
+}
+
+/// Whether `b` holds `in` (any case) followed by a space or a `/`: what
+/// [`Scan::in_assignment`] needs before the assigned name.
+fn has_in_operator(b: &[u8]) -> bool {
+    memchr::memchr2_iter(b'i', b'I', b)
+        .any(|k| lc_at(b, k + 1) == b'n' && b.get(k + 2).is_some_and(|&c| is_ws(c) || c == b'/'))
 }
 
 /// Where the tag name starting at `i` ends, as the tokenizer's tag-name state reads it.
