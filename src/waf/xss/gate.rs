@@ -365,6 +365,59 @@ mod tests {
         "\u{e9}",
     ];
 
+    /// Whole shapes the rules look for (or nearly), for the sequences to reach them often.
+    const SHAPES: &[&str] = &[
+        "\" in ",
+        "' in ",
+        "'in ",
+        " in/**/",
+        "a.b=",
+        "x.y =",
+        "location=",
+        "\\u0076a=",
+        "<a onxyz=",
+        "<a onxy =",
+        " onabc=",
+        "\" onfoo=",
+        "<x xmlns:y=",
+        "<x xmlns=",
+        "xmlns:",
+        "javascript:",
+        "java script:x(",
+        "<svg",
+        "<scriptsrc=",
+        "<f o r m",
+        "< s c r",
+        "{{x.",
+        ".constructor(",
+        "${alert}",
+        "${ eval(",
+        "data:,",
+        "data:text/html",
+        "url(",
+        "-->",
+        "</script",
+        "<!--#",
+        "<!entity",
+        "<?import",
+        "![]",
+        "!![]",
+        "document.",
+        "window[",
+        "top .",
+        "self)",
+        "alert`",
+        ".call`",
+        "expression(",
+        "-moz-binding:",
+        "behavior:url",
+        "formaction=",
+        "srcdoc =",
+        "\\xbcx\\xbe",
+        "';fetch(",
+        "new Function(",
+    ];
+
     /// Thousands of random sequences of those pieces, of every length up to a few blocks:
     /// the same verdict with and without the cheap pass.
     #[test]
@@ -382,7 +435,12 @@ mod tests {
             let len = (next() % if round < 20_000 { 40 } else { 300 }) as usize;
             let mut v = String::new();
             while v.len() < len {
-                v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+                let r = next();
+                v.push_str(if r % 8 == 0 {
+                    SHAPES[(r >> 8) as usize % SHAPES.len()]
+                } else {
+                    TOKENS[(r >> 8) as usize % TOKENS.len()]
+                });
                 if next() % 4 == 0 {
                     v.push(' ');
                 }
