@@ -199,13 +199,20 @@ fn no_panic_on_random_bytes() {
     }
 }
 
+/// A scan of 64 KiB that is linear takes tens of milliseconds in a debug build, a quadratic one
+/// minutes: the bound is far from both, so that a loaded machine (the tests share it with
+/// builds) does not fail it. Speed itself is measured by `benches/waf.rs`.
+fn within_linear_time<T>(scan: impl FnOnce() -> T, unit: &str) {
+    let t = std::time::Instant::now();
+    let _ = scan();
+    assert!(t.elapsed().as_secs() < 10, "{unit:?}: {:?}", t.elapsed());
+}
+
 #[test]
 fn long_inputs_are_linear() {
     for unit in ["<a ", "&#", "{{", "!![", "on=", "document.", "\\x3", "<!--"] {
         let s = unit.repeat(65536 / unit.len());
-        let t = std::time::Instant::now();
-        let _ = detect(&s);
-        assert!(t.elapsed().as_millis() < 500, "{unit:?}");
+        within_linear_time(|| detect(&s), unit);
     }
 }
 
@@ -464,8 +471,6 @@ fn strict_spans_and_linearity() {
         "<a href=", "\"in", "{{", "0onabc=", "-->", "import (", "'  ina.", "= ",
     ] {
         let s = unit.repeat(65536 / unit.len());
-        let t = std::time::Instant::now();
-        let _ = detect_strict(&s);
-        assert!(t.elapsed().as_millis() < 500, "{unit:?}");
+        within_linear_time(|| detect_strict(&s), unit);
     }
 }
