@@ -431,7 +431,7 @@ impl ActionStore {
     /// The actions active at `now`, ordered by id: the store as it was between two writes.
     ///
     /// Read from the shards without a lock; when writes keep publishing meanwhile
-    /// ([`LIST_TRIES`] times), read from the writers' book under their lock.
+    /// (three times in a row), read from the writers' book under their lock.
     pub fn list(&self, now: Millis) -> Vec<Arc<Action>> {
         for _ in 0..LIST_TRIES {
             let before = self.version.load(Ordering::Acquire);
