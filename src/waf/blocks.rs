@@ -7,7 +7,7 @@
 pub(crate) const BLOCK: usize = 64;
 
 /// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
-#[inline]
+#[inline(always)]
 pub(crate) fn pack(a: &[u8; BLOCK]) -> u64 {
     let mut m = 0u64;
     for (j, chunk) in a.chunks_exact(8).enumerate() {

@@ -57,6 +57,7 @@
 //! near-attack text.
 
 use super::{char_span, Finding};
+use crate::waf::blocks::pack;
 use crate::waf::entity;
 
 mod calls;
@@ -610,20 +611,6 @@ fn load(t: &[u8], base: usize) -> ([u8; BLOCK], u64) {
         u64::MAX
     };
     (block, valid)
-}
-
-/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
-#[inline(always)]
-fn pack(flags: &[u8; BLOCK]) -> u64 {
-    let mut m = 0u64;
-    for (j, chunk) in flags.chunks_exact(8).enumerate() {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
-        // moves bit 8j+7 to bit 56+j for every j: the eight bits land in the top byte
-        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
-    }
-    m
 }
 
 /// The bytes of `t[base..base + 64]` for which `f` holds, one bit per byte (byte `base + k`

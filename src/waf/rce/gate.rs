@@ -29,6 +29,7 @@
 use super::commands::{lookup, COMMAND_TABLE};
 use super::normalize::{is_name, is_name_start, upper_name_len};
 use super::prefilter::{B_DOLLAR, B_EQ, B_GLOB, B_LBRACE, B_LPAREN};
+use crate::waf::blocks::pack;
 use std::sync::LazyLock;
 
 /// Bytes of a command word as the scanner reads them (see `scanner::WORD_BYTE`) minus `+`,
@@ -218,19 +219,6 @@ fn masks(c: &[u8; BLOCK]) -> (u64, u64, u64) {
         dollar[k] = if x == b'$' { 0x80 } else { 0 };
     }
     (pack(&alnum), pack(&bracket), pack(&dollar))
-}
-
-/// The top bit of each byte, as one bit per byte (byte `k` to bit `k`).
-fn pack(a: &[u8; BLOCK]) -> u64 {
-    let mut m = 0u64;
-    for (j, chunk) in a.chunks_exact(8).enumerate() {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(x) & 0x8080_8080_8080_8080;
-        // moves bit 8i+7 to bit 56+i for every i: the eight bits land in the top byte
-        m |= (x.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (j * 8);
-    }
-    m
 }
 
 impl Gate<'_> {

@@ -345,6 +345,31 @@ fn percent_decoded(b: &[u8]) -> Option<String> {
     has_escape(b).then(|| String::from_utf8_lossy(&decode_once(b, true)).into_owned())
 }
 
+/// MongoDB operators [`nosql_operator`] reports in a key or as the whole value.
+pub(super) const NOSQL_STRONG: &[&[u8]] = &[
+    b"ne",
+    b"nin",
+    b"gt",
+    b"gte",
+    b"lt",
+    b"lte",
+    b"eq",
+    b"in",
+    b"regex",
+    b"where",
+    b"elemMatch",
+    b"exists",
+    b"nor",
+    b"expr",
+    b"jsonSchema",
+    b"function",
+    b"accumulator",
+];
+/// Operators reported only as the whole value: common variable names otherwise.
+pub(super) const NOSQL_WHOLE: &[&[u8]] = &[
+    b"not", b"text", b"or", b"and", b"type", b"size", b"mod", b"all", b"search",
+];
+
 /// MongoDB query operators where a JSON/qs parser would turn them into a query object:
 /// the whole value (a key such as `$where`, `$ne`), `[$ne]` in a bracketed key
 /// (`user[$ne]=x`, `[$regex]`) or a dotted key ending in one (`user.$exists`). The
@@ -352,28 +377,6 @@ fn percent_decoded(b: &[u8]) -> Option<String> {
 /// `$not`, `$or`, ...). Apps that accept Mongo filter syntax by design (Strapi-style
 /// `filters[x][$eq]`) should disable this rule.
 fn nosql_operator(b: &[u8]) -> Option<Hit> {
-    const STRONG: &[&[u8]] = &[
-        b"ne",
-        b"nin",
-        b"gt",
-        b"gte",
-        b"lt",
-        b"lte",
-        b"eq",
-        b"in",
-        b"regex",
-        b"where",
-        b"elemMatch",
-        b"exists",
-        b"nor",
-        b"expr",
-        b"jsonSchema",
-        b"function",
-        b"accumulator",
-    ];
-    const WHOLE: &[&[u8]] = &[
-        b"not", b"text", b"or", b"and", b"type", b"size", b"mod", b"all", b"search",
-    ];
     // the name after the `$` at `p`, and where it ends (two letters at least)
     let name_at = |p: usize| {
         let e = p
@@ -394,9 +397,9 @@ fn nosql_operator(b: &[u8]) -> Option<Hit> {
         let Some((name, e)) = name_at(p) else {
             continue;
         };
-        let strong = STRONG.contains(&name);
+        let strong = NOSQL_STRONG.contains(&name);
         let hit = if p == 0 {
-            e == b.len() && (strong || WHOLE.contains(&name))
+            e == b.len() && (strong || NOSQL_WHOLE.contains(&name))
         } else if b[p - 1] == b'[' {
             strong && b.get(e) == Some(&b']')
         } else {

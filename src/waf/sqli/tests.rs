@@ -619,28 +619,6 @@ fn prefix_reading_gives_the_whole_streams_verdict_on_random_token_sequences() {
 
 /// The operator rule as first written: every `$` looked at, in order.
 fn nosql_operator_bytewise(b: &[u8]) -> Option<Hit> {
-    const STRONG: &[&[u8]] = &[
-        b"ne",
-        b"nin",
-        b"gt",
-        b"gte",
-        b"lt",
-        b"lte",
-        b"eq",
-        b"in",
-        b"regex",
-        b"where",
-        b"elemMatch",
-        b"exists",
-        b"nor",
-        b"expr",
-        b"jsonSchema",
-        b"function",
-        b"accumulator",
-    ];
-    const WHOLE: &[&[u8]] = &[
-        b"not", b"text", b"or", b"and", b"type", b"size", b"mod", b"all", b"search",
-    ];
     for p in memchr::memchr_iter(b'$', b) {
         let mut e = p + 1;
         while e < b.len() && b[e].is_ascii_alphabetic() {
@@ -653,8 +631,8 @@ fn nosql_operator_bytewise(b: &[u8]) -> Option<Hit> {
         let before = if p == 0 { 0 } else { b[p - 1] };
         let whole = p == 0 && e == b.len();
         let keyed = (before == b'[' && b.get(e) == Some(&b']')) || (before == b'.' && e == b.len());
-        let strong = STRONG.contains(&name);
-        if (whole && (strong || WHOLE.contains(&name))) || (keyed && strong) {
+        let strong = NOSQL_STRONG.contains(&name);
+        if (whole && (strong || NOSQL_WHOLE.contains(&name))) || (keyed && strong) {
             return Some(("sqli-nosql-operator", p, e));
         }
     }
