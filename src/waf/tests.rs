@@ -573,3 +573,14 @@ fn categories_serialize_as_their_names() {
         );
     }
 }
+
+/// A seeded xorshift generator (Marsaglia's 13/7/17): the differential tests' random input,
+/// the same on every run.
+pub(super) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

@@ -558,13 +558,7 @@ fn the_scan_gives_the_plain_readings_verdicts_on_random_token_sequences() {
         "a[b]",
         "x.y.z",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
     let mut found = 0;
     for _ in 0..10_000 {
         let len = (next() % 150) as usize;

@@ -714,13 +714,7 @@ fn ascii_traversal_agrees_with_the_token_walk() {
         "..;", "x/", "|", "<a on=", "${", "-",
     ];
     let applies = |v: &str| v.is_ascii() && !v.contains(['%', '\0']) && !v.contains("0x");
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
     let mut found = 0;
     for round in 0..40_000 {
         let len = (next() % if round % 4 == 0 { 200 } else { 12 }) as usize;

@@ -386,13 +386,7 @@ fn dollar_rule_gates_agree_on_random_token_sequences() {
         "^^",
         "/",
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
     for _ in 0..20_000 {
         let len = (next() % 60) as usize;
         let mut v = String::new();
@@ -573,13 +567,7 @@ fn word_gate_gives_the_ungated_verdict_on_random_token_sequences() {
         "10.0.0.1",
         "' or <a on=../;|${ ",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
     for _ in 0..30_000 {
         let len = (next() % 24) as usize;
         let mut v = String::new();

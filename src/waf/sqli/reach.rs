@@ -237,14 +237,8 @@ mod tests {
     /// [`has_word_run`] against a byte-by-byte count, across block cuts.
     #[test]
     fn word_runs_match_a_byte_by_byte_count() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let alphabet = b"ab_$.1 '<=/;|{(";
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::waf::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
         for round in 0..5000u64 {
             let len = (next() % 200) as usize;
             // few word bytes in some rounds (short runs), many in others

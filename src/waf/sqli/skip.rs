@@ -292,13 +292,7 @@ mod tests {
             "\u{a0}",
             "\u{e9}t\u{e9}",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
         let mut differ = 0;
         for _ in 0..100_000 {
             let len = (next() % 200) as usize;

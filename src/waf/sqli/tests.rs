@@ -600,13 +600,7 @@ fn prefix_reading_gives_the_whole_streams_verdict_on_random_token_sequences() {
         ",",
         "N'",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
     for _ in 0..20_000 {
         let len = (next() % 120) as usize;
         let mut v = String::new();
@@ -665,13 +659,7 @@ fn nosql_operators_are_found_where_a_bytewise_reading_finds_them() {
         "user",
         "=",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
     let mut found = 0;
     for _ in 0..50_000 {
         let len = (next() % 8) as usize;

@@ -422,13 +422,7 @@ mod tests {
     /// the same verdict with and without the cheap pass.
     #[test]
     fn the_gate_gives_the_tokenizers_verdict_on_random_near_attacks() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
         let (mut hits, mut clean, mut gated) = (0, 0, 0);
         for round in 0..40_000 {
             // short values, then longer ones (several blocks)
