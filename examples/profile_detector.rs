@@ -22,18 +22,10 @@ use sqreen::waf::{detect, AttackCategory};
 mod typical;
 
 fn category(name: &str) -> AttackCategory {
-    [
-        AttackCategory::Sqli,
-        AttackCategory::Xss,
-        AttackCategory::Rce,
-        AttackCategory::Lfi,
-        AttackCategory::Ssrf,
-        AttackCategory::CodeInjection,
-        AttackCategory::Scanner,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == name)
-    .unwrap_or_else(|| panic!("unknown category {name:?}"))
+    AttackCategory::ALL
+        .into_iter()
+        .find(|c| c.as_str() == name)
+        .unwrap_or_else(|| panic!("unknown category {name:?}"))
 }
 
 #[inline(never)]
