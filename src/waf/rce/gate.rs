@@ -29,6 +29,7 @@
 use super::commands::{lookup, COMMAND_TABLE};
 use super::normalize::{is_name, is_name_start, upper_name_len};
 use super::prefilter::{B_DOLLAR, B_EQ, B_GLOB, B_LBRACE, B_LPAREN};
+#[cfg(test)]
 use crate::waf::blocks::pack;
 use std::sync::LazyLock;
 
@@ -124,6 +125,7 @@ static PAIRS: LazyLock<Vec<u64>> = LazyLock::new(|| {
 /// Builds the gate's table now.
 pub(super) fn warm_up() {
     LazyLock::force(&PAIRS);
+    LazyLock::force(&PLAIN_PAIRS);
 }
 
 /// What normalisation makes of the `$` at `i`.
@@ -138,7 +140,7 @@ enum Dollar {
     Inserts,
 }
 
-struct Gate<'a> {
+pub(super) struct Gate<'a> {
     b: &'a [u8],
     /// The value may assign variables (`=` and `$`: [`super::normalize::collect_vars`] runs).
     vars: bool,
@@ -146,29 +148,78 @@ struct Gate<'a> {
     colon: bool,
     /// [`PAIRS`].
     pairs: &'a [u64],
+    /// [`PLAIN_PAIRS`].
+    plain: &'a [u64],
 }
 
 /// Whether any rule on the normalised view of `b` (its byte classes: `classes`) may match;
-/// `false` only when none can.
+/// `false` only when none can. (The word search runs in [`super::sweep`], from block masks.)
 pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
-    if classes & B_GLOB != 0 {
+    super::sweep::sweep(b, classes, super::sweep::W_GATE).normalized
+}
+
+/// The gate's answers that need no word search: `true` when the byte classes alone let a
+/// rule on the normalised view match (globs, braces, fork bombs).
+pub(super) fn maybe_at_once(b: &[u8], classes: u32) -> bool {
+    classes & B_GLOB != 0
+        || (classes & B_LBRACE != 0
+            && (classes & B_LPAREN != 0
+                || (memchr::memchr(b'}', b).is_some() && memchr::memchr(b',', b).is_some())))
+}
+
+impl<'a> Gate<'a> {
+    /// The word search's state on `b` (byte classes `classes`).
+    pub(super) fn new(b: &'a [u8], classes: u32) -> Self {
+        Gate {
+            b,
+            vars: classes & B_EQ != 0 && classes & B_DOLLAR != 0,
+            colon: memchr::memchr(b':', b).is_some(),
+            pairs: &PAIRS,
+            plain: &PLAIN_PAIRS,
+        }
+    }
+
+    /// Whether the `$` at `i` may matter: normalisation may insert text there, or deletes a
+    /// construct after which a word that may matter starts.
+    #[inline(always)]
+    pub(super) fn dollar_may_matter(&self, i: usize) -> bool {
+        match self.dollar(i) {
+            Dollar::Inserts => true,
+            Dollar::Deleted(end) => end < self.b.len() && self.word_at(end),
+            Dollar::Literal | Dollar::Blank => false,
+        }
+    }
+
+    /// Whether the raw word start at `q` (an alphanumeric or `[` after a byte that is not
+    /// alphanumeric) may matter: most are rejected on their first two bytes by one bit test
+    /// ([`PLAIN_PAIRS`]) before [`Gate::word_at`].
+    #[inline(always)]
+    pub(super) fn start_may_matter(&self, q: usize) -> bool {
+        let b = self.b;
+        if q + 1 < b.len() {
+            let x = usize::from(b[q]) << 8 | usize::from(b[q + 1]);
+            if self.plain[x >> 6] >> (x & 63) & 1 != 0 {
+                return false;
+            }
+        }
+        self.word_at(q)
+    }
+
+    /// [`Gate::word_at`], for the tests.
+    #[cfg(test)]
+    pub(super) fn word_at_for_tests(&self, q: usize) -> bool {
+        self.word_at(q)
+    }
+}
+
+/// The gate as it ran before [`PLAIN_PAIRS`]: every word start through [`Gate::word_at`]
+/// (the reference its differential test checks the gate against).
+#[cfg(test)]
+pub(super) fn may_match_normalized_per_word(b: &[u8], classes: u32) -> bool {
+    if maybe_at_once(b, classes) {
         return true;
     }
-    if classes & B_LBRACE != 0
-        && (classes & B_LPAREN != 0
-            || (memchr::memchr(b'}', b).is_some() && memchr::memchr(b',', b).is_some()))
-    {
-        return true;
-    }
-    let g = Gate {
-        b,
-        vars: classes & B_EQ != 0 && classes & B_DOLLAR != 0,
-        colon: memchr::memchr(b':', b).is_some(),
-        pairs: &PAIRS,
-    };
-    // raw word starts: an ASCII alphanumeric or `[` after a byte that is not alphanumeric,
-    // and the ends of the `$` constructs normalisation deletes, found 64 bytes at a time
-    // from bit masks
+    let g = Gate::new(b, classes);
     let mut prev_alnum = 0u64;
     for (j, chunk) in b.chunks(BLOCK).enumerate() {
         let mut block = [0u8; BLOCK];
@@ -201,12 +252,47 @@ pub(super) fn may_match_normalized(b: &[u8], classes: u32) -> bool {
     false
 }
 
+/// The raw byte pairs `(c0, c1)` (bit `c0 << 8 | c1`) on which [`Gate::first_bytes_may_matter`]
+/// answers "no" whatever follows and wherever they stand: `c0` alphanumeric and either `c1` a
+/// plain word byte with a lower-case pair outside [`PAIRS`], or `c1` a byte that ends a
+/// one-byte word (neither a word byte, `[`, a byte normalisation rewrites, nor `:`).
+static PLAIN_PAIRS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let pairs = &*PAIRS;
+    let mut bits = vec![0u64; 1024];
+    for c0 in 0..=255u8 {
+        if !c0.is_ascii_alphanumeric() {
+            continue;
+        }
+        for c1 in 0..=255u8 {
+            let k1 = KIND[usize::from(c1)];
+            let reject = if k1 & WORD != 0 && c1 != b'[' {
+                let x = usize::from(c0.to_ascii_lowercase()) << 8
+                    | usize::from(c1.to_ascii_lowercase());
+                pairs[x >> 6] & (1 << (x & 63)) == 0
+            } else {
+                !(ONE_BYTE_WORD_MAY_MATTER.contains(&c1) || c1 == b':')
+            };
+            if reject {
+                let x = usize::from(c0) << 8 | usize::from(c1);
+                bits[x >> 6] |= 1 << (x & 63);
+            }
+        }
+    }
+    bits
+});
+
+/// Bytes after a one-byte word on which [`Gate::first_bytes_may_matter`] reads on (the word
+/// may go on after what normalisation deletes or rewrites).
+const ONE_BYTE_WORD_MAY_MATTER: &[u8] = b"'\"\\^$`<>[+";
+
 /// Bytes per block of [`masks`]: one bit each in a `u64`.
+#[cfg(test)]
 const BLOCK: usize = 64;
 
 /// (ASCII alphanumerics, `[`, `$`) of a block, one bit per byte: a byte-wise map into
 /// arrays (no branches, so the compiler makes vector code of it), then packed eight bytes at
 /// a time.
+#[cfg(test)]
 fn masks(c: &[u8; BLOCK]) -> (u64, u64, u64) {
     let mut alnum = [0u8; BLOCK];
     let mut bracket = [0u8; BLOCK];
@@ -339,11 +425,7 @@ impl Gate<'_> {
                             return plain && KEYWORD_HEADS.contains(&head);
                         }
                     }
-                } else if !(matches!(
-                    c1,
-                    b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'<' | b'>' | b'[' | b'+'
-                ) || (c1 == b':' && self.colon))
-                {
+                } else if !(ONE_BYTE_WORD_MAY_MATTER.contains(&c1) || (c1 == b':' && self.colon)) {
                     // a one-byte word: no command, keyword or drive path has one
                     return false;
                 }

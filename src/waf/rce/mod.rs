@@ -92,6 +92,7 @@ mod prefilter;
 mod scanner;
 mod strict;
 mod structural;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -108,6 +109,7 @@ use structural::{
     RE_BATCH, RE_DEVTCP, RE_EXPANSION, RE_MAIL, RE_PIPE_SHELL, RE_POWERSHELL, RE_SHELLSHOCK,
     RE_SQLITE, RE_TILDE,
 };
+use sweep::{sweep, W_BATCH, W_GATE, W_HINTS, W_SQLITE};
 
 /// Builds this detector's tables now (command table, regexes, finders, the word gate's
 /// pairs), so that the first request to need them does not spend its time budget on it.
@@ -313,11 +315,21 @@ fn detect_ungated(input: &str) -> Option<Finding> {
 
 /// [`analyse`]; on values of at least `gate_from` bytes, the rules on the normalised view run
 /// only where the word gate ([`gate::may_match_normalized`]) says one of them may match
-/// (`usize::MAX`: the path without the gate nor the `$` hints, the tests' reference).
+/// (`usize::MAX`: the path without the gate nor the `$` hints, with the `memchr` forms of the
+/// `;` and `if`/`for` tests: the tests' reference).
 #[inline(always)]
 fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> {
     let b = input.as_bytes();
     let gated = b.len() >= gate_from;
+    // the cheap questions below, answered by one pass of block masks (the reference path
+    // asks them one `memchr` pass at a time)
+    let fast = gate_from != usize::MAX;
+    let sw = if fast {
+        let gate = if gated { W_GATE } else { 0 };
+        sweep(b, classes, W_HINTS | W_SQLITE | W_BATCH | gate)
+    } else {
+        sweep::Sweep::default()
+    };
     let found = |rule: &'static str, s: usize, e: usize| -> Option<Finding> {
         Some(Finding {
             rule,
@@ -337,11 +349,7 @@ fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> 
             return found(R_LOG4J, s, e);
         }
         // which of the next three rules may match, from one pass over the `$` and `!`
-        let hints = if gate_from != usize::MAX {
-            dollar_hints(b)
-        } else {
-            H_ALL
-        };
+        let hints = if fast { sw.hints } else { H_ALL };
         if hints & H_IFS != 0 {
             if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
                 return found(R_IFS, p, p + 4);
@@ -376,19 +384,19 @@ fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> 
             return found(R_MAIL, m.start(), m.end());
         }
     }
-    if has(B_SEMI) && (F_SEMIDOT.find(b).is_some() || sqlite_gate(b)) {
+    if has(B_SEMI) && (sw.sqlite || (!fast && (F_SEMIDOT.find(b).is_some() || sqlite_gate(b)))) {
         if let Some(m) = RE_SQLITE.find(input) {
             return found(R_SQLITE, m.start(), m.end());
         }
     }
-    if batch_gate(b) {
+    if if fast { sw.batch } else { batch_gate(b) } {
         if let Some(m) = RE_BATCH.find(input) {
             return found(R_BATCH, m.start(), m.end());
         }
     }
 
     // normalised view, when a rule on it may match
-    if gated && !gate::may_match_normalized(b, classes) {
+    if gated && !sw.normalized {
         if has(B_BSLASH) {
             if let Some(h) = backslash_command(b) {
                 return found(R_UNIX, h.0, h.1);
@@ -499,24 +507,34 @@ fn ps_gate(n: &[u8]) -> bool {
 
 /// A `;` followed (after blanks, quotes or literal `\n`) by `.`: SQLite dot command shape.
 fn sqlite_gate(b: &[u8]) -> bool {
-    memchr::memchr_iter(b';', b).any(|p| {
-        let mut j = p + 1;
-        while j < b.len()
-            && j - p < 16
-            && matches!(
-                b[j],
-                b' ' | b'\t' | b'\n' | b'\r' | b'\\' | b'n' | b'r' | b'"' | b'\''
-            )
-        {
-            j += 1;
-        }
-        b.get(j) == Some(&b'.')
-    })
+    memchr::memchr_iter(b';', b).any(|p| dot_after(b, p))
+}
+
+/// [`sqlite_gate`] at the `;` at `p`.
+#[inline(always)]
+fn dot_after(b: &[u8], p: usize) -> bool {
+    let mut j = p + 1;
+    while j < b.len()
+        && j - p < 16
+        && matches!(
+            b[j],
+            b' ' | b'\t' | b'\n' | b'\r' | b'\\' | b'n' | b'r' | b'"' | b'\''
+        )
+    {
+        j += 1;
+    }
+    b.get(j) == Some(&b'.')
 }
 
 /// `if` / `for` as the first word of the value or after a separator (blanks and `@`
 /// skipped). Found from each `f`/`F`: the keyword must end or start there.
 fn batch_gate(b: &[u8]) -> bool {
+    memchr::memchr2_iter(b'f', b'F', b).any(|p| batch_at_f(b, p))
+}
+
+/// [`batch_gate`] at the `f` or `F` at `p`.
+#[inline(always)]
+fn batch_at_f(b: &[u8], p: usize) -> bool {
     let is_kw_start = |j: usize, kw: &[u8]| {
         b.len() >= j + kw.len()
             && b[j..j + kw.len()].eq_ignore_ascii_case(kw)
@@ -531,8 +549,7 @@ fn batch_gate(b: &[u8]) -> bool {
                 k == 0 || matches!(b[k - 1], b';' | b'&' | b'|' | b'(' | b'\n')
             }
     };
-    memchr::memchr2_iter(b'f', b'F', b)
-        .any(|p| (p > 0 && is_kw_start(p - 1, b"if")) || is_kw_start(p, b"for"))
+    (p > 0 && is_kw_start(p - 1, b"if")) || is_kw_start(p, b"for")
 }
 
 /// `\ls`, `;\cat`: a backslash-escaped known command in command position.
@@ -605,8 +622,11 @@ const H_ALL: u8 = H_IFS | H_EXP | H_BRACED;
 
 /// The `$` rules after Log4Shell that may match, from one pass over the `$` and `!` bytes
 /// (each bit a necessary condition of its rule: [`find_ci`] of `$ifs`/`${ifs`,
-/// [`expansion_gate`], [`braced_command`]); stops early once all three may.
-fn dollar_hints(b: &[u8]) -> u8 {
+/// [`expansion_gate`], [`braced_command`]); stops early once all three may. The analysis
+/// gets these bits from the sweep ([`sweep::sweep`]); this first form is the reference of
+/// its differential test.
+#[cfg(test)]
+fn dollar_hints_per_byte(b: &[u8]) -> u8 {
     let mut h = 0;
     for p in memchr::memchr2_iter(b'$', b'!', b) {
         if expansion_at(b, p) {

@@ -3,6 +3,7 @@
 use super::commands::{COMMAND_TABLE, FAMILIES};
 use super::prefilter::first_word_byte;
 use super::*;
+use sweep::{sweep, W_BATCH, W_GATE, W_HINTS, W_SQLITE};
 
 fn hit(s: &str) -> Option<&'static str> {
     detect(s).map(|f| f.rule)
@@ -575,5 +576,173 @@ fn word_gate_gives_the_ungated_verdict_on_random_token_sequences() {
             v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
         }
         same_as_ungated(&v);
+    }
+}
+
+/// The sweep's answers equal those of the functions it stands for: the `memchr` forms of the
+/// `$` hints, the SQLite and batch tests, and the word gate as it visited every word start.
+fn sweep_agrees(v: &str) {
+    let b = v.as_bytes();
+    let classes = byte_classes(b);
+    let all = W_HINTS | W_SQLITE | W_BATCH | W_GATE;
+    let got = sweep(b, classes, all);
+    let want = sweep::Sweep {
+        hints: if classes & B_DOLLAR != 0 {
+            dollar_hints_per_byte(b)
+        } else {
+            0
+        },
+        sqlite: classes & B_SEMI != 0 && sqlite_gate(b),
+        batch: batch_gate(b),
+        normalized: gate::may_match_normalized_per_word(b, classes),
+    };
+    assert_eq!(got, want, "{v:?}");
+    // each question alone gets the same answer
+    for w in [W_HINTS, W_SQLITE, W_BATCH, W_GATE] {
+        let one = sweep(b, classes, w);
+        assert_eq!(
+            one.hints,
+            if w == W_HINTS { want.hints } else { 0 },
+            "{v:?}"
+        );
+        assert_eq!(one.sqlite, w == W_SQLITE && want.sqlite, "{v:?}");
+        assert_eq!(one.batch, w == W_BATCH && want.batch, "{v:?}");
+        assert_eq!(one.normalized, w == W_GATE && want.normalized, "{v:?}");
+    }
+}
+
+/// ... on every corpus value, with prefixes and suffixes, and at block boundaries ...
+#[test]
+fn sweep_agrees_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    let pad = "x".repeat(61);
+    for v in &values {
+        for (pre, post) in [
+            ("", ""),
+            ("x ", " y"),
+            (";", "|"),
+            ("a=", "'"),
+            (&pad[..], ""),
+        ] {
+            sweep_agrees(&format!("{pre}{v}{post}"));
+        }
+    }
+}
+
+/// ... and on random sequences of near-attack tokens, command words and `$` forms, long
+/// enough to span several blocks.
+#[test]
+fn sweep_agrees_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "$",
+        "${",
+        "${ ",
+        "}",
+        "{",
+        "$((",
+        "$(",
+        "$[",
+        "[",
+        "]",
+        "!",
+        "!-",
+        "$i",
+        "${I",
+        "${ifs}",
+        "$IFS",
+        "$1",
+        "$x",
+        "${x}",
+        "$0",
+        "$SHELL",
+        "`",
+        " ",
+        "\t",
+        ";",
+        ";.",
+        "; .",
+        ";\\n.",
+        ".",
+        "f",
+        "F",
+        "if",
+        "IF",
+        "for",
+        "For",
+        "@",
+        "&",
+        "|",
+        "(",
+        ")",
+        "\n",
+        "cat",
+        "c",
+        "at",
+        "ls",
+        "id",
+        "wget",
+        "bin",
+        "dev",
+        "alias",
+        "iex",
+        "or",
+        "on",
+        "a",
+        "x",
+        "'",
+        "\"",
+        "\\",
+        "^",
+        "=",
+        "a=",
+        "x=cat",
+        "+",
+        ":",
+        "c:",
+        "/",
+        "-",
+        "é",
+        "\u{a0}",
+        "5",
+        "' or <a on=../;|${ ",
+        "*",
+        "?",
+        ",",
+    ];
+    let mut next = crate::waf::tests::xorshift(0x853c_49e6_748f_ea9bu64);
+    for _ in 0..30_000 {
+        let len = (next() % 90) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+        }
+        sweep_agrees(&v);
+    }
+}
+
+/// The word gate's two-byte rejection ([`gate`]'s table of plain pairs) only rejects word
+/// starts that the per-word reading rejects too: checked on every pair of bytes, in command
+/// position and out of it, before bytes that end or continue the word.
+#[test]
+fn plain_pairs_reject_only_what_the_word_reading_rejects() {
+    for c0 in 0..=255u8 {
+        for c1 in 0..=255u8 {
+            for (pre, post) in [("", ""), ("x ", " y"), (";", "|"), ("a", "b"), (";", "c:")] {
+                let mut v = pre.as_bytes().to_vec();
+                v.extend([c0, c1]);
+                v.extend(post.as_bytes());
+                let classes = byte_classes(&v);
+                let g = gate::Gate::new(&v, classes);
+                let q = pre.len();
+                assert_eq!(
+                    g.start_may_matter(q),
+                    g.word_at_for_tests(q),
+                    "{c0:#x} {c1:#x} in {:?}",
+                    String::from_utf8_lossy(&v)
+                );
+            }
+        }
     }
 }
