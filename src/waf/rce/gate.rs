@@ -149,7 +149,7 @@ pub(super) struct Gate<'a> {
     /// [`PAIRS`].
     pairs: &'a [u64],
     /// [`PLAIN_PAIRS`].
-    plain: &'a [u64],
+    plain: &'a [u64; 1024],
 }
 
 /// Whether any rule on the normalised view of `b` (its byte classes: `classes`) may match;
@@ -256,9 +256,9 @@ pub(super) fn may_match_normalized_per_word(b: &[u8], classes: u32) -> bool {
 /// answers "no" whatever follows and wherever they stand: `c0` alphanumeric and either `c1` a
 /// plain word byte with a lower-case pair outside [`PAIRS`], or `c1` a byte that ends a
 /// one-byte word (neither a word byte, `[`, a byte normalisation rewrites, nor `:`).
-static PLAIN_PAIRS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+static PLAIN_PAIRS: LazyLock<Box<[u64; 1024]>> = LazyLock::new(|| {
     let pairs = &*PAIRS;
-    let mut bits = vec![0u64; 1024];
+    let mut bits = Box::new([0u64; 1024]);
     for c0 in 0..=255u8 {
         if !c0.is_ascii_alphanumeric() {
             continue;

@@ -315,18 +315,16 @@ fn detect_ungated(input: &str) -> Option<Finding> {
 
 /// [`analyse`]; on values of at least `gate_from` bytes, the rules on the normalised view run
 /// only where the word gate ([`gate::may_match_normalized`]) says one of them may match
-/// (`usize::MAX`: the path without the gate nor the `$` hints, with the `memchr` forms of the
-/// `;` and `if`/`for` tests: the tests' reference).
+/// (`usize::MAX`: the path without the gate nor the `$` hints: the tests' reference).
 #[inline(always)]
 fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> {
     let b = input.as_bytes();
     let gated = b.len() >= gate_from;
-    // the cheap questions below, answered by one pass of block masks (the reference path
-    // asks them one `memchr` pass at a time)
-    let fast = gate_from != usize::MAX;
-    let sw = if fast {
-        let gate = if gated { W_GATE } else { 0 };
-        sweep(b, classes, W_HINTS | W_SQLITE | W_BATCH | gate)
+    // on values the word gate runs on, the cheap questions below are answered by one pass of
+    // block masks; on shorter ones (where a padded block costs more than a `memchr`) and on
+    // the reference path, one `memchr` pass at a time
+    let sw = if gated {
+        sweep(b, classes, W_HINTS | W_SQLITE | W_BATCH | W_GATE)
     } else {
         sweep::Sweep::default()
     };
@@ -349,7 +347,13 @@ fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> 
             return found(R_LOG4J, s, e);
         }
         // which of the next three rules may match, from one pass over the `$` and `!`
-        let hints = if fast { sw.hints } else { H_ALL };
+        let hints = if gated {
+            sw.hints
+        } else if gate_from != usize::MAX {
+            dollar_hints(b)
+        } else {
+            H_ALL
+        };
         if hints & H_IFS != 0 {
             if let Some(p) = find_ci(b, b"$ifs").or_else(|| find_ci(b, b"${ifs")) {
                 return found(R_IFS, p, p + 4);
@@ -384,12 +388,18 @@ fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> 
             return found(R_MAIL, m.start(), m.end());
         }
     }
-    if has(B_SEMI) && (sw.sqlite || (!fast && (F_SEMIDOT.find(b).is_some() || sqlite_gate(b)))) {
+    if has(B_SEMI)
+        && (if gated {
+            sw.sqlite
+        } else {
+            F_SEMIDOT.find(b).is_some() || sqlite_gate(b)
+        })
+    {
         if let Some(m) = RE_SQLITE.find(input) {
             return found(R_SQLITE, m.start(), m.end());
         }
     }
-    if if fast { sw.batch } else { batch_gate(b) } {
+    if if gated { sw.batch } else { batch_gate(b) } {
         if let Some(m) = RE_BATCH.find(input) {
             return found(R_BATCH, m.start(), m.end());
         }
@@ -622,11 +632,9 @@ const H_ALL: u8 = H_IFS | H_EXP | H_BRACED;
 
 /// The `$` rules after Log4Shell that may match, from one pass over the `$` and `!` bytes
 /// (each bit a necessary condition of its rule: [`find_ci`] of `$ifs`/`${ifs`,
-/// [`expansion_gate`], [`braced_command`]); stops early once all three may. The analysis
-/// gets these bits from the sweep ([`sweep::sweep`]); this first form is the reference of
-/// its differential test.
-#[cfg(test)]
-fn dollar_hints_per_byte(b: &[u8]) -> u8 {
+/// [`expansion_gate`], [`braced_command`]); stops early once all three may. On values the
+/// word gate runs on, the analysis gets these bits from the sweep ([`sweep::sweep`]).
+fn dollar_hints(b: &[u8]) -> u8 {
     let mut h = 0;
     for p in memchr::memchr2_iter(b'$', b'!', b) {
         if expansion_at(b, p) {

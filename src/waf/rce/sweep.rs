@@ -1,6 +1,6 @@
 //! The sweep: one pass over the raw value, 64 bytes at a time, that answers every cheap
 //! question the analysis asks before its searches — which `$` rules may match
-//! ([`super::dollar_hints_per_byte`]), whether a `;` opens a SQLite dot command
+//! ([`super::dollar_hints`]), whether a `;` opens a SQLite dot command
 //! ([`super::sqlite_gate`]), whether `if`/`for` starts a command ([`super::batch_gate`]), and
 //! the word gate ([`super::gate`]). Two bit masks per block (the ASCII alphanumerics, for the
 //! word starts, and the bytes those questions start from: `$`, `!`, `;`, `f`, `F`, `[`) and a
@@ -29,7 +29,7 @@ pub(super) const W_GATE: u8 = 8;
 /// The answers of one [`sweep`] (those not asked for are `false` / `0`).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Sweep {
-    /// [`super::dollar_hints_per_byte`]'s bits.
+    /// [`super::dollar_hints`]'s bits.
     pub(super) hints: u8,
     /// [`super::sqlite_gate`].
     pub(super) sqlite: bool,
@@ -59,8 +59,6 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
     // (whether the value holds a backtick or a non-ASCII byte, once asked)
     let mut exotic: Option<bool> = None;
     let mut prev_alnum = 0u64;
-    // what each block's masks pick (fixed for the whole value: branch-free byte tests)
-    let (pick_dollar, pick_semi, pick_f, pick_bracket) = (hints || gate, sqlite, batch, gate);
     let _ = each(b, |base, block| {
         let mut alnum = [0u8; BLOCK];
         let mut punct = [0u8; BLOCK];
@@ -68,11 +66,9 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
             let x = block[k];
             let a = ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10);
             alnum[k] = if a { 0x80 } else { 0 };
-            let p = (pick_dollar & (x == b'$'))
-                | (bang & (x == b'!'))
-                | (pick_semi & (x == b';'))
-                | (pick_f & (x | 0x20 == b'f'))
-                | (pick_bracket & (x == b'['));
+            // (the same bytes whatever is asked: a fixed test the compiler vectorises; the
+            // arms below skip what is not asked)
+            let p = (x == b'$') | (x == b'!') | (x == b';') | (x | 0x20 == b'f') | (x == b'[');
             punct[k] = if p { 0x80 } else { 0 };
         }
         let alnum = if gate { pack(&alnum) } else { 0 };
@@ -95,7 +91,7 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
                     }
                 }
                 b'!' => {
-                    if hints && b.get(p + 1) == Some(&b'-') {
+                    if bang && hints && b.get(p + 1) == Some(&b'-') {
                         out.hints |= H_EXP;
                         hints = out.hints != H_ALL;
                     }
@@ -137,7 +133,7 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
     out
 }
 
-/// The [`super::dollar_hints_per_byte`] bits that the `$` at `p` sets. The blank alternative
+/// The [`super::dollar_hints`] bits that the `$` at `p` sets. The blank alternative
 /// of the expansion test (`${`, blanks, then a backtick or a non-ASCII byte) is skipped when
 /// the value holds neither (`exotic` keeps that answer once asked).
 #[inline(always)]

@@ -588,7 +588,7 @@ fn sweep_agrees(v: &str) {
     let got = sweep(b, classes, all);
     let want = sweep::Sweep {
         hints: if classes & B_DOLLAR != 0 {
-            dollar_hints_per_byte(b)
+            dollar_hints(b)
         } else {
             0
         },
