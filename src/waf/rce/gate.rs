@@ -196,19 +196,18 @@ impl<'a> Gate<'a> {
     #[inline(always)]
     pub(super) fn start_may_matter(&self, q: usize) -> bool {
         let b = self.b;
-        if q + 1 < b.len() {
-            let x = usize::from(b[q]) << 8 | usize::from(b[q + 1]);
-            if self.plain[x >> 6] >> (x & 63) & 1 != 0 {
-                return false;
-            }
+        if q + 1 < b.len() && self.plain_pair(b[q], b[q + 1]) {
+            return false;
         }
         self.word_at(q)
     }
 
-    /// [`Gate::word_at`], for the tests.
-    #[cfg(test)]
-    pub(super) fn word_at_for_tests(&self, q: usize) -> bool {
-        self.word_at(q)
+    /// Whether a word start whose first two bytes are `c0`, `c1` (the second one inside the
+    /// value) cannot matter, whatever follows and wherever it stands ([`PLAIN_PAIRS`]).
+    #[inline(always)]
+    pub(super) fn plain_pair(&self, c0: u8, c1: u8) -> bool {
+        let x = usize::from(c0) << 8 | usize::from(c1);
+        self.plain[x >> 6] >> (x & 63) & 1 != 0
     }
 }
 
@@ -390,7 +389,7 @@ impl Gate<'_> {
 
     /// Whether the word that normalisation writes from raw offset `q` may matter.
     #[inline(always)]
-    fn word_at(&self, q: usize) -> bool {
+    pub(super) fn word_at(&self, q: usize) -> bool {
         self.first_bytes_may_matter(q) && self.word_matters(q)
     }
 

@@ -55,6 +55,7 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
         return out;
     }
     let g = Gate::new(b, classes);
+    let len = b.len();
     let bang = hints && classes & B_BANG != 0;
     // (whether the value holds a backtick or a non-ASCII byte, once asked)
     let mut exotic: Option<bool> = None;
@@ -65,11 +66,12 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
         for k in 0..BLOCK {
             let x = block[k];
             let a = ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10);
-            alnum[k] = if a { 0x80 } else { 0 };
+            alnum[k] = u8::from(a) << 7;
             // (the same bytes whatever is asked: a fixed test the compiler vectorises; the
             // arms below skip what is not asked)
-            let p = (x == b'$') | (x == b'!') | (x == b';') | (x | 0x20 == b'f') | (x == b'[');
-            punct[k] = if p { 0x80 } else { 0 };
+            let eq = |c: u8| u8::from(x == c);
+            punct[k] =
+                (eq(b'$') | eq(b'!') | eq(b';') | eq(b'[') | u8::from(x | 0x20 == b'f')) << 7;
         }
         let alnum = if gate { pack(&alnum) } else { 0 };
         let word_before = alnum << 1 | prev_alnum;
@@ -119,9 +121,21 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
         if gate {
             let mut starts = alnum & !word_before;
             while starts != 0 {
-                let q = base + starts.trailing_zeros() as usize;
+                let k = starts.trailing_zeros() as usize;
                 starts &= starts - 1;
-                if g.start_may_matter(q) {
+                let q = base + k;
+                // (the two-byte rejection of [`Gate::start_may_matter`], read from the block)
+                if q + 1 < len {
+                    let c1 = if k + 1 < BLOCK {
+                        block[k + 1]
+                    } else {
+                        b[q + 1]
+                    };
+                    if g.plain_pair(block[k], c1) {
+                        continue;
+                    }
+                }
+                if g.word_at(q) {
                     out.normalized = true;
                     gate = false;
                     break;

@@ -738,7 +738,7 @@ fn plain_pairs_reject_only_what_the_word_reading_rejects() {
                 let q = pre.len();
                 assert_eq!(
                     g.start_may_matter(q),
-                    g.word_at_for_tests(q),
+                    g.word_at(q),
                     "{c0:#x} {c1:#x} in {:?}",
                     String::from_utf8_lossy(&v)
                 );
