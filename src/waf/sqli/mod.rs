@@ -218,7 +218,7 @@ mod tokenizer;
 mod words;
 
 use prefilter::{prefilter, PRE, PRE_GATE, SCAN_NONE, SCAN_WINDOW, SKIP_GATE};
-use rules::{analyze, analyze_window, backtick_rules, View, WINDOW};
+use rules::{analyze, analyze_window, backtick_rules, View, WINDOW, WINDOW_FIRST};
 use token::*;
 use tokenizer::tokenize;
 use words::WORDS;
@@ -260,6 +260,31 @@ impl Hints {
             paren: memchr::memchr(b'(', b).is_some(),
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests only: [`detect`] takes the reference paths (see [`detect_reference`]).
+    static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// [`detect`] on the paths its fast ones must agree with: the pre-filter's byte loop
+/// without skipping, and the windowed scan tokenizing its whole window at once.
+#[cfg(test)]
+pub(super) fn detect_reference(input: &str) -> Option<Finding> {
+    REFERENCE.set(true);
+    let found = detect(input);
+    REFERENCE.set(false);
+    found
+}
+
+/// Whether [`detect`] takes the reference paths (never outside the tests).
+#[inline(always)]
+fn reference() -> bool {
+    #[cfg(test)]
+    return REFERENCE.get();
+    #[cfg(not(test))]
+    false
 }
 
 /// [`detect`] on a value whose [`Hints`] the caller already has.
@@ -331,7 +356,12 @@ fn detect_decoded(input: &str) -> Option<Finding> {
 /// Runs the pre-filter and the scan it calls for: none, the full scan, or (only weak
 /// positional triggers) the windowed scan.
 fn scan_by_class(input: &str, paren: bool) -> Option<Finding> {
-    match prefilter(input.as_bytes(), paren) {
+    let verdict = if reference() {
+        prefilter::prefilter_with::<false>(input.as_bytes(), paren)
+    } else {
+        prefilter(input.as_bytes(), paren)
+    };
+    match verdict {
         SCAN_NONE => None,
         SCAN_WINDOW => scan(input, WINDOW),
         _ => scan(input, usize::MAX),
@@ -423,9 +453,8 @@ fn run(b: &[u8], toks: &mut Vec<Tok>, limit: usize) -> Option<Hit> {
 /// gives the same verdict (the tests compare both ways on every length).
 fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> Option<Hit> {
     if limit != usize::MAX {
-        toks.clear();
-        tokenize(b, 0, false, toks, limit);
-        return analyze_window(toks, b);
+        let first = if reference() { limit } else { WINDOW_FIRST };
+        return window(b, toks, limit, first);
     }
     // on a long value where no "anywhere" rule can fire, each context is tokenized only as
     // far as the other rules read (see `reach`)
@@ -471,6 +500,28 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
         }
     }
     None
+}
+
+/// The windowed scan (only weak triggers): the plain context, tokenized to its first `first`
+/// final tokens; when the rules read past them, to the first `limit` ([`WINDOW`]). With `first`
+/// at `limit` or more, the window is tokenized whole at once (the tests compare both ways).
+fn window(b: &[u8], toks: &mut Vec<Tok>, limit: usize, first: usize) -> Option<Hit> {
+    toks.clear();
+    if first < limit {
+        tokenize(b, 0, false, toks, first);
+        // (cut short: all but the last token are final, see `tokenizer::settled`)
+        let known = if toks.len() > first {
+            toks.len() - 1
+        } else {
+            usize::MAX
+        };
+        if let Some(hit) = rules::analyze_window_prefix(toks, b, known) {
+            return hit;
+        }
+        toks.clear();
+    }
+    tokenize(b, 0, false, toks, limit);
+    analyze_window(toks, b)
 }
 
 /// Values longer than this are read on their first [`PREFIX`] folded tokens when no

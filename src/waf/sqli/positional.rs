@@ -373,12 +373,20 @@ pub(super) fn equal_literals(v: &View) -> Option<Hit> {
         k += 1;
     }
     k = v.skip_lp(k);
-    let (a, c, b) = (v.get(k), v.get(k + 1), v.get(k + 2));
+    // (token by token, so that a value that does not open with a literal is read no further)
+    let a = v.get(k);
+    if !is_literal(a) {
+        return None;
+    }
+    let (c, b) = (v.get(k + 1), v.get(k + 2));
+    if !(c.t == T_CMP && is_literal(b)) {
+        return None;
+    }
     let mut end = k + 3;
     if v.t(end) == T_RP {
         end += 1;
     }
-    if !(matches!(v.t(end), T_END | T_COMMENT) && is_literal(a) && is_literal(b) && c.t == T_CMP) {
+    if !matches!(v.t(end), T_END | T_COMMENT) {
         return None;
     }
     if c.a == C_OTHER && !matches!(c.f, b'=' | b'<') {

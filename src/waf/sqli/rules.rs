@@ -88,16 +88,34 @@ impl View<'_> {
 /// `)` before the logic operator, then 6 tokens after it).
 pub(super) const WINDOW: usize = 16;
 
+/// Folded tokens the windowed scan tokenizes first: the rules usually read no further on
+/// prose (a word, then a word that is no operator), and a read past them sends the value to
+/// the whole window (see [`analyze_window_prefix`]).
+pub(super) const WINDOW_FIRST: usize = 2;
+
 /// [`analyze`] for a value with only weak triggers (plain context, window of tokens):
 /// with no quote, comment, statement/UNION keyword, function call, `@@`, `::` or catalog
 /// name, the "anywhere" rules, [`paren_comment`] and [`chained_cmp`] cannot fire, and the
 /// rest read only the first [`WINDOW`] tokens.
 pub(super) fn analyze_window(toks: &[Tok], b: &[u8]) -> Option<Hit> {
-    let v = View::new(toks, b);
-    positional(&v, 0)
-        .or_else(|| nested(toks).then(|| positional(&v, 2)).flatten())
-        .or_else(|| equal_literals(&v))
-        .or_else(|| from_clause(&v))
+    window_rules(&View::new(toks, b))
+}
+
+/// [`analyze_window`] on the first tokens of the window, of which the first `known` are
+/// final: `None` when a rule read past them (the caller then tokenizes the whole window),
+/// otherwise what [`analyze_window`] gives on the whole window.
+pub(super) fn analyze_window_prefix(toks: &[Tok], b: &[u8], known: usize) -> Option<Option<Hit>> {
+    let v = View::prefix(toks, b, known);
+    let hit = window_rules(&v);
+    (!v.overread()).then_some(hit)
+}
+
+/// The rules of [`analyze_window`].
+fn window_rules(v: &View) -> Option<Hit> {
+    positional(v, 0)
+        .or_else(|| nested(v.0).then(|| positional(v, 2)).flatten())
+        .or_else(|| equal_literals(v))
+        .or_else(|| from_clause(v))
 }
 
 /// A nested value (`name=value` inside the value): the positional rules also read from its

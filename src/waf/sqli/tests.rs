@@ -679,3 +679,87 @@ fn nosql_operators_are_found_where_a_bytewise_reading_finds_them() {
         );
     }
 }
+
+/// The fast paths (the skipping pre-filter, the window read on its first tokens) give the
+/// reference paths' verdict: rule and span, or nothing.
+fn same_as_reference(v: &str) -> Option<Finding> {
+    let fast = detect(v);
+    assert_eq!(fast, detect_reference(v), "{v:?}");
+    fast
+}
+
+/// ... on every corpus value, also after and before a few prefixes and suffixes (prose with
+/// weak triggers, a number, a nested `name=`, an operator), so that values reach the windowed
+/// scan and shift across the pre-filter's blocks.
+#[test]
+fn fast_paths_give_the_reference_verdict_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    assert!(values.len() > 10_000, "{}", values.len());
+    let fixes = [
+        ("", ""),
+        ("The box was intact and ", ""),
+        ("", " and the sound is great"),
+        ("1 or ", ""),
+        ("x=", " order by 2"),
+        ("(a) ", " group"),
+    ];
+    let mut windowed = 0;
+    for v in &values {
+        for (pre, post) in fixes {
+            let s = format!("{pre}{v}{post}");
+            same_as_reference(&s);
+            windowed += usize::from(
+                prefilter::prefilter(s.as_bytes(), s.contains('(')) == prefilter::SCAN_WINDOW,
+            );
+        }
+    }
+    assert!(windowed > 5_000, "{windowed}");
+}
+
+/// ... and on random sequences of prose words, weak triggers and near-attack tokens, half of
+/// them drawn from tokens that keep the value in the windowed scan.
+#[test]
+fn fast_paths_give_the_reference_verdict_on_random_token_sequences() {
+    // tokens that no pre-filter trigger but the weak ones is made of
+    const WINDOWED: &[&str] = &[
+        "the", "box", "was", "sound", "The", "is", "great", "x", "a", "name", "and", "or",
+        "xor", "AND", "Or", "order", "group", "by", "order by", "from", "where", "limit",
+        "join", "in", "like", "not", "is not", "null", "between", "as", "1", "42", "0x1f",
+        "1e5", "3.14", "=", "<", ">", "<=", "!=", "(", ")", "((", ",", ".", ";", "+", "-",
+        "*", "/", "%", "^", "~", "!", "?", "{", "}", "[", "]", "a_b", "db.t", "user_id",
+        "\u{e9}t\u{e9}", "\u{a0}",
+    ];
+    // and tokens that force the full scan or change its course
+    const STRONG: &[&str] = &[
+        "'", "\"", "`", "\\'", "#", "--", "-- ", "/*", "*/", "/**/", "@@", "@x", "::",
+        "::int", "&&", "||", "union", "select", "sleep", "sleep(", "char(", "case", "when",
+        "then", "having", "values", "drop", "table", "exec", "information_schema", "1.e(",
+        "$ne", "%27", "N'", "unionselect", ") as", ") like (", "1=1", "2>1",
+    ];
+    let mut next = crate::waf::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
+    let (mut fired, mut windowed) = (0, 0);
+    for round in 0..40_000 {
+        let len = (next() % 40) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            let pick = next();
+            let t = if round % 2 == 0 || pick % 8 != 0 {
+                WINDOWED[(pick >> 8) as usize % WINDOWED.len()]
+            } else {
+                STRONG[(pick >> 8) as usize % STRONG.len()]
+            };
+            v.push_str(t);
+            if next() % 4 != 0 {
+                v.push(' ');
+            }
+        }
+        fired += usize::from(same_as_reference(&v).is_some());
+        windowed += usize::from(
+            prefilter::prefilter(v.as_bytes(), v.contains('(')) == prefilter::SCAN_WINDOW,
+        );
+    }
+    // the sequences reach the windowed scan, and both verdicts
+    assert!(windowed > 5_000 && fired > 1_000, "{windowed} {fired}");
+}
