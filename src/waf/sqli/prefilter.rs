@@ -344,7 +344,12 @@ pub(super) const SKIP_GATE_BITS: usize = 1 << 16;
 pub(super) fn skip_gate_key(first4: [u8; 4], len: usize) -> usize {
     const KEEP: [u32; 4] = [0, 0xff, 0xffff, 0xff_ffff];
     let keep = KEEP[len.min(3)];
-    let x = (u32::from_le_bytes(first4) | 0x2020_2020) & keep;
+    skip_gate_hash((u32::from_le_bytes(first4) | 0x2020_2020) & keep)
+}
+
+/// The hash of [`skip_gate_key`]: a word's first bytes, case folded and zero-padded.
+#[inline]
+pub(super) fn skip_gate_hash(x: u32) -> usize {
     (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 

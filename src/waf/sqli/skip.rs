@@ -13,7 +13,7 @@
 //! what it skips is exactly what the byte loop would have stepped over without effect; a
 //! differential test checks the verdicts against the byte loop alone.
 
-use super::prefilter::{skip_gate_key, word_kind, PB_PLAIN, PRE_BYTE, SKIP_GATE_BITS};
+use super::prefilter::{skip_gate_hash, word_kind, PB_PLAIN, PRE_BYTE, SKIP_GATE_BITS};
 
 /// A word gate as [`Skipper::next`] reads it.
 type SkipGate = [u64; SKIP_GATE_BITS / 64];
@@ -25,29 +25,32 @@ const BLOCK: usize = 64;
 
 /// A word at least this long may hide a glued `unionselect`: the pre-filter looks at it.
 const LONG_WORD: usize = super::prefilter::GLUED.len();
-
-/// Candidates are taken from the first `STRIDE` bytes of a block only (unless it reaches the
-/// value's end): a shorter word starting there ends inside the block, so its length is read
-/// from the masks, and a word that does not end there is long anyway. The next block starts
-/// where this part ends, possibly inside a word, which its `prev_word` accounts for.
-const STRIDE: usize = BLOCK - LONG_WORD;
+const _: () = assert!(LONG_WORD == 11, "`long_starts` is written for 11");
 
 /// The masks of one block of a value, kept between calls (the pre-filter comes back to the
 /// same block after each token it handles itself).
+///
+/// A block answers for the candidates in its bytes up to `end`: all 64, except that a word
+/// run reaching the block's last byte and shorter than [`LONG_WORD`] there (its length is
+/// not known yet) is left to the next block, which starts at that run.
 pub(super) struct Skipper {
     /// First byte of the block (`usize::MAX`: no block yet).
     base: usize,
-    /// One past the last byte whose candidates this block answers for: `base + STRIDE`, or
-    /// the value's end when the block reaches it.
+    /// One past the last byte whose candidates this block answers for.
     end: usize,
     /// ASCII letters and spaces.
     boring: u64,
     /// Word bytes (letters, digits, `_`, `$`, non-ASCII).
     word: u64,
+    /// Bytes that begin [`LONG_WORD`] or more word bytes within the block.
+    long: u64,
     /// The byte before the block is a word byte.
     prev_word: bool,
-    /// The block's bytes (zeros after the value's end), and three more for the gate's reads.
+    /// The block's bytes, and the three after it (zeros past the value's end).
     buf: [u8; BLOCK + 3],
+    /// `0xff` for each word byte of the block, 0 for the others and the three after it: the
+    /// first bytes of a word, masked with it, are the word's first bytes and zeros.
+    wbytes: [u8; BLOCK + 3],
 }
 
 impl Skipper {
@@ -57,8 +60,10 @@ impl Skipper {
             end: 0,
             boring: 0,
             word: 0,
+            long: 0,
             prev_word: false,
             buf: [0; BLOCK + 3],
+            wbytes: [0; BLOCK + 3],
         }
     }
 
@@ -81,7 +86,7 @@ impl Skipper {
             let mut other = !(boring | (word & after_word)) & live;
             let mut stop = self.end;
             while other != 0 {
-                let k = other.trailing_zeros() as usize;
+                let k = other.trailing_zeros() as usize & (BLOCK - 1);
                 other &= other - 1;
                 let c = self.buf[k];
                 // (a `.` not before a digit is plain to the pre-filter; past the value's end
@@ -93,23 +98,40 @@ impl Skipper {
                     break;
                 }
             }
-            // words starting with a letter before that
+            // words starting with a letter before that; the first long one ends the search
+            // at its start (after the words before it)
             let mut starts = word & !after_word & boring & live;
             if stop - base < BLOCK {
                 starts &= (1u64 << (stop - base)) - 1;
             }
+            let long = starts & self.long;
+            if long != 0 {
+                let k = long.trailing_zeros() as usize;
+                starts &= (1u64 << k) - 1;
+                stop = base + k;
+            }
             while starts != 0 {
-                let k = starts.trailing_zeros() as usize;
+                let k = starts.trailing_zeros() as usize & (BLOCK - 1);
                 starts &= starts - 1;
-                let run = (!(word >> k)).trailing_zeros() as usize;
-                if run >= LONG_WORD {
-                    return base + k;
-                }
-                if gate_key_set(gate, self.gate_key(k, run))
-                    && word_kind(&b[base + k..base + k + run]) & !inert != 0
-                {
-                    // a table word (an ungated or unlisted one changes nothing)
-                    return base + k;
+                // the word's first (up to three) bytes, as `skip_gate_key` reads them: one
+                // read of the copy, masked with the word bytes (a one-byte word may take the
+                // next word's byte: it is no table word either way)
+                let mut first4 = [0u8; 4];
+                first4.copy_from_slice(&self.buf[k..k + 4]);
+                let mut mask4 = [0u8; 4];
+                mask4.copy_from_slice(&self.wbytes[k..k + 4]);
+                let key = skip_gate_hash(
+                    (u32::from_le_bytes(first4) | 0x2020_2020)
+                        & u32::from_le_bytes(mask4)
+                        & 0x00ff_ffff,
+                );
+                if gate[key >> 6] & (1u64 << (key & 63)) != 0 {
+                    // (the run ends in the block: a longer one is in `long`)
+                    let run = (!(word >> k)).trailing_zeros() as usize;
+                    if word_kind(&b[base + k..base + k + run]) & !inert != 0 {
+                        // a table word (an ungated or unlisted one changes nothing)
+                        return base + k;
+                    }
                 }
             }
             if stop < self.end {
@@ -120,47 +142,61 @@ impl Skipper {
         n
     }
 
-    /// [`skip_gate_key`] of the word of `run` bytes at `k` in the block, from the copy.
-    #[inline]
-    fn gate_key(&self, k: usize, run: usize) -> usize {
-        let mut first4 = [0u8; 4];
-        first4.copy_from_slice(&self.buf[k..k + 4]);
-        skip_gate_key(first4, run)
-    }
-
     /// Makes the masks of the block starting at `i`.
     fn load(&mut self, b: &[u8], i: usize) {
-        let end = (i + BLOCK).min(b.len());
-        self.buf = [0; BLOCK + 3];
-        self.buf[..end - i].copy_from_slice(&b[i..end]);
+        let rest = &b[i..];
+        if rest.len() >= BLOCK + 3 {
+            self.buf.copy_from_slice(&rest[..BLOCK + 3]);
+        } else {
+            self.buf = [0; BLOCK + 3];
+            self.buf[..rest.len()].copy_from_slice(rest);
+        }
         let block: &[u8; BLOCK] = self.buf[..BLOCK].try_into().expect("64 bytes");
-        let (boring, word) = masks(block);
+        let wbytes: &mut [u8; BLOCK] = (&mut self.wbytes[..BLOCK]).try_into().expect("64 bytes");
+        let (boring, word) = masks(block, wbytes);
         self.base = i;
-        self.end = if end == b.len() { end } else { i + STRIDE };
+        self.end = if rest.len() <= BLOCK {
+            b.len()
+        } else {
+            // a word run reaching the block's end, shorter than a long word there, is read
+            // by the next block (its length is not known here)
+            let tail = word.leading_ones() as usize;
+            if tail > 0 && tail < LONG_WORD {
+                i + BLOCK - tail
+            } else {
+                i + BLOCK
+            }
+        };
         self.boring = boring;
         self.word = word;
+        self.long = long_starts(word);
         self.prev_word = i > 0 && is_word_char(b[i - 1]);
     }
 }
 
-fn gate_key_set(gate: &SkipGate, key: usize) -> bool {
-    gate[key >> 6] & (1u64 << (key & 63)) != 0
+/// The bytes that begin [`LONG_WORD`] (11) or more set bits of `word` (bits past the block
+/// count as clear).
+fn long_starts(word: u64) -> u64 {
+    let r2 = word & (word >> 1);
+    let r4 = r2 & (r2 >> 2);
+    let r8 = r4 & (r4 >> 4);
+    r8 & (r2 >> 8) & (word >> 10)
 }
 
-/// (letters and spaces, word bytes) of a block, one bit per byte. Written as a byte-wise map
-/// into two arrays, then packed eight bytes at a time, so that it compiles to vector code.
-fn masks(c: &[u8; BLOCK]) -> (u64, u64) {
+/// (letters and spaces, word bytes) of a block, one bit per byte, and `wbytes` (`0xff` for
+/// each word byte). Written as a byte-wise map into two arrays, then packed eight bytes at a
+/// time, so that it compiles to vector code.
+fn masks(c: &[u8; BLOCK], wbytes: &mut [u8; BLOCK]) -> (u64, u64) {
     let mut boring = [0u8; BLOCK];
-    let mut word = [0u8; BLOCK];
     for k in 0..BLOCK {
         let x = c[k];
         let letter = (x | 0x20).wrapping_sub(b'a') < 26;
         // `|`, not `||`: no branches, so the loop is vectorised
         let w = letter | (x.wrapping_sub(b'0') < 10) | (x == b'_') | (x == b'$') | (x >= 0x80);
         boring[k] = if letter | (x == b' ') { 0x80 } else { 0 };
-        word[k] = if w { 0x80 } else { 0 };
+        wbytes[k] = if w { 0xff } else { 0 };
     }
-    (pack(&boring), pack(&word))
+    (pack(&boring), pack(wbytes))
 }
 
 #[cfg(test)]
@@ -183,7 +219,8 @@ mod tests {
                     (seed % 128) as u8
                 };
             }
-            let (boring, word) = masks(&c);
+            let mut wbytes = [0u8; BLOCK];
+            let (boring, word) = masks(&c, &mut wbytes);
             for (k, &x) in c.iter().enumerate() {
                 assert_eq!(
                     boring >> k & 1 != 0,
@@ -191,6 +228,7 @@ mod tests {
                     "byte {x:#x} at {k}"
                 );
                 assert_eq!(word >> k & 1 != 0, is_word_char(x), "byte {x:#x} at {k}");
+                assert_eq!(wbytes[k] == 0xff, is_word_char(x), "byte {x:#x} at {k}");
             }
         }
     }
