@@ -111,6 +111,17 @@ fn may_be_listed(w: &[u8]) -> bool {
 /// Classifies one word token: keyword, function (when `called`), catalog name, glued
 /// `unionselect`, or a plain word (English-looking or not).
 pub(super) fn classify_word(w: &[u8], called: bool, s: usize, e: usize) -> Tok {
+    if w.len() <= 40 && w.iter().all(u8::is_ascii_alphabetic) {
+        // plain letters (most words of text): no `.`, English-looking when in no table
+        let k = gate_key(w);
+        if WORD_GATE[k >> 6] & (1u64 << (k & 63)) == 0 {
+            if w.len() >= GLUED.len() && has_glued_union(w) {
+                return tok(T_WORD, W_GLUED, s, e);
+            }
+            return tok(T_WORD, W_ENGLISHY, s, e);
+        }
+        return classify_listed(w, called, s, e);
+    }
     if w.len() <= 40 && !may_be_listed(w) {
         // what the lookup below would conclude for a word in no table
         if w.len() >= GLUED.len() && has_glued_union(w) {
