@@ -52,11 +52,8 @@ const SKIP_FROM: usize = 64;
 /// The pre-filter, skipping with [`Skipper`] or not.
 pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
     let n = b.len();
-    let (gate, skip_gate): (&[u64; GATE_WORDS], &[u64; SKIP_GATE_BITS / 64]) = if paren {
-        (&PRE_GATE.1, &SKIP_GATE.1)
-    } else {
-        (&PRE_GATE.0, &SKIP_GATE.0)
-    };
+    let gate: &[u64; GATE_WORDS] = if paren { &PRE_GATE.1 } else { &PRE_GATE.0 };
+    let skip_gates = &*SKIP_GATE;
     let mut i = 0;
     // a number was the last token (for `42 like 42`)
     let mut after_num = false;
@@ -69,6 +66,7 @@ pub(super) fn prefilter_with<const SKIP: bool>(b: &[u8], paren: bool) -> u8 {
             // words (they count after a number only, and the skipper does not run there),
             // and logic words once one has been seen
             let inert = PRE_CMP | if weak { PRE_WEAK } else { 0 };
+            let skip_gate = &skip_gates[usize::from(paren) | usize::from(weak) << 1];
             i = skip.next(b, i, skip_gate, inert);
             if i >= n {
                 break;
@@ -291,7 +289,7 @@ pub(super) static PRE_GATE: LazyLock<([u64; GATE_WORDS], [u64; GATE_WORDS])> =
     LazyLock::new(|| {
         let mut plain = [0u64; GATE_WORDS];
         let mut with_funcs = [0u64; GATE_WORDS];
-        for_each_gate_word(|w, func| {
+        for_each_gate_word(|w, func, _| {
             let w = w.as_bytes();
             let code = |k: usize| w.get(k).map_or(0, |&c| GATE_CODE[c as usize]);
             let key = usize::from(code(0)) << 10 | usize::from(code(1)) << 5 | usize::from(code(2));
@@ -303,31 +301,37 @@ pub(super) static PRE_GATE: LazyLock<([u64; GATE_WORDS], [u64; GATE_WORDS])> =
         (plain, with_funcs)
     });
 
-/// Calls `f` with every word whose first bytes the gates let through, and whether it only
-/// counts before a `(` (a function name).
-fn for_each_gate_word(mut f: impl FnMut(&str, bool)) {
+/// Calls `f` with every word whose first bytes the gates let through, whether it only
+/// counts before a `(` (a function name), and whether it is a weak trigger (its only kind is
+/// [`PRE_WEAK`]).
+fn for_each_gate_word(mut f: impl FnMut(&str, bool, bool)) {
     for &(w, ty, a) in KEYWORDS {
         let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
             || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
             || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
         if anchor {
-            f(w, false);
+            f(w, false, is_weak(ty, a));
         }
     }
     for &(w, tier) in FUNCS {
-        f(w, tier != FN_STRONG);
+        f(w, tier != FN_STRONG, false);
     }
-    f("case", false);
+    f("case", false, false);
     for &w in CATALOG {
         for part in w.split('.') {
             if part.len() >= 2 {
-                f(part, false);
+                f(part, false, false);
             }
         }
     }
     for &w in PACKAGES {
-        f(w, false);
+        f(w, false, false);
     }
+}
+
+/// AND/OR/XOR and ORDER/GROUP: the weak triggers ([`PRE_WEAK`]).
+fn is_weak(ty: u8, a: u8) -> bool {
+    ty == T_LOGIC || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP))
 }
 
 /// A [`SKIP_GATE`] bitmap.
@@ -354,22 +358,27 @@ pub(super) fn skip_gate_hash(x: u32) -> usize {
 }
 
 /// [`PRE_GATE`] as the skipper reads it: the same words, keyed by [`skip_gate_key`], which
-/// costs fewer instructions than the 5-bit codes (one 4-byte read, one multiply).
-pub(super) static SKIP_GATE: LazyLock<(GateBits, GateBits)> = LazyLock::new(|| {
-    let mut plain: GateBits = Box::new([0u64; SKIP_GATE_BITS / 64]);
-    let mut with_funcs = plain.clone();
-    for_each_gate_word(|w, func| {
+/// costs fewer instructions than the 5-bit codes (one 4-byte read, one multiply). Four
+/// bitmaps, at `paren | weak << 1`: with function names or not (they only count before a
+/// `(`), and with the weak triggers or not (once one has been seen, another changes nothing
+/// and is skipped without a lookup).
+pub(super) static SKIP_GATE: LazyLock<[GateBits; 4]> = LazyLock::new(|| {
+    let empty: GateBits = Box::new([0u64; SKIP_GATE_BITS / 64]);
+    let mut gates = [empty.clone(), empty.clone(), empty.clone(), empty];
+    for_each_gate_word(|w, func, weak| {
         let mut first4 = [0u8; 4];
         for (d, &c) in first4.iter_mut().zip(w.as_bytes()) {
             *d = c;
         }
         let key = skip_gate_key(first4, w.len());
-        with_funcs[key >> 6] |= 1 << (key & 63);
-        if !func {
-            plain[key >> 6] |= 1 << (key & 63);
+        for (at, gate) in gates.iter_mut().enumerate() {
+            let (paren, after_weak) = (at & 1 != 0, at & 2 != 0);
+            if (paren || !func) && !(after_weak && weak) {
+                gate[key >> 6] |= 1 << (key & 63);
+            }
         }
     });
-    (plain, with_funcs)
+    gates
 });
 
 pub(super) const PRE_ANCHOR: u8 = 1;
@@ -424,8 +433,7 @@ pub(super) static PRE: LazyLock<Vec<(u64, u8)>> = LazyLock::new(|| {
         let anchor = matches!(ty, T_LOGIC | T_UNION | T_STMT)
             || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP | W_ANALYSE))
             || (ty == T_KW && matches!(a, K_OUTFILE | K_HAVING));
-        let weak = ty == T_LOGIC || (ty == T_WORD && matches!(a, W_ORDER | W_GROUP));
-        if weak {
+        if is_weak(ty, a) {
             add(w, PRE_WEAK);
         } else if anchor {
             add(w, PRE_ANCHOR);

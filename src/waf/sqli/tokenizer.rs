@@ -301,16 +301,12 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
                     continue;
                 }
                 let mut j = i + 1;
-                loop {
-                    while j < n && is_word_char(b[j]) {
-                        j += 1;
-                    }
+                while j < n {
+                    let d = b[j];
+                    let next = b.get(j + 1).copied().unwrap_or(b' ');
                     // `a.b` / `a..b` qualified names and e-mail addresses are one word
-                    let (Some(&d), next) = (b.get(j), b.get(j + 1).copied().unwrap_or(b' '))
-                    else {
-                        break;
-                    };
-                    let joins = (d == b'.' && (is_word_start(next) || next == b'.'))
+                    let joins = is_word_char(d)
+                        || (d == b'.' && (is_word_start(next) || next == b'.'))
                         || (d == b'@' && is_word_char(next));
                     if !joins {
                         break;
