@@ -175,7 +175,9 @@
 //!   of 64 bytes or more it steps over what cannot change its verdict (plain runs, words the
 //!   three-byte gate rejects) from two bit masks per 64-byte block (see `skip`).
 //!   Values whose only anchors are AND/OR/XOR/ORDER/GROUP (prose) are tokenized only up to
-//!   the positional window (16 final folded tokens), in the plain context. Values over 256
+//!   the positional window (16 final folded tokens), in the plain context, and first only
+//!   to its first two final tokens: on prose (a word, then a word that is no operator) the
+//!   rules read no further; a rule reading past them sends the value to the whole window. Values over 256
 //!   bytes that the pre-filter sends to the full scan but on which no "anywhere" rule can
 //!   fire (`reach`: none of their trigger words or byte pairs occurs) and that do not open
 //!   with `(` are tokenized, in each context, to their first 40 folded tokens only; a rule
@@ -279,11 +281,13 @@ pub(super) fn detect_reference(input: &str) -> Option<Finding> {
 }
 
 /// Whether [`detect`] takes the reference paths (never outside the tests).
+#[cfg(test)]
+fn reference() -> bool {
+    REFERENCE.get()
+}
+#[cfg(not(test))]
 #[inline(always)]
 fn reference() -> bool {
-    #[cfg(test)]
-    return REFERENCE.get();
-    #[cfg(not(test))]
     false
 }
 

@@ -7,8 +7,10 @@
 //! about a hundred instructions a word. [`Skipper::next`] finds the next token that is *not*
 //! of those kinds from two bit masks per 64-byte block, made by a loop the compiler turns into
 //! vector code: the bytes that are ASCII letters or spaces, and the word bytes. Only the
-//! remaining candidates are looked at one by one: word starts (gate and length from the
-//! masks), and bytes that are neither letters nor spaces (a class lookup). The pre-filter calls
+//! remaining candidates are looked at one by one: word starts (one read of the block's copy,
+//! masked with its word bytes, and one gate lookup; the length only when the gate passes;
+//! words long enough to hide a glued `unionselect` from a third mask), and bytes that are
+//! neither letters nor spaces (a class lookup). The pre-filter calls
 //! it only between tokens and only when no number came just before (its `after_num` state), so
 //! what it skips is exactly what the byte loop would have stepped over without effect; a
 //! differential test checks the verdicts against the byte loop alone.
