@@ -192,14 +192,17 @@ const NODE_MODULES: &[&str] = &[
 ];
 
 /// The first call in `t` whose callee the tables report.
-pub(super) fn calls(t: &[u8], strict: bool) -> Option<Hit> {
+///
+/// `FAST` skips the tables for a callee with no letter and no `_` (a number: `537.36 (KHTML`),
+/// which only a qualifier's `*` can match.
+pub(super) fn calls<const FAST: bool>(t: &[u8], strict: bool) -> Option<Hit> {
     for p in memchr::memchr_iter(b'(', t) {
         let k = skip_blanks_back(t, p);
         if k == 0 {
             continue;
         }
         let hit = match t[k - 1] {
-            c if is_ident(c) => named(t, ident_start(t, k), k, p, strict),
+            c if is_ident(c) => named::<FAST>(t, ident_start(t, k), k, p, strict),
             b'"' | b'\'' => quoted(t, k, p),
             b')' | b']' | b'}' => grouped(t, k, p),
             _ => None,
@@ -218,7 +221,7 @@ fn call_end(t: &[u8], p: usize) -> usize {
 }
 
 /// A call of the identifier `t[s..k]` whose `(` is at `p`.
-fn named(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
+fn named<const FAST: bool>(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
     let name = &t[s..k];
     if name.len() < 2 || name.len() > 64 || name[0] == b'$' {
         // `$f(` is PHP's (see `php::dollars`)
@@ -237,6 +240,14 @@ fn named(t: &[u8], s: usize, k: usize, p: usize, strict: bool) -> Option<Hit> {
     };
     // the qualifier: `os.popen(`, `Runtime.getRuntime().exec(`
     let qual = qualifier(t, s);
+    if FAST && !name.iter().any(|&c| c.is_ascii_alphabetic() || c == b'_') {
+        // every other name below holds a letter, and the `snake_case` ones a `_`
+        let q = qual?;
+        return QUALIFIED
+            .iter()
+            .find(|&&(qn, n, _)| n == "*" && q.eq_ignore_ascii_case(qn.as_bytes()))
+            .map(|&(_, _, rule)| (rule, ident_start(t, s.saturating_sub(1)).min(s), end));
+    }
     if let Some(q) = qual {
         for &(qn, n, rule) in QUALIFIED {
             if q.eq_ignore_ascii_case(qn.as_bytes()) && (n == "*" || lower == n.as_bytes()) {

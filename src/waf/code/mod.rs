@@ -203,6 +203,16 @@ const T_UNDERSCORE: u16 = 1 << 8;
 const T_ESCAPE: u16 = 1 << 9;
 /// `/` and `#`: comments to undo.
 const T_COMMENT: u16 = 1 << 10;
+/// The trigger bytes above: a rule can only match a value holding one of them.
+const TRIGGERS: u16 = (1 << 11) - 1;
+/// What the base64 rules need (not triggers: every value has some): `A`, which every base64
+/// spelling of a Java serialization header holds (see `serialized`); upper-case and lower-case
+/// letters, which a base64 word holds both of (see [`base64_word`]); and a byte that no base64
+/// word holds (outside its alphabets, `=` and blanks).
+const T_A: u16 = 1 << 11;
+const T_UPPER: u16 = 1 << 12;
+const T_LOWER: u16 = 1 << 13;
+const T_NOT_BASE64: u16 = 1 << 14;
 
 /// The trigger bits of each byte (also a part of the scan's shared pass, `super::classes`).
 pub(in crate::waf) static CLASS: [u16; 256] = {
@@ -220,15 +230,40 @@ pub(in crate::waf) static CLASS: [u16; 256] = {
     t[b'&' as usize] = T_ESCAPE;
     t[b'/' as usize] = T_COMMENT;
     t[b'#' as usize] = T_COMMENT;
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_uppercase() {
+            t[c] |= T_UPPER;
+        } else if b.is_ascii_lowercase() {
+            t[c] |= T_LOWER;
+        } else if !(b.is_ascii_digit()
+            || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
+            || b.is_ascii_whitespace())
+        {
+            t[c] |= T_NOT_BASE64;
+        }
+        c += 1;
+    }
+    t[b'A' as usize] |= T_A;
     t
 };
 
 /// [`detect`] (or, `strict`, [`detect_strict`]) on a value whose [`CLASS`] mask the caller
-/// has (the scan's shared pass).
+/// has (the scan's shared pass). The mask must be the value's own: more trigger bits only
+/// cost time, but the base64 rules are skipped on the classes the value lacks or holds.
+///
+/// A `mask` of 0 is read as "not classified" (the scan's plain values come so), and the value's
+/// mask is taken here: a short value's pass costs less than the searches it saves.
 pub(in crate::waf) fn detect_classified(input: &str, mask: u16, strict: bool) -> Option<Finding> {
-    if mask == 0 && input.len() <= super::PLAIN_MAX {
+    let mask = if mask == 0 {
+        super::classes::or_over(&CLASS, input.as_bytes())
+    } else {
+        mask
+    };
+    if mask & TRIGGERS == 0 && input.len() <= super::PLAIN_MAX {
         // no trigger byte: only what base64 hides
-        return hidden(input, strict);
+        return hidden(input, strict, mask);
     }
     run_masked::<true>(input, strict, mask)
 }
@@ -245,23 +280,38 @@ pub(in crate::waf) fn plain_may_hide(value: &[u8], words: bool) -> bool {
 /// [`detect_classified`] on a value with no trigger byte of at most `PLAIN_MAX` bytes (what
 /// [`run_masked`] finds there, without its passes): a Java serialization header, or a base64
 /// word that decodes to code.
-fn hidden(input: &str, strict: bool) -> Option<Finding> {
+fn hidden(input: &str, strict: bool, mask: u16) -> Option<Finding> {
     let b = input.as_bytes();
     if b.len() < 4 {
         return None;
     }
-    serialized::java_serialized(b)
-        .or_else(|| decoded_word::<true>(b, strict))
+    java_serialized_masked(b, mask)
+        .or_else(|| decoded_word_masked(b, strict, mask))
         .map(|(rule, s, e)| Finding {
             rule,
             span: char_span(input, s, e),
         })
 }
 
+/// [`serialized::java_serialized`] on a value whose [`CLASS`] mask is `mask`: not searched
+/// without an `A`.
+fn java_serialized_masked(b: &[u8], mask: u16) -> Option<Hit> {
+    (mask & T_A != 0)
+        .then(|| serialized::java_serialized(b))
+        .flatten()
+}
+
+/// [`decoded_word`] on a value whose [`CLASS`] mask is `mask`: not read unless the mask allows
+/// a base64 word (both cases of letters, no byte outside the alphabets, `=` and blanks).
+fn decoded_word_masked(b: &[u8], strict: bool, mask: u16) -> Option<Hit> {
+    let word = mask & (T_UPPER | T_LOWER | T_NOT_BASE64) == T_UPPER | T_LOWER;
+    word.then(|| decoded_word::<true>(b, strict)).flatten()
+}
+
 /// A base64 word's decoded text, read again: the rule it fires, over the whole word.
 fn decoded_word<const FAST: bool>(b: &[u8], strict: bool) -> Option<Hit> {
     let decoded = base64_word(b)?;
-    let hit = match normalize(&decoded) {
+    let hit = match normalize::<FAST>(&decoded) {
         None => scan::<FAST>(&decoded, strict, u16::MAX),
         Some((n, _)) => scan::<FAST>(&n, strict, u16::MAX),
     }?;
@@ -300,7 +350,7 @@ fn run_masked<const FAST: bool>(input: &str, strict: bool, mask: u16) -> Option<
     };
     // (`normalize` has nothing to undo without these bytes)
     let normalized = (mask & (T_ESCAPE | T_COMMENT) != 0)
-        .then(|| normalize(b))
+        .then(|| normalize::<FAST>(b))
         .flatten();
     match &normalized {
         None => scan::<FAST>(b, strict, mask).map(found),
@@ -309,8 +359,22 @@ fn run_masked<const FAST: bool>(input: &str, strict: bool, mask: u16) -> Option<
             found((rule, map[s.min(map.len() - 1)], e))
         }),
     }
-    .or_else(|| serialized::java_serialized(b).map(found))
-    .or_else(|| decoded_word::<FAST>(b, strict).map(found))
+    .or_else(|| {
+        if FAST {
+            java_serialized_masked(b, mask)
+        } else {
+            serialized::java_serialized(b)
+        }
+        .map(found)
+    })
+    .or_else(|| {
+        if FAST {
+            decoded_word_masked(b, strict, mask)
+        } else {
+            decoded_word::<false>(b, strict)
+        }
+        .map(found)
+    })
     .or_else(|| {
         // a base64 word written with escapes (`\u0063\u006dVx...`)
         let (n, _) = normalized.as_ref()?;
@@ -395,6 +459,17 @@ fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
         has_bit(T_PAREN),
     );
     let bracket = has_bit(T_BRACKET);
+    // (FAST) what the names with a `_` need (`script::underscore_names`)
+    let underscores = std::cell::OnceCell::new();
+    let underscores = || {
+        *underscores.get_or_init(|| {
+            if FAST {
+                script::underscore_names(t)
+            } else {
+                (true, true)
+            }
+        })
+    };
     if lt {
         if let Some(h) = php::open_tags(t).or_else(|| template::angle::<FAST>(t, strict, run())) {
             return Some(h);
@@ -405,7 +480,7 @@ fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
             return Some(h);
         }
     }
-    if has_bit(T_UNDERSCORE) {
+    if has_bit(T_UNDERSCORE) && underscores().0 {
         if let Some(h) = script::dunders(t) {
             return Some(h);
         }
@@ -416,7 +491,7 @@ fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
         }
     }
     if paren {
-        if let Some(h) = calls::calls(t, strict) {
+        if let Some(h) = calls::calls::<FAST>(t, strict) {
             return Some(h);
         }
     }
@@ -449,15 +524,18 @@ fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
     if !has_bit(T_COLON | T_UNDERSCORE) {
         return None;
     }
-    php::data_uri(t).or_else(|| php::session_file(t))
+    php::data_uri(t).or_else(|| underscores().1.then(|| php::session_file(t)).flatten())
 }
 
 /// Undoes `\uXXXX` and `\xNN` escapes of ASCII characters and PHP comments (`/*...*/`, and
 /// `//` or `#` up to a line break), so that a name split or escaped reads whole; `None` when
 /// there is nothing to undo. The map gives, for each byte of the result, its offset in `b`.
-fn normalize(b: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+fn normalize<const FAST: bool>(b: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
     let escapes = memchr::memchr2(b'\\', b'&', b).is_some();
-    let block = memchr::memmem::find(b, b"/*").is_some();
+    // (FAST: a `/*` with no `*/` after it, as in `Accept: */*`, opens no comment; nor does
+    // any later one)
+    let block = memchr::memmem::find(b, b"/*")
+        .is_some_and(|p| !FAST || memchr::memmem::find(&b[p + 2..], b"*/").is_some());
     let line = memchr::memchr(b'\n', b).is_some()
         && (memchr::memchr(b'#', b).is_some() || memchr::memmem::find(b, b"//").is_some());
     if !(escapes || block || line) {
@@ -692,15 +770,23 @@ fn first_run(t: &[u8], x: usize) -> usize {
 /// searches from one trigger to the next while they are sparse, and once they come close
 /// together it reads the rest 64 bytes at a time, a mask per block (a search per trigger
 /// costs more than a mask per block there).
+///
+/// A text of one block (most values) is read as that block from the start: one mask costs
+/// less than the two searches (a hit and the end) of a single trigger.
 fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_> {
-    Positions {
+    let mut p = Positions {
         t,
         bytes: (a, b),
         from: 0,
         close: 0,
         base: usize::MAX,
         mask: 0,
+    };
+    if t.len() <= BLOCK {
+        p.base = 0;
+        p.mask = p.block(0);
     }
+    p
 }
 
 struct Positions<'a> {

@@ -267,7 +267,7 @@ pub(super) fn serialized(t: &[u8]) -> Option<Hit> {
 
 /// `php.ini` directives that change what PHP may do (written for this crate from the
 /// manual's directive list); set with `=` at a line's start they fire anywhere.
-const DIRECTIVES: &[&str] = &[
+pub(super) const DIRECTIVES: &[&str] = &[
     "allow_url_include",
     "allow_url_fopen",
     "auto_prepend_file",
@@ -299,7 +299,7 @@ const DIRECTIVES: &[&str] = &[
 ];
 
 /// Directive families (`opcache.jit`, `session.save_path`).
-const FAMILIES: &[&str] = &[
+pub(super) const FAMILIES: &[&str] = &[
     "opcache.",
     "mbstring.",
     "session.",
@@ -337,12 +337,14 @@ pub(super) fn config(t: &[u8], _strict: bool) -> Option<Hit> {
             continue;
         }
         let name = &t[s..e];
-        let known = DIRECTIVES
-            .iter()
-            .any(|d| name.eq_ignore_ascii_case(d.as_bytes()))
-            || FAMILIES
+        // (every directive and family holds a `_` or a `.`: a test checks)
+        let known = name.iter().any(|&c| c == b'_' || c == b'.')
+            && (DIRECTIVES
                 .iter()
-                .any(|f| starts_ci(name, 0, f.as_bytes()) && name.len() > f.len());
+                .any(|d| name.eq_ignore_ascii_case(d.as_bytes()))
+                || FAMILIES
+                    .iter()
+                    .any(|f| starts_ci(name, 0, f.as_bytes()) && name.len() > f.len()));
         let plain = s == 0
             && PLAIN
                 .iter()

@@ -134,6 +134,9 @@ fn path_at(t: &[u8], s: usize) -> Path {
 /// before (each dot of `a.b.c.d...` would walk back to its start), a name judged before, and a
 /// name [`may_fire`] rules out (version numbers, prices, host names).
 pub(super) fn dotted<const FAST: bool>(t: &[u8], strict: bool) -> Option<Hit> {
+    if FAST && !named_separator(t) {
+        return None;
+    }
     let mut done = 0;
     // (FAST) the last `.` seen; the last walk back (from, to); the last path read (start, end)
     let mut prev_dot = None::<usize>;
@@ -188,6 +191,74 @@ pub(super) fn dotted<const FAST: bool>(t: &[u8], strict: bool) -> Option<Hit> {
         }
     }
     None
+}
+
+/// (FAST) False when no path of two segments or more in `t` can pass [`may_fire`]. Such a
+/// path has its first segment right before a separator (`.` or `[`) and every other segment
+/// right after one (after a `[`, maybe after a quote), and the separator after its first
+/// segment is followed by the second (or by a quote): so some separator followed by an
+/// identifier's byte or a quote has one of [`FIRST_SEGMENTS`] or [`ANY_SEGMENTS`] right before
+/// it, or one of [`ANY_SEGMENTS`] right after it. A sentence's `. ` and a text whose names are
+/// others (`jane.doe@example.com`, `v1.2.3`) pass over the separators once, with no walk.
+fn named_separator(t: &[u8]) -> bool {
+    super::positions(t, b'.', b'[').any(|d| {
+        let next = t.get(d + 1).copied().unwrap_or(b' ');
+        let quoted = t[d] == b'[' && matches!(next, b'"' | b'\'');
+        (is_ident(next) || quoted)
+            && (name_before(t, d) || {
+                let a = d + 1 + usize::from(quoted);
+                ANY_SEGMENTS.iter().any(|w| starts_ci(t, a, w))
+            })
+    })
+}
+
+/// Every name [`may_fire`] looks for, first segments then anywhere segments.
+const GATED: [&[u8]; FIRST_SEGMENTS.len() + ANY_SEGMENTS.len()] = {
+    let mut all: [&[u8]; FIRST_SEGMENTS.len() + ANY_SEGMENTS.len()] =
+        [b""; FIRST_SEGMENTS.len() + ANY_SEGMENTS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < FIRST_SEGMENTS.len() {
+            FIRST_SEGMENTS[i]
+        } else {
+            ANY_SEGMENTS[i - FIRST_SEGMENTS.len()]
+        };
+        i += 1;
+    }
+    all
+};
+
+/// Three bytes lower-cased (ASCII letters; other bytes changed alike) as one number.
+const fn key3(a: u8, b: u8, c: u8) -> u32 {
+    (a | 0x20) as u32 | ((b | 0x20) as u32) << 8 | ((c | 0x20) as u32) << 16
+}
+
+/// The [`key3`] of each [`GATED`] name's last three letters (each name has three or more).
+static GATED_ENDS: [u32; GATED.len()] = {
+    let mut ends = [0u32; GATED.len()];
+    let mut i = 0;
+    while i < GATED.len() {
+        let w = GATED[i];
+        let n = w.len();
+        ends[i] = key3(w[n - 3], w[n - 2], w[n - 1]);
+        i += 1;
+    }
+    ends
+};
+
+/// True when `t[..d]` ends with a [`GATED`] name (ASCII case-insensitively): its last three
+/// bytes first, the whole name on a match.
+fn name_before(t: &[u8], d: usize) -> bool {
+    if d < 3 {
+        return false;
+    }
+    let key = key3(t[d - 3], t[d - 2], t[d - 1]);
+    (0..GATED.len()).any(|i| {
+        GATED_ENDS[i] == key && {
+            let w = GATED[i];
+            d >= w.len() && t[d - w.len()..d].eq_ignore_ascii_case(w)
+        }
+    })
 }
 
 /// First segments a rule of [`judge`] reads (lower case).
@@ -314,6 +385,25 @@ fn judge(t: &[u8], p: &Path, strict: bool) -> Option<Hit> {
         return hit(R_NODE);
     }
     None
+}
+
+/// (FAST) What the names with a `_` need, in one pass over the `_`s of `t`: whether a name
+/// [`dunders`] looks for may be there (each holds `__`, or is `nd_func$$` or `child_process`),
+/// and whether a PHP session file name may be (`sess_`, see `php::session_file`).
+pub(super) fn underscore_names(t: &[u8]) -> (bool, bool) {
+    let ends_ci = |i: usize, w: &[u8]| i >= w.len() && t[i - w.len()..i].eq_ignore_ascii_case(w);
+    let (mut dunder, mut session) = (false, false);
+    for i in super::positions(t, b'_', b'_') {
+        dunder = dunder
+            || t.get(i + 1) == Some(&b'_')
+            || (ends_ci(i, b"nd") && starts_ci(t, i + 1, b"func$$"))
+            || (ends_ci(i, b"child") && starts_ci(t, i + 1, b"process"));
+        session = session || ends_ci(i, b"sess");
+        if dunder && session {
+            break;
+        }
+    }
+    (dunder, session)
 }
 
 /// Magic names: Python dunder chains, `__proto__`, Node.js serialized functions.

@@ -38,7 +38,7 @@ pub(crate) fn java_serialized(t: &[u8]) -> Option<Hit> {
     // characters at most (32 bits and up to four of alignment), and its `A` is at most the
     // fifth of them
     let mut checked_to = 0;
-    for a in memchr::memchr_iter(b'A', t) {
+    for a in super::positions(t, b'A', b'A') {
         let from = a.saturating_sub(5).max(checked_to);
         let to = (a + 6).min(t.len());
         if let Some((s, e)) = magic_in(t, from, to) {

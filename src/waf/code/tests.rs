@@ -383,11 +383,16 @@ fn same_as_plain(v: &str) -> usize {
             } else {
                 detect(&v)
             };
-            assert_eq!(
-                fast,
-                super::detect_plain(&v, strict),
-                "strict={strict} {v:?}"
-            );
+            let plain = super::detect_plain(&v, strict);
+            assert_eq!(fast, plain, "strict={strict} {v:?}");
+            // as the scan runs it: with the value's class mask, with none (its plain values),
+            // and with more trigger bits than the value holds
+            let mask = crate::waf::classes::or_over(&super::CLASS, v.as_bytes());
+            for m in [mask, 0, mask | super::TRIGGERS] {
+                let classified = super::detect_classified(&v, m, strict)
+                    .or_else(|| strict.then(|| super::orm_lookup(&v)).flatten());
+                assert_eq!(classified, plain, "strict={strict} mask={m:#x} {v:?}");
+            }
             found += usize::from(fast.is_some());
         }
     }
@@ -652,5 +657,14 @@ fn gated_names_hold_three_letters_or_a_dunder() {
             "{}",
             String::from_utf8_lossy(w)
         );
+    }
+}
+
+/// What `php::config` relies on to skip its tables for a name with neither: every directive
+/// and every directive family it looks for holds a `_` or a `.`.
+#[test]
+fn php_directives_hold_an_underscore_or_a_dot() {
+    for d in super::php::DIRECTIVES.iter().chain(super::php::FAMILIES) {
+        assert!(d.contains(['_', '.']), "{d}");
     }
 }
