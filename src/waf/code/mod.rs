@@ -770,23 +770,15 @@ fn first_run(t: &[u8], x: usize) -> usize {
 /// searches from one trigger to the next while they are sparse, and once they come close
 /// together it reads the rest 64 bytes at a time, a mask per block (a search per trigger
 /// costs more than a mask per block there).
-///
-/// A text of one block (most values) is read as that block from the start: one mask costs
-/// less than the two searches (a hit and the end) of a single trigger.
 fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_> {
-    let mut p = Positions {
+    Positions {
         t,
         bytes: (a, b),
         from: 0,
         close: 0,
         base: usize::MAX,
         mask: 0,
-    };
-    if t.len() <= BLOCK {
-        p.base = 0;
-        p.mask = p.block(0);
     }
-    p
 }
 
 struct Positions<'a> {

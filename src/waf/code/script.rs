@@ -246,13 +246,32 @@ static GATED_ENDS: [u32; GATED.len()] = {
     ends
 };
 
+/// One bit of 64 per [`key3`] (a multiplicative hash).
+const fn key_bit(key: u32) -> u64 {
+    1 << (key.wrapping_mul(0x9e37_79b1) >> 26)
+}
+
+/// The [`key_bit`]s of [`GATED_ENDS`]: a key whose bit is not set is none of them.
+static GATED_BITS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < GATED_ENDS.len() {
+        bits |= key_bit(GATED_ENDS[i]);
+        i += 1;
+    }
+    bits
+};
+
 /// True when `t[..d]` ends with a [`GATED`] name (ASCII case-insensitively): its last three
-/// bytes first, the whole name on a match.
+/// bytes first (one bit of [`GATED_BITS`], then the keys), the whole name on a match.
 fn name_before(t: &[u8], d: usize) -> bool {
     if d < 3 {
         return false;
     }
     let key = key3(t[d - 3], t[d - 2], t[d - 1]);
+    if GATED_BITS & key_bit(key) == 0 {
+        return false;
+    }
     (0..GATED.len()).any(|i| {
         GATED_ENDS[i] == key && {
             let w = GATED[i];

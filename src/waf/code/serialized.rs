@@ -38,9 +38,24 @@ pub(crate) fn java_serialized(t: &[u8]) -> Option<Hit> {
     // characters at most (32 bits and up to four of alignment), and its `A` is at most the
     // fifth of them
     let mut checked_to = 0;
-    for a in super::positions(t, b'A', b'A') {
+    for a in memchr::memchr_iter(b'A', t) {
         let from = a.saturating_sub(5).max(checked_to);
         let to = (a + 6).min(t.len());
+        // the magic needs six base64 letters in a row, and any six of the window hold its
+        // `A` (five on each side of it): fewer around it, nothing to decode
+        let left = t[from..a]
+            .iter()
+            .rev()
+            .take_while(|&&c| sextet(c).is_some())
+            .count();
+        let right = t[a + 1..to]
+            .iter()
+            .take_while(|&&c| sextet(c).is_some())
+            .count();
+        if left + 1 + right < 6 {
+            checked_to = to.saturating_sub(5);
+            continue;
+        }
         if let Some((s, e)) = magic_in(t, from, to) {
             return Some((R_JAVA_SERIALIZED, s, e));
         }
