@@ -51,7 +51,11 @@
 //! (`positions`), the template openers share their searches for a closer and for the words
 //! they look for, and the rules that look for names (dotted names, superglobals, the openers'
 //! words) are skipped on a text without three ASCII letters in a row or `__`
-//! (`first_run`), which every such name holds (a test checks the tables). A rule added to
+//! (`first_run`), which every such name holds (a test checks the tables). On ordinary values
+//! (prose, addresses, header values) the rules that would find nothing are not run: the base64
+//! ones where the value's class mask rules them out (no `A`; not both cases of letters; a byte
+//! outside the alphabets), dotted names where no rule's name stands next to a separator
+//! (`script::named_separator`), the underscore names where no `_` starts one. A rule added to
 //! `scan` runs the plain way unless it takes such a gate; the plain reading stays reachable
 //! from the tests (`detect_plain`), which compare the two on the corpus and on random
 //! near-attack text.
