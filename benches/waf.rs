@@ -112,6 +112,10 @@ fn bench_detectors(c: &mut Criterion) {
     let prose = prose();
     // one 2 KiB chunk of `waf/body_64k`'s value: times 32, a detector's share of the worst case
     let near = NEAR_ATTACKS.repeat(2048 / NEAR_ATTACKS.len());
+    // the same chunk with, every 256 bytes, a spot where an XSS rule could fire in a tag but
+    // does not in text (`> x onabc=1 `): the worst case of a cheap pass that lets the
+    // tokenizer read the whole value as soon as one spot may fire
+    let spotted = format!("{}> x onabc=1 ", NEAR_ATTACKS.repeat(13)).repeat(8);
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),
@@ -128,6 +132,7 @@ fn bench_detectors(c: &mut Criterion) {
         ("xss", "<img src=x onerror=alert(1)>"),
         ("prose_1k", &prose),
         ("near_attacks_2k", &near),
+        ("near_spots_2k", &spotted),
     ];
     let mut group = c.benchmark_group("detector");
     for category in [

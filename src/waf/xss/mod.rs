@@ -155,6 +155,7 @@ mod gate;
 mod normalize;
 mod scan;
 mod script;
+mod spots;
 mod strict;
 #[cfg(test)]
 mod tests;

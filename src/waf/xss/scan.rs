@@ -56,20 +56,8 @@ impl<'a> Scan<'a> {
         self.st != St::Text
     }
 
-    /// The first rule that fires on the value: the tokenizer, where the cheap pass
-    /// ([`Scan::may_hit`], `gate`) says a rule can fire at all.
-    pub(super) fn run(&mut self) -> Hit {
-        if let Some(h) = self.value_start() {
-            return Some(h);
-        }
-        if !self.may_hit() {
-            return None;
-        }
-        self.tokenize()
-    }
-
     /// [`Scan::run`] without the cheap pass: the tokenizer over every value (the reference
-    /// the differential tests hold the cheap pass to).
+    /// the differential tests hold the cheap pass and the spot-by-spot run to).
     #[cfg(test)]
     pub(super) fn run_ungated(&mut self) -> Hit {
         if let Some(h) = self.value_start() {
@@ -80,6 +68,7 @@ impl<'a> Scan<'a> {
 
     /// The tokenizer: one pass over the whole value, checks at the bytes that can start a
     /// construct.
+    #[cfg(test)]
     fn tokenize(&mut self) -> Hit {
         let b = self.b;
         let n = b.len();
@@ -91,29 +80,7 @@ impl<'a> Scan<'a> {
                     break;
                 }
             }
-            let c = b[i];
-            // Checks that apply in any state.
-            let hit = match c {
-                b':' => self.at_colon(i),
-                b'(' => self.at_paren(i),
-                b'`' => self.at_backtick(i),
-                b'.' => self.at_dot(i),
-                b'[' => self.at_bracket(i),
-                b'{' => self.at_brace(i),
-                b'!' => self.at_bang(i),
-                _ => None,
-            };
-            if hit.is_some() {
-                return hit;
-            }
-            if c == b'<' {
-                if let Some(h) = self.at_lt(i) {
-                    return Some(h);
-                }
-                i += 1;
-                continue;
-            }
-            if let Some(h) = self.step(i, c) {
+            if let Some(h) = self.visit(i) {
                 return Some(h);
             }
             i += 1;
@@ -125,19 +92,54 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Tokenizer state transitions (everything except `<`).
+    /// The tokenizer at byte `i`: the checks that apply in any state, then the `<` check or
+    /// the state's own check, and the state change.
+    pub(super) fn visit(&mut self, i: usize) -> Hit {
+        let c = self.b[i];
+        let hit = match c {
+            b':' => self.at_colon(i),
+            b'(' => self.at_paren(i),
+            b'`' => self.at_backtick(i),
+            b'.' => self.at_dot(i),
+            b'[' => self.at_bracket(i),
+            b'{' => self.at_brace(i),
+            b'!' => self.at_bang(i),
+            _ => None,
+        };
+        if hit.is_some() {
+            return hit;
+        }
+        if c == b'<' {
+            return self.at_lt(i);
+        }
+        self.step(i, c)
+    }
+
+    /// The state's own check at byte `c` (anything but `<`), then the state change.
     pub(super) fn step(&mut self, i: usize, c: u8) -> Hit {
-        match self.st {
-            St::Text => {
-                if c == b'=' {
-                    return self.text_eq(i);
-                }
+        let hit = match self.st {
+            St::Text | St::ValueQ(_) | St::ValueUnq if c == b'=' => self.text_eq(i),
+            St::TagName if !is_tag_name_byte(c) => self.tag_name_end(i),
+            St::AttrName if c == b'=' => self.attr_name(self.mark, i, i),
+            St::AfterAttrName if c == b'=' => {
+                let end = back_ws_comments(self.b, i);
+                self.attr_name(self.mark, end, i)
             }
+            _ => None,
+        };
+        if hit.is_none() {
+            self.transition(i, c);
+        }
+        hit
+    }
+
+    /// Tokenizer state transitions at byte `c` (everything except `<`), without the checks.
+    #[inline(always)]
+    pub(super) fn transition(&mut self, i: usize, c: u8) {
+        match self.st {
+            St::Text => {}
             St::TagName => {
-                if !(c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_')) {
-                    if let Some(h) = self.tag_name_end(i) {
-                        return Some(h);
-                    }
+                if !is_tag_name_byte(c) {
                     self.st = if c == b'>' { St::Text } else { St::BeforeAttr };
                 }
             }
@@ -150,21 +152,14 @@ impl<'a> Scan<'a> {
                 }
             }
             St::AttrName => match c {
-                b'=' => {
-                    self.st = St::BeforeValue;
-                    return self.attr_name(self.mark, i, i);
-                }
+                b'=' => self.st = St::BeforeValue,
                 b'>' => self.st = St::Text,
                 b'/' => self.st = St::BeforeAttr,
                 _ if is_ws(c) => self.st = St::AfterAttrName,
                 _ => {}
             },
             St::AfterAttrName => match c {
-                b'=' => {
-                    self.st = St::BeforeValue;
-                    let end = back_ws_comments(self.b, i);
-                    return self.attr_name(self.mark, end, i);
-                }
+                b'=' => self.st = St::BeforeValue,
                 b'>' => self.st = St::Text,
                 b'/' => self.st = St::BeforeAttr,
                 _ if is_ws(c) => {}
@@ -182,8 +177,6 @@ impl<'a> Scan<'a> {
             St::ValueQ(q) => {
                 if c == q {
                     self.st = St::BeforeAttr;
-                } else if c == b'=' {
-                    return self.text_eq(i);
                 }
             }
             St::ValueUnq => {
@@ -191,12 +184,9 @@ impl<'a> Scan<'a> {
                     self.st = St::BeforeAttr;
                 } else if c == b'>' {
                     self.st = St::Text;
-                } else if c == b'=' {
-                    return self.text_eq(i);
                 }
             }
         }
-        None
     }
 
     /// A value starting with a comment closer (`-->`), after optional quotes.
@@ -484,7 +474,7 @@ impl<'a> Scan<'a> {
 }
 
 /// Index of the first byte at or after `i` that can start a construct (or `b.len()`).
-#[inline(never)]
+#[cfg(test)]
 pub(super) fn next_special(b: &[u8], i: usize) -> usize {
     let Some(rest) = b.get(i..) else {
         return b.len();
@@ -503,6 +493,11 @@ pub(super) fn next_special(b: &[u8], i: usize) -> usize {
         .iter()
         .position(|&c| CLASS[c as usize] != 0)
         .map_or(b.len(), |p| i + off + p)
+}
+
+/// A byte the tag-name state keeps in the name.
+pub(super) fn is_tag_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_')
 }
 
 /// `implementation`, `src`, `href` or `on` + 3 letters at `b[s..e]` (glued after a tag name).

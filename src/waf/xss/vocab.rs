@@ -219,8 +219,26 @@ pub(super) const EVENTS: &[&str] = &[
     "zoom",
 ];
 
+/// For each first letter of an event name, the lengths of those names (bit `n` for `n`
+/// bytes; all are shorter than 64): most words are no event by these two alone.
+static EVENT_LENS: [u64; 26] = {
+    let mut t = [0u64; 26];
+    let mut i = 0;
+    while i < EVENTS.len() {
+        let w = EVENTS[i].as_bytes();
+        assert!(w.len() < 64 && w[0].is_ascii_lowercase());
+        t[(w[0] - b'a') as usize] |= 1 << w.len();
+        i += 1;
+    }
+    t
+};
+
 pub(super) fn is_event(b: &[u8], s: usize, e: usize) -> bool {
-    if e - s > 48 {
+    let first = b.get(s).map_or(0, |c| c.to_ascii_lowercase());
+    if e <= s || e - s >= 64 || !first.is_ascii_lowercase() {
+        return false;
+    }
+    if EVENT_LENS[usize::from(first - b'a')] >> (e - s) & 1 == 0 {
         return false;
     }
     let mut tmp = [0u8; 48];
