@@ -5,6 +5,7 @@ pub(super) fn lc_at(b: &[u8], i: usize) -> u8 {
 }
 
 /// `b[i..]` starts with `pat` (pat is lowercase).
+#[inline]
 pub(super) fn eq_ci(b: &[u8], i: usize, pat: &[u8]) -> bool {
     match b.get(i..i + pat.len()) {
         Some(s) => s.eq_ignore_ascii_case(pat),

@@ -22,10 +22,10 @@
 //!   a byte that is no letter or digit, so that run of letters is the name it would check.
 //!
 //! When none of them can fire, nor the value-start check, no rule fires: the value is clean
-//! without the tokenizer. Otherwise the tokenizer runs over the whole value and gives the
-//! verdict, so a verdict is never the probe's. What it must never do: answer "clean" where one
-//! state of the tokenizer could fire; a differential test holds it against the tokenizer alone
-//! (`tests.rs`).
+//! without the tokenizer. Otherwise the tokenizer gives the verdict, run at each spot where
+//! one may fire, in its own state there ([`spots`], `spots.rs`), so a verdict is never the
+//! probe's. What it must never do: pass over a spot where one state of the tokenizer could
+//! fire; differential tests hold it against the tokenizer alone (below, and `spots.rs`).
 
 use super::bytes::{back_ws_comments, eq_ci, ident_back, is_ws, lc_at, skip_ws};
 use std::ops::ControlFlow;
@@ -38,13 +38,13 @@ const BLOCK: usize = 64;
 /// Walks the trigger bytes of `b` in order and calls `visit(p, braces)` at each one where a
 /// check of the tokenizer may fire in some state (see the module docs), `braces` being the
 /// last `{{` before `p` (the tokenizer's own). `visit` stops the walk with a verdict, or says
-/// where to go on: the triggers before that position, which the tokenizer read itself, are
-/// not asked about.
+/// where to go on and the last `{{` before there: the triggers before that position, which
+/// the tokenizer read itself, are not asked about.
 pub(super) fn spots(
     b: &[u8],
     map: Option<&[u32]>,
     raw: &[u8],
-    mut visit: impl FnMut(usize, Option<usize>) -> ControlFlow<Hit, usize>,
+    mut visit: impl FnMut(usize, Option<usize>) -> ControlFlow<Hit, (usize, Option<usize>)>,
 ) -> ControlFlow<Hit> {
     let mut probe = Scan::new(b, map, raw);
     // whether the value holds an `in` operator (looked for at the first `=` that needs it)
@@ -61,21 +61,29 @@ pub(super) fn spots(
                 triggers(&block)
             }
         };
+        if next > base {
+            m &= skip_below(next - base);
+        }
         while m != 0 {
             let p = base + m.trailing_zeros() as usize;
             m &= m - 1;
-            if p < next {
-                // read by the tokenizer: only a `{{` matters to the checks after it
-                if b[p] == b'{' && b.get(p + 1) == Some(&b'{') {
-                    probe.braces = Some(p);
-                }
-            } else if probe.may_fire_at(p, &mut in_op) {
-                next = visit(p, probe.braces)?;
+            if probe.may_fire_at(p, &mut in_op) {
+                (next, probe.braces) = visit(p, probe.braces)?;
+                m &= skip_below(next - base);
             }
         }
         base += BLOCK;
     }
     ControlFlow::Continue(())
+}
+
+/// The bits of a block's mask from bit `k` on (none when `k` is past the block).
+fn skip_below(k: usize) -> u64 {
+    if k >= BLOCK {
+        0
+    } else {
+        !0 << k
+    }
 }
 
 impl Scan<'_> {

@@ -19,6 +19,30 @@ const GLOBAL_LENS: u16 = {
     m
 };
 
+/// The last two letters of the [`GLOBALS`] (all have three or more): for each last letter,
+/// the letters before it (bit `n` for the `n`-th letter of the alphabet).
+const GLOBAL_TAILS: [u32; 26] = {
+    let mut t = [0u32; 26];
+    let mut i = 0;
+    while i < GLOBALS.len() {
+        let w = GLOBALS[i].as_bytes();
+        let (a, z) = (w[w.len() - 2], w[w.len() - 1]);
+        assert!(w.len() >= 3 && a.is_ascii_lowercase() && z.is_ascii_lowercase());
+        t[(z - b'a') as usize] |= 1 << (a - b'a');
+        i += 1;
+    }
+    t
+};
+
+/// Whether the word ending at `end` may be one of the [`GLOBALS`], by its last two letters.
+fn global_tail(b: &[u8], end: usize) -> bool {
+    let (a, z) = (lc_at(b, end.wrapping_sub(2)), lc_at(b, end.wrapping_sub(1)));
+    end >= 3
+        && z.is_ascii_lowercase()
+        && a.is_ascii_lowercase()
+        && GLOBAL_TAILS[usize::from(z - b'a')] >> (a - b'a') & 1 != 0
+}
+
 impl Scan<'_> {
     pub(super) fn at_colon(&self, i: usize) -> Hit {
         let b = self.b;
@@ -294,6 +318,10 @@ impl Scan<'_> {
         let mut end = back_ws_comments(b, i);
         if end > 0 && b[end - 1] == b')' {
             end = back_ws_comments(b, end - 1);
+        }
+        // most words before a `.` (prose) end unlike any global: not read any further
+        if !global_tail(b, end) {
+            return None;
         }
         // (no global is 16 bytes long: a longer word is read no further)
         let s = ident_back_within(b, end, 16);

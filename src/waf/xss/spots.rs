@@ -66,7 +66,7 @@ impl Scan<'_> {
                 }
             }
             at = i;
-            ControlFlow::Continue(i)
+            ControlFlow::Continue((i, self.braces))
         });
         match found {
             ControlFlow::Break(hit) => hit,

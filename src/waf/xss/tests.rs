@@ -474,3 +474,38 @@ fn strict_spans_and_linearity() {
         within_linear_time(|| detect_strict(&s), unit);
     }
 }
+
+/// The quick filters in front of the event list and the globals (first letter and length,
+/// last two letters) let every name through, in any case.
+#[test]
+fn every_event_and_global_passes_the_quick_filters() {
+    use super::scan::Scan;
+    use super::vocab::GLOBALS;
+    for e in EVENTS {
+        for w in [format!("on{e}"), format!("ON{}", e.to_uppercase())] {
+            assert!(super::vocab::is_event(w.as_bytes(), 2, w.len()), "{w}");
+        }
+    }
+    for w in ["onabc", "onloads", "onxyz", "on"] {
+        assert!(!super::vocab::is_event(w.as_bytes(), 2, w.len()), "{w}");
+    }
+    for g in GLOBALS {
+        for w in [format!("x {g}."), format!("x {}.", g.to_uppercase())] {
+            let b = w.as_bytes();
+            let dot = b.len() - 1;
+            assert_eq!(
+                Scan::new(b, None, b).global_before(dot),
+                Some((2, dot)),
+                "{w}"
+            );
+        }
+    }
+    for w in ["x documents.", "x windows.", "x to.", "x t.", "."] {
+        let b = w.as_bytes();
+        assert_eq!(
+            Scan::new(b, None, b).global_before(b.len() - 1),
+            None,
+            "{w}"
+        );
+    }
+}
