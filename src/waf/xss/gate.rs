@@ -35,16 +35,18 @@ use super::scan::{is_tag_name_byte, Hit, Scan, St};
 /// Bytes per block: one bit each in a `u64`.
 const BLOCK: usize = 64;
 
-/// Walks the trigger bytes of `b` in order and calls `visit(p, braces)` at each one where a
-/// check of the tokenizer may fire in some state (see the module docs), `braces` being the
-/// last `{{` before `p` (the tokenizer's own). `visit` stops the walk with a verdict, or says
+/// Walks the trigger bytes of `b` in order and calls `visit(p, braces, tag)` at each one
+/// where a check of the tokenizer may fire in some state (see the module docs), `braces`
+/// being the last `{{` before `p` (the tokenizer's own) and `tag` the position after the last
+/// `<` that opens a tag name among the triggers asked about (0 when none; `p + 1` when the
+/// spot is one). `visit` stops the walk with a verdict, or says
 /// where to go on and the last `{{` before there: the triggers before that position, which
 /// the tokenizer read itself, are not asked about.
 pub(super) fn spots(
     b: &[u8],
     map: Option<&[u32]>,
     raw: &[u8],
-    mut visit: impl FnMut(usize, Option<usize>) -> ControlFlow<Hit, (usize, Option<usize>)>,
+    mut visit: impl FnMut(usize, Option<usize>, usize) -> ControlFlow<Hit, (usize, Option<usize>)>,
 ) -> ControlFlow<Hit> {
     let mut probe = Scan::new(b, map, raw);
     // whether the value holds an `in` operator (looked for at the first `=` that needs it)
@@ -68,7 +70,8 @@ pub(super) fn spots(
             let p = base + m.trailing_zeros() as usize;
             m &= m - 1;
             if probe.may_fire_at(p, &mut in_op) {
-                (next, probe.braces) = visit(p, probe.braces)?;
+                // (the probe's `mark` is set at every tag start it passes, and nowhere else)
+                (next, probe.braces) = visit(p, probe.braces, probe.mark)?;
                 m &= skip_below(next - base);
             }
         }
@@ -91,7 +94,10 @@ impl Scan<'_> {
     /// may, and the tokenizer must decide.
     #[cfg(test)]
     pub(super) fn may_hit(&self) -> bool {
-        spots(self.b, self.map, self.raw, |_, _| ControlFlow::Break(None)).is_break()
+        spots(self.b, self.map, self.raw, |_, _, _| {
+            ControlFlow::Break(None)
+        })
+        .is_break()
     }
 
     /// Whether a check the tokenizer runs at the trigger byte `b[p]` can fire in some state.

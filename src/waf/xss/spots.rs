@@ -9,8 +9,8 @@
 //! - between spots it only follows the state (no check: the cheap pass found none that can
 //!   fire there, in any state), from the last tag start before the spot when there is one
 //!   (`<` and a letter or `:` opens a tag name whatever the state before it, so the state
-//!   after it is known), jumping over quoted values with `memchr` and stopping in text (which
-//!   only a tag start leaves);
+//!   after it is known; the cheap pass, which reads every `<`, says where it is), jumping over
+//!   quoted values and stopping in text (which only a tag start leaves);
 //! - at a spot it runs the tokenizer itself on that byte, and on to the end of the tag name
 //!   the byte opens or is in, or of the attribute name it is in (the name's check runs where
 //!   it ends: `<svg `, `xmlns:x=`).
@@ -36,8 +36,11 @@ impl Scan<'_> {
         let n = b.len();
         // the state is the tokenizer's after it read the bytes before `at`
         let mut at = 0;
-        let found = spots(b, map, raw, |p, braces| {
-            self.follow(at, p);
+        let found = spots(b, map, raw, |p, braces, tag| {
+            // (a tag start at the spot sets the state whatever it was)
+            if tag != p + 1 {
+                self.follow(at, p, tag);
+            }
             self.braces = braces;
             let mut i = p;
             loop {
@@ -75,28 +78,30 @@ impl Scan<'_> {
     }
 
     /// Moves the state from the tokenizer's before byte `from` to its before byte `to`,
-    /// running no check (none can fire between two spots).
-    fn follow(&mut self, from: usize, to: usize) {
+    /// running no check (none can fire between two spots). `tag` is the position after the
+    /// last tag start before `to` (`<` and a letter or `:`), or anything up to `from` when
+    /// there is none in `b[from..to]`: the state after a tag start is known.
+    fn follow(&mut self, from: usize, to: usize, tag: usize) {
         let b = self.b;
         let mut i = from;
-        // the last tag start before `to`: the state after it is known
-        let mut end = to;
-        while let Some(k) = memchr::memrchr(b'<', &b[from..end]) {
-            let lt = from + k;
-            if opens_tag(b, lt) {
-                self.st = St::TagName;
-                self.mark = lt + 1;
-                i = lt + 1;
-                break;
-            }
-            end = lt;
+        if tag > from {
+            debug_assert!(tag <= to && opens_tag(b, tag - 1));
+            self.st = St::TagName;
+            self.mark = tag;
+            i = tag;
         }
         // no tag starts in `b[i..to]`: a `<` changes nothing there, text stays text
         while i < to {
             match self.st {
                 St::Text => return,
                 St::ValueQ(q) => {
-                    let Some(k) = memchr::memchr(q, &b[i..to]) else {
+                    let rest = &b[i..to];
+                    let found = if rest.len() > 64 {
+                        memchr::memchr(q, rest)
+                    } else {
+                        rest.iter().position(|&c| c == q)
+                    };
+                    let Some(k) = found else {
                         return;
                     };
                     self.st = St::BeforeAttr;
@@ -159,7 +164,11 @@ mod tests {
             let to = from + (next() as usize) % (b.len() - from + 1);
             let mut s = Scan::new(b, None, b);
             (s.st, s.mark) = state_at(b, from);
-            s.follow(from, to);
+            let tag = (from..to)
+                .rev()
+                .find(|&k| b[k] == b'<' && opens_tag(b, k))
+                .map_or(0, |k| k + 1);
+            s.follow(from, to, tag);
             let want = state_at(b, to);
             assert!(s.st == want.0, "{v:?} {from}..{to}");
             if matches!(want.0, St::TagName | St::AttrName | St::AfterAttrName) {
