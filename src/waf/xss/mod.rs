@@ -27,8 +27,9 @@
 //!    new tag (more suspicious than a browser, never less). Every check triggered by a byte looks a
 //!    bounded distance back or forward (at most ~128 bytes), so the work is O(n).
 //!
-//! Files: `normalize` (the decoded copy and its offset map), `scan` (the tokenizer and the
-//! markup rules), `script` (URL, script and CSS contexts), `vocab` (tag, attribute, event and
+//! Files: `normalize` (the decoded copy and its offset map), `gate` (the cheap pass that
+//! finds the spots where a rule may fire), `spots` (the tokenizer run at those spots only, its
+//! state carried between them), `scan` (the tokenizer and the markup rules), `script` (URL, script and CSS contexts), `vocab` (tag, attribute, event and
 //! sink names), `bytes` (bounded, case-insensitive byte helpers), `strict` (the paranoia level
 //! 2 rules).
 //!
