@@ -6,6 +6,9 @@
 //!   body is read by the layer in both, so only the inspection differs).
 //! - `waf/body_64k`: the worst case the budget allows for: a 64 KiB JSON body of near-attacks
 //!   for every detector, budget raised so the whole body is inspected.
+//! - `waf/body_64k_spots`: the same with another padding, the near-attacks with a spot every
+//!   259 bytes where a rule could fire in a tag (`> x onabc=1 `): where the cheap passes let
+//!   the expensive part run most.
 //! - `exclusions/*`: the typical request (`POST /api/orders`) through three agents in monitor
 //!   mode, in alternating chunks in one run, each row timing its own agent: `none` (no
 //!   exclusions or routes), `other_routes` (100 exclusions and 10 routes, none naming
@@ -37,7 +40,7 @@ mod support;
 #[path = "support/typical.rs"]
 mod typical;
 use support::{added_time, Layered};
-use typical::{json_body, typical, worst_body, NEAR_ATTACKS};
+use typical::{json_body, spotted_body, spotted_unit, typical, worst_body, NEAR_ATTACKS};
 
 async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
@@ -99,6 +102,10 @@ fn bench_waf(c: &mut Criterion) {
     group.bench_function("body_64k", |b| {
         b.iter_custom(|iters| added_time(iters, |_| typical(&big), &mut without, &mut with))
     });
+    let spots = Bytes::from(spotted_body());
+    group.bench_function("body_64k_spots", |b| {
+        b.iter_custom(|iters| added_time(iters, |_| typical(&spots), &mut without, &mut with))
+    });
     group.finish();
 }
 
@@ -115,7 +122,7 @@ fn bench_detectors(c: &mut Criterion) {
     // the same chunk with, every 256 bytes, a spot where an XSS rule could fire in a tag but
     // does not in text (`> x onabc=1 `): the worst case of a cheap pass that lets the
     // tokenizer read the whole value as soon as one spot may fire
-    let spotted = format!("{}> x onabc=1 ", NEAR_ATTACKS.repeat(13)).repeat(8);
+    let spotted = spotted_unit().repeat(8);
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),

@@ -6,7 +6,8 @@
 //!
 //! Run natively: `cargo run --release --example profile_waf -- 200000`; a second argument
 //! `echo` sends the load test's JSON body instead (`benches/load/post.lua`: 40 small records,
-//! every string plain), `worst` the 64 KiB near-attack body of `waf/body_64k`. Instructions per
+//! every string plain), `worst` the 64 KiB near-attack body of `waf/body_64k`, `spots` that of
+//! `waf/body_64k_spots`. Instructions per
 //! request, counting only the measured loops (divide by `2 N`, then subtract the WAF-off run's
 //! share as printed):
 //!
@@ -77,6 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let body = Bytes::from(match std::env::args().nth(2).as_deref() {
         Some("echo") => typical::echo_body(),
         Some("worst") => typical::worst_body(),
+        Some("spots") => typical::spotted_body(),
         _ => typical::json_body(),
     });
     let (off, on) = (agent(WafMode::Off)?, agent(WafMode::Monitor)?);

@@ -54,6 +54,20 @@ pub fn worst_body() -> String {
     serde_json::json!({ "q": big }).to_string()
 }
 
+/// [`NEAR_ATTACKS`] ×13 and a spot where an XSS rule could fire in a tag but does not in text
+/// (`> x onabc=1 `): 259 bytes. Repeated, a padding where the detectors' cheap passes flag a
+/// spot every 259 bytes.
+pub fn spotted_unit() -> String {
+    format!("{}> x onabc=1 ", NEAR_ATTACKS.repeat(13))
+}
+
+/// `waf/body_64k_spots`'s body: [`worst_body`] with [`spotted_unit`] repeated instead.
+pub fn spotted_body() -> String {
+    let unit = spotted_unit();
+    let big = unit.repeat((64 << 10) / unit.len());
+    serde_json::json!({ "q": big }).to_string()
+}
+
 pub fn typical(body: &Bytes) -> Request<Full<Bytes>> {
     let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
                &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
