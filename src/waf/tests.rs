@@ -584,3 +584,22 @@ pub(super) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
         seed
     }
 }
+
+/// `count` random sequences of `tokens` ([`xorshift`] from `seed`), each of fewer than
+/// `max_len` tokens: the differential tests' near-attack values.
+pub(super) fn token_sequences<'t>(
+    seed: u64,
+    tokens: &'t [&'t str],
+    count: usize,
+    max_len: u64,
+) -> impl Iterator<Item = String> + 't {
+    let mut next = xorshift(seed);
+    (0..count).map(move |_| {
+        let len = (next() % max_len) as usize;
+        let mut v = String::new();
+        for _ in 0..len {
+            v.push_str(tokens[(next() % tokens.len() as u64) as usize]);
+        }
+        v
+    })
+}

@@ -387,13 +387,7 @@ fn dollar_rule_gates_agree_on_random_token_sequences() {
         "^^",
         "/",
     ];
-    let mut next = crate::waf::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
-    for _ in 0..20_000 {
-        let len = (next() % 60) as usize;
-        let mut v = String::new();
-        for _ in 0..len {
-            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
-        }
+    for v in crate::waf::tests::token_sequences(0x9e37_79b9_7f4a_7c15u64, TOKENS, 20_000, 60) {
         dollar_rules_agree(&v);
     }
 }
@@ -568,13 +562,7 @@ fn word_gate_gives_the_ungated_verdict_on_random_token_sequences() {
         "10.0.0.1",
         "' or <a on=../;|${ ",
     ];
-    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
-    for _ in 0..30_000 {
-        let len = (next() % 24) as usize;
-        let mut v = String::new();
-        for _ in 0..len {
-            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
-        }
+    for v in crate::waf::tests::token_sequences(0x2545_f491_4f6c_dd1du64, TOKENS, 30_000, 24) {
         same_as_ungated(&v);
     }
 }
@@ -711,13 +699,7 @@ fn sweep_agrees_on_random_token_sequences() {
         "?",
         ",",
     ];
-    let mut next = crate::waf::tests::xorshift(0x853c_49e6_748f_ea9bu64);
-    for _ in 0..30_000 {
-        let len = (next() % 90) as usize;
-        let mut v = String::new();
-        for _ in 0..len {
-            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
-        }
+    for v in crate::waf::tests::token_sequences(0x853c_49e6_748f_ea9bu64, TOKENS, 30_000, 90) {
         sweep_agrees(&v);
     }
 }

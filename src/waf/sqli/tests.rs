@@ -600,13 +600,7 @@ fn prefix_reading_gives_the_whole_streams_verdict_on_random_token_sequences() {
         ",",
         "N'",
     ];
-    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
-    for _ in 0..20_000 {
-        let len = (next() % 120) as usize;
-        let mut v = String::new();
-        for _ in 0..len {
-            v.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
-        }
+    for v in crate::waf::tests::token_sequences(0x2545_f491_4f6c_dd1du64, TOKENS, 20_000, 120) {
         same_with_prefix(v.as_bytes());
     }
 }
