@@ -487,11 +487,7 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
             if !tokenize(b, b'`', false, toks, PREFIX) {
                 return None;
             }
-            let known = if toks.len() > PREFIX {
-                toks.len() - 1
-            } else {
-                usize::MAX
-            };
+            let known = known_final(toks, PREFIX);
             let v = View::prefix(toks, b, known);
             let hit = backtick_rules(&v);
             if !v.overread() {
@@ -513,12 +509,7 @@ fn window(b: &[u8], toks: &mut Vec<Tok>, limit: usize, first: usize) -> Option<H
     toks.clear();
     if first < limit {
         tokenize(b, 0, false, toks, first);
-        // (cut short: all but the last token are final, see `tokenizer::settled`)
-        let known = if toks.len() > first {
-            toks.len() - 1
-        } else {
-            usize::MAX
-        };
+        let known = known_final(toks, first);
         if let Some(hit) = rules::analyze_window_prefix(toks, b, known) {
             return hit;
         }
@@ -526,6 +517,17 @@ fn window(b: &[u8], toks: &mut Vec<Tok>, limit: usize, first: usize) -> Option<H
     }
     tokenize(b, 0, false, toks, limit);
     analyze_window(toks, b)
+}
+
+/// How many leading tokens of `toks`, tokenized with `limit` ([`tokenize`]), are final: all but
+/// the last when the tokenizer was cut short (see `tokenizer::settled`), all of them otherwise
+/// (`usize::MAX`).
+fn known_final(toks: &[Tok], limit: usize) -> usize {
+    if toks.len() > limit {
+        toks.len() - 1
+    } else {
+        usize::MAX
+    }
 }
 
 /// Values longer than this are read on their first [`PREFIX`] folded tokens when no
@@ -545,12 +547,7 @@ fn context(b: &[u8], q: u8, ansi: bool, toks: &mut Vec<Tok>, prefix: bool) -> Op
         if !tokenize(b, q, ansi, toks, PREFIX) {
             return None;
         }
-        // (cut short: all but the last token are final, see `tokenizer::settled`)
-        let known = if toks.len() > PREFIX {
-            toks.len() - 1
-        } else {
-            usize::MAX
-        };
+        let known = known_final(toks, PREFIX);
         if let Some(hit) = rules::analyze_prefix(toks, b, known) {
             return hit;
         }
