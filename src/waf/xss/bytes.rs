@@ -124,10 +124,113 @@ pub(super) fn ident_fwd(b: &[u8], i: usize) -> usize {
     e
 }
 
+#[inline]
 pub(super) fn lower_eq(b: &[u8], s: usize, e: usize, pat: &[u8]) -> bool {
     e >= s && e - s == pat.len() && eq_ci(b, s, pat)
 }
 
+#[inline]
 pub(super) fn in_list(b: &[u8], s: usize, e: usize, list: &[&str]) -> bool {
     list.iter().any(|w| lower_eq(b, s, e, w.as_bytes()))
+}
+
+/// A list of at most 64 lower-case ASCII words with a filter that tells, from a name's
+/// length, first and last letters, which few of them it can be: a lookup costs a few table
+/// reads and usually no comparison, where a walk of the list compares the name with every
+/// word of its length (the checks at `<`, `(` and `` ` `` look names up at every such byte).
+pub(super) struct Words {
+    pub(super) list: &'static [&'static str],
+    /// Bit `k` set in `by_len[n]` when word `k` has `n` bytes (all have fewer than 32).
+    by_len: [u64; 32],
+    /// By first and by last byte ([`letter_index`]).
+    by_first: [u64; 27],
+    by_last: [u64; 27],
+}
+
+/// 0 to 25 for a letter of either case, 26 for any other byte.
+const fn letter_index(c: u8) -> usize {
+    let l = c | 0x20;
+    if l.is_ascii_lowercase() {
+        (l - b'a') as usize
+    } else {
+        26
+    }
+}
+
+impl Words {
+    pub(super) const fn new(list: &'static [&'static str]) -> Words {
+        assert!(list.len() <= 64);
+        let mut w = Words {
+            list,
+            by_len: [0; 32],
+            by_first: [0; 27],
+            by_last: [0; 27],
+        };
+        let mut k = 0;
+        while k < list.len() {
+            let x = list[k].as_bytes();
+            assert!(!x.is_empty() && x.len() < 32);
+            w.by_len[x.len()] |= 1 << k;
+            w.by_first[letter_index(x[0])] |= 1 << k;
+            w.by_last[letter_index(x[x.len() - 1])] |= 1 << k;
+            k += 1;
+        }
+        w
+    }
+
+    /// The index of the first word equal to `b[s..e]` (ASCII case-insensitive): what
+    /// `list.iter().position(|w| lower_eq(b, s, e, w))` gives.
+    #[inline]
+    pub(super) fn find(&self, b: &[u8], s: usize, e: usize) -> Option<usize> {
+        #[cfg(test)]
+        if linear_lookups() {
+            return self
+                .list
+                .iter()
+                .position(|w| lower_eq(b, s, e, w.as_bytes()));
+        }
+        let len = e.checked_sub(s)?;
+        if len == 0 || len >= 32 || e > b.len() {
+            return None;
+        }
+        let mut m = self.by_len[len]
+            & self.by_first[letter_index(b[s])]
+            & self.by_last[letter_index(b[e - 1])];
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            if eq_ci(b, s, self.list[k].as_bytes()) {
+                return Some(k);
+            }
+            m &= m - 1;
+        }
+        None
+    }
+
+    #[inline]
+    pub(super) fn contains(&self, b: &[u8], s: usize, e: usize) -> bool {
+        self.find(b, s, e).is_some()
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: [`Words::find`] walks its list instead (the lookup before the filter), a `:`
+    /// tries every scheme and `js_value` reads byte by byte (the checks before their
+    /// shortcuts), so that a differential test can hold the two verdicts together.
+    static LINEAR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+pub(super) fn linear_lookups() -> bool {
+    LINEAR.with(|c| c.get())
+}
+
+/// Tests: runs `f` with the checks' lookups as they were before their shortcuts (see
+/// [`LINEAR`]).
+#[cfg(test)]
+pub(super) fn with_linear_lookups<R>(f: impl FnOnce() -> R) -> R {
+    LINEAR.with(|c| c.set(true));
+    let r = f();
+    LINEAR.with(|c| c.set(false));
+    r
 }

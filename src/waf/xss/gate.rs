@@ -251,17 +251,19 @@ fn triggers(c: &[u8; BLOCK]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::bytes::with_linear_lookups;
     use super::super::{detect, detect_classified, detect_ungated, Finding};
     use super::*;
 
-    /// The verdict with the cheap pass is the tokenizer's alone (rule and span), through
-    /// [`detect`] and, for values with nothing to decode, the WAF's [`detect_classified`];
-    /// returns that verdict.
+    /// The verdict with the cheap pass is the tokenizer's alone (rule and span), with its
+    /// word lists walked one word at a time (the lookups before their filters,
+    /// [`with_linear_lookups`]), through [`detect`] and, for values with nothing to decode,
+    /// the WAF's [`detect_classified`]; returns that verdict.
     fn same_verdict(v: &str) -> Option<Finding> {
-        let want = detect_ungated(v);
+        let want = with_linear_lookups(|| detect_ungated(v));
         assert_eq!(detect(v), want, "{v:?}");
         let raw = v.as_bytes();
-        let plain = Scan::new(raw, None, raw).run_ungated();
+        let plain = with_linear_lookups(|| Scan::new(raw, None, raw).run_ungated());
         assert_eq!(Scan::new(raw, None, raw).run(), plain, "{v:?}");
         if !super::super::needs_norm(raw) {
             assert_eq!(detect_classified(v, false), want, "{v:?}");
@@ -277,6 +279,8 @@ mod tests {
             return;
         };
         assert!(values.len() > 10_000, "{}", values.len());
+        let spotted = format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
+        let handlers = "onabc=1 ".repeat(8);
         let mut hits = 0;
         for v in &values {
             for (pre, post) in [
@@ -287,12 +291,15 @@ mod tests {
                 // spots that may fire but do not before the value, a firing one after it
                 ("' or <a on=../;|${ > x onabc=1 ", " x onabc=1 <a onabc=1"),
                 ("<a b='x onabc=1 ", "' c=\"x onabc=1"),
+                // the benchmarks' paddings: spots every 259 bytes, every 8, tag names every 5
+                (spotted.as_str(), spotted.as_str()),
+                (handlers.as_str(), "<abc <abc "),
             ] {
                 hits += usize::from(same_verdict(&format!("{pre}{v}{post}")).is_some());
             }
         }
         // the corpus reaches both verdicts
-        assert!(hits > 5_000 && hits < values.len() * 6 - 5_000, "{hits}");
+        assert!(hits > 5_000 && hits < values.len() * 8 - 5_000, "{hits}");
     }
 
     /// Pieces of markup, script and prose that come near the rules, glued at random.
@@ -521,6 +528,80 @@ mod tests {
             assert!(!Scan::new(b, None, b).may_hit(), "{v:?}");
             assert_eq!(same_verdict(&v), None);
         }
+    }
+
+    /// The filtered word lookups find what a walk of the list finds, for every word of the
+    /// lists, each with one byte changed, cut or lengthened, in either case.
+    #[test]
+    fn word_filters_find_what_a_walk_finds() {
+        use super::super::bytes::Words;
+        use super::super::vocab::{CALL_WORDS, DANGEROUS_ATTR_WORDS, DANGEROUS_TAG_WORDS};
+        let lists: [&Words; 3] = [&DANGEROUS_TAG_WORDS, &DANGEROUS_ATTR_WORDS, &CALL_WORDS];
+        let mut tried = 0;
+        let mut found = 0;
+        for words in lists {
+            for w in words.list {
+                let w = w.as_bytes();
+                let mut names = vec![w.to_vec(), w.to_ascii_uppercase(), w[1..].to_vec()];
+                names.push(w[..w.len() - 1].to_vec());
+                names.push([w, b"s"].concat());
+                for k in 0..w.len() {
+                    for c in [b'a', b'z', b'0', b'-', 0xc3] {
+                        let mut x = w.to_vec();
+                        x[k] = c;
+                        names.push(x);
+                    }
+                }
+                for name in names {
+                    // the name alone, and inside other bytes
+                    let framed = [b"<".as_slice(), &name, b" x"].concat();
+                    for (b, s, e) in [(&name[..], 0, name.len()), (&framed, 1, name.len() + 1)] {
+                        for other in lists {
+                            let want = with_linear_lookups(|| other.find(b, s, e));
+                            assert_eq!(other.find(b, s, e), want, "{name:?}");
+                            tried += 1;
+                            found += usize::from(want.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found > 100 && tried > found * 10, "{found} {tried}");
+    }
+
+    /// `js_value` eight bytes at a time gives what it gives byte by byte, at every position
+    /// of random values made of its stops, spaces, quotes and letters, of every length.
+    #[test]
+    fn js_value_by_chunks_reads_as_byte_by_byte() {
+        use super::super::script::js_value;
+        let alphabet = b"(`&>\"' \tax=1";
+        let mut next = crate::waf::tests::xorshift(0x5851_f42d_4c95_7f2d);
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..3_000 {
+            let len = (next() % 120) as usize;
+            // mostly letters, so that stops fall at every distance
+            let v: Vec<u8> = (0..len)
+                .map(|_| match next() % 16 {
+                    r @ 0..8 => alphabet[r as usize],
+                    _ => b'a',
+                })
+                .collect();
+            for i in 0..=v.len() {
+                let want = with_linear_lookups(|| js_value(&v, i));
+                assert_eq!(
+                    js_value(&v, i),
+                    want,
+                    "{:?} {i}",
+                    String::from_utf8_lossy(&v)
+                );
+                if want {
+                    yes += 1;
+                } else {
+                    no += 1;
+                }
+            }
+        }
+        assert!(yes > 10_000 && no > 10_000, "{yes} {no}");
     }
 
     #[test]

@@ -264,7 +264,7 @@ impl<'a> Scan<'a> {
             if lower_eq(b, s2, e2, b"script") {
                 return Some((R_SCRIPT, i, e2));
             }
-            if in_list(b, s2, e2, DANGEROUS_TAGS) {
+            if DANGEROUS_TAG_WORDS.contains(b, s2, e2) {
                 return Some((R_TAG, i, e2));
             }
             return None;
@@ -362,7 +362,7 @@ impl<'a> Scan<'a> {
         if lower_eq(b, s, e, b"xmlns") || (len > 6 && eq_ci(b, s, b"xmlns:")) {
             return Some((R_XML, s, eq + 1));
         }
-        if in_list(b, s, e, DANGEROUS_ATTRS) {
+        if DANGEROUS_ATTR_WORDS.contains(b, s, e) {
             return Some((R_ATTR, s, eq + 1));
         }
         None

@@ -46,7 +46,19 @@ fn global_tail(b: &[u8], end: usize) -> bool {
 impl Scan<'_> {
     pub(super) fn at_colon(&self, i: usize) -> Hit {
         let b = self.b;
-        for scheme in [&b"javascript"[..], b"vbscript", b"livescript", b"data"] {
+        // the scheme's last letter, read as `scheme_before` reads it, tells which can match
+        // (tests: every scheme, as before this shortcut)
+        #[cfg(test)]
+        let all = linear_lookups();
+        #[cfg(not(test))]
+        let all = false;
+        let schemes: &[&[u8]] = match scheme_last_byte(b, i) {
+            _ if all => &[b"javascript", b"vbscript", b"livescript", b"data"],
+            b't' => &[b"javascript", b"vbscript", b"livescript"],
+            b'a' => &[b"data"],
+            _ => &[],
+        };
+        for &scheme in schemes {
             if let Some((s, obf)) = scheme_before(b, i, scheme) {
                 let obf = obf || self.decoded(s, i + 1);
                 if scheme == b"data" {
@@ -221,8 +233,8 @@ impl Scan<'_> {
         if plural_marker(b, at) {
             return None;
         }
-        for &(name, loose) in CALLS {
-            if lower_eq(b, s, end, name.as_bytes()) && (tight || loose) {
+        if let Some(k) = CALL_WORDS.find(b, s, end) {
+            if tight || CALLS[k].1 {
                 return Some((R_CALL, s, at + 1));
             }
         }
@@ -382,7 +394,7 @@ impl Scan<'_> {
         if i > 0 && b[i - 1] == b'$' {
             let j = skip_ws(b, i + 1);
             let e = ident_fwd(b, j);
-            if CALLS.iter().any(|(w, _)| lower_eq(b, j, e, w.as_bytes())) {
+            if CALL_WORDS.contains(b, j, e) {
                 let k = skip_ws(b, e);
                 if matches!(b.get(k), Some(b'}') | Some(b'(')) {
                     return Some((R_CALL, i - 1, k + 1));
@@ -440,6 +452,24 @@ pub(super) fn scheme_before(b: &[u8], colon: usize, scheme: &[u8]) -> Option<(us
         return None;
     }
     Some((k, junk))
+}
+
+/// The byte [`scheme_before`] compares with a scheme's last letter (lower-cased; 0 when it
+/// reads none): the last byte above 0x20 before `colon`, at most 24 bytes back.
+fn scheme_last_byte(b: &[u8], colon: usize) -> u8 {
+    let mut k = colon;
+    let mut lim = 0usize;
+    loop {
+        if k == 0 || lim > 24 {
+            return 0;
+        }
+        let c = b[k - 1];
+        if c > 0x20 {
+            return c.to_ascii_lowercase();
+        }
+        k -= 1;
+        lim += 1;
+    }
 }
 
 /// Matches `scheme` starting at `i` (letters possibly separated by control bytes/spaces).
@@ -509,16 +539,51 @@ pub(super) fn js_value(b: &[u8], i: usize) -> bool {
         j += 1;
     }
     let lim = (j + 48).min(b.len());
-    let mut k = j;
-    while k < lim {
-        match b[k] {
-            b'(' | b'`' => return true,
-            b'&' | b'>' | b'"' | b'\'' => return false,
-            _ => k += 1,
+    #[cfg(test)]
+    if linear_lookups() {
+        let mut k = j;
+        while k < lim {
+            match b[k] {
+                b'(' | b'`' => return true,
+                b'&' | b'>' | b'"' | b'\'' => return false,
+                _ => k += 1,
+            }
         }
+        return false;
     }
-    false
+    // the first of `(` `` ` `` (code) and `&` `>` `"` `'` (end of the value) decides; eight
+    // bytes at a time through a table, as the check runs at every `=` that may be a handler's
+    let Some(w) = b.get(j..lim) else {
+        return false;
+    };
+    let mut chunks = w.chunks_exact(8);
+    let mut off = 0;
+    for ch in &mut chunks {
+        if ch.iter().fold(0u8, |a, &c| a | JS_STOP[usize::from(c)]) != 0 {
+            break;
+        }
+        off += 8;
+    }
+    w[off..]
+        .iter()
+        .find_map(|&c| match JS_STOP[usize::from(c)] {
+            0 => None,
+            k => Some(k == 1),
+        })
+        .unwrap_or(false)
 }
+
+/// [`js_value`]'s stops: 1 for `(` and `` ` ``, 2 for `&` `>` `"` `'`.
+static JS_STOP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'(' as usize] = 1;
+    t[b'`' as usize] = 1;
+    t[b'&' as usize] = 2;
+    t[b'>' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t[b'\'' as usize] = 2;
+    t
+};
 
 /// `(s)`, `(es)`, `(ed)`: plural/suffix markers in prose.
 pub(super) fn plural_marker(b: &[u8], at: usize) -> bool {

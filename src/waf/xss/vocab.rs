@@ -10,6 +10,12 @@ pub(super) const DANGEROUS_TAGS: &[&str] = &[
     "noscript", "object", "portal", "style", "svg", "vmlframe", "xml", "xss",
 ];
 
+/// [`DANGEROUS_TAGS`] with a filter in front (the lookup at every tag name).
+pub(super) static DANGEROUS_TAG_WORDS: Words = Words::new(DANGEROUS_TAGS);
+
+/// [`DANGEROUS_ATTRS`] with a filter in front.
+pub(super) static DANGEROUS_ATTR_WORDS: Words = Words::new(DANGEROUS_ATTRS);
+
 /// The rule for a dangerous tag name `b[s..e]`, if any.
 pub(super) fn tag_rule(b: &[u8], s: usize, e: usize) -> Option<&'static str> {
     let len = e.checked_sub(s)?;
@@ -19,7 +25,7 @@ pub(super) fn tag_rule(b: &[u8], s: usize, e: usize) -> Option<&'static str> {
     if lower_eq(b, s, e, b"script") {
         return Some(R_SCRIPT);
     }
-    if in_list(b, s, e, DANGEROUS_TAGS) {
+    if DANGEROUS_TAG_WORDS.contains(b, s, e) {
         return Some(R_TAG);
     }
     None
@@ -265,6 +271,20 @@ pub(super) const CALLS: &[(&str, bool)] = &[
     ("btoa", true),
     ("importscripts", true),
 ];
+
+/// The names of [`CALLS`], in its order.
+const CALL_NAMES: [&str; CALLS.len()] = {
+    let mut names = [""; CALLS.len()];
+    let mut k = 0;
+    while k < CALLS.len() {
+        names[k] = CALLS[k].0;
+        k += 1;
+    }
+    names
+};
+
+/// [`CALLS`]' names with a filter in front (the lookup at every `(` and `` ` `` after a word).
+pub(super) static CALL_WORDS: Words = Words::new(&CALL_NAMES);
 
 pub(super) const GLOBALS: &[&str] = &[
     "document",
