@@ -123,6 +123,16 @@ fn bench_detectors(c: &mut Criterion) {
     // does not in text (`> x onabc=1 `): the worst case of a cheap pass that lets the
     // tokenizer read the whole value as soon as one spot may fire
     let spotted = spotted_unit().repeat(8);
+    // the worst paddings found per detector, 2 KiB each, none an attack: a handler-like name
+    // a tag would make fire every 8 bytes (XSS spots), a tag name every 5 bytes (the XSS
+    // pass's tag check), and the near-attack chunk with, every 260 bytes, a command word
+    // after a separator (`;cat x`: the RCE word gate passes, the whole value is normalised
+    // and scanned) or a leftover escape (`%41`: LFI decodes a copy and reads it again)
+    let pad = |unit: &str| unit.repeat(2048 / unit.len());
+    let handlers = pad("onabc=1 ");
+    let tags = pad("<abc ");
+    let commands = pad(&format!("{};cat x ", NEAR_ATTACKS.repeat(13)));
+    let escapes = pad(&format!("{}%41 ", NEAR_ATTACKS.repeat(13)));
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),
@@ -140,6 +150,10 @@ fn bench_detectors(c: &mut Criterion) {
         ("prose_1k", &prose),
         ("near_attacks_2k", &near),
         ("near_spots_2k", &spotted),
+        ("pad_handlers_2k", &handlers),
+        ("pad_tags_2k", &tags),
+        ("pad_commands_2k", &commands),
+        ("pad_escapes_2k", &escapes),
     ];
     let mut group = c.benchmark_group("detector");
     for category in [
