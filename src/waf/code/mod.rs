@@ -499,8 +499,7 @@ fn scan<const FAST: bool>(t: &[u8], strict: bool, mask: u16) -> Option<Hit> {
             return Some(h);
         }
     }
-    // (a variable function needs a `(`, a `${...}` its `}`, a superglobal a name)
-    if dollar && (words() || memchr::memchr2(b'(', b'}', t).is_some()) {
+    if dollar && (!FAST || php::dollars_may_fire(t, mask)) {
         if let Some(h) = php::dollars::<FAST>(t) {
             return Some(h);
         }
@@ -684,6 +683,11 @@ const BLOCK: usize = 64;
 /// stand for bytes of `t`.
 #[inline(always)]
 fn load(t: &[u8], base: usize) -> ([u8; BLOCK], u64) {
+    // (a whole block is copied as one array, not by a `memcpy` call of a variable length)
+    if let Some(whole) = t.get(base..base + BLOCK) {
+        let block: [u8; BLOCK] = whole.try_into().expect("a whole block");
+        return (block, u64::MAX);
+    }
     let end = (base + BLOCK).min(t.len());
     let mut block = [0u8; BLOCK];
     block[..end - base].copy_from_slice(&t[base..end]);
@@ -706,6 +710,37 @@ fn block_mask(t: &[u8], base: usize, f: impl Fn(u8) -> bool) -> u64 {
         flags[k] = if f(block[k]) { 0x80 } else { 0 };
     }
     pack(&flags) & valid
+}
+
+/// The first offset `k` where `a` holds for `t[k]`, `b` for `t[k + 1]` and `f(k)` is true, in
+/// order (`None` when none): the pairs are found 64 bytes at a time, two masks a block, so
+/// that a text dense with bytes for `a` but not followed by one for `b` (`../../`) costs the
+/// masks and no more.
+fn find_pair(
+    t: &[u8],
+    a: impl Fn(u8) -> bool + Copy,
+    b: impl Fn(u8) -> bool + Copy,
+    mut f: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    let mut base = 0;
+    while base < t.len() {
+        let ma = block_mask(t, base, a);
+        if ma != 0 {
+            let mb = block_mask(t, base, b);
+            // (the block's last byte pairs with the next block's first)
+            let next = t.get(base + BLOCK).is_some_and(|&c| b(c));
+            let mut m = ma & (mb >> 1 | u64::from(next) << 63);
+            while m != 0 {
+                let k = base + m.trailing_zeros() as usize;
+                m &= m - 1;
+                if f(k) {
+                    return Some(k);
+                }
+            }
+        }
+        base += BLOCK;
+    }
+    None
 }
 
 /// (ASCII letters, `_`) of `t[base..base + 64]`, one bit per byte.
@@ -774,10 +809,11 @@ fn first_run(t: &[u8], x: usize) -> usize {
 /// searches from one trigger to the next while they are sparse, and once they come close
 /// together it reads the rest 64 bytes at a time, a mask per block (a search per trigger
 /// costs more than a mask per block there).
-fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_> {
+fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_, fn(u8) -> bool> {
     Positions {
         t,
         bytes: (a, b),
+        follow: None,
         from: 0,
         close: 0,
         base: usize::MAX,
@@ -785,9 +821,31 @@ fn positions(t: &[u8], a: u8, b: u8) -> Positions<'_> {
     }
 }
 
-struct Positions<'a> {
+/// [`positions`], but once the triggers are dense (read by blocks) only those followed by a
+/// byte for which `follow` holds are given: a superset of those, in order, for a caller that
+/// tests the byte after each trigger anyway.
+fn positions_followed<F: Fn(u8) -> bool + Copy>(
+    t: &[u8],
+    a: u8,
+    b: u8,
+    follow: F,
+) -> Positions<'_, F> {
+    Positions {
+        t,
+        bytes: (a, b),
+        follow: Some(follow),
+        from: 0,
+        close: 0,
+        base: usize::MAX,
+        mask: 0,
+    }
+}
+
+struct Positions<'a, F> {
     t: &'a [u8],
     bytes: (u8, u8),
+    /// Reading blocks: the bytes that must follow a trigger (see [`positions_followed`]).
+    follow: Option<F>,
     /// Searching: where the next search starts.
     from: usize,
     /// Searching: how many triggers came within [`DENSE`] bytes of the one before.
@@ -801,14 +859,21 @@ struct Positions<'a> {
 /// A trigger this close to the one before counts as dense; after four of them, blocks.
 const DENSE: usize = 32;
 
-impl Positions<'_> {
+impl<F: Fn(u8) -> bool + Copy> Positions<'_, F> {
     fn block(&self, base: usize) -> u64 {
         let (a, b) = self.bytes;
-        block_mask(self.t, base, |c| (c == a) | (c == b))
+        let m = block_mask(self.t, base, |c| (c == a) | (c == b));
+        match self.follow {
+            Some(f) if m != 0 => {
+                let next = self.t.get(base + BLOCK).is_some_and(|&c| f(c));
+                m & (block_mask(self.t, base, f) >> 1 | u64::from(next) << 63)
+            }
+            _ => m,
+        }
     }
 }
 
-impl Iterator for Positions<'_> {
+impl<F: Fn(u8) -> bool + Copy> Iterator for Positions<'_, F> {
     type Item = usize;
 
     #[inline]

@@ -187,6 +187,25 @@ pub(super) fn dollars<const FAST: bool>(t: &[u8]) -> Option<Hit> {
     None
 }
 
+/// (FAST) False when [`dollars`] cannot fire on `t`, whose [`super::CLASS`] mask is `mask`:
+/// it fires on a superglobal (each opens with `_`, `G` or `H`, right after a `$`), on a call
+/// (a `(`), or on a `${...}` or `$ {...}` closed by [`matching`] (a `}` with a `{` in the
+/// [`MATCHING_REACH`] bytes before it). A text of `${ ` openers with no `}` in reach, or words
+/// but no `$_`, is not read `$` by `$`.
+pub(super) fn dollars_may_fire(t: &[u8], mask: u16) -> bool {
+    mask & super::T_PAREN != 0
+        || (mask & (super::T_UNDERSCORE | super::T_UPPER) != 0
+            && super::find_pair(
+                t,
+                |c| c == b'$',
+                |c| matches!(c, b'_' | b'G' | b'H'),
+                |_| true,
+            )
+            .is_some())
+        || memchr::memchr_iter(b'}', t)
+            .any(|q| memchr::memrchr(b'{', &t[q.saturating_sub(MATCHING_REACH - 1)..q]).is_some())
+}
+
 /// How far [`matching`] looks.
 const MATCHING_REACH: usize = 64;
 

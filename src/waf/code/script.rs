@@ -201,7 +201,9 @@ pub(super) fn dotted<const FAST: bool>(t: &[u8], strict: bool) -> Option<Hit> {
 /// it, or one of [`ANY_SEGMENTS`] right after it. A sentence's `. ` and a text whose names are
 /// others (`jane.doe@example.com`, `v1.2.3`) pass over the separators once, with no walk.
 fn named_separator(t: &[u8]) -> bool {
-    super::positions(t, b'.', b'[').any(|d| {
+    // (a padding of `../` or `..` reads no separator one by one)
+    let named = |c: u8| is_ident(c) || c == b'"' || c == b'\'';
+    super::positions_followed(t, b'.', b'[', named).any(|d| {
         let next = t.get(d + 1).copied().unwrap_or(b' ');
         let quoted = t[d] == b'[' && matches!(next, b'"' | b'\'');
         (is_ident(next) || quoted)

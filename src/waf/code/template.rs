@@ -152,12 +152,14 @@ fn inner<'a>(t: &'a [u8], from: usize, close: &[u8]) -> (&'a [u8], usize) {
 /// The contents of a value's openers, read with what earlier openers of the value found
 /// kept (`FAST`; without it, each opener reads its window afresh, as [`inner`] and [`codey`]
 /// do): the next `}` and the first [`REACH`] word, so that a value of many openers (`${ ${
-/// ${`) is searched once rather than once per opener. Same answers (a differential test
-/// checks it).
+/// ${`) is searched once rather than once per opener, and the automaton reads only the
+/// bytes around the value's words ([`Reader::next_reach`]). Same answers (a differential
+/// test checks it).
 struct Reader<'a, const FAST: bool> {
     t: &'a [u8],
     rbrace: super::NextByte,
-    /// (`from`, [`first_run`] from `from`): the answer for every offset in `from..=at`.
+    /// (`from`, [`super::first_run`] from `from`): the answer for every offset in
+    /// `from..=at`.
     run: (usize, usize),
     /// (`from`, the earliest-ending [`REACH`] word starting at or after `from`): what a
     /// search from any offset in `from..=start` would find too (`from`: `usize::MAX` before
@@ -223,22 +225,67 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             return true;
         }
         // (no word holds a blank: the contents trimmed or not hold the same words)
-        let (from, at) = self.run;
-        if !(from <= r.start && r.start <= at) {
-            self.run = (r.start, super::first_run(t, r.start));
-        }
-        if self.run.1 + 2 > r.end {
-            return false;
-        }
         let (from, found) = self.reach;
         if !(from <= r.start && found.is_none_or(|(s, _)| r.start <= s)) {
-            let input = aho_corasick::Input::new(t).span(r.start..t.len());
-            let found = REACH_AUTOMATON.find(input).map(|m| (m.start(), m.end()));
-            self.reach = (r.start, found);
+            self.reach = (r.start, self.next_reach(r.start));
         }
         self.reach.1.is_some_and(|(_, e)| e <= r.end)
     }
+
+    /// The earliest-ending [`REACH`] word starting at or after `from`, the automaton run only
+    /// around the text's words: every [`REACH`] word has three letters in a row or `__`
+    /// starting in its first three bytes (a test checks the table), so a word starting at or
+    /// after `from` starts at most two bytes before the next such run ([`super::first_run`]).
+    /// The automaton reads [`REACH_WINDOW`] bytes from there; where it finds nothing, no word
+    /// starts before the window's last [`REACH_MAX`] bytes, and the search goes on from them.
+    /// A text of near-attack padding with a word every few hundred bytes is read by the
+    /// automaton around its words only, not over the whole padding.
+    fn next_reach(&mut self, from: usize) -> Option<(usize, usize)> {
+        let t = self.t;
+        let mut x = from;
+        loop {
+            let (rf, at) = self.run;
+            let k = if rf <= x && x <= at {
+                at
+            } else {
+                let k = super::first_run(t, x);
+                self.run = (x, k);
+                k
+            };
+            if k >= t.len() {
+                return None;
+            }
+            let a = x.max(k.saturating_sub(2));
+            let c = (k + REACH_WINDOW).min(t.len());
+            let input = aho_corasick::Input::new(t).span(a..c);
+            if let Some(m) = REACH_AUTOMATON.find(input) {
+                return Some((m.start(), m.end()));
+            }
+            if c == t.len() {
+                return None;
+            }
+            // (a word starting before this would end inside the window, and was not there)
+            x = c + 1 - REACH_MAX;
+        }
+    }
 }
+
+/// The longest [`REACH`] word.
+const REACH_MAX: usize = {
+    let mut m = 0;
+    let mut i = 0;
+    while i < REACH.len() {
+        if REACH[i].len() > m {
+            m = REACH[i].len();
+        }
+        i += 1;
+    }
+    m
+};
+
+/// How many bytes from a run of letters [`Reader::next_reach`] gives the automaton at once
+/// (more than [`REACH_MAX`], so that each window moves the search on).
+const REACH_WINDOW: usize = 64;
 
 /// Template statements (`{% if %}`, `{% for %}`...): the words that open one.
 const STATEMENTS: &[&[u8]] = &[

@@ -368,6 +368,7 @@ fn script_file_names_in_headers() {
 /// it, an opener or a closer around it). Returns how many readings found something.
 fn same_as_plain(v: &str) -> usize {
     let mut found = 0;
+    let spotted = spotted_unit();
     for (pre, post) in [
         ("", ""),
         ("x", ""),
@@ -375,8 +376,11 @@ fn same_as_plain(v: &str) -> usize {
         ("${ ", ""),
         ("", " java.lang.Runtime"),
         ("{{ ", "}} "),
+        (&spotted[..], &spotted[..]),
     ] {
         let v = format!("{pre}{v}{post}");
+        // (the long padding with the value's own mask only: the other masks read it alike)
+        let padded = pre.len() > 100;
         for strict in [false, true] {
             let fast = if strict {
                 detect_strict(&v)
@@ -388,7 +392,12 @@ fn same_as_plain(v: &str) -> usize {
             // as the scan runs it: with the value's class mask, with none (its plain values),
             // and with more trigger bits than the value holds
             let mask = crate::waf::classes::or_over(&super::CLASS, v.as_bytes());
-            for m in [mask, 0, mask | super::TRIGGERS] {
+            let masks = if padded {
+                &[mask][..]
+            } else {
+                &[mask, 0, mask | super::TRIGGERS]
+            };
+            for &m in masks {
                 let classified = super::detect_classified(&v, m, strict)
                     .or_else(|| strict.then(|| super::orm_lookup(&v)).flatten());
                 assert_eq!(classified, plain, "strict={strict} mask={m:#x} {v:?}");
@@ -397,6 +406,12 @@ fn same_as_plain(v: &str) -> usize {
         }
     }
     found
+}
+
+/// The near-attack unit of a padded body, 13 times, and a spot of words (`> x onabc=1 `): a
+/// padding where the openers' windows hold words every 259 bytes.
+fn spotted_unit() -> String {
+    format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13))
 }
 
 /// Every string the corpus holds for the WAF's tests, the CRS code-injection requests (URI,
@@ -598,12 +613,28 @@ fn the_scan_gives_the_plain_readings_verdicts_on_repeated_units() {
         "<% a ",
         "{% x ",
         "7*7 ",
+        // paddings with words, calls, closers and names between the openers
+        spotted_unit().as_str(),
+        "${ onabc ",
+        "${ x ${ getclass",
+        "' or <a on=../;|${ } ",
+        "' or <a on=../;|${ ( ",
+        "$x ${ $_ (",
+        "$ GLOBALS ${ ",
+        "' or <a on=../;| $GLOBALS ",
+        "' or <a on=../;| $$HTTP_GET_VARS ",
+        "../ a.b ",
+        "../ a[\"b\"] ",
+        "{{ x onabc ",
+        "<% x onabc ",
+        "${ java. ",
     ] {
         for n in [1, 3, 20, 200] {
             let v = unit.repeat(n);
             same_as_plain(&v);
             same_as_plain(&format!("{v}${{T(java.lang.Runtime)}}"));
             same_as_plain(&format!("{v}}} java.lang.Runtime.getRuntime"));
+            same_as_plain(&format!("{v}x[\"constructor\"][\"prototype\"]"));
         }
     }
 }
@@ -666,5 +697,20 @@ fn gated_names_hold_three_letters_or_a_dunder() {
 fn php_directives_hold_an_underscore_or_a_dot() {
     for d in super::php::DIRECTIVES.iter().chain(super::php::FAMILIES) {
         assert!(d.contains(['_', '.']), "{d}");
+    }
+}
+
+/// What `template::Reader::next_reach` relies on to run the automaton only around the text's
+/// words: every word the openers look for has three ASCII letters in a row or `__` starting
+/// in its first three bytes.
+#[test]
+fn reach_words_open_with_a_run_of_letters() {
+    for w in super::template::REACH {
+        let run = (0..3).any(|j| {
+            w.get(j..j + 3)
+                .is_some_and(|x| x.iter().all(u8::is_ascii_alphabetic))
+                || w.get(j..j + 2) == Some(b"__")
+        });
+        assert!(run, "{}", String::from_utf8_lossy(w));
     }
 }
