@@ -49,9 +49,12 @@
 //! triggers (a body padded with `${ ` or `../`, read in 2 KiB chunks) is read about once, not
 //! once per trigger (`scan`'s `FAST` path): dense triggers are found 64 bytes at a time
 //! (`positions`), the template openers share their searches for a closer and for the words
-//! they look for, and the rules that look for names (dotted names, superglobals, the openers'
-//! words) are skipped on a text without three ASCII letters in a row or `__`
-//! (`first_run`), which every such name holds (a test checks the tables). On ordinary values
+//! they look for, and the rules that look for names (dotted names, the openers' words) are
+//! skipped on a text without three ASCII letters in a row or `__` (`first_run`), which every
+//! such name holds (a test checks the tables); where words stand among padding, the openers'
+//! automaton reads only around them, the `$` rules run only where a call, a closed brace or a
+//! superglobal's first byte can be (`php::dollars_may_fire`), and separators not followed by a
+//! name are dropped by blocks (`positions_followed`). On ordinary values
 //! (prose, addresses, header values) the rules that would find nothing are not run: the base64
 //! ones where the value's class mask rules them out (no `A`; not both cases of letters; a byte
 //! outside the alphabets), dotted names where no rule's name stands next to a separator
