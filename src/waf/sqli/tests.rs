@@ -691,6 +691,8 @@ fn fast_paths_give_the_reference_verdict_on_the_corpus() {
         return;
     };
     assert!(values.len() > 10_000, "{}", values.len());
+    // a near-attack padding with a five-letter word every 259 bytes
+    let spotted = format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
     let fixes = [
         ("", ""),
         ("The box was intact and ", ""),
@@ -698,6 +700,9 @@ fn fast_paths_give_the_reference_verdict_on_the_corpus() {
         ("1 or ", ""),
         ("x=", " order by 2"),
         ("(a) ", " group"),
+        // (long: the full scan reads a prefix of the tokens where `reach` allows it)
+        (&spotted, ""),
+        ("", &spotted),
     ];
     let mut windowed = 0;
     for v in &values {
