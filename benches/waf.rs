@@ -292,11 +292,41 @@ fn bench_exclusions(c: &mut Criterion) {
     }
 }
 
+/// The SQL injection detector on 2 KiB chunks of `waf/body_64k`'s near-attack unit padded with
+/// other words an attacker reading its cheap passes might choose (one chunk ×32 is the
+/// detector's share of a 64 KiB body): a four-letter word no trigger opens with, one that opens
+/// like a trigger (`selx`), long runs of letters, one 2 KiB word, and a real trigger word
+/// (`select`) that sends the chunk to the full scan.
+fn bench_sqli_padding(c: &mut Criterion) {
+    let unit = NEAR_ATTACKS;
+    let chunks = [
+        ("pad_abcd_2k", format!("{unit}abcd ").repeat(85)),
+        ("pad_selx_2k", format!("{unit}selx ").repeat(85)),
+        (
+            "pad_letters_2k",
+            format!("{unit}{} ", "abcdefghijklmnopqrstuvwxyz".repeat(2)).repeat(30),
+        ),
+        ("long_word_2k", "selselsel".repeat(230)),
+        (
+            "pad_select_2k",
+            format!("{}select ", unit.repeat(13)).repeat(8),
+        ),
+    ];
+    let mut group = c.benchmark_group("detector");
+    for (name, input) in &chunks {
+        group.bench_function(format!("sqli/{name}"), |b| {
+            b.iter(|| sqreen::waf::detect(AttackCategory::Sqli, black_box(input)))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_waf,
     bench_exclusions,
     bench_detectors,
+    bench_sqli_padding,
     bench_corpus
 );
 criterion_main!(benches);
