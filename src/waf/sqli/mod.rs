@@ -466,7 +466,11 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
         && b.iter().find(|&&c| !tokenizer::is_ws(c)) != Some(&b'(')
         && !reachable(b, memchr::memchr(b'(', b).is_some());
     for q in [0u8, b'\'', b'"'] {
-        let first_q = if q == 0 { None } else { memchr::memchr(q, b) };
+        let first_q = if q == 0 {
+            None
+        } else {
+            tokenizer::find_byte(q, b)
+        };
         if q != 0 && first_q.is_none() {
             continue;
         }
@@ -481,7 +485,7 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
             }
         }
     }
-    if memchr::memchr(b'`', b).is_some() {
+    if tokenizer::find_byte(b'`', b).is_some() {
         toks.clear();
         if prefix {
             if !tokenize(b, b'`', false, toks, PREFIX) {

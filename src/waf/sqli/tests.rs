@@ -855,3 +855,25 @@ fn fast_paths_give_the_reference_verdict_on_random_token_sequences() {
     // the sequences reach the windowed scan, and both verdicts
     assert!(windowed > 5_000 && fired > 1_000, "{windowed} {fired}");
 }
+
+/// The byte searches that loop over short haystacks find what `memchr` finds, on every length
+/// around the cut.
+#[test]
+fn short_byte_searches_match_memchr() {
+    use super::tokenizer::{find_byte, find_byte2};
+    let mut next = crate::waf::tests::xorshift(0x6a09_e667_f3bc_c909u64);
+    for round in 0..20_000u64 {
+        let len = (round % 70) as usize;
+        let hay: Vec<u8> = (0..len)
+            .map(|_| b"ab'\\\"`\n("[(next() % 8) as usize])
+            .collect();
+        for c in [b'\'', b'`', b'\n', b'('] {
+            assert_eq!(find_byte(c, &hay), memchr::memchr(c, &hay), "{hay:?}");
+            assert_eq!(
+                find_byte2(c, b'\\', &hay),
+                memchr::memchr2(c, b'\\', &hay),
+                "{hay:?}"
+            );
+        }
+    }
+}

@@ -38,10 +38,34 @@ pub(super) fn is_word_char(c: u8) -> bool {
     BYTE_CLASS[c as usize] & C_WCHAR != 0
 }
 
+/// Haystacks shorter than this are searched by a byte loop: below it, setting up a `memchr`
+/// call costs more than the loop (most query parameters, header values and JSON strings).
+const SHORT: usize = 32;
+
+/// `memchr::memchr(c, hay)`, by a byte loop on a short `hay`.
+#[inline]
+pub(super) fn find_byte(c: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < SHORT {
+        hay.iter().position(|&x| x == c)
+    } else {
+        memchr::memchr(c, hay)
+    }
+}
+
+/// `memchr::memchr2(c1, c2, hay)`, by a byte loop on a short `hay`.
+#[inline]
+pub(super) fn find_byte2(c1: u8, c2: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < SHORT {
+        hay.iter().position(|&x| x == c1 || x == c2)
+    } else {
+        memchr::memchr2(c1, c2, hay)
+    }
+}
+
 /// Scans a string body starting at `i` (just after the opening quote). Returns (end, closed).
 pub(super) fn scan_string(b: &[u8], mut i: usize, q: u8) -> (usize, bool) {
     while i < b.len() {
-        match memchr::memchr2(q, b'\\', &b[i..]) {
+        match find_byte2(q, b'\\', &b[i..]) {
             None => return (b.len(), false),
             Some(k) => {
                 let j = i + k;
@@ -85,7 +109,7 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
     let mut i = 0;
     if q != 0 {
         let (e, closed) = if ansi {
-            match memchr::memchr(q, b) {
+            match find_byte(q, b) {
                 Some(p) => (p + 1, true),
                 None => (n, false),
             }
@@ -138,7 +162,7 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
                 i = e;
             }
             b'`' => {
-                let e = match memchr::memchr(b'`', &b[i + 1..]) {
+                let e = match find_byte(b'`', &b[i + 1..]) {
                     Some(k) => i + 1 + k + 1,
                     None => n,
                 };
@@ -185,7 +209,7 @@ pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: u
                 i = j;
             }
             b'#' | b'-' if c == b'#' || (i + 1 < n && b[i + 1] == b'-') => {
-                match memchr::memchr(b'\n', &b[i..]) {
+                match find_byte(b'\n', &b[i..]) {
                     Some(k) => i += k + 1, // comment ends before input: whitespace
                     None => {
                         // MySQL needs `-- ` (whitespace after the dashes); `--word` is
