@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use http::header::{COOKIE, USER_AGENT};
 use http::{HeaderMap, Uri};
@@ -194,7 +195,11 @@ pub(crate) fn scan_head(scan: &mut Scan<'_>, uri: &Uri, headers: &HeaderMap) -> 
         }
         let decoded = decode(value.as_bytes(), false);
         if name == USER_AGENT {
-            scan.user_agent(&utf8_lossy(value.as_bytes()))?;
+            // a borrowed decoding is the value as it is: no second UTF-8 check for it
+            match &decoded {
+                Cow::Borrowed(raw) => scan.user_agent(raw)?,
+                Cow::Owned(_) => scan.user_agent(&utf8_lossy(value.as_bytes()))?,
+            }
         }
         if let Some(kind) = ssrf::header_kind(name.as_str()) {
             scan.header_url(kind, name.as_str(), &decoded)?;
@@ -251,6 +256,35 @@ fn scan_pairs(
     if plain_pairs(raw) {
         return Ok(());
     }
+    let (percent, text) = form_text(raw);
+    for (key, value) in pair_ranges(raw) {
+        // a pair whose name and value are both plain (and hold no `A`) is skipped as a
+        // query made only of such pairs is: the scan would look at neither (one pass up to
+        // its first byte that is not plain, instead of decoding and classing both)
+        if plain_pairs(&raw[key.start..value.end]) {
+            continue;
+        }
+        let key = decode_form(raw, key, percent, text);
+        let value = decode_form(raw, value, percent, text);
+        let name = Name::Prefixed(prefix, &key);
+        scan.param_name(source, &name, &key)?;
+        scan.value(source, &name, &value)?;
+    }
+    Ok(())
+}
+
+/// [`scan_pairs`] as it was before plain pairs were skipped one by one: every pair decoded
+/// and handed to the scan (a test compares both).
+#[cfg(test)]
+pub(super) fn scan_pairs_every(
+    scan: &mut Scan<'_>,
+    source: Source,
+    prefix: &'static str,
+    raw: &[u8],
+) -> Result<(), Stop> {
+    if plain_pairs(raw) {
+        return Ok(());
+    }
     for (key, value) in pairs(raw) {
         let name = Name::Prefixed(prefix, &key);
         scan.param_name(source, &name, &key)?;
@@ -297,12 +331,32 @@ fn plain_pairs(raw: &[u8]) -> bool {
 /// percent-decoding, invalid UTF-8 replaced) followed by [`decode_more`] — without its copies
 /// and scans for the names and values that hold no `+` and no escape (most of them), which
 /// are borrowed.
+#[cfg(test)]
 fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-    // one search for `%` and one UTF-8 check for the whole query, not one per name and value:
-    // a name or value with nothing to decode is then a slice of the text (`&` and `=` are
-    // ASCII, so every cut falls on a char boundary)
-    let percent = memchr::memchr(b'%', raw).is_some();
-    let text = std::str::from_utf8(raw).ok();
+    let (percent, text) = form_text(raw);
+    pair_ranges(raw).map(move |(key, value)| {
+        (
+            decode_form(raw, key, percent, text),
+            decode_form(raw, value, percent, text),
+        )
+    })
+}
+
+/// What [`decode_form`] needs to know of a whole query or form body: whether it holds a `%`,
+/// and its text when it is valid UTF-8. One search for `%` and one UTF-8 check for the whole
+/// query, not one per name and value: a name or value with nothing to decode is then a slice
+/// of the text (`&` and `=` are ASCII, so every cut falls on a char boundary).
+fn form_text(raw: &[u8]) -> (bool, Option<&str>) {
+    (
+        memchr::memchr(b'%', raw).is_some(),
+        std::str::from_utf8(raw).ok(),
+    )
+}
+
+/// Where the names and values of a query or form body are: pairs split at `&`, empty ones
+/// skipped, the name cut at the first `=` (a pair without one is all name, its value the
+/// empty range at its end).
+fn pair_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
     let mut start = 0;
     std::iter::from_fn(move || loop {
         if start > raw.len() {
@@ -317,14 +371,10 @@ fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
         if pair.is_empty() {
             continue;
         }
-        let (key, value) = match raw[pair.clone()].iter().position(|&b| b == b'=') {
+        return Some(match raw[pair.clone()].iter().position(|&b| b == b'=') {
             Some(p) => (pair.start..pair.start + p, pair.start + p + 1..pair.end),
             None => (pair.clone(), pair.end..pair.end),
-        };
-        return Some((
-            decode_form(raw, key, percent, text),
-            decode_form(raw, value, percent, text),
-        ));
+        });
     })
 }
 
@@ -332,7 +382,7 @@ fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
 /// the query holds a `%` anywhere; `text`: the query when it is valid UTF-8.
 fn decode_form<'a>(
     raw: &'a [u8],
-    at: std::ops::Range<usize>,
+    at: Range<usize>,
     percent: bool,
     text: Option<&'a str>,
 ) -> Cow<'a, str> {
@@ -402,7 +452,8 @@ pub(crate) fn scan_body(
 mod tests {
     use std::borrow::Cow;
 
-    use super::{decode, decode_more, pairs, plain_pairs};
+    use super::{decode, decode_more, pairs, plain_pairs, scan_pairs, scan_pairs_every};
+    use crate::waf::{Scan, Source};
 
     /// What the scan read before [`pairs`]: `form_urlencoded` and one more decoding.
     fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
@@ -500,5 +551,62 @@ mod tests {
         // the empty name and value are plain (nothing to inspect), a second `=` is not
         assert!(plain_pairs(b"a=&=b&&c"));
         assert!(!plain_pairs(b"a=b=c"));
+    }
+
+    /// The scan's record of a query or form body read by `read`: its hits (category, rule,
+    /// input, fragment) and whether it stopped. (Not the values it counted: the names the
+    /// thread remembers clean are skipped the second time.)
+    fn scanned(
+        read: fn(&mut Scan<'_>, Source, &'static str, &[u8]) -> Result<(), crate::waf::Stop>,
+        raw: &[u8],
+        source: Source,
+        stop_at_first: bool,
+    ) -> (Option<crate::waf::Stop>, Vec<crate::waf::Hit>) {
+        let mut scan = Scan::new(
+            &[],
+            stop_at_first,
+            std::time::Duration::from_secs(60),
+            std::time::Duration::ZERO,
+        );
+        let stop = read(&mut scan, source, "query", raw).err();
+        (stop, scan.hits)
+    }
+
+    /// Skipping plain pairs one by one changes nothing the scan reports or counts: every
+    /// corpus value as a name and as a value among plain pairs (and pairs with an `A`, which
+    /// are not skipped), and random queries of plain words, attack fragments, `=` and `&`.
+    #[test]
+    fn skipping_plain_pairs_changes_no_hit() {
+        let mut queries: Vec<Vec<u8>> = Vec::new();
+        // the benchmarks' padding with spots (`typical::spotted_unit`)
+        let spotted = format!("s={}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
+        for v in crate::waf::tests::corpus_values(false).unwrap_or_default() {
+            let q = v.split_once('?').map_or(&*v, |(_, q)| q).to_owned();
+            queries.push(format!("page=2&{q}&sort=price-asc&Aaaaaaa=1&q={v}&{v}=b").into_bytes());
+            queries.push(format!("{spotted}&{q}&id=42").into_bytes());
+        }
+        let tokens = [
+            "page", "2", "en-US", "AAAAAAAAAAAA", "rO0ABXNy", "=", "=", "&", "&", "&", "'", " or ",
+            "+", "%27", "%2541", "<a on=", "../", ";|", "${", "union select", "x", "-",
+        ];
+        queries.extend(
+            crate::waf::tests::token_sequences(0x9a1e_5eed, &tokens, 4000, 24)
+                .map(String::into_bytes),
+        );
+        let (mut skipped, mut hits) = (0, 0);
+        for q in &queries {
+            skipped += usize::from(!plain_pairs(q) && q.split(|&b| b == b'&').any(plain_pairs));
+            for (source, stop) in [(Source::Query, false), (Source::Body, true)] {
+                let new = scanned(scan_pairs, q, source, stop);
+                hits += usize::from(!new.1.is_empty());
+                assert_eq!(
+                    new,
+                    scanned(scan_pairs_every, q, source, stop),
+                    "{:?}",
+                    String::from_utf8_lossy(q)
+                );
+            }
+        }
+        assert!(skipped > 1000 && hits > 1000, "{skipped} {hits}");
     }
 }

@@ -29,12 +29,25 @@ const MAX_NESTING: usize = 127;
 
 /// Scans a JSON body's keys and strings (see the module docs).
 pub(crate) fn scan_json(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
+    scan_json_as(scan, body, false)
+}
+
+/// [`scan_json`], with the strings inspected as they were before the byte classes decided
+/// which are plain (`before`; a test compares both).
+#[cfg(test)]
+fn scan_json_before(scan: &mut Scan<'_>, body: &[u8]) -> Result<(), Stop> {
+    scan_json_as(scan, body, true)
+}
+
+fn scan_json_as(scan: &mut Scan<'_>, body: &[u8], _before: bool) -> Result<(), Stop> {
     let parsed = match std::str::from_utf8(body) {
         Ok(text) => {
             let mut walk = Walk {
                 scan,
                 too_deep: false,
                 seen: Seen::default(),
+                #[cfg(test)]
+                before: _before,
             };
             let mut reader = Reader::new(text);
             match reader.document(&mut walk) {
@@ -74,6 +87,9 @@ struct Walk<'s, 'r, 'de> {
     scan: &'s mut Scan<'r>,
     too_deep: bool,
     seen: Seen<'de>,
+    /// Inspect as before the byte classes decided which strings are plain.
+    #[cfg(test)]
+    before: bool,
 }
 
 /// One step of a path: an object's key (where it is in the body, or decoded) or an array's
@@ -229,17 +245,72 @@ impl<'de> Walk<'_, '_, 'de> {
         text: Text<'_, 'de>,
         key: bool,
     ) -> Result<(), Stop> {
+        #[cfg(test)]
+        if self.before {
+            return self.inspect_before(name, text, key);
+        }
         let value = text.as_str();
-        // words and numbers are never inspected (and need no decoding): not worth
-        // remembering; the empty string is `Seen`'s filler
+        // the empty string is `Seen`'s filler; a repeat is looked up first (the item names
+        // of an array of records)
+        if value.is_empty() || self.seen.contains(value) {
+            return Ok(());
+        }
+        // the byte classes: without a `%` there is nothing to decode, and the scan takes them
+        // as they are; words and numbers are never inspected (and need no decoding): not
+        // worth remembering (a plain value is never in `Seen`, so looking it up first
+        // changes nothing; its classes say it is plain without a pass of its own)
+        let excluded_before = self.scan.excluded_findings;
+        let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
+        if classes.is_some_and(|c| c.only_plain_bytes() && value.len() <= super::PLAIN_MAX)
+            && !super::code::plain_may_hide(value.as_bytes(), false)
+        {
+            return Ok(());
+        }
+        match classes {
+            Some(classes) if !classes.has_percent() => {
+                if key {
+                    self.scan
+                        .param_name_classified(Source::Body, name, value, classes)?;
+                } else {
+                    self.scan
+                        .value_classified(Source::Body, name, value, classes)?;
+                }
+            }
+            _ => {
+                let decoded = decode_more(Cow::Borrowed(value));
+                if key {
+                    self.scan.param_name(Source::Body, name, &decoded)?;
+                } else {
+                    self.scan.value(Source::Body, name, &decoded)?;
+                }
+            }
+        }
+        // a value an exclusion covered here may not be covered under another name
+        if let Some(v) = text
+            .body()
+            .filter(|_| self.scan.excluded_findings == excluded_before)
+        {
+            self.seen.insert(v);
+        }
+        Ok(())
+    }
+
+    /// [`Walk::inspect`] as it was: a pass of [`super::plain`] before the repeats are looked
+    /// up and the byte classes taken.
+    #[cfg(test)]
+    fn inspect_before(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        text: Text<'_, 'de>,
+        key: bool,
+    ) -> Result<(), Stop> {
+        let value = text.as_str();
         if value.is_empty()
             || (super::plain(value) && !super::code::plain_may_hide(value.as_bytes(), false))
             || self.seen.contains(value)
         {
             return Ok(());
         }
-        // the byte classes first: without a `%` there is nothing to decode, and the scan
-        // takes them as they are
         let excluded_before = self.scan.excluded_findings;
         let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
         match classes {
@@ -261,7 +332,6 @@ impl<'de> Walk<'_, '_, 'de> {
                 }
             }
         }
-        // a value an exclusion covered here may not be covered under another name
         if let Some(v) = text
             .body()
             .filter(|_| self.scan.excluded_findings == excluded_before)
@@ -702,7 +772,7 @@ fn hex4(digits: Option<&[u8]>) -> Parsed<u32> {
 mod tests {
     use std::time::Duration;
 
-    use super::{scan_json, PathName, Reader, Sink, Stop, Text, SEEN};
+    use super::{scan_json, scan_json_before, PathName, Reader, Sink, Stop, Text, SEEN};
     use crate::waf::inputs::{cut, MAX_NAME_KEY};
     use crate::waf::{AttackCategory, Scan};
 
@@ -750,6 +820,46 @@ mod tests {
             json_hits(&body),
             [(AttackCategory::Sqli, format!("body[{}]", 2 * SEEN))]
         );
+    }
+
+    /// Deciding plain strings from their byte classes, after the repeats are looked up,
+    /// changes no hit: corpus values as keys and values among plain words, words with an
+    /// `A`, repeats and the benchmarks' padding with spots, and random documents of such
+    /// strings.
+    #[test]
+    fn plain_strings_from_their_classes_change_no_hit() {
+        let hits = |read: fn(&mut Scan<'_>, &[u8]) -> Result<(), Stop>, body: &str| {
+            let mut scan = Scan::new(&[], false, Duration::from_secs(60), Duration::ZERO);
+            read(&mut scan, body.as_bytes()).unwrap();
+            scan.hits
+        };
+        let spotted = format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
+        let mut docs = Vec::new();
+        for v in crate::waf::tests::corpus_values(false).unwrap_or_default() {
+            docs.push(
+                serde_json::json!({
+                    "page": "2", "sku": "SKU-00042", "serial": "rO0ABXNyAAAAAAAAA",
+                    "q": v, v.clone(): [v, "en-US", "AAAAAAAAAAAA", v], "pad": spotted,
+                })
+                .to_string(),
+            );
+        }
+        let words = [
+            "page", "2", "en-US", "AAAAAAAAAAAA", "Aa0-", "rO0ABXNy", "' or ", "<a on=",
+            "../", "${", "union select", "%27", "x", "-", "",
+        ];
+        let strings: Vec<String> =
+            crate::waf::tests::token_sequences(0x150_c1a5, &words, 6000, 5).collect();
+        for group in strings.chunks(6) {
+            docs.push(serde_json::json!({ "a": group, group[0].clone(): group[1] }).to_string());
+        }
+        let mut found = 0;
+        for doc in &docs {
+            let new = hits(scan_json, doc);
+            found += usize::from(!new.is_empty());
+            assert_eq!(new, hits(scan_json_before, doc), "{doc}");
+        }
+        assert!(found > 500, "{found}");
     }
 
     #[test]
