@@ -257,11 +257,11 @@ fn scan_pairs(
         return Ok(());
     }
     let (percent, text) = form_text(raw);
-    for (key, value) in pair_ranges(raw) {
+    for (key, value, plain) in pair_ranges(raw) {
         // a pair whose name and value are both plain (and hold no `A`) is skipped as a
-        // query made only of such pairs is: the scan would look at neither (one pass up to
-        // its first byte that is not plain, instead of decoding and classing both)
-        if plain_pairs(&raw[key.start..value.end]) {
+        // query made only of such pairs is: the scan would look at neither (told by the
+        // pass that splits the pairs, instead of decoding and classing both)
+        if plain {
             continue;
         }
         let key = decode_form(raw, key, percent, text);
@@ -334,7 +334,7 @@ fn plain_pairs(raw: &[u8]) -> bool {
 #[cfg(test)]
 fn pairs(raw: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     let (percent, text) = form_text(raw);
-    pair_ranges(raw).map(move |(key, value)| {
+    pair_ranges(raw).map(move |(key, value, _)| {
         (
             decode_form(raw, key, percent, text),
             decode_form(raw, value, percent, text),
@@ -353,28 +353,65 @@ fn form_text(raw: &[u8]) -> (bool, Option<&str>) {
     )
 }
 
+/// [`PAIR_CLASS`]: a byte [`plain_pairs`] takes in a name or value (ASCII letter bar `A`,
+/// digit, `-`).
+const PAIR_PLAIN: u8 = 0;
+/// [`PAIR_CLASS`]: `&`, which ends a pair.
+const PAIR_END: u8 = 1;
+/// [`PAIR_CLASS`]: `=`, whose first one in a pair ends its name.
+const PAIR_EQUALS: u8 = 2;
+/// [`PAIR_CLASS`]: any other byte.
+const PAIR_OTHER: u8 = 3;
+
+/// The class of each byte of a query or form body, for [`pair_ranges`].
+static PAIR_CLASS: [u8; 256] = {
+    let mut t = [PAIR_OTHER; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        if (c.is_ascii_alphanumeric() && c != b'A') || c == b'-' {
+            t[i] = PAIR_PLAIN;
+        }
+        i += 1;
+    }
+    t[b'&' as usize] = PAIR_END;
+    t[b'=' as usize] = PAIR_EQUALS;
+    t
+};
+
 /// Where the names and values of a query or form body are: pairs split at `&`, empty ones
 /// skipped, the name cut at the first `=` (a pair without one is all name, its value the
-/// empty range at its end).
-fn pair_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
+/// empty range at its end); and whether the pair is plain as [`plain_pairs`] reads it (both
+/// plain, neither holding an `A`), told in the same pass through a byte table.
+fn pair_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Range<usize>, bool)> + '_ {
     let mut start = 0;
     std::iter::from_fn(move || loop {
         if start > raw.len() {
             return None;
         }
-        let end = raw[start..]
-            .iter()
-            .position(|&b| b == b'&')
-            .map_or(raw.len(), |p| start + p);
+        let mut equals = None;
+        let mut other = false;
+        let mut end = start;
+        while let Some(&b) = raw.get(end) {
+            match PAIR_CLASS[usize::from(b)] {
+                PAIR_PLAIN => {}
+                PAIR_END => break,
+                PAIR_EQUALS if equals.is_none() => equals = Some(end),
+                _ => other = true,
+            }
+            end += 1;
+        }
         let pair = start..end;
         start = end + 1;
         if pair.is_empty() {
             continue;
         }
-        return Some(match raw[pair.clone()].iter().position(|&b| b == b'=') {
-            Some(p) => (pair.start..pair.start + p, pair.start + p + 1..pair.end),
+        let (key, value) = match equals {
+            Some(p) => (pair.start..p, p + 1..pair.end),
             None => (pair.clone(), pair.end..pair.end),
-        });
+        };
+        let plain = !other && key.len() <= super::PLAIN_MAX && value.len() <= super::PLAIN_MAX;
+        return Some((key, value, plain));
     })
 }
 
@@ -595,6 +632,10 @@ mod tests {
         );
         let (mut skipped, mut hits) = (0, 0);
         for q in &queries {
+            for (key, value, plain) in super::pair_ranges(q) {
+                let pair = &q[key.start..value.end.max(key.end)];
+                assert_eq!(plain, plain_pairs(pair), "{:?}", String::from_utf8_lossy(pair));
+            }
             skipped += usize::from(!plain_pairs(q) && q.split(|&b| b == b'&').any(plain_pairs));
             for (source, stop) in [(Source::Query, false), (Source::Body, true)] {
                 let new = scanned(scan_pairs, q, source, stop);
