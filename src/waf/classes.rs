@@ -153,7 +153,7 @@ mod tests {
     /// its turns and tail.
     #[test]
     fn or_over_is_the_or_of_every_byte() {
-        let mut next = crate::waf::tests::xorshift(0x0c1a_5e5);
+        let mut next = crate::waf::tests::xorshift(0x00c1_a5e5);
         for len in (0..=40).chain([63, 64, 65, 255, 2048]) {
             for _ in 0..200 {
                 let b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
@@ -174,4 +174,3 @@ mod tests {
         }
     }
 }
-

@@ -623,8 +623,28 @@ mod tests {
             queries.push(format!("{spotted}&{q}&id=42").into_bytes());
         }
         let tokens = [
-            "page", "2", "en-US", "AAAAAAAAAAAA", "rO0ABXNy", "=", "=", "&", "&", "&", "'", " or ",
-            "+", "%27", "%2541", "<a on=", "../", ";|", "${", "union select", "x", "-",
+            "page",
+            "2",
+            "en-US",
+            "AAAAAAAAAAAA",
+            "rO0ABXNy",
+            "=",
+            "=",
+            "&",
+            "&",
+            "&",
+            "'",
+            " or ",
+            "+",
+            "%27",
+            "%2541",
+            "<a on=",
+            "../",
+            ";|",
+            "${",
+            "union select",
+            "x",
+            "-",
         ];
         queries.extend(
             crate::waf::tests::token_sequences(0x9a1e_5eed, &tokens, 4000, 24)
@@ -634,7 +654,12 @@ mod tests {
         for q in &queries {
             for (key, value, plain) in super::pair_ranges(q) {
                 let pair = &q[key.start..value.end.max(key.end)];
-                assert_eq!(plain, plain_pairs(pair), "{:?}", String::from_utf8_lossy(pair));
+                assert_eq!(
+                    plain,
+                    plain_pairs(pair),
+                    "{:?}",
+                    String::from_utf8_lossy(pair)
+                );
             }
             skipped += usize::from(!plain_pairs(q) && q.split(|&b| b == b'&').any(plain_pairs));
             for (source, stop) in [(Source::Query, false), (Source::Body, true)] {

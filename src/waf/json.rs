@@ -845,11 +845,24 @@ mod tests {
             );
         }
         let words = [
-            "page", "2", "en-US", "AAAAAAAAAAAA", "Aa0-", "rO0ABXNy", "' or ", "<a on=",
-            "../", "${", "union select", "%27", "x", "-", "",
+            "page",
+            "2",
+            "en-US",
+            "AAAAAAAAAAAA",
+            "Aa0-",
+            "rO0ABXNy",
+            "' or ",
+            "<a on=",
+            "../",
+            "${",
+            "union select",
+            "%27",
+            "x",
+            "-",
+            "",
         ];
         let strings: Vec<String> =
-            crate::waf::tests::token_sequences(0x150_c1a5, &words, 6000, 5).collect();
+            crate::waf::tests::token_sequences(0x0150_c1a5, &words, 6000, 5).collect();
         for group in strings.chunks(6) {
             docs.push(serde_json::json!({ "a": group, group[0].clone(): group[1] }).to_string());
         }
