@@ -367,6 +367,12 @@ fn script_file_names_in_headers() {
 /// and on `v` behind and before a few texts that change what the skips see (a chain before
 /// it, an opener or a closer around it). Returns how many readings found something.
 fn same_as_plain(v: &str) -> usize {
+    same_as_plain_padded(v, true)
+}
+
+/// [`same_as_plain`], between two spotted units ([`spotted_unit`]) too only when `pad` is set
+/// (the padded readings are the slow ones: the corpus test pads a sample).
+fn same_as_plain_padded(v: &str, pad: bool) -> usize {
     let mut found = 0;
     let spotted = spotted_unit();
     for (pre, post) in [
@@ -378,6 +384,9 @@ fn same_as_plain(v: &str) -> usize {
         ("{{ ", "}} "),
         (&spotted[..], &spotted[..]),
     ] {
+        if pre.len() > 100 && !pad {
+            continue;
+        }
         let v = format!("{pre}{v}{post}");
         // (the long padding with the value's own mask only: the other masks read it alike)
         let padded = pre.len() > 100;
@@ -447,7 +456,12 @@ fn the_scan_gives_the_plain_readings_verdicts_on_the_corpus() {
         return;
     };
     assert!(values.len() > 30_000, "{}", values.len());
-    let found: usize = values.iter().map(|v| same_as_plain(v)).sum();
+    // one value in four is also read padded (7,500 and more)
+    let found: usize = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| same_as_plain_padded(v, i % 4 == 0))
+        .sum();
     // the corpus reaches the rules, not only "nothing found"
     assert!(found > 5_000, "{found}");
 }
