@@ -113,7 +113,7 @@ use flags::{
 pub(super) use flags::{CLASS, FLAGS_SHORT};
 pub use rfi::detect_offsite;
 use rfi::{global_param, rfi};
-use traversal::{hexval, traversal_ascii, traversal_general};
+use traversal::{char_class, hexval, leftover_escape, traversal_ascii, traversal_general};
 use wrappers::{null_byte, wrapper};
 
 /// Rule ids this detector can report.
@@ -174,19 +174,28 @@ fn detect_with(input: &str, path: bool, fl: Flags) -> Option<Finding> {
         return None;
     }
     // Leftover `%XX` escapes (values the layer does not percent-decode: XML and JSON strings,
-    // or a fourth encoding round): one more round of ASCII escapes, scanned once more.
-    let (d, offs) = decode_leftover(input)?;
+    // or a fourth encoding round): one more round of ASCII escapes, scanned once more. The
+    // decoded copy carries no offsets: a finding's span is mapped back through the escapes.
+    let d = decode_leftover(input)?;
     let f = scan(&d, path, flags(d.as_bytes()))?;
+    let b = input.as_bytes();
     Some(Finding {
         rule: f.rule,
-        span: offs[f.span.start] as usize..offs[f.span.end] as usize,
+        span: raw_offset(b, f.span.start)..raw_offset(b, f.span.end),
     })
 }
 
-/// `input` with every `%XX` escape of an ASCII byte decoded (one round), and for each byte of
-/// the result its offset in `input` (plus the end). `None` when there is no such escape.
-/// Only ASCII bytes change, so the result stays valid UTF-8 and the offsets char boundaries.
-fn decode_leftover(input: &str) -> Option<(String, Vec<u32>)> {
+/// [`detect_impl`] as it was before the escapes were read in place: the general traversal walk
+/// on any escape, and the leftover round decoded with an offset per byte.
+#[cfg(test)]
+pub(super) fn detect_old(input: &str, path: bool) -> Option<Finding> {
+    let fl = flags(input.as_bytes());
+    if let Some(f) = scan_with::<true>(input, path, fl) {
+        return Some(f);
+    }
+    if !fl.has(C_PCT) {
+        return None;
+    }
     let b = input.as_bytes();
     let ascii_esc = |i: usize| -> Option<u8> {
         let h = hexval(*b.get(i + 1)?)?;
@@ -214,10 +223,80 @@ fn decode_leftover(input: &str) -> Option<(String, Vec<u32>)> {
         }
     }
     offs.push(b.len() as u32);
-    String::from_utf8(out).ok().map(|s| (s, offs))
+    let d = String::from_utf8(out).ok()?;
+    let f = scan_with::<true>(&d, path, flags(d.as_bytes()))?;
+    Some(Finding {
+        rule: f.rule,
+        span: offs[f.span.start] as usize..offs[f.span.end] as usize,
+    })
+}
+
+/// The `%XX` escapes of ASCII bytes in `b` that one decoding round reads, left to right: (offset
+/// of the `%`, decoded byte).
+fn ascii_escapes(b: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut next = 0;
+    positions(b'%', b).filter_map(move |i| {
+        if i < next {
+            return None;
+        }
+        let h = hexval(*b.get(i + 1)?)?;
+        let l = hexval(*b.get(i + 2)?)?;
+        (h < 8).then(|| {
+            next = i + 3;
+            (i, (h * 16 + l) as u8)
+        })
+    })
+}
+
+/// `input` with every `%XX` escape of an ASCII byte decoded (one round). `None` when there is
+/// no such escape. Only ASCII bytes change, so the result stays valid UTF-8.
+fn decode_leftover(input: &str) -> Option<String> {
+    let b = input.as_bytes();
+    let mut out = Vec::new();
+    let mut last = None;
+    for (i, c) in ascii_escapes(b) {
+        if last.is_none() {
+            out.reserve(b.len());
+        }
+        out.extend_from_slice(&b[last.unwrap_or(0)..i]);
+        out.push(c);
+        last = Some(i + 3);
+    }
+    out.extend_from_slice(&b[last?..]);
+    String::from_utf8(out).ok()
+}
+
+/// The offset in `b` of byte `k` of [`decode_leftover`]'s result (`b.len()` for its end): the
+/// byte itself, or the `%` of the escape it was decoded from.
+fn raw_offset(b: &[u8], k: usize) -> usize {
+    let mut shift = 0;
+    for (i, _) in ascii_escapes(b) {
+        if i - shift >= k {
+            break;
+        }
+        shift += 2;
+    }
+    k + shift
+}
+
+/// Whether some leftover escape of `b` (`%…` or textual `0x…`) reads as a dot or a separator in
+/// the traversal token walk ([`traversal::tok`]). When none does, every escape is three or
+/// more ordinary bytes to that walk, and the plain-ASCII traversal pass gives its verdict.
+fn escape_in_traversal(b: &[u8]) -> bool {
+    let reads = |i: usize| {
+        leftover_escape(b, i).is_some_and(|(ch, _)| matches!(char_class(ch), b'.' | b'/'))
+    };
+    positions(b'%', b).any(reads)
+        || memchr::memchr2_iter(b'x', b'X', b).any(|i| i > 0 && b[i - 1] == b'0' && reads(i - 1))
 }
 
 fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+    scan_with::<false>(input, path, fl)
+}
+
+/// [`scan`]; `OLD`: the traversal pass chosen as before (any escape sends the value to the
+/// general token walk), kept for the differential tests.
+fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     let b = input.as_bytes();
     let [sep, dot, colon, nul, high, pct, q, ws] =
         [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_PCT, C_Q, C_WS].map(|c| fl.has(c));
@@ -251,9 +330,17 @@ fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     }
     // non-ASCII only matters for traversal through unicode dots (U+FF0E, U+2024, U+FE52)
     let udot = high && (UDOT_FINDERS.iter().any(|f| f.find(b).is_some()));
-    if (esc || nul || high) && (dot || esc || udot) {
+    if (nul || high || (esc && (OLD || escape_in_traversal(b)))) && (dot || esc || udot) {
         if let Some(f) = traversal_general(input) {
             return Some(f);
+        }
+    } else if esc {
+        // escapes that read as ordinary bytes: the token walk is the ASCII one (which, as the
+        // general walk, also reads `..;` units where no `/` or `\` occurs)
+        if dot {
+            if let Some(f) = traversal_ascii(input) {
+                return Some(f);
+            }
         }
     } else if dot
         && sep

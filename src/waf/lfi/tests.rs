@@ -732,3 +732,100 @@ fn ascii_traversal_agrees_with_the_token_walk() {
         }
     }
 }
+
+/// The detector (value and path forms) gives the verdict of [`detect_old`], the pass before
+/// escapes that read as ordinary bytes stopped sending the value to the general traversal walk
+/// and the leftover round stopped carrying an offset per byte: same rule, same span.
+fn escapes_agree(v: &str) {
+    for path in [false, true] {
+        assert_eq!(
+            detect_impl(v, path),
+            detect_old(v, path),
+            "path {path}: {v:?}"
+        );
+    }
+}
+
+/// ... on every corpus value, bare, with prefixes and suffixes, with escapes that read as
+/// letters, and padded with the near-attack unit and the spotted unit ...
+#[test]
+fn escapes_agree_on_the_corpus() {
+    let Some(values) = crate::waf::tests::corpus_values(true) else {
+        return;
+    };
+    let near = "' or <a on=../;|${ ".repeat(4);
+    let spot = format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
+    for v in &values {
+        for (pre, post) in [
+            ("", ""),
+            ("%41", ""),
+            ("", "%41 "),
+            ("x%2e", "%2F"),
+            ("0x41 ", " %u0041"),
+            (&near[..], "%41"),
+            (&spot[..], &spot[..]),
+            ("%41 ", &spot[..]),
+        ] {
+            escapes_agree(&format!("{pre}{v}{post}"));
+        }
+    }
+}
+
+/// ... and on random sequences of escapes (of dots, separators, letters, overlong and textual
+/// forms), dots, separators and words.
+#[test]
+fn escapes_agree_on_random_token_sequences() {
+    const TOKENS: &[&str] = &[
+        "%41",
+        "%2e",
+        "%2E",
+        "%2f",
+        "%5c",
+        "%25",
+        "%252e",
+        "%00",
+        "%20",
+        "%3a",
+        "%3F",
+        "%c0%ae",
+        "%c0%af",
+        "%c0%41",
+        "%e0%80%ae",
+        "%u002e",
+        "%u0041",
+        "0x2e",
+        "0x2f",
+        "0X5C",
+        "0x41",
+        "%",
+        "%4",
+        "%g1",
+        "0",
+        "x",
+        ".",
+        "..",
+        "/",
+        "\\",
+        ";",
+        " ",
+        "=",
+        "'",
+        "etc",
+        "passwd",
+        "%2fetc%2fpasswd",
+        "p%61sswd",
+        "php:",
+        "//",
+        "http",
+        "1.2.3.4",
+        "?",
+        "é",
+        "\u{ff0e}",
+        "a",
+        "_",
+        "[",
+    ];
+    for v in crate::waf::tests::token_sequences(0x7f4a_7c15_9e37_79b9u64, TOKENS, 30_000, 40) {
+        escapes_agree(&v);
+    }
+}
