@@ -266,6 +266,20 @@ impl<'de> Walk<'_, '_, 'de> {
         {
             return Ok(());
         }
+        self.dispatch(name, value, classes, key)?;
+        self.remember(text, excluded_before);
+        Ok(())
+    }
+
+    /// Sends `value` (named `name`, a key when `key`) to the scan: as it is with its byte
+    /// `classes` when it holds no `%`, decoded otherwise.
+    fn dispatch(
+        &mut self,
+        name: &PathName<'_, 'de>,
+        value: &str,
+        classes: Option<Classes>,
+        key: bool,
+    ) -> Result<(), Stop> {
         match classes {
             Some(classes) if !classes.has_percent() => {
                 if key {
@@ -285,14 +299,18 @@ impl<'de> Walk<'_, '_, 'de> {
                 }
             }
         }
-        // a value an exclusion covered here may not be covered under another name
+        Ok(())
+    }
+
+    /// Remembers an inspected body string, unless an exclusion covered a finding in it: a
+    /// value an exclusion covered here may not be covered under another name.
+    fn remember(&mut self, text: Text<'_, 'de>, excluded_before: u32) {
         if let Some(v) = text
             .body()
             .filter(|_| self.scan.excluded_findings == excluded_before)
         {
             self.seen.insert(v);
         }
-        Ok(())
     }
 
     /// [`Walk::inspect`] as it was: a pass of [`super::plain`] before the repeats are looked
@@ -313,31 +331,8 @@ impl<'de> Walk<'_, '_, 'de> {
         }
         let excluded_before = self.scan.excluded_findings;
         let classes = (value.len() <= CHUNK).then(|| Classes::of(value.as_bytes()));
-        match classes {
-            Some(classes) if !classes.has_percent() => {
-                if key {
-                    self.scan
-                        .param_name_classified(Source::Body, name, value, classes)?;
-                } else {
-                    self.scan
-                        .value_classified(Source::Body, name, value, classes)?;
-                }
-            }
-            _ => {
-                let decoded = decode_more(Cow::Borrowed(value));
-                if key {
-                    self.scan.param_name(Source::Body, name, &decoded)?;
-                } else {
-                    self.scan.value(Source::Body, name, &decoded)?;
-                }
-            }
-        }
-        if let Some(v) = text
-            .body()
-            .filter(|_| self.scan.excluded_findings == excluded_before)
-        {
-            self.seen.insert(v);
-        }
+        self.dispatch(name, value, classes, key)?;
+        self.remember(text, excluded_before);
         Ok(())
     }
 }
