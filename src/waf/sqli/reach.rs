@@ -266,20 +266,7 @@ pub(super) fn warm_up() {
 /// `b` (`paren`: `b` holds a `(`, without which no function name is called). True is no
 /// promise of a match.
 pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
-    // `/*` (comment as a space, `/*!` bodies), `@@`, `::`, `.e(` / `.e.` (each pair found
-    // whole by a vector search: a value full of `/` or `:` does not stop it at each one)
-    if PAIRS.iter().any(|f| f.find(b).is_some()) {
-        return true;
-    }
-    // `) AS x WHERE`, `) WHERE`: a WHERE right after a closing parenthesis (`closed_where`)
-    if memchr::memchr_iter(b')', b).any(|p| closes_into_where(&b[p + 1..])) {
-        return true;
-    }
-    if DOT_E
-        .iter()
-        .flat_map(|f| f.find_iter(b))
-        .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
-    {
+    if pair_reachable(b) {
         return true;
     }
     let t = &*TRIGGERS;
@@ -326,6 +313,19 @@ pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
     fired.is_some() || (from && as_anywhere(b))
 }
 
+/// Whether `b` holds a start of the "anywhere" rules that is not a word: `/*` (comment as a
+/// space, `/*!` bodies), `@@`, `::`, `.e(` / `.e.` (each pair found whole by a vector search:
+/// a value full of `/` or `:` does not stop it at each one), or a WHERE right after a closing
+/// parenthesis (`) AS x WHERE`, `) WHERE`: `closed_where`).
+fn pair_reachable(b: &[u8]) -> bool {
+    PAIRS.iter().any(|f| f.find(b).is_some())
+        || memchr::memchr_iter(b')', b).any(|p| closes_into_where(&b[p + 1..]))
+        || DOT_E
+            .iter()
+            .flat_map(|f| f.find_iter(b))
+            .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
+}
+
 /// Whether `as` (the one [`AS`] word; any case) occurs in `b`, inside a word or not.
 fn as_anywhere(b: &[u8]) -> bool {
     b.windows(2)
@@ -348,13 +348,7 @@ pub(super) fn anywhere_reachable_reference(b: &[u8], paren: bool) -> bool {
             .expect("trigger automaton");
         (ac, words.iter().map(|&(_, k)| k).collect())
     });
-    if PAIRS.iter().any(|f| f.find(b).is_some())
-        || memchr::memchr_iter(b')', b).any(|p| closes_into_where(&b[p + 1..]))
-        || DOT_E
-            .iter()
-            .flat_map(|f| f.find_iter(b))
-            .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
-    {
+    if pair_reachable(b) {
         return true;
     }
     let t = &*TRIGGERS;
