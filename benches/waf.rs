@@ -9,6 +9,9 @@
 //! - `waf/body_64k_spots`: the same with another padding, the near-attacks with a spot every
 //!   259 bytes where a rule could fire in a tag (`> x onabc=1 `): where the cheap passes let
 //!   the expensive part run most.
+//! - `waf/body_64k_pad/<name>`: the same with each of the worst paddings found per detector
+//!   (`typical::paddings`: a trigger word, a command, an escape, a non-ASCII letter, a call, dense
+//!   handler-like names, dense tag names), none an attack.
 //! - `exclusions/*`: the typical request (`POST /api/orders`) through three agents in monitor
 //!   mode, in alternating chunks in one run, each row timing its own agent: `none` (no
 //!   exclusions or routes), `other_routes` (100 exclusions and 10 routes, none naming
@@ -40,7 +43,9 @@ mod support;
 #[path = "support/typical.rs"]
 mod typical;
 use support::{added_time, Layered};
-use typical::{json_body, spotted_body, spotted_unit, typical, worst_body, NEAR_ATTACKS};
+use typical::{
+    json_body, padded_body, paddings, spotted_body, spotted_unit, typical, worst_body, NEAR_ATTACKS,
+};
 
 async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
@@ -106,6 +111,12 @@ fn bench_waf(c: &mut Criterion) {
     group.bench_function("body_64k_spots", |b| {
         b.iter_custom(|iters| added_time(iters, |_| typical(&spots), &mut without, &mut with))
     });
+    for (name, unit) in paddings() {
+        let padded = Bytes::from(padded_body(&unit));
+        group.bench_function(format!("body_64k_pad/{name}"), |b| {
+            b.iter_custom(|iters| added_time(iters, |_| typical(&padded), &mut without, &mut with))
+        });
+    }
     group.finish();
 }
 
@@ -123,16 +134,11 @@ fn bench_detectors(c: &mut Criterion) {
     // does not in text (`> x onabc=1 `): the worst case of a cheap pass that lets the
     // tokenizer read the whole value as soon as one spot may fire
     let spotted = spotted_unit().repeat(8);
-    // the worst paddings found per detector, 2 KiB each, none an attack: a handler-like name
-    // a tag would make fire every 8 bytes (XSS spots), a tag name every 5 bytes (the XSS
-    // pass's tag check), and the near-attack chunk with, every 260 bytes, a command word
-    // after a separator (`;cat x`: the RCE word gate passes, the whole value is normalised
-    // and scanned) or a leftover escape (`%41`: LFI decodes a copy and reads it again)
-    let pad = |unit: &str| unit.repeat(2048 / unit.len());
-    let handlers = pad("onabc=1 ");
-    let tags = pad("<abc ");
-    let commands = pad(&format!("{};cat x ", NEAR_ATTACKS.repeat(13)));
-    let escapes = pad(&format!("{}%41 ", NEAR_ATTACKS.repeat(13)));
+    // the worst paddings found per detector (`typical::paddings`), 2 KiB each
+    let pads: Vec<(String, String)> = paddings()
+        .into_iter()
+        .map(|(name, unit)| (format!("pad_{name}_2k"), unit.repeat(2048 / unit.len())))
+        .collect();
     let inputs = [
         ("word", "headphones"),
         ("email", "jane.oconnor@example.com"),
@@ -150,11 +156,13 @@ fn bench_detectors(c: &mut Criterion) {
         ("prose_1k", &prose),
         ("near_attacks_2k", &near),
         ("near_spots_2k", &spotted),
-        ("pad_handlers_2k", &handlers),
-        ("pad_tags_2k", &tags),
-        ("pad_commands_2k", &commands),
-        ("pad_escapes_2k", &escapes),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        pads.iter()
+            .map(|(name, chunk)| (name.as_str(), chunk.as_str())),
+    )
+    .collect::<Vec<_>>();
     let mut group = c.benchmark_group("detector");
     for category in [
         AttackCategory::Sqli,
@@ -165,7 +173,7 @@ fn bench_detectors(c: &mut Criterion) {
         AttackCategory::CodeInjection,
         AttackCategory::Scanner,
     ] {
-        for (name, input) in inputs {
+        for &(name, input) in &inputs {
             group.bench_function(format!("{category}/{name}"), |b| {
                 b.iter(|| sqreen::waf::detect(category, black_box(input)))
             });
@@ -295,8 +303,8 @@ fn bench_exclusions(c: &mut Criterion) {
 /// The SQL injection detector on 2 KiB chunks of `waf/body_64k`'s near-attack unit padded with
 /// other words an attacker reading its cheap passes might choose (one chunk ×32 is the
 /// detector's share of a 64 KiB body): a four-letter word no trigger opens with, one that opens
-/// like a trigger (`selx`), long runs of letters, one 2 KiB word, and a real trigger word
-/// (`select`) that sends the chunk to the full scan.
+/// like a trigger (`selx`), long runs of letters and one 2 KiB word (a real trigger word is
+/// `detector/sqli/pad_select_2k`).
 fn bench_sqli_padding(c: &mut Criterion) {
     let unit = NEAR_ATTACKS;
     let chunks = [
@@ -307,10 +315,6 @@ fn bench_sqli_padding(c: &mut Criterion) {
             format!("{unit}{} ", "abcdefghijklmnopqrstuvwxyz".repeat(2)).repeat(30),
         ),
         ("long_word_2k", "selselsel".repeat(230)),
-        (
-            "pad_select_2k",
-            format!("{}select ", unit.repeat(13)).repeat(8),
-        ),
     ];
     let mut group = c.benchmark_group("detector");
     for (name, input) in &chunks {

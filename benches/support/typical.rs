@@ -68,6 +68,30 @@ pub fn spotted_body() -> String {
     serde_json::json!({ "q": big }).to_string()
 }
 
+/// The worst paddings found per detector, none an attack, as units to repeat: [`NEAR_ATTACKS`]
+/// ×13 and a trigger word SQLi must read around (`select`), a command after a separator (RCE's
+/// word gate passes: `;cat x`), a leftover escape or a non-ASCII letter (LFI decodes and reads
+/// again: `%41`, `é`), a call (code injection: `f(x)`); and short units dense with what XSS's
+/// cheap pass flags (a handler-like name a tag would make fire, a tag name).
+pub fn paddings() -> Vec<(&'static str, String)> {
+    let near = NEAR_ATTACKS.repeat(13);
+    vec![
+        ("select", format!("{near}select ")),
+        ("commands", format!("{near};cat x ")),
+        ("escapes", format!("{near}%41 ")),
+        ("accent", format!("{near}\u{e9} ")),
+        ("calls", format!("{near}f(x) ")),
+        ("handlers", "onabc=1 ".to_owned()),
+        ("tags", "<abc ".to_owned()),
+    ]
+}
+
+/// A JSON document whose one string is `unit` repeated to 64 KiB.
+pub fn padded_body(unit: &str) -> String {
+    let big = unit.repeat((64 << 10) / unit.len());
+    serde_json::json!({ "q": big }).to_string()
+}
+
 pub fn typical(body: &Bytes) -> Request<Full<Bytes>> {
     let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
                &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
