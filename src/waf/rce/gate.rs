@@ -26,7 +26,7 @@
 //! A differential test (`tests.rs`) runs the analysis with and without the gate on every
 //! corpus value and on random near-attack token sequences.
 
-use super::commands::{lookup, COMMAND_TABLE};
+use super::commands::{lookup, COMMAND_TABLE, INTERP};
 use super::normalize::{is_name, is_name_start, upper_name_len};
 use super::prefilter::{B_DOLLAR, B_EQ, B_GLOB, B_LBRACE, B_LPAREN};
 #[cfg(test)]
@@ -431,6 +431,26 @@ impl Gate<'_> {
             }
         }
         true
+    }
+
+    /// Whether the word start at `q`, which [`Gate::word_at`] flagged, matters only as a
+    /// command word of the scan: normalisation writes it whole (no text it may insert, no
+    /// `+`), and it is no keyword, drive letter or interpreter (which the alias, PowerShell,
+    /// `/dev/`, drive-path and pipe rules read). The statement windows (`windows`) run only
+    /// when every flagged spot is such a word.
+    pub(super) fn command_spot(&self, q: usize) -> bool {
+        let mut buf = [0u8; 41];
+        let Some((len, stop)) = self.read_word(q, &mut buf) else {
+            return false;
+        };
+        let w = &buf[..len];
+        if KEYWORD_WORDS.contains(&w) || KEYWORD_PREFIXES.iter().any(|p| w.starts_with(p)) {
+            return false;
+        }
+        if stop == b':' && len == 1 && w[0].is_ascii_alphabetic() {
+            return false;
+        }
+        lookup(w).is_none_or(|f| f & INTERP == 0)
     }
 
     /// [`Gate::word_at`] past the quick reject: reads the word and looks it up.

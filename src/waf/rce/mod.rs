@@ -97,6 +97,7 @@ mod structural;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod windows;
 
 use commands::{lookup, EN};
 use normalize::{collect_vars, normalize, Norm, Vars};
@@ -111,7 +112,7 @@ use structural::{
     RE_BATCH, RE_DEVTCP, RE_EXPANSION, RE_MAIL, RE_PIPE_SHELL, RE_POWERSHELL, RE_SHELLSHOCK,
     RE_SQLITE, RE_TILDE,
 };
-use sweep::{sweep, W_BATCH, W_GATE, W_HINTS, W_SQLITE};
+use sweep::{sweep_spots, W_BATCH, W_GATE, W_HINTS, W_SPOTS, W_SQLITE};
 
 /// Builds this detector's tables now (command table, regexes, finders, the word gate's
 /// pairs), so that the first request to need them does not spend its time budget on it.
@@ -191,6 +192,7 @@ const MAX_INPUT: usize = 64 * 1024;
 
 thread_local! {
     static NORM: RefCell<Norm> = RefCell::new(Norm::default());
+    static SPOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The paranoia level 2 rules (run when [`detect`] found nothing and the agent runs at level
@@ -239,6 +241,15 @@ fn with_normalized<R>(b: &[u8], classes: u32, f: impl FnOnce(&Norm) -> R) -> R {
     } else {
         Vars::default()
     };
+    with_norm_buffer(|norm| {
+        normalize(b, classes, &vars, norm);
+        f(norm)
+    })
+}
+
+/// Runs `f` with the per-thread normalisation buffer (a local one if that is in use).
+#[inline]
+fn with_norm_buffer<R>(f: impl FnOnce(&mut Norm) -> R) -> R {
     NORM.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok();
         let mut local = Norm::default();
@@ -246,8 +257,23 @@ fn with_normalized<R>(b: &[u8], classes: u32, f: impl FnOnce(&Norm) -> R) -> R {
             Some(n) => n,
             None => &mut local,
         };
-        normalize(b, classes, &vars, norm);
         f(norm)
+    })
+}
+
+/// Runs `f` with the per-thread buffer of the word gate's spots, emptied (a local one if that
+/// is in use).
+#[inline]
+fn with_spots<R>(f: impl FnOnce(&mut Vec<u32>) -> R) -> R {
+    SPOTS.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok();
+        let mut local = Vec::new();
+        let spots: &mut Vec<u32> = match guard.as_deref_mut() {
+            Some(v) => v,
+            None => &mut local,
+        };
+        spots.clear();
+        f(spots)
     })
 }
 
@@ -292,7 +318,7 @@ pub(super) fn detect_classified(input: &str, classes: u32) -> Option<Finding> {
 /// [`byte_classes`] mask.
 #[inline(never)]
 fn analyse(input: &str, classes: u32) -> Option<Finding> {
-    analyse_with(input, classes, GATE_FROM)
+    analyse_with(input, classes, GATE_FROM, true)
 }
 
 /// Shortest value the word gate runs on: on shorter ones its fixed cost (the block masks)
@@ -304,7 +330,15 @@ const GATE_FROM: usize = 256;
 #[cfg(test)]
 fn detect_gated(input: &str) -> Option<Finding> {
     let (input, classes) = worth_a_look(input)?;
-    analyse_with(input, classes, 0)
+    analyse_with(input, classes, 0, true)
+}
+
+/// [`detect_gated`] without the statement windows: the normalised view, when the word gate
+/// lets it run, is the whole value's (the reference the windows are checked against).
+#[cfg(test)]
+fn detect_unwindowed(input: &str) -> Option<Finding> {
+    let (input, classes) = worth_a_look(input)?;
+    analyse_with(input, classes, 0, false)
 }
 
 /// [`detect`] without the word gate in front of normalisation: the reference the gated path
@@ -312,21 +346,41 @@ fn detect_gated(input: &str) -> Option<Finding> {
 #[cfg(test)]
 fn detect_ungated(input: &str) -> Option<Finding> {
     let (input, classes) = worth_a_look(input)?;
-    analyse_with(input, classes, usize::MAX)
+    analyse_with(input, classes, usize::MAX, false)
 }
 
 /// [`analyse`]; on values of at least `gate_from` bytes, the rules on the normalised view run
 /// only where the word gate ([`gate::may_match_normalized`]) says one of them may match
-/// (`usize::MAX`: the path without the gate nor the `$` hints: the tests' reference).
+/// (`usize::MAX`: the path without the gate nor the `$` hints: the tests' reference). With
+/// `windowed`, on gated values whose flagged spots are all command words, the scan runs on
+/// the statements that hold them only (`windows`).
 #[inline(always)]
-fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> {
+fn analyse_with(input: &str, classes: u32, gate_from: usize, windowed: bool) -> Option<Finding> {
+    with_spots(|spots| analyse_in(input, classes, gate_from, windowed, spots))
+}
+
+/// [`analyse_with`] with the spots buffer.
+#[inline(always)]
+fn analyse_in(
+    input: &str,
+    classes: u32,
+    gate_from: usize,
+    windowed: bool,
+    spots: &mut Vec<u32>,
+) -> Option<Finding> {
     let b = input.as_bytes();
     let gated = b.len() >= gate_from;
     // on values the word gate runs on, the cheap questions below are answered by one pass of
     // block masks; on shorter ones (where a padded block costs more than a `memchr`) and on
     // the reference path, one `memchr` pass at a time
     let sw = if gated {
-        sweep(b, classes, W_HINTS | W_SQLITE | W_BATCH | W_GATE)
+        let spot_bit = if windowed { W_SPOTS } else { 0 };
+        sweep_spots(
+            b,
+            classes,
+            W_HINTS | W_SQLITE | W_BATCH | W_GATE | spot_bit,
+            spots,
+        )
     } else {
         sweep::Sweep::default()
     };
@@ -415,6 +469,22 @@ fn analyse_with(input: &str, classes: u32, gate_from: usize) -> Option<Finding> 
             }
         }
         return None;
+    }
+    // only the scan may match, on the statements of the flagged command words: scan those
+    if gated && sw.windowable {
+        spots.sort_unstable();
+        let answer = with_norm_buffer(|norm| windows::scan(b, classes, spots, norm));
+        if let Some(hit) = answer {
+            if let Some((s, e, rule)) = hit {
+                return found(rule, s, e);
+            }
+            if has(B_BSLASH) {
+                if let Some(h) = backslash_command(b) {
+                    return found(R_UNIX, h.0, h.1);
+                }
+            }
+            return None;
+        }
     }
     with_normalized(b, classes, |norm| {
         let n = &norm.n;

@@ -8,19 +8,21 @@ use crate::waf::entity;
 
 /// Normalised view of the input with a map from each output byte to an input offset.
 ///
-/// While every output byte `k` came from input offset `k` (`ident`), the map is implicit
-/// and `m` stays empty; the first byte that breaks this fills `m` in.
+/// While every output byte `k` came from input offset `base + k` (`ident`), the map is
+/// implicit and `m` stays empty; the first byte that breaks this fills `m` in. (`base` is the
+/// input offset the pass started from: 0 for the whole value, a window's start otherwise.)
 #[derive(Default)]
 pub(super) struct Norm {
     pub(super) n: Vec<u8>,
     pub(super) m: Vec<u32>,
     pub(super) ident: bool,
+    pub(super) base: usize,
 }
 
 impl Norm {
     pub(super) fn push(&mut self, b: u8, at: usize) {
         if self.ident {
-            if at == self.n.len() {
+            if at == self.base + self.n.len() {
                 self.n.push(b);
                 return;
             }
@@ -32,13 +34,14 @@ impl Norm {
 
     pub(super) fn break_ident(&mut self) {
         self.ident = false;
-        self.m.extend(0..self.n.len() as u32);
+        self.m
+            .extend(self.base as u32..(self.base + self.n.len()) as u32);
     }
 
     /// Input offset of output byte `k` (`k < n.len()`).
     pub(super) fn at(&self, k: usize) -> usize {
         if self.ident {
-            k
+            self.base + k
         } else {
             self.m[k] as usize
         }
@@ -152,27 +155,45 @@ pub(super) static SPECIAL: [bool; 256] = {
 
 /// One bounded pass that undoes shell quoting/escaping tricks (see module docs).
 pub(super) fn normalize(b: &[u8], classes: u32, vars: &Vars, out: &mut Norm) {
+    normalize_range(b, 0, b.len(), classes, vars, out);
+}
+
+/// [`normalize`] from input offset `from` until the pass reaches `to` (a construct that opens
+/// before `to` is read whole; everything after `to` is still read as lookahead). From a
+/// `from` that the whole pass steps onto with a plain byte (not in [`SPECIAL`]) at `from`,
+/// the output is the whole pass's output from there on (the pass carries no state past a
+/// plain byte but the previous output byte, which is that byte): what the statement windows
+/// (`windows`) rely on.
+pub(super) fn normalize_range(
+    b: &[u8],
+    from: usize,
+    to: usize,
+    classes: u32,
+    vars: &Vars,
+    out: &mut Norm,
+) {
     out.n.clear();
     out.m.clear();
     out.ident = true;
-    let len = b.len();
-    out.n.reserve(len);
+    out.base = from;
+    out.n.reserve(to - from);
     if classes & NOT_IDENT == 0 {
         // only case, blanks and `+` to handle: one byte out per byte in
-        normalize_plain(b, &mut out.n);
+        normalize_plain(b, from, to, &mut out.n);
         return;
     }
-    let mut i = 0;
+    let len = b.len();
+    let mut i = from;
     // whether the previous emitted bytes came from a variable expansion
     let mut after_var = false;
-    while i < len {
+    while i < to {
         // fast path: copy a run of ordinary bytes (lower-cased)
         let mut j = i;
-        while j < len && !SPECIAL[b[j] as usize] {
+        while j < to && !SPECIAL[b[j] as usize] {
             j += 1;
         }
         if j > i {
-            if out.ident && i != out.n.len() {
+            if out.ident && i != out.base + out.n.len() {
                 out.break_ident();
             }
             let at = out.n.len();
@@ -338,9 +359,9 @@ pub(super) fn upper_name_len(b: &[u8]) -> Option<usize> {
 /// [`normalize`] for values without quotes, escapes, `$`, `&`, `<`, `>` or backticks:
 /// lower-cases, turns tabs/VT/FF into spaces and `+` into a space where the full pass
 /// would (next byte `/ - $ .` or previous output byte a blank or separator).
-pub(super) fn normalize_plain(b: &[u8], n: &mut Vec<u8>) {
-    n.resize(b.len(), 0);
-    for (o, &c) in n.iter_mut().zip(b) {
+pub(super) fn normalize_plain(b: &[u8], from: usize, to: usize, n: &mut Vec<u8>) {
+    n.resize(to - from, 0);
+    for (o, &c) in n.iter_mut().zip(&b[from..to]) {
         let l = c.to_ascii_lowercase();
         *o = if matches!(c, b'\t' | 0x0b | 0x0c) {
             b' '
@@ -348,14 +369,14 @@ pub(super) fn normalize_plain(b: &[u8], n: &mut Vec<u8>) {
             l
         };
     }
-    if memchr::memchr(b'+', b).is_none() {
+    if memchr::memchr(b'+', &b[from..to]).is_none() {
         return;
     }
-    for i in memchr::memchr_iter(b'+', b) {
+    for i in memchr::memchr_iter(b'+', &b[from..to]).map(|k| from + k) {
         let next = b.get(i + 1).copied().unwrap_or(b' ');
-        let prev = if i > 0 { n[i - 1] } else { b' ' };
+        let prev = if i > from { n[i - 1 - from] } else { b' ' };
         if matches!(next, b'/' | b'-' | b'$' | b'.') || matches!(prev, b' ' | b';' | b'|' | b'&') {
-            n[i] = b' ';
+            n[i - from] = b' ';
         }
     }
 }

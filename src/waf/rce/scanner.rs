@@ -452,20 +452,29 @@ impl<'a> Scanner<'a> {
     }
 
     pub(super) fn run(&self) -> Option<Hit> {
+        match self.run_span(0, self.n.len(), &mut Chain::default(), false) {
+            Scan::Hit(h) => Some(h),
+            Scan::Clear | Scan::Undecided => None,
+        }
+    }
+
+    /// [`Scanner::run`] from offset `from` of `n` (0, or a statement boundary with the byte
+    /// before it) up to `stop` (the end, or the next statement boundary, which the scan reads
+    /// but does not step onto), with the chain counters of the statements scanned before.
+    /// `gap`: some text before `from` was not scanned (a chain that would fire only because
+    /// every separator was tight is then [`Scan::Undecided`]).
+    pub(super) fn run_span(&self, from: usize, stop: usize, chain: &mut Chain, gap: bool) -> Scan {
         let n = self.n;
-        let mut i = 0;
+        let mut i = from;
         let mut ctx: Option<Ctx> = Some(Ctx::Weak);
         let mut glued = true;
         let mut tight = true;
-        let mut chain = 0usize;
-        let mut chain_nonen = false;
-        let mut chain_tight = true;
-        while i < n.len() {
+        while i < stop {
             if ctx.is_none() {
                 // Outside command position only bytes that open one and `key=value`
                 // tokens matter; everything else would be stepped over one token at a
                 // time (`glued` is reset by whatever opens the next position).
-                match self.stops.find(&n[i..]) {
+                match self.stops.find(&n[i..stop]) {
                     Some(p) => i += p,
                     None => break,
                 }
@@ -496,7 +505,7 @@ impl<'a> Scanner<'a> {
                     tight = !prev_space && !is_space(after);
                     glued = !spaced;
                     if spaced {
-                        chain_tight = false;
+                        chain.tight = false;
                     }
                     i += step;
                     continue;
@@ -547,20 +556,23 @@ impl<'a> Scanner<'a> {
             match ctx {
                 Some(cx) => {
                     let (h, known) = self.eval(i, e, cx, glued, 0);
-                    if h.is_some() {
-                        return h;
+                    if let Some(h) = h {
+                        return Scan::Hit(h);
                     }
                     if let Some(f) = known {
                         if f & VERYEN == 0 {
-                            chain += 1;
+                            chain.count += 1;
                             if f & EN == 0 {
-                                chain_nonen = true;
+                                chain.nonen = true;
                             }
-                            if chain > 1 && !tight && cx != Ctx::Weak {
-                                chain_tight = false;
+                            if chain.count > 1 && !tight && cx != Ctx::Weak {
+                                chain.tight = false;
                             }
-                            if chain >= 2 && (chain_nonen || chain_tight) {
-                                return Some(Hit {
+                            if chain.count >= 2 && (chain.nonen || chain.tight) {
+                                if !chain.nonen && gap {
+                                    return Scan::Undecided;
+                                }
+                                return Scan::Hit(Hit {
                                     rule: R_UNIX,
                                     start: i,
                                     end: e,
@@ -582,8 +594,8 @@ impl<'a> Scanner<'a> {
                     if let Some(eq) = t.iter().rposition(|&c| c == b'=') {
                         if eq + 1 < t.len() {
                             let (h, _) = self.eval(i + eq + 1, e, Ctx::Weak, false, 0);
-                            if h.is_some() {
-                                return h;
+                            if let Some(h) = h {
+                                return Scan::Hit(h);
                             }
                         }
                     }
@@ -592,8 +604,36 @@ impl<'a> Scanner<'a> {
             glued = false;
             i = e;
         }
-        None
+        Scan::Clear
     }
+}
+
+/// The chain counters of [`Scanner::run_span`]: known commands in command position so far,
+/// whether one was not English, whether every separator between them was tight (and no
+/// spaced single `|`/`&` was seen).
+pub(super) struct Chain {
+    pub(super) count: usize,
+    pub(super) nonen: bool,
+    pub(super) tight: bool,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Chain {
+            count: 0,
+            nonen: false,
+            tight: true,
+        }
+    }
+}
+
+/// What [`Scanner::run_span`] found.
+pub(super) enum Scan {
+    Hit(Hit),
+    /// Nothing fires in the span.
+    Clear,
+    /// A chain would fire on tight separators alone, with text before the span unscanned.
+    Undecided,
 }
 
 /// First `c` in `t`: an inline loop for short tokens, `memchr` (SIMD) for long ones.

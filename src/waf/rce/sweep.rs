@@ -25,6 +25,8 @@ pub(super) const W_SQLITE: u8 = 2;
 pub(super) const W_BATCH: u8 = 4;
 /// [`sweep`]: compute [`Sweep::normalized`].
 pub(super) const W_GATE: u8 = 8;
+/// [`sweep_spots`]: with [`W_GATE`], go on past the first flagged spot, collecting them.
+pub(super) const W_SPOTS: u8 = 16;
 
 /// The answers of one [`sweep`] (those not asked for are `false` / `0`).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -37,12 +39,22 @@ pub(super) struct Sweep {
     pub(super) batch: bool,
     /// [`super::gate::may_match_normalized`].
     pub(super) normalized: bool,
+    /// With [`W_SPOTS`]: every flagged spot is a command word ([`Gate::command_spot`]) and
+    /// neither the glob, brace nor fork-bomb rule may match; the spots are collected.
+    pub(super) windowable: bool,
 }
 
 /// Answers the questions `want` names (`W_*` bits) about `b`, whose byte classes are
 /// `classes`.
 pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
+    sweep_spots(b, classes, want & !W_SPOTS, &mut Vec::new())
+}
+
+/// [`sweep`]; with [`W_SPOTS`], the gate's flagged spots (raw offsets of word starts, in
+/// order) are pushed to `spots` while [`Sweep::windowable`] holds.
+pub(super) fn sweep_spots(b: &[u8], classes: u32, want: u8, spots: &mut Vec<u32>) -> Sweep {
     let mut out = Sweep::default();
+    let collect = want & W_SPOTS != 0 && want & W_GATE != 0;
     let mut hints = want & W_HINTS != 0 && classes & B_DOLLAR != 0;
     let mut sqlite = want & W_SQLITE != 0 && classes & B_SEMI != 0;
     let mut batch = want & W_BATCH != 0;
@@ -55,6 +67,23 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
         return out;
     }
     let g = Gate::new(b, classes);
+    // collecting: the gate goes on past flagged command words
+    let mut collecting = collect && gate;
+    out.windowable = collecting;
+    // a flagged spot at `q`: the gate's answer is known; when collecting, a command word is
+    // kept and anything else ends the collection
+    let mut flag = |q: usize, word: bool, out: &mut Sweep, gate: &mut bool| {
+        out.normalized = true;
+        if collecting && word && g.command_spot(q) {
+            spots.push(q as u32);
+            return;
+        }
+        if collecting {
+            out.windowable = false;
+            collecting = false;
+        }
+        *gate = false;
+    };
     let len = b.len();
     let bang = hints && classes & B_BANG != 0;
     // (whether the value holds a backtick or a non-ASCII byte, once asked)
@@ -88,8 +117,7 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
                         hints = out.hints != H_ALL;
                     }
                     if gate && g.dollar_may_matter(p) {
-                        out.normalized = true;
-                        gate = false;
+                        flag(p, false, &mut out, &mut gate);
                     }
                 }
                 b'!' => {
@@ -106,8 +134,7 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
                 }
                 b'[' => {
                     if gate && word_before >> k & 1 == 0 && g.start_may_matter(p) {
-                        out.normalized = true;
-                        gate = false;
+                        flag(p, true, &mut out, &mut gate);
                     }
                 }
                 _ => {
@@ -136,9 +163,10 @@ pub(super) fn sweep(b: &[u8], classes: u32, want: u8) -> Sweep {
                     }
                 }
                 if g.word_at(q) {
-                    out.normalized = true;
-                    gate = false;
-                    break;
+                    flag(q, true, &mut out, &mut gate);
+                    if !gate {
+                        break;
+                    }
                 }
             }
         }

@@ -583,8 +583,20 @@ fn sweep_agrees(v: &str) {
         sqlite: classes & B_SEMI != 0 && sqlite_gate(b),
         batch: batch_gate(b),
         normalized: gate::may_match_normalized_per_word(b, classes),
+        windowable: false,
     };
     assert_eq!(got, want, "{v:?}");
+    // collecting the spots changes no answer
+    let mut spots = Vec::new();
+    let collected = sweep::sweep_spots(b, classes, all | sweep::W_SPOTS, &mut spots);
+    assert_eq!(
+        sweep::Sweep {
+            windowable: false,
+            ..collected
+        },
+        want,
+        "{v:?}"
+    );
     // each question alone gets the same answer
     for w in [W_HINTS, W_SQLITE, W_BATCH, W_GATE] {
         let one = sweep(b, classes, w);
