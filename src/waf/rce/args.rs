@@ -86,7 +86,8 @@ pub(super) fn is_hostname(t: &[u8]) -> bool {
 
 pub(super) fn classify_arg(t: &[u8], a: &mut Args) {
     a.count += 1;
-    if STOPWORDS.contains(&t) {
+    // (no stop word is longer than four bytes)
+    if t.len() <= 4 && STOPWORDS.contains(&t) {
         a.prose = true;
     }
     a.last_number = !t.is_empty() && t.iter().all(|c| c.is_ascii_digit());
@@ -137,7 +138,7 @@ pub(super) fn classify_arg(t: &[u8], a: &mut Args) {
         a.root_path = true;
         a.any_path = true;
     }
-    if t.windows(3).any(|w| w == b"://") {
+    if memchr::memchr(b':', t).is_some() && t.windows(3).any(|w| w == b"://") {
         a.url = true;
     }
     if is_ipv4(t) {
@@ -220,5 +221,16 @@ pub(super) fn classify_arg(t: &[u8], a: &mut Args) {
         || t.ends_with(b"/shadow")
     {
         a.sensitive = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_at_most_four_bytes() {
+        // `classify_arg` tests the length before the list
+        assert!(STOPWORDS.iter().all(|w| w.len() <= 4));
     }
 }

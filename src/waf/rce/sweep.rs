@@ -28,6 +28,13 @@ pub(super) const W_GATE: u8 = 8;
 /// [`sweep_spots`]: with [`W_GATE`], go on past the first flagged spot, collecting them.
 pub(super) const W_SPOTS: u8 = 16;
 
+/// Most spots [`sweep_spots`] collects on any value, plus one per [`SPOT_EVERY`] bytes: where
+/// command words are denser, the windows would cover most of the value at a higher cost per
+/// byte than the whole scan, which then runs instead.
+const MAX_SPOTS: usize = 16;
+/// See [`MAX_SPOTS`].
+const SPOT_EVERY: usize = 128;
+
 /// The answers of one [`sweep`] (those not asked for are `false` / `0`).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Sweep {
@@ -72,9 +79,10 @@ pub(super) fn sweep_spots(b: &[u8], classes: u32, want: u8, spots: &mut Vec<u32>
     out.windowable = collecting;
     // a flagged spot at `q`: the gate's answer is known; when collecting, a command word is
     // kept and anything else ends the collection
+    let cap = MAX_SPOTS + b.len() / SPOT_EVERY;
     let mut flag = |q: usize, word: bool, out: &mut Sweep, gate: &mut bool| {
         out.normalized = true;
-        if collecting && word && g.command_spot(q) {
+        if collecting && word && spots.len() < cap && g.command_spot(q) {
             spots.push(q as u32);
             return;
         }

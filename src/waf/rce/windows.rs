@@ -38,8 +38,8 @@
 //! The differential tests in `tests.rs` check the windowed analysis against the whole one on
 //! the corpus, on random token sequences and on the padded values of the benches.
 
-use super::normalize::{is_name, is_name_start, normalize_range, upper_name_len, Norm, Vars};
 use super::normalize::SPECIAL;
+use super::normalize::{is_name, is_name_start, normalize_range, upper_name_len, Norm, Vars};
 use super::scanner::{Chain, Hit, Scan, Scanner, Stops};
 use crate::waf::entity;
 
@@ -111,13 +111,19 @@ pub(super) fn steps_onto(b: &[u8], q: usize) -> bool {
     if SPECIAL[usize::from(b[q])] {
         return false;
     }
-    let near = |from: usize, c: u8| {
-        b[q.saturating_sub(from)..q]
-            .iter()
-            .enumerate()
-            .all(|(k, &x)| x != c || construct_end(b, q.saturating_sub(from) + k) <= q)
-    };
-    if !near(2, b'<') || !near(2, b'>') || !near(13, b'&') {
+    // `<()` / `>()` opening one or two bytes before
+    for k in q.saturating_sub(2)..q {
+        if matches!(b[k], b'<' | b'>') && construct_end(b, k) > q {
+            return false;
+        }
+    }
+    // a reference opening at most 13 bytes before
+    let from = q.saturating_sub(13);
+    if b[from..q]
+        .iter()
+        .enumerate()
+        .any(|(k, &c)| c == b'&' && construct_end(b, from + k) > q)
+    {
         return false;
     }
     let from = q.saturating_sub(MAX_CONSTRUCT);
@@ -134,6 +140,9 @@ pub(super) fn boundary(b: &[u8], p: usize) -> bool {
         _ => false,
     }
 }
+
+/// Farthest a spot may lie past a window's end for its statements to join that window.
+const JOIN: usize = 64;
 
 /// The first [`boundary`] at or after `p`, or the value's length.
 fn next_boundary(b: &[u8], mut p: usize) -> usize {
@@ -186,7 +195,8 @@ pub(super) fn scan(
             while next < spots.len() && (spots[next] as usize) < end {
                 next += 1;
             }
-            let Some(&q2) = spots.get(next) else {
+            // (a spot further on gets its own window; joining is only cheaper)
+            let Some(&q2) = spots.get(next).filter(|&&q2| q2 as usize - end <= JOIN) else {
                 break;
             };
             let after = next_boundary(b, end + 1);
@@ -266,12 +276,76 @@ mod tests {
     }
 
     const TOKENS: &[&str] = &[
-        "cat", "ls", "id", "wget", "sh", "nohup", "time", "ping", "echo", "whoami", "cmd", "net",
-        "x", "the", "a", "or", "UPPER", "IFS", "-la", "/etc/passwd", "10.0.0.1", "5", ";", ";",
-        "|", "||", "&", "&&", "\n", "\r", " ", " ", "  ", "\t", "'", "\"", "\\", "^", "`", "``",
-        "```", "$", "${", "}", "$1", "$@", "$x", "${x}", "$IFS", "${IFS;", "$(", "$()",
-        "$(CC)", "$'", "(", ")", "<", ">", ">&", "<()", "&amp;", "&#59;", "=", "a=", "x=cat",
-        "+", "#", "é", ".txt", "' or <a on=../;|${ ",
+        "cat",
+        "ls",
+        "id",
+        "wget",
+        "sh",
+        "nohup",
+        "time",
+        "ping",
+        "echo",
+        "whoami",
+        "cmd",
+        "net",
+        "x",
+        "the",
+        "a",
+        "or",
+        "UPPER",
+        "IFS",
+        "-la",
+        "/etc/passwd",
+        "10.0.0.1",
+        "5",
+        ";",
+        ";",
+        "|",
+        "||",
+        "&",
+        "&&",
+        "\n",
+        "\r",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        "'",
+        "\"",
+        "\\",
+        "^",
+        "`",
+        "``",
+        "```",
+        "$",
+        "${",
+        "}",
+        "$1",
+        "$@",
+        "$x",
+        "${x}",
+        "$IFS",
+        "${IFS;",
+        "$(",
+        "$()",
+        "$(CC)",
+        "$'",
+        "(",
+        ")",
+        "<",
+        ">",
+        ">&",
+        "<()",
+        "&amp;",
+        "&#59;",
+        "=",
+        "a=",
+        "x=cat",
+        "+",
+        "#",
+        "é",
+        ".txt",
+        "' or <a on=../;|${ ",
     ];
 
     #[test]
@@ -321,13 +395,21 @@ mod tests {
     #[test]
     fn commands_after_separators_are_scanned_in_windows() {
         let near = "' or <a on=../;|${ ".repeat(13);
-        for unit in [";cat x ", "|cat x ", "&&cat x ", "\ncat x ", "; ls x ", ";cat x;"] {
+        for unit in [
+            ";cat x ", "|cat x ", "&&cat x ", "\ncat x ", "; ls x ", ";cat x;",
+        ] {
             let padded = format!("{near}{unit}").repeat(8);
             assert!(windows_answer(&padded), "{unit:?}");
             assert_eq!(detect_gated(&padded), None, "{unit:?}");
         }
         // what the windows leave to the whole scan
-        for v in ["a=cat;$a /etc/passwd", "x;iex y", "x | sh", "x;/bin/ls", "c:x;ls"] {
+        for v in [
+            "a=cat;$a /etc/passwd",
+            "x;iex y",
+            "x | sh",
+            "x;/bin/ls",
+            "c:x;ls",
+        ] {
             assert!(!windows_answer(v), "{v:?}");
         }
     }
@@ -336,11 +418,29 @@ mod tests {
     fn windows_give_the_whole_verdict_on_padded_values() {
         let near = "' or <a on=../;|${ ".repeat(13);
         for unit in [
-            ";cat x ", "|cat x ", "&&cat x ", "\ncat x ", "||ls x ", "$(cat x ", "`cat x ",
-            ";cat x;", "x;cat;x ", ";cat -la ", "; ping x ", "a | b ;cat x ", "'x;cat x ",
+            ";cat x ",
+            "|cat x ",
+            "&&cat x ",
+            "\ncat x ",
+            "||ls x ",
+            "$(cat x ",
+            "`cat x ",
+            ";cat x;",
+            "x;cat;x ",
+            ";cat -la ",
+            "; ping x ",
+            "a | b ;cat x ",
+            "'x;cat x ",
         ] {
             let padded = format!("{near}{unit}").repeat(8);
-            for tail in ["", ";id", "|sh", "; cat /etc/passwd", ";x=1;$x", "a=b;cat x"] {
+            for tail in [
+                "",
+                ";id",
+                "|sh",
+                "; cat /etc/passwd",
+                ";x=1;$x",
+                "a=b;cat x",
+            ] {
                 same_as_whole(&format!("{padded}{tail}"));
                 same_as_whole(&format!("{tail}{padded}"));
             }
