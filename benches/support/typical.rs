@@ -72,7 +72,9 @@ pub fn spotted_body() -> String {
 /// ×13 and a trigger word SQLi must read around (`select`), a command after a separator (RCE's
 /// word gate passes: `;cat x`), a leftover escape or a non-ASCII letter (LFI decodes and reads
 /// again: `%41`, `é`), a call (code injection: `f(x)`); and short units dense with what XSS's
-/// cheap pass flags (a handler-like name a tag would make fire, a tag name).
+/// cheap pass flags (a handler-like name a tag would make fire, a tag name). For RCE, whose
+/// windows scan only the statements holding a command word, also a command word in every
+/// statement (`;cat x ` repeated) and a glob byte (`x?`: the whole normalised view).
 pub fn paddings() -> Vec<(&'static str, String)> {
     let near = NEAR_ATTACKS.repeat(13);
     vec![
@@ -81,6 +83,9 @@ pub fn paddings() -> Vec<(&'static str, String)> {
         ("escapes", format!("{near}%41 ")),
         ("accent", format!("{near}\u{e9} ")),
         ("calls", format!("{near}f(x) ")),
+        // RCE past its statement windows: a command word in every statement, a glob byte
+        ("command_run", ";cat x ".to_owned()),
+        ("globs", format!("{near}x? ")),
         ("handlers", "onabc=1 ".to_owned()),
         ("tags", "<abc ".to_owned()),
     ]
