@@ -31,6 +31,7 @@ use super::bytes::{back_ws_comments, eq_ci, ident_back, is_ws, lc_at, skip_ws};
 use std::ops::ControlFlow;
 
 use super::scan::{is_tag_name_byte, Hit, Scan, St};
+use super::vocab::tag_rule;
 
 /// Bytes per block: one bit each in a `u64`.
 const BLOCK: usize = 64;
@@ -115,16 +116,25 @@ impl Scan<'_> {
                 }
                 // a tag name opens: its check runs where the name ends (and needs a name of
                 // 3 bytes or more: a dangerous tag, a namespace prefix, a glued attribute)
-                let end = tag_name_fwd(b, p + 1);
+                let (end, colon) = tag_name_fwd(b, p + 1);
                 self.mark = p + 1;
-                end - self.mark >= 3 && self.tag_name_end(end).is_some()
+                let len = end - self.mark;
+                // without a `:` the name is the local part and has no prefix: only a dangerous
+                // name or, glued to an attribute, an `=` after it can fire (`<abc ` cannot)
+                len >= 3
+                    && (colon
+                        || tag_rule(b, self.mark, end).is_some()
+                        || (len > 4 && b.get(skip_ws(b, end)) == Some(&b'=')))
+                    && self.tag_name_end(end).is_some()
             }
             b'=' => {
-                if self.attr_name_before(p, p) {
-                    return true;
-                }
                 let e = back_ws_comments(b, p);
-                if e < p && self.attr_name_before(e, p) {
+                // before the first tag start the tokenizer is in text, where no attribute name
+                // is checked (the probe passes every tag start before a spot: the tokenizer's
+                // runs at spots pass none while it is in text)
+                if self.mark != 0
+                    && (self.attr_name_before(p, p) || (e < p && self.attr_name_before(e, p)))
+                {
                     return true;
                 }
                 // the text check fires on a name of 5 bytes or more (`on...`,
@@ -214,12 +224,15 @@ fn has_in_operator(b: &[u8]) -> bool {
         .any(|k| lc_at(b, k + 1) == b'n' && b.get(k + 2).is_some_and(|&c| is_ws(c) || c == b'/'))
 }
 
-/// Where the tag name starting at `i` ends, as the tokenizer's tag-name state reads it.
-fn tag_name_fwd(b: &[u8], mut i: usize) -> usize {
+/// Where the tag name starting at `i` ends, as the tokenizer's tag-name state reads it, and
+/// whether it holds a `:`.
+fn tag_name_fwd(b: &[u8], mut i: usize) -> (usize, bool) {
+    let mut colon = false;
     while i < b.len() && is_tag_name_byte(b[i]) {
+        colon |= b[i] == b':';
         i += 1;
     }
-    i
+    (i, colon)
 }
 
 /// The trigger bytes of a block, one bit per byte (byte `k` to bit `k`). Written as a

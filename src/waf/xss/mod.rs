@@ -29,7 +29,8 @@
 //!
 //! Files: `normalize` (the decoded copy and its offset map), `gate` (the cheap pass that
 //! finds the spots where a rule may fire), `spots` (the tokenizer run at those spots only, its
-//! state carried between them), `scan` (the tokenizer and the markup rules), `script` (URL, script and CSS contexts), `vocab` (tag, attribute, event and
+//! state carried between them), `scan` (the tokenizer and the markup rules), `breakout` (the check at an `=` in text
+//! or a value), `script` (URL, script and CSS contexts), `vocab` (tag, attribute, event and
 //! sink names), `bytes` (bounded, case-insensitive byte helpers), `strict` (the paranoia level
 //! 2 rules).
 //!
@@ -151,6 +152,7 @@
 //!   `document.body` or `javascript:void(0)` will fire: they are rare in other traffic.
 use super::Finding;
 
+mod breakout;
 mod bytes;
 mod gate;
 mod normalize;

@@ -2,9 +2,10 @@
 //! start a construct; markup (tags, attributes, handlers) is handled here, script and URL
 //! contexts in [`super::script`].
 
+use std::cell::Cell;
+
 use super::bytes::*;
 use super::normalize::hex_n;
-use super::script::js_value;
 use super::vocab::*;
 use super::*;
 
@@ -33,6 +34,9 @@ pub(super) struct Scan<'a> {
     pub(super) mark: usize,
     /// Position of the last unclosed `{{`.
     pub(super) braces: Option<usize>,
+    /// `(from, stop)`: the first byte at or after `from` that decides [`super::script::js_value`]
+    /// is at `stop` (or `stop` is the length): see [`Scan::js_value_at`].
+    pub(super) js_stop: Cell<(usize, usize)>,
 }
 
 impl<'a> Scan<'a> {
@@ -44,6 +48,7 @@ impl<'a> Scan<'a> {
             st: St::Text,
             mark: 0,
             braces: None,
+            js_stop: Cell::new((usize::MAX, 0)),
         }
     }
 
@@ -364,110 +369,6 @@ impl<'a> Scan<'a> {
         }
         if DANGEROUS_ATTR_WORDS.contains(b, s, e) {
             return Some((R_ATTR, s, eq + 1));
-        }
-        None
-    }
-
-    /// `=` outside an attribute name: `onload=` after a separator, `" onmouseover=`,
-    /// `'formaction=`.
-    pub(super) fn text_eq(&self, i: usize) -> Hit {
-        let b = self.b;
-        let end = back_ws_comments(b, i);
-        let s = ident_back(b, end);
-        if end - s < 5 || !eq_ci(b, s, b"on") {
-            if lower_eq(b, s, end, b"formaction") {
-                let before = back_ws_comments(b, s);
-                if before > 0 && is_quote(b[before - 1]) {
-                    return Some((R_BREAKOUT, before - 1, i + 1));
-                }
-            }
-            // Cheap gate: the assigned name follows a space (`in x=`) or a dot (`in a.b=`).
-            if s > 0 && s < end && (is_ws(b[s - 1]) || b[s - 1] == b'.') {
-                return self.in_assignment(i, end);
-            }
-            return None;
-        }
-        if !b[s + 2..end].iter().all(|c| c.is_ascii_alphabetic()) {
-            return None;
-        }
-        let prev = if s == 0 { b' ' } else { b[s - 1] };
-        if is_ident(prev) {
-            return None;
-        }
-        let known = is_event(b, s + 2, end);
-        let quoted = {
-            let p = back_ws_comments(b, s);
-            let p2 = if p > 0 && b[p - 1] == b'/' { p - 1 } else { p };
-            p2 > 0 && is_quote(b[p2 - 1])
-        };
-        let js = js_value(b, i + 1);
-        let rule = if quoted { R_BREAKOUT } else { R_HANDLER };
-        let sep = is_ws(prev)
-            || is_quote(prev)
-            || matches!(
-                prev,
-                b'/' | b';' | b',' | b'(' | b'|' | b'\\' | b'>' | b'<' | b'{' | b'*'
-            )
-            || prev < 0x20;
-        if (known && (sep || js)) || (js && (quoted || is_ws(prev))) {
-            return Some((rule, s, i + 1));
-        }
-        // Any `on...=` name that breaks out of an attribute value: after a quote and a space
-        // (`" onfoo=`), or after leading whitespace only (an unquoted value ` onfoo=`).
-        let mut gap = s;
-        for _ in 0..2 {
-            gap = back_ws_comments(b, gap);
-            if gap > 0 && b[gap - 1] == b'/' {
-                gap -= 1;
-            }
-        }
-        if gap < s && gap > 0 && is_quote(b[gap - 1]) {
-            return Some((R_BREAKOUT, gap - 1, i + 1));
-        }
-        // The unquoted case only for one-line values with `=` glued to the name: indented code
-        // (`    onceregistry = {}`) is common in pasted snippets, an HTML attribute is not spaced.
-        if gap < s && gap == 0 && end == i && !self.in_tag() && memchr::memchr(b'\n', b).is_none() {
-            return Some((R_HANDLER, s, i + 1));
-        }
-        None
-    }
-
-    /// `"in location=`, `' in a.b=`, `"in \u0076aluef=`: a quoted string closed, then the `in`
-    /// operator and an assignment to a member, a sink or an escaped identifier (IE-filter
-    /// shape of a JS string breakout). `end` ends the name before the `=` at `i`.
-    #[inline(never)]
-    pub(super) fn in_assignment(&self, i: usize, end: usize) -> Hit {
-        let b = self.b;
-        if matches!(b.get(i + 1), Some(b'=') | Some(b'>')) || end == 0 {
-            return None;
-        }
-        // The assigned path `a.b.c` (bounded).
-        let mut ps = end;
-        let mut dot = false;
-        while ps > 0 && end - ps < 64 && (is_ident(b[ps - 1]) || b[ps - 1] == b'.') {
-            ps -= 1;
-            dot |= b[ps] == b'.' && ps + 1 < end && ps > 0 && is_ident(b[ps - 1]);
-        }
-        if ps == end || !is_ident(b[ps]) || b[end - 1] == b'.' {
-            return None;
-        }
-        // `in` as a word, after the quote and optional spaces.
-        let w = back_ws_comments(b, ps);
-        if w == ps || w < 3 || !eq_ci(b, w - 2, b"in") {
-            return None;
-        }
-        let q = back_ws_comments(b, w - 2);
-        if q == 0 || !is_quote(b[q - 1]) {
-            return None;
-        }
-        let sink = in_list(
-            b,
-            ps,
-            end,
-            &["location", "name", "onerror", "valueof", "tostring", "href"],
-        );
-        if dot || sink || self.decoded(ps, end) {
-            return Some((R_BREAKOUT, q - 1, i + 1));
         }
         None
     }

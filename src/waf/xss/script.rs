@@ -532,7 +532,9 @@ pub(super) fn code_follows(b: &[u8], i: usize) -> bool {
     )
 }
 
-/// The value after an `=` looks like script.
+/// The value after an `=` looks like script (the reference of [`Scan::js_value_at`], which
+/// remembers where it stopped).
+#[cfg(test)]
 pub(super) fn js_value(b: &[u8], i: usize) -> bool {
     let mut j = skip_ws(b, i);
     if b.get(j).is_some_and(|&c| is_quote(c)) {
@@ -571,6 +573,25 @@ pub(super) fn js_value(b: &[u8], i: usize) -> bool {
             k => Some(k == 1),
         })
         .unwrap_or(false)
+}
+
+/// The first of [`js_value`]'s stops at or after `j` (or `b.len()`), eight bytes at a time.
+pub(super) fn js_stop(b: &[u8], j: usize) -> usize {
+    let Some(w) = b.get(j..) else {
+        return b.len();
+    };
+    let mut chunks = w.chunks_exact(8);
+    let mut off = 0;
+    for ch in &mut chunks {
+        if ch.iter().fold(0u8, |a, &c| a | JS_STOP[usize::from(c)]) != 0 {
+            break;
+        }
+        off += 8;
+    }
+    w[off..]
+        .iter()
+        .position(|&c| JS_STOP[usize::from(c)] != 0)
+        .map_or(b.len(), |k| j + off + k)
 }
 
 /// [`js_value`]'s stops: 1 for `(` and `` ` ``, 2 for `&` `>` `"` `'`.
