@@ -72,9 +72,10 @@ pub fn spotted_body() -> String {
 /// ×13 and a trigger word SQLi must read around (`select`), a command after a separator (RCE's
 /// word gate passes: `;cat x`), a leftover escape or a non-ASCII letter (LFI decodes and reads
 /// again: `%41`, `é`), a call (code injection: `f(x)`); and short units dense with what XSS's
-/// cheap pass flags (a handler-like name a tag would make fire, a tag name). For RCE, whose
-/// windows scan only the statements holding a command word, also a command word in every
-/// statement (`;cat x ` repeated) and a glob byte (`x?`: the whole normalised view).
+/// cheap pass flags (a handler-like name a tag would make fire, a tag name, the same names in
+/// a quoted attribute value). For RCE, whose windows scan only the statements holding a command
+/// word, also a command word in every statement (`;cat x ` repeated) and a glob byte (`x?`: the
+/// whole normalised view).
 pub fn paddings() -> Vec<(&'static str, String)> {
     let near = NEAR_ATTACKS.repeat(13);
     vec![
@@ -88,6 +89,7 @@ pub fn paddings() -> Vec<(&'static str, String)> {
         ("globs", format!("{near}x? ")),
         ("handlers", "onabc=1 ".to_owned()),
         ("tags", "<abc ".to_owned()),
+        ("quoted", format!("<a b=\"{}\">", "onabc=1 ".repeat(31))),
     ]
 }
 

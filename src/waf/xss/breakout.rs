@@ -27,9 +27,15 @@ impl Scan<'_> {
         if linear_lookups() {
             return self.text_eq_reference(i);
         }
+        let end = back_ws_comments(self.b, i);
+        self.text_eq_named(i, end, ident_back(self.b, end))
+    }
+
+    /// [`Scan::text_eq`] with the name before the `=` at `i` found: `b[s..end]`, `end` after
+    /// the spaces and comments before the `=` ([`back_ws_comments`]), `s` the identifier's start
+    /// ([`ident_back`]).
+    pub(super) fn text_eq_named(&self, i: usize, end: usize, s: usize) -> Hit {
         let b = self.b;
-        let end = back_ws_comments(b, i);
-        let s = ident_back(b, end);
         if end - s < 5 || !eq_ci(b, s, b"on") {
             return self.not_a_handler(i, s, end);
         }
@@ -56,7 +62,7 @@ impl Scan<'_> {
         let js = || self.js_value_at(i + 1);
         // (known && (sep || js)) || (js && (quoted || ws(prev))), the look-ahead last
         let fires = if quoted || is_ws(prev) {
-            (sep && known()) || js()
+            js() || (sep && known())
         } else {
             known() && (sep || js())
         };
@@ -221,5 +227,85 @@ impl Scan<'_> {
             return Some((R_BREAKOUT, q - 1, i + 1));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bytes::with_linear_lookups;
+    use super::super::scan::St;
+    use super::*;
+
+    /// The look-ahead with its stop remembered gives [`js_value`]'s answer at every position,
+    /// asked in order (as the scan asks it) and out of order, on values made of its stops,
+    /// spaces, quotes and letters.
+    #[test]
+    fn the_remembered_look_ahead_reads_as_js_value() {
+        let alphabet = b"(`&>\"' \tax=1";
+        let mut next = crate::waf::tests::xorshift(0x1405_7b7e_f767_814f);
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..2_000 {
+            let len = (next() % 200) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|_| match next() % 24 {
+                    r @ 0..8 => alphabet[r as usize],
+                    _ => b'a',
+                })
+                .collect();
+            let scan = Scan::new(&v, None, &v);
+            let mut i = 0;
+            while i <= v.len() {
+                // (a position again at times, and at times one further back)
+                if next() % 8 == 0 {
+                    i = i.saturating_sub((next() % 70) as usize);
+                }
+                let want = js_value(&v, i);
+                assert_eq!(scan.js_value_at(i), want, "{v:?} {i}");
+                yes += usize::from(want);
+                no += usize::from(!want);
+                i += 1 + (next() % 6) as usize;
+            }
+        }
+        assert!(yes > 2_000 && no > 2_000, "{yes} {no}");
+    }
+
+    /// At every `=` of random sequences of handler-like names, quotes, comments and code, in
+    /// text and in each tokenizer state that runs the check: the verdict of the check as first
+    /// written.
+    #[test]
+    fn the_check_gives_the_verdict_of_the_check_as_first_written() {
+        let tokens = [
+            "on", "onabc", "onload", "onclick", "formaction", "=", " = ", " ", "  ", "\t", "\n",
+            "/", "/**/", "/* x */", "\"", "'", "`", "(", "alert(", "x", "1", "a.b", " in ",
+            "location", "&", ">", "<", ";", ",", "-", ".", "\\u0076", "value",
+        ];
+        let states = [St::Text, St::ValueQ(b'"'), St::ValueUnq];
+        let (mut fired, mut asked) = (0, 0);
+        for v in crate::waf::tests::token_sequences(0x3c6e_f372_fe94_f82b, &tokens, 6_000, 60) {
+            let b = v.as_bytes();
+            for i in memchr::memchr_iter(b'=', b) {
+                for st in states {
+                    let mut scan = Scan::new(b, None, b);
+                    scan.st = st;
+                    let want = with_linear_lookups(|| scan.text_eq(i));
+                    assert_eq!(scan.text_eq(i), want, "{v:?} at {i}");
+                    asked += 1;
+                    fired += usize::from(want.is_some());
+                }
+            }
+        }
+        assert!(fired > 1_000 && asked > fired * 3, "{fired} {asked}");
+    }
+
+    /// [`is_ws`] as a pair of compares is the list it replaced.
+    #[test]
+    fn whitespace_is_the_six_bytes() {
+        for c in 0..=255u8 {
+            assert_eq!(
+                is_ws(c),
+                matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C),
+                "{c:#x}"
+            );
+        }
     }
 }

@@ -69,7 +69,7 @@ impl Scan<'_> {
                 }
             }
             at = i;
-            ControlFlow::Continue((i, self.braces))
+            ControlFlow::Continue((i, self.braces, self.st))
         });
         match found {
             ControlFlow::Break(hit) => hit,

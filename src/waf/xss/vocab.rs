@@ -16,19 +16,31 @@ pub(super) static DANGEROUS_TAG_WORDS: Words = Words::new(DANGEROUS_TAGS);
 /// [`DANGEROUS_ATTRS`] with a filter in front.
 pub(super) static DANGEROUS_ATTR_WORDS: Words = Words::new(DANGEROUS_ATTRS);
 
+/// [`DANGEROUS_TAGS`] then `script`: the names [`tag_rule`] fires on.
+const TAG_RULE_NAMES: [&str; DANGEROUS_TAGS.len() + 1] = {
+    let mut a = [""; DANGEROUS_TAGS.len() + 1];
+    let mut i = 0;
+    while i < DANGEROUS_TAGS.len() {
+        a[i] = DANGEROUS_TAGS[i];
+        i += 1;
+    }
+    a[DANGEROUS_TAGS.len()] = "script";
+    a
+};
+
+/// [`TAG_RULE_NAMES`] with a filter in front: one lookup at every tag name.
+static TAG_RULE_WORDS: Words = Words::new(&TAG_RULE_NAMES);
+
 /// The rule for a dangerous tag name `b[s..e]`, if any.
 pub(super) fn tag_rule(b: &[u8], s: usize, e: usize) -> Option<&'static str> {
     let len = e.checked_sub(s)?;
     if !(3..=8).contains(&len) {
         return None;
     }
-    if lower_eq(b, s, e, b"script") {
-        return Some(R_SCRIPT);
+    match TAG_RULE_WORDS.find(b, s, e)? {
+        k if k == DANGEROUS_TAGS.len() => Some(R_SCRIPT),
+        _ => Some(R_TAG),
     }
-    if DANGEROUS_TAG_WORDS.contains(b, s, e) {
-        return Some(R_TAG);
-    }
-    None
 }
 
 /// Attributes that only make sense for script execution or markup takeover.
