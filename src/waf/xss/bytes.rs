@@ -13,10 +13,8 @@ pub(super) fn eq_ci(b: &[u8], i: usize, pat: &[u8]) -> bool {
     }
 }
 
-#[inline]
 pub(super) fn is_ws(c: u8) -> bool {
-    // space, or `\t` `\n` 0x0B 0x0C `\r` (9 to 13): two compares, no branch
-    (c == b' ') | (c.wrapping_sub(b'\t') < 5)
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
 pub(super) fn is_ident(c: u8) -> bool {

@@ -20,6 +20,10 @@
 //!   the letters right before the `=` (or before the spaces before it). Every attribute name
 //!   that check fires on is all letters, and the tokenizer starts an attribute name only after
 //!   a byte that is no letter or digit, so that run of letters is the name it would check.
+//!   Where the tokenizer's state is known to be text or a quoted value (at the start of the
+//!   value, text; where a spot left the tokenizer, up to the next tag start, which the probe
+//!   passes, and for a quoted value up to its quote), no attribute name is being read: only
+//!   the text check runs, in that state, and an `onabc=` there is no spot.
 //!
 //! When none of them can fire, nor the value-start check, no rule fires: the value is clean
 //! without the tokenizer. Otherwise the tokenizer gives the verdict, run at each spot where
@@ -41,17 +45,13 @@ const BLOCK: usize = 64;
 /// being the last `{{` before `p` (the tokenizer's own) and `tag` the position after the last
 /// `<` that opens a tag name among the triggers asked about (0 when none; `p + 1` when the
 /// spot is one). `visit` stops the walk with a verdict, or says
-/// where to go on and the last `{{` before there: the triggers before that position, which
-/// the tokenizer read itself, are not asked about.
+/// where to go on, the last `{{` before there and the tokenizer's state there: the triggers
+/// before that position, which the tokenizer read itself, are not asked about.
 pub(super) fn spots(
     b: &[u8],
     map: Option<&[u32]>,
     raw: &[u8],
-    mut visit: impl FnMut(
-        usize,
-        Option<usize>,
-        usize,
-    ) -> ControlFlow<Hit, (usize, Option<usize>, St)>,
+    mut visit: impl FnMut(usize, Option<usize>, usize) -> ControlFlow<Hit, (usize, Option<usize>, St)>,
 ) -> ControlFlow<Hit> {
     let mut probe = Scan::new(b, map, raw);
     // the tokenizer's state where it is known (at the start; where a spot left it) when it is
@@ -79,9 +79,10 @@ pub(super) fn spots(
         while m != 0 {
             let p = base + m.trailing_zeros() as usize;
             m &= m - 1;
-            // (the probe's `mark` is set at every tag start it passes, and nowhere else)
-            let state = match known {
-                Some((t, st)) if probe.mark <= t => match st {
+            // the state at an `=` where it is known (the probe's `mark` is set at every tag
+            // start it passes, and nowhere else)
+            let state = |mark: usize| match known {
+                Some((t, st)) if mark <= t => match st {
                     St::ValueQ(q) => {
                         let end = *quote_at.get_or_insert_with(|| {
                             memchr::memchr(q, &b[t..]).map_or(b.len(), |k| t + k)
@@ -127,7 +128,12 @@ impl Scan<'_> {
 
     /// Whether a check the tokenizer runs at the trigger byte `b[p]` can fire in some state.
     #[inline(always)]
-    fn may_fire_at(&mut self, p: usize, in_op: &mut Option<bool>, state: Option<St>) -> bool {
+    fn may_fire_at(
+        &mut self,
+        p: usize,
+        in_op: &mut Option<bool>,
+        state: impl FnOnce(usize) -> Option<St>,
+    ) -> bool {
         let b = self.b;
         match b[p] {
             b'<' => {
@@ -152,6 +158,7 @@ impl Scan<'_> {
                     && self.tag_name_end(end).is_some()
             }
             b'=' => {
+                let state = state(self.mark);
                 let e = back_ws_comments(b, p);
                 // in text or a quoted value (`state`, where known) no attribute name is checked
                 if state.is_none()

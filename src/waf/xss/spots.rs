@@ -13,7 +13,8 @@
 //!   quoted values and stopping in text (which only a tag start leaves);
 //! - at a spot it runs the tokenizer itself on that byte, and on to the end of the tag name
 //!   the byte opens or is in, or of the attribute name it is in (the name's check runs where
-//!   it ends: `<svg `, `xmlns:x=`).
+//!   it ends: `<svg `, `xmlns:x=`); it tells the cheap pass the state it left there, which
+//!   lets the cheap pass settle the `=` of text and quoted values itself.
 //!
 //! Every byte is followed at most once and every spot is checked once, so the cost is the
 //! cheap pass plus a bounded amount per byte, whatever the spots. The verdict (rule and span)
