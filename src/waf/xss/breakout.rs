@@ -63,8 +63,11 @@ impl Scan<'_> {
         // (known && (sep || js)) || (js && (quoted || ws(prev))), the look-ahead last
         let fires = if quoted || is_ws(prev) {
             js() || (sep && known())
+        } else if sep {
+            known()
         } else {
-            known() && (sep || js())
+            // (the remembered look-ahead before the event table)
+            js() && known()
         };
         if fires {
             let rule = if quoted { R_BREAKOUT } else { R_HANDLER };
