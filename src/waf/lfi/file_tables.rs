@@ -2,6 +2,7 @@
 //! the Aho-Corasick automaton with its prefix prefilters, SQL dump names, and the finders.
 
 use super::flags::{positions, word_hits, SHORT};
+use super::traversal::char_class;
 use crate::waf::blocks;
 use crate::waf::lists::{sensitive_files, Scope, SQL_DUMP_SUFFIXES};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
@@ -274,15 +275,38 @@ pub(super) fn sql_backup_no_ws(v: &str) -> Option<std::ops::Range<usize>> {
 
 pub(super) static ZERO_X_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
     LazyLock::new(|| [b"0x", b"0X"].map(memchr::memmem::Finder::new));
-pub(super) static UDOT_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 3]> =
-    LazyLock::new(|| {
-        ["\u{FF0E}", "\u{2024}", "\u{FE52}"].map(|d| memchr::memmem::Finder::new(d.as_bytes()))
-    });
-pub(super) static USLASH_FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 4]> =
-    LazyLock::new(|| {
-        ["\u{2215}", "\u{2216}", "\u{FF0F}", "\u{FF3C}"]
-            .map(|d| memchr::memmem::Finder::new(d.as_bytes()))
-    });
+/// Which of the non-ASCII characters the traversal and file rules read occur in `b`: a
+/// unicode dot (U+FF0E, U+2024, U+FE52), a unicode slash that the file rules' view turns into
+/// `/` (U+2215, U+2216, U+FF0F, U+FF3C), another character the traversal walk reads as a
+/// separator or a unit's end (the other slashes of [`char_class`], U+FFFD). One pass over the
+/// bytes 0xE2 and 0xEF, which lead all of them, reading the character at each.
+pub(super) fn unicode_marks(b: &[u8]) -> UnicodeMarks {
+    let mut m = UnicodeMarks::default();
+    for i in memchr::memchr2_iter(0xe2, 0xef, b) {
+        let Some(&[x, y, z]) = b.get(i..i + 3) else {
+            break;
+        };
+        let c = u32::from(x & 0x0f) << 12 | u32::from(y & 0x3f) << 6 | u32::from(z & 0x3f);
+        match c {
+            0x2215 | 0x2216 | 0xff0f | 0xff3c => m.slash = true,
+            _ => match char_class(char::from_u32(c).unwrap_or('a')) {
+                b'.' => m.dot = true,
+                b'/' | b'~' => m.other = true,
+                _ => {}
+            },
+        }
+    }
+    m
+}
+
+/// What [`unicode_marks`] found.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(super) struct UnicodeMarks {
+    pub(super) dot: bool,
+    pub(super) slash: bool,
+    pub(super) other: bool,
+}
+
 pub(super) static DOTSEG_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new(b"/./"));
 pub(super) static HIDDEN_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
@@ -293,8 +317,6 @@ pub(super) static HIDDEN_FINDER: LazyLock<memchr::memmem::Finder<'static>> =
 pub(crate) fn warm_up() {
     LazyLock::force(&FILES);
     LazyLock::force(&ZERO_X_FINDERS);
-    LazyLock::force(&UDOT_FINDERS);
-    LazyLock::force(&USLASH_FINDERS);
     LazyLock::force(&DOTSEG_FINDER);
     LazyLock::force(&HIDDEN_FINDER);
 }

@@ -3,7 +3,7 @@
 
 use super::detect_impl;
 use super::file_tables::{
-    sql_backup, sql_backup_no_ws, Kind, DOTSEG_FINDER, FILES, HIDDEN_FINDER, USLASH_FINDERS,
+    sql_backup, sql_backup_no_ws, unicode_marks, Kind, DOTSEG_FINDER, FILES, HIDDEN_FINDER,
 };
 use super::flags::{Flags, C_BSL, C_HIGH, C_NUL, C_QL, C_WS};
 use crate::waf::Finding;
@@ -15,7 +15,7 @@ pub(super) fn path_view(input: &str) -> (Cow<'_, str>, Option<Vec<u32>>) {
     let b = input.as_bytes();
     let needs = memchr::memchr2(b'\\', 0, b).is_some()
         || DOTSEG_FINDER.find(b).is_some()
-        || (!b.is_ascii() && USLASH_FINDERS.iter().any(|f| f.find(b).is_some()));
+        || (!b.is_ascii() && unicode_marks(b).slash);
     if !needs {
         return (Cow::Borrowed(input), None);
     }

@@ -103,7 +103,7 @@ mod traversal;
 mod wrappers;
 
 pub(crate) use file_tables::warm_up;
-use file_tables::{sql_backup_no_ws, UDOT_FINDERS, USLASH_FINDERS};
+use file_tables::{sql_backup_no_ws, unicode_marks, UnicodeMarks};
 pub use files::detect_path;
 use files::{files, shell_redirect};
 use flags::{
@@ -294,8 +294,8 @@ fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     scan_with::<false>(input, path, fl)
 }
 
-/// [`scan`]; `OLD`: the traversal pass chosen as before (any escape sends the value to the
-/// general token walk), kept for the differential tests.
+/// [`scan`]; `OLD`: the traversal read as before, a token walk of every byte of a value with
+/// escapes, NULs or non-ASCII (`traversal::traversal_tokens`), kept for the differential tests.
 fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     let b = input.as_bytes();
     let [sep, dot, colon, nul, high, pct, q, ws] =
@@ -328,22 +328,36 @@ fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Find
         }
         return global_param(input);
     }
-    // non-ASCII only matters for traversal through unicode dots (U+FF0E, U+2024, U+FE52)
-    let udot = high && (UDOT_FINDERS.iter().any(|f| f.find(b).is_some()));
-    if (nul || high || (esc && (OLD || escape_in_traversal(b)))) && (dot || esc || udot) {
-        if let Some(f) = traversal_general(input) {
+    // the token walk that reads escapes, NULs and non-ASCII (`OLD`: every token, the reference)
+    let general = |v: &str| {
+        #[cfg(test)]
+        if OLD {
+            return traversal::traversal_tokens(v);
+        }
+        traversal_general(v)
+    };
+    // non-ASCII matters to traversal through unicode dots and slashes and U+FFFD: every other
+    // character reads as a letter, as an ASCII letter does
+    let uni = if high {
+        unicode_marks(b)
+    } else {
+        UnicodeMarks::default()
+    };
+    let udot = uni.dot;
+    // (escapes that read as ordinary bytes and non-ASCII letters leave the general walk the
+    // ASCII one's answer, but not its `sep` gate: `%41..;..;` and `é..;..;` are read)
+    // (`OLD`: any escape, NUL or non-ASCII byte, as before)
+    let general_walk = if OLD {
+        nul || high || esc
+    } else {
+        nul || uni != UnicodeMarks::default() || (esc && escape_in_traversal(b))
+    };
+    if general_walk && (dot || esc || udot) {
+        if let Some(f) = general(input) {
             return Some(f);
         }
-    } else if esc {
-        // escapes that read as ordinary bytes: the token walk is the ASCII one (which, as the
-        // general walk, also reads `..;` units where no `/` or `\` occurs)
-        if dot {
-            if let Some(f) = traversal_ascii(input) {
-                return Some(f);
-            }
-        }
     } else if dot
-        && sep
+        && (sep || high || esc)
         && dotdot
             .or_else(|| (b.len() <= FLAGS_SHORT).then(|| pairs(b).0))
             .unwrap_or(true)
@@ -357,7 +371,7 @@ fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Find
             return Some(f);
         }
     }
-    if sep || (high && USLASH_FINDERS.iter().any(|f| f.find(b).is_some())) {
+    if sep || uni.slash {
         if let Some(f) = files(input, path, fl) {
             return Some(f);
         }

@@ -755,7 +755,19 @@ fn escapes_agree_on_the_corpus() {
     };
     let near = "' or <a on=../;|${ ".repeat(4);
     let spot = format!("{}> x onabc=1 ", "' or <a on=../;|${ ".repeat(13));
-    for v in &values {
+    // the paddings that sent a whole value to the general traversal walk
+    let pads: Vec<String> = ["\u{e9} ", "%41 ", "\0 ", "\u{ff0e}", "\u{fffd} ", "0x41 "]
+        .iter()
+        .map(|p| format!("{}{p}", "' or <a on=../;|${ ".repeat(13)).repeat(2))
+        .collect();
+    for (i, v) in values.iter().enumerate() {
+        // (a sample of the values padded: the reference walk is slow in debug builds)
+        if i % 3 == 0 {
+            let pad = &pads[i / 3 % pads.len()];
+            escapes_agree(&format!("{pad}{v}"));
+            escapes_agree(&format!("{v}{pad}"));
+        }
+        escapes_agree(&format!("\u{e9}{v}\0"));
         for (pre, post) in [
             ("", ""),
             ("%41", ""),
@@ -821,11 +833,130 @@ fn escapes_agree_on_random_token_sequences() {
         "?",
         "é",
         "\u{ff0e}",
+        "\u{ff0f}",
+        "\u{2044}",
+        "\u{fffd}",
+        "\0",
         "a",
         "_",
         "[",
     ];
     for v in crate::waf::tests::token_sequences(0x7f4a_7c15_9e37_79b9u64, TOKENS, 30_000, 40) {
         escapes_agree(&v);
+    }
+    // without escapes: which non-ASCII characters send a value to the general walk
+    const UNICODE: &[&str] = &[
+        ".",
+        "..",
+        "../",
+        "/",
+        "\\",
+        ";",
+        " ",
+        "a",
+        "\u{e9}",
+        "\u{fffd}",
+        "\u{2044}",
+        "\u{ff0f}",
+        "\u{2215}",
+        "\u{ff0e}",
+        "\u{2024}",
+        "\u{2019}",
+        "\0",
+        "etc/passwd",
+    ];
+    for v in crate::waf::tests::token_sequences(0x2f6b_1d3c_55aa_9e01u64, UNICODE, 20_000, 16) {
+        escapes_agree(&v);
+    }
+}
+
+/// The event reading of the general traversal walk ([`traversal_general`]) finds what the
+/// token walk of every byte finds ([`traversal::traversal_tokens`]): on random sequences of
+/// dots, separators, escapes, NULs and non-ASCII pieces (unicode dots and slashes, U+FFFD,
+/// accents), short and long (values past a 64-byte block, events across block edges).
+#[test]
+fn event_walk_agrees_with_the_token_walk() {
+    const PIECES: &[&str] = &[
+        "..",
+        ".",
+        "/",
+        "\\",
+        ";",
+        " ",
+        "=",
+        "a",
+        "etc",
+        "../",
+        "..;",
+        "./",
+        "\0",
+        "é",
+        "\u{e9}.",
+        "\u{ff0e}",
+        "\u{2024}",
+        "\u{fe52}",
+        "\u{ff0f}",
+        "\u{2215}",
+        "\u{fffd}",
+        "\u{fffd}\u{fffd}",
+        "%2e",
+        "%2f",
+        "%5c",
+        "%41",
+        "%u002e",
+        "%uff0e",
+        "%c0%ae",
+        "%c0%af",
+        "%e0%80%ae",
+        "0x2e",
+        "0X2F",
+        "0x41",
+        "0",
+        "x",
+        "%",
+        "%2",
+        "0x",
+        "漢",
+        "'",
+    ];
+    let mut next = crate::waf::tests::xorshift(0x2545_f491_4f6c_dd1du64);
+    let mut found = 0;
+    for round in 0..30_000 {
+        let len = (next() % if round % 4 == 0 { 120 } else { 14 }) as usize;
+        let v: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let want = traversal::traversal_tokens(&v);
+        found += usize::from(want.is_some());
+        assert_eq!(traversal_general(&v), want, "{v:?}");
+    }
+    assert!(found > 1000, "{found}");
+}
+
+/// [`file_tables::unicode_marks`] finds the characters a substring search finds, on random
+/// sequences of those characters among their look-alikes (other characters led by the same
+/// bytes 0xE2 and 0xEF, accents, CJK).
+#[test]
+fn unicode_marks_match_a_substring_search() {
+    const PIECES: &[&str] = &[
+        "a", "é", "漢", "\u{2019}", "\u{2026}", "\u{ff21}", "\u{feff}", "\u{fffd}", "\u{ff0e}",
+        "\u{2024}", "\u{fe52}", "\u{2215}", "\u{2216}", "\u{ff0f}", "\u{ff3c}", "\u{2044}",
+        "\u{29f5}", "\u{29f8}", "\u{29f9}", "\u{fe68}", "\u{2025}", "\u{ff0d}", "/", ".",
+    ];
+    let mut next = crate::waf::tests::xorshift(0x94d0_49bb_1331_11ebu64);
+    for _ in 0..20_000 {
+        let len = (next() % 6) as usize;
+        let v: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let has = |cs: &[char]| v.contains(cs);
+        let want = file_tables::UnicodeMarks {
+            dot: has(&['\u{ff0e}', '\u{2024}', '\u{fe52}']),
+            slash: has(&['\u{2215}', '\u{2216}', '\u{ff0f}', '\u{ff3c}']),
+            other: has(&[
+                '\u{2044}', '\u{29f5}', '\u{29f8}', '\u{29f9}', '\u{fe68}', '\u{fffd}',
+            ]),
+        };
+        assert_eq!(file_tables::unicode_marks(v.as_bytes()), want, "{v:?}");
     }
 }

@@ -21,9 +21,10 @@ pub(super) const fn char_class(c: char) -> u8 {
     }
 }
 
-/// [`char_class`] of each ASCII byte (bytes from 0x80 are never looked up here).
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [0u8; 128];
+/// [`char_class`] of each byte read alone; bytes from 0x80 (parts of characters that are not
+/// dots, slashes or U+FFFD where the ASCII reading applies) read as letters.
+const ASCII_CLASS: [u8; 256] = {
+    let mut t = [b'a'; 256];
     let mut c = 0;
     while c < 128 {
         t[c] = char_class(c as u8 as char);
@@ -32,10 +33,37 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
-/// [`char_class`] of an ASCII byte, by table.
+/// [`char_class`] of a byte read alone, by table.
 #[inline]
 fn ascii_class(c: u8) -> u8 {
-    ASCII_CLASS[usize::from(c & 0x7f)]
+    ASCII_CLASS[usize::from(c)]
+}
+
+/// In [`BYTE_CLASS`]: a byte whose token [`tok`] must read.
+const SPECIAL: u8 = 0xff;
+
+/// [`char_class`] of each byte that is a one-byte token whatever follows it, [`SPECIAL`] for
+/// the others: NUL, `%` and `0` (escapes may start there), bytes from 0x80.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = ASCII_CLASS;
+    let mut c = 0x80;
+    while c < 256 {
+        t[c] = SPECIAL;
+        c += 1;
+    }
+    t[0] = SPECIAL;
+    t[b'%' as usize] = SPECIAL;
+    t[b'0' as usize] = SPECIAL;
+    t
+};
+
+/// [`tok`], by table for the bytes that are one-byte tokens.
+#[inline(always)]
+fn token(input: &str, i: usize) -> (u8, usize) {
+    match BYTE_CLASS[usize::from(input.as_bytes()[i])] {
+        SPECIAL => tok(input, i),
+        k => (k, 1),
+    }
 }
 
 pub(super) fn hexval(c: u8) -> Option<u32> {
@@ -119,7 +147,7 @@ impl<'a, const ASCII: bool> Toks<'a, ASCII> {
             let (k, n) = if ASCII {
                 (ascii_class(b[i]), 1)
             } else {
-                tok(self.input, i)
+                token(self.input, i)
             };
             if k != 0 {
                 return Some((k, i, i + n));
@@ -280,8 +308,79 @@ fn dot_run(t: &Toks<'_, true>, p: usize, done: &mut usize) -> Option<Finding> {
     }
 }
 
-/// Traversal with escapes, NULs or non-ASCII: a full token walk.
+/// Traversal with escapes, NULs or non-ASCII: the token walk of [`traversal_tokens`], visiting
+/// only the tokens that can change its course. Between two *events* (the start of a run of `.`
+/// bytes, a `%`, a `0x`/`0X`, a NUL, a non-ASCII byte) every byte is a one-byte ASCII token, so
+/// the walk jumps from event to event (64-byte block masks) and takes the class of the byte
+/// before an event as the last token's; only an event is read as a token ([`tok`]), and only a
+/// dot after a boundary starts the unit and chain reading. A value with one `é`, `%41` or NUL
+/// every few hundred bytes costs what the ASCII reading costs, not a token walk of every byte.
 pub(super) fn traversal_general(input: &str) -> Option<Finding> {
+    let b = input.as_bytes();
+    let t = Toks::<false>::new(input);
+    // the walk's position (a token boundary: every event before it was read) and the class of
+    // the last non-NUL token before it (0 at the start)
+    let mut cur = 0usize;
+    let mut prev = 0u8;
+    let mut dots_before = 0u64;
+    blocks::each(b, |base, block| {
+        let d = blocks::mask(block, |c| c == b'.');
+        let starts = d & !(d << 1 | dots_before >> 63);
+        dots_before = d;
+        // (the padding of the last block is NULs: not events)
+        let valid = match b.len() - base {
+            n if n >= blocks::BLOCK => u64::MAX,
+            n => (1u64 << n) - 1,
+        };
+        let special = blocks::mask(block, |c| c == b'%' || c == 0 || c >= 0x80);
+        let zero = blocks::mask(block, |c| c == b'0');
+        let mut events = starts | special;
+        if zero != 0 {
+            let x = blocks::mask(block, |c| c | 0x20 == b'x');
+            let next = b
+                .get(base + blocks::BLOCK)
+                .is_some_and(|&c| c | 0x20 == b'x');
+            events |= zero & (x >> 1 | u64::from(next) << 63);
+        }
+        let mut m = events & valid;
+        while m != 0 {
+            let e = base + m.trailing_zeros() as usize;
+            m &= m - 1;
+            if e < cur {
+                continue;
+            }
+            if e > cur {
+                // `b[cur..e]` are one-byte ASCII tokens, none of them NUL
+                prev = ascii_class(b[e - 1]);
+            }
+            let (k, n) = token(input, e);
+            cur = e + n;
+            if k == 0 {
+                continue;
+            }
+            if k == b'.' && matches!(prev, 0 | b'/' | b';' | b'~' | b' ') {
+                if let Some(end) = t.unit_at(e) {
+                    match traversal_unit(&t, e, end) {
+                        Ok(f) => return Some(f),
+                        Err(e2) => {
+                            cur = e2;
+                            prev = b'/';
+                            continue;
+                        }
+                    }
+                }
+            }
+            // (a dot that starts no unit: the rest of its run follows a dot, so starts none)
+            prev = k;
+        }
+        None
+    })
+}
+
+/// Traversal with escapes, NULs or non-ASCII as a token walk of every byte: what
+/// [`traversal_general`] reads by events, kept as the reference of the tests.
+#[cfg(test)]
+pub(super) fn traversal_tokens(input: &str) -> Option<Finding> {
     let t = Toks::<false>::new(input);
     let mut prev = 0u8;
     let mut i = 0;
