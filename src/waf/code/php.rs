@@ -123,7 +123,12 @@ pub(super) fn dollars<const FAST: bool>(t: &[u8]) -> Option<Hit> {
         matching(t, open)
     };
     let mut from = 0;
-    for p in super::positions(t, b'$', b'$') {
+    let starts = if FAST {
+        Dollars::Live(live_runs(t))
+    } else {
+        Dollars::All(super::positions(t, b'$', b'$'))
+    };
+    for p in starts {
         if p < from {
             continue;
         }
@@ -210,8 +215,34 @@ pub(super) fn dollars_may_fire(t: &[u8], mask: u16) -> bool {
 const MATCHING_REACH: usize = 64;
 
 /// The offset of the bracket closing the one at `open` (at most [`MATCHING_REACH`] bytes on),
-/// nesting counted.
+/// nesting counted: the brackets of the window from two block masks, read bit by bit.
 fn matching(t: &[u8], open: usize) -> Option<usize> {
+    let (o, c) = match t[open] {
+        b'[' => (b'[', b']'),
+        b'{' => (b'{', b'}'),
+        _ => (b'(', b')'),
+    };
+    let opens = super::block_mask(t, open, |b| b == o);
+    let mut m = opens | super::block_mask(t, open, |b| b == c);
+    let mut depth = 0;
+    while m != 0 {
+        let k = m.trailing_zeros();
+        m &= m - 1;
+        if opens >> k & 1 == 1 {
+            depth += 1;
+        } else {
+            depth -= 1;
+            if depth == 0 {
+                return Some(open + k as usize);
+            }
+        }
+    }
+    None
+}
+
+/// [`matching`] as a loop over the window's bytes: the reference of the tests.
+#[cfg(test)]
+pub(super) fn matching_bytes(t: &[u8], open: usize) -> Option<usize> {
     let (o, c) = match t[open] {
         b'[' => (b'[', b']'),
         b'{' => (b'{', b'}'),
@@ -232,6 +263,104 @@ fn matching(t: &[u8], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+pub(super) fn matching_masks(t: &[u8], open: usize) -> Option<usize> {
+    matching(t, open)
+}
+
+// (one block mask covers the window)
+const _: () = assert!(MATCHING_REACH == super::BLOCK);
+
+/// The `$` positions [`dollars`] reads: all of them, or (FAST) [`live_runs`].
+enum Dollars<'a> {
+    All(super::Positions<'a, fn(u8) -> bool>),
+    Live(LiveRuns<'a>),
+}
+
+impl Iterator for Dollars<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Dollars::All(p) => p.next(),
+            Dollars::Live(l) => l.next(),
+        }
+    }
+}
+
+/// (FAST) The first `$` of each run of `$` whose reading [`dollars`] goes on with: runs
+/// followed by an identifier byte or a blank, or by a `{` with a `}` in the
+/// [`MATCHING_REACH`] bytes from it (else `closing` gives up at once). After any other run
+/// `dollars` stops at the byte that follows it, so a text dense with `${ ` openers and no
+/// closer near them, or `$` before punctuation, gives no position: its `$` are found 64 bytes
+/// at a time and none is read.
+fn live_runs(t: &[u8]) -> LiveRuns<'_> {
+    LiveRuns {
+        t,
+        closers: super::NextByte::new(b'}'),
+        base: 0,
+        mask: 0,
+        started: false,
+    }
+}
+
+struct LiveRuns<'a> {
+    t: &'a [u8],
+    closers: super::NextByte,
+    /// The block `mask` describes...
+    base: usize,
+    /// ... and its last `$` of a run not yet looked at.
+    mask: u64,
+    started: bool,
+}
+
+impl LiveRuns<'_> {
+    /// The last `$` of each run in the block at `base`.
+    fn block(&self, base: usize) -> u64 {
+        let t = self.t;
+        let dollars = super::block_mask(t, base, |c| c == b'$');
+        let next = t.get(base + super::BLOCK) == Some(&b'$');
+        dollars & !(dollars >> 1 | u64::from(next) << 63)
+    }
+}
+
+impl Iterator for LiveRuns<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let t = self.t;
+        loop {
+            while self.mask == 0 {
+                if self.started {
+                    self.base += super::BLOCK;
+                }
+                self.started = true;
+                if self.base >= t.len() {
+                    return None;
+                }
+                self.mask = self.block(self.base);
+            }
+            let last = self.base + self.mask.trailing_zeros() as usize;
+            self.mask &= self.mask - 1;
+            let i = last + 1;
+            let go_on = match t.get(i) {
+                Some(b'{') => self.closers.at(t, i) < (i + MATCHING_REACH).min(t.len()),
+                Some(&c) => super::is_ident(c) || c.is_ascii_whitespace(),
+                None => false,
+            };
+            if !go_on {
+                continue;
+            }
+            let mut p = last;
+            while p > 0 && t[p - 1] == b'$' {
+                p -= 1;
+            }
+            return Some(p);
+        }
+    }
 }
 
 /// A PHP serialized object or array: `O:8:"stdClass":1:{`, `C:11:"ArrayObject":...`,

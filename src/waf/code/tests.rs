@@ -642,6 +642,18 @@ fn the_scan_gives_the_plain_readings_verdicts_on_repeated_units() {
         "{{ x onabc ",
         "<% x onabc ",
         "${ java. ",
+        // the `$` rules where a call or a closer is near (`php::live_runs`)
+        "' or <a on=../;|${ f(x) ",
+        "' or <a on=../;|${ {x} ",
+        "' or <a on=../;|${ x} ",
+        "$a->",
+        "$a->$b->",
+        "$$a ",
+        "$ {x} ",
+        "${'a'} ",
+        "} { $x } (",
+        "$a[{]} ",
+        "$\t{",
     ] {
         for n in [1, 3, 20, 200] {
             let v = unit.repeat(n);
@@ -726,5 +738,29 @@ fn reach_words_open_with_a_run_of_letters() {
                 || w.get(j..j + 2) == Some(b"__")
         });
         assert!(run, "{}", String::from_utf8_lossy(w));
+    }
+}
+
+/// The bracket matching by block masks (`php::matching`) finds the closer the byte loop finds,
+/// on random texts dense with brackets of the three kinds.
+#[test]
+fn bracket_matching_agrees_with_the_byte_loop() {
+    let mut next = crate::waf::tests::xorshift(0x5851_f42d_4c95_7f2du64);
+    const BYTES: &[u8] = b"{}[]()a $";
+    for _ in 0..20_000 {
+        let len = 1 + (next() % 150) as usize;
+        let t: Vec<u8> = (0..len)
+            .map(|_| BYTES[(next() % BYTES.len() as u64) as usize])
+            .collect();
+        for open in 0..len {
+            if matches!(t[open], b'{' | b'[' | b'(') {
+                assert_eq!(
+                    super::php::matching_masks(&t, open),
+                    super::php::matching_bytes(&t, open),
+                    "{open} {:?}",
+                    String::from_utf8_lossy(&t)
+                );
+            }
+        }
     }
 }
