@@ -21,6 +21,89 @@ pub(super) fn path_view(input: &str) -> (Cow<'_, str>, Option<Vec<u32>>) {
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut offs: Vec<u32> = Vec::with_capacity(b.len() + 1);
+    // bytes the loop below looks at one by one; runs of the others are copied whole (a value
+    // with a `\\` or a unicode slash every few hundred bytes costs a copy, not a byte loop)
+    static PLAIN: [bool; 256] = {
+        let mut t = [true; 256];
+        t[b'/' as usize] = false;
+        t[b'\\' as usize] = false;
+        t[0] = false;
+        t[0xe2] = false;
+        t[0xef] = false;
+        t
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let run = b[i..]
+            .iter()
+            .take_while(|&&c| PLAIN[usize::from(c)])
+            .count();
+        if run > 0 {
+            out.extend_from_slice(&b[i..i + run]);
+            offs.extend(i as u32..(i + run) as u32);
+            i += run;
+            continue;
+        }
+        let c = b[i];
+        let (c, n) = if c < 0x80 {
+            (c, 1)
+        } else {
+            // unicode slashes: U+2215 U+2216 (e2 88 95/96), U+FF0F U+FF3C (ef bc 8f / ef bc bc)
+            let t = &b[i..];
+            if t.starts_with("\u{2215}".as_bytes())
+                || t.starts_with("\u{2216}".as_bytes())
+                || t.starts_with("\u{FF0F}".as_bytes())
+                || t.starts_with("\u{FF3C}".as_bytes())
+            {
+                (b'/', 3)
+            } else {
+                (c, 1)
+            }
+        };
+        let c = if c == b'\\' { b'/' } else { c };
+        if c == 0 {
+            i += n;
+            continue;
+        }
+        if c == b'/' {
+            let l = out.len();
+            if l > 0 && out[l - 1] == b'/' {
+                i += n;
+                continue;
+            }
+            if l > 1 && out[l - 1] == b'.' && out[l - 2] == b'/' {
+                // "/./" -> "/": drop the '.' already written
+                out.pop();
+                offs.pop();
+                i += n;
+                continue;
+            }
+        }
+        out.push(c);
+        offs.push(i as u32);
+        i += n;
+    }
+    offs.push(b.len() as u32);
+    // only ASCII bytes were dropped or replaced and whole 3-byte slashes replaced by '/':
+    // the rest of every UTF-8 sequence was copied intact
+    match String::from_utf8(out) {
+        Ok(s) => (Cow::Owned(s), Some(offs)),
+        Err(_) => (Cow::Borrowed(input), None),
+    }
+}
+
+/// [`path_view`] as a loop over every byte: the reference of the tests.
+#[cfg(test)]
+pub(super) fn path_view_bytes(input: &str) -> (Cow<'_, str>, Option<Vec<u32>>) {
+    let b = input.as_bytes();
+    let needs = memchr::memchr2(b'\\', 0, b).is_some()
+        || DOTSEG_FINDER.find(b).is_some()
+        || (!b.is_ascii() && unicode_marks(b).slash);
+    if !needs {
+        return (Cow::Borrowed(input), None);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut offs: Vec<u32> = Vec::with_capacity(b.len() + 1);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];

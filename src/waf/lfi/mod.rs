@@ -176,9 +176,13 @@ fn detect_with(input: &str, path: bool, fl: Flags) -> Option<Finding> {
     // Leftover `%XX` escapes (values the layer does not percent-decode: XML and JSON strings,
     // or a fourth encoding round): one more round of ASCII escapes, scanned once more. The
     // decoded copy carries no offsets: a finding's span is mapped back through the escapes.
-    let d = decode_leftover(input)?;
-    let f = scan(&d, path, flags(d.as_bytes()))?;
+    // The traversal walk read `input` (its escapes made sure of it) and found nothing; where
+    // every escape decodes to a byte that walk reads as it read the escape's three, the
+    // decoded copy holds no traversal either, and the walk is not run on it.
     let b = input.as_bytes();
+    let d = decode_leftover(input)?;
+    let traversal = !escapes_inert(b);
+    let f = scan_with::<false>(&d, path, flags(d.as_bytes()), traversal)?;
     Some(Finding {
         rule: f.rule,
         span: raw_offset(b, f.span.start)..raw_offset(b, f.span.end),
@@ -190,7 +194,7 @@ fn detect_with(input: &str, path: bool, fl: Flags) -> Option<Finding> {
 #[cfg(test)]
 pub(super) fn detect_old(input: &str, path: bool) -> Option<Finding> {
     let fl = flags(input.as_bytes());
-    if let Some(f) = scan_with::<true>(input, path, fl) {
+    if let Some(f) = scan_with::<true>(input, path, fl, true) {
         return Some(f);
     }
     if !fl.has(C_PCT) {
@@ -224,7 +228,7 @@ pub(super) fn detect_old(input: &str, path: bool) -> Option<Finding> {
     }
     offs.push(b.len() as u32);
     let d = String::from_utf8(out).ok()?;
-    let f = scan_with::<true>(&d, path, flags(d.as_bytes()))?;
+    let f = scan_with::<true>(&d, path, flags(d.as_bytes()), true)?;
     Some(Finding {
         rule: f.rule,
         span: offs[f.span.start] as usize..offs[f.span.end] as usize,
@@ -291,12 +295,38 @@ fn escape_in_traversal(b: &[u8]) -> bool {
 }
 
 fn scan(input: &str, path: bool, fl: Flags) -> Option<Finding> {
-    scan_with::<false>(input, path, fl)
+    scan_with::<false>(input, path, fl, true)
+}
+
+/// Whether every `%XX` escape of an ASCII byte in `b` ([`ascii_escapes`]) decodes to a byte
+/// that the traversal walk reads as it reads the escape's three bytes: a letter-like byte
+/// (class `a`, not NUL) that starts no escape (`%`, `0`), ends none (`x`, `u`), and stands
+/// where no escape of the decoded copy can take it in (no `%` or `0` in the 24 bytes before
+/// a hex digit, no `%` in the 6 before any: an overlong `%c0%6e` is a dot), nor one of `b`
+/// start inside it (`%40x2e`). The decoded copy then reads as the value with runs of letters
+/// shortened, which changes no traversal decision.
+fn escapes_inert(b: &[u8]) -> bool {
+    ascii_escapes(b).all(|(i, c)| {
+        let before =
+            |n: usize, set: &[u8]| b[i.saturating_sub(n)..i].iter().any(|x| set.contains(x));
+        char_class(char::from(c)) == b'a'
+            && !matches!(c, 0 | b'%' | b'0' | b'x' | b'X' | b'u' | b'U')
+            && !before(6, b"%")
+            && !(c.is_ascii_hexdigit() && before(24, b"%0"))
+            && !(b[i + 2] == b'0' && matches!(b.get(i + 3), Some(b'x' | b'X')))
+    })
 }
 
 /// [`scan`]; `OLD`: the traversal read as before, a token walk of every byte of a value with
 /// escapes, NULs or non-ASCII (`traversal::traversal_tokens`), kept for the differential tests.
-fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Finding> {
+///
+/// `traversal`: run the traversal walk (the caller may know it finds nothing).
+fn scan_with<const OLD: bool>(
+    input: &str,
+    path: bool,
+    fl: Flags,
+    traversal: bool,
+) -> Option<Finding> {
     let b = input.as_bytes();
     let [sep, dot, colon, nul, high, pct, q, ws] =
         [C_SEP, C_DOT, C_COLON, C_NUL, C_HIGH, C_PCT, C_Q, C_WS].map(|c| fl.has(c));
@@ -352,11 +382,12 @@ fn scan_with<const OLD: bool>(input: &str, path: bool, fl: Flags) -> Option<Find
     } else {
         nul || uni != UnicodeMarks::default() || (esc && escape_in_traversal(b))
     };
-    if general_walk && (dot || esc || udot) {
+    if traversal && general_walk && (dot || esc || udot) {
         if let Some(f) = general(input) {
             return Some(f);
         }
-    } else if dot
+    } else if traversal
+        && dot
         && (sep || high || esc)
         && dotdot
             .or_else(|| (b.len() <= FLAGS_SHORT).then(|| pairs(b).0))

@@ -789,6 +789,12 @@ fn escapes_agree_on_the_corpus() {
 fn escapes_agree_on_random_token_sequences() {
     const TOKENS: &[&str] = &[
         "%41",
+        "%3b",
+        "%27",
+        "%30",
+        "%78",
+        "%32",
+        "%40",
         "%2e",
         "%2E",
         "%2f",
@@ -958,5 +964,24 @@ fn unicode_marks_match_a_substring_search() {
             ]),
         };
         assert_eq!(file_tables::unicode_marks(v.as_bytes()), want, "{v:?}");
+    }
+}
+
+/// The separator-normalised view copies runs ([`files::path_view`]) as the byte loop does
+/// ([`files::path_view_bytes`]): same text, same offsets, on random sequences of separators,
+/// dots, NULs, unicode slashes and look-alikes.
+#[test]
+fn path_view_copies_runs_as_the_byte_loop() {
+    const PIECES: &[&str] = &[
+        "/", "\\", ".", "./", "/./", "\0", "a", "etc", "\u{ff0f}", "\u{2215}", "\u{2216}",
+        "\u{ff3c}", "\u{2019}", "\u{ff0e}", "\u{e9}", " ",
+    ];
+    let mut next = crate::waf::tests::xorshift(0x3c6e_f372_fe94_f82bu64);
+    for _ in 0..20_000 {
+        let len = (next() % 24) as usize;
+        let v: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        assert_eq!(files::path_view(&v), files::path_view_bytes(&v), "{v:?}");
     }
 }
