@@ -76,6 +76,10 @@ pub fn spotted_body() -> String {
 /// a quoted attribute value). For RCE, whose windows scan only the statements holding a command
 /// word, also a command word in every statement (`;cat x ` repeated) and a glob byte (`x?`: the
 /// whole normalised view).
+/// again: `%41`, `é`), a call (code injection: `f(x)`); the next worst found once those were
+/// bounded: a closed `${x}` (code injection's `$` and template rules), a fullwidth slash and a
+/// double-escaped dot (LFI); and short units dense with what XSS's cheap pass flags (a
+/// handler-like name a tag would make fire, a tag name).
 pub fn paddings() -> Vec<(&'static str, String)> {
     let near = NEAR_ATTACKS.repeat(13);
     vec![
@@ -87,6 +91,9 @@ pub fn paddings() -> Vec<(&'static str, String)> {
         // RCE past its statement windows: a command word in every statement, a glob byte
         ("command_run", ";cat x ".to_owned()),
         ("globs", format!("{near}x? ")),
+        ("closers", format!("{near}${{x}} ")),
+        ("slashes", format!("{near}\u{ff0f} ")),
+        ("dot_escapes", format!("{near}%252e ")),
         ("handlers", "onabc=1 ".to_owned()),
         ("tags", "<abc ".to_owned()),
         ("quoted", format!("<a b=\"{}\">", "onabc=1 ".repeat(31))),
