@@ -53,8 +53,9 @@
 //! skipped on a text without three ASCII letters in a row or `__` (`first_run`), which every
 //! such name holds (a test checks the tables); where words stand among padding, the openers'
 //! automaton reads only around them, the `$` rules run only where a call, a closed brace or a
-//! superglobal's first byte can be (`php::dollars_may_fire`), and separators not followed by a
-//! name are dropped by blocks (`positions_followed`). On ordinary values
+//! superglobal's first byte can be (`php::dollars_may_fire`) and then from the runs of `$`
+//! that can go on (`php::live_runs`), and separators not followed by a name are dropped by
+//! blocks (`positions_followed`). On ordinary values
 //! (prose, addresses, header values) the rules that would find nothing are not run: the base64
 //! ones where the value's class mask rules them out (no `A`; not both cases of letters; a byte
 //! outside the alphabets), dotted names where no rule's name stands next to a separator

@@ -72,7 +72,11 @@
 //! exact for "no" — so `/api/orders/42`, `…/cart?step=2` and the `/5.0`, `/537.36` of a
 //! browser User-Agent skip it. Byte positions in inputs up to 256 bytes come from SWAR words
 //! (no SIMD dispatch per call or per hit), in longer ones from SIMD `memchr`. No regex, no
-//! allocation unless the value needs separator normalisation or leftover decoding.
+//! allocation unless the value needs separator normalisation or leftover decoding. A value
+//! with escapes, NULs or unicode dots and slashes is walked event by event (dot runs, `%`,
+//! `0x`, NUL, non-ASCII bytes from block masks), not token by token; other non-ASCII
+//! characters read as letters and keep the ASCII walk; the leftover round skips the traversal
+//! walk when its escapes decode to letters it reads alike.
 //!
 //! * **Off-site URL, paranoia level 2** ([`detect_strict`], `lfi-rfi-pl2-offsite`): CRS 931130
 //!   in full for values that *are* a URL: any of CRS's schemes, a host that is not the
@@ -309,11 +313,11 @@ fn escapes_inert(b: &[u8]) -> bool {
     ascii_escapes(b).all(|(i, c)| {
         let before =
             |n: usize, set: &[u8]| b[i.saturating_sub(n)..i].iter().any(|x| set.contains(x));
-        char_class(char::from(c)) == b'a'
-            && !matches!(c, 0 | b'%' | b'0' | b'x' | b'X' | b'u' | b'U')
-            && !before(6, b"%")
-            && !(c.is_ascii_hexdigit() && before(24, b"%0"))
-            && !(b[i + 2] == b'0' && matches!(b.get(i + 3), Some(b'x' | b'X')))
+        let letter = char_class(char::from(c)) == b'a'
+            && !matches!(c, 0 | b'%' | b'0' | b'x' | b'X' | b'u' | b'U');
+        let taken_in = before(6, b"%") || (c.is_ascii_hexdigit() && before(24, b"%0"));
+        let zero_x_inside = b[i + 2] == b'0' && matches!(b.get(i + 3), Some(b'x' | b'X'));
+        letter && !taken_in && !zero_x_inside
     })
 }
 
