@@ -80,8 +80,15 @@ pub(super) fn is_sql_kw(t: Tok) -> bool {
 
 /// Rules that hold wherever in the value the construct appears.
 pub(super) fn anywhere(v: &View) -> Option<Hit> {
-    let toks = v.0;
-    for (i, &t) in toks.iter().enumerate() {
+    (0..v.0.len()).find_map(|i| anywhere_at(v, i))
+}
+
+/// [`anywhere`] at token `i`: the rules that start from it. They read at most three tokens
+/// before it and a bounded number after it, and use `i` itself only to tell the first tokens
+/// of the stream (0, 1, 2) from the others (see `super::spots`).
+pub(super) fn anywhere_at(v: &View, i: usize) -> Option<Hit> {
+    let t = v.get(i);
+    {
         match t.t {
             T_UNION => {
                 let j = v.skip_lp(i + 1);
@@ -244,7 +251,7 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
                         .any(|w| word_is(v, v.get(i - 1), w));
                 let op_position = !matches!(p, T_WORD | T_NUM) || block;
                 if i == 0 && !start_call(v, 0) {
-                    continue;
+                    return None;
                 }
                 if op_position
                     && (t.a == FN_STRONG || (p != T_END && niladic(v, i) && !date_arithmetic(v, i)))

@@ -212,11 +212,14 @@ mod probe_tests;
 mod reach;
 mod rules;
 mod skip;
+mod spots;
 mod strict;
 #[cfg(test)]
 mod tests;
 mod token;
 mod tokenizer;
+#[cfg(test)]
+mod tokenizer_reference;
 mod words;
 
 use prefilter::{prefilter, PRE, PRE_GATE, SCAN_NONE, SCAN_WINDOW, SKIP_GATE};
@@ -289,6 +292,35 @@ fn reference() -> bool {
 #[inline(always)]
 fn reference() -> bool {
     false
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests only: the full scan reads the "anywhere" rules over the whole stream of long
+    /// values too (see [`run_whole`]).
+    static WHOLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the full scan reads the "anywhere" rules over the whole stream, not around their
+/// places ([`spots`]): with the reference paths, or [`run_whole`] (never outside the tests).
+#[cfg(test)]
+fn reference_windows() -> bool {
+    REFERENCE.get() || WHOLE.get()
+}
+#[cfg(not(test))]
+#[inline(always)]
+fn reference_windows() -> bool {
+    false
+}
+
+/// [`run_from`] with the "anywhere" rules read over the whole stream (the reference of the
+/// windowed reading).
+#[cfg(test)]
+fn run_whole(b: &[u8], toks: &mut Vec<Tok>, prefix_from: usize) -> Option<Hit> {
+    WHOLE.set(true);
+    let found = run_from(b, toks, usize::MAX, prefix_from);
+    WHOLE.set(false);
+    found
 }
 
 /// [`detect`] on a value whose [`Hints`] the caller already has.
@@ -461,10 +493,24 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
         return window(b, toks, limit, first);
     }
     // on a long value where no "anywhere" rule can fire, each context is tokenized only as
-    // far as the other rules read (see `reach`)
-    let prefix = b.len() > prefix_from
-        && b.iter().find(|&&c| !tokenizer::is_ws(c)) != Some(&b'(')
-        && !reachable(b, memchr::memchr(b'(', b).is_some());
+    // far as the other rules read (see `reach`); where one can, those rules are read around
+    // the places they can start from (see `spots`)
+    let long = b.len() > prefix_from;
+    let paren = long && memchr::memchr(b'(', b).is_some();
+    let reached = long && reachable(b, paren);
+    let prefix = long && !reached && b.iter().find(|&&c| !tokenizer::is_ws(c)) != Some(&b'(');
+    let windowed = reached && !reference_windows();
+    let mut places = Vec::new();
+    if windowed {
+        reach::spots(b, paren, &mut places);
+    }
+    let context = |q: u8, ansi: bool, toks: &mut Vec<Tok>| {
+        if windowed {
+            context_around(b, q, ansi, toks, &places)
+        } else {
+            context(b, q, ansi, toks, prefix)
+        }
+    };
     for q in [0u8, b'\'', b'"'] {
         let first_q = if q == 0 {
             None
@@ -474,20 +520,21 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
         if q != 0 && first_q.is_none() {
             continue;
         }
-        if let Some(h) = context(b, q, false, toks, prefix) {
+        if let Some(h) = context(q, false, toks) {
             return Some(h);
         }
         // `admin\' or 1=1`: where backslash is not an escape (standard SQL strings), or
         // where the application's own escaping doubles it, `\'` still ends the string
         if first_q.is_some_and(|p| p > 0 && b[p - 1] == b'\\') {
-            if let Some(h) = context(b, q, true, toks, prefix) {
+            if let Some(h) = context(q, true, toks) {
                 return Some(h);
             }
         }
     }
     if tokenizer::find_byte(b'`', b).is_some() {
         toks.clear();
-        if prefix {
+        // (the backtick rules read a prefix of the stream)
+        if prefix || windowed {
             if !tokenize(b, b'`', false, toks, PREFIX) {
                 return None;
             }
@@ -573,6 +620,48 @@ fn context(b: &[u8], q: u8, ansi: bool, toks: &mut Vec<Tok>, prefix: bool) -> Op
         None
     }
 }
+
+/// [`context`] on a long value where an "anywhere" rule can fire ([`reach`]): the rules that
+/// read a prefix of the stream on its first tokens (the whole stream when they read past
+/// them), the "anywhere" rules around `places` ([`reach::spots`], see [`spots`]), and
+/// `paren_comment` on the whole stream only when the value can be its shape. What
+/// [`context`] gives on the whole stream (the tests compare both).
+fn context_around(
+    b: &[u8],
+    q: u8,
+    ansi: bool,
+    toks: &mut Vec<Tok>,
+    places: &[(usize, usize)],
+) -> Option<Hit> {
+    let mut limit = PREFIX;
+    let (head, rest) = loop {
+        toks.clear();
+        if !tokenize(b, q, ansi, toks, limit) {
+            return None;
+        }
+        let known = known_final(toks, limit);
+        if let Some(found) = rules::analyze_ends(toks, b, known) {
+            break found;
+        }
+        if limit >= PREFIX_LONG {
+            return context(b, q, ansi, toks, false);
+        }
+        limit = PREFIX_LONG;
+    };
+    if head.is_some() {
+        return head;
+    }
+    if let Some(hit) = spots::anywhere_around(b, q, ansi, places, toks) {
+        return Some(hit);
+    }
+    if rules::may_paren_comment(b) {
+        return context(b, q, ansi, toks, false);
+    }
+    rest
+}
+
+/// Folded tokens [`context_around`] reads the prefix rules on when [`PREFIX`] does not do.
+const PREFIX_LONG: usize = 80;
 
 type Hit = (&'static str, usize, usize);
 

@@ -36,13 +36,16 @@ struct Triggers {
     /// Per two-byte key ([`gate_key`] without its third byte): the words that open with it.
     by_pair: Vec<Vec<Bucketed>>,
     /// Bitmaps of the [`gate_key`]s of the words' first three bytes: without function names
-    /// (at 0), with them (at 1). A two-byte word sets its key with every third byte.
-    gate: [Box<[u64; GATE_BITS / 64]>; 2],
+    /// (at 0), with them (at 1), with them and [`WHERE`] (at 2, for [`spots`]). A two-byte
+    /// word sets its key with every third byte.
+    gate: [Box<[u64; GATE_BITS / 64]>; 3],
     /// The length of the shortest word that can fire without a `(` in the value: an
     /// [`ALONE`] or [`FROM`] word (AS counts only with FROM).
     shortest: usize,
     /// The same, counting function names too (the value holds a `(`).
     shortest_with_paren: usize,
+    /// The same, counting function names and [`WHERE`] ([`spots`]).
+    shortest_spot: usize,
 }
 
 /// A word in [`Triggers::by_pair`]: its [`gate_key`], which bits of a key must equal it
@@ -58,6 +61,9 @@ const FUNC: u8 = 1;
 const AS: u8 = 2;
 const FROM: u8 = 4;
 const ALONE: u8 = 8;
+/// `where`: no trigger of [`anywhere_reachable`], but a token a rule over the whole stream
+/// starts from (a WHERE after a closing token), so one of [`spots`].
+const WHERE: u8 = 16;
 
 /// Bits in a [`Triggers::gate`]: three 5-bit codes.
 const GATE_BITS: usize = 1 << 15;
@@ -128,6 +134,7 @@ fn trigger_words() -> Vec<(&'static str, u8)> {
     for &w in NILADIC {
         words.push((w, FUNC));
     }
+    words.push(("where", WHERE));
     words
 }
 
@@ -144,7 +151,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     let mut words = Vec::new();
     let mut by_pair = vec![Vec::new(); 1 << 10];
     let empty = Box::new([0u64; GATE_BITS / 64]);
-    let mut gate = [empty.clone(), empty];
+    let mut gate = [empty.clone(), empty.clone(), empty];
     for &(w, kind) in &listed {
         if kind == AS {
             continue;
@@ -164,7 +171,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         for third in thirds {
             let key = key | third;
             for (at, g) in gate.iter_mut().enumerate() {
-                if kind != FUNC || at == 1 {
+                if (kind != FUNC || at >= 1) && (kind != WHERE || at == 2) {
                     g[key >> 6] |= 1 << (key & 63);
                 }
             }
@@ -177,6 +184,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         gate,
         shortest: shortest(ALONE | FROM),
         shortest_with_paren: shortest(ALONE | FROM | FUNC),
+        shortest_spot: shortest(ALONE | FROM | FUNC | WHERE),
     }
 });
 
@@ -298,7 +306,7 @@ pub(super) fn anywhere_reachable(b: &[u8], paren: bool) -> bool {
                 let here = b
                     .get(p..p + word.len())
                     .is_some_and(|x| x.eq_ignore_ascii_case(word));
-                if !here || (*kind == FUNC && !paren) {
+                if !here || (*kind == FUNC && !paren) || *kind == WHERE {
                     continue;
                 }
                 if *kind == FROM {
@@ -324,6 +332,52 @@ fn pair_reachable(b: &[u8]) -> bool {
             .iter()
             .flat_map(|f| f.find_iter(b))
             .any(|p| matches!(b.get(p + 2), Some(b'(' | b'.')))
+}
+
+/// Where, in order, the rules over the whole token stream ([`super::anywhere`]) can start
+/// in a value on which [`anywhere_reachable`] holds: each place (start, end) that holds one
+/// of the trigger words (ASCII case-insensitively, inside other words too; function names
+/// only with `paren`), FROM (for `AS x FROM`), WHERE, or a pair `/*`, `@@`, `::`, `.e(`,
+/// `.e.`. A token those rules start from holds one of them (see the module doc), so the
+/// rules need only read the tokens around these places (`super::spots`). Clears `out` first.
+pub(super) fn spots(b: &[u8], paren: bool, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let t = &*TRIGGERS;
+    let gate = &t.gate[2];
+    let code = |p: usize| b.get(p).map_or(0, |&c| usize::from(CODE[c as usize]));
+    each_run_start(b, t.shortest_spot, |start, count| {
+        let mut key = code(start) << 5 | code(start + 1);
+        for p in start..start + count {
+            key = (key << 5 & (GATE_BITS - 1)) | code(p + 2);
+            if gate[key >> 6] & (1 << (key & 63)) == 0 {
+                continue;
+            }
+            for w in &t.by_pair[key >> 5] {
+                if key & usize::from(w.mask) != usize::from(w.key) {
+                    continue;
+                }
+                let (word, kind) = &t.words[usize::from(w.index)];
+                let here = b
+                    .get(p..p + word.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(word));
+                if here && (*kind != FUNC || paren) {
+                    out.push((p, p + word.len()));
+                }
+            }
+        }
+        None::<()>
+    });
+    for f in PAIRS.iter() {
+        out.extend(f.find_iter(b).map(|p| (p, p + 2)));
+    }
+    for f in DOT_E.iter() {
+        out.extend(
+            f.find_iter(b)
+                .filter(|&p| matches!(b.get(p + 2), Some(b'(' | b'.')))
+                .map(|p| (p, p + 2)),
+        );
+    }
+    out.sort_unstable();
 }
 
 /// Whether `as` (the one [`AS`] word; any case) occurs in `b`, inside a word or not.
@@ -364,7 +418,7 @@ pub(super) fn anywhere_reachable_reference(b: &[u8], paren: bool) -> bool {
     let mut seen = 0u8;
     for m in ac.find_overlapping_iter(b) {
         let k = kinds[m.pattern().as_usize()];
-        if k == FUNC && !paren {
+        if (k == FUNC && !paren) || k == WHERE {
             continue;
         }
         seen |= if k == FUNC { ALONE } else { k };

@@ -142,6 +142,40 @@ pub(super) fn analyze_prefix(toks: &[Tok], b: &[u8], known: usize) -> Option<Opt
     (!v.overread()).then_some(hit)
 }
 
+/// The rules of [`analyze`] that read a prefix of the stream, on the first tokens of the
+/// stream (the first `known` final): those before the "anywhere" rules (at 0) and those after
+/// them and `paren_comment` (at 1). `None` when a rule read past them.
+pub(super) fn analyze_ends(
+    toks: &[Tok],
+    b: &[u8],
+    known: usize,
+) -> Option<(Option<Hit>, Option<Hit>)> {
+    let v = View::prefix(toks, b, known);
+    let head = positional(&v, 0).or_else(|| nested(toks).then(|| positional(&v, 2)).flatten());
+    let rest = if head.is_none() {
+        equal_literals(&v)
+            .or_else(|| chained_cmp(&v))
+            .or_else(|| from_clause(&v))
+    } else {
+        None
+    };
+    (!v.overread()).then_some((head, rest))
+}
+
+/// Whether [`paren_comment`] can fire on a value: it opens with `(` and holds a `)` followed
+/// (after blanks) by a comment's start.
+pub(super) fn may_paren_comment(b: &[u8]) -> bool {
+    b.iter().find(|&&c| !is_ws(c)) == Some(&b'(')
+        && memchr::memchr_iter(b')', b).any(|p| {
+            let rest = &b[p + 1..];
+            let k = rest.iter().position(|&c| !is_ws(c)).unwrap_or(rest.len());
+            matches!(
+                rest.get(k..k + 2),
+                Some([b'#', _]) | Some(b"--") | Some(b"/*")
+            ) || rest.get(k) == Some(&b'#')
+        })
+}
+
 pub(super) fn analyze(toks: &[Tok], b: &[u8]) -> Option<Hit> {
     let v = View::new(toks, b);
     positional(&v, 0)

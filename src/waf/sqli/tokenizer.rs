@@ -99,291 +99,366 @@ pub(super) fn skip_ws_comments(b: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// What the tokenizer reads at a position outside strings and comments ([`lex`]): the kind of
+/// the next token, or of what the tokenizer steps over. One reading shared by [`tokenize`]
+/// and by the passes that only need to know where strings and comments are (the windowed
+/// scan, `super::spots`): they cannot disagree on where a token ends.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Lex {
+    /// A blank byte (or a UTF-8 no-break space).
+    Blank,
+    /// A string (`'..'`, `".."`): its quote, closed or not.
+    Str {
+        quote: u8,
+        closed: bool,
+    },
+    /// A prefixed string literal (`N'..'`, `X'..'`, `B'..'`, `E'..'`): closed or not. (A
+    /// comment before it does not glue it, and [`tokenize_from`] does not stop right after
+    /// it: the loop it replaced read it so.)
+    Prefixed {
+        closed: bool,
+    },
+    /// A PostgreSQL dollar-quoted string.
+    Dollar,
+    /// A backticked name.
+    Backtick,
+    /// A number; `quirk`: MySQL's `1.e(` / `1.e.` (a dangling exponent).
+    Num {
+        quirk: bool,
+    },
+    /// A variable (`@x`); `sys`: a system variable (`@@x`).
+    Var {
+        sys: bool,
+    },
+    /// A `#` or `--` comment ended by a newline (whitespace to SQL).
+    LineComment,
+    /// A closed `/* */` comment (whitespace, which glues the tokens around it).
+    Block,
+    /// A comment that runs to the end of the value (`strict`: see [`tokenize`]).
+    Trailing {
+        c: u8,
+        strict: bool,
+    },
+    /// What the tokenizer steps over: `/*!` and its version digits, a stray `*/`, the `\` of
+    /// `md5\(`.
+    Skip,
+    Lp,
+    Rp,
+    Comma,
+    Semi,
+    /// A word (a keyword, function, name; classified by the caller).
+    Word,
+    /// An operator: its token type and attribute.
+    Op {
+        t: u8,
+        a: u8,
+    },
+}
+
+/// The token (or what is stepped over) that starts at `i` (outside strings and comments),
+/// and where it ends.
+#[inline(always)]
+pub(super) fn lex(b: &[u8], i: usize) -> (Lex, usize) {
+    let n = b.len();
+    let c = b[i];
+    if is_ws(c) {
+        return (Lex::Blank, i + 1);
+    }
+    if c == 0xc2 && b.get(i + 1) == Some(&0xa0) {
+        return (Lex::Blank, i + 2);
+    }
+    match c {
+        b'\'' | b'"' => {
+            let (e, closed) = scan_string(b, i + 1, c);
+            (Lex::Str { quote: c, closed }, e)
+        }
+        b'`' => {
+            let e = match find_byte(b'`', &b[i + 1..]) {
+                Some(k) => i + 1 + k + 1,
+                None => n,
+            };
+            (Lex::Backtick, e)
+        }
+        b'0'..=b'9' => {
+            let e = scan_number(b, i);
+            // MySQL `1.e(` / `1.e.tables`: a dangling exponent glued to `(` or `.name`
+            let quirk = e >= 2
+                && b[e - 1] | 0x20 == b'e'
+                && b[e - 2] == b'.'
+                && matches!(b.get(e), Some(b'(') | Some(b'.'));
+            (Lex::Num { quirk }, e)
+        }
+        b'.' if i + 1 < n && b[i + 1].is_ascii_digit() => {
+            (Lex::Num { quirk: false }, scan_number(b, i))
+        }
+        b'@' => {
+            let mut j = i + 1;
+            let sys = j < n && b[j] == b'@';
+            if sys {
+                j += 1;
+            }
+            let name_start = j;
+            while j < n && (is_word_char(b[j]) || b[j] == b'.') {
+                j += 1;
+            }
+            (
+                Lex::Var {
+                    sys: sys && j > name_start,
+                },
+                j,
+            )
+        }
+        b'#' | b'-' if c == b'#' || (i + 1 < n && b[i + 1] == b'-') => {
+            match find_byte(b'\n', &b[i..]) {
+                Some(k) => (Lex::LineComment, i + k + 1),
+                None => {
+                    // MySQL needs `-- ` (whitespace after the dashes); `--word` is
+                    // search syntax far more often than SQL
+                    let body = b.get(i + if c == b'#' { 1 } else { 2 }).copied();
+                    let strict = match body {
+                        None => true,
+                        Some(d) => c == b'#' || !d.is_ascii_alphanumeric(),
+                    };
+                    (Lex::Trailing { c, strict }, n)
+                }
+            }
+        }
+        b'/' if i + 1 < n && b[i + 1] == b'*' => {
+            if i + 2 < n && b[i + 2] == b'!' {
+                // MySQL versioned comment: its body is SQL
+                let mut j = i + 3;
+                let mut d = 0;
+                while j < n && d < 6 && b[j].is_ascii_digit() {
+                    j += 1;
+                    d += 1;
+                }
+                (Lex::Skip, j)
+            } else {
+                match memchr::memmem::find(&b[i + 2..], b"*/") {
+                    Some(k) => (Lex::Block, i + 2 + k + 2),
+                    None => (
+                        Lex::Trailing {
+                            c: b'/',
+                            strict: true,
+                        },
+                        n,
+                    ),
+                }
+            }
+        }
+        b'*' if i + 1 < n && b[i + 1] == b'/' => (Lex::Skip, i + 2), // end of /*! */ (or stray)
+        b'\\' if i > 0 && is_word_char(b[i - 1]) && b.get(i + 1) == Some(&b'(') => {
+            (Lex::Skip, i + 1) // `md5\(`: see the word branch of `tokenize`
+        }
+        b'(' => (Lex::Lp, i + 1),
+        b')' => (Lex::Rp, i + 1),
+        b',' => (Lex::Comma, i + 1),
+        b';' => (Lex::Semi, i + 1),
+        _ if is_word_start(c) => {
+            if c == b'$' {
+                // PostgreSQL dollar quoting: `$$text$$`, `$tag$text$tag$`
+                if let Some(e) = dollar_quoted(b, i) {
+                    return (Lex::Dollar, e);
+                }
+            }
+            // prefixed string literals: N'..', X'..', B'..', E'..'
+            if i + 1 < n
+                && b[i + 1] == b'\''
+                && matches!(c | 0x20, b'n' | b'x' | b'b' | b'e')
+                && (i == 0 || !is_word_char(b[i - 1]))
+            {
+                let (e, closed) = scan_string(b, i + 2, b'\'');
+                return (Lex::Prefixed { closed }, e);
+            }
+            let mut j = i + 1;
+            while j < n {
+                let d = b[j];
+                let next = b.get(j + 1).copied().unwrap_or(b' ');
+                // `a.b` / `a..b` qualified names and e-mail addresses are one word
+                let joins = is_word_char(d)
+                    || (d == b'.' && (is_word_start(next) || next == b'.'))
+                    || (d == b'@' && is_word_char(next));
+                if !joins {
+                    break;
+                }
+                j += 1;
+            }
+            (Lex::Word, j)
+        }
+        _ => {
+            let (t, a, len) = scan_op(b, i);
+            let mut a = a;
+            if a == O_CAST {
+                // `x::int` — only when glued on both sides and the type is a pg type
+                let before = i > 0 && !is_ws(b[i - 1]);
+                let mut j = i + 2;
+                while j < n && is_word_char(b[j]) {
+                    j += 1;
+                }
+                if before && j > i + 2 && is_pg_type(&b[i + 2..j]) {
+                    a = O_CAST_PG;
+                }
+            }
+            (Lex::Op { t, a }, i + len)
+        }
+    }
+}
+
 /// Tokenizes `b` (as if preceded by quote `q` when `q != 0`) into `out`, folding as it goes.
 /// Returns false when the context is meaningless (quote context whose string never closes).
 ///
 /// With `limit` below `usize::MAX` it stops once more than `limit` leading tokens are
 /// final: no later token can fold into them (see [`settled`]).
 pub(super) fn tokenize(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>, limit: usize) -> bool {
-    let n = b.len();
-    let mut i = 0;
-    if q != 0 {
-        let (e, closed) = if ansi {
-            match find_byte(q, b) {
-                Some(p) => (p + 1, true),
-                None => (n, false),
-            }
-        } else {
-            scan_string(b, 0, q)
-        };
-        if !closed {
-            return false;
-        }
-        out.push(Tok {
-            t: T_STR,
-            a: q,
-            f: F_CLOSED | F_BREAK | if ansi { F_BSLASH } else { 0 },
-            g: false,
-            s: 0,
-            e,
-        });
-        i = e;
+    let Some(i) = break_out(b, q, ansi, out) else {
+        return false;
+    };
+    tokenize_from(b, i, out, |out, _| out.len() > limit && settled(out));
+    true
+}
+
+/// In quote context `q` (not 0), pushes the break-out string (the value's bytes up to the
+/// quote that closes the string it was pasted in) and returns where it ends: `None` when no
+/// quote closes it. With `q` 0, pushes nothing and returns 0.
+pub(super) fn break_out(b: &[u8], q: u8, ansi: bool, out: &mut Vec<Tok>) -> Option<usize> {
+    if q == 0 {
+        return Some(0);
     }
+    let (e, closed) = if ansi {
+        match find_byte(q, b) {
+            Some(p) => (p + 1, true),
+            None => (b.len(), false),
+        }
+    } else {
+        scan_string(b, 0, q)
+    };
+    if !closed {
+        return None;
+    }
+    out.push(Tok {
+        t: T_STR,
+        a: q,
+        f: F_CLOSED | F_BREAK | if ansi { F_BSLASH } else { 0 },
+        g: false,
+        s: 0,
+        e,
+    });
+    Some(e)
+}
+
+/// Tokenizes `b` from `i` (a token boundary outside strings and comments, where no comment
+/// glues the next token to the previous) into `out`, until `stop(out, position)` holds after
+/// a step that was not blank, or the end; returns where it stopped.
+#[inline(always)]
+pub(super) fn tokenize_from(
+    b: &[u8],
+    mut i: usize,
+    out: &mut Vec<Tok>,
+    mut stop: impl FnMut(&[Tok], usize) -> bool,
+) -> usize {
+    let n = b.len();
     let mut glue = false;
     while i < n {
-        let c = b[i];
-        if is_ws(c) {
-            i += 1;
-            glue = false;
-            continue;
-        }
-        let before = out.len();
+        let (kind, e) = lex(b, i);
+        let start = i;
+        i = e;
         let glue_now = glue;
         glue = false;
-        if c == 0xc2 && b.get(i + 1) == Some(&0xa0) {
-            i += 2;
-            continue;
-        }
-        let start = i;
-        match c {
-            b'\'' | b'"' => {
-                let (e, closed) = scan_string(b, i + 1, c);
+        let t = match kind {
+            Lex::Blank => continue,
+            Lex::LineComment | Lex::Skip => None,
+            Lex::Block => {
+                glue = start > 0 && !is_ws(b[start - 1]);
+                None
+            }
+            Lex::Str { quote, closed } => Some(Tok {
+                t: T_STR,
+                a: quote,
+                f: if closed { F_CLOSED } else { 0 },
+                g: false,
+                s: start,
+                e,
+            }),
+            Lex::Prefixed { closed } => {
                 push(
                     out,
                     Tok {
                         t: T_STR,
-                        a: c,
+                        a: b'\'',
                         f: if closed { F_CLOSED } else { 0 },
                         g: false,
                         s: start,
                         e,
                     },
                 );
-                i = e;
+                continue;
             }
-            b'`' => {
-                let e = match find_byte(b'`', &b[i + 1..]) {
-                    Some(k) => i + 1 + k + 1,
-                    None => n,
-                };
-                let inner = &b[(i + 1).min(e)..e.saturating_sub(1).max(i + 1)];
+            Lex::Dollar => Some(Tok {
+                t: T_STR,
+                a: b'$',
+                f: F_CLOSED,
+                g: false,
+                s: start,
+                e,
+            }),
+            Lex::Backtick => {
+                let inner = &b[(start + 1).min(e)..e.saturating_sub(1).max(start + 1)];
                 let a = if is_catalog(inner) { W_CATALOG } else { 0 };
-                push(
-                    out,
-                    Tok {
-                        t: T_WORD,
-                        a,
-                        f: b'`',
-                        g: false,
-                        s: start,
-                        e,
-                    },
-                );
-                i = e;
+                Some(Tok {
+                    t: T_WORD,
+                    a,
+                    f: b'`',
+                    g: false,
+                    s: start,
+                    e,
+                })
             }
-            b'0'..=b'9' => {
-                i = scan_number(b, i);
-                // MySQL `1.e(` / `1.e.tables`: a dangling exponent glued to `(` or `.name`
-                let quirk = i >= 2
-                    && b[i - 1] | 0x20 == b'e'
-                    && b[i - 2] == b'.'
-                    && matches!(b.get(i), Some(b'(') | Some(b'.'));
-                push(out, tok(T_NUM, u8::from(quirk), start, i));
-            }
-            b'.' if i + 1 < n && b[i + 1].is_ascii_digit() => {
-                i = scan_number(b, i);
-                push(out, tok(T_NUM, 0, start, i));
-            }
-            b'@' => {
-                let mut j = i + 1;
-                let sys = j < n && b[j] == b'@';
-                if sys {
-                    j += 1;
-                }
-                let name_start = j;
-                while j < n && (is_word_char(b[j]) || b[j] == b'.') {
-                    j += 1;
-                }
-                let a = if sys && j > name_start { 1 } else { 0 };
-                push(out, tok(T_VAR, a, start, j));
-                i = j;
-            }
-            b'#' | b'-' if c == b'#' || (i + 1 < n && b[i + 1] == b'-') => {
-                match find_byte(b'\n', &b[i..]) {
-                    Some(k) => i += k + 1, // comment ends before input: whitespace
-                    None => {
-                        // MySQL needs `-- ` (whitespace after the dashes); `--word` is
-                        // search syntax far more often than SQL
-                        let body = b.get(i + if c == b'#' { 1 } else { 2 }).copied();
-                        let strict = match body {
-                            None => true,
-                            Some(d) => c == b'#' || !d.is_ascii_alphanumeric(),
-                        };
-                        push(
-                            out,
-                            Tok {
-                                t: T_COMMENT,
-                                a: c,
-                                f: u8::from(strict),
-                                g: false,
-                                s: start,
-                                e: n,
-                            },
-                        );
-                        i = n;
-                    }
-                }
-            }
-            b'/' if i + 1 < n && b[i + 1] == b'*' => {
-                if i + 2 < n && b[i + 2] == b'!' {
-                    // MySQL versioned comment: its body is SQL
-                    i += 3;
-                    let mut d = 0;
-                    while i < n && d < 6 && b[i].is_ascii_digit() {
-                        i += 1;
-                        d += 1;
-                    }
-                } else {
-                    match memchr::memmem::find(&b[i + 2..], b"*/") {
-                        Some(k) => {
-                            glue = i > 0 && !is_ws(b[i - 1]);
-                            i = i + 2 + k + 2;
-                        }
-                        None => {
-                            push(
-                                out,
-                                Tok {
-                                    t: T_COMMENT,
-                                    a: b'/',
-                                    f: 1,
-                                    g: false,
-                                    s: start,
-                                    e: n,
-                                },
-                            );
-                            i = n;
-                        }
-                    }
-                }
-            }
-            b'*' if i + 1 < n && b[i + 1] == b'/' => i += 2, // end of /*! */ (or stray)
-            b'\\' if i > 0 && is_word_char(b[i - 1]) && b.get(i + 1) == Some(&b'(') => {
-                i += 1; // `md5\(`: see the word branch
-            }
-            b'(' => {
-                push(out, tok(T_LP, 1, start, i + 1));
-                i += 1;
-            }
-            b')' => {
-                push(out, tok(T_RP, 1, start, i + 1));
-                i += 1;
-            }
-            b',' => {
-                push(out, tok(T_COMMA, 0, start, i + 1));
-                i += 1;
-            }
-            b';' => {
-                push(out, tok(T_SEMI, 0, start, i + 1));
-                i += 1;
-            }
-            b'$' if dollar_quoted(b, i).is_some() => {
-                // PostgreSQL dollar quoting: `$$text$$`, `$tag$text$tag$`
-                let e = dollar_quoted(b, i).unwrap_or(n);
-                push(
-                    out,
-                    Tok {
-                        t: T_STR,
-                        a: b'$',
-                        f: F_CLOSED,
-                        g: false,
-                        s: start,
-                        e,
-                    },
-                );
-                i = e;
-            }
-            _ if is_word_start(c) => {
-                // prefixed string literals: N'..', X'..', B'..', E'..'
-                if i + 1 < n
-                    && b[i + 1] == b'\''
-                    && matches!(c | 0x20, b'n' | b'x' | b'b' | b'e')
-                    && (i == 0 || !is_word_char(b[i - 1]))
-                {
-                    let (e, closed) = scan_string(b, i + 2, b'\'');
-                    push(
-                        out,
-                        Tok {
-                            t: T_STR,
-                            a: b'\'',
-                            f: if closed { F_CLOSED } else { 0 },
-                            g: false,
-                            s: start,
-                            e,
-                        },
-                    );
-                    i = e;
-                    continue;
-                }
-                let mut j = i + 1;
-                while j < n {
-                    let d = b[j];
-                    let next = b.get(j + 1).copied().unwrap_or(b' ');
-                    // `a.b` / `a..b` qualified names and e-mail addresses are one word
-                    let joins = is_word_char(d)
-                        || (d == b'.' && (is_word_start(next) || next == b'.'))
-                        || (d == b'@' && is_word_char(next));
-                    if !joins {
-                        break;
-                    }
-                    j += 1;
-                }
-                let mut next = skip_ws_comments(b, j);
-                if next == j && b.get(j) == Some(&b'\\') && b.get(j + 1) == Some(&b'(') {
+            Lex::Num { quirk } => Some(tok(T_NUM, u8::from(quirk), start, e)),
+            Lex::Var { sys } => Some(tok(T_VAR, u8::from(sys), start, e)),
+            Lex::Trailing { c, strict } => Some(Tok {
+                t: T_COMMENT,
+                a: c,
+                f: u8::from(strict),
+                g: false,
+                s: start,
+                e,
+            }),
+            Lex::Lp => Some(tok(T_LP, 1, start, e)),
+            Lex::Rp => Some(tok(T_RP, 1, start, e)),
+            Lex::Comma => Some(tok(T_COMMA, 0, start, e)),
+            Lex::Semi => Some(tok(T_SEMI, 0, start, e)),
+            Lex::Word => {
+                let mut next = skip_ws_comments(b, e);
+                if next == e && b.get(e) == Some(&b'\\') && b.get(e + 1) == Some(&b'(') {
                     // `md5\(`: a shell/regex-escaped call paren
                     next += 1;
                 }
                 let called = next < n && b[next] == b'(';
-                push(out, classify_word(&b[i..j], called, start, j));
-                i = j;
+                Some(classify_word(&b[start..e], called, start, e))
             }
-            _ => {
-                let (t, a, len) = scan_op(b, i);
-                let mut a = a;
-                if a == O_CAST {
-                    // `x::int` — only when glued on both sides and the type is a pg type
-                    let before = i > 0 && !is_ws(b[i - 1]);
-                    let mut j = i + 2;
-                    while j < n && is_word_char(b[j]) {
-                        j += 1;
-                    }
-                    if before && j > i + 2 && is_pg_type(&b[i + 2..j]) {
-                        a = O_CAST_PG;
-                    }
+            Lex::Op { t, a } => Some(Tok {
+                t,
+                a,
+                f: b[start],
+                g: false,
+                s: start,
+                e,
+            }),
+        };
+        if let Some(t) = t {
+            let before = out.len();
+            push(out, t);
+            if glue_now && out.len() > before {
+                if let Some(t) = out.last_mut() {
+                    t.g = true;
                 }
-                push(
-                    out,
-                    Tok {
-                        t,
-                        a,
-                        f: c,
-                        g: false,
-                        s: start,
-                        e: i + len,
-                    },
-                );
-                i += len;
             }
         }
-        if glue_now && out.len() > before {
-            if let Some(t) = out.last_mut() {
-                t.g = true;
-            }
-        }
-        if out.len() > limit && settled(out) {
+        if stop(out, i) {
             break;
         }
     }
-    true
+    i
 }
 
 /// A PostgreSQL dollar-quoted string at `i` (`$$..$$`, `$tag$..$tag$`, not glued to a word
