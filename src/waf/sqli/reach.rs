@@ -44,8 +44,8 @@ struct Triggers {
     shortest: usize,
     /// The same, counting function names too (the value holds a `(`).
     shortest_with_paren: usize,
-    /// The same, counting function names and [`WHERE`] ([`spots`]).
-    shortest_spot: usize,
+    /// The same, counting [`WHERE`] ([`spots`]): without function names (at 0), with them (at 1).
+    shortest_spot: [usize; 2],
 }
 
 /// A word in [`Triggers::by_pair`]: its [`gate_key`], which bits of a key must equal it
@@ -184,7 +184,10 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         gate,
         shortest: shortest(ALONE | FROM),
         shortest_with_paren: shortest(ALONE | FROM | FUNC),
-        shortest_spot: shortest(ALONE | FROM | FUNC | WHERE),
+        shortest_spot: [
+            shortest(ALONE | FROM | WHERE),
+            shortest(ALONE | FROM | FUNC | WHERE),
+        ],
     }
 });
 
@@ -345,7 +348,7 @@ pub(super) fn spots(b: &[u8], paren: bool, out: &mut Vec<(usize, usize)>) {
     let t = &*TRIGGERS;
     let gate = &t.gate[2];
     let code = |p: usize| b.get(p).map_or(0, |&c| usize::from(CODE[c as usize]));
-    each_run_start(b, t.shortest_spot, |start, count| {
+    each_run_start(b, t.shortest_spot[usize::from(paren)], |start, count| {
         let mut key = code(start) << 5 | code(start + 1);
         for p in start..start + count {
             key = (key << 5 & (GATE_BITS - 1)) | code(p + 2);

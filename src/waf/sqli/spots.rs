@@ -76,8 +76,12 @@ pub(super) fn anywhere_around(
     let mut ring = Ring::default();
     let mut k = spots.partition_point(|s| s.0 < start);
     let mut i = start;
+    // (tokens read so far: a restart point this many tokens back leaves room for the rules'
+    // reads before the spot, unless folding merged some)
+    let mut read = 0;
     while k < spots.len() && i < n {
         let (kind, e) = lex(b, i);
+        read += usize::from(kind != Lex::Blank);
         if spots[k].0 < e {
             // a spot in this token: none inside a string or comment (but a comment that opens
             // at the spot glues the tokens around it)
@@ -97,7 +101,7 @@ pub(super) fn anywhere_around(
                     .take_while(|s| s.0 < e)
                     .map(|s| s.1)
                     .fold(e, usize::max);
-                match window(b, q, ansi, (i, reach), &ring, toks) {
+                match window(b, q, ansi, (i, reach), ring.before(read - 1), toks) {
                     Window::Hit(hit) => return hit,
                     Window::Nothing => {}
                     Window::Whole => {
@@ -113,29 +117,33 @@ pub(super) fn anywhere_around(
             }
         }
         if restarts(kind, b, i) {
-            ring.push(e);
+            ring.push(e, read);
         }
         i = e;
     }
     None
 }
 
-/// The latest restart points, in order.
+/// The latest restart points, in order: each position and how many tokens were read up to it.
 #[derive(Default)]
 struct Ring {
-    at: [usize; RING],
+    at: [(usize, usize); RING],
     count: usize,
 }
 
 impl Ring {
-    fn push(&mut self, p: usize) {
-        self.at[self.count % RING] = p;
+    fn push(&mut self, p: usize, read: usize) {
+        self.at[self.count % RING] = (p, read);
         self.count += 1;
     }
 
-    /// The remembered restart points, latest first.
-    fn latest(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.count.min(RING)).map(move |j| self.at[(self.count - 1 - j) % RING])
+    /// The remembered restart points with at least [`LEAD`] + [`BEFORE`] tokens read between
+    /// them and the token `read` (the first), latest first.
+    fn before(&self, read: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.count.min(RING))
+            .map(move |j| self.at[(self.count - 1 - j) % RING])
+            .filter(move |&(_, r)| r + LEAD + BEFORE <= read)
+            .map(|(p, _)| p)
     }
 }
 
@@ -164,11 +172,11 @@ fn window(
     q: u8,
     ansi: bool,
     token: (usize, usize),
-    ring: &Ring,
+    restarts: impl Iterator<Item = usize>,
     toks: &mut Vec<Tok>,
 ) -> Window {
     let (s, e) = token;
-    let near = ring.latest().filter(|&r| s - r <= MAX_BACK).map(Some);
+    let near = restarts.take_while(|&r| s - r <= MAX_BACK).map(Some);
     // (`None`: the value's start, with the break-out string)
     let start = (s <= START_SPAN).then_some(None);
     for from in near.chain(start) {
@@ -367,6 +375,13 @@ mod tests {
             format!("{NEAR}a::int "),
             format!("{NEAR}) as x where "),
             "select ".to_owned(),
+            // (folding that reaches far back: arithmetic, `||` and unary chains before the
+            // tokens a rule reads; a restart point inside them would cut them)
+            "= x + 1 + 1 + 1 + 1 + 1 + 1 as `y` from ".to_owned(),
+            "; 1 + 1 + 1 + 1 + 1 + 1 + 1 as y from ".to_owned(),
+            ", 'a' || 'b' || 'c' || 'd' || 'e' || 'f' as y from ".to_owned(),
+            "< - - - ~ ! - - x as `y` from ".to_owned(),
+            "= ((((x)))) + ((1)) + (1) as `y` from ".to_owned(),
         ];
         for unit in &units {
             let pad = unit.repeat(2048 / unit.len());
