@@ -499,14 +499,16 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
     let paren = long && memchr::memchr(b'(', b).is_some();
     let reached = long && reachable(b, paren);
     let prefix = long && !reached && b.iter().find(|&&c| !tokenizer::is_ws(c)) != Some(&b'(');
-    let windowed = reached && !reference_windows();
-    let mut places = Vec::new();
+    // (mark positions are `u32`)
+    let windowed = reached && u32::try_from(b.len()).is_ok() && !reference_windows();
+    let (mut places, mut marks) = (Vec::new(), Vec::new());
     if windowed {
         reach::spots(b, paren, &mut places);
+        spots::marks(b, &mut marks);
     }
     let context = |q: u8, ansi: bool, toks: &mut Vec<Tok>| {
         if windowed {
-            context_around(b, q, ansi, toks, &places)
+            context_around(b, q, ansi, toks, &places, &marks)
         } else {
             context(b, q, ansi, toks, prefix)
         }
@@ -632,6 +634,7 @@ fn context_around(
     ansi: bool,
     toks: &mut Vec<Tok>,
     places: &[(usize, usize)],
+    marks: &[u32],
 ) -> Option<Hit> {
     let mut limit = PREFIX;
     let (head, rest) = loop {
@@ -651,7 +654,7 @@ fn context_around(
     if head.is_some() {
         return head;
     }
-    if let Some(hit) = spots::anywhere_around(b, q, ansi, places, toks) {
+    if let Some(hit) = spots::anywhere_around(b, q, ansi, places, marks, toks) {
         return Some(hit);
     }
     if rules::may_paren_comment(b) {

@@ -30,6 +30,7 @@ use super::rules::View;
 use super::token::*;
 use super::tokenizer::{break_out, lex, settled, tokenize_from, Lex};
 use super::Hit;
+use crate::waf::blocks;
 
 /// Restart points remembered (the latest ones).
 const RING: usize = 8;
@@ -40,34 +41,77 @@ const LEAD: usize = 3;
 const BEFORE: usize = 2;
 /// Folded tokens tokenized past the token that holds a spot, at first (the rules read a few;
 /// a longer read has the window tokenized further).
-const AHEAD: usize = 12;
+const AHEAD: usize = 6;
 
-/// Whether the token `kind` at `i` is a restart point's token: one that folding never
-/// reaches back through (see `tokenizer::push`: it is never merged, popped or changed by what
-/// follows, and what follows folds as after nothing).
+/// Whether `c` is a byte [`anywhere_around`] stops at: where a string or comment can open or
+/// close outside strings (quotes, backtick, `#`, `-`, `/`, `*`, `$`) or a restart point's
+/// token (`;` `,` `{` `}` `[` `]` `=`).
+#[inline(always)]
+fn marked(c: u8) -> bool {
+    (c == b'\'')
+        | (c == b'"')
+        | (c == b'`')
+        | (c == b'#')
+        | (c == b'-')
+        | (c == b'/')
+        | (c == b'*')
+        | (c == b'$')
+        | (c == b';')
+        | (c == b',')
+        | (c == b'{')
+        | (c == b'}')
+        | (c == b'[')
+        | (c == b']')
+        | (c == b'=')
+}
+
+/// The positions of the [`marked`] bytes of `b`, in order (one bit mask per 64-byte block).
+pub(super) fn marks(b: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    blocks::each(b, |base, block| {
+        let mut m = blocks::mask(block, marked);
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if base + k < b.len() {
+                out.push((base + k) as u32);
+            }
+        }
+        None::<()>
+    });
+}
+
+/// Whether the byte `c` at `p`, outside strings and comments, ends a restart point's token:
+/// `;` `,` `{` `}` `[` `]` are tokens of their own there (no token reads them as part of
+/// itself), and a `=` not followed by `=` or `>` ends a comparison (`=`, `<=`, `!=`, `==`) or
+/// `:=`. None of these is changed or merged by what follows, and what follows folds as at the
+/// start of a value (see `tokenizer::push`).
 #[inline]
-fn restarts(kind: Lex, b: &[u8], i: usize) -> bool {
-    match kind {
-        Lex::Semi | Lex::Comma => true,
-        Lex::Op { t, a } => match t {
-            // (every comparison the operator scan makes is `C_OTHER`)
-            T_CMP => true,
-            T_LOGIC => b[i] == b'&',
-            T_OP => matches!(a, O_OTHER | O_CAST | O_CAST_PG),
-            _ => false,
-        },
+fn restart_after(c: u8, b: &[u8], p: usize) -> bool {
+    match c {
+        b';' | b',' | b'{' | b'}' | b'[' | b']' => true,
+        b'=' => !matches!(b.get(p + 1), Some(b'=' | b'>')),
         _ => false,
     }
 }
 
 /// What [`super::anywhere::anywhere`] gives on the stream of `b` in quote context `q`
 /// (`ansi`: see `tokenizer::tokenize`), read around `spots` ([`super::reach::spots`], in
-/// order). `None` also when the context's break-out string is not closed.
+/// order); `marks` are [`marks`] of `b`. `None` also when the context's break-out string is
+/// not closed.
+///
+/// The value is read from the context's start as the tokenizer reads it, but only at the
+/// marked bytes: a quote, backtick, `#`, `--`, `/*`, `*/` or dollar quote outside strings is
+/// where the tokenizer opens or closes one (no other token reads these bytes), except a `--`
+/// after `e` (`1e--`: a number's exponent may hold the first dash) and a dollar quote after
+/// `.` or `@` (a word or variable may hold it); those are read by the tokenizer's own
+/// reading ([`lex`]) from the last place known to be between tokens.
 pub(super) fn anywhere_around(
     b: &[u8],
     q: u8,
     ansi: bool,
     spots: &[(usize, usize)],
+    marks: &[u32],
     toks: &mut Vec<Tok>,
 ) -> Option<Hit> {
     let n = b.len();
@@ -75,56 +119,102 @@ pub(super) fn anywhere_around(
     let start = break_out(b, q, ansi, toks)?;
     let mut ring = Ring::default();
     let mut k = spots.partition_point(|s| s.0 < start);
-    let mut i = start;
-    // (tokens read so far: a restart point this many tokens back leaves room for the rules'
-    // reads before the spot, unless folding merged some)
-    let mut read = 0;
-    while k < spots.len() && i < n {
-        let (kind, e) = lex(b, i);
-        read += usize::from(kind != Lex::Blank);
-        if spots[k].0 < e {
-            // a spot in this token: none inside a string or comment (but a comment that opens
-            // at the spot glues the tokens around it)
-            let dead = match kind {
-                Lex::Str { .. }
+    let mut m = marks.partition_point(|&p| (p as usize) < start);
+    // (a place known to be between tokens, at or before the marks still to read)
+    let mut known = start;
+    while k < spots.len() {
+        let p = marks.get(m).map_or(n, |&p| p as usize);
+        // spots before the next mark are outside strings and comments
+        while k < spots.len() && spots[k].0 < p {
+            let w = window(b, q, ansi, spots[k], ring.before(m), toks);
+            if let Some(hit) = w.settle(b, q, ansi, toks) {
+                return hit;
+            }
+            k += 1;
+        }
+        if p >= n {
+            break;
+        }
+        m += 1;
+        let c = b[p];
+        if restart_after(c, b, p) {
+            ring.push(p + 1, m);
+            known = p + 1;
+            continue;
+        }
+        let next = b.get(p + 1).copied();
+        // what opens at `p`: (kind, end), or nothing
+        let opened = match c {
+            b'\'' | b'"' | b'`' | b'#' => Some(lex(b, p)),
+            b'-' if next == Some(b'-') => {
+                if p > 0 && b[p - 1] | 0x20 == b'e' {
+                    Some(read_through(b, known, p))
+                } else {
+                    Some(lex(b, p))
+                }
+            }
+            b'/' | b'*' if next == Some(if c == b'/' { b'*' } else { b'/' }) => Some(lex(b, p)),
+            b'$' => match super::tokenizer::dollar_quoted(b, p) {
+                Some(_) if p > 0 && matches!(b[p - 1], b'.' | b'@') => {
+                    Some(read_through(b, known, p))
+                }
+                Some(e) => Some((Lex::Dollar, e)),
+                None => None,
+            },
+            _ => None,
+        };
+        let Some((kind, e)) = opened else {
+            continue;
+        };
+        // spots inside: none counts inside a string or comment (a comment that opens at the
+        // spot glues the tokens around it; a backticked name is a word)
+        let dead = matches!(
+            kind,
+            Lex::Str { .. }
                 | Lex::Prefixed { .. }
                 | Lex::Dollar
                 | Lex::LineComment
-                | Lex::Trailing { .. } => true,
-                Lex::Block => spots[k].0 > i,
-                _ => false,
-            };
-            if !dead {
-                // (the tokens a spot's bytes reach are read too: `<@@x` is `<@` and `@x`)
-                let reach = spots[k..]
-                    .iter()
-                    .take_while(|s| s.0 < e)
-                    .map(|s| s.1)
-                    .fold(e, usize::max);
-                match window(b, q, ansi, (i, reach), ring.before(read - 1), toks) {
-                    Window::Hit(hit) => return hit,
-                    Window::Nothing => {}
-                    Window::Whole => {
-                        // no restart point near enough: the whole stream, once
-                        toks.clear();
-                        super::tokenizer::tokenize(b, q, ansi, toks, usize::MAX);
-                        return super::anywhere::anywhere(&View::new(toks, b));
-                    }
+                | Lex::Trailing { .. }
+                | Lex::Block
+        );
+        while k < spots.len() && spots[k].0 < e {
+            let live = !dead || (kind == Lex::Block && spots[k].0 == p);
+            if live {
+                let w = window(b, q, ansi, spots[k], ring.before(m), toks);
+                if let Some(hit) = w.settle(b, q, ansi, toks) {
+                    return hit;
                 }
             }
-            while k < spots.len() && spots[k].0 < e {
-                k += 1;
-            }
+            k += 1;
         }
-        if restarts(kind, b, i) {
-            ring.push(e, read);
+        while m < marks.len() && (marks[m] as usize) < e {
+            m += 1;
         }
-        i = e;
+        known = e;
     }
     None
 }
 
-/// The latest restart points, in order: each position and how many tokens were read up to it.
+/// The tokenizer's reading ([`lex`]) from `from` (between tokens, outside strings and
+/// comments) to the token that holds byte `p`: its kind and end.
+fn read_through(b: &[u8], from: usize, p: usize) -> (Lex, usize) {
+    // (from just after the last blank before `p`, if later: a blank outside strings and
+    // comments is read as one, so a token starts after it)
+    let mut i = b[from..p]
+        .iter()
+        .rposition(|&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        .map_or(from, |j| from + j + 1);
+    loop {
+        let (kind, e) = lex(b, i);
+        if e > p {
+            return (kind, e);
+        }
+        i = e;
+    }
+}
+
+/// The latest restart points, in order: each position and how many marks ([`marks`]) were
+/// read up to it.
 #[derive(Default)]
 struct Ring {
     at: [(usize, usize); RING],
@@ -137,13 +227,30 @@ impl Ring {
         self.count += 1;
     }
 
-    /// The remembered restart points with at least [`LEAD`] + [`BEFORE`] tokens read between
-    /// them and the token `read` (the first), latest first.
+    /// The remembered restart points with at least [`LEAD`] + [`BEFORE`] marks read between
+    /// them and the `read`th mark, latest first: most marks make a token, so the first of
+    /// them usually leaves room enough before a spot there (the window checks).
     fn before(&self, read: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.count.min(RING))
             .map(move |j| self.at[(self.count - 1 - j) % RING])
             .filter(move |&(_, r)| r + LEAD + BEFORE <= read)
             .map(|(p, _)| p)
+    }
+}
+
+impl Window {
+    /// `Some` when the caller is done: a rule fired, or no restart point was near enough and
+    /// the whole stream was read instead.
+    fn settle(self, b: &[u8], q: u8, ansi: bool, toks: &mut Vec<Tok>) -> Option<Option<Hit>> {
+        match self {
+            Window::Hit(hit) => Some(hit),
+            Window::Nothing => None,
+            Window::Whole => {
+                toks.clear();
+                super::tokenizer::tokenize(b, q, ansi, toks, usize::MAX);
+                Some(super::anywhere::anywhere(&View::new(toks, b)))
+            }
+        }
     }
 }
 
@@ -164,8 +271,7 @@ const START_SPAN: usize = 96;
 /// the windows would read more than the whole stream does.
 const MAX_BACK: usize = 384;
 
-/// The rules at the tokens around `token` (from where the tokenizer reads the token that
-/// holds a spot to where the spots in it end), on a window of the stream from the latest restart point that leaves room for the
+/// The rules at the tokens around `token` (a spot: the tokens its bytes reach), on a window of the stream from the latest restart point that leaves room for the
 /// rules' reads before it (or from the value's start).
 fn window(
     b: &[u8],
@@ -350,6 +456,21 @@ mod tests {
             "order by",
             "1=1",
             "' or <a on=../;|${ ",
+            // (where a `--` or a dollar quote may be read as part of a token)
+            "1e",
+            "1.5e",
+            "e",
+            "0x1e",
+            ".",
+            "@",
+            "$$a$$",
+            "$$",
+            "==",
+            "=>",
+            "<=>",
+            "]",
+            "[",
+            "}",
         ];
         let mut fired = 0;
         for v in crate::waf::tests::token_sequences(0x510e_527f_ade6_82d1u64, TOKENS, 6_000, 200) {
