@@ -86,6 +86,7 @@ pub(super) fn anywhere(v: &View) -> Option<Hit> {
 /// [`anywhere`] at token `i`: the rules that start from it. They read at most three tokens
 /// before it and a bounded number after it, and use `i` itself only to tell the first tokens
 /// of the stream (0, 1, 2) from the others (see `super::spots`).
+#[inline(always)]
 pub(super) fn anywhere_at(v: &View, i: usize) -> Option<Hit> {
     let t = v.get(i);
     {

@@ -137,7 +137,9 @@
 //! 64-byte-block skipping of plain runs and ungated words in long values), `tokenizer`
 //! (bytes to folded tokens), `words` (keyword, function and catalog tables), `rules` (the
 //! rule driver and whole-value shapes), `positional` (rules at the injection point),
-//! `anywhere` (rules over the whole token stream), `strict` (the level-2 rules), `tests`,
+//! `anywhere` (rules over the whole token stream), `spots` (those rules read in windows
+//! around their places on long values), `strict` (the level-2 rules), `tests`,
+//! `tokenizer_reference` (the tokenizer's loop as first written: the tests' reference),
 //! `probe_tests` (time-based, heavy-query and closing-token probes per database, generated
 //! from cores, injection points and spellings).
 //!
@@ -181,7 +183,9 @@
 //!   bytes that the pre-filter sends to the full scan but on which no "anywhere" rule can
 //!   fire (`reach`: none of their trigger words or byte pairs occurs) and that do not open
 //!   with `(` are tokenized, in each context, to their first 40 folded tokens only; a rule
-//!   that reads past the tokens known final sends that context to the whole stream.
+//!   that reads past the tokens known final sends that context to the whole stream. Where an
+//!   "anywhere" rule can fire, a long value with at most one of their places per 64 bytes is
+//!   read around those places (see `spots`), the other rules on a prefix of the stream.
 
 use super::Finding;
 use std::cell::RefCell;
@@ -502,8 +506,13 @@ fn run_from(b: &[u8], toks: &mut Vec<Tok>, limit: usize, prefix_from: usize) -> 
     // (mark positions are `u32`)
     let windowed = reached && u32::try_from(b.len()).is_ok() && !reference_windows();
     let (mut places, mut marks) = (Vec::new(), Vec::new());
+    let mut windowed = windowed;
     if windowed {
         reach::spots(b, paren, &mut places);
+        // (places so dense that their windows would cover the value: the whole stream)
+        windowed = places.len() * SPARSE <= b.len();
+    }
+    if windowed {
         spots::marks(b, &mut marks);
     }
     let context = |q: u8, ansi: bool, toks: &mut Vec<Tok>| {
@@ -662,6 +671,10 @@ fn context_around(
     }
     rest
 }
+
+/// A long value is read around its places ([`context_around`]) when it holds at most one
+/// per this many bytes; denser, over the whole stream.
+const SPARSE: usize = 64;
 
 /// Folded tokens [`context_around`] reads the prefix rules on when [`PREFIX`] does not do.
 const PREFIX_LONG: usize = 80;

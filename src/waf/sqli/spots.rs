@@ -122,11 +122,14 @@ pub(super) fn anywhere_around(
     let mut m = marks.partition_point(|&p| (p as usize) < start);
     // (a place known to be between tokens, at or before the marks still to read)
     let mut known = start;
+    // (bytes the windows may tokenize before the whole stream is cheaper: spots so dense
+    // that their windows overlap)
+    let mut budget = (n - start) / BUDGET;
     while k < spots.len() {
         let p = marks.get(m).map_or(n, |&p| p as usize);
         // spots before the next mark are outside strings and comments
         while k < spots.len() && spots[k].0 < p {
-            let w = window(b, q, ansi, spots[k], ring.before(m), toks);
+            let w = window(b, q, ansi, spots[k], ring.before(m), &mut budget, toks);
             if let Some(hit) = w.settle(b, q, ansi, toks) {
                 return hit;
             }
@@ -180,7 +183,7 @@ pub(super) fn anywhere_around(
         while k < spots.len() && spots[k].0 < e {
             let live = !dead || (kind == Lex::Block && spots[k].0 == p);
             if live {
-                let w = window(b, q, ansi, spots[k], ring.before(m), toks);
+                let w = window(b, q, ansi, spots[k], ring.before(m), &mut budget, toks);
                 if let Some(hit) = w.settle(b, q, ansi, toks) {
                     return hit;
                 }
@@ -260,9 +263,14 @@ enum Window {
     Hit(Option<Hit>),
     /// No rule fires at these tokens.
     Nothing,
-    /// No restart point near enough: the caller reads the whole stream instead.
+    /// No restart point near enough, or the windows' budget spent: the caller reads the
+    /// whole stream instead.
     Whole,
 }
+
+/// The windows of a context tokenize at most this fraction of its bytes in all; past it, the
+/// whole stream is read instead (so that dense spots cost little more than the whole stream).
+const BUDGET: usize = 4;
 
 /// Bytes from the value's start within which a window may start there (with the break-out
 /// string) when no restart point will do.
@@ -279,6 +287,7 @@ fn window(
     ansi: bool,
     token: (usize, usize),
     restarts: impl Iterator<Item = usize>,
+    budget: &mut usize,
     toks: &mut Vec<Tok>,
 ) -> Window {
     let (s, e) = token;
@@ -303,6 +312,10 @@ fn window(
                 }
                 mark != usize::MAX && out.len() > mark.saturating_add(ahead) && settled(out)
             });
+            match budget.checked_sub(end - at) {
+                Some(left) => *budget = left,
+                None => return Window::Whole,
+            }
             // the first token that ends past the spot's token start, and those that start
             // before its end
             let lo = toks.partition_point(|t| t.e <= s);
