@@ -71,15 +71,12 @@ pub fn spotted_body() -> String {
 /// The worst paddings found per detector, none an attack, as units to repeat: [`NEAR_ATTACKS`]
 /// ×13 and a trigger word SQLi must read around (`select`), a command after a separator (RCE's
 /// word gate passes: `;cat x`), a leftover escape or a non-ASCII letter (LFI decodes and reads
-/// again: `%41`, `é`), a call (code injection: `f(x)`); and short units dense with what XSS's
-/// cheap pass flags (a handler-like name a tag would make fire, a tag name, the same names in
-/// a quoted attribute value). For RCE, whose windows scan only the statements holding a command
-/// word, also a command word in every statement (`;cat x ` repeated) and a glob byte (`x?`: the
-/// whole normalised view).
 /// again: `%41`, `é`), a call (code injection: `f(x)`); the next worst found once those were
-/// bounded: a closed `${x}` (code injection's `$` and template rules), a fullwidth slash and a
+/// bounded: a command word in every statement and a glob byte (RCE past its statement windows),
+/// a closed `${x}` (code injection's `$` and template rules), a fullwidth slash and a
 /// double-escaped dot (LFI); and short units dense with what XSS's cheap pass flags (a
-/// handler-like name a tag would make fire, a tag name).
+/// handler-like name a tag would make fire, a tag name, the same names in a quoted attribute
+/// value).
 pub fn paddings() -> Vec<(&'static str, String)> {
     let near = NEAR_ATTACKS.repeat(13);
     vec![
