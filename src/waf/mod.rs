@@ -811,8 +811,15 @@ impl<'r> Scan<'r> {
                 clean = false; // not looked for: nothing known
                 continue;
             }
+            // the off-site inclusion rules read the request's `Host`, and only on a value with a
+            // `:` (their first test, in the first 40 bytes): without `:`, `/` or `\` in the
+            // part (nor in any part of it read again below) the header is not looked up
             let host = match (source, category) {
-                (Source::Query | Source::Body | Source::Upload, AttackCategory::Lfi) => self.host(),
+                (Source::Query | Source::Body | Source::Upload, AttackCategory::Lfi)
+                    if classes.may_be_ssrf() =>
+                {
+                    self.host()
+                }
                 _ => "",
             };
             let strict = self.paranoia >= Paranoia::Level2;
