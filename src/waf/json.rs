@@ -191,15 +191,61 @@ const SEEN_MAX_LEN: usize = 256;
 /// find anything new (a category that matched is not looked for again, the others give the
 /// same answer). Repeats are recognised by comparing bytes, never by a hash, so no crafted
 /// value can pass for an inspected one.
+///
+/// A string of the same length as a remembered one has its first and last eight bytes
+/// compared with that one's first ([`ends`]); the bytes themselves only when those match too
+/// and it is longer than sixteen (up to sixteen bytes its ends are the whole string). Without
+/// this, a body of short distinct strings of one length (`"a_1000"`, `"a_1001"`, ...) cost
+/// sixteen `memcmp` calls a string.
 #[derive(Default)]
 struct Seen<'de> {
     values: [&'de str; SEEN],
     next: usize,
 }
 
+/// The first and the last eight bytes of `b` (four when shorter, the bytes themselves below
+/// four): of two strings of one length and at most sixteen bytes, equal ends are equal strings.
+fn ends(b: &[u8]) -> (u64, u64) {
+    if let (Some(head), Some(tail)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        return (u64::from_le_bytes(*head), u64::from_le_bytes(*tail));
+    }
+    if let (Some(head), Some(tail)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        return (
+            u64::from(u32::from_le_bytes(*head)),
+            u64::from(u32::from_le_bytes(*tail)),
+        );
+    }
+    (b.iter().fold(0, |x, &c| x << 8 | u64::from(c)), 0)
+}
+
+/// Longest string whose [`ends`] are the whole string.
+const ENDS_WHOLE: usize = 16;
+
 impl<'de> Seen<'de> {
     fn contains(&self, value: &str) -> bool {
-        value.len() <= SEEN_MAX_LEN && self.values.contains(&value)
+        if value.len() > SEEN_MAX_LEN {
+            return false;
+        }
+        #[cfg(test)]
+        if SEEN_BYTES_ONLY.get() {
+            return self.values.contains(&value);
+        }
+        // (most strings have a length none of the remembered ones has)
+        match self.values.iter().position(|v| v.len() == value.len()) {
+            Some(first) => self.contains_from(first, value),
+            None => false,
+        }
+    }
+
+    /// [`Seen::contains`] from the first remembered string of `value`'s length on.
+    #[inline(never)]
+    fn contains_from(&self, first: usize, value: &str) -> bool {
+        let mine = ends(value.as_bytes());
+        self.values[first..].iter().any(|v| {
+            v.len() == value.len()
+                && ends(v.as_bytes()) == mine
+                && (value.len() <= ENDS_WHOLE || *v == value)
+        })
     }
 
     fn insert(&mut self, value: &'de str) {
@@ -208,6 +254,12 @@ impl<'de> Seen<'de> {
             self.next = (self.next + 1) % SEEN;
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests only: [`Seen::contains`] compares the strings' bytes alone, as before the [`ends`].
+    static SEEN_BYTES_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// A string the reader read: where it is in the body (no escapes), or its decoded text (kept
@@ -868,6 +920,72 @@ mod tests {
             assert_eq!(new, hits(scan_json_before, doc), "{doc}");
         }
         assert!(found > 500, "{found}");
+    }
+
+    /// Telling a repeat by its ends first decides as comparing the bytes alone does: strings
+    /// of every length around the ends' eight and sixteen bytes, each also with one byte
+    /// changed at every place (a long string's middle, which its ends do not hold,
+    /// included), and random strings of a small alphabet (many repeats), looked up among the
+    /// last ones remembered; then whole bodies of such strings, hits compared.
+    #[test]
+    fn repeats_told_by_their_ends_are_repeats_by_bytes() {
+        use super::{Seen, SEEN_BYTES_ONLY};
+        let mut next = crate::waf::tests::xorshift(0x05ee_9a1e);
+        let mut strings: Vec<String> = Vec::new();
+        for len in 0..=40usize {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 3) as u8).collect();
+            strings.push(String::from_utf8(base.clone()).unwrap());
+            for at in 0..len {
+                let mut changed = base.clone();
+                changed[at] = b'z';
+                strings.push(String::from_utf8(changed).unwrap());
+            }
+        }
+        for _ in 0..3000 {
+            let len = next() % 24;
+            strings.push(
+                (0..len)
+                    .map(|_| ['x', 'y', '\u{e9}'][(next() % 3) as usize])
+                    .collect(),
+            );
+        }
+        let mut seen = Seen::default();
+        let (mut repeats, n) = (0, strings.len());
+        for i in 0..4 * n {
+            // mostly the strings just before: repeats and near-repeats of the remembered ones
+            let s = &strings[(i / 4 + (next() % 24) as usize) % n];
+            let by_ends = seen.contains(s);
+            SEEN_BYTES_ONLY.set(true);
+            let by_bytes = seen.contains(s);
+            SEEN_BYTES_ONLY.set(false);
+            assert_eq!(by_ends, by_bytes, "{s:?}");
+            repeats += usize::from(by_bytes);
+            if next() % 2 == 0 {
+                seen.insert(s);
+            }
+        }
+        assert!(repeats > n / 2, "{repeats}");
+        let hits = |bytes_only: bool, body: &str| {
+            SEEN_BYTES_ONLY.set(bytes_only);
+            let mut scan = Scan::new(&[], false, Duration::from_secs(60), Duration::ZERO);
+            scan_json(&mut scan, body.as_bytes()).unwrap();
+            SEEN_BYTES_ONLY.set(false);
+            scan.hits
+        };
+        let attacks = [
+            "' or 1=1 --",
+            "<script>alert(1)</script>",
+            "../../etc/passwd",
+        ];
+        for (k, group) in strings.chunks(40).enumerate() {
+            let mut doc: Vec<&str> = group.iter().map(String::as_str).collect();
+            doc.insert(k % doc.len().max(1), attacks[k % attacks.len()]);
+            doc.extend(group.iter().rev().map(String::as_str));
+            let body = serde_json::to_string(&doc).unwrap();
+            let new = hits(false, &body);
+            assert!(!new.is_empty(), "{body}");
+            assert_eq!(new, hits(true, &body), "{body}");
+        }
     }
 
     #[test]
