@@ -12,6 +12,9 @@
 //! - `waf/body_64k_pad/<name>`: the same with each of the worst paddings found per detector
 //!   (`typical::paddings`: a trigger word, a command, an escape, a non-ASCII letter, a call, dense
 //!   handler-like names, dense tag names), none an attack.
+//! - `waf/body_64k_many`: 64 KiB of JSON as an array of short distinct strings (`"a_0"`,
+//!   `"a_1"`, ...): the body that costs the scan most outside the detectors (every string read,
+//!   classed and handed to every detector).
 //! - `exclusions/*`: the typical request (`POST /api/orders`) through three agents in monitor
 //!   mode, in alternating chunks in one run, each row timing its own agent: `none` (no
 //!   exclusions or routes), `other_routes` (100 exclusions and 10 routes, none naming
@@ -44,7 +47,8 @@ mod support;
 mod typical;
 use support::{added_time, Layered};
 use typical::{
-    json_body, padded_body, paddings, spotted_body, spotted_unit, typical, worst_body, NEAR_ATTACKS,
+    json_body, many_strings_body, padded_body, paddings, spotted_body, spotted_unit, typical,
+    worst_body, NEAR_ATTACKS,
 };
 
 async fn bare<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -117,6 +121,10 @@ fn bench_waf(c: &mut Criterion) {
             b.iter_custom(|iters| added_time(iters, |_| typical(&padded), &mut without, &mut with))
         });
     }
+    let many = Bytes::from(many_strings_body("a_"));
+    group.bench_function("body_64k_many", |b| {
+        b.iter_custom(|iters| added_time(iters, |_| typical(&many), &mut without, &mut with))
+    });
     group.finish();
 }
 

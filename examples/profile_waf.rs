@@ -7,7 +7,8 @@
 //! Run natively: `cargo run --release --example profile_waf -- 200000`; a second argument
 //! `echo` sends the load test's JSON body instead (`benches/load/post.lua`: 40 small records,
 //! every string plain), `worst` the 64 KiB near-attack body of `waf/body_64k`, `spots` that of
-//! `waf/body_64k_spots`, `pad:NAME` that of `waf/body_64k_pad/NAME`. Instructions per
+//! `waf/body_64k_spots`, `pad:NAME` that of `waf/body_64k_pad/NAME`, `many:MARK` that of
+//! `waf/body_64k_many` (a JSON array of short distinct strings `MARK0`, `MARK1`, ...). Instructions per
 //! request, counting only the measured loops (divide by `2 N`, then subtract the WAF-off run's
 //! share as printed):
 //!
@@ -79,6 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("echo") => typical::echo_body(),
         Some("worst") => typical::worst_body(),
         Some("spots") => typical::spotted_body(),
+        Some(mark) if mark.starts_with("many:") => typical::many_strings_body(&mark[5..]),
         Some(pad) if pad.starts_with("pad:") => {
             let unit = typical::paddings()
                 .into_iter()

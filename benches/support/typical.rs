@@ -103,6 +103,24 @@ pub fn padded_body(unit: &str) -> String {
     serde_json::json!({ "q": big }).to_string()
 }
 
+/// A JSON array of short distinct strings, each `mark` and a counter (`"a_0"`, `"a_1"`, ...), to
+/// 64 KiB: the shape that costs the scan the most outside the detectors (every string is read,
+/// classed, looked up among the repeats and handed to every detector; none is plain, none a
+/// repeat).
+pub fn many_strings_body(mark: &str) -> String {
+    let mut out = String::from("[");
+    let mut i = 0u32;
+    while out.len() < 64 << 10 {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(&format!("{mark}{i}")).expect("a string"));
+        i += 1;
+    }
+    out.push(']');
+    out
+}
+
 pub fn typical(body: &Bytes) -> Request<Full<Bytes>> {
     let uri = "/api/orders?page=2&per_page=50&sort=created_at&order=desc&status=open\
                &q=wireless+headphones&category=audio&min_price=10&max_price=300&lang=en-US";
