@@ -558,31 +558,13 @@ pub(super) fn js_value(b: &[u8], i: usize) -> bool {
     let Some(w) = b.get(j..lim) else {
         return false;
     };
-    let mut chunks = w.chunks_exact(8);
-    let mut off = 0;
-    for ch in &mut chunks {
-        if ch.iter().fold(0u8, |a, &c| a | JS_STOP[usize::from(c)]) != 0 {
-            break;
-        }
-        off += 8;
-    }
-    w[off..]
-        .iter()
-        .find_map(|&c| match JS_STOP[usize::from(c)] {
-            0 => None,
-            k => Some(k == 1),
-        })
-        .unwrap_or(false)
+    first_stop(w).is_some_and(|k| JS_STOP[usize::from(w[k])] == 1)
 }
 
-/// The first of [`js_value`]'s stops at or after `j` (or `b.len()`), eight bytes at a time.
-pub(super) fn js_stop(b: &[u8], j: usize) -> usize {
-    let Some(w) = b.get(j..) else {
-        return b.len();
-    };
-    let mut chunks = w.chunks_exact(8);
+/// Where in `w` the first of [`js_value`]'s stops is, eight bytes at a time.
+fn first_stop(w: &[u8]) -> Option<usize> {
     let mut off = 0;
-    for ch in &mut chunks {
+    for ch in w.chunks_exact(8) {
         if ch.iter().fold(0u8, |a, &c| a | JS_STOP[usize::from(c)]) != 0 {
             break;
         }
@@ -591,7 +573,15 @@ pub(super) fn js_stop(b: &[u8], j: usize) -> usize {
     w[off..]
         .iter()
         .position(|&c| JS_STOP[usize::from(c)] != 0)
-        .map_or(b.len(), |k| j + off + k)
+        .map(|k| off + k)
+}
+
+/// The first of [`js_value`]'s stops at or after `j` (or `b.len()`), eight bytes at a time.
+pub(super) fn js_stop(b: &[u8], j: usize) -> usize {
+    let Some(w) = b.get(j..) else {
+        return b.len();
+    };
+    first_stop(w).map_or(b.len(), |k| j + k)
 }
 
 /// [`js_value`]'s stops: 1 for `(` and `` ` ``, 2 for `&` `>` `"` `'`.
